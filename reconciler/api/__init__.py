@@ -1,0 +1,1 @@
+"""The Waves API client: the only code in voicectl that speaks HTTP."""

@@ -1,0 +1,81 @@
+"""Options and helpers shared by every voicectl command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import click
+
+
+@dataclass
+class GlobalSettings:
+    """Options every command accepts, wherever they appear on the line."""
+
+    api_url: str | None = None
+    sandbox: bool = False
+    debug: bool = False
+    no_color: bool = False
+
+
+def settings_of(ctx: click.Context) -> GlobalSettings:
+    root = ctx.find_root()
+    if not isinstance(root.obj, GlobalSettings):
+        root.obj = GlobalSettings()
+    return root.obj
+
+
+def _store(attr: str):
+    def callback(ctx: click.Context, _param: click.Parameter, value):
+        if value is not None and value is not False:
+            setattr(settings_of(ctx), attr, value)
+        return value
+
+    return callback
+
+
+def global_options(func):
+    """Add the global options to a group or command (last one given wins)."""
+    options = [
+        click.option(
+            "--api-url",
+            envvar="VOICECTL_API_URL",
+            default=None,
+            expose_value=False,
+            is_eager=True,
+            callback=_store("api_url"),
+            help="Waves API base URL (default: the real service).",
+        ),
+        click.option(
+            "--sandbox",
+            envvar="VOICECTL_SANDBOX",
+            is_flag=True,
+            default=None,
+            expose_value=False,
+            is_eager=True,
+            callback=_store("sandbox"),
+            help="Run against an embedded emulator (state in .voicectl/sandbox.json).",
+        ),
+        click.option(
+            "--debug",
+            envvar="VOICECTL_DEBUG",
+            is_flag=True,
+            default=None,
+            expose_value=False,
+            is_eager=True,
+            callback=_store("debug"),
+            help="Show tracebacks and HTTP activity (the key is never shown).",
+        ),
+        click.option(
+            "--no-color",
+            envvar="VOICECTL_NO_COLOR",
+            is_flag=True,
+            default=None,
+            expose_value=False,
+            is_eager=True,
+            callback=_store("no_color"),
+            help="Plain output without colour (NO_COLOR is honoured too).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func

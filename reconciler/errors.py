@@ -1,0 +1,25 @@
+"""Errors a user can cause. The CLI prints them as one line and exits 1."""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A problem with the user's input or environment, shown without a traceback.
+
+    ``message`` is one line that says what and where, e.g.
+    ``voices.yaml:12:7: voices.narrator.file: samples/n.wav does not exist``.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class ManifestError(UserError):
+    """One or more problems in the manifest; ``problems`` holds each line."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))

@@ -1,0 +1,98 @@
+"""Ownership markers: the tags every clone voicectl makes carries.
+
+The Waves API splits the ``tags`` form field on commas, so a marker never holds
+a comma. Three tags say who owns a clone and what it was made from:
+
+* ``voicectl-stack:<stack>`` - the manifest's ``stack``;
+* ``voicectl-name:<name>``   - the voice's key in the manifest;
+* ``voicectl-spec:<digest>`` - 12 hex digits of the sha256 of the voice's spec
+  (audio digest + every metadata field), so a clone found after an ambiguous
+  create can be told apart from an older clone of the same voice.
+
+Pruning deletes only clones of this stack (octoDNS's ownership records and
+kubectl's prune labels are the precedent). User-visible tag diffs ignore them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+PREFIX = "voicectl-"
+STACK = PREFIX + "stack:"
+NAME = PREFIX + "name:"
+SPEC = PREFIX + "spec:"
+DIGEST_LEN = 12
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who owns a clone, as read back from its tags."""
+
+    stack: str
+    name: str
+    spec: str | None = None
+
+
+def is_marker(tag: str) -> bool:
+    """True for a tag voicectl manages (never shown as a user tag diff)."""
+    return tag.strip().startswith(PREFIX)
+
+
+def user_tags(tags: Iterable[str]) -> list[str]:
+    """The tags a user wrote: every tag except ownership markers."""
+    return [t for t in tags if not is_marker(t)]
+
+
+def marker_tags(stack: str, name: str, spec_digest: str) -> list[str]:
+    """The three ownership tags for a clone of ``name`` in ``stack``."""
+    return [STACK + stack, NAME + name, SPEC + spec_digest]
+
+
+def owner_of(tags: Iterable[str] | None) -> Owner | None:
+    """Read the owner from a clone's tags, or None when it has no complete marker."""
+    stack = name = spec = None
+    for raw in tags or ():
+        tag = raw.strip()
+        if tag.startswith(STACK):
+            stack = tag[len(STACK) :]
+        elif tag.startswith(NAME):
+            name = tag[len(NAME) :]
+        elif tag.startswith(SPEC):
+            spec = tag[len(SPEC) :]
+    if not stack or not name:
+        return None
+    return Owner(stack=stack, name=name, spec=spec or None)
+
+
+def spec_digest(
+    *,
+    file_sha256: str,
+    display_name: str,
+    language: str | None,
+    description: str | None,
+    accent: str | None,
+    tags: Iterable[str],
+    model: str,
+) -> str:
+    """A short, stable digest of everything a clone is made from.
+
+    Tags are compared as a set (order carries no meaning on the service).
+    """
+    canonical = json.dumps(
+        {
+            "file": file_sha256,
+            "displayName": display_name,
+            "language": language or "",
+            "description": description or "",
+            "accent": accent or "",
+            "tags": sorted(set(user_tags(tags))),
+            "model": model,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:DIGEST_LEN]
