@@ -1,0 +1,513 @@
+"""Execute a Plan: order, concurrency, exactly-once creates, journal to the lockfile.
+
+Order: lockfile repairs (adopt/forget), then deletes (they free the clone limit),
+then creates and replacement creates concurrently (the client's adaptive limiter
+bounds them), each waiting until its clone is ``completed``; a replacement's old
+clone is deleted only after its new clone is completed and recorded.
+
+Invariants kept here (see design.md):
+* nothing lost - every voiceId the service returns is written to the lockfile
+  (``voices`` or the ``pending`` journal) before the next step of its operation;
+* exactly-once create - after an ambiguous failure the clone is looked for by its
+  ownership tags and spec digest before the create is sent again;
+* create before destroy - see above;
+* one failed operation does not stop the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from reconciler.api.errors import AmbiguousCreateError, WavesError
+from reconciler.api.models import CURRENT_MODEL, Clone, CloneRequest
+from reconciler.lockfile import LockEntry, Lockfile, LockSample, PendingEntry, RetiredEntry
+from reconciler.ownership import marker_tags, owner_of
+from reconciler.plan import BUSY, Action, Plan, VoiceLike, desired_digest
+
+
+class ClientLike(Protocol):
+    async def list_clones(self, **filters: Any) -> list[Clone]: ...
+    async def create_clone(self, request: CloneRequest) -> Clone: ...
+    async def delete_clone(self, voice_id: str) -> Any: ...
+
+
+class Reporter(Protocol):
+    """Receives progress: one call when an operation starts, one when it ends."""
+
+    def started(self, action: Action, verb: str) -> None: ...
+    def finished(self, outcome: Outcome) -> None: ...
+    def note(self, message: str) -> None: ...
+
+
+class SilentReporter:
+    def started(self, action: Action, verb: str) -> None:
+        pass
+
+    def finished(self, outcome: Outcome) -> None:
+        pass
+
+    def note(self, message: str) -> None:
+        pass
+
+
+@dataclass
+class ApplyOptions:
+    wait_timeout: float = 600.0  # seconds a new clone may stay pending/processing
+    poll_initial: float = 0.25
+    poll_max: float = 5.0
+    confirm_window: float = 5.0  # how long to look for the clone of an ambiguous create
+    max_create_attempts: int = 4
+    keep_legacy: bool = False  # keep replaced legacy clones, recorded as retired
+    model: str = CURRENT_MODEL
+
+
+@dataclass
+class Outcome:
+    action: Action
+    ok: bool
+    elapsed: float
+    new_voice_id: str | None = None
+    error: str | None = None
+    detail: str | None = None
+    retired: bool = False
+
+
+@dataclass
+class ApplyResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def count(self, kind: str) -> int:
+        return sum(1 for o in self.outcomes if o.ok and o.action.kind == kind)
+
+    def id_map(self) -> dict[str, dict[str, str | None]]:
+        """name -> {old, new} for every successful replacement."""
+        return {
+            o.action.name or "": {"old": o.action.voice_id, "new": o.new_voice_id}
+            for o in self.outcomes
+            if o.ok and o.action.kind == "replace"
+        }
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def entry_for(
+    clone: Clone,
+    voice: VoiceLike,
+    digest: str | None,
+    previous: LockEntry | None = None,
+    *,
+    file_known: bool = True,
+) -> LockEntry:
+    """The lockfile entry for ``clone`` made from ``voice``."""
+    samples = [LockSample(text=s.text, audio_url=s.audio_url) for s in clone.samples]
+    same = previous is not None and previous.voice_id == clone.voice_id
+    if not samples and same:
+        samples = list(previous.samples)
+    file_sha = voice.file_sha256 if file_known else (previous.file_sha256 if same else None)
+    return LockEntry(
+        voice_id=clone.voice_id,
+        display_name=clone.display_name or voice.display_name,
+        language=clone.language or (previous.language if same else None) or voice.language,
+        model_ids=clone.models or (previous.model_ids if same else []),
+        file_sha256=file_sha,
+        spec_digest=digest if file_known else (previous.spec_digest if same else None),
+        status=clone.status or (previous.status if same else None),
+        created_at=clone.created_at or (previous.created_at if same else None),
+        protect=voice.protect,
+        samples=samples,
+    )
+
+
+class StatusWatcher:
+    """Waits for clones to leave pending/processing, with ONE shared polling loop.
+
+    However many operations wait, one list call per interval serves them all;
+    the interval grows from ``initial`` to ``maximum`` (backoff).
+    """
+
+    def __init__(self, client: ClientLike, *, initial: float, maximum: float):
+        self.client = client
+        self.initial = initial
+        self.maximum = maximum
+        self._waiters: dict[str, list[asyncio.Future[Clone]]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    async def wait(self, voice_id: str, timeout: float) -> Clone | None:
+        """The clone once completed or failed; None if ``timeout`` passes first."""
+        fut: asyncio.Future[Clone] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(voice_id, []).append(fut)
+        self._wake.set()
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._poll())
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        except asyncio.TimeoutError:
+            return None
+        finally:
+            futs = self._waiters.get(voice_id, [])
+            if fut in futs:
+                futs.remove(fut)
+            if not futs:
+                self._waiters.pop(voice_id, None)
+
+    async def _poll(self) -> None:
+        delay = self.initial
+        while self._waiters:
+            self._wake.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
+                delay = self.initial  # a new waiter: look soon
+            try:
+                clones = {c.voice_id: c for c in await self.client.list_clones()}
+            except WavesError:
+                delay = min(delay * 2, self.maximum)
+                continue
+            for voice_id, futs in list(self._waiters.items()):
+                clone = clones.get(voice_id)
+                if clone is not None and clone.status not in BUSY:
+                    for fut in futs:
+                        if not fut.done():
+                            fut.set_result(clone)
+            delay = min(delay * 1.6, self.maximum)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+class Applier:
+    """Runs one plan. ``voices`` maps names to declared voices (VoiceSpec)."""
+
+    def __init__(
+        self,
+        *,
+        client: ClientLike,
+        lock: Lockfile,
+        stack: str,
+        voices: dict[str, VoiceLike],
+        plan: Plan,
+        remote: Iterable[Clone],
+        options: ApplyOptions | None = None,
+        reporter: Reporter | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.client = client
+        self.lock = lock
+        self.stack = stack
+        self.voices = voices
+        self.plan = plan
+        self.opts = options or ApplyOptions()
+        self.reporter = reporter or SilentReporter()
+        self.clock = clock
+        self.initial_ids: frozenset[str] = frozenset(c.voice_id for c in remote)
+        self.known_ids: set[str] = set(self.initial_ids)
+        self.ambiguous = 0
+        self.result = ApplyResult()
+
+    # -- lockfile journal ------------------------------------------------------------
+    def save(self) -> None:
+        """Write the lockfile now (atomic; nothing if unchanged)."""
+        self.lock.save()
+
+    def forget_voice_id(self, voice_id: str) -> None:
+        doc = self.lock.doc
+        for name, entry in list(doc.voices.items()):
+            if entry.voice_id == voice_id:
+                del doc.voices[name]
+        doc.pending.pop(voice_id, None)
+        doc.retired.pop(voice_id, None)
+
+    # -- running ---------------------------------------------------------------------
+    async def run(self) -> ApplyResult:
+        self.watcher = StatusWatcher(
+            self.client, initial=self.opts.poll_initial, maximum=self.opts.poll_max
+        )
+        try:
+            self.sync_unchanged()
+            for action in self.plan.of_kind("adopt", "forget"):
+                self.repair(action)
+            self.save()
+            deletes = self.plan.of_kind("delete")
+            await asyncio.gather(*(self.guard(a, self.delete) for a in deletes))
+            makes = self.plan.of_kind("create", "replace")
+            await asyncio.gather(*(self.guard(a, self.make) for a in makes))
+            if self.ambiguous:
+                await self.sweep_strays()
+        finally:
+            await self.watcher.close()
+            self.save()
+        return self.result
+
+    async def guard(self, action: Action, op: Callable[[Action], Any]) -> None:
+        """Run one operation; a failure is recorded, never raised to the others."""
+        start = self.clock()
+        try:
+            outcome = await op(action)
+        except WavesError as exc:
+            outcome = Outcome(action, False, 0.0, error=str(exc))
+        except Exception as exc:  # a bug must not lose the other operations' results
+            outcome = Outcome(action, False, 0.0, error=f"{type(exc).__name__}: {exc}")
+        outcome.elapsed = self.clock() - start
+        self.result.outcomes.append(outcome)
+        self.reporter.finished(outcome)
+
+    def sync_unchanged(self) -> None:
+        """Refresh lockfile fields (status, modelIds...) of voices with nothing to do."""
+        for action in self.plan.of_kind("noop", "wait"):
+            voice = self.voices.get(action.name or "")
+            previous = self.lock.doc.voices.get(action.name or "")
+            if voice is None or action.clone is None:
+                continue
+            if previous is None or previous.voice_id != action.voice_id:
+                continue
+            self.lock.doc.voices[voice.name] = entry_for(
+                action.clone, voice, previous.spec_digest, previous, file_known=False
+            )
+
+    def repair(self, action: Action) -> None:
+        doc = self.lock.doc
+        self.reporter.started(action, "Adopting" if action.kind == "adopt" else "Forgetting")
+        start = self.clock()
+        if action.kind == "adopt" and action.clone is not None and action.name:
+            voice = self.voices[action.name]
+            owner = owner_of(action.clone.tags)
+            known = bool(owner and owner.spec == action.spec_digest)
+            doc.voices[action.name] = entry_for(
+                action.clone,
+                voice,
+                action.spec_digest,
+                doc.voices.get(action.name),
+                file_known=known,
+            )
+            doc.pending.pop(action.clone.voice_id, None)
+        elif action.kind == "forget" and action.voice_id:
+            self.forget_voice_id(action.voice_id)
+        outcome = Outcome(action, True, self.clock() - start, new_voice_id=action.voice_id)
+        self.result.outcomes.append(outcome)
+        self.reporter.finished(outcome)
+
+    async def delete(self, action: Action) -> Outcome:
+        assert action.voice_id
+        self.reporter.started(action, "Destroying")
+        result = await self.client.delete_clone(action.voice_id)
+        self.forget_voice_id(action.voice_id)
+        self.save()
+        gone = getattr(result, "already_gone", False)
+        return Outcome(action, True, 0.0, detail="was already gone" if gone else None)
+
+    async def make(self, action: Action) -> Outcome:
+        """Create (or replace): exactly-once create, wait, record, then delete the old."""
+        name = action.name or ""
+        voice = self.voices[name]
+        digest = action.spec_digest or desired_digest(voice, self.opts.model)
+        replacing = action.kind == "replace"
+        self.reporter.started(action, "Replacing" if replacing else "Creating")
+        clone = await self.create_once(voice, digest)
+        doc = self.lock.doc
+        if replacing:
+            doc.pending[clone.voice_id] = PendingEntry(
+                name=name,
+                kind="replace",
+                replaces=action.voice_id,
+                spec_digest=digest,
+                file_sha256=voice.file_sha256,
+            )
+        else:
+            doc.voices[name] = entry_for(clone, voice, digest, doc.voices.get(name))
+        self.save()
+
+        if clone.status in BUSY or clone.status is None:
+            settled = await self.watcher.wait(clone.voice_id, self.opts.wait_timeout)
+            if settled is None:
+                return Outcome(
+                    action,
+                    False,
+                    0.0,
+                    new_voice_id=clone.voice_id,
+                    error=f"clone {clone.voice_id} still {clone.status or 'pending'} after "
+                    f"{self.opts.wait_timeout:g}s (--wait-timeout); run apply again later",
+                )
+            clone = _merge(clone, settled)
+        problem = None
+        if clone.status == "failed":
+            problem = f"the service reports clone {clone.voice_id} as failed"
+        elif not clone.is_current:
+            models = ", ".join(clone.models) or "none"
+            problem = (
+                f"clone {clone.voice_id} is not lightning-v3.1 compatible (modelIds: {models})"
+            )
+        if problem:
+            if replacing:  # keep the old clone; drop the useless new one
+                with contextlib.suppress(WavesError):
+                    await self.client.delete_clone(clone.voice_id)
+                    self.forget_voice_id(clone.voice_id)
+            else:
+                doc.voices[name] = entry_for(clone, voice, digest, doc.voices.get(name))
+            self.save()
+            return Outcome(action, False, 0.0, new_voice_id=clone.voice_id, error=problem)
+
+        previous = doc.voices.get(name)
+        doc.voices[name] = entry_for(clone, voice, digest, previous)
+        doc.pending.pop(clone.voice_id, None)
+        if not replacing:
+            self.save()
+            return Outcome(action, True, 0.0, new_voice_id=clone.voice_id)
+
+        old = action.voice_id
+        assert old
+        keep = self.opts.keep_legacy and action.legacy
+        if keep:
+            doc.retired[old] = RetiredEntry(
+                name=name,
+                replaced_by=clone.voice_id,
+                model_ids=list(action.clone.models) if action.clone else [],
+                display_name=action.clone.display_name if action.clone else None,
+                retired_at=_now_iso(),
+            )
+        self.save()
+        if keep:
+            return Outcome(action, True, 0.0, new_voice_id=clone.voice_id, retired=True)
+        try:
+            await self.client.delete_clone(old)
+        except WavesError as exc:
+            return Outcome(
+                action,
+                False,
+                0.0,
+                new_voice_id=clone.voice_id,
+                error=f"new clone {clone.voice_id} recorded, but deleting the old {old} failed: "
+                f"{exc} (the next apply deletes it)",
+            )
+        self.forget_voice_id(old)
+        self.save()
+        return Outcome(action, True, 0.0, new_voice_id=clone.voice_id)
+
+    # -- exactly-once create ------------------------------------------------------------
+    def request_for(self, voice: VoiceLike, digest: str) -> CloneRequest:
+        tags = tuple(voice.tags) + tuple(marker_tags(self.stack, voice.name, digest))
+        return CloneRequest(
+            display_name=voice.display_name,
+            file=voice.file,  # type: ignore[attr-defined]
+            language=voice.language,
+            description=voice.description,
+            accent=voice.accent,
+            tags=tags,
+            model=self.opts.model,
+        )
+
+    async def create_once(self, voice: VoiceLike, digest: str) -> Clone:
+        """Create the clone exactly once, even when the service answers ambiguously."""
+        request = self.request_for(voice, digest)
+        before = set(self.known_ids)
+        last: AmbiguousCreateError | None = None
+        for _attempt in range(self.opts.max_create_attempts):
+            try:
+                clone = await self.client.create_clone(request)
+            except AmbiguousCreateError as exc:
+                self.ambiguous += 1
+                last = exc
+                found = await self.find_created(voice.name, digest, before)
+                if found is not None:
+                    self.reporter.note(
+                        f"{voice.name}: create answered ambiguously ({exc.cause}); "
+                        f"found the clone it made: {found.voice_id}"
+                    )
+                    self.known_ids.add(found.voice_id)
+                    return found
+                self.reporter.note(
+                    f"{voice.name}: create answered ambiguously ({exc.cause}) and no clone "
+                    "appeared; sending it again"
+                )
+                continue
+            self.known_ids.add(clone.voice_id)
+            return clone
+        assert last is not None
+        raise last
+
+    async def find_created(self, name: str, digest: str, before: set[str]) -> Clone | None:
+        """Look for a clone with this create's ownership tags that was not there before.
+
+        The list may lag behind a create, so it is polled for ``confirm_window``
+        seconds before the clone is declared absent.
+        """
+        deadline = self.clock() + self.opts.confirm_window
+        delay = 0.1
+        while True:
+            try:
+                clones = await self.client.list_clones()
+            except WavesError:
+                clones = None
+            if clones is not None:
+                for clone in clones:
+                    owner = owner_of(clone.tags)
+                    if (
+                        owner
+                        and owner.stack == self.stack
+                        and owner.name == name
+                        and owner.spec == digest
+                        and clone.voice_id not in before
+                    ):
+                        return clone
+            if self.clock() >= deadline:
+                return None
+            await asyncio.sleep(min(delay, max(0.0, deadline - self.clock())))
+            delay = min(delay * 2, 1.0)
+
+    async def sweep_strays(self) -> None:
+        """After ambiguous creates, delete clones of ours that no record knows.
+
+        A create that was answered with an error but happened anyway, and then was
+        sent again, leaves a duplicate; it carries our ownership tags but appears in
+        neither the lockfile nor the pending journal.
+        """
+        try:
+            clones = await self.client.list_clones()
+        except WavesError as exc:
+            self.result.notes.append(f"could not check for duplicate clones: {exc}")
+            return
+        doc = self.lock.doc
+        recorded = {e.voice_id for e in doc.voices.values()} | set(doc.pending) | set(doc.retired)
+        for clone in clones:
+            owner = owner_of(clone.tags)
+            if not owner or owner.stack != self.stack or owner.name not in self.voices:
+                continue
+            if clone.voice_id in recorded or clone.status in BUSY:
+                continue
+            if clone.voice_id in self.initial_ids:
+                continue  # existed before this run: the plan decides about it
+            try:
+                await self.client.delete_clone(clone.voice_id)
+                self.result.notes.append(
+                    f"{owner.name}: deleted duplicate {clone.voice_id} left by an ambiguous create"
+                )
+            except WavesError as exc:
+                self.result.notes.append(
+                    f"{owner.name}: duplicate {clone.voice_id} could not be deleted: {exc}"
+                )
+
+
+def _merge(created: Clone, listed: Clone) -> Clone:
+    """The listed clone's fields, keeping the create answer's samples if the list has none."""
+    if listed.samples or not created.samples:
+        return listed
+    return listed.model_copy(update={"samples": created.samples})

@@ -1,0 +1,250 @@
+"""voices.lock.json: read, deterministic atomic write, file lock, serial/lineage.
+
+The lockfile is the record of what voicectl made: every voice's ``voiceId``
+and what it was made from. Apps and CI read it; the next run reconciles from it.
+
+* Deterministic: sorted keys, 2-space indent, trailing newline. A save that
+  changes nothing writes nothing, so an apply with no changes leaves the file
+  byte-identical.
+* Atomic: temp file in the same folder, fsync, rename, fsync the folder. A
+  crash at any instant leaves either the old or the new file, never half of one.
+* ``serial`` grows with every write; ``lineage`` is set once, when the file is
+  born (Terraform's state serial and lineage, used to refuse stale saved plans).
+* An apply holds an exclusive file lock (``.voicectl/<name>.lock`` beside the
+  lockfile) for its whole run, so two applies never interleave.
+
+Only this module writes the lockfile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import filelock
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from reconciler.errors import UserError
+
+LOCK_VERSION = 1
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+
+class LockSample(_Model):
+    """A pre-generated sample of a clone: its text and audio URL."""
+
+    text: str | None = None
+    audio_url: str | None = Field(default=None, alias="audioUrl")
+
+
+class LockEntry(_Model):
+    """One voice as voicectl last recorded it."""
+
+    voice_id: str = Field(alias="voiceId", description="The clone's voiceId; what apps use.")
+    display_name: str | None = Field(default=None, alias="displayName")
+    language: str | None = None
+    model_ids: list[str] = Field(default_factory=list, alias="modelIds")
+    file_sha256: str | None = Field(
+        default=None, alias="fileSha256", description="sha256 of the sample it was cloned from"
+    )
+    spec_digest: str | None = Field(
+        default=None, alias="specDigest", description="digest of file + metadata (ownership tag)"
+    )
+    status: str | None = Field(default=None, description="pending|processing|completed|failed")
+    created_at: str | None = Field(default=None, alias="createdAt")
+    protect: bool = Field(default=False, description="never deleted or replaced")
+    samples: list[LockSample] = Field(default_factory=list)
+
+
+class PendingEntry(_Model):
+    """A clone made by an operation that has not finished (journal for crash recovery)."""
+
+    name: str
+    kind: str = Field(description="create|replace")
+    replaces: str | None = Field(default=None, description="the voiceId it replaces")
+    spec_digest: str | None = Field(default=None, alias="specDigest")
+    file_sha256: str | None = Field(default=None, alias="fileSha256")
+
+
+class RetiredEntry(_Model):
+    """An old clone kept on purpose after its voice moved to a new clone."""
+
+    name: str
+    replaced_by: str | None = Field(default=None, alias="replacedBy")
+    model_ids: list[str] = Field(default_factory=list, alias="modelIds")
+    display_name: str | None = Field(default=None, alias="displayName")
+    retired_at: str | None = Field(default=None, alias="retiredAt")
+
+
+class LockDocument(_Model):
+    """The whole voices.lock.json."""
+
+    version: int = LOCK_VERSION
+    lineage: str = Field(description="uuid set when the lockfile was first written")
+    serial: int = Field(default=0, description="grows with every write")
+    stack: str = "default"
+    voices: dict[str, LockEntry] = Field(default_factory=dict)
+    pending: dict[str, PendingEntry] = Field(
+        default_factory=dict, description="voiceId -> operation that made it, not yet finished"
+    )
+    retired: dict[str, RetiredEntry] = Field(
+        default_factory=dict, description="voiceId -> old clone kept until `migrate --finish`"
+    )
+
+    def by_voice_id(self) -> dict[str, str]:
+        """voiceId -> name for every recorded voice."""
+        return {entry.voice_id: name for name, entry in self.voices.items()}
+
+
+def render(doc: LockDocument) -> str:
+    """The canonical text of a lockfile: sorted keys, 2-space indent, newline."""
+    data = doc.model_dump(by_alias=True, mode="json")
+    if not data.get("pending"):
+        data.pop("pending", None)
+    if not data.get("retired"):
+        data.pop("retired", None)
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _content(doc: LockDocument) -> str:
+    """What a lockfile says, without its serial (used to skip no-op writes)."""
+    return render(doc.model_copy(update={"serial": 0}))
+
+
+def new_document(stack: str) -> LockDocument:
+    return LockDocument(lineage=str(uuid.uuid4()), serial=0, stack=stack)
+
+
+class Lockfile:
+    """A lockfile on disk and its current document.
+
+    ``doc`` is changed in memory by the caller; ``save()`` writes it atomically
+    (and only if something changed), bumping ``serial``.
+    """
+
+    def __init__(self, path: Path, doc: LockDocument, *, exists: bool):
+        self.path = path
+        self.doc = doc
+        self.exists = exists
+        self._saved = _content(doc) if exists else None
+
+    def __repr__(self) -> str:
+        return f"Lockfile({str(self.path)!r}, serial={self.doc.serial})"
+
+    @classmethod
+    def load(cls, path: Path, *, stack: str = "default") -> Lockfile:
+        """Read ``path``; a missing file gives a new, empty document."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return cls(path, new_document(stack), exists=False)
+        except OSError as exc:
+            raise UserError(f"{path}: cannot read the lockfile: {exc.strerror or exc}") from exc
+        return cls(path, parse(text, source=str(path)), exists=True)
+
+    @property
+    def dirty(self) -> bool:
+        return self._saved != _content(self.doc)
+
+    def save(self) -> bool:
+        """Write the document if it changed; return True when a write happened."""
+        content = _content(self.doc)
+        if content == self._saved:
+            return False
+        self.doc.serial += 1
+        atomic_write(self.path, render(self.doc))
+        self._saved = content
+        self.exists = True
+        return True
+
+
+def parse(text: str, *, source: str = "voices.lock.json") -> LockDocument:
+    """Parse lockfile text, with a one-line error naming the place on failure."""
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{source}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from exc
+    if not isinstance(data, dict):
+        raise UserError(f"{source}: not a voicectl lockfile (expected a JSON object)")
+    version = data.get("version")
+    if version != LOCK_VERSION:
+        raise UserError(
+            f"{source}: unsupported lockfile version {version!r} "
+            f"(this voicectl reads version {LOCK_VERSION})"
+        )
+    try:
+        return LockDocument.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise UserError(f"{source}: {where}: {first['msg']}") from exc
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a crash leaves the old or the new file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    try:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def lock_path_for(lockfile: Path) -> Path:
+    """Where the exclusive run lock for ``lockfile`` lives."""
+    return lockfile.parent / ".voicectl" / f"{lockfile.name}.lock"
+
+
+class RunLock:
+    """Exclusive lock held by an apply for its whole run.
+
+    ``timeout`` 0 fails at once when another run holds it; a positive value waits.
+    """
+
+    def __init__(self, lockfile: Path, *, timeout: float = 0.0):
+        self.lockfile = lockfile
+        self.path = lock_path_for(lockfile)
+        self.timeout = timeout
+        self._lock: filelock.BaseFileLock | None = None
+
+    def __enter__(self) -> RunLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = filelock.FileLock(str(self.path), timeout=self.timeout)
+        try:
+            self._lock.acquire()
+        except filelock.Timeout:
+            waited = f" after waiting {self.timeout:g}s" if self.timeout > 0 else ""
+            raise UserError(
+                f"{self.lockfile}: another voicectl run holds the lock ({self.path}){waited}; "
+                "wait for it to finish or pass --lock-timeout SECONDS"
+            ) from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None

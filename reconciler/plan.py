@@ -1,0 +1,481 @@
+"""The plan: a PURE function from (manifest, lockfile, remote clones, options) to actions.
+
+No I/O happens here, so the plan can be tested by the thousand with hypothesis.
+
+Matching: a declared voice is matched to the clone its lockfile entry names, and
+to every clone carrying this stack's ownership tags for its name (a lost or stale
+lockfile is repaired, never a duplicate made). Of those candidates one is kept;
+extra clones for the same name (a duplicate left by a fault, or the old clone of
+an interrupted replacement) are deleted once the kept one is healthy.
+
+Actions (in the order apply runs them):
+  adopt / forget  lockfile-only repairs, no API call
+  delete          orphans (per ``prune``), duplicates, superseded clones
+  create          declared, nothing matches
+  replace         create new, wait until completed, record, delete old
+  wait            a clone still pending/processing: noted, not touched
+  noop            nothing to do
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from deepdiff import DeepDiff
+
+from reconciler.api.models import CURRENT_MODEL, Clone
+from reconciler.lockfile import LockDocument, LockEntry
+from reconciler.ownership import owner_of, spec_digest, user_tags
+
+ActionKind = Literal["adopt", "forget", "delete", "create", "replace", "wait", "noop"]
+ORDER = ("adopt", "forget", "delete", "create", "replace", "wait", "noop")
+CHANGING = ("adopt", "forget", "delete", "create", "replace")
+BUSY = ("pending", "processing")
+
+MASS_DELETE_FRACTION = 0.30
+MASS_DELETE_MIN_EXISTING = 10
+
+
+class VoiceLike(Protocol):
+    """What the plan needs of a declared voice (reconciler.manifest.VoiceSpec)."""
+
+    name: str
+    display_name: str
+    language: str | None
+    description: str | None
+    accent: str | None
+    tags: tuple[str, ...]
+    protect: bool
+    file_sha256: str | None
+
+
+class ManifestLike(Protocol):
+    stack: str
+    prune: str
+    ignore: tuple[str, ...]
+    voices: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One metadata field that differs: the clone's value -> the manifest's."""
+
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: ActionKind
+    name: str | None
+    voice_id: str | None = None
+    reasons: tuple[str, ...] = ()
+    changes: tuple[Change, ...] = ()
+    display_name: str | None = None
+    spec_digest: str | None = None
+    status: str | None = None
+    legacy: bool = False
+    # the remote clone this action is about (delete/replace/adopt/noop/wait)
+    clone: Clone | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def changes_anything(self) -> bool:
+        return self.kind in CHANGING
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    targets: frozenset[str] = frozenset()
+    replace: frozenset[str] = frozenset()
+    allow_mass_delete: bool = False
+    legacy_only: bool = False  # `voicectl migrate`: only legacy replacements (+ their repairs)
+    model: str = CURRENT_MODEL
+
+
+@dataclass(frozen=True)
+class Plan:
+    actions: tuple[Action, ...]
+    warnings: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    existing: int = 0  # clones the plan could touch, for the mass-delete check
+
+    def of_kind(self, *kinds: str) -> list[Action]:
+        return [a for a in self.actions if a.kind in kinds]
+
+    @property
+    def changes(self) -> list[Action]:
+        return [a for a in self.actions if a.changes_anything]
+
+    @property
+    def has_changes(self) -> bool:
+        return any(a.changes_anything for a in self.actions)
+
+    def summary(self) -> dict[str, int]:
+        counts = {k: 0 for k in ("create", "replace", "delete", "adopt", "forget", "wait", "noop")}
+        for a in self.actions:
+            counts[a.kind] += 1
+        return counts
+
+
+def desired_digest(voice: VoiceLike, model: str = CURRENT_MODEL) -> str:
+    """The spec digest (ownership tag) a clone of ``voice`` carries."""
+    return spec_digest(
+        file_sha256=voice.file_sha256 or "",
+        display_name=voice.display_name,
+        language=voice.language,
+        description=voice.description,
+        accent=voice.accent,
+        tags=voice.tags,
+        model=model,
+    )
+
+
+def is_ignored(clone: Clone, patterns: Iterable[str]) -> bool:
+    """True when a displayName glob or a voiceId in ``ignore`` matches the clone."""
+    for pattern in patterns:
+        if clone.voice_id == pattern or fnmatch.fnmatchcase(clone.display_name, pattern):
+            return True
+    return False
+
+
+def _norm(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def metadata_changes(clone: Clone, voice: VoiceLike) -> list[Change]:
+    """Field-by-field differences between a clone and its declaration (via deepdiff).
+
+    Ownership tags are ignored; tags compare as a set; a missing field equals "".
+    """
+    have = {
+        "displayName": clone.display_name,
+        "language": _norm(clone.language),
+        "description": _norm(clone.description),
+        "accent": _norm(clone.accent),
+        "tags": sorted(set(user_tags(clone.tags))),
+    }
+    want = {
+        "displayName": voice.display_name,
+        "language": _norm(voice.language),
+        "description": _norm(voice.description),
+        "accent": _norm(voice.accent),
+        "tags": sorted(set(voice.tags)),
+    }
+    diff = DeepDiff(have, want, ignore_order=True, view="tree")
+    fields = sorted({n.path(output_format="list")[0] for nodes in diff.values() for n in nodes})
+    return [Change(f, have[f], want[f]) for f in fields]
+
+
+def _migration_action(action: Action) -> bool:
+    """Actions `voicectl migrate` keeps: legacy replacements and their repairs."""
+    if action.kind == "create":
+        return False
+    return action.kind != "delete" or action.legacy
+
+
+def _created_key(clone: Clone) -> tuple[str, str]:
+    return (clone.created_at or "", clone.voice_id)
+
+
+def _healthy(clone: Clone) -> bool:
+    return clone.status not in ("failed", *BUSY) and clone.is_current
+
+
+class _Planner:
+    def __init__(
+        self,
+        manifest: ManifestLike,
+        lock: LockDocument,
+        remote: Sequence[Clone],
+        options: PlanOptions,
+    ):
+        self.m = manifest
+        self.lock = lock
+        self.opts = options
+        self.remote = {c.voice_id: c for c in remote}
+        self.actions: list[Action] = []
+        self.warnings: list[str] = []
+        self.errors: list[str] = []
+        self.claimed: set[str] = set()  # voiceIds accounted for by a declared voice
+
+    # -- candidates ---------------------------------------------------------------------
+    def candidates(self, name: str) -> list[Clone]:
+        found: dict[str, Clone] = {}
+        entry = self.lock.voices.get(name)
+        if entry and entry.voice_id in self.remote:
+            found[entry.voice_id] = self.remote[entry.voice_id]
+        for voice_id, pending in self.lock.pending.items():
+            if pending.name == name and voice_id in self.remote:
+                found[voice_id] = self.remote[voice_id]
+        for clone in self.remote.values():
+            owner = owner_of(clone.tags)
+            if owner and owner.stack == self.m.stack and owner.name == name:
+                found[clone.voice_id] = clone
+        for voice_id in self.lock.retired:
+            if entry is None or voice_id != entry.voice_id:
+                found.pop(voice_id, None)
+        return sorted(found.values(), key=_created_key)
+
+    # -- one declared voice ---------------------------------------------------------------
+    def plan_voice(self, name: str, voice: VoiceLike) -> None:
+        digest = desired_digest(voice, self.opts.model)
+        entry = self.lock.voices.get(name)
+        cands = self.candidates(name)
+        self.claimed.update(c.voice_id for c in cands)
+        common = {"name": name, "display_name": voice.display_name, "spec_digest": digest}
+
+        if not cands:
+            reason = "declared, no clone exists"
+            if entry is not None:
+                reason = f"clone {entry.voice_id} no longer exists on the service"
+            self.add(Action("create", reasons=(reason,), **common))
+            return
+
+        def matches(c: Clone) -> bool:
+            owner = owner_of(c.tags)
+            return bool(owner and owner.spec == digest)
+
+        locked = entry.voice_id if entry else None
+        good = [c for c in cands if matches(c) and _healthy(c)]
+        busy = [c for c in cands if matches(c) and c.status in BUSY and c.is_current]
+        if good:
+            keeper = next((c for c in good if c.voice_id == locked), good[0])
+        elif busy:
+            # A new clone of this exact spec is still being made: note it, touch nothing.
+            clone = busy[-1]
+            self.add(
+                Action(
+                    "wait",
+                    voice_id=clone.voice_id,
+                    status=clone.status,
+                    reasons=(f"clone is {clone.status}; run again once it has completed",),
+                    clone=clone,
+                    **common,
+                )
+            )
+            return
+        else:
+            keeper = next((c for c in cands if c.voice_id == locked), cands[-1])
+
+        # Extra clones for this name: delete once the keeper is healthy, else leave them.
+        for extra in cands:
+            if extra.voice_id == keeper.voice_id:
+                continue
+            if not _healthy(keeper) and extra.status in BUSY:
+                continue
+            if extra.status in BUSY:
+                self.warnings.append(
+                    f"{name}: extra clone {extra.voice_id} is {extra.status}; left alone for now"
+                )
+                continue
+            if extra.status == "failed":
+                why = "a failed clone of this voice"
+            elif extra.voice_id == locked:
+                why = f"superseded by {keeper.voice_id}"
+            else:
+                why = f"duplicate of {keeper.voice_id} (same ownership tags)"
+            self.add_delete(extra, name, why, owned=True)
+
+        reasons, changes = self.replace_reasons(name, voice, keeper, entry, digest)
+        if keeper.status in BUSY and not reasons:
+            self.add(
+                Action(
+                    "wait",
+                    voice_id=keeper.voice_id,
+                    status=keeper.status,
+                    reasons=(f"clone is {keeper.status}; run again once it has completed",),
+                    clone=keeper,
+                    **common,
+                )
+            )
+            return
+        if reasons:
+            if voice.protect:
+                self.errors.append(
+                    f"voices.{name}: protect is true, refusing to replace {keeper.voice_id} "
+                    f"({'; '.join(reasons)})"
+                )
+                return
+            if self.opts.legacy_only and not keeper.is_legacy:
+                self.add(Action("noop", voice_id=keeper.voice_id, clone=keeper, **common))
+                return
+            self.add(
+                Action(
+                    "replace",
+                    voice_id=keeper.voice_id,
+                    reasons=tuple(reasons),
+                    changes=tuple(changes),
+                    status=keeper.status,
+                    legacy=keeper.is_legacy,
+                    clone=keeper,
+                    **common,
+                )
+            )
+            return
+        if entry is None or entry.voice_id != keeper.voice_id:
+            why = (
+                "no lockfile entry; found by ownership tags"
+                if entry is None
+                else f"lockfile names {entry.voice_id}, the clone in use is {keeper.voice_id}"
+            )
+            self.add(
+                Action("adopt", voice_id=keeper.voice_id, reasons=(why,), clone=keeper, **common)
+            )
+            return
+        self.add(Action("noop", voice_id=keeper.voice_id, clone=keeper, **common))
+
+    def replace_reasons(
+        self,
+        name: str,
+        voice: VoiceLike,
+        clone: Clone,
+        entry: LockEntry | None,
+        digest: str,
+    ) -> tuple[list[str], list[Change]]:
+        reasons: list[str] = []
+        if clone.is_legacy:
+            models = ", ".join(clone.models) or "unknown"
+            reasons.append(f"legacy clone (modelIds: {models}); lightning-v3.1 needs a re-clone")
+        if clone.status == "failed":
+            reasons.append("the clone failed on the service")
+        recorded_sha = entry.file_sha256 if entry and entry.voice_id == clone.voice_id else None
+        changes = metadata_changes(clone, voice)
+        if recorded_sha and voice.file_sha256 and recorded_sha != voice.file_sha256:
+            reasons.append("audio file changed (sha256 differs)")
+        elif not recorded_sha and not changes:
+            owner = owner_of(clone.tags)
+            if owner and owner.stack == self.m.stack and owner.spec and owner.spec != digest:
+                reasons.append(f"spec changed (digest {owner.spec} -> {digest})")
+        if changes:
+            fields = ", ".join(c.field for c in changes)
+            reasons.append(f"metadata changed ({fields})")
+        if name in self.opts.replace:
+            reasons.append("forced with --replace")
+        return reasons, changes
+
+    # -- everything not declared -------------------------------------------------------
+    def plan_orphans(self) -> None:
+        declared = set(self.m.voices)
+        locked_ids = {e.voice_id: n for n, e in self.lock.voices.items()}
+        pending_ids = {vid: p.name for vid, p in self.lock.pending.items()}
+        for name, entry in sorted(self.lock.voices.items()):
+            if name not in declared and entry.voice_id not in self.remote:
+                self.add(Action("forget", name, entry.voice_id, ("clone no longer exists",)))
+        for vid, pend in sorted(self.lock.pending.items()):
+            if vid not in self.remote and pend.name not in declared:
+                self.add(Action("forget", pend.name, vid, ("pending clone no longer exists",)))
+        for clone in sorted(self.remote.values(), key=_created_key):
+            if clone.voice_id in self.claimed or clone.voice_id in self.lock.retired:
+                continue
+            owner = owner_of(clone.tags)
+            ours = owner is not None and owner.stack == self.m.stack
+            name = locked_ids.get(clone.voice_id) or pending_ids.get(clone.voice_id)
+            if name is None and ours:
+                name = owner.name
+            managed = ours or clone.voice_id in locked_ids or clone.voice_id in pending_ids
+            if self.m.prune == "none" or (self.m.prune == "managed" and not managed):
+                continue
+            why = "no longer declared" if managed else "not declared (prune: all)"
+            self.add_delete(clone, name, why, owned=managed)
+
+    def add_delete(self, clone: Clone, name: str | None, why: str, *, owned: bool) -> None:
+        if is_ignored(clone, self.m.ignore):
+            return
+        if clone.status in BUSY:
+            self.warnings.append(
+                f"{clone.voice_id} ({name or clone.display_name}) is {clone.status}; "
+                "not deleted until it settles"
+            )
+            return
+        entry = self.lock.voices.get(name) if name else None
+        if entry and entry.voice_id == clone.voice_id and entry.protect:
+            self.errors.append(
+                f"voices.{name}: protect is true, refusing to delete {clone.voice_id} ({why}); "
+                "set protect: false and apply first"
+            )
+            return
+        self.add(
+            Action(
+                "delete",
+                name,
+                clone.voice_id,
+                reasons=(why,),
+                display_name=clone.display_name,
+                status=clone.status,
+                legacy=clone.is_legacy,
+                clone=clone,
+            )
+        )
+
+    def add(self, action: Action) -> None:
+        self.actions.append(action)
+
+    # -- whole plan -----------------------------------------------------------------------
+    def run(self) -> Plan:
+        for name, voice in self.m.voices.items():
+            self.plan_voice(name, voice)
+        self.plan_orphans()
+        self.warn_unmanaged_legacy()
+        actions = self.actions
+        if self.opts.targets:
+            actions = [a for a in actions if a.name in self.opts.targets]
+        if self.opts.legacy_only:
+            actions = [a for a in actions if _migration_action(a)]
+        existing = self.existing_count()
+        errors = list(self.errors)
+        if self.opts.targets:
+            errors = [e for e in errors if any(f"voices.{t}:" in e for t in self.opts.targets)]
+        destructive = sum(1 for a in actions if a.kind in ("delete", "replace"))
+        if (
+            not self.opts.allow_mass_delete
+            and existing >= MASS_DELETE_MIN_EXISTING
+            and destructive > MASS_DELETE_FRACTION * existing
+        ):
+            errors.append(
+                f"refusing to delete or replace {destructive} of {existing} existing clones "
+                f"(more than {MASS_DELETE_FRACTION:.0%}); pass --allow-mass-delete if you mean it"
+            )
+        actions = sorted(actions, key=lambda a: ORDER.index(a.kind))
+        return Plan(tuple(actions), tuple(self.warnings), tuple(errors), existing)
+
+    def existing_count(self) -> int:
+        if self.m.prune == "all":
+            return sum(1 for c in self.remote.values() if not is_ignored(c, self.m.ignore))
+        locked = {e.voice_id for e in self.lock.voices.values()}
+        count = 0
+        for clone in self.remote.values():
+            owner = owner_of(clone.tags)
+            if clone.voice_id in locked or (owner and owner.stack == self.m.stack):
+                count += 1
+        return count
+
+    def warn_unmanaged_legacy(self) -> None:
+        unmanaged = [
+            c
+            for c in self.remote.values()
+            if c.is_legacy
+            and c.voice_id not in self.claimed
+            and c.voice_id not in self.lock.retired
+            and owner_of(c.tags) is None
+            and not is_ignored(c, self.m.ignore)
+        ]
+        if unmanaged:
+            n = len(unmanaged)
+            self.warnings.append(
+                f"{n} legacy lightning-large clone{'s are' if n != 1 else ' is'} unmanaged; "
+                "`voicectl import` them to migrate"
+            )
+
+
+def make_plan(
+    manifest: ManifestLike,
+    lock: LockDocument,
+    remote: Sequence[Clone],
+    options: PlanOptions | None = None,
+) -> Plan:
+    """Compute the actions that make the organisation match the manifest. Pure."""
+    return _Planner(manifest, lock, remote, options or PlanOptions()).run()

@@ -1,0 +1,236 @@
+"""Unit tests of the pure plan function: each action and each reason."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from plan_support import Voice, clone_of, foreign, lock_with, manifest
+
+from reconciler.lockfile import LockDocument, RetiredEntry
+from reconciler.plan import PlanOptions, make_plan
+
+EMPTY = LockDocument(lineage="x")
+
+
+def kinds(plan):
+    return [(a.kind, a.name) for a in plan.actions]
+
+
+def test_create_when_nothing_exists():
+    v = Voice("narrator")
+    plan = make_plan(manifest(v), EMPTY, [])
+    assert kinds(plan) == [("create", "narrator")]
+    assert plan.has_changes
+    assert plan.summary()["create"] == 1
+
+
+def test_noop_when_lockfile_and_clone_agree():
+    v = Voice("narrator", tags=("brand",))
+    c = clone_of(v)
+    plan = make_plan(manifest(v), lock_with((v, c)), [c])
+    assert kinds(plan) == [("noop", "narrator")]
+    assert not plan.has_changes
+
+
+def test_adopt_by_ownership_tags_when_lockfile_lost():
+    v = Voice("narrator")
+    c = clone_of(v)
+    plan = make_plan(manifest(v), EMPTY, [c])
+    assert kinds(plan) == [("adopt", "narrator")]
+    assert plan.actions[0].voice_id == c.voice_id
+
+
+def test_other_stack_is_not_adopted_and_not_pruned():
+    v = Voice("narrator")
+    other = clone_of(v, stack="someone-else")
+    plan = make_plan(manifest(v), EMPTY, [other])
+    assert kinds(plan) == [("create", "narrator")]
+
+
+def test_replace_legacy_clone():
+    v = Voice("narrator")
+    c = clone_of(v, models=("lightning-large",))
+    plan = make_plan(manifest(v), lock_with((v, c)), [c])
+    (action,) = plan.actions
+    assert action.kind == "replace" and action.legacy
+    assert "legacy" in action.reasons[0]
+
+
+def test_replace_on_audio_change():
+    old = Voice("narrator")
+    c = clone_of(old)
+    new = replace(old, file_sha256="f" * 64)
+    plan = make_plan(manifest(new), lock_with((old, c)), [c])
+    (action,) = plan.actions
+    assert action.kind == "replace"
+    assert action.reasons == ("audio file changed (sha256 differs)",)
+
+
+def test_replace_on_each_metadata_field():
+    base = Voice("narrator", description="warm", accent="general", tags=("a",))
+    c = clone_of(base)
+    for field, value in [
+        ("display_name", "Narrator 2"),
+        ("language", "hi"),
+        ("description", "cold"),
+        ("accent", "indian"),
+        ("tags", ("a", "b")),
+    ]:
+        changed = replace(base, **{field: value})
+        plan = make_plan(manifest(changed), lock_with((base, c)), [c])
+        (action,) = plan.actions
+        assert action.kind == "replace", field
+        assert len(action.changes) == 1, (field, action.changes)
+        assert "metadata changed" in action.reasons[0]
+
+
+def test_tag_order_and_ownership_tags_do_not_count():
+    v = Voice("narrator", tags=("a", "b"))
+    c = clone_of(v)
+    reordered = replace(v, tags=("b", "a"))
+    plan = make_plan(manifest(reordered), lock_with((v, c)), [c])
+    assert kinds(plan) == [("noop", "narrator")]
+
+
+def test_replace_failed_clone_and_forced():
+    v = Voice("narrator")
+    failed = clone_of(v, status="failed")
+    plan = make_plan(manifest(v), lock_with((v, failed)), [failed])
+    assert plan.actions[0].kind == "replace"
+    assert "failed" in plan.actions[0].reasons[0]
+    ok = clone_of(v)
+    plan = make_plan(
+        manifest(v), lock_with((v, ok)), [ok], PlanOptions(replace=frozenset({"narrator"}))
+    )
+    assert plan.actions[0].reasons == ("forced with --replace",)
+
+
+def test_processing_clone_is_noted_not_touched():
+    v = Voice("narrator")
+    c = clone_of(v, status="processing")
+    plan = make_plan(manifest(v), lock_with((v, c)), [c])
+    assert kinds(plan) == [("wait", "narrator")]
+    assert not plan.has_changes
+
+
+def test_prune_modes():
+    keep = Voice("keep")
+    gone = Voice("gone")
+    kc, gc = clone_of(keep), clone_of(gone)
+    stranger = foreign("Hand made")
+    remote = [kc, gc, stranger]
+    lock = lock_with((keep, kc), (gone, gc))
+    managed = make_plan(manifest(keep), lock, remote)
+    assert [(a.kind, a.voice_id) for a in managed.changes] == [("delete", gc.voice_id)]
+    everything = make_plan(manifest(keep, prune="all"), lock, remote)
+    assert {a.voice_id for a in everything.changes} == {gc.voice_id, stranger.voice_id}
+    nothing = make_plan(manifest(keep, prune="none"), lock, remote)
+    assert nothing.changes == []
+
+
+def test_ignore_by_glob_and_voice_id():
+    keep = Voice("keep")
+    kc = clone_of(keep)
+    a, b = foreign("Test one"), foreign("Other")
+    plan = make_plan(manifest(keep, prune="all", ignore=("Test *", b.voice_id)), EMPTY, [kc, a, b])
+    assert [a.kind for a in plan.actions] == ["adopt"]
+
+
+def test_duplicate_by_tags_is_deleted():
+    v = Voice("narrator")
+    first = clone_of(v)
+    dup = clone_of(v)
+    plan = make_plan(manifest(v), lock_with((v, first)), [first, dup])
+    assert kinds(plan) == [("delete", "narrator"), ("noop", "narrator")]
+    assert plan.actions[0].voice_id == dup.voice_id
+
+
+def test_interrupted_replacement_is_finished():
+    old = Voice("narrator")
+    old_clone = clone_of(old)
+    new = replace(old, description="new text")
+    new_clone = clone_of(new)
+    plan = make_plan(manifest(new), lock_with((old, old_clone)), [old_clone, new_clone])
+    assert [(a.kind, a.voice_id) for a in plan.actions] == [
+        ("adopt", new_clone.voice_id),
+        ("delete", old_clone.voice_id),
+    ]
+    assert "superseded" in plan.actions[1].reasons[0]
+
+
+def test_interrupted_replacement_still_processing_waits():
+    old = Voice("narrator")
+    old_clone = clone_of(old)
+    new = replace(old, description="new text")
+    new_clone = clone_of(new, status="processing")
+    plan = make_plan(manifest(new), lock_with((old, old_clone)), [old_clone, new_clone])
+    assert kinds(plan) == [("wait", "narrator")]
+
+
+def test_vanished_clone_is_recreated_and_undeclared_forgotten():
+    v, w = Voice("narrator"), Voice("gone")
+    vc, wc = clone_of(v), clone_of(w)
+    plan = make_plan(manifest(v), lock_with((v, vc), (w, wc)), [])
+    assert kinds(plan) == [("forget", "gone"), ("create", "narrator")]
+    assert "no longer exists" in plan.actions[1].reasons[0]
+
+
+def test_protect_refuses_replace_and_delete():
+    v = Voice("narrator", protect=True)
+    c = clone_of(v, models=("lightning-large",))
+    plan = make_plan(manifest(v), lock_with((v, c)), [c])
+    assert plan.errors and "protect" in plan.errors[0]
+    plan = make_plan(manifest(), lock_with((v, c)), [c])
+    assert plan.errors and "refusing to delete" in plan.errors[0]
+
+
+def test_mass_delete_threshold():
+    voices = [Voice(f"v{i}") for i in range(10)]
+    clones = [clone_of(v) for v in voices]
+    lock = lock_with(*zip(voices, clones))
+    three = make_plan(manifest(*voices[:7]), lock, clones)
+    assert not three.errors  # 3 of 10 is not more than 30%
+    four = make_plan(manifest(*voices[:6]), lock, clones)
+    assert four.errors and "refusing" in four.errors[0]
+    allowed = make_plan(manifest(*voices[:6]), lock, clones, PlanOptions(allow_mass_delete=True))
+    assert not allowed.errors
+    small = make_plan(manifest(), lock_with(*zip(voices[:9], clones[:9])), clones[:9])
+    assert not small.errors  # fewer than 10 existing clones
+
+
+def test_target_limits_plan():
+    a, b = Voice("a"), Voice("b")
+    plan = make_plan(manifest(a, b), EMPTY, [], PlanOptions(targets=frozenset({"b"})))
+    assert kinds(plan) == [("create", "b")]
+
+
+def test_unmanaged_legacy_warning():
+    legacy = [foreign(f"Old {i}", modelIds=["lightning-large"]) for i in range(3)]
+    plan = make_plan(manifest(), EMPTY, legacy)
+    assert plan.warnings == (
+        "3 legacy lightning-large clones are unmanaged; `voicectl import` them to migrate",
+    )
+
+
+def test_retired_clones_are_left_alone():
+    v = Voice("narrator")
+    old = clone_of(v, models=("lightning-large",))
+    new = clone_of(v)
+    lock = lock_with((v, new))
+    lock.retired[old.voice_id] = RetiredEntry(name="narrator", replaced_by=new.voice_id)
+    plan = make_plan(manifest(v), lock, [old, new])
+    assert kinds(plan) == [("noop", "narrator")]
+
+
+def test_legacy_only_plan_keeps_only_migrations():
+    legacy, current, fresh = Voice("legacy"), Voice("current"), Voice("fresh")
+    lc = clone_of(legacy, models=("lightning-large",))
+    cc = clone_of(current)
+    changed = replace(current, description="changed")
+    plan = make_plan(
+        manifest(legacy, changed, fresh),
+        lock_with((legacy, lc), (current, cc)),
+        [lc, cc],
+        PlanOptions(legacy_only=True),
+    )
+    assert [(a.kind, a.name) for a in plan.changes] == [("replace", "legacy")]
