@@ -8,12 +8,14 @@ adds the traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 
 import click
 
 from reconciler import __version__
+from reconciler.api.errors import WavesError
 from reconciler.cli.common import global_options
 from reconciler.errors import UserError
 
@@ -27,7 +29,7 @@ def cli() -> None:
 
 # Each command lives in its own module under reconciler/cli/; they are imported
 # when the CLI runs so `import reconciler.cli` stays cheap.
-COMMAND_MODULES = ("sandbox",)
+COMMAND_MODULES = ("sandbox", "plan", "apply", "output")
 
 
 def _register_commands() -> None:
@@ -43,9 +45,10 @@ def _register_commands() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI and turn errors into exit codes."""
     _register_commands()
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    args = list(argv if argv is not None else sys.argv[1:])
+    debug = "--debug" in args or os.environ.get("VOICECTL_DEBUG", "").lower() in ("1", "true")
     try:
-        cli.main(args=argv, prog_name="voicectl", standalone_mode=False)
+        code = cli.main(args=args, prog_name="voicectl", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)
@@ -55,17 +58,29 @@ def main(argv: list[str] | None = None) -> None:
     except UserError as exc:
         if debug:
             traceback.print_exc()
-        click.echo(f"Error: {exc.message}", err=True)
+        for line in exc.message.splitlines() or [""]:
+            click.echo(f"Error: {line}", err=True)
         sys.exit(exc.exit_code)
+    except WavesError as exc:  # the service refused or failed: one line, no traceback
+        if debug:
+            traceback.print_exc()
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+    except BrokenPipeError:  # `voicectl output | head`
+        sys.exit(0)
     except Exception as exc:  # a bug: still one line unless --debug
         if debug:
             traceback.print_exc()
         else:
-            click.echo(f"Error: internal error: {type(exc).__name__}: {exc} "
-                       "(run with --debug for the traceback)", err=True)
+            click.echo(
+                f"Error: internal error: {type(exc).__name__}: {exc} "
+                "(run with --debug for the traceback)",
+                err=True,
+            )
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -79,3 +79,17 @@ def global_options(func):
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def manifest_option(func):
+    """``-f/--file``: the manifest (default ./voices.yaml, or VOICECTL_FILE)."""
+    return click.option(
+        "-f",
+        "--file",
+        "manifest_file",
+        envvar="VOICECTL_FILE",
+        default="voices.yaml",
+        show_default=True,
+        metavar="PATH",
+        help="The manifest.",
+    )(func)

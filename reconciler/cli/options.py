@@ -1,0 +1,106 @@
+"""Options shared by the commands that plan (plan, apply, migrate)."""
+
+from __future__ import annotations
+
+import click
+
+PLAN_OPTIONS = [
+    click.option(
+        "--lockfile",
+        envvar="VOICECTL_LOCKFILE",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Lockfile path (default: voices.lock.json beside the manifest).",
+    ),
+    click.option(
+        "--target",
+        "targets",
+        multiple=True,
+        metavar="NAME",
+        help="Limit the plan to this voice (repeatable).",
+    ),
+    click.option(
+        "--allow-mass-delete",
+        is_flag=True,
+        envvar="VOICECTL_ALLOW_MASS_DELETE",
+        help="Allow deleting or replacing more than 30% of 10 or more existing clones.",
+    ),
+    click.option(
+        "--allow-outside-files",
+        is_flag=True,
+        help="Allow sample files outside the manifest's folder.",
+    ),
+    click.option(
+        "--allow-any-duration",
+        is_flag=True,
+        help="Only warn about samples shorter than 5 s or longer than 15 s.",
+    ),
+    click.option(
+        "--parallelism",
+        type=click.IntRange(1, 64),
+        default=8,
+        show_default=True,
+        envvar="VOICECTL_PARALLELISM",
+        help="Most requests in flight; the tool adapts below it to the server's limit.",
+    ),
+]
+
+
+def plan_options(func):
+    for option in reversed(PLAN_OPTIONS):
+        func = option(func)
+    return func
+
+
+def replace_option(func):
+    return click.option(
+        "--replace",
+        "replace",
+        multiple=True,
+        metavar="NAME",
+        help="Force a re-clone of this voice (repeatable).",
+    )(func)
+
+
+APPLY_OPTIONS = [
+    click.option(
+        "--auto-approve",
+        is_flag=True,
+        envvar="VOICECTL_AUTO_APPROVE",
+        help="Apply without asking for confirmation.",
+    ),
+    click.option(
+        "--wait-timeout",
+        type=click.FloatRange(min=0),
+        default=600.0,
+        show_default=True,
+        envvar="VOICECTL_WAIT_TIMEOUT",
+        help="Seconds to wait for a new clone to become completed.",
+    ),
+    click.option(
+        "--lock-timeout",
+        type=click.FloatRange(min=0),
+        default=0.0,
+        show_default=True,
+        envvar="VOICECTL_LOCK_TIMEOUT",
+        help="Seconds to wait for another run's lock on the lockfile (0: fail at once).",
+    ),
+]
+
+
+def apply_options(func):
+    for option in reversed(APPLY_OPTIONS):
+        func = option(func)
+    return func
+
+
+def format_option(*choices: str, default: str = "text"):
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=default,
+        show_default=True,
+        envvar="VOICECTL_FORMAT",
+        help="Output format.",
+    )

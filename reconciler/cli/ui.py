@@ -1,0 +1,56 @@
+"""Terminal helpers for commands: colour decisions, warnings, confirmation, logging."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import click
+
+from reconciler.cli.common import GlobalSettings
+from reconciler.errors import UserError
+from reconciler.render import Style, clean
+
+
+def color_enabled(settings: GlobalSettings, stream=None) -> bool:
+    """Colour only on a TTY, and never with NO_COLOR or --no-color."""
+    stream = stream or sys.stdout
+    if settings.no_color or os.environ.get("NO_COLOR"):
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def style_for(settings: GlobalSettings) -> Style:
+    return Style(color=color_enabled(settings))
+
+
+def echo_warnings(warnings: list[str]) -> None:
+    for warning in warnings:
+        click.echo(f"Warning: {clean(warning)}", err=True)
+
+
+def logger_for(settings: GlobalSettings) -> logging.Logger:
+    """The client's logger: HTTP activity on stderr with --debug (the key never appears)."""
+    logger = logging.getLogger("voicectl")
+    if settings.debug and not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+    return logger
+
+
+def confirm_apply() -> None:
+    """Ask as Terraform does; refuse clearly when there is no terminal to ask on."""
+    if not sys.stdin.isatty():
+        raise UserError(
+            "apply needs confirmation but stdin is not a terminal; "
+            "pass --auto-approve to apply without asking"
+        )
+    click.echo("\nDo you want to perform these actions?")
+    click.echo("  voicectl will perform the actions described above.")
+    click.echo("  Only 'yes' will be accepted to approve.\n")
+    answer = click.prompt("  Enter a value", default="", show_default=False)
+    if answer.strip() != "yes":
+        raise UserError("apply cancelled (the answer was not 'yes'); nothing was changed")
