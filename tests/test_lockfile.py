@@ -1,0 +1,101 @@
+"""The lockfile: deterministic text, atomic no-op-skipping writes, serial, run lock."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from reconciler.errors import UserError
+from reconciler.lockfile import LockEntry, Lockfile, RunLock, lock_path_for
+
+
+def test_missing_file_is_a_new_document(tmp_path):
+    lock = Lockfile.load(tmp_path / "voices.lock.json", stack="bots")
+    assert not lock.exists
+    assert lock.doc.serial == 0 and lock.doc.stack == "bots"
+    assert len(lock.doc.lineage) == 36
+
+
+def test_save_is_deterministic_and_skips_no_op_writes(tmp_path):
+    path = tmp_path / "voices.lock.json"
+    lock = Lockfile.load(path, stack="bots")
+    lock.doc.voices["b"] = LockEntry(voice_id="voice_b", status="completed")
+    lock.doc.voices["a"] = LockEntry(voice_id="voice_a", model_ids=["lightning-v3.1"])
+    assert lock.save() is True
+    text = path.read_text()
+    assert text.endswith("}\n")
+    data = json.loads(text)
+    assert list(data) == sorted(data)
+    assert list(data["voices"]) == ["a", "b"]
+    assert data["serial"] == 1
+    assert text == json.dumps(data, indent=2, sort_keys=True) + "\n"
+    mtime = path.stat().st_mtime_ns
+
+    again = Lockfile.load(path)
+    again.doc.voices["a"] = LockEntry(voice_id="voice_a", model_ids=["lightning-v3.1"])
+    assert again.save() is False  # same content: no write, no serial bump
+    assert path.read_text() == text and path.stat().st_mtime_ns == mtime
+
+    again.doc.voices["c"] = LockEntry(voice_id="voice_c")
+    assert again.save() is True
+    assert json.loads(path.read_text())["serial"] == 2
+    assert json.loads(path.read_text())["lineage"] == data["lineage"]
+
+
+def test_no_temp_files_left(tmp_path):
+    lock = Lockfile.load(tmp_path / "voices.lock.json")
+    for i in range(5):
+        lock.doc.voices[f"v{i}"] = LockEntry(voice_id=f"voice_{i}")
+        lock.save()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["voices.lock.json"]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("{not json", "voices.lock.json:1:2: not valid JSON"),
+        ("[]", "not a voicectl lockfile"),
+        ('{"version": 7, "lineage": "x"}', "unsupported lockfile version 7"),
+        ('{"version": 1}', "lineage: Field required"),
+        ('{"version": 1, "lineage": "x", "voices": {"a": {}}}', "voices.a.voiceId"),
+    ],
+)
+def test_bad_lockfiles_are_one_line_errors(tmp_path, text, message):
+    path = tmp_path / "voices.lock.json"
+    path.write_text(text)
+    with pytest.raises(UserError) as err:
+        Lockfile.load(path)
+    assert message in err.value.message
+    assert "\n" not in err.value.message
+
+
+def test_run_lock_refuses_a_second_holder_at_once(tmp_path):
+    lockfile = tmp_path / "voices.lock.json"
+    holder = textwrap.dedent(
+        f"""
+        import sys, time
+        from reconciler.lockfile import RunLock
+        with RunLock(__import__("pathlib").Path({str(lockfile)!r})):
+            print("held", flush=True)
+            sys.stdin.readline()
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        with pytest.raises(UserError) as err, RunLock(lockfile, timeout=0):
+            pass
+        assert "another voicectl run holds the lock" in err.value.message
+        with pytest.raises(UserError) as err, RunLock(lockfile, timeout=0.3):
+            pass
+        assert "after waiting 0.3s" in err.value.message
+    finally:
+        proc.communicate("\n", timeout=10)
+    with RunLock(lockfile, timeout=0):
+        assert lock_path_for(lockfile).exists()
