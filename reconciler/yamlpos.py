@@ -1,0 +1,234 @@
+"""YAML to plain Python values, remembering where every value and key was written.
+
+PyYAML's ``safe_load`` forgets positions and silently keeps the last of two
+duplicate keys. Here the document is composed into nodes (which carry marks),
+then built by hand: each value's path (``("voices", "narrator", "tags", 1)``)
+maps to the line and column of its node and of its key, duplicate keys at any
+level are problems naming the first one's line, merge keys (``<<``) and aliases
+work, and alias bombs and recursive aliases are refused. Scalars are typed by
+PyYAML's SafeConstructor, so ``yes`` is a boolean as in any YAML 1.1 reader;
+whether a scalar was written plain (unquoted) is kept for friendlier messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+Path = tuple[Any, ...]  # keys (str) and list indexes (int)
+
+MAX_NODES = 100_000  # values built, aliases counted each time they are used
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+@dataclass(frozen=True, order=True)
+class Pos:
+    """A 1-based line and column."""
+
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """Where a value was written, and how."""
+
+    pos: Pos  # the value itself
+    key_pos: Pos | None  # its key, for a mapping entry
+    kind: str  # 'scalar' | 'sequence' | 'mapping'
+    plain: bool = False  # an unquoted scalar (so YAML typed it: yes, 1.0, 2024-01-01)
+    text: str | None = None  # a scalar's source text
+
+
+@dataclass
+class YamlProblem:
+    pos: Pos
+    path: Path
+    message: str
+
+
+@dataclass
+class YamlDocument:
+    """A built document: ``data``, positions by path, and problems found on the way."""
+
+    data: Any
+    nodes: dict[Path, NodeInfo] = field(default_factory=dict)
+    problems: list[YamlProblem] = field(default_factory=list)
+
+    def pos_of(self, path: Path, *, key: bool = False) -> Pos:
+        """The position of ``path`` (its key with ``key=True``), or of its nearest
+        ancestor that has one."""
+        for end in range(len(path), -1, -1):
+            info = self.nodes.get(tuple(path[:end]))
+            if info is None:
+                continue
+            if key and end == len(path) and info.key_pos is not None:
+                return info.key_pos
+            return info.pos
+        return Pos(1, 1)
+
+
+class YamlSyntaxError(Exception):
+    """The text is not YAML (or not a single document); ``pos`` says where."""
+
+    def __init__(self, pos: Pos, message: str):
+        super().__init__(f"{pos}: {message}")
+        self.pos = pos
+        self.message = message
+
+
+def _pos(mark: Any) -> Pos:
+    return Pos(mark.line + 1, mark.column + 1) if mark is not None else Pos(1, 1)
+
+
+def _syntax_message(exc: yaml.YAMLError) -> tuple[Pos, str]:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
+    message = f"YAML syntax error: {problem}"
+    if context:
+        where = f" on line {context_mark.line + 1}" if context_mark is not None else ""
+        message += f" ({context}{where})"
+    return _pos(mark), message
+
+
+def format_path(path: Path) -> str:
+    """``("voices", "narrator-en", "tags", 1)`` → ``voices.narrator-en.tags[1]``.
+
+    A key that is not a plain word (it holds a dot, a space, …) is quoted:
+    ``voices."narrator.v2".file``.
+    """
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            continue
+        text = str(part)
+        word = text and all(ch.isalnum() or ch in "_-" for ch in text)
+        text = text if word else '"' + text.replace('"', '\\"') + '"'
+        out += ("." if out else "") + text
+    return out
+
+
+class _Builder:
+    def __init__(self, loader: yaml.SafeLoader, doc: YamlDocument):
+        self.loader = loader
+        self.doc = doc
+        self.count = 0
+        self.active: set[int] = set()
+
+    def build(self, node: Node, path: Path, key_pos: Pos | None) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise YamlSyntaxError(
+                _pos(node.start_mark),
+                f"the document expands to more than {MAX_NODES} values (an alias bomb?)",
+            )
+        if id(node) in self.active:
+            self.doc.problems.append(
+                YamlProblem(_pos(node.start_mark), path, "a recursive alias (it contains itself)")
+            )
+            return None
+        if isinstance(node, ScalarNode):
+            return self._scalar(node, path, key_pos)
+        self.active.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                self.doc.nodes[path] = NodeInfo(_pos(node.start_mark), key_pos, "sequence")
+                return [self.build(child, (*path, i), None) for i, child in enumerate(node.value)]
+            if isinstance(node, MappingNode):
+                self.doc.nodes[path] = NodeInfo(_pos(node.start_mark), key_pos, "mapping")
+                return self._mapping(node, path)
+        finally:
+            self.active.discard(id(node))
+        raise YamlSyntaxError(_pos(node.start_mark), f"unexpected YAML node {node.id}")
+
+    def _scalar(self, node: ScalarNode, path: Path, key_pos: Pos | None) -> Any:
+        plain = node.style is None
+        self.doc.nodes[path] = NodeInfo(
+            _pos(node.start_mark), key_pos, "scalar", plain=plain, text=node.value
+        )
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            _, message = _syntax_message(exc)
+            self.doc.problems.append(YamlProblem(_pos(node.start_mark), path, message))
+            return node.value
+
+    def _mapping(self, node: MappingNode, path: Path) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        pairs = [(k, v) for k, v in node.value if k.tag != _MERGE_TAG]
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:  # merged keys first: explicit ones override
+                self._merge(value_node, path, result)
+        first_line: dict[str, int] = {}
+        for key_node, value_node in pairs:
+            key_pos = _pos(key_node.start_mark)
+            if not isinstance(key_node, ScalarNode):
+                self.doc.problems.append(
+                    YamlProblem(key_pos, path, "a key must be plain text, not a list or mapping")
+                )
+                continue
+            key = key_node.value
+            if key in first_line:
+                self.doc.problems.append(
+                    YamlProblem(
+                        key_pos,
+                        (*path, key),
+                        f"duplicate key {key!r} (first defined on line {first_line[key]})",
+                    )
+                )
+                continue
+            first_line[key] = key_pos.line
+            result[key] = self.build(value_node, (*path, key), key_pos)
+        return result
+
+    def _merge(self, source: Node, path: Path, result: dict[str, Any]) -> None:
+        """``<<: *anchor`` (or a list of them; earlier ones win): add their keys."""
+        sources = source.value if isinstance(source, SequenceNode) else [source]
+        own = self.doc.nodes[path]
+        for item in sources:
+            if not isinstance(item, MappingNode):
+                self.doc.problems.append(
+                    YamlProblem(_pos(item.start_mark), path, "a merge key (<<) needs a mapping")
+                )
+                continue
+            merged = self.build(item, path, None)
+            self.doc.nodes[path] = own
+            for key, value in (merged or {}).items():
+                result.setdefault(key, value)
+
+
+def load_yaml(text: str) -> YamlDocument | None:
+    """Build the single YAML document in ``text``; None when it holds no document.
+
+    Raises YamlSyntaxError for text that is not YAML or holds several documents.
+    """
+    loader = yaml.SafeLoader(text)
+    try:
+        try:
+            root = loader.get_single_node()
+        except yaml.YAMLError as exc:
+            pos, message = _syntax_message(exc)
+            raise YamlSyntaxError(pos, message) from None
+        except RecursionError:
+            raise YamlSyntaxError(Pos(1, 1), "the document is nested too deeply") from None
+        if root is None:
+            return None
+        doc = YamlDocument(data=None)
+        try:
+            doc.data = _Builder(loader, doc).build(root, (), None)
+        except RecursionError:
+            raise YamlSyntaxError(
+                _pos(root.start_mark), "the document is nested too deeply"
+            ) from None
+        return doc
+    finally:
+        loader.dispose()
