@@ -56,9 +56,31 @@ class AudioError(Exception):
 
 # ISO base media brands that mean "an MP4 file" (QuickTime `qt  ` and 3GPP are not).
 _MP4_BRANDS = frozenset(
-    {"isom", "iso2", "iso3", "iso4", "iso5", "iso6", "iso7", "iso8", "iso9", "mp41", "mp42",
-     "mp71", "M4A ", "M4B ", "M4V ", "M4VH", "M4VP", "dash", "avc1", "msnv", "MSNV", "f4a ",
-     "f4v "}
+    {
+        "isom",
+        "iso2",
+        "iso3",
+        "iso4",
+        "iso5",
+        "iso6",
+        "iso7",
+        "iso8",
+        "iso9",
+        "mp41",
+        "mp42",
+        "mp71",
+        "M4A ",
+        "M4B ",
+        "M4V ",
+        "M4VH",
+        "M4VP",
+        "dash",
+        "avc1",
+        "msnv",
+        "MSNV",
+        "f4a ",
+        "f4v ",
+    }
 )
 
 
@@ -582,8 +604,9 @@ def _scan_cluster(reader: _Ebml, end: int, scan: _WebmScan):
     return None
 
 
-def _scan_block_group(reader: _Ebml, start: int, end: int, cluster_tick: int,
-                      scan: _WebmScan) -> None:
+def _scan_block_group(
+    reader: _Ebml, start: int, end: int, cluster_tick: int, scan: _WebmScan
+) -> None:
     fh = reader.fh
     fh.seek(start)
     tick = duration = None
@@ -751,6 +774,7 @@ def check_sample(
             result.errors.append(message + " (--allow-any-duration accepts it)")
             return result
     digest = file_sha256(path) if want_sha256 else None
-    result.info = SampleInfo(path=path, size=st.st_size, format=fmt, duration=seconds,
-                             sha256=digest)
+    result.info = SampleInfo(
+        path=path, size=st.st_size, format=fmt, duration=seconds, sha256=digest
+    )
     return result

@@ -92,13 +92,10 @@ def _check_tag(value: str) -> str:
             "tag {value!r} contains a comma (the service splits tags on commas)", value=value
         )
     if value != value.strip():
-        raise _err(
-            "tag {value!r} starts or ends with spaces (the service trims them)", value=value
-        )
+        raise _err("tag {value!r} starts or ends with spaces (the service trims them)", value=value)
     if value.startswith(RESERVED_TAG_PREFIX):
         raise _err(
-            "tag {value!r} starts with {prefix!r}, which voicectl reserves for its "
-            "ownership tags",
+            "tag {value!r} starts with {prefix!r}, which voicectl reserves for its ownership tags",
             value=value,
             prefix=RESERVED_TAG_PREFIX,
         )
@@ -349,13 +346,15 @@ class _Report:
             return pos
         return self.doc.pos_of(path, key=key) if self.doc else Pos(1, 1)
 
-    def error(self, path: tuple[Any, ...], message: str, *, pos: Pos | None = None,
-              key: bool = False) -> None:
+    def error(
+        self, path: tuple[Any, ...], message: str, *, pos: Pos | None = None, key: bool = False
+    ) -> None:
         at = self._pos(path, pos, key)
         self.problems.append((at, len(self.problems), self._line(at, path, message)))
 
-    def warn(self, path: tuple[Any, ...], message: str, *, pos: Pos | None = None,
-             key: bool = False) -> None:
+    def warn(
+        self, path: tuple[Any, ...], message: str, *, pos: Pos | None = None, key: bool = False
+    ) -> None:
         at = self._pos(path, pos, key)
         self.warnings.append((at, len(self.warnings), self._line(at, path, message)))
 
@@ -411,8 +410,9 @@ def _pydantic_problems(exc: ValidationError, doc: YamlDocument, report: _Report)
         if kind == "missing":
             parent, field_name = path[:-1], path[-1]
             if parent == () and field_name == "version":
-                report.error((), "missing 'version: 1' (every manifest starts with it)",
-                             pos=Pos(1, 1))
+                report.error(
+                    (), "missing 'version: 1' (every manifest starts with it)", pos=Pos(1, 1)
+                )
             else:
                 report.error(parent, f"missing required field {field_name!r}", key=True)
         elif kind == "extra_forbidden":
@@ -423,15 +423,18 @@ def _pydantic_problems(exc: ValidationError, doc: YamlDocument, report: _Report)
             written = info.text if info is not None and info.text is not None else repr(value)
             if isinstance(value, str):
                 written = repr(value)
-            report.error(path, f"unsupported version {written}: this voicectl reads version "
-                               f"{MANIFEST_VERSION} (write 'version: {MANIFEST_VERSION}')")
+            report.error(
+                path,
+                f"unsupported version {written}: this voicectl reads version "
+                f"{MANIFEST_VERSION} (write 'version: {MANIFEST_VERSION}')",
+            )
         elif kind == "literal_error":
             expected = err.get("ctx", {}).get("expected", "")
             report.error(path, f"expected one of {expected}; got {_describe(value, info)}")
         elif kind in _EXPECTED:
             message = f"{_EXPECTED[kind]}, got {_describe(value, info)}"
             if kind == "string_type" and info is not None and info.plain and value is not None:
-                message += f" (put it in quotes: \"{info.text}\")"
+                message += f' (put it in quotes: "{info.text}")'
             report.error(path, message)
         else:
             report.error(path, err["msg"])
@@ -516,8 +519,11 @@ def load_manifest(
         report.error(problem.path, problem.message, pos=problem.pos)
     data = doc.data
     if not isinstance(data, dict):
-        report.error((), "the manifest must be a mapping of fields (version, stack, voices, ...), "
-                         f"got {_describe(data, doc.nodes.get(()))}")
+        report.error(
+            (),
+            "the manifest must be a mapping of fields (version, stack, voices, ...), "
+            f"got {_describe(data, doc.nodes.get(()))}",
+        )
         raise report.fail()
     data = {k: v for k, v in data.items() if not k.startswith(EXTENSION_PREFIX)}
 
@@ -581,8 +587,11 @@ def _check_voices(
         if "language" in set_fields:
             _language_warning((*path, "language"), voice.language, report)
         if language is None:
-            report.warn(path, "no language set; the service strongly advises one "
-                              "(set it here or in defaults)", key=True)
+            report.warn(
+                path,
+                "no language set; the service strongly advises one (set it here or in defaults)",
+                key=True,
+            )
         if file_info is False:
             specs[name] = None
             continue
@@ -593,8 +602,9 @@ def _check_voices(
             file_rel=voice.file,
             display_name=voice.display_name if voice.display_name is not None else name,
             language=language,
-            description=(voice.description if "description" in set_fields
-                         else defaults.description),
+            description=(
+                voice.description if "description" in set_fields else defaults.description
+            ),
             accent=voice.accent if "accent" in set_fields else defaults.accent,
             tags=_merge_tags(defaults.tags or [], voice.tags or []),
             protect=voice.protect,
@@ -615,8 +625,9 @@ def _check_repeats(path: tuple[Any, ...], tags: list[str], report: _Report) -> N
     seen: dict[str, int] = {}
     for i, tag in enumerate(tags):
         if tag in seen:
-            report.error((*path, i), f"tag {tag!r} is repeated (first at {format_path(path)}"
-                                     f"[{seen[tag]}])")
+            report.error(
+                (*path, i), f"tag {tag!r} is repeated (first at {format_path(path)}[{seen[tag]}])"
+            )
         else:
             seen[tag] = i
 
@@ -640,20 +651,28 @@ def _check_file(
     written = Path(rel)
     if written.is_absolute() or rel.startswith("~"):
         if not ctx.allow_outside_files:
-            report.error(path, f"{rel} is an absolute path; a sample must be inside the "
-                               "manifest's folder (--allow-outside-files allows it)")
+            report.error(
+                path,
+                f"{rel} is an absolute path; a sample must be inside the "
+                "manifest's folder (--allow-outside-files allows it)",
+            )
             return False
     elif ".." in written.parts and not ctx.allow_outside_files:
-        report.error(path, f"{rel} goes outside the manifest's folder with '..' "
-                           "(--allow-outside-files allows it)")
+        report.error(
+            path,
+            f"{rel} goes outside the manifest's folder with '..' (--allow-outside-files allows it)",
+        )
         return False
     if not ctx.check_files:
         return (_absolute(ctx.root, written, resolve=False), None)
     if not ctx.allow_outside_files:
         link = _first_symlink(ctx.root, written)
         if link is not None:
-            report.error(path, f"{rel} goes through a symlink ({link}); a sample must really be "
-                               "inside the manifest's folder (--allow-outside-files allows it)")
+            report.error(
+                path,
+                f"{rel} goes through a symlink ({link}); a sample must really be "
+                "inside the manifest's folder (--allow-outside-files allows it)",
+            )
             return False
     target = _absolute(ctx.root, written, resolve=ctx.allow_outside_files)
     check = audio.check_sample(target, name=rel, allow_any_duration=ctx.allow_any_duration)
@@ -684,9 +703,7 @@ def _first_symlink(root: Path, written: Path) -> str | None:
     return None
 
 
-def _check_cross(
-    voices: dict[str, VoiceSpec | None], data: dict[str, Any], ctx: _Context
-) -> None:
+def _check_cross(voices: dict[str, VoiceSpec | None], data: dict[str, Any], ctx: _Context) -> None:
     """Checks across voices: displayName clashes, voices an ignore entry would hide."""
     report = ctx.report
     seen: dict[str, str] = {}
@@ -700,13 +717,21 @@ def _check_cross(
         where = (*path, "displayName") if has_field else path
         if spec.display_name in seen:
             other = seen[spec.display_name]
-            report.warn(where, f"displayName {spec.display_name!r} is also the displayName of "
-                               f"voices.{other} (line {voices[other].line}); the service allows "
-                               "it, but it is confusing", key=not has_field)
+            report.warn(
+                where,
+                f"displayName {spec.display_name!r} is also the displayName of "
+                f"voices.{other} (line {voices[other].line}); the service allows "
+                "it, but it is confusing",
+                key=not has_field,
+            )
         else:
             seen[spec.display_name] = name
         for i, pattern in enumerate(ignore):
             if fnmatch.fnmatchcase(spec.display_name, pattern):
-                report.error(where, f"displayName {spec.display_name!r} matches ignore[{i}] "
-                                    f"{pattern!r}, so voicectl would never create or update it; "
-                                    "rename the voice or narrow the pattern", key=not has_field)
+                report.error(
+                    where,
+                    f"displayName {spec.display_name!r} matches ignore[{i}] "
+                    f"{pattern!r}, so voicectl would never create or update it; "
+                    "rename the voice or narrow the pattern",
+                    key=not has_field,
+                )
