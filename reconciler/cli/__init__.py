@@ -29,7 +29,7 @@ def cli() -> None:
 
 # Each command lives in its own module under reconciler/cli/; they are imported
 # when the CLI runs so `import reconciler.cli` stays cheap.
-COMMAND_MODULES = ("sandbox", "plan", "apply", "output")
+COMMAND_MODULES = ("sandbox", "plan", "apply", "output", "validate")
 
 
 def _register_commands() -> None:
