@@ -1,0 +1,687 @@
+"""The async Waves client: one ``httpx.AsyncClient``, typed errors, careful retries.
+
+Every request goes through :meth:`WavesClient._run`, which
+
+* holds a slot of the client's single :class:`AdaptiveLimiter` while the try is
+  in flight (each retry takes a slot again), and tells it how the try went;
+* turns every failure into a one-line typed error from ``errors.py`` that names
+  the operation (``create "Narrator": server error 500 voice_clone_timeout: ...``)
+  and never holds the key;
+* retries what is safe to retry: 429, 5xx and transport failures of reads and
+  deletes, with full-jitter backoff or the server's ``Retry-After``, within
+  ``max_tries`` and a total ``deadline``.
+
+A create is different: sending it twice can make two clones. Only a 429 ("not
+done") or a connection that never opened ("not sent") is retried; a 5xx, a
+timeout after sending, a dropped connection or an unreadable 200 raises
+:class:`AmbiguousCreateError`, and the caller (the reconciler) checks the list
+before it creates again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import re
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from reconciler.api.errors import (
+    AmbiguousCreateError,
+    AuthError,
+    BadRequestError,
+    CloneLimitError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+    WavesError,
+)
+from reconciler.api.limiter import AdaptiveLimiter
+from reconciler.api.models import TTS_MODEL, Clone, CloneRequest, DeleteResult
+from reconciler.api.retry import (
+    DEFAULT_BACKOFF_BASE,
+    DEFAULT_BACKOFF_CAP,
+    RetryPolicy,
+    parse_retry_after,
+)
+from reconciler.api.security import (
+    Redactor,
+    api_key_from_env,
+    check_api_key,
+    check_base_url,
+    is_loopback_host,
+    safe_url,
+    same_origin,
+)
+from reconciler.api.upload import UploadError, clone_form, describe_upload, open_upload
+
+__all__ = ["DEFAULT_API_URL", "WavesClient", "api_key_from_env"]
+
+T = TypeVar("T")
+
+DEFAULT_API_URL = "https://api.smallest.ai"
+
+CLONES_PATH = "/waves/v1/voice-cloning"
+DELETE_PATH = "/waves/v1/lightning-large"
+ADD_VOICE_PATH = "/waves/v1/lightning-large/add_voice"
+LEGACY_LIST_PATH = "/waves/v1/lightning-large/get_cloned_voices"
+TTS_PATH = "/waves/v1/tts"
+
+_CLONE_LIMIT = re.compile(
+    r"clone limit|limit of \d* ?(voice )?clones|(max(imum)?|number of) (voice )?clones"
+    r"|clones? (quota|limit)|limit (reached|exceeded)",
+    re.IGNORECASE,
+)
+_INVALID_VOICE = re.compile(
+    r"invalid voice ?id|voice ?id .*(not found|invalid|does not exist)"
+    r"|voice not found|no such voice",
+    re.IGNORECASE,
+)
+
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_LOCAL = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.InvalidURL)
+
+
+class _StatusFailure(Exception):
+    """A try answered with an error status (internal)."""
+
+    def __init__(self, response: httpx.Response):
+        super().__init__(response.status_code)
+        self.response = response
+
+
+class _BadBody(Exception):
+    """A 2xx answer whose body could not be understood (internal)."""
+
+
+@dataclass
+class _Op:
+    """What one operation learnt across its tries."""
+
+    name: str
+    method: str
+    url: str  # for logs: no query string, no user info
+    create: bool = False
+    maybe_done: bool = False  # an earlier try may have reached the server and acted
+    tries: int = 0
+
+
+class WavesClient:
+    """Async client for the Waves voice-cloning API. Use as ``async with``."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str = DEFAULT_API_URL,
+        api_key: str | None,
+        parallelism: int = 8,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 60.0,
+        max_tries: int = 6,
+        deadline: float = 120.0,
+        logger: logging.Logger | None = None,
+        backoff_base: float = DEFAULT_BACKOFF_BASE,
+        backoff_cap: float = DEFAULT_BACKOFF_CAP,
+        limiter: AdaptiveLimiter | None = None,
+    ):
+        if parallelism < 1:
+            raise ValueError("parallelism must be at least 1")
+        self._api_key = check_api_key(api_key)
+        self._base = check_base_url(base_url, self._api_key)
+        self._redact = Redactor(self._api_key)
+        self._log = logger or logging.getLogger("reconciler.api")
+        self._timeout = timeout
+        self._policy = RetryPolicy(
+            max_tries=max_tries, deadline=deadline, base=backoff_base, cap=backoff_cap
+        )
+        self._limiter = limiter or AdaptiveLimiter(parallelism)
+        from reconciler import __version__
+
+        self._http = httpx.AsyncClient(
+            base_url=self._base,
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=False,
+            limits=httpx.Limits(
+                max_connections=parallelism + 4, max_keepalive_connections=parallelism
+            ),
+            headers={"User-Agent": f"voicectl/{__version__}"},
+            # Environment proxies are for the outside world, not for a local sandbox.
+            trust_env=not is_loopback_host(self._base.host),
+        )
+        self._closed = False
+
+    # -- lifecycle -----------------------------------------------------------
+
+    async def __aenter__(self) -> WavesClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            await self._http.aclose()
+
+    def __repr__(self) -> str:
+        return f"WavesClient(base_url={safe_url(self._base)!r})"
+
+    @property
+    def base_url(self) -> str:
+        return safe_url(self._base)
+
+    @property
+    def limiter(self) -> AdaptiveLimiter:
+        return self._limiter
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self._policy
+
+    # -- the endpoints ---------------------------------------------------------
+
+    async def list_clones(
+        self,
+        *,
+        model_ids: str | None = None,
+        cloning_type: str | None = None,
+        voice_id: str | None = None,
+    ) -> list[Clone]:
+        """Every clone of the organisation (``GET /waves/v1/voice-cloning``).
+
+        The filters are sent as query parameters AND applied here, so a server
+        that ignores them still gives the right answer. ``model_ids`` may be a
+        comma-separated list: a clone matches if it works on any of them.
+        """
+        params = {
+            k: v
+            for k, v in (
+                ("modelIds", model_ids),
+                ("cloningType", cloning_type),
+                ("voiceId", voice_id),
+            )
+            if v is not None
+        }
+        op = self._op("list clones", "GET", CLONES_PATH)
+
+        async def send(timeout: float) -> list[Clone]:
+            response = await self._send("GET", CLONES_PATH, timeout, params=params or None)
+            return self._parse_clone_list(response, "data", op.name)
+
+        clones = await self._run(op, send)
+        return _filter_clones(
+            clones, model_ids=model_ids, cloning_type=cloning_type, voice_id=voice_id
+        )
+
+    async def create_clone(self, request: CloneRequest) -> Clone:
+        """Create a clone (``POST /waves/v1/voice-cloning``); never blindly retried.
+
+        Raises :class:`AmbiguousCreateError` when the clone may exist although the
+        create failed; any other error means it was definitely not created.
+        """
+        op = self._op(
+            f"create {self._quote(request.display_name)}", "POST", CLONES_PATH, create=True
+        )
+        upload = self._describe_upload(op, request.file)
+        form = clone_form(request)
+
+        async def send(timeout: float) -> Clone:
+            with open_upload(upload) as files:  # a fresh handle per try: rewound
+                response = await self._send("POST", CLONES_PATH, timeout, data=form, files=files)
+            return self._parse_created(response, request.display_name)
+
+        return await self._run(op, send)
+
+    async def delete_clone(self, voice_id: str) -> DeleteResult:
+        """Delete a clone (``DELETE /waves/v1/lightning-large``, any model).
+
+        A 404 or "invalid voice id" is checked against the list: if the clone is
+        not there, the delete is done (``already_gone=True``, or ``False`` when an
+        earlier try of this call may have deleted it); if it is still listed, the
+        error stands.
+        """
+        op = self._op(f"delete {self._quote(voice_id)}", "DELETE", DELETE_PATH)
+
+        async def send(timeout: float) -> DeleteResult:
+            await self._send("DELETE", DELETE_PATH, timeout, json={"voiceId": voice_id})
+            return DeleteResult(voice_id=voice_id)
+
+        try:
+            return await self._run(op, send)
+        except (NotFoundError, BadRequestError) as exc:
+            if isinstance(exc, CloneLimitError):
+                raise
+            if await self._still_listed(voice_id):
+                raise
+            return DeleteResult(voice_id=voice_id, already_gone=not op.maybe_done)
+
+    async def add_voice_legacy(self, display_name: str, file: Path) -> Clone:
+        """Deprecated ``POST /waves/v1/lightning-large/add_voice``: a lightning-large-only
+        clone. For seeding sandboxes and tests; a create, so never blindly retried."""
+        op = self._op(f"add_voice {self._quote(display_name)}", "POST", ADD_VOICE_PATH, create=True)
+        upload = self._describe_upload(op, Path(file))
+        form = {"displayName": display_name}
+
+        async def send(timeout: float) -> Clone:
+            with open_upload(upload) as files:
+                response = await self._send("POST", ADD_VOICE_PATH, timeout, data=form, files=files)
+            return self._parse_created(response, display_name)
+
+        return await self._run(op, send)
+
+    async def list_legacy_voices(self) -> list[Clone]:
+        """Deprecated ``GET /waves/v1/lightning-large/get_cloned_voices``."""
+        op = self._op("list legacy voices", "GET", LEGACY_LIST_PATH)
+
+        async def send(timeout: float) -> list[Clone]:
+            response = await self._send("GET", LEGACY_LIST_PATH, timeout)
+            return self._parse_clone_list(response, "voices", op.name)
+
+        return await self._run(op, send)
+
+    async def tts(
+        self,
+        voice_id: str,
+        text: str,
+        *,
+        model: str = TTS_MODEL,
+        language: str | None = None,
+        sample_rate: int = 24000,
+    ) -> bytes:
+        """Synthesize ``text`` with a voice (``POST /waves/v1/tts``); the WAV bytes.
+
+        ``model`` uses the TTS spelling (``lightning_v3.1``). A lightning-large-only
+        clone used on lightning-v3.1 gets a tiny WAV rather than an error.
+        """
+        payload: dict[str, Any] = {
+            "text": text,
+            "voice_id": voice_id,
+            "model": model,
+            "sample_rate": sample_rate,
+            "output_format": "wav",
+        }
+        if language:
+            payload["language"] = language
+        op = self._op(f"tts {self._quote(voice_id)}", "POST", TTS_PATH)
+
+        async def send(timeout: float) -> bytes:
+            response = await self._send("POST", TTS_PATH, timeout, json=payload)
+            return response.content
+
+        return await self._run(op, send)
+
+    async def download(self, url: str, dest: Path) -> int:
+        """Stream ``url`` to ``dest`` (atomically replaced); the number of bytes written.
+
+        A relative URL is resolved against the API's base URL. The key is sent
+        only to the API's own origin: signed sample URLs elsewhere get none.
+        """
+        target = self._base.join(url)
+        if target.scheme not in ("http", "https"):
+            raise WavesError(f"download {safe_url(target)}: not an http(s) URL")
+        own = same_origin(target, self._base)
+        op = _Op(f"download {safe_url(target)}", "GET", safe_url(target))
+        dest = Path(dest)
+
+        async def send(timeout: float) -> int:
+            headers = self._auth_headers() if own else {}
+            fd, tmp_name = tempfile.mkstemp(
+                prefix=f".{dest.name}.", suffix=".part", dir=dest.parent
+            )
+            written = 0
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    async with self._http.stream(
+                        "GET",
+                        target,
+                        headers=headers,
+                        timeout=timeout,
+                        follow_redirects=True,  # httpx drops Authorization off-origin
+                    ) as response:
+                        if response.status_code >= 400:
+                            await response.aread()
+                            raise _StatusFailure(response)
+                        if response.status_code >= 300:
+                            raise _StatusFailure(response)
+                        async for chunk in response.aiter_bytes():
+                            fh.write(chunk)
+                            written += len(chunk)
+                os.replace(tmp_name, dest)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp_name)
+                raise
+            return written
+
+        return await self._run(op, send, learn=own)
+
+    # -- one try ------------------------------------------------------------------
+
+    def _auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+
+    async def _send(self, method: str, path: str, timeout: float, **kwargs: Any) -> httpx.Response:
+        """Send one request with the key; raise _StatusFailure on an error status."""
+        response = await self._http.request(
+            method, path, headers=self._auth_headers(), timeout=timeout, **kwargs
+        )
+        if response.status_code >= 300:
+            raise _StatusFailure(response)
+        return response
+
+    # -- the retry loop -------------------------------------------------------------
+
+    async def _run(
+        self, op: _Op, send: Callable[[float], Awaitable[T]], *, learn: bool = True
+    ) -> T:
+        """Run ``send`` with a limiter slot per try, classify failures, retry what is safe."""
+        budget = self._policy.budget()
+        while True:
+            budget.start_try()
+            op.tries = budget.tries
+            timeout = self._timeout
+            if budget.tries > 1:
+                timeout = max(0.5, min(self._timeout, budget.remaining))
+            started = time.monotonic()
+            retry_after: float | None = None
+            async with self._limiter.slot() as slot:
+                try:
+                    result = await send(timeout)
+                except _StatusFailure as failure:
+                    response = failure.response
+                    status = response.status_code
+                    self._log_try(op, str(status), started, budget.tries)
+                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                    if status == 429:
+                        slot.rate_limited()
+                    elif status < 500:
+                        slot.succeeded()
+                    error, sent, retryable = self._status_error(op, response, retry_after)
+                except _BadBody as exc:
+                    self._log_try(op, "unreadable body", started, budget.tries)
+                    slot.succeeded()
+                    error = TransportError(f"{op.name}: unreadable response: {self._redact(exc)}")
+                    sent, retryable = True, True
+                except httpx.HTTPError as exc:
+                    self._log_try(op, type(exc).__name__, started, budget.tries)
+                    error, sent, retryable = self._transport_error(op, exc)
+                except UploadError as exc:
+                    raise BadRequestError(f"{op.name}: {self._redact(exc)}") from None
+                else:
+                    slot.succeeded()
+                    self._log_try(op, "ok", started, budget.tries)
+                    return result
+                finally:
+                    if not learn:
+                        slot.neutral()
+
+            is_429 = isinstance(error, RateLimitedError)
+            ambiguous = sent and not is_429 and not _definite(error)
+            if ambiguous:
+                op.maybe_done = True
+            if op.create and ambiguous:
+                raise AmbiguousCreateError(
+                    f"{error.message} (outcome unknown: the clone may exist)", cause=error
+                ) from None
+            if op.create and sent and not is_429:
+                retryable = False
+            if not retryable:
+                raise error from None
+            delay = budget.next_delay(retry_after)
+            if delay is None:
+                raise self._exhausted(op, error, budget, retry_after) from None
+            self._log.info(
+                "%s: %s; retrying in %.2fs (try %d of %d)",
+                op.name,
+                error.message.removeprefix(f"{op.name}: "),
+                delay,
+                budget.tries + 1,
+                self._policy.max_tries,
+            )
+            await asyncio.sleep(delay)
+
+    def _exhausted(
+        self, op: _Op, error: WavesError, budget: Any, retry_after: float | None
+    ) -> WavesError:
+        if budget.tries >= self._policy.max_tries:
+            why = f"after {budget.tries} tries"
+        elif retry_after is not None and retry_after >= budget.remaining:
+            why = f"the server asks to retry after {retry_after:g}s, past the deadline"
+        else:
+            why = f"deadline of {self._policy.deadline:g}s reached after {budget.tries} tries"
+        message = f"{error.message} ({why})"
+        if isinstance(error, RateLimitedError):
+            return RateLimitedError(message, retry_after=error.retry_after)
+        if isinstance(error, ServerError):
+            return ServerError(message, status=error.status or 500, error_code=error.error_code)
+        return (
+            type(error)(message, status=error.status)
+            if type(error) is not WavesError
+            else WavesError(message, status=error.status)
+        )
+
+    # -- classification -------------------------------------------------------------
+
+    def _status_error(
+        self, op: _Op, response: httpx.Response, retry_after: float | None
+    ) -> tuple[WavesError, bool, bool]:
+        """(error, sent, retryable) for an error status."""
+        status = response.status_code
+        message, code = self._server_message(response)
+        detail = f": {message}" if message else ""
+        name = op.name
+        if status in (401, 403):
+            hint = "" if self._api_key else " (no API key was given: set SMALLEST_API_KEY)"
+            return (
+                AuthError(f"{name}: authentication failed ({status}){detail}{hint}", status=status),
+                True,
+                False,
+            )
+        if status == 429:
+            wait = f", retry after {retry_after:g}s" if retry_after is not None else ""
+            return (
+                RateLimitedError(
+                    f"{name}: rate limited (429){wait}{detail}", retry_after=retry_after
+                ),
+                False,
+                True,
+            )
+        if status == 404 or (status == 400 and _INVALID_VOICE.search(message or "")):
+            return (
+                NotFoundError(f"{name}: not found ({status}){detail}", status=status),
+                True,
+                False,
+            )
+        if status == 400 and _CLONE_LIMIT.search(message or ""):
+            return (
+                CloneLimitError(f"{name}: clone limit reached (400){detail}", status=status),
+                True,
+                False,
+            )
+        if 400 <= status < 500:
+            return (
+                BadRequestError(f"{name}: bad request ({status}){detail}", status=status),
+                True,
+                False,
+            )
+        if status >= 500:
+            code_text = f" {code}" if code else ""
+            return (
+                ServerError(
+                    f"{name}: server error {status}{code_text}{detail}",
+                    status=status,
+                    error_code=code,
+                ),
+                True,
+                True,
+            )
+        return (
+            WavesError(f"{name}: unexpected response status {status}{detail}", status=status),
+            True,
+            False,
+        )
+
+    def _server_message(self, response: httpx.Response) -> tuple[str, str | None]:
+        """The server's ``error`` message and ``error_code``, redacted, one line."""
+        message = ""
+        code = None
+        try:
+            body = response.json()
+        except (ValueError, UnicodeDecodeError, httpx.ResponseNotRead):
+            body = None
+        if isinstance(body, dict):
+            for key in ("error", "message", "detail", "msg"):
+                value = body.get(key)
+                if isinstance(value, str) and value.strip():
+                    message = value
+                    break
+                if isinstance(value, dict) and isinstance(value.get("message"), str):
+                    message = value["message"]
+                    break
+            raw_code = body.get("error_code") or body.get("errorCode") or body.get("code")
+            if isinstance(raw_code, str | int):
+                code = self._redact(raw_code)
+        elif body is None:
+            try:
+                message = response.text[:200]
+            except Exception:
+                message = ""
+        if not message:
+            message = response.reason_phrase or ""
+        return self._redact(message), code
+
+    def _transport_error(self, op: _Op, exc: httpx.HTTPError) -> tuple[WavesError, bool, bool]:
+        """(error, sent, retryable) for an exception from httpx."""
+        what = self._redact(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        if isinstance(exc, _LOCAL):
+            return WavesError(f"{op.name}: request could not be sent: {what}"), False, False
+        if isinstance(exc, _NOT_SENT):
+            return TransportError(f"{op.name}: connection failed: {what}"), False, True
+        if isinstance(exc, httpx.TimeoutException):
+            return (
+                TransportError(f"{op.name}: timed out waiting for the server: {what}"),
+                True,
+                True,
+            )
+        return TransportError(f"{op.name}: connection dropped: {what}"), True, True
+
+    # -- parsing ---------------------------------------------------------------------
+
+    @staticmethod
+    def _json(response: httpx.Response) -> Any:
+        try:
+            return json.loads(response.content)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise _BadBody(
+                f"invalid JSON ({exc.__class__.__name__}) in a {response.status_code}"
+                f" answer of {len(response.content)} bytes"
+            ) from None
+
+    def _parse_clone_list(self, response: httpx.Response, key: str, op_name: str) -> list[Clone]:
+        body = self._json(response)
+        if isinstance(body, dict):
+            entries = body.get(key)
+            if entries is None and key != "data":
+                entries = body.get("data")
+        else:
+            entries = body
+        if not isinstance(entries, list):
+            raise _BadBody(f"expected a list under {key!r}")
+        clones: list[Clone] = []
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, dict) or not (entry.get("voiceId") or entry.get("voice_id")):
+                self._log.warning("%s: entry %d has no voiceId; ignored", op_name, index)
+                continue
+            try:
+                clones.append(Clone.model_validate(entry))
+            except ValueError as exc:
+                self._log.warning(
+                    "%s: entry %d unreadable (%s); ignored",
+                    op_name,
+                    index,
+                    self._redact(str(exc).splitlines()[0]),
+                )
+        return clones
+
+    def _parse_created(self, response: httpx.Response, display_name: str) -> Clone:
+        body = self._json(response)
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, dict) or not (data.get("voiceId") or data.get("voice_id")):
+            raise _BadBody("the answer has no data.voiceId")
+        try:
+            clone = Clone.model_validate(data)
+        except ValueError:
+            raise _BadBody("the created clone could not be read") from None
+        if not clone.display_name:
+            clone.display_name = display_name
+        return clone
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _describe_upload(self, op: _Op, path: Path):
+        try:
+            return describe_upload(path)
+        except UploadError as exc:
+            raise BadRequestError(f"{op.name}: {self._redact(exc)}") from None
+
+    def _op(self, name: str, method: str, path: str, *, create: bool = False) -> _Op:
+        return _Op(name, method, safe_url(self._base).rstrip("/") + path, create=create)
+
+    def _quote(self, text: str) -> str:
+        return '"' + self._redact(text).replace('"', '\\"') + '"'
+
+    async def _still_listed(self, voice_id: str) -> bool:
+        """Is the clone in the full list? (Filtering here: the server may ignore filters.)"""
+        clones = await self.list_clones()
+        return any(c.voice_id == voice_id for c in clones)
+
+    def _log_try(self, op: _Op, result: str, started: float, tries: int) -> None:
+        """One DEBUG line per try: method, URL (no query), status, elapsed. Never headers."""
+        if self._log.isEnabledFor(logging.DEBUG):
+            self._log.debug(
+                "%s %s -> %s in %.3fs (%s, try %d)",
+                op.method,
+                op.url,
+                result,
+                time.monotonic() - started,
+                op.name,
+                tries,
+            )
+
+
+def _definite(error: WavesError) -> bool:
+    """Errors after which the server definitely did nothing (4xx answers)."""
+    return isinstance(error, AuthError | BadRequestError | NotFoundError) or (
+        error.status is not None and 400 <= error.status < 500
+    )
+
+
+def _filter_clones(
+    clones: list[Clone],
+    *,
+    model_ids: str | None,
+    cloning_type: str | None,
+    voice_id: str | None,
+) -> list[Clone]:
+    wanted_models = {m.strip() for m in (model_ids or "").split(",") if m.strip()}
+    result = []
+    for clone in clones:
+        if voice_id is not None and clone.voice_id != voice_id:
+            continue
+        if cloning_type is not None and clone.cloning_type != cloning_type:
+            continue
+        if wanted_models and not wanted_models.intersection(clone.models):
+            continue
+        result.append(clone)
+    return result

@@ -1,0 +1,121 @@
+"""Keeping the API key secret: where it comes from, where it may go, and redaction.
+
+The key is read from the environment, checked to be sendable as a header, and
+only ever sent over https or to a loopback address. Anything the client turns
+into text (an error message, a log line) goes through :class:`Redactor` first,
+so a server that echoes the key back cannot make the client print it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+
+import httpx
+
+from reconciler.api.errors import AuthError, InsecureURLError, WavesError
+
+API_KEY_ENV = "SMALLEST_API_KEY"
+
+_LOOPBACK_NAMES = {"localhost", "localhost."}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+_SENDABLE_KEY = re.compile(r"^[\x21-\x7e]+$")  # visible ASCII, no spaces
+
+
+def api_key_from_env(environ: dict[str, str] | None = None) -> str | None:
+    """The key from ``SMALLEST_API_KEY``, whitespace stripped; None if unset or blank."""
+    env = os.environ if environ is None else environ
+    value = env.get(API_KEY_ENV)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def check_api_key(api_key: str | None) -> str | None:
+    """Refuse a key that cannot go in an HTTP header (without showing it)."""
+    if api_key is None:
+        return None
+    if not _SENDABLE_KEY.match(api_key):
+        raise AuthError(
+            "the API key contains spaces, control or non-ASCII characters and cannot be sent"
+        )
+    return api_key
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """True for ``localhost``, 127.0.0.0/8 and ::1 (also IPv4-mapped)."""
+    if not host:
+        return False
+    host = host.strip("[]").lower()
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def check_base_url(base_url: str, api_key: str | None) -> httpx.URL:
+    """Parse the API base URL; refuse plain http to a non-loopback host when a key is set."""
+    try:
+        url = httpx.URL(base_url)
+    except Exception as exc:  # httpx.InvalidURL and friends
+        raise WavesError(f"invalid API URL {base_url!r}: {exc}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise WavesError(f"invalid API URL {safe_url(url)!r}: expected http(s)://host[:port]")
+    if url.scheme == "http" and api_key is not None and not is_loopback_host(url.host):
+        raise InsecureURLError(
+            f"refusing to send the API key over plain http to {url.host}: "
+            "use https (plain http is allowed only to localhost/127.0.0.1/::1)"
+        )
+    return url
+
+
+def same_origin(a: httpx.URL, b: httpx.URL) -> bool:
+    """Same scheme, host and port: where the key may be sent."""
+    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
+
+
+def safe_url(url: httpx.URL | str) -> str:
+    """The URL for messages and logs: no user info, no query (signed URLs carry secrets)."""
+    if isinstance(url, str):
+        try:
+            url = httpx.URL(url)
+        except Exception:
+            return "<invalid URL>"
+    netloc = url.host
+    if ":" in netloc:
+        netloc = f"[{netloc}]"
+    if url.port is not None:
+        netloc = f"{netloc}:{url.port}"
+    return f"{url.scheme}://{netloc}{url.path}"
+
+
+class Redactor:
+    """Turns untrusted text into one safe line: key removed, control chars gone, bounded."""
+
+    MASK = "***"
+
+    def __init__(self, secret: str | None, *, limit: int = 300):
+        self._secret = secret
+        self._limit = limit
+
+    def __call__(self, text: object) -> str:
+        line = str(text)
+        if self._secret:
+            line = line.replace(self._secret, self.MASK)
+        line = _CONTROL.sub(" ", line).strip()
+        line = re.sub(r"\s{2,}", " ", line)
+        if len(line) > self._limit:
+            line = line[: self._limit - 1] + "…"
+        if self._secret:  # a cut could not re-create it, but be certain
+            line = line.replace(self._secret, self.MASK)
+        return line
+
+    def __repr__(self) -> str:
+        return "Redactor()"
