@@ -137,7 +137,9 @@ class WavesClient:
         if parallelism < 1:
             raise ValueError("parallelism must be at least 1")
         self._api_key = check_api_key(api_key)
-        self._base = check_base_url(base_url, self._api_key)
+        self._base = check_base_url(
+            base_url, self._api_key, in_process=isinstance(transport, httpx.ASGITransport)
+        )
         self._redact = Redactor(self._api_key)
         self._log = logger or logging.getLogger("reconciler.api")
         self._timeout = timeout

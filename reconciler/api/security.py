@@ -60,15 +60,20 @@ def is_loopback_host(host: str | None) -> bool:
     return address.is_loopback
 
 
-def check_base_url(base_url: str, api_key: str | None) -> httpx.URL:
-    """Parse the API base URL; refuse plain http to a non-loopback host when a key is set."""
+def check_base_url(base_url: str, api_key: str | None, *, in_process: bool = False) -> httpx.URL:
+    """Parse the API base URL; refuse plain http to a non-loopback host when a key is set.
+
+    ``in_process``: the transport never leaves the process (``httpx.ASGITransport``,
+    the embedded sandbox), so any host name is as safe as loopback.
+    """
     try:
         url = httpx.URL(base_url)
     except Exception as exc:  # httpx.InvalidURL and friends
         raise WavesError(f"invalid API URL {base_url!r}: {exc}") from None
     if url.scheme not in ("http", "https") or not url.host:
         raise WavesError(f"invalid API URL {safe_url(url)!r}: expected http(s)://host[:port]")
-    if url.scheme == "http" and api_key is not None and not is_loopback_host(url.host):
+    insecure = url.scheme == "http" and not in_process and not is_loopback_host(url.host)
+    if insecure and api_key is not None:
         raise InsecureURLError(
             f"refusing to send the API key over plain http to {url.host}: "
             "use https (plain http is allowed only to localhost/127.0.0.1/::1)"

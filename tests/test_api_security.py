@@ -1,0 +1,108 @@
+"""The key's safety rules that need no server: env, URLs, redaction, repr."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from reconciler.api import (
+    DEFAULT_API_URL,
+    AuthError,
+    InsecureURLError,
+    WavesClient,
+    WavesError,
+    api_key_from_env,
+    is_loopback_host,
+)
+from reconciler.api.security import Redactor, safe_url, same_origin
+
+KEY = "sk_test_Zq8RkT3wP0secretVALUE"
+
+
+def test_key_from_env_strips_and_treats_blank_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMALLEST_API_KEY", f"  {KEY}\n")
+    assert api_key_from_env() == KEY
+    monkeypatch.setenv("SMALLEST_API_KEY", " \t\n")
+    assert api_key_from_env() is None
+    monkeypatch.delenv("SMALLEST_API_KEY")
+    assert api_key_from_env() is None
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["localhost", "LOCALHOST", "127.0.0.1", "127.8.9.10", "::1", "[::1]", "::ffff:127.0.0.1"],
+)
+def test_loopback_hosts(host: str) -> None:
+    assert is_loopback_host(host)
+
+
+@pytest.mark.parametrize(
+    "host", ["", "api.smallest.ai", "10.0.0.1", "128.0.0.1", "localhost.evil.com", "::2", "0.0.0.0"]
+)
+def test_not_loopback(host: str) -> None:
+    assert not is_loopback_host(host)
+
+
+@pytest.mark.parametrize("url", ["http://api.smallest.ai", "http://10.1.2.3:8080", "http://[::2]/"])
+def test_plain_http_elsewhere_is_refused_with_a_key(url: str) -> None:
+    with pytest.raises(InsecureURLError) as info:
+        WavesClient(base_url=url, api_key=KEY)
+    assert KEY not in str(info.value) and KEY not in repr(info.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://localhost:9", "http://127.0.0.1:9", "http://[::1]:9", DEFAULT_API_URL]
+)
+def test_https_and_loopback_are_allowed(url: str) -> None:
+    client = WavesClient(base_url=url, api_key=KEY)
+    assert KEY not in repr(client)
+
+
+def test_plain_http_without_a_key_or_in_process_is_allowed() -> None:
+    WavesClient(base_url="http://api.example.test", api_key=None)
+    WavesClient(
+        base_url="http://sandbox",
+        api_key=KEY,
+        transport=httpx.ASGITransport(app=lambda *a: None),  # never leaves the process
+    )
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com", "not a url", "https://"])
+def test_bad_urls_are_refused(url: str) -> None:
+    with pytest.raises(WavesError):
+        WavesClient(base_url=url, api_key=KEY)
+
+
+@pytest.mark.parametrize("bad", ["two words", "line\nbreak", "caf\u00e9"])
+def test_unsendable_keys_are_refused_without_echoing_them(bad: str) -> None:
+    with pytest.raises(AuthError) as info:
+        WavesClient(api_key=bad)
+    assert bad not in str(info.value)
+
+
+def test_repr_shows_only_the_base_url() -> None:
+    client = WavesClient(base_url="https://user:pw@api.example.test:8443/v?x=1", api_key=KEY)
+    assert repr(client) == "WavesClient(base_url='https://api.example.test:8443/v')"
+    assert "pw" not in repr(client) and KEY not in repr(client)
+
+
+def test_safe_url_drops_query_and_userinfo() -> None:
+    assert safe_url("https://u:p@cdn.example/a/b.wav?X-Sig=abc") == "https://cdn.example/a/b.wav"
+    assert safe_url(httpx.URL("http://[::1]:8080/x")) == "http://[::1]:8080/x"
+
+
+def test_same_origin() -> None:
+    base = httpx.URL("http://127.0.0.1:8000/")
+    assert same_origin(httpx.URL("http://127.0.0.1:8000/_sandbox/x"), base)
+    assert not same_origin(httpx.URL("http://localhost:8000/x"), base)
+    assert not same_origin(httpx.URL("http://127.0.0.1:8001/x"), base)
+    assert not same_origin(httpx.URL("https://127.0.0.1:8000/x"), base)
+
+
+def test_redactor_removes_the_key_and_makes_one_line() -> None:
+    redact = Redactor(KEY, limit=80)
+    text = f"bad key {KEY}\r\n\x1b[31mred\x00 " + "x" * 200
+    line = redact(text)
+    assert KEY not in line and "\n" not in line and "\x1b" not in line
+    assert line.startswith("bad key *** [31mred") and len(line) <= 80
+    assert KEY not in repr(redact)
