@@ -46,6 +46,9 @@ EXTENSION_FORMATS = {
     ".webm": "webm",
 }
 FORMAT_NAMES = "wav, mp3, mp4 or webm"
+# No codec the service takes goes below ~6 kbit/s; fewer bytes than this per
+# second of stated duration means the file was cut short after its header.
+MIN_BYTES_PER_SECOND = 250
 
 
 class AudioError(Exception):
@@ -762,6 +765,12 @@ def check_sample(
         return result
     if seconds <= 0:
         result.errors.append(f"{name} contains no audio (its duration is 0 s)")
+        return result
+    if st.st_size < seconds * MIN_BYTES_PER_SECOND:
+        result.errors.append(
+            f"{name} looks truncated: its header says {seconds:.1f} s, but "
+            f"{st.st_size} bytes cannot hold that much audio"
+        )
         return result
     if not MIN_SECONDS <= seconds <= MAX_SECONDS:
         message = (
