@@ -217,7 +217,7 @@ class ManifestDocument(_Document):
 
     model_config = ConfigDict(
         title="voicectl manifest (voices.yaml)",
-        json_schema_extra={"patternProperties": {"^x-": {}}},
+        json_schema_extra=lambda schema: _schema_extra(schema),
     )
 
     version: Literal[1] = Field(description="The manifest format version; must be 1.")
@@ -244,6 +244,17 @@ class ManifestDocument(_Document):
         description="The voices, by stable name. Empty or missing means none: with prune, "
         "every clone this stack owns is deleted.",
     )
+
+
+def _schema_extra(schema: dict[str, Any]) -> None:
+    """What pydantic cannot say itself: ``x-`` keys are allowed at the top (YAML
+    anchors live there), and voice keys must be names (``propertyNames``)."""
+    schema["patternProperties"] = {"^x-": {}}
+    for option in schema["properties"]["voices"].get("anyOf", []):
+        if option.get("type") == "object":
+            (voice,) = option.pop("patternProperties").values()
+            option["propertyNames"] = {"pattern": NAME_PATTERN}
+            option["additionalProperties"] = voice
 
 
 # The document model at each depth of a path, for did-you-mean on unknown fields.
