@@ -174,6 +174,10 @@ def describe_content(head: bytes) -> str:
     """
     if not head:
         return "an empty file"
+    text = _as_text(head)
+    if text is not None:
+        snippet = " ".join(text.split())[:40]
+        return f"text ({snippet!r})" if snippet else "blank text"
     doctype = _ebml_doctype(head)
     if doctype is not None:
         return f"a {doctype} EBML file, not WebM"
@@ -187,10 +191,6 @@ def describe_content(head: bytes) -> str:
     kind = filetype.guess(head)
     if kind is not None:
         return f"a {kind.extension.upper()} file ({kind.mime})"
-    text = _as_text(head)
-    if text is not None:
-        snippet = " ".join(text.split())[:40]
-        return f"text ({snippet!r})" if snippet else "blank text"
     return f"unrecognised binary data (starts with {head[:8].hex(' ')})"
 
 

@@ -42,6 +42,7 @@ from reconciler import audio, languages
 from reconciler.errors import ManifestError
 from reconciler.ownership import PREFIX as RESERVED_TAG_PREFIX
 from reconciler.yamlpos import (
+    INVALID,
     NodeInfo,
     Pos,
     YamlDocument,
@@ -418,6 +419,8 @@ def _pydantic_problems(exc: ValidationError, doc: YamlDocument, report: _Report)
         path = loc[:-1] if is_key else loc
         info = doc.nodes.get(path)
         value = err.get("input")
+        if value is INVALID:
+            continue  # a YAML value that could not be built: reported already
         if kind == "missing":
             parent, field_name = path[:-1], path[-1]
             if parent == () and field_name == "version":
@@ -547,6 +550,9 @@ def load_manifest(
     root = Path(os.path.abspath(path)).parent
     context = _Context(report, root, allow_outside_files, allow_any_duration, check_files)
     defaults = _validate_part(DefaultsDocument, data.get("defaults") or {})
+    raw_defaults = data.get("defaults")
+    if isinstance(raw_defaults, dict):
+        _check_repeats(("defaults", "tags"), raw_defaults.get("tags"), report)
     voices = _check_voices(data.get("voices"), defaults, context)
     _check_cross(voices, data, context)
 
@@ -580,7 +586,6 @@ def _check_voices(
     """Resolve each voice; a voice with problems maps to None."""
     report = ctx.report
     if defaults is not None:
-        _check_repeats(("defaults", "tags"), defaults.tags or [], report)
         _language_warning(("defaults", "language"), defaults.language, report)
     if not isinstance(raw_voices, dict):
         return {}
@@ -588,11 +593,12 @@ def _check_voices(
     for name, raw in raw_voices.items():
         path = ("voices", name)
         file_info = _check_file(path, raw, ctx) if isinstance(raw, dict) else None
+        if isinstance(raw, dict):
+            _check_repeats((*path, "tags"), raw.get("tags"), report)
         voice = _validate_part(VoiceDocument, raw)
         if voice is None or defaults is None or not _NAME_RE.match(name):
             specs[name] = None
             continue
-        _check_repeats((*path, "tags"), voice.tags or [], report)
         set_fields = voice.model_fields_set
         language = voice.language if "language" in set_fields else defaults.language
         if "language" in set_fields:
@@ -632,9 +638,15 @@ def _merge_tags(defaults: list[str], own: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*defaults, *own]))
 
 
-def _check_repeats(path: tuple[Any, ...], tags: list[str], report: _Report) -> None:
+def _check_repeats(path: tuple[Any, ...], tags: Any, report: _Report) -> None:
+    """A tag written twice in one list (checked on the raw list, so it is reported
+    even when another tag of the list is invalid)."""
+    if not isinstance(tags, list):
+        return
     seen: dict[str, int] = {}
     for i, tag in enumerate(tags):
+        if not isinstance(tag, str):
+            continue
         if tag in seen:
             report.error(
                 (*path, i), f"tag {tag!r} is repeated (first at {format_path(path)}[{seen[tag]}])"

@@ -20,6 +20,15 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 Path = tuple[Any, ...]  # keys (str) and list indexes (int)
 
+
+class _Invalid:
+    """Stands for a value that could not be built (its problem is already reported)."""
+
+    def __repr__(self) -> str:
+        return "<invalid>"
+
+
+INVALID = _Invalid()
 MAX_NODES = 100_000  # values built, aliases counted each time they are used
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -158,9 +167,14 @@ class _Builder:
         try:
             return self.loader.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
-            _, message = _syntax_message(exc)
+            if node.tag.startswith("tag:yaml.org,2002:"):
+                message = (
+                    f"not a valid {node.tag.rsplit(':', 1)[-1]}: {getattr(exc, 'problem', exc)}"
+                )
+            else:
+                message = f"the YAML tag {node.tag!r} is not supported (write a plain value)"
             self.doc.problems.append(YamlProblem(_pos(node.start_mark), path, message))
-            return node.value
+            return INVALID
 
     def _mapping(self, node: MappingNode, path: Path) -> dict[str, Any]:
         result: dict[str, Any] = {}
