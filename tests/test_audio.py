@@ -388,3 +388,19 @@ def test_zero_length_audio_is_refused(tmp_path: Path) -> None:
     assert check_sample(path, name="z.wav").errors == [
         "z.wav contains no audio (its duration is 0 s)"
     ]
+
+
+def test_check_sample_unreadable_even_as_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same path as test_check_sample_unreadable, for runs as root (CI containers)."""
+    path = tmp_path / "locked.wav"
+    path.write_bytes((FIXTURES / "tone-6s.wav").read_bytes())
+
+    def refuse(*_args, **_kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(audio, "open", refuse, raising=False)
+    assert check_sample(path, name="locked.wav").errors == [
+        "locked.wav cannot be read: permission denied"
+    ]
