@@ -31,6 +31,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -131,6 +132,13 @@ def _check_nonempty(value: str) -> str:
     return value
 
 
+def _exact_int(value: Any) -> Any:
+    # Literal[1] alone would take true and 1.0 (they equal 1).
+    if type(value) is not int:
+        raise PydanticCustomError("version_type", "not the number 1")
+    return value
+
+
 Name = Annotated[
     str,
     AfterValidator(_check_name),
@@ -221,7 +229,9 @@ class ManifestDocument(_Document):
         json_schema_extra=lambda schema: _schema_extra(schema),
     )
 
-    version: Literal[1] = Field(description="The manifest format version; must be 1.")
+    version: Annotated[Literal[1], BeforeValidator(_exact_int)] = Field(
+        description="The manifest format version; must be 1."
+    )
     stack: Name = Field(
         default=DEFAULT_STACK,
         description="Whose clones these are: voicectl tags every clone it makes with it, "
@@ -433,7 +443,7 @@ def _pydantic_problems(exc: ValidationError, doc: YamlDocument, report: _Report)
             report.error(path, _unknown_field(path), key=True)
         elif is_key:
             report.error(path, err["msg"], key=True)
-        elif kind == "literal_error" and path == ("version",):
+        elif kind in ("literal_error", "version_type") and path == ("version",):
             written = info.text if info is not None and info.text is not None else repr(value)
             if isinstance(value, str):
                 written = repr(value)

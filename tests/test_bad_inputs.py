@@ -100,6 +100,8 @@ CASES = [
     Case("missing-version", "stack: s\nvoices: {}\n", [(1, 1, "missing 'version: 1'")]),
     Case("version-2", "version: 2\n", [(1, 10, "version: unsupported version 2")]),
     Case("version-quoted", 'version: "1"\n', [(1, 10, "unsupported version '1'")]),
+    Case("version-true", "version: true\n", [(1, 10, "unsupported version true")]),
+    Case("version-float", "version: 1.0\n", [(1, 10, "unsupported version 1.0")]),
     # ------------------------------------------------------------ duplicates
     Case("duplicate-top-level-key", "version: 1\nstack: a\nstack: b\n",
          [(3, 1, "stack: duplicate key 'stack' (first defined on line 2)")]),
