@@ -188,19 +188,27 @@ def main(argv: list[str] | None = None) -> int:
         "server_max_admitted": max((stats.get("max_admitted") or {0: 0}).values()),
         "limiter": limiter,
     }
-    print(f"creates:            {args.creates} (server limit {args.limit}, not told to the client;"
-          f" latency {args.latency_ms:g} ms; client parallelism 8)")
+    print(
+        f"creates:            {args.creates} (server limit {args.limit}, not told to the client;"
+        f" latency {args.latency_ms:g} ms; client parallelism 8)"
+    )
     print(f"elapsed:            {elapsed:.3f} s")
-    print(f"ideal:              {ideal:.3f} s  ({args.creates} x {args.latency_ms / 1000:g} s"
-          f" / {args.limit})")
+    print(
+        f"ideal:              {ideal:.3f} s  ({args.creates} x {args.latency_ms / 1000:g} s"
+        f" / {args.limit})"
+    )
     print(f"ratio elapsed/ideal: {elapsed / ideal:.3f}  (target <= 1.3)")
     print(f"naive sequential:   {naive_total:.3f} s  ({result['naive_measured']})")
     print(f"speed-up vs naive:  {naive_total / elapsed:.2f}x")
     print(f"failed operations:  {failed}  (naive loop: {naive_failed})")
-    print(f"server: {result['server_429s']} x 429, max in flight {result['server_max_in_flight']},"
-          f" max admitted {result['server_max_admitted']}")
-    print(f"limiter: ceiling {limiter['ceiling']}, window {limiter['window']},"
-          f" {limiter['rate_limited']} rate-limited tries, {limiter['decreases']} halvings")
+    print(
+        f"server: {result['server_429s']} x 429, max in flight {result['server_max_in_flight']},"
+        f" max admitted {result['server_max_admitted']}"
+    )
+    print(
+        f"limiter: ceiling {limiter['ceiling']}, window {limiter['window']},"
+        f" {limiter['rate_limited']} rate-limited tries, {limiter['decreases']} halvings"
+    )
     if args.json:
         print(json.dumps(result, indent=2))
     return 0 if failed == 0 else 1

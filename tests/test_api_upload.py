@@ -85,8 +85,12 @@ class RecordingTransport(httpx.AsyncBaseTransport):
             self.chunk_sizes.append(len(chunk))
             parts.append(chunk)
         self.body = b"".join(parts)
-        data = {"voiceId": "voice_rec", "displayName": "Big", "status": "completed",
-                "model": {"modelName": "lightning-v3.1"}}
+        data = {
+            "voiceId": "voice_rec",
+            "displayName": "Big",
+            "status": "completed",
+            "model": {"modelName": "lightning-v3.1"},
+        }
         return httpx.Response(200, json={"message": "ok", "data": data})
 
 
@@ -134,4 +138,3 @@ def test_a_missing_file_is_a_definite_error_before_anything_is_sent(tmp_path: Pa
 
     asyncio.run(main())
     assert transport.headers is None
-
