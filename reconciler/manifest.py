@@ -387,9 +387,26 @@ class _Report:
         return [line for _, _, line in sorted(self.warnings)]
 
     def fail(self) -> ManifestError:
-        error = ManifestError(self.problem_lines())
-        error.warnings = self.warning_lines()  # type: ignore[attr-defined]
-        return error
+        return manifest_error(self.source, self.problem_lines(), self.warning_lines())
+
+
+def manifest_error(
+    source: str, problems: list[str], warnings: list[str] | None = None
+) -> ManifestError:
+    """A ManifestError whose ``message`` reads well after the CLI's ``Error: ``.
+
+    ``problems`` keeps one line per problem; ``message`` is a summary line
+    followed by them (``3 problems in voices.yaml:`` + the lines), so wherever
+    the error propagates, every problem stays on its own line with its
+    position first. ``warnings`` are the warnings found before it failed.
+    """
+    error = ManifestError(problems)
+    count = len(problems)
+    error.message = f"{count} problem{'' if count == 1 else 's'} in {source}:\n" + "\n".join(
+        problems
+    )
+    error.warnings = list(warnings or [])  # type: ignore[attr-defined]
+    return error
 
 
 def _describe(value: Any, info: NodeInfo | None) -> str:
@@ -491,13 +508,17 @@ def _read(path: Path, source: str) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise ManifestError([f"{source}: the manifest does not exist"]) from None
+        raise manifest_error(source, [f"{source}: the manifest does not exist"]) from None
     except IsADirectoryError:
-        raise ManifestError([f"{source}: is a directory, not a manifest file"]) from None
+        raise manifest_error(source, [f"{source}: is a directory, not a manifest file"]) from None
     except PermissionError:
-        raise ManifestError([f"{source}: cannot read the manifest: permission denied"]) from None
+        raise manifest_error(
+            source, [f"{source}: cannot read the manifest: permission denied"]
+        ) from None
     except OSError as exc:
-        raise ManifestError([f"{source}: cannot read the manifest: {exc.strerror}"]) from None
+        raise manifest_error(
+            source, [f"{source}: cannot read the manifest: {exc.strerror}"]
+        ) from None
 
 
 def _decode(raw: bytes, source: str) -> str:
@@ -507,8 +528,10 @@ def _decode(raw: bytes, source: str) -> str:
         before = raw[: exc.start]
         line = before.count(b"\n") + 1
         col = exc.start - (before.rfind(b"\n") + 1) + 1
-        raise ManifestError(
-            [f"{source}:{line}:{col}: the manifest is not UTF-8 text (byte 0x{raw[exc.start]:02x})"]
+        bad = raw[exc.start]
+        raise manifest_error(
+            source,
+            [f"{source}:{line}:{col}: the manifest is not UTF-8 text (byte 0x{bad:02x})"],
         ) from None
 
 
@@ -533,10 +556,10 @@ def load_manifest(
     try:
         doc = load_yaml(text)
     except YamlSyntaxError as exc:
-        raise ManifestError([f"{source}:{exc.pos}: {exc.message}"]) from None
+        raise manifest_error(source, [f"{source}:{exc.pos}: {exc.message}"]) from None
     if doc is None:
-        raise ManifestError(
-            [f"{source}:1:1: the manifest is empty; it needs at least 'version: 1'"]
+        raise manifest_error(
+            source, [f"{source}:1:1: the manifest is empty; it needs at least 'version: 1'"]
         )
     report = _Report(source, doc)
     for problem in doc.problems:

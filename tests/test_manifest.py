@@ -446,3 +446,15 @@ def test_file_resolution_does_not_depend_on_cwd(
     monkeypatch.chdir(os.sep)
     m = load_manifest(path).manifest
     assert m.voices["v"].file == folder / "samples" / "a.wav"
+
+
+def test_error_message_reads_well_when_it_propagates(folder: Path) -> None:
+    path = write(folder, "version: 1\nstack: Bad\nvoices:\n  a: {file: n.wav}\n")
+    with pytest.raises(ManifestError) as info:
+        load_manifest(path)
+    assert info.value.problems == [
+        "voices.yaml:2:8: stack: 'Bad' is not a valid name: use 1-63 characters from "
+        "a-z 0-9 . _ -, starting with a letter or digit",
+        "voices.yaml:4:13: voices.a.file: n.wav does not exist",
+    ]
+    assert info.value.message == "2 problems in voices.yaml:\n" + "\n".join(info.value.problems)
