@@ -395,16 +395,16 @@ def manifest_error(
 ) -> ManifestError:
     """A ManifestError whose ``message`` reads well after the CLI's ``Error: ``.
 
-    ``problems`` keeps one line per problem; ``message`` is a summary line
-    followed by them (``3 problems in voices.yaml:`` + the lines), so wherever
-    the error propagates, every problem stays on its own line with its
-    position first. ``warnings`` are the warnings found before it failed.
+    ``problems`` keeps one line per problem; ``message`` is those lines and a
+    last one, ``N problems in voices.yaml`` (the CLI prefixes every line with
+    ``Error: ``), so wherever the error propagates each problem stays on its
+    own line with its position first. ``warnings`` are the warnings found
+    before it failed.
     """
     error = ManifestError(problems)
     count = len(problems)
-    error.message = f"{count} problem{'' if count == 1 else 's'} in {source}:\n" + "\n".join(
-        problems
-    )
+    summary = f"{count} problem{'' if count == 1 else 's'} in {source}"
+    error.message = "\n".join([*problems, summary])
     error.warnings = list(warnings or [])  # type: ignore[attr-defined]
     return error
 

@@ -457,4 +457,4 @@ def test_error_message_reads_well_when_it_propagates(folder: Path) -> None:
         "a-z 0-9 . _ -, starting with a letter or digit",
         "voices.yaml:4:13: voices.a.file: n.wav does not exist",
     ]
-    assert info.value.message == "2 problems in voices.yaml:\n" + "\n".join(info.value.problems)
+    assert info.value.message.splitlines() == [*info.value.problems, "2 problems in voices.yaml"]
