@@ -31,6 +31,7 @@ from reconciler.api import (
     ServerError,
     TransportError,
     WavesClient,
+    WavesError,
 )
 from reconciler.sandbox.config import SandboxConfig
 from reconciler.sandbox.faults import FaultEngine
@@ -638,3 +639,33 @@ def test_an_upload_streams_from_disk_memory_stays_flat(srv: Sandbox, tmp_path: P
 def test_hooks_are_not_sent_through_the_client(srv: Sandbox) -> None:
     # Sanity: the sandbox hooks used by these tests need no key.
     assert httpx.get(f"{srv.url}/_sandbox/stats", timeout=5).status_code == 200
+
+
+def test_time_queued_for_a_slot_does_not_eat_the_retry_deadline(srv: Sandbox) -> None:
+    """Five lists through one slot, 150 ms each: the fifth waits ~0.6 s in the queue, more
+    than its 0.5 s deadline, and its first try meets a 503. It must still retry."""
+    faults = {"fault_rate": 0.3, "fault_kinds": ["503"], "latency_ms": 150}
+    plan = [("GET", CLONES, None, None)] * 4 + [("GET", CLONES, "503", False)]
+    seed = seed_for(faults, [*plan, ("GET", CLONES, None, None)])
+    srv.reset(seed=seed, **faults)
+
+    async def main() -> None:
+        async with client(srv, parallelism=1, deadline=0.5) as api:
+            assert await asyncio.gather(*(api.list_clones() for _ in range(5))) == [[]] * 5
+
+    run(main())
+    stats = srv.stats()
+    assert stats["faults"]["503"] == 1 and stats["requests"][f"GET {CLONES}"] == 6
+
+
+def test_download_errors(srv: Sandbox, tmp_path: Path) -> None:
+    async def main() -> None:
+        async with client(srv) as api:
+            with pytest.raises(NotFoundError, match=r"^download http://.*/_sandbox/samples/"):
+                await api.download("/_sandbox/samples/voice_nope/1.wav", tmp_path / "x.wav")
+            made = await api.create_clone(request("S"))
+            with pytest.raises(WavesError, match="cannot write"):
+                await api.download(made.samples[0].audio_url, tmp_path / "no" / "dir.wav")
+            assert list(tmp_path.iterdir()) == []
+
+    run(main())

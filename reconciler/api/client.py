@@ -114,6 +114,7 @@ class _Op:
     create: bool = False
     maybe_done: bool = False  # an earlier try may have reached the server and acted
     tries: int = 0
+    status: int | None = None  # of the last answer, for the log
 
 
 class WavesClient:
@@ -218,7 +219,7 @@ class WavesClient:
         op = self._op("list clones", "GET", CLONES_PATH)
 
         async def send(timeout: float) -> list[Clone]:
-            response = await self._send("GET", CLONES_PATH, timeout, params=params or None)
+            response = await self._send(op, CLONES_PATH, timeout, params=params or None)
             return self._parse_clone_list(response, "data", op.name)
 
         clones = await self._run(op, send)
@@ -240,7 +241,7 @@ class WavesClient:
 
         async def send(timeout: float) -> Clone:
             with open_upload(upload) as files:  # a fresh handle per try: rewound
-                response = await self._send("POST", CLONES_PATH, timeout, data=form, files=files)
+                response = await self._send(op, CLONES_PATH, timeout, data=form, files=files)
             return self._parse_created(response, request.display_name)
 
         return await self._run(op, send)
@@ -256,7 +257,7 @@ class WavesClient:
         op = self._op(f"delete {self._quote(voice_id)}", "DELETE", DELETE_PATH)
 
         async def send(timeout: float) -> DeleteResult:
-            await self._send("DELETE", DELETE_PATH, timeout, json={"voiceId": voice_id})
+            await self._send(op, DELETE_PATH, timeout, json={"voiceId": voice_id})
             return DeleteResult(voice_id=voice_id)
 
         try:
@@ -277,7 +278,7 @@ class WavesClient:
 
         async def send(timeout: float) -> Clone:
             with open_upload(upload) as files:
-                response = await self._send("POST", ADD_VOICE_PATH, timeout, data=form, files=files)
+                response = await self._send(op, ADD_VOICE_PATH, timeout, data=form, files=files)
             return self._parse_created(response, display_name)
 
         return await self._run(op, send)
@@ -287,7 +288,7 @@ class WavesClient:
         op = self._op("list legacy voices", "GET", LEGACY_LIST_PATH)
 
         async def send(timeout: float) -> list[Clone]:
-            response = await self._send("GET", LEGACY_LIST_PATH, timeout)
+            response = await self._send(op, LEGACY_LIST_PATH, timeout)
             return self._parse_clone_list(response, "voices", op.name)
 
         return await self._run(op, send)
@@ -318,7 +319,7 @@ class WavesClient:
         op = self._op(f"tts {self._quote(voice_id)}", "POST", TTS_PATH)
 
         async def send(timeout: float) -> bytes:
-            response = await self._send("POST", TTS_PATH, timeout, json=payload)
+            response = await self._send(op, TTS_PATH, timeout, json=payload)
             return response.content
 
         return await self._run(op, send)
@@ -351,6 +352,7 @@ class WavesClient:
                         timeout=timeout,
                         follow_redirects=True,  # httpx drops Authorization off-origin
                     ) as response:
+                        op.status = response.status_code
                         if response.status_code >= 400:
                             await response.aread()
                             raise _StatusFailure(response)
@@ -366,18 +368,22 @@ class WavesClient:
                 raise
             return written
 
-        return await self._run(op, send, learn=own)
+        try:
+            return await self._run(op, send, learn=own)
+        except OSError as exc:  # the destination, not the network (httpx errors are not OSError)
+            raise WavesError(f"{op.name}: cannot write {dest}: {exc.strerror or exc}") from None
 
     # -- one try ------------------------------------------------------------------
 
     def _auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
 
-    async def _send(self, method: str, path: str, timeout: float, **kwargs: Any) -> httpx.Response:
+    async def _send(self, op: _Op, path: str, timeout: float, **kwargs: Any) -> httpx.Response:
         """Send one request with the key; raise _StatusFailure on an error status."""
         response = await self._http.request(
-            method, path, headers=self._auth_headers(), timeout=timeout, **kwargs
+            op.method, path, headers=self._auth_headers(), timeout=timeout, **kwargs
         )
+        op.status = response.status_code
         if response.status_code >= 300:
             raise _StatusFailure(response)
         return response
@@ -390,14 +396,16 @@ class WavesClient:
         """Run ``send`` with a limiter slot per try, classify failures, retry what is safe."""
         budget = self._policy.budget()
         while True:
-            budget.start_try()
-            op.tries = budget.tries
-            timeout = self._timeout
-            if budget.tries > 1:
-                timeout = max(0.5, min(self._timeout, budget.remaining))
-            started = time.monotonic()
             retry_after: float | None = None
             async with self._limiter.slot() as slot:
+                # The budget's clock starts once the first try holds a slot: time
+                # queued behind other operations is not time spent retrying.
+                budget.start_try()
+                op.tries = budget.tries
+                timeout = self._timeout
+                if budget.tries > 1:  # shrink to the deadline, within reason
+                    timeout = min(self._timeout, max(0.5, budget.remaining))
+                started = time.monotonic()
                 try:
                     result = await send(timeout)
                 except _StatusFailure as failure:
@@ -422,7 +430,7 @@ class WavesClient:
                     raise BadRequestError(f"{op.name}: {self._redact(exc)}") from None
                 else:
                     slot.succeeded()
-                    self._log_try(op, "ok", started, budget.tries)
+                    self._log_try(op, str(op.status), started, budget.tries)
                     return result
                 finally:
                     if not learn:
