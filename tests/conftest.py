@@ -1,0 +1,117 @@
+"""Shared fixtures: the Waves sandbox (real server and in-process) and test audio.
+
+Real server (``python -m reconciler sandbox serve --port 0``, a subprocess):
+
+* ``sandbox_server`` - THE fixture most tests want: a session-wide server, reset
+  (no clones, zero stats, startup config, RNG reseeded) before the test. Change
+  its behaviour with ``sandbox_server.config(fault_rate=1, fault_kinds=["drop"])``
+  or ``sandbox_server.reset(seed=3, latency_ms=50)``; the next test gets it clean.
+* ``sandbox_session_server`` - the same server without the reset.
+* ``start_sandbox(*flags, env=None)`` - a dedicated server with its own flags
+  (``"--state", str(path)``, ``"--api-key", "k"``), stopped at teardown; use it for
+  restarts, signals and flags.
+
+All three give a :class:`sandbox_support.SandboxServer`: ``.url``, ``.config(**kw)``,
+``.reset(**kw)``, ``.stats()``, ``.reset_stats()``, ``.state()``, ``.clones(key)``,
+``.client(key)`` / ``.async_client(key)``, ``.stop()`` (SIGTERM, returns the exit
+status), ``.kill()`` (SIGKILL), ``.stdout_lines``, ``.stderr_text()``.
+
+In-process (``httpx.ASGITransport``; fast, no sockets):
+
+* ``sandbox_app(config=None, state_file=None, **settings)`` - a factory for a fresh
+  app; ``app.state.sandbox`` is its live ``Sandbox``. Talk to it with
+  ``sandbox_support.asgi_client(app, key)`` inside an async test
+  (``@pytest.mark.anyio``; ``anyio_backend`` is pinned to asyncio here).
+
+Audio:
+
+* ``wav_file(name="sample.wav", seconds=8.0, freq=440, rate=16000)`` - writes a real
+  16-bit mono WAV under ``tmp_path`` and returns its path
+  (``sandbox_support.write_wav(path, ...)`` does the same anywhere).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sandbox_support import SandboxServer, write_wav
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    """Async tests marked ``@pytest.mark.anyio`` run on asyncio only."""
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def sandbox_session_server() -> Iterator[SandboxServer]:
+    """One ``voicectl sandbox serve`` for the whole session (default flags); not reset."""
+    server = SandboxServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def sandbox_server(sandbox_session_server: SandboxServer) -> SandboxServer:
+    """The shared server, reset before the test: no clones, zero stats, default config."""
+    if not sandbox_session_server.running:  # a test stopped or killed it: start afresh
+        sandbox_session_server.start()
+    sandbox_session_server.reset()
+    return sandbox_session_server
+
+
+@pytest.fixture
+def start_sandbox() -> Iterator[Callable[..., SandboxServer]]:
+    """Factory: ``start_sandbox("--state", str(p), env={...})`` -> a started dedicated server.
+
+    Every server it started is stopped (SIGTERM, then SIGKILL) at teardown.
+    """
+    started: list[SandboxServer] = []
+
+    def start(*flags: str, env: dict[str, str] | None = None,
+              startup_timeout: float = 30.0) -> SandboxServer:
+        server = SandboxServer(*flags, env=env, startup_timeout=startup_timeout)
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in started:
+        if server.process is not None and server.process.poll() is None:
+            server.stop()
+
+
+@pytest.fixture
+def sandbox_app() -> Callable[..., Any]:
+    """Factory: ``sandbox_app(fault_rate=0.5, seed=1)`` or ``sandbox_app(config, state_file=p)``.
+
+    Returns a fresh Starlette app (``app.state.sandbox`` is its live Sandbox).
+    """
+    from reconciler.sandbox.app import create_app
+    from reconciler.sandbox.config import SandboxConfig
+
+    def make(config: SandboxConfig | dict[str, Any] | None = None, *,
+             state_file: Path | None = None, **settings: Any) -> Any:
+        if isinstance(config, dict):
+            settings = {**config, **settings}
+            config = None
+        if settings:
+            config = (config or SandboxConfig()).updated(settings)
+        return create_app(config, state_file=state_file)
+
+    return make
+
+
+@pytest.fixture
+def wav_file(tmp_path: Path) -> Callable[..., Path]:
+    """Factory: ``wav_file("a.wav", seconds=8.0, freq=440, rate=16000)`` -> a real WAV path."""
+
+    def make(name: str = "sample.wav", seconds: float = 8.0, freq: float = 440.0,
+             rate: int = 16000) -> Path:
+        return write_wav(tmp_path / name, seconds=seconds, freq=freq, rate=rate)
+
+    return make
