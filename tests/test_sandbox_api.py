@@ -623,3 +623,62 @@ async def test_hooks(sandbox_app) -> None:
         assert reset["config"]["fault_rate"] == 0
         assert await listed(client) == []
         assert (await client.post("/_sandbox/reset")).json()["config"]["clone_limit"] == 100
+
+
+async def test_tts_accepts_a_whole_float_sample_rate(sandbox_app) -> None:
+    async with asgi_client(sandbox_app()) as client:
+        voice = (await made(client))["voiceId"]
+        response = await client.post(TTS, json={"text": "hi", "voice_id": voice,
+                                                "sample_rate": 16000.0})
+        assert response.status_code == 200 and parse_wav(response.content)[2] == 16000
+        response = await client.post(TTS, json={"text": "hi", "voice_id": voice,
+                                                "sample_rate": 16000.5})
+        await assert_error(response, 400, "sample_rate")
+
+
+async def test_ids_stay_unique_when_a_seeded_sandbox_restarts_on_its_state(
+    sandbox_app, tmp_path: Path
+) -> None:
+    state_file = tmp_path / "sandbox.json"
+    for _ in range(2):  # the same seed replays the same id sequence: no collisions
+        async with asgi_client(sandbox_app(seed=1, state_file=state_file)) as client:
+            await made(client, "a")
+            await made(client, "b")
+    async with asgi_client(sandbox_app(state_file=state_file)) as client:
+        entries = await listed(client)
+    assert len({e["voiceId"] for e in entries}) == len({e["_id"] for e in entries}) == 4
+
+
+async def test_a_real_wav_file_upload(sandbox_app, wav_file) -> None:
+    path = wav_file("narrator.wav", seconds=8.0, freq=220)
+    assert parse_wav(path.read_bytes()) == (1, 2, 16000, 128000)
+    app = sandbox_app()
+    async with asgi_client(app) as client:
+        with path.open("rb") as fh:
+            response = await client.post(
+                CLONES, data={"displayName": "Narrator", "language": "en"},
+                files={"file": (path.name, fh, "audio/wav")},
+            )
+        assert response.status_code == 200
+    clone = next(iter(app.state.sandbox.store.all_clones()))
+    assert clone.audio.size == path.stat().st_size and clone.audio.filename == "narrator.wav"
+
+
+async def test_embedded_transport_keeps_state_beside_the_manifest(tmp_path: Path) -> None:
+    from reconciler.sandbox import embedded_transport
+
+    state_file = tmp_path / ".voicectl" / "sandbox.json"
+    transport = embedded_transport(state_file)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox",
+                                 headers={"Authorization": "Bearer any-key-at-all"}) as client:
+        responses = await asyncio.gather(*(client.post(CLONES, **multipart(f"v{i}"))
+                                           for i in range(8)))
+        assert {r.status_code for r in responses} == {200}
+    assert state_file.exists()
+    async with httpx.AsyncClient(transport=embedded_transport(state_file),
+                                 base_url="http://sandbox",
+                                 headers={"Authorization": "Bearer any-key-at-all"}) as client:
+        entries = (await client.get(CLONES)).json()["data"]
+        assert sorted(e["displayName"] for e in entries) == [f"v{i}" for i in range(8)]
+    config = transport.app.state.sandbox.config
+    assert config.fault_rate == 0 and config.api_keys == [] and config.latency_ms == 0

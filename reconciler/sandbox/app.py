@@ -449,7 +449,10 @@ async def _speech(request: Request, *, path_model: str | None) -> Response:
     if model not in TTS_MODELS:
         return _error(400, f"Unsupported model '{model}'. Use one of: {', '.join(TTS_MODELS)}")
     sample_rate = body.get("sample_rate", wav.DEFAULT_SAMPLE_RATE)
-    if isinstance(sample_rate, bool) or sample_rate not in wav.SAMPLE_RATES:
+    if isinstance(sample_rate, float) and sample_rate.is_integer():
+        sample_rate = int(sample_rate)
+    if not isinstance(sample_rate, int) or isinstance(sample_rate, bool) \
+            or sample_rate not in wav.SAMPLE_RATES:
         return _error(400, "sample_rate must be one of "
                       + ", ".join(str(r) for r in wav.SAMPLE_RATES))
     output_format = body.get("output_format") or "wav"

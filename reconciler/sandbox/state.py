@@ -177,7 +177,11 @@ class Store:
                 return candidate
 
     def new_record_id(self) -> str:
-        return f"{self._ids.getrandbits(96):024x}"
+        taken = {clone.record_id for clone in self.all_clones()}
+        while True:
+            candidate = f"{self._ids.getrandbits(96):024x}"
+            if candidate not in taken:
+                return candidate
 
     # -- queries -----------------------------------------------------------------
     def org(self, org_id: str) -> Org:
