@@ -378,6 +378,17 @@ class _Planner:
                 name = owner.name
             managed = ours or clone.voice_id in locked_ids or clone.voice_id in pending_ids
             if self.m.prune == "none" or (self.m.prune == "managed" and not managed):
+                if clone.voice_id in locked_ids or clone.voice_id in pending_ids:
+                    # kept on the service, but no longer the manifest's: drop the record
+                    self.add(
+                        Action(
+                            "forget",
+                            name,
+                            clone.voice_id,
+                            ("no longer declared (prune: none keeps the clone)",),
+                            display_name=clone.display_name,
+                        )
+                    )
                 continue
             why = "no longer declared" if managed else "not declared (prune: all)"
             self.add_delete(clone, name, why, owned=managed)
