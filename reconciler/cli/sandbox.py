@@ -13,6 +13,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
+from reconciler.cli.common import global_options
 from reconciler.errors import UserError
 
 ENV = "VOICECTL_SANDBOX_"
@@ -31,6 +32,7 @@ def sandbox() -> None:
 
 
 @sandbox.command("serve")
+@global_options
 @_option("--host", "Address to listen on (default 127.0.0.1).", metavar="HOST")
 @_option("--port", "Port (default 8765; 0 picks a free one).", metavar="PORT")
 @_option("--state", "Keep clones in this JSON file across restarts (default: memory only).",
@@ -55,6 +57,7 @@ def sandbox() -> None:
 @_option("--api-key", "Accept only this key (repeatable; env: space-separated). "
          "Default: any key, each its own organisation.", metavar="KEY", multiple=True)
 @click.option("--access-log", envvar=ENV + "ACCESS_LOG", is_flag=True, default=False,
+              show_envvar=True,
               help="Log every request to stderr (method, path, status; never the key).")
 def serve_command(host: str | None, port: str | None, state: str | None, no_retry_after: bool,
                   api_key: tuple[str, ...], access_log: bool, **knobs: str | None) -> None:
