@@ -22,7 +22,7 @@ pytestmark = pytest.mark.e2e
 WAV = Path(__file__).parent / "fixtures" / "audio" / "tone-6s.wav"
 ORG = org_id_for_key(KEY)
 
-api_sandbox_server, srv_fixture = sandbox_fixture()
+srv_fixture = sandbox_fixture()
 
 
 @pytest.mark.parametrize("limit", [4, 3])
@@ -54,11 +54,12 @@ def test_40_concurrent_creates_find_the_limit_and_stay_at_it(srv: Sandbox, limit
 
     api = run(main())
     stats = srv.stats()
-    assert after_warm_up["ceiling"] == limit  # learnt during warm-up
-    assert api.limiter.ceiling == limit and api.limiter.limit == limit
-    assert stats["max_in_flight"][ORG] <= limit  # refused ones count here too
-    assert stats["max_admitted"][ORG] == limit  # and the capacity is used fully
-    assert stats["rate_limited"] == 0  # no probing above the limit after warm-up
+    seen = f"{api.limiter!r} {api.limiter.stats} warm-up {after_warm_up}; server {stats}"
+    assert after_warm_up["ceiling"] == limit, seen  # learnt during warm-up
+    assert api.limiter.ceiling == limit, seen
+    assert stats["max_in_flight"][ORG] <= limit, seen  # refused ones count here too
+    assert stats["max_admitted"][ORG] == limit, seen  # and the capacity is used fully
+    assert stats["rate_limited"] == 0, seen  # no probing above the limit after warm-up
     assert len(srv.clones(KEY)) == 40  # no duplicates, nothing lost
 
 

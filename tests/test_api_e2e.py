@@ -43,7 +43,7 @@ WAV = AUDIO / "tone-6s.wav"
 CLONES = "/waves/v1/voice-cloning"
 DELETE = "/waves/v1/lightning-large"
 
-api_sandbox_server, srv_fixture = sandbox_fixture()
+srv_fixture = sandbox_fixture()
 
 
 def client(srv: Sandbox, **kwargs) -> WavesClient:

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 
 WAV = Path(__file__).parent / "fixtures" / "audio" / "tone-6s.wav"
 
-api_sandbox_server, srv_fixture = sandbox_fixture()
+srv_fixture = sandbox_fixture()
 
 
 def texts_of(exc: BaseException) -> list[str]:
