@@ -22,6 +22,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Literal, Protocol
 
 from deepdiff import DeepDiff
@@ -94,6 +95,10 @@ class PlanOptions:
     allow_mass_delete: bool = False
     legacy_only: bool = False  # `voicectl migrate`: only legacy replacements (+ their repairs)
     model: str = CURRENT_MODEL
+    # The time (epoch seconds) the remote list was taken, and how long a recorded
+    # clone may be missing from the list before it counts as gone (list lag).
+    now: float | None = None
+    list_grace: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -170,6 +175,19 @@ def metadata_changes(clone: Clone, voice: VoiceLike) -> list[Change]:
     return [Change(f, have[f], want[f]) for f in fields]
 
 
+def _age(created_at: str | None, now: float | None) -> float | None:
+    """Seconds from an ISO timestamp to ``now``; None when either is unknown."""
+    if not created_at or now is None:
+        return None
+    try:
+        then = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=timezone.utc)
+    return max(0.0, now - then.timestamp())
+
+
 def _migration_action(action: Action) -> bool:
     """Actions `voicectl migrate` keeps: legacy replacements and their repairs."""
     if action.kind == "create":
@@ -231,6 +249,23 @@ class _Planner:
         if not cands:
             reason = "declared, no clone exists"
             if entry is not None:
+                age = _age(entry.created_at, self.opts.now)
+                if age is not None and age < self.opts.list_grace:
+                    # The list may lag behind a create: a clone made moments ago is
+                    # not "gone" yet. Re-creating it now could make a duplicate.
+                    self.add(
+                        Action(
+                            "wait",
+                            voice_id=entry.voice_id,
+                            status=entry.status,
+                            reasons=(
+                                f"clone {entry.voice_id} was made {age:.0f}s ago and is not "
+                                "listed yet",
+                            ),
+                            **common,
+                        )
+                    )
+                    return
                 reason = f"clone {entry.voice_id} no longer exists on the service"
             self.add(Action("create", reasons=(reason,), **common))
             return

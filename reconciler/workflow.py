@@ -6,7 +6,9 @@ driven from tests and other programs.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +97,8 @@ def plan_for(
     for name in sorted(options.replace):
         if name not in manifest.voices:
             raise UserError(f"--replace {name}: the voice is not declared in {manifest.path.name}")
+    if options.now is None:
+        options = dataclasses.replace(options, now=time.time())
     return make_plan(manifest, lock.doc, remote, options)
 
 

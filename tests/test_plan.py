@@ -234,3 +234,18 @@ def test_legacy_only_plan_keeps_only_migrations():
         PlanOptions(legacy_only=True),
     )
     assert [(a.kind, a.name) for a in plan.changes] == [("replace", "legacy")]
+
+
+def test_recent_clone_missing_from_a_lagging_list_is_waited_for():
+    v = Voice("narrator")
+    c = clone_of(v, createdAt="2026-01-01T00:00:00.000Z")
+    lock = lock_with((v, c))
+    lock.voices["narrator"].created_at = "2026-01-01T00:00:00.000Z"
+    made = 1767225600.0  # 2026-01-01T00:00:00Z
+    soon = make_plan(manifest(v), lock, [], PlanOptions(now=made + 5))
+    assert kinds(soon) == [("wait", "narrator")]
+    assert "not listed yet" in soon.actions[0].reasons[0]
+    later = make_plan(manifest(v), lock, [], PlanOptions(now=made + 500))
+    assert kinds(later) == [("create", "narrator")]
+    strict = make_plan(manifest(v), lock, [], PlanOptions(now=made + 5, list_grace=0))
+    assert kinds(strict) == [("create", "narrator")]

@@ -35,6 +35,7 @@ def apply(
     allow_mass_delete: bool,
     allow_outside_files: bool,
     allow_any_duration: bool,
+    list_grace: float,
     parallelism: int,
     replace: tuple[str, ...],
     auto_approve: bool,
@@ -53,6 +54,7 @@ def apply(
         targets=frozenset(targets),
         replace=frozenset(replace),
         allow_mass_delete=allow_mass_delete,
+        list_grace=list_grace,
     )
     run = ApplyRun(
         settings=settings,

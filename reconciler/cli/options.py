@@ -36,6 +36,15 @@ PLAN_OPTIONS = [
         help="Only warn about samples shorter than 5 s or longer than 15 s.",
     ),
     click.option(
+        "--list-grace",
+        type=click.FloatRange(min=0),
+        default=120.0,
+        show_default=True,
+        envvar="VOICECTL_LIST_GRACE",
+        help="Seconds a just-made clone may be missing from the list before it counts as "
+        "gone (the list can lag behind creates).",
+    ),
+    click.option(
         "--parallelism",
         type=click.IntRange(1, 64),
         default=8,

@@ -35,6 +35,7 @@ def plan(
     allow_mass_delete: bool,
     allow_outside_files: bool,
     allow_any_duration: bool,
+    list_grace: float,
     parallelism: int,
     replace: tuple[str, ...],
     fmt: str,
@@ -54,6 +55,7 @@ def plan(
         targets=frozenset(targets),
         replace=frozenset(replace),
         allow_mass_delete=allow_mass_delete,
+        list_grace=list_grace,
     )
     conn = workflow.connection(
         sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent
