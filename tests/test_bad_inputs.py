@@ -431,3 +431,30 @@ def test_example_validates_through_the_cli() -> None:
     )  # fmt: skip
     assert (proc.returncode, proc.stderr) == (0, "")
     assert proc.stdout == 'voices.yaml.example is valid: 3 voices (stack "example").\n'
+
+
+@pytest.mark.parametrize("command", ["plan", "apply"])
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input_stops_plan_and_apply_before_any_api_call(
+    case: Case,
+    command: str,
+    folder: Path,
+    sandbox_server,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same problems, from plan and apply, and the sandbox saw no request at all."""
+    write_manifest(folder, case.manifest)
+    for setup in case.setup:
+        setup(folder)
+    monkeypatch.setenv("SMALLEST_API_KEY", "sk-bad-input-suite")
+    args = [command, "-f", "voices.yaml", "--api-url", sandbox_server.url, *case.args]
+    if command == "apply":
+        args.append("--auto-approve")
+    code, out, err = run_cli(args, capsys)
+    assert code == 1, (out, err)
+    assert "Traceback" not in out + err
+    for line, col, text in case.expect:
+        prefix = f"Error: voices.yaml:{line}:{col}: " if col else f"Error: voices.yaml:{line}:"
+        assert any(ln.startswith(prefix) and text in ln for ln in err.splitlines()), (prefix, err)
+    assert sum(sandbox_server.stats()["requests"].values()) == 0
