@@ -51,6 +51,7 @@ from reconciler.api.models import TTS_MODEL, Clone, CloneRequest, DeleteResult
 from reconciler.api.retry import (
     DEFAULT_BACKOFF_BASE,
     DEFAULT_BACKOFF_CAP,
+    RetryBudget,
     RetryPolicy,
     parse_retry_after,
 )
@@ -462,8 +463,9 @@ class WavesClient:
             await asyncio.sleep(delay)
 
     def _exhausted(
-        self, op: _Op, error: WavesError, budget: Any, retry_after: float | None
+        self, op: _Op, error: WavesError, budget: RetryBudget, retry_after: float | None
     ) -> WavesError:
+        """The last error, saying why there is no further try."""
         if budget.tries >= self._policy.max_tries:
             why = f"after {budget.tries} tries"
         elif retry_after is not None and retry_after >= budget.remaining:
@@ -475,11 +477,7 @@ class WavesClient:
             return RateLimitedError(message, retry_after=error.retry_after)
         if isinstance(error, ServerError):
             return ServerError(message, status=error.status or 500, error_code=error.error_code)
-        return (
-            type(error)(message, status=error.status)
-            if type(error) is not WavesError
-            else WavesError(message, status=error.status)
-        )
+        return type(error)(message, status=error.status)  # TransportError, WavesError
 
     # -- classification -------------------------------------------------------------
 
