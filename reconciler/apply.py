@@ -452,10 +452,22 @@ class Applier:
         """
         deadline = self.clock() + self.opts.confirm_window
         delay = 0.1
+        failures_after_deadline = 0
         while True:
             try:
                 clones = await self.client.list_clones()
-            except WavesError:
+            except WavesError as exc:
+                # Absence may only be concluded from a list that worked. If listing
+                # keeps failing, the outcome stays unknown: fail this operation rather
+                # than risk a duplicate (the next run adopts the clone by its tags).
+                if self.clock() >= deadline:
+                    failures_after_deadline += 1
+                    if failures_after_deadline >= 3:
+                        raise AmbiguousCreateError(
+                            f"create {name!r}: the outcome is unknown and the clones could "
+                            f"not be listed to find out ({exc}); run apply again",
+                            cause=exc,
+                        ) from exc
                 clones = None
             if clones is not None:
                 for clone in clones:
@@ -468,9 +480,10 @@ class Applier:
                         and clone.voice_id not in before
                     ):
                         return clone
-            if self.clock() >= deadline:
-                return None
-            await asyncio.sleep(min(delay, max(0.0, deadline - self.clock())))
+                if self.clock() >= deadline:
+                    return None
+            remaining = deadline - self.clock()
+            await asyncio.sleep(min(delay, remaining) if remaining > 0 else delay)
             delay = min(delay * 2, 1.0)
 
     async def sweep_strays(self) -> None:
