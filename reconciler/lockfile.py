@@ -62,6 +62,12 @@ class LockEntry(_Model):
     created_at: str | None = Field(default=None, alias="createdAt")
     protect: bool = Field(default=False, description="never deleted or replaced")
     samples: list[LockSample] = Field(default_factory=list)
+    migrated_from: str | None = Field(
+        default=None,
+        alias="migratedFrom",
+        description="the legacy lightning-large voiceId this voice replaced "
+        "(kept for `voicectl migrate --map-out`)",
+    )
 
 
 class PendingEntry(_Model):
@@ -82,6 +88,11 @@ class RetiredEntry(_Model):
     model_ids: list[str] = Field(default_factory=list, alias="modelIds")
     display_name: str | None = Field(default=None, alias="displayName")
     retired_at: str | None = Field(default=None, alias="retiredAt")
+    keep: bool = Field(
+        default=True,
+        description="true: kept on purpose until `migrate --finish`; false: the old clone of "
+        "a replacement interrupted before it was deleted (the next apply or migrate deletes it)",
+    )
 
 
 class LockDocument(_Model):
@@ -107,6 +118,9 @@ class LockDocument(_Model):
 def render(doc: LockDocument) -> str:
     """The canonical text of a lockfile: sorted keys, 2-space indent, newline."""
     data = doc.model_dump(by_alias=True, mode="json")
+    for entry in data.get("voices", {}).values():
+        if entry.get("migratedFrom") is None:
+            entry.pop("migratedFrom", None)
     if not data.get("pending"):
         data.pop("pending", None)
     if not data.get("retired"):
