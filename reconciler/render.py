@@ -1,13 +1,20 @@
-"""Plan and apply results as human text, versioned JSON, and progress lines.
+"""Plan and apply results as human text, versioned JSON, Markdown, and progress lines.
 
 Everything that came from the server or the manifest passes through ``clean()``
 before it is printed, so a displayName cannot move the cursor or recolour the
-terminal.
+terminal; in Markdown it also passes through ``md()`` (or ``html_text()`` inside
+HTML), so it cannot open a link, a table cell, an image or an HTML element in a
+pull-request comment either.
+
+JSON goes through the pydantic models of ``reconciler.schemas``, the same models
+``schemas/plan.schema.json`` and ``schemas/apply.schema.json`` are generated from.
 """
 
 from __future__ import annotations
 
+import html
 import json
+import os
 import sys
 import time
 import unicodedata
@@ -17,10 +24,11 @@ from typing import Any, TextIO
 
 import click
 
+from reconciler import schemas
 from reconciler.apply import ApplyResult, Outcome
 from reconciler.plan import Action, Plan
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = schemas.FORMAT_VERSION
 
 SYMBOLS = {
     "create": ("+", "green"),
@@ -128,25 +136,41 @@ def summary_line(plan: Plan) -> str:
     return line
 
 
-def plan_json(plan: Plan) -> dict[str, Any]:
-    """The versioned machine form of a plan (schemas/plan.schema.json)."""
-    return {
-        "formatVersion": FORMAT_VERSION,
-        "actions": [
-            {
-                "action": a.kind,
-                "name": a.name,
-                "voiceId": a.voice_id,
-                "displayName": a.display_name,
-                "reasons": list(a.reasons),
-                "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in a.changes],
-            }
+def plan_document(plan: Plan) -> schemas.PlanDocument:
+    """The plan as its versioned model (schemas/plan.schema.json)."""
+    return schemas.PlanDocument(
+        format_version=FORMAT_VERSION,
+        actions=[
+            schemas.PlanAction(
+                action=a.kind,
+                name=a.name,
+                voice_id=a.voice_id,
+                display_name=a.display_name,
+                reasons=list(a.reasons),
+                changes=[
+                    schemas.PlanChange(
+                        field=c.field, old=_json_value(c.old), new=_json_value(c.new)
+                    )
+                    for c in a.changes
+                ],
+            )
             for a in plan.actions
         ],
-        "summary": {**plan.summary(), "changes": len(plan.changes)},
-        "warnings": list(plan.warnings),
-        "errors": list(plan.errors),
-    }
+        summary=schemas.PlanSummary(**plan.summary(), changes=len(plan.changes)),
+        warnings=list(plan.warnings),
+        errors=list(plan.errors),
+    )
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return None if value is None else str(value)
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    """The versioned machine form of a plan (schemas/plan.schema.json)."""
+    return plan_document(plan).model_dump(by_alias=True, mode="json")
 
 
 # -- apply progress ---------------------------------------------------------------------
@@ -259,29 +283,220 @@ def apply_summary(result: ApplyResult) -> str:
 
 
 def apply_json(plan: Plan, result: ApplyResult) -> dict[str, Any]:
-    return {
-        "formatVersion": FORMAT_VERSION,
-        "ok": result.ok,
-        "plan": plan_json(plan),
-        "outcomes": [
-            {
-                "action": o.action.kind,
-                "name": o.action.name,
-                "voiceId": o.action.voice_id,
-                "newVoiceId": o.new_voice_id,
-                "ok": o.ok,
-                "error": o.error,
-                "elapsedSeconds": round(o.elapsed, 3),
-                "retired": o.retired,
-            }
+    """The versioned machine form of an apply (schemas/apply.schema.json)."""
+    doc = schemas.ApplyDocument(
+        format_version=FORMAT_VERSION,
+        ok=result.ok,
+        plan=plan_document(plan),
+        outcomes=[
+            schemas.ApplyOutcome(
+                action=o.action.kind,
+                name=o.action.name,
+                voice_id=o.action.voice_id,
+                new_voice_id=o.new_voice_id,
+                ok=o.ok,
+                error=o.error,
+                elapsed_seconds=round(o.elapsed, 3),
+                retired=o.retired,
+            )
             for o in result.outcomes
         ],
-        "summary": {
-            "created": result.count("create"),
-            "replaced": result.count("replace"),
-            "deleted": result.count("delete"),
-            "adopted": result.count("adopt"),
-            "failed": len(result.failed),
-        },
-        "notes": list(result.notes),
-    }
+        summary=schemas.ApplySummary(
+            created=result.count("create"),
+            replaced=result.count("replace"),
+            deleted=result.count("delete"),
+            adopted=result.count("adopt"),
+            failed=len(result.failed),
+        ),
+        notes=list(result.notes),
+    )
+    return doc.model_dump(by_alias=True, mode="json")
+
+
+# -- Markdown (pull-request comments, GitHub job summaries) ----------------------------
+# Characters that could start Markdown syntax inside a line (emphasis, code, links,
+# images, table cells, strikethrough, headings, autolinks, @mentions). They are
+# backslash-escaped; the HTML specials are then turned into entities.
+_MD_SPECIALS = frozenset("\\`*_{}[]()#!|~:@")
+
+
+def md(value: Any) -> str:
+    """Text from the manifest or the server, safe in a Markdown line or table cell.
+
+    Control characters are dropped and line breaks become spaces (``clean()``), so
+    the text stays on its line and in its cell; Markdown specials are
+    backslash-escaped; ``& < > " '`` become entities, so no HTML element can open.
+    """
+    escaped = "".join("\\" + ch if ch in _MD_SPECIALS else ch for ch in clean(value))
+    return html.escape(escaped, quote=True)
+
+
+def html_text(value: Any) -> str:
+    """Text safe inside an HTML element (``<summary>``), where Markdown is not parsed."""
+    return html.escape(clean(value), quote=True)
+
+
+def _md_value(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(md(v) for v in value) + "]" if value else "(none)"
+    if value is None or value == "":
+        return "(none)"
+    return md(value)
+
+
+def _md_name(action: Action) -> str:
+    if action.name:
+        return md(action.name)
+    return md(action.display_name) if action.display_name else "(unnamed)"
+
+
+def _md_heading(plan: Plan) -> str:
+    if not plan.has_changes:
+        return "no changes"
+    s = plan.summary()
+    text = f"{s['create']} to create, {s['replace']} to replace, {s['delete']} to delete"
+    repairs = s["adopt"] + s["forget"]
+    if repairs:
+        text += f", {repairs} lockfile repair{'s' if repairs != 1 else ''}"
+    return text
+
+
+def _md_notices(plan: Plan) -> list[str]:
+    lines: list[str] = []
+    for warning in plan.warnings:
+        lines.append(f"> **Warning:** {md(warning)}")
+        lines.append("")
+    for error in plan.errors:
+        lines.append(f"> **Error:** {md(error)}")
+        lines.append("")
+    if plan.errors:
+        lines.append("**apply refuses this plan** until the errors above are resolved.")
+        lines.append("")
+    return lines
+
+
+def plan_markdown(plan: Plan, *, source: str | None = None) -> str:
+    """The plan for a pull-request comment or a job summary.
+
+    A summary table (Action | Name | Voice ID | Reasons), then one collapsible
+    ``<details>`` block per change with its reasons and field differences.
+    """
+    lines = [f"### voicectl plan: {_md_heading(plan)}", ""]
+    if source:
+        lines += [f"Manifest: {md(source)}", ""]
+    shown = [a for a in plan.actions if a.kind != "noop"]
+    unchanged = len(plan.actions) - len(shown)
+    if shown:
+        lines.append("| Action | Name | Voice ID | Reasons |")
+        lines.append("|---|---|---|---|")
+        for a in shown:
+            reasons = "; ".join(md(r) for r in a.reasons)
+            lines.append(f"| {a.kind} | {_md_name(a)} | {md(a.voice_id)} | {reasons} |")
+        lines.append("")
+    if not plan.has_changes:
+        lines.append("The voice clones match the manifest.")
+        lines.append("")
+    if unchanged:
+        lines.append(f"{unchanged} voice{'s' if unchanged != 1 else ''} unchanged.")
+        lines.append("")
+    for a in shown:
+        if not a.changes_anything:
+            continue
+        label = html_text(a.name or a.display_name or "(unnamed)")
+        voice = f" ({html_text(a.voice_id)})" if a.voice_id else ""
+        lines.append(f"<details><summary>{a.kind} {label}{voice}</summary>")
+        lines.append("")
+        if a.display_name:
+            lines.append(f"- displayName: {md(a.display_name)}")
+        for reason in a.reasons:
+            lines.append(f"- {md(reason)}")
+        lines.append("")
+        if a.changes:
+            lines.append("| Field | On the service | In the manifest |")
+            lines.append("|---|---|---|")
+            for c in a.changes:
+                lines.append(f"| {md(c.field)} | {_md_value(c.old)} | {_md_value(c.new)} |")
+            lines.append("")
+        lines.append("</details>")
+        lines.append("")
+    lines += _md_notices(plan)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def apply_markdown(plan: Plan, result: ApplyResult | None, *, source: str | None = None) -> str:
+    """The outcome of an apply for a job summary: a table of operations and notes.
+
+    ``result`` None means nothing ran (the plan was refused): the plan is shown.
+    """
+    if result is None:
+        return plan_markdown(plan, source=source).replace(
+            "### voicectl plan:", "### voicectl apply (refused):", 1
+        )
+    done = [o for o in result.outcomes if o.action.changes_anything]
+    if not done and result.ok:
+        heading = "no changes"
+    elif result.ok:
+        heading = "complete, " + _apply_counts(result)
+    else:
+        heading = f"failed, {len(result.failed)} operation(s) failed; " + _apply_counts(result)
+    lines = [f"### voicectl apply: {heading}", ""]
+    if source:
+        lines += [f"Manifest: {md(source)}", ""]
+    if done:
+        lines.append("| Action | Name | Voice ID | Result |")
+        lines.append("|---|---|---|---|")
+        for o in done:
+            a = o.action
+            voice = md(a.voice_id)
+            if o.new_voice_id and a.kind == "replace":
+                voice = f"{md(a.voice_id)} → {md(o.new_voice_id)}"
+            elif o.new_voice_id and a.kind == "create":
+                voice = md(o.new_voice_id)
+            if o.ok:
+                outcome = "done" + (" (old clone kept as retired)" if o.retired else "")
+                if o.detail:
+                    outcome += f" ({md(o.detail)})"
+            else:
+                outcome = f"**failed:** {md(o.error)}"
+            lines.append(f"| {a.kind} | {_md_name(a)} | {voice} | {outcome} |")
+        lines.append("")
+    else:
+        lines.append("The voice clones match the manifest.")
+        lines.append("")
+    for note in result.notes:
+        lines.append(f"> **Note:** {md(note)}")
+        lines.append("")
+    for warning in plan.warnings:
+        lines.append(f"> **Warning:** {md(warning)}")
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _apply_counts(result: ApplyResult) -> str:
+    text = (
+        f"{result.count('create')} created, {result.count('replace')} replaced, "
+        f"{result.count('delete')} deleted"
+    )
+    adopted = result.count("adopt")
+    return text + (f", {adopted} adopted" if adopted else "")
+
+
+STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
+
+
+def append_step_summary(markdown: str, environ: Any = None) -> str | None:
+    """Append ``markdown`` to the file ``$GITHUB_STEP_SUMMARY`` names, if it is set.
+
+    GitHub Actions shows that file on the run's page. Returns a warning to show
+    when the file cannot be written (the command itself still succeeds), else None.
+    """
+    env = os.environ if environ is None else environ
+    target = env.get(STEP_SUMMARY_ENV)
+    if not target:
+        return None
+    try:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(markdown.rstrip("\n") + "\n\n")
+    except OSError as exc:
+        return f"cannot append to {STEP_SUMMARY_ENV} ({target}): {exc.strerror or exc}"
+    return None

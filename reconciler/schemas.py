@@ -1,0 +1,263 @@
+"""The machine-readable documents voicectl writes, as pydantic models, and their JSON Schemas.
+
+``render.plan_json`` / ``render.apply_json`` build their output through these
+models, and ``voicectl schema --write`` generates ``schemas/*.json`` from the same
+models (with the manifest's ``ManifestDocument`` and the lockfile's
+``LockDocument``), so the published schemas can never drift from the output: a
+test compares the committed files with freshly generated ones.
+
+Every document carries ``formatVersion``; a change that could break a reader
+bumps it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FORMAT_VERSION = 1
+SAVED_PLAN_KIND = "voicectl-saved-plan"
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+ActionName = Literal["adopt", "forget", "delete", "create", "replace", "wait", "noop"]
+FieldValue = str | list[str] | None
+
+
+class _Out(BaseModel):
+    """An output document: camelCase keys, no unknown keys, every field always present."""
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+        extra="forbid",
+        json_schema_serialization_defaults_required=True,
+    )
+
+
+# --------------------------------------------------------------------------- plan
+
+
+class PlanChange(_Out):
+    """One metadata field that differs: the clone's value -> the manifest's."""
+
+    field: str = Field(description="displayName, language, description, accent or tags")
+    old: FieldValue = Field(description="The clone's value on the service.")
+    new: FieldValue = Field(description="The manifest's value.")
+
+
+class PlanAction(_Out):
+    """One thing apply would do (or, for wait/noop, leave alone)."""
+
+    action: ActionName = Field(
+        description="create, replace (new clone, then delete the old), delete, adopt / "
+        "forget (lockfile-only repairs), wait (a clone still being made), noop"
+    )
+    name: str | None = Field(
+        description="The voice's name in the manifest; null for a clone nobody declared."
+    )
+    voice_id: str | None = Field(
+        alias="voiceId", description="The clone acted on; null for a create."
+    )
+    display_name: str | None = Field(alias="displayName", description="The clone's displayName.")
+    reasons: list[str] = Field(description="Why, in words (empty for noop).")
+    changes: list[PlanChange] = Field(description="Metadata fields that differ (replace).")
+
+
+class PlanSummary(_Out):
+    """How many actions of each kind; ``changes`` counts those that change anything."""
+
+    create: int
+    replace: int
+    delete: int
+    adopt: int
+    forget: int
+    wait: int
+    noop: int
+    changes: int = Field(description="create + replace + delete + adopt + forget")
+
+
+class PlanDocument(_Out):
+    """`voicectl plan --format json`: what apply would do."""
+
+    model_config = ConfigDict(title="voicectl plan (plan --format json)")
+
+    format_version: Literal[1] = Field(alias="formatVersion")
+    actions: list[PlanAction]
+    summary: PlanSummary
+    warnings: list[str]
+    errors: list[str] = Field(
+        description="Safety refusals (protect, mass delete); apply refuses a plan with errors."
+    )
+
+
+# --------------------------------------------------------------------------- apply
+
+
+class ApplyOutcome(_Out):
+    """How one operation ended."""
+
+    action: ActionName
+    name: str | None
+    voice_id: str | None = Field(alias="voiceId", description="The clone the plan named.")
+    new_voice_id: str | None = Field(
+        alias="newVoiceId", description="The clone a create or replace made."
+    )
+    ok: bool
+    error: str | None
+    elapsed_seconds: float = Field(alias="elapsedSeconds")
+    retired: bool = Field(description="The old clone was kept, recorded as retired.")
+
+
+class ApplySummary(_Out):
+    created: int
+    replaced: int
+    deleted: int
+    adopted: int
+    failed: int
+
+
+class ApplyDocument(_Out):
+    """`voicectl apply --format json`: the plan applied and how each operation ended."""
+
+    model_config = ConfigDict(title="voicectl apply result (apply --format json)")
+
+    format_version: Literal[1] = Field(alias="formatVersion")
+    ok: bool = Field(description="Every operation succeeded.")
+    plan: PlanDocument
+    outcomes: list[ApplyOutcome]
+    summary: ApplySummary
+    notes: list[str]
+
+
+# --------------------------------------------------------------------------- saved plan
+
+
+class SavedOptions(_Out):
+    """The plan options the plan was made with; `apply PLANFILE` plans again with them."""
+
+    targets: list[str]
+    replace: list[str]
+    allow_mass_delete: bool = Field(alias="allowMassDelete")
+    allow_outside_files: bool = Field(alias="allowOutsideFiles")
+    allow_any_duration: bool = Field(alias="allowAnyDuration")
+    list_grace: float = Field(alias="listGrace")
+    now: float = Field(description="When the remote list was taken (epoch seconds).")
+
+
+class SavedFile(_Out):
+    path: str = Field(description="As given on the command line (relative to where it ran).")
+    sha256: str
+
+
+class SavedSample(_Out):
+    file: str = Field(description="As written in the manifest (relative to its folder).")
+    sha256: str
+
+
+class SavedLockfile(_Out):
+    path: str
+    exists: bool
+    lineage: str | None = Field(description="null when the lockfile did not exist")
+    serial: int | None
+
+
+class SavedRemote(_Out):
+    endpoint: str = Field(
+        description="'sandbox' or the API base URL (never credentials); apply refuses a "
+        "plan made against another endpoint."
+    )
+    digest: str = Field(description="sha256 of the canonical list of the clones' fields")
+    clones: dict[str, str] = Field(
+        description="voiceId -> short digest of the fields the plan reads, to say what changed"
+    )
+
+
+class SavedInputs(_Out):
+    manifest: SavedFile
+    samples: dict[str, SavedSample] = Field(description="voice name -> its sample file")
+    lockfile: SavedLockfile
+    remote: SavedRemote
+
+
+class SavedPlanDocument(_Out):
+    """`voicectl plan --out FILE`: a plan and what it was made from. Holds no secret."""
+
+    model_config = ConfigDict(title="voicectl saved plan (plan --out FILE)")
+
+    kind: Literal["voicectl-saved-plan"]
+    format_version: Literal[1] = Field(alias="formatVersion")
+    voicectl_version: str = Field(alias="voicectlVersion")
+    created_at: str = Field(alias="createdAt")
+    options: SavedOptions
+    inputs: SavedInputs
+    plan: PlanDocument
+
+
+# --------------------------------------------------------------------------- generation
+
+
+def _document(title: str, schema: dict[str, Any]) -> dict[str, Any]:
+    schema = dict(schema)
+    schema["$schema"] = JSON_SCHEMA_DIALECT
+    schema.setdefault("title", title)
+    return schema
+
+
+def _manifest_schema() -> dict[str, Any]:
+    from reconciler.manifest import ManifestDocument
+
+    return _document("voices.yaml", ManifestDocument.model_json_schema(by_alias=True))
+
+
+def _lock_schema() -> dict[str, Any]:
+    from reconciler.lockfile import LockDocument
+
+    schema = LockDocument.model_json_schema(by_alias=True)
+    schema["title"] = "voicectl lockfile (voices.lock.json)"
+    return _document("voices.lock.json", schema)
+
+
+def _output_schema(model: type[BaseModel]) -> Callable[[], dict[str, Any]]:
+    def make() -> dict[str, Any]:
+        return _document(
+            model.__name__, model.model_json_schema(by_alias=True, mode="serialization")
+        )
+
+    return make
+
+
+# name -> (file name, generator). The names are what `voicectl schema NAME` takes.
+SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
+    "voices": ("voices.schema.json", _manifest_schema),
+    "voices.lock": ("voices.lock.schema.json", _lock_schema),
+    "plan": ("plan.schema.json", _output_schema(PlanDocument)),
+    "apply": ("apply.schema.json", _output_schema(ApplyDocument)),
+    "saved-plan": ("saved-plan.schema.json", _output_schema(SavedPlanDocument)),
+}
+DEFAULT_DIR = "schemas"
+
+
+def schema_of(name: str) -> dict[str, Any]:
+    return SCHEMAS[name][1]()
+
+
+def schema_text(name: str) -> str:
+    """The canonical text of one schema: sorted keys, 2-space indent, trailing newline."""
+    return json.dumps(schema_of(name), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def differences(directory: Path) -> list[str]:
+    """File names under ``directory`` that are missing or differ from the models."""
+    stale = []
+    for name, (file_name, _make) in SCHEMAS.items():
+        path = directory / file_name
+        try:
+            current = path.read_text(encoding="utf-8")
+        except OSError:
+            current = None
+        if current != schema_text(name):
+            stale.append(file_name)
+    return stale
