@@ -121,6 +121,10 @@ def entry_for(
     if not samples and same:
         samples = list(previous.samples)
     file_sha = voice.file_sha256 if file_known else (previous.file_sha256 if same else None)
+    migrated_from = previous.migrated_from if previous is not None else None
+    legacy_before = previous is not None and _legacy_models(previous.model_ids)
+    if previous is not None and legacy_before and not same and clone.is_current:
+        migrated_from = previous.voice_id
     return LockEntry(
         voice_id=clone.voice_id,
         display_name=clone.display_name or voice.display_name,
@@ -132,7 +136,13 @@ def entry_for(
         created_at=clone.created_at or (previous.created_at if same else None),
         protect=voice.protect,
         samples=samples,
+        migrated_from=migrated_from,
     )
+
+
+def _legacy_models(model_ids: list[str]) -> bool:
+    """True for recorded modelIds that name models but not lightning-v3.1."""
+    return bool(model_ids) and CURRENT_MODEL not in model_ids
 
 
 class StatusWatcher:
@@ -219,7 +229,8 @@ class Applier:
         self.opts = options or ApplyOptions()
         self.reporter = reporter or SilentReporter()
         self.clock = clock
-        self.initial_ids: frozenset[str] = frozenset(c.voice_id for c in remote)
+        self.remote_by_id: dict[str, Clone] = {c.voice_id: c for c in remote}
+        self.initial_ids: frozenset[str] = frozenset(self.remote_by_id)
         self.known_ids: set[str] = set(self.initial_ids)
         self.ambiguous = 0
         self.result = ApplyResult()
@@ -292,13 +303,16 @@ class Applier:
             voice = self.voices[action.name]
             owner = owner_of(action.clone.tags)
             known = bool(owner and owner.spec == action.spec_digest)
-            doc.voices[action.name] = entry_for(
-                action.clone,
-                voice,
-                action.spec_digest,
-                doc.voices.get(action.name),
-                file_known=known,
-            )
+            previous = doc.voices.get(action.name)
+            entry = entry_for(action.clone, voice, action.spec_digest, previous, file_known=known)
+            if previous is not None and previous.voice_id != entry.voice_id:
+                old = self.remote_by_id.get(previous.voice_id)
+                if old is not None and old.is_legacy and entry.migrated_from is None:
+                    entry.migrated_from = previous.voice_id
+                if previous.voice_id in self._planned_deletes():
+                    # Journal it: a crash before its delete must not leave it unrecorded.
+                    self.retire(previous.voice_id, action.name, entry.voice_id, keep=False)
+            doc.voices[action.name] = entry
             doc.pending.pop(action.clone.voice_id, None)
         elif action.kind == "forget" and action.voice_id:
             self.forget_voice_id(action.voice_id)
@@ -306,8 +320,38 @@ class Applier:
         self.result.outcomes.append(outcome)
         self.reporter.finished(outcome)
 
+    def _planned_deletes(self) -> set[str]:
+        return {a.voice_id for a in self.plan.of_kind("delete") if a.voice_id}
+
+    def retire(self, voice_id: str, name: str, replaced_by: str | None, *, keep: bool) -> None:
+        """Record ``voice_id`` as the retired old clone of ``name`` (in memory; save after)."""
+        doc = self.lock.doc
+        known = doc.retired.get(voice_id)
+        clone = self.remote_by_id.get(voice_id)
+        doc.retired[voice_id] = RetiredEntry(
+            name=name,
+            replaced_by=replaced_by,
+            model_ids=list(clone.models) if clone else (known.model_ids if known else []),
+            display_name=clone.display_name if clone else (known.display_name if known else None),
+            retired_at=known.retired_at if known and known.retired_at else _now_iso(),
+            keep=keep,
+        )
+
     async def delete(self, action: Action) -> Outcome:
         assert action.voice_id
+        doc = self.lock.doc
+        current = doc.voices.get(action.name or "")
+        if (
+            self.opts.keep_legacy
+            and action.legacy
+            and current is not None
+            and current.voice_id != action.voice_id
+        ):
+            # migrate --keep-legacy: a superseded legacy clone is kept, not deleted.
+            self.reporter.started(action, "Retiring")
+            self.retire(action.voice_id, action.name or "", current.voice_id, keep=True)
+            self.save()
+            return Outcome(action, True, 0.0, new_voice_id=current.voice_id, retired=True)
         self.reporter.started(action, "Destroying")
         result = await self.client.delete_clone(action.voice_id)
         self.forget_voice_id(action.voice_id)
@@ -368,6 +412,8 @@ class Applier:
 
         previous = doc.voices.get(name)
         doc.voices[name] = entry_for(clone, voice, digest, previous)
+        if replacing and action.legacy and action.voice_id:
+            doc.voices[name].migrated_from = action.voice_id
         doc.pending.pop(clone.voice_id, None)
         if not replacing:
             self.save()
@@ -376,14 +422,9 @@ class Applier:
         old = action.voice_id
         assert old
         keep = self.opts.keep_legacy and action.legacy
-        if keep:
-            doc.retired[old] = RetiredEntry(
-                name=name,
-                replaced_by=clone.voice_id,
-                model_ids=list(action.clone.models) if action.clone else [],
-                display_name=action.clone.display_name if action.clone else None,
-                retired_at=_now_iso(),
-            )
+        # Journalled as retired in the same write that records the new clone, so a crash
+        # before the delete below leaves a record the next run finishes (keep=False).
+        self.retire(old, name, clone.voice_id, keep=keep)
         self.save()
         if keep:
             return Outcome(action, True, 0.0, new_voice_id=clone.voice_id, retired=True)

@@ -428,6 +428,37 @@ class _Planner:
             why = "no longer declared" if managed else "not declared (prune: all)"
             self.add_delete(clone, name, why, owned=managed)
 
+    def plan_retired(self) -> None:
+        """Old clones recorded as retired: kept ones wait for `migrate --finish`; those of
+        a replacement interrupted before its delete (keep=False) are deleted now."""
+        kept = 0
+        for voice_id, old in sorted(self.lock.retired.items()):
+            clone = self.remote.get(voice_id)
+            if clone is None:
+                self.add(Action("forget", old.name, voice_id, ("retired clone no longer exists",)))
+                continue
+            if old.keep:
+                kept += 1
+                continue
+            current = self.lock.voices.get(old.name)
+            new_id = current.voice_id if current is not None else old.replaced_by
+            new = self.remote.get(new_id or "")
+            if new is not None and _healthy(new):
+                why = f"superseded by {new_id} (finishing an interrupted replacement)"
+                self.add_delete(clone, old.name, why, owned=True)
+            elif old.name not in self.m.voices and self.m.prune != "none":
+                self.add_delete(clone, old.name, "no longer declared", owned=True)
+            else:
+                self.warnings.append(
+                    f"{old.name}: old clone {voice_id} is left until its replacement "
+                    f"{new_id or '(none)'} is completed"
+                )
+        if kept:
+            self.warnings.append(
+                f"{kept} old clone{'s are' if kept != 1 else ' is'} kept as retired; "
+                "`voicectl migrate --finish` deletes them"
+            )
+
     def add_delete(self, clone: Clone, name: str | None, why: str, *, owned: bool) -> None:
         if is_ignored(clone, self.m.ignore):
             return
@@ -465,6 +496,7 @@ class _Planner:
         for name, voice in self.m.voices.items():
             self.plan_voice(name, voice)
         self.plan_orphans()
+        self.plan_retired()
         self.warn_unmanaged_legacy()
         actions = self.actions
         if self.opts.targets:
