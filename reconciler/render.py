@@ -481,6 +481,11 @@ def _apply_counts(result: ApplyResult) -> str:
     return text + (f", {adopted} adopted" if adopted else "")
 
 
+def error_markdown(title: str, message: str) -> str:
+    """A refusal (a stale saved plan, say) for a job summary."""
+    return f"### {md(title)}\n\n> **Error:** {md(message)}\n"
+
+
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 
 

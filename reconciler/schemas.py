@@ -162,6 +162,7 @@ class SavedLockfile(_Out):
     exists: bool
     lineage: str | None = Field(description="null when the lockfile did not exist")
     serial: int | None
+    sha256: str | None = Field(description="of the lockfile's bytes; null when it did not exist")
 
 
 class SavedRemote(_Out):

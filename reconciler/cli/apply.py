@@ -1,4 +1,11 @@
-"""`voicectl apply`: make the organisation's clones match the manifest."""
+"""`voicectl apply [PLANFILE]`: make the organisation's clones match the manifest.
+
+Without PLANFILE it lists, plans, shows the plan and asks. With PLANFILE (made by
+``voicectl plan --out``) it applies exactly that plan without asking, after
+checking that none of its inputs changed (``reconciler.savedplan``); a stale plan
+is refused with what changed. With ``GITHUB_STEP_SUMMARY`` set, the outcome is
+appended there as Markdown too.
+"""
 
 from __future__ import annotations
 
@@ -9,26 +16,40 @@ from pathlib import Path
 
 import click
 
-from reconciler import render, workflow
+from reconciler import render, savedplan, workflow
 from reconciler.apply import Applier, ApplyOptions
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import apply_options, format_option, plan_options, replace_option
 from reconciler.cli.ui import confirm_apply, echo_warnings, logger_for, style_for
 from reconciler.errors import UserError
-from reconciler.lockfile import RunLock
+from reconciler.lockfile import Lockfile, RunLock
+from reconciler.manifest import display_path
 from reconciler.plan import PlanOptions
+from reconciler.schemas import SavedPlanDocument
+
+# Options a saved plan fixes: giving them with PLANFILE is refused.
+_FIXED_BY_PLAN = {
+    "targets": "--target",
+    "replace": "--replace",
+    "allow_mass_delete": "--allow-mass-delete",
+    "allow_outside_files": "--allow-outside-files",
+    "allow_any_duration": "--allow-any-duration",
+    "list_grace": "--list-grace",
+}
 
 
 @click.command()
+@click.argument("plan_file", required=False, metavar="[PLANFILE]")
 @manifest_option
 @plan_options
 @replace_option
 @apply_options
-@format_option("text", "json")
+@format_option("text", "json", "markdown")
 @global_options
 @click.pass_context
 def apply(
     ctx: click.Context,
+    plan_file: str | None,
     manifest_file: str,
     lockfile: str | None,
     targets: tuple[str, ...],
@@ -47,15 +68,27 @@ def apply(
 
     Lists the clones again, plans again, shows the plan and asks for 'yes'
     (unless --auto-approve). Every success is written to the lockfile at once.
+
+    With PLANFILE (from `voicectl plan --out`), applies exactly that plan without
+    asking, or refuses it as stale if the manifest, a sample, the lockfile or the
+    remote clones changed since it was made.
     """
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    options = PlanOptions(
-        targets=frozenset(targets),
-        replace=frozenset(replace),
-        allow_mass_delete=allow_mass_delete,
-        list_grace=list_grace,
-    )
+    saved = None
+    if plan_file is not None:
+        saved, path, lockfile = _saved_plan(ctx, plan_file, path, lockfile)
+        options = savedplan.plan_options(saved)
+        allow_outside_files = saved.options.allow_outside_files
+        allow_any_duration = saved.options.allow_any_duration
+        auto_approve = True  # the plan was reviewed when it was saved (as Terraform)
+    else:
+        options = PlanOptions(
+            targets=frozenset(targets),
+            replace=frozenset(replace),
+            allow_mass_delete=allow_mass_delete,
+            list_grace=list_grace,
+        )
     run = ApplyRun(
         settings=settings,
         path=path,
@@ -68,10 +101,32 @@ def apply(
         allow_outside_files=allow_outside_files,
         allow_any_duration=allow_any_duration,
         lock_timeout=lock_timeout,
+        saved=saved,
+        plan_file=plan_file,
     )
     ok = run.execute()
     if not ok:
         ctx.exit(1)
+
+
+def _saved_plan(
+    ctx: click.Context, plan_file: str, path: Path, lockfile: str | None
+) -> tuple[SavedPlanDocument, Path, str | None]:
+    """Read PLANFILE; the manifest and lockfile are the plan's unless given explicitly."""
+    given = click.core.ParameterSource
+    for param, flag in _FIXED_BY_PLAN.items():
+        if ctx.get_parameter_source(param) == given.COMMANDLINE:
+            raise UserError(
+                f"{flag} cannot be used with a saved plan: {plan_file} already fixes it "
+                "(make a new plan with it instead)"
+            )
+    saved = savedplan.read(Path(plan_file))
+    explicit = (given.COMMANDLINE, given.ENVIRONMENT)
+    if ctx.get_parameter_source("manifest_file") not in explicit:
+        path = Path(saved.inputs.manifest.path)
+    if ctx.get_parameter_source("lockfile") not in explicit:
+        lockfile = saved.inputs.lockfile.path
+    return saved, path, lockfile
 
 
 class ApplyRun:
@@ -91,6 +146,8 @@ class ApplyRun:
         allow_outside_files: bool = False,
         allow_any_duration: bool = False,
         lock_timeout: float = 0.0,
+        saved: SavedPlanDocument | None = None,
+        plan_file: str | None = None,
     ):
         self.settings = settings
         self.path = path
@@ -103,11 +160,20 @@ class ApplyRun:
         self.allow_outside_files = allow_outside_files
         self.allow_any_duration = allow_any_duration
         self.lock_timeout = lock_timeout
+        self.saved = saved
+        self.plan_file = plan_file or "the saved plan"
+        self.source = display_path(path)
         self.plan = None
         self.result = None
 
     def execute(self) -> bool:
         """Validate, lock, list, plan, confirm, apply. True when every operation succeeded."""
+        if self.saved is not None:
+            try:
+                return self._execute_saved()
+            except savedplan.StalePlan as exc:
+                self._summary(render.error_markdown("voicectl apply: refused", exc.message))
+                raise
         loaded = workflow.load(
             self.path,
             lockfile=self.lockfile,
@@ -125,6 +191,32 @@ class ApplyRun:
             )
             return asyncio.run(self._run(loaded))
 
+    def _execute_saved(self) -> bool:
+        """Apply a saved plan: refuse it if any input changed, else apply exactly it."""
+        assert self.saved is not None
+        endpoint = savedplan.endpoint_for(
+            sandbox=self.settings.sandbox, api_url=self.settings.api_url
+        )
+        lock_path = workflow.lockfile_path(self.path, self.lockfile)
+        with RunLock(lock_path, timeout=self.lock_timeout):
+            reasons = savedplan.endpoint_changes(self.saved, endpoint)
+            reasons += savedplan.file_changes(self.saved, self.path, Lockfile.load(lock_path))
+            if reasons:
+                raise savedplan.StalePlan(self.plan_file, reasons)
+            loaded = workflow.load(
+                self.path,
+                lockfile=self.lockfile,
+                allow_outside_files=self.allow_outside_files,
+                allow_any_duration=self.allow_any_duration,
+            )
+            echo_warnings(loaded.warnings)
+            return asyncio.run(self._run(loaded))
+
+    def _summary(self, markdown: str) -> None:
+        problem = render.append_step_summary(markdown)
+        if problem:
+            echo_warnings([problem])
+
     async def _run(self, loaded: workflow.Loaded) -> bool:
         conn = workflow.connection(
             sandbox=self.settings.sandbox, api_url=self.settings.api_url, base_dir=self.path.parent
@@ -135,21 +227,31 @@ class ApplyRun:
             conn, parallelism=self.parallelism, logger=logger_for(self.settings)
         ) as client:
             remote = await client.list_clones()
+            if self.saved is not None:
+                reasons = savedplan.remote_changes(
+                    self.saved, remote, manifest=loaded.manifest, lock=loaded.lock
+                )
+                if reasons:
+                    raise savedplan.StalePlan(self.plan_file, reasons)
             plan = workflow.plan_for(loaded.manifest, loaded.lock, remote, self.plan_options)
+            if self.saved is not None:
+                reasons = savedplan.plan_changes(self.saved, plan)
+                if reasons:
+                    raise savedplan.StalePlan(self.plan_file, reasons)
             self.plan = plan
             if text:
                 click.echo(render.plan_text(plan, style))
             if plan.errors:
+                self._summary(render.apply_markdown(plan, None, source=self.source))
                 raise workflow.PlanRefused(plan.errors)
             if not plan.has_changes:
                 applier = self._applier(client, loaded, plan, remote, None)
                 self.result = await applier.run()  # refreshes lockfile fields only
-                if not text:
-                    click.echo(json.dumps(render.apply_json(plan, self.result), indent=2))
+                self._finish(plan, self.result)
                 return True
             if not self.auto_approve:
                 if not text:
-                    raise UserError("--format json needs --auto-approve")
+                    raise UserError(f"--format {self.fmt} needs --auto-approve")
                 confirm_apply()
             printer = None
             if text:
@@ -171,9 +273,17 @@ class ApplyRun:
                     click.echo(f"Note: {render.clean(note)}")
                 click.echo("")
                 click.echo(render.apply_summary(result))
-            else:
-                click.echo(json.dumps(render.apply_json(plan, result), indent=2))
+            self._finish(plan, result)
             return result.ok
+
+    def _finish(self, plan, result) -> None:
+        """The machine or Markdown form of the outcome, and the job summary."""
+        markdown = render.apply_markdown(plan, result, source=self.source)
+        if self.fmt == "json":
+            click.echo(json.dumps(render.apply_json(plan, result), indent=2, ensure_ascii=False))
+        elif self.fmt == "markdown":
+            click.echo(markdown, nl=False)
+        self._summary(markdown)
 
     def _applier(self, client, loaded, plan, remote, printer) -> Applier:
         return Applier(

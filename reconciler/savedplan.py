@@ -1,0 +1,368 @@
+"""Saved plans: `voicectl plan --out FILE` writes one, `voicectl apply FILE` applies it.
+
+A saved plan is the plan a reviewer saw plus a fingerprint of everything it was
+made from. Applying it re-reads every input and refuses, saying what changed, if
+any differs (Terraform refuses a stale saved plan the same way):
+
+* the manifest's bytes (sha256) and each voice's sample file (sha256);
+* the lockfile: its existence, ``lineage``, ``serial`` and bytes - an apply bumps
+  the serial, so a plan can be applied once;
+* the endpoint (``sandbox`` or the API URL) and the remote clones the plan can
+  touch: voiceId -> digest of every field the plan reads. Clones owned by another
+  stack and clones without ownership tags are left out unless ``prune: all`` or
+  the lockfile names them, so another team's clones changing in a shared
+  organisation does not make this plan stale;
+* finally the plan is computed again from those same inputs, with the saved
+  options and the saved clock, and must come out identical; then exactly that
+  plan is applied.
+
+The file holds no secret: no API key, no Authorization header, and the API URL
+without user info, query or fragment. It is JSON, described by
+``schemas/saved-plan.schema.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import ValidationError
+
+from reconciler import __version__, audio, schemas
+from reconciler.api.models import Clone
+from reconciler.errors import UserError
+from reconciler.lockfile import LockDocument, Lockfile, atomic_write
+from reconciler.ownership import owner_of
+from reconciler.plan import Plan, PlanOptions
+
+LISTED = 5  # how many voiceIds a staleness message names before "and N more"
+
+
+class StalePlan(UserError):
+    """The saved plan no longer matches its inputs; nothing was changed."""
+
+    def __init__(self, plan_file: str, reasons: Sequence[str]):
+        self.reasons = list(reasons)
+        super().__init__(
+            f"{plan_file} is stale: {'; '.join(self.reasons)}. Nothing was changed; "
+            "run `voicectl plan --out` again and review the new plan"
+        )
+
+
+# --------------------------------------------------------------------------- fingerprints
+
+
+def safe_endpoint(url: str) -> str:
+    """The API URL as a plan file may hold it: no user info, query or fragment."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+        if ":" in host:  # IPv6 literal
+            host = f"[{host}]"
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        raise UserError(f"the API URL {url!r} is not a valid URL") from None
+    return urlunsplit((parts.scheme, host + port, parts.path.rstrip("/"), "", ""))
+
+
+def endpoint_for(*, sandbox: bool, api_url: str | None) -> str:
+    """``sandbox`` or the API base URL this run talks to (as ``workflow.open_client``)."""
+    if sandbox:
+        return "sandbox"
+    from reconciler.api.client import DEFAULT_API_URL
+
+    return safe_endpoint(api_url or os.environ.get("VOICECTL_API_URL") or DEFAULT_API_URL)
+
+
+def clone_digest(clone: Clone) -> str:
+    """16 hex digits over the fields of a clone that the plan reads."""
+    fields = {
+        "voiceId": clone.voice_id,
+        "displayName": clone.display_name,
+        "description": clone.description,
+        "accent": clone.accent,
+        "language": clone.language,
+        "tags": sorted(clone.tags),
+        "status": clone.status,
+        "models": clone.models,
+        "createdAt": clone.created_at,
+    }
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def relevant_clones(
+    remote: Iterable[Clone], *, stack: str, prune: str, lock: LockDocument
+) -> list[Clone]:
+    """The clones a plan for ``stack`` can act on (see the module docstring)."""
+    referenced = {e.voice_id for e in lock.voices.values()} | set(lock.pending) | set(lock.retired)
+    chosen = []
+    for clone in remote:
+        owner = owner_of(clone.tags)
+        if prune == "all" or clone.voice_id in referenced or (owner and owner.stack == stack):
+            chosen.append(clone)
+    return sorted(chosen, key=lambda c: c.voice_id)
+
+
+def remote_fingerprint(clones: Iterable[Clone]) -> tuple[str, dict[str, str]]:
+    """(digest of the whole list, voiceId -> clone digest)."""
+    per_clone = {c.voice_id: clone_digest(c) for c in sorted(clones, key=lambda c: c.voice_id)}
+    canonical = json.dumps(sorted(per_clone.items()), separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest(), per_clone
+
+
+def _sha256_file(path: Path) -> str | None:
+    try:
+        return audio.file_sha256(path)
+    except OSError:
+        return None
+
+
+def _lockfile_sha(lock: Lockfile) -> str | None:
+    if not lock.exists:
+        return None
+    try:
+        return hashlib.sha256(lock.path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def build(
+    *,
+    manifest: Any,
+    manifest_arg: str,
+    lock: Lockfile,
+    remote: Sequence[Clone],
+    plan: Plan,
+    options: PlanOptions,
+    endpoint: str,
+    allow_outside_files: bool,
+    allow_any_duration: bool,
+) -> schemas.SavedPlanDocument:
+    """The saved-plan document for ``plan`` and the inputs it was made from."""
+    from reconciler.render import plan_document
+
+    assert options.now is not None, "plan_for sets the clock"
+    digest, per_clone = remote_fingerprint(
+        relevant_clones(remote, stack=manifest.stack, prune=manifest.prune, lock=lock.doc)
+    )
+    samples = {
+        name: schemas.SavedSample(file=voice.file_rel, sha256=voice.file_sha256 or "")
+        for name, voice in manifest.voices.items()
+    }
+    return schemas.SavedPlanDocument(
+        kind=schemas.SAVED_PLAN_KIND,
+        format_version=schemas.FORMAT_VERSION,
+        voicectl_version=__version__,
+        created_at=datetime.fromtimestamp(options.now, tz=timezone.utc)
+        .isoformat(timespec="seconds")
+        .replace("+00:00", "Z"),
+        options=schemas.SavedOptions(
+            targets=sorted(options.targets),
+            replace=sorted(options.replace),
+            allow_mass_delete=options.allow_mass_delete,
+            allow_outside_files=allow_outside_files,
+            allow_any_duration=allow_any_duration,
+            list_grace=options.list_grace,
+            now=options.now,
+        ),
+        inputs=schemas.SavedInputs(
+            manifest=schemas.SavedFile(path=manifest_arg, sha256=manifest.raw_sha256),
+            samples=samples,
+            lockfile=schemas.SavedLockfile(
+                path=str(lock.path),
+                exists=lock.exists,
+                lineage=lock.doc.lineage if lock.exists else None,
+                serial=lock.doc.serial if lock.exists else None,
+                sha256=_lockfile_sha(lock),
+            ),
+            remote=schemas.SavedRemote(endpoint=endpoint, digest=digest, clones=per_clone),
+        ),
+        plan=plan_document(plan),
+    )
+
+
+def render(doc: schemas.SavedPlanDocument) -> str:
+    data = doc.model_dump(by_alias=True, mode="json")
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write(path: Path, doc: schemas.SavedPlanDocument) -> None:
+    """Write the plan file atomically (a crash never leaves half a plan)."""
+    if path.is_dir():
+        raise UserError(f"--out {path}: is a directory")
+    try:
+        atomic_write(path, render(doc))
+    except OSError as exc:
+        raise UserError(f"--out {path}: cannot write the plan: {exc.strerror or exc}") from exc
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read(path: Path) -> schemas.SavedPlanDocument:
+    """Read a plan file, with a one-line error naming the file on any problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(
+            f"{path}: no such plan file (make one with `voicectl plan --out`)"
+        ) from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a directory, not a plan file") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not a voicectl saved plan (not UTF-8 text)") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read the plan file: {exc.strerror or exc}") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        hint = ""
+        if path.suffix.lower() in (".yaml", ".yml"):
+            hint = "; to name the manifest, use -f"
+        raise UserError(
+            f"{path}:{exc.lineno}:{exc.colno}: not a voicectl saved plan "
+            f"(invalid JSON: {exc.msg}){hint}"
+        ) from None
+    if not isinstance(data, dict) or data.get("kind") != schemas.SAVED_PLAN_KIND:
+        hint = ""
+        if isinstance(data, dict) and "actions" in data:
+            hint = " (this is `plan --format json` output; save a plan with `plan --out FILE`)"
+        raise UserError(f"{path}: not a voicectl saved plan{hint}")
+    version = data.get("formatVersion")
+    if version != schemas.FORMAT_VERSION:
+        raise UserError(
+            f"{path}: saved plan format {version!r} is not supported "
+            f"(this voicectl {__version__} reads format {schemas.FORMAT_VERSION})"
+        )
+    try:
+        return schemas.SavedPlanDocument.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise UserError(f"{path}: damaged saved plan: {where}: {first['msg']}") from None
+
+
+def plan_options(doc: schemas.SavedPlanDocument) -> PlanOptions:
+    """The options the plan was made with, its clock included."""
+    o = doc.options
+    return PlanOptions(
+        targets=frozenset(o.targets),
+        replace=frozenset(o.replace),
+        allow_mass_delete=o.allow_mass_delete,
+        list_grace=o.list_grace,
+        now=o.now,
+    )
+
+
+# --------------------------------------------------------------------------- staleness
+
+
+def _names(ids: Sequence[str], what: str) -> str:
+    shown = ", ".join(ids[:LISTED])
+    more = f" and {len(ids) - LISTED} more" if len(ids) > LISTED else ""
+    return f"{shown}{more} {what}"
+
+
+def endpoint_changes(doc: schemas.SavedPlanDocument, endpoint: str) -> list[str]:
+    saved = doc.inputs.remote.endpoint
+    if saved == endpoint:
+        return []
+    return [f"it was made against {saved}, this run uses {endpoint}"]
+
+
+def file_changes(
+    doc: schemas.SavedPlanDocument, manifest_path: Path, lock: Lockfile
+) -> list[str]:
+    """What changed on disk since the plan: manifest, sample files, lockfile."""
+    reasons: list[str] = []
+    saved = doc.inputs
+    sha = _sha256_file(manifest_path)
+    if sha is None:
+        reasons.append(f"the manifest {manifest_path} is missing")
+    elif sha != saved.manifest.sha256:
+        reasons.append(f"the manifest {manifest_path} changed")
+    root = Path(os.path.abspath(manifest_path)).parent
+    for _name, sample in sorted(saved.samples.items(), key=lambda kv: kv[1].file):
+        path = root / sample.file
+        now = _sha256_file(path)
+        if now is None:
+            reasons.append(f"sample {sample.file} is missing")
+        elif now != sample.sha256:
+            reasons.append(f"sample {sample.file} changed")
+    reasons = list(dict.fromkeys(reasons))  # two voices may share a sample
+    was = saved.lockfile
+    name = str(lock.path)
+    if was.exists and not lock.exists:
+        reasons.append(f"the lockfile {name} was deleted")
+    elif not was.exists and lock.exists:
+        reasons.append(f"the lockfile {name} was created (serial {lock.doc.serial})")
+    elif was.exists and lock.exists:
+        if lock.doc.lineage != was.lineage:
+            reasons.append(
+                f"the lockfile {name} was replaced (lineage {was.lineage} -> {lock.doc.lineage})"
+            )
+        elif lock.doc.serial != was.serial:
+            reasons.append(f"the lockfile changed (serial {was.serial} -> {lock.doc.serial})")
+        elif _lockfile_sha(lock) != was.sha256:
+            reasons.append(f"the lockfile {name} was edited (serial {was.serial} unchanged)")
+    return reasons
+
+
+def remote_changes(
+    doc: schemas.SavedPlanDocument, remote: Sequence[Clone], *, manifest: Any, lock: Lockfile
+) -> list[str]:
+    """Which clones the plan can touch were added, deleted or changed since."""
+    digest, now = remote_fingerprint(
+        relevant_clones(remote, stack=manifest.stack, prune=manifest.prune, lock=lock.doc)
+    )
+    saved = doc.inputs.remote
+    if digest == saved.digest:
+        return []
+    added = sorted(set(now) - set(saved.clones))
+    deleted = sorted(set(saved.clones) - set(now))
+    changed = sorted(v for v in set(now) & set(saved.clones) if now[v] != saved.clones[v])
+    parts = []
+    if added:
+        parts.append(_names(added, "added"))
+    if deleted:
+        parts.append(_names(deleted, "deleted"))
+    if changed:
+        parts.append(_names(changed, "changed"))
+    return ["the remote clones changed: " + ", ".join(parts or ["their list differs"])]
+
+
+def _key(action: schemas.PlanAction) -> str:
+    who = action.name or action.display_name or "?"
+    return f"{action.action} {who}" + (f" ({action.voice_id})" if action.voice_id else "")
+
+
+def plan_changes(doc: schemas.SavedPlanDocument, plan: Plan) -> list[str]:
+    """How the plan computed now differs from the saved one (actions and errors)."""
+    from reconciler.render import plan_document
+
+    now = plan_document(plan)
+    saved = doc.plan
+    if now.actions == saved.actions and now.errors == saved.errors:
+        return []
+    before = [_key(a) for a in saved.actions]
+    after = [_key(a) for a in now.actions]
+    gone = [k for k in before if k not in after]
+    new = [k for k in after if k not in before]
+    parts = []
+    if gone:
+        parts.append("no longer planned: " + ", ".join(gone[:LISTED]))
+    if new:
+        parts.append("now planned: " + ", ".join(new[:LISTED]))
+    if not parts:
+        parts.append("the actions' details or the safety checks differ")
+    return ["the plan would now differ (" + "; ".join(parts) + ")"]
