@@ -59,6 +59,8 @@ NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
 TAG_PATTERN = r"^(?!voicectl-)[^,\s](?:[^,]*[^,\s])?$"
 DISPLAY_NAME_MAX = 500
 EXTENSION_PREFIX = "x-"  # top-level keys for YAML anchors, ignored
+# What `voicectl import` writes as `file:` when it found no sample for a clone.
+FILE_PLACEHOLDER = "FILL-ME-IN"
 
 _NAME_RE = re.compile(NAME_PATTERN)
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -721,6 +723,13 @@ def _check_file(
         return False
     if not ctx.check_files:
         return (_absolute(ctx.root, written, resolve=False), None)
+    if rel.strip() == FILE_PLACEHOLDER:
+        report.error(
+            path,
+            f"{FILE_PLACEHOLDER} is a placeholder left by `voicectl import`: set it to the "
+            "sample audio this clone was made from (the API cannot download it)",
+        )
+        return False
     if not ctx.allow_outside_files:
         link = _first_symlink(ctx.root, written)
         if link is not None:
