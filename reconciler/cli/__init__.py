@@ -29,7 +29,17 @@ def cli() -> None:
 
 # Each command lives in its own module under reconciler/cli/; they are imported
 # when the CLI runs so `import reconciler.cli` stays cheap.
-COMMAND_MODULES = ("sandbox", "plan", "apply", "output", "validate")
+COMMAND_MODULES = (
+    "sandbox",
+    "plan",
+    "apply",
+    "output",
+    "validate",
+    "refresh",
+    "schema",
+    "init",
+    "completion",
+)
 
 
 def _register_commands() -> None:

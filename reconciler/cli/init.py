@@ -1,0 +1,129 @@
+"""`voicectl init`: scaffold a voicectl project in a folder.
+
+Writes ``voices.yaml`` (starting with the ``# yaml-language-server: $schema=``
+line, so editors validate and autocomplete it), ``voices.schema.json`` beside
+it (the schema that line points at, from this voicectl), a ``samples/`` folder
+(with a ``.gitkeep``) and a ``.voicectl/`` entry in ``.gitignore`` (the run lock
+and the embedded sandbox's state live there). An existing ``voices.yaml`` is
+never overwritten without ``--force``; an existing ``.gitignore`` only gains the
+missing line.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+
+from reconciler import schemas
+from reconciler.cli.common import global_options
+from reconciler.errors import UserError
+from reconciler.manifest import NAME_PATTERN
+
+SCHEMA_FILE = "voices.schema.json"
+GITIGNORE_LINE = ".voicectl/"
+
+TEMPLATE = """\
+# yaml-language-server: $schema={schema}
+# voices.yaml: the voice clones this repository declares.
+#   voicectl validate   check this file and the samples, offline
+#   voicectl plan       show what would change
+#   voicectl apply      make it so; voiceIds are recorded in voices.lock.json
+version: 1
+
+# Whose clones these are: voicectl tags every clone it makes with the stack and
+# only ever prunes clones of this stack.
+stack: {stack}
+
+# managed: delete clones of this stack that are no longer declared below.
+prune: managed
+
+defaults:
+  language: en
+
+voices: {{}}
+# Declare a voice: put 5-15 s of clean speech (wav, mp3, mp4 or webm; at most
+# 5 MB) under samples/, then replace the line above with, for example:
+#
+# voices:
+#   narrator:
+#     file: samples/narrator.wav
+#     displayName: Narrator
+#     description: Calm narrator for product videos
+#     tags: [narration]
+"""
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8", newline="\n")
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+
+
+def _gitignore_text(path: Path) -> str | None:
+    """``path``'s text with ``.voicectl/`` added, or None when an equivalent line is there."""
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read: {exc}") from exc
+    wanted = {".voicectl", ".voicectl/", "/.voicectl", "/.voicectl/", ".voicectl/*"}
+    if any(line.strip() in wanted for line in text.splitlines()):
+        return None
+    prefix = "" if not text or text.endswith("\n") else "\n"
+    return text + prefix + "# voicectl: run lock and sandbox state\n" + GITIGNORE_LINE + "\n"
+
+
+def _default_stack(root: Path) -> str:
+    guess = re.sub(r"[^a-z0-9._-]+", "-", root.resolve().name.lower()).strip("-._")[:63]
+    return guess if re.match(NAME_PATTERN, guess) else "default"
+
+
+@click.command()
+@click.argument("directory", required=False, default=".", type=click.Path(file_okay=False))
+@click.option("--stack", default=None, help="The manifest's stack (default: the folder's name).")
+@click.option(
+    "--schema-url",
+    default=None,
+    metavar="URL",
+    help=f"Point the yaml-language-server line at URL instead of writing {SCHEMA_FILE}.",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing voices.yaml.")
+@global_options
+def init(directory: str, stack: str | None, schema_url: str | None, force: bool) -> None:
+    """Scaffold voices.yaml, samples/ and .gitignore entries in DIRECTORY (default: .)."""
+    root = Path(directory)
+    manifest = root / "voices.yaml"
+    if manifest.exists() and not force:
+        raise UserError(f"{manifest} already exists; pass --force to overwrite it")
+    if stack is None:
+        stack = _default_stack(root)
+    elif not re.match(NAME_PATTERN, stack):
+        raise UserError(
+            f"--stack {stack!r} is not a valid name: use 1-63 characters from a-z 0-9 . _ -, "
+            "starting with a letter or digit"
+        )
+    gitignore = _gitignore_text(root / ".gitignore")  # read problems before any write
+    try:
+        (root / "samples").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{root / 'samples'}: cannot create: {exc.strerror or exc}") from exc
+    done = []
+    keep = root / "samples" / ".gitkeep"
+    if not keep.exists():
+        _write(keep, "")
+    if schema_url is None:
+        _write(root / SCHEMA_FILE, schemas.schema_text("voices"))
+        done.append(SCHEMA_FILE)
+    _write(manifest, TEMPLATE.format(schema=schema_url or SCHEMA_FILE, stack=stack))
+    done[:0] = ["voices.yaml", "samples/"]
+    if gitignore is not None:
+        _write(root / ".gitignore", gitignore)
+        done.append(".gitignore (.voicectl/)")
+    click.echo(f"Initialised a voicectl project in {root}: {', '.join(done)}.")
+    click.echo("Next: add a sample under samples/, declare it in voices.yaml, then "
+               "`voicectl validate` and `voicectl plan`.")
+
+
+COMMANDS = [init]

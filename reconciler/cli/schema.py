@@ -1,0 +1,71 @@
+"""`voicectl schema`: print or write the JSON Schemas generated from the models.
+
+``voicectl schema NAME`` prints one (voices, voices.lock, plan, apply,
+saved-plan); ``voicectl schema --write [--dir schemas]`` writes them all,
+deterministically (sorted keys, 2-space indent, trailing newline), so a
+committed copy can be compared with ``voicectl schema --check``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from reconciler import schemas
+from reconciler.cli.common import global_options
+from reconciler.errors import UserError
+
+
+@click.command()
+@click.argument("name", required=False, type=click.Choice(list(schemas.SCHEMAS)))
+@click.option("--write", "write", is_flag=True, help="Write every schema into --dir.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit 1 when the files in --dir differ from what this voicectl generates.",
+)
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False),
+    default=schemas.DEFAULT_DIR,
+    show_default=True,
+    help="Where --write and --check look.",
+)
+@global_options
+def schema(name: str | None, write: bool, check: bool, directory: str) -> None:
+    """Print a JSON Schema (NAME), or write/check them all (--write/--check)."""
+    if sum((name is not None, write, check)) != 1:
+        raise UserError(
+            "give one of NAME (" + ", ".join(schemas.SCHEMAS) + "), --write or --check"
+        )
+    folder = Path(directory)
+    if name is not None:
+        click.echo(schemas.schema_text(name), nl=False)
+        return
+    if check:
+        stale = schemas.differences(folder)
+        if stale:
+            raise UserError(
+                f"{folder}: {', '.join(stale)} differ from the models; "
+                f"run `voicectl schema --write --dir {folder}`"
+            )
+        click.echo(f"{folder}: {len(schemas.SCHEMAS)} schemas are up to date.")
+        return
+    stale = schemas.differences(folder)
+    for key, (file_name, _make) in schemas.SCHEMAS.items():
+        if file_name in stale:
+            target = folder / file_name
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                target.write_text(schemas.schema_text(key), encoding="utf-8", newline="\n")
+            except OSError as exc:
+                raise UserError(f"{target}: cannot write: {exc.strerror or exc}") from exc
+    if stale:
+        click.echo(f"{folder}: wrote {', '.join(stale)}.")
+    else:
+        click.echo(f"{folder}: {len(schemas.SCHEMAS)} schemas are up to date.")
+
+
+COMMANDS = [schema]
