@@ -546,6 +546,48 @@ async def hook_sample(request: Request) -> Response:
     return Response(audio, media_type="audio/wav")
 
 
+_EDITABLE = {"displayName": "display_name", "description": "description", "accent": "accent",
+             "language": "language", "tags": "tags"}
+
+
+async def hook_edit_clone(request: Request) -> Response:
+    """``PATCH /_sandbox/clones/{voiceId}``: edit a clone's metadata in place, as the
+    dashboard can (the API cannot), so tests can change a clone behind voicectl's back.
+
+    Body: any of ``displayName`` (non-empty string), ``description``, ``accent``,
+    ``language`` (string or null), ``tags`` (list of strings, or one comma-separated
+    string). Answers the clone as ``GET /_sandbox/state`` shows it.
+    """
+    sandbox: Sandbox = request.app.state.sandbox
+    found = sandbox.store.find(request.path_params["voice_id"])
+    if found is None:
+        return _error(404, "Not found")
+    body = await _json_object(request)
+    if isinstance(body, Response):
+        return body
+    unknown = sorted(set(body) - set(_EDITABLE))
+    if unknown:
+        return _error(400, f"cannot edit {', '.join(unknown)}; editable: {', '.join(_EDITABLE)}")
+    changes: dict[str, Any] = {}
+    for key, value in body.items():
+        if key == "tags":
+            if isinstance(value, str):
+                value = [t.strip() for t in value.split(",") if t.strip()]
+            if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+                return _error(400, "tags must be a list of strings or one comma-separated string")
+        elif key == "displayName":
+            if not isinstance(value, str) or not value:
+                return _error(400, "displayName must be a non-empty string")
+        elif value is not None and not isinstance(value, str):
+            return _error(400, f"{key} must be a string or null")
+        changes[_EDITABLE[key]] = value
+    _org, clone = found
+    for attr, value in changes.items():
+        setattr(clone, attr, value)
+    sandbox.store.save()
+    return JSONResponse(_state_entry(clone, time.monotonic()))
+
+
 # --------------------------------------------------------------------------- the gate
 
 
@@ -742,6 +784,7 @@ def create_app(config: SandboxConfig | None = None, *, state_file: Path | None =
         Route("/_sandbox/stats", hook_stats, methods=["GET"]),
         Route("/_sandbox/stats/reset", hook_stats_reset, methods=["POST"]),
         Route("/_sandbox/samples/{voice_id}/{n:int}.wav", hook_sample, methods=["GET"]),
+        Route("/_sandbox/clones/{voice_id}", hook_edit_clone, methods=["PATCH"]),
     ]
     app = Starlette(
         routes=routes,
