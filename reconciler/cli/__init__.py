@@ -39,6 +39,8 @@ COMMAND_MODULES = (
     "schema",
     "init",
     "completion",
+    "listing",
+    "importer",
 )
 
 

@@ -1,0 +1,95 @@
+"""`voicectl list`: the organisation's clones as a table (or versioned JSON).
+
+(The module is not named list.py: importing it would bind `reconciler.cli.list` in the
+package namespace and shadow the builtin `list` inside reconciler/cli/__init__.py.)
+
+The manifest is optional: ownership comes from the clones' tags, and when a
+lockfile is found (beside ``-f``, or ``--lockfile``) clones recorded there, such
+as imported ones, show their stack/name too. Nothing is changed anywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import click
+
+from reconciler import workflow
+from reconciler.cli.common import global_options, manifest_option, settings_of
+from reconciler.cli.ui import logger_for, style_for
+from reconciler.inventory import LEGACY_MARK, inventory, inventory_json, inventory_table, summary
+from reconciler.lockfile import Lockfile
+
+
+@click.command("list")
+@manifest_option
+@click.option(
+    "--lockfile",
+    envvar="VOICECTL_LOCKFILE",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Lockfile whose voices name their clones (default: voices.lock.json beside -f, "
+    "if it exists).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--legacy", "only_legacy", is_flag=True, help="Only clones without lightning-v3.1.")
+@click.option("--unmanaged", "only_unmanaged", is_flag=True, help="Only clones nobody manages.")
+@global_options
+@click.pass_context
+def list_(
+    ctx: click.Context,
+    manifest_file: str,
+    lockfile: str | None,
+    fmt: str,
+    as_json: bool,
+    only_legacy: bool,
+    only_unmanaged: bool,
+) -> None:
+    """List the organisation's clones: status, models (LEGACY marked), owner, age."""
+    settings = settings_of(ctx)
+    path = Path(manifest_file)
+    lock_path = workflow.lockfile_path(path, lockfile)
+    lock = Lockfile.load(lock_path)
+    doc = lock.doc if lock.exists else None
+    conn = workflow.connection(
+        sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent
+    )
+
+    async def fetch():
+        async with workflow.open_client(conn, logger=logger_for(settings)) as client:
+            return await client.list_clones()
+
+    rows = inventory(asyncio.run(fetch()), doc)
+    if only_legacy:
+        rows = [r for r in rows if r.legacy]
+    if only_unmanaged:
+        rows = [r for r in rows if r.owner is None]
+    if as_json or fmt == "json":
+        click.echo(json.dumps(inventory_json(rows), indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("No clones." if not (only_legacy or only_unmanaged) else "No matching clones.")
+        return
+    style = style_for(settings)
+    click.echo(inventory_table(rows, mark=lambda t: style(t, "yellow", bold=True)))
+    counts = summary(rows)
+    n = counts["total"]
+    line = f"\n{n} clone{'s' if n != 1 else ''}"
+    line += f", {counts['legacy']} {LEGACY_MARK} (no lightning-v3.1)"
+    line += f", {counts['unmanaged']} unmanaged."
+    click.echo(line)
+    if counts["unmanaged"]:
+        click.echo("`voicectl import` adopts unmanaged clones into the manifest.")
+
+
+COMMANDS = [list_]
