@@ -482,8 +482,8 @@ def _apply_counts(result: ApplyResult) -> str:
 
 
 def error_markdown(title: str, message: str) -> str:
-    """A refusal (a stale saved plan, say) for a job summary."""
-    return f"### {md(title)}\n\n> **Error:** {md(message)}\n"
+    """A refusal (a stale saved plan, say) for a job summary; ``title`` is ours, not escaped."""
+    return f"### {title}\n\n> **Error:** {md(message)}\n"
 
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"

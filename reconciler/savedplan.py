@@ -283,7 +283,12 @@ def endpoint_changes(doc: schemas.SavedPlanDocument, endpoint: str) -> list[str]
 def file_changes(
     doc: schemas.SavedPlanDocument, manifest_path: Path, lock: Lockfile
 ) -> list[str]:
-    """What changed on disk since the plan: manifest, sample files, lockfile."""
+    """What changed on disk since the plan: manifest, sample files, lockfile.
+
+    Checked before the manifest is loaded and before any API call; when something
+    changed here the remote clones are not looked at (the manifest may not even
+    be valid any more).
+    """
     reasons: list[str] = []
     saved = doc.inputs
     sha = _sha256_file(manifest_path)
@@ -301,20 +306,19 @@ def file_changes(
             reasons.append(f"sample {sample.file} changed")
     reasons = list(dict.fromkeys(reasons))  # two voices may share a sample
     was = saved.lockfile
-    name = str(lock.path)
     if was.exists and not lock.exists:
-        reasons.append(f"the lockfile {name} was deleted")
+        reasons.append("the lockfile was deleted")
     elif not was.exists and lock.exists:
-        reasons.append(f"the lockfile {name} was created (serial {lock.doc.serial})")
+        reasons.append(f"the lockfile was created (serial {lock.doc.serial})")
     elif was.exists and lock.exists:
         if lock.doc.lineage != was.lineage:
             reasons.append(
-                f"the lockfile {name} was replaced (lineage {was.lineage} -> {lock.doc.lineage})"
+                f"the lockfile was replaced (lineage {was.lineage} -> {lock.doc.lineage})"
             )
         elif lock.doc.serial != was.serial:
             reasons.append(f"the lockfile changed (serial {was.serial} -> {lock.doc.serial})")
         elif _lockfile_sha(lock) != was.sha256:
-            reasons.append(f"the lockfile {name} was edited (serial {was.serial} unchanged)")
+            reasons.append(f"the lockfile was edited (serial {was.serial} unchanged)")
     return reasons
 
 
