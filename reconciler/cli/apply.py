@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from reconciler import render, savedplan, workflow
+from reconciler import render, samples, savedplan, workflow
 from reconciler.apply import Applier, ApplyOptions
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import apply_options, format_option, plan_options, replace_option
@@ -45,6 +45,13 @@ _FIXED_BY_PLAN = {
 @replace_option
 @apply_options
 @format_option("text", "json", "markdown")
+@click.option(
+    "--download-samples",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="Save each new clone's pre-generated samples as DIR/NAME-N.wav.",
+)
 @global_options
 @click.pass_context
 def apply(
@@ -63,6 +70,7 @@ def apply(
     wait_timeout: float,
     lock_timeout: float,
     fmt: str,
+    download_samples: str | None,
 ) -> None:
     """Create missing clones, replace changed or legacy ones, delete orphans.
 
@@ -103,6 +111,7 @@ def apply(
         lock_timeout=lock_timeout,
         saved=saved,
         plan_file=plan_file,
+        download_samples=Path(download_samples) if download_samples else None,
     )
     ok = run.execute()
     if not ok:
@@ -148,6 +157,7 @@ class ApplyRun:
         lock_timeout: float = 0.0,
         saved: SavedPlanDocument | None = None,
         plan_file: str | None = None,
+        download_samples: Path | None = None,
     ):
         self.settings = settings
         self.path = path
@@ -162,6 +172,7 @@ class ApplyRun:
         self.lock_timeout = lock_timeout
         self.saved = saved
         self.plan_file = plan_file or "the saved plan"
+        self.download_samples = download_samples
         self.source = display_path(path)
         self.plan = None
         self.result = None
@@ -273,8 +284,16 @@ class ApplyRun:
                     click.echo(f"Note: {render.clean(note)}")
                 click.echo("")
                 click.echo(render.apply_summary(result))
+            samples_ok = await samples.report(
+                client,
+                result,
+                loaded.lock.doc,
+                show=text,
+                dest=self.download_samples,
+                echo=click.echo,
+            )
             self._finish(plan, result)
-            return result.ok
+            return result.ok and samples_ok
 
     def _finish(self, plan, result) -> None:
         """The machine or Markdown form of the outcome, and the job summary."""
