@@ -1,0 +1,110 @@
+"""schemas/*.json are generated from the pydantic models and must match them.
+
+When a model changes, regenerate with ``voicectl schema --write`` and commit.
+"""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+import yaml
+from cli_support import Result
+from sandbox_support import ROOT
+
+from reconciler import schemas
+from reconciler.cli import main
+
+SCHEMA_DIR = ROOT / "schemas"
+
+
+def run(capsys, *args: str) -> Result:
+    capsys.readouterr()
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0
+    out = capsys.readouterr()
+    return Result(code, out.out, out.err)
+
+
+def load(name: str) -> dict:
+    return json.loads((SCHEMA_DIR / schemas.SCHEMAS[name][0]).read_text())
+
+
+def test_committed_schemas_match_the_models():
+    stale = schemas.differences(SCHEMA_DIR)
+    assert stale == [], f"{stale} differ from the models: run `voicectl schema --write`"
+
+
+@pytest.mark.parametrize("name", list(schemas.SCHEMAS))
+def test_each_schema_is_a_valid_2020_12_schema(name):
+    schema = load(name)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == schemas.JSON_SCHEMA_DIALECT
+
+
+def test_schema_command_prints_writes_and_checks(capsys, tmp_path):
+    r = run(capsys, "schema", "plan")
+    assert r.code == 0 and r.out == (SCHEMA_DIR / "plan.schema.json").read_text()
+    target = tmp_path / "out"
+    r = run(capsys, "schema", "--write", "--dir", str(target))
+    assert r.code == 0 and "wrote voices.schema.json" in r.out
+    for file_name, _ in schemas.SCHEMAS.values():
+        assert (target / file_name).read_bytes() == (SCHEMA_DIR / file_name).read_bytes()
+    r = run(capsys, "schema", "--write", "--dir", str(target))
+    assert "5 schemas are up to date" in r.out
+    assert run(capsys, "schema", "--check", "--dir", str(target)).code == 0
+    (target / "plan.schema.json").write_text("{}\n")
+    r = run(capsys, "schema", "--check", "--dir", str(target))
+    assert r.code == 1
+    assert r.err.strip() == (
+        f"Error: {target}: plan.schema.json differ from the models; "
+        f"run `voicectl schema --write --dir {target}`"
+    )
+
+
+def test_schema_command_needs_exactly_one_mode(capsys):
+    for args in ([], ["plan", "--write"], ["--write", "--check"]):
+        r = run(capsys, "schema", *args)
+        assert r.code == 1 and "give one of NAME" in r.err
+    r = run(capsys, "schema", "nope")
+    assert r.code == 1 and "Invalid value" in r.err
+
+
+def test_example_manifest_has_the_schema_line_and_validates():
+    text = (ROOT / "voices.yaml.example").read_text()
+    first = text.splitlines()[0]
+    assert first == "# yaml-language-server: $schema=./schemas/voices.schema.json"
+    assert (ROOT / first.split("$schema=")[1]).resolve() == SCHEMA_DIR / "voices.schema.json"
+    jsonschema.validate(yaml.safe_load(text), load("voices"))
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"version": 2},
+        {"version": 1, "colour": "red"},
+        {"version": 1, "voices": {"Bad Name": {"file": "a.wav"}}},
+        {"version": 1, "voices": {"a": {"file": "a.wav", "tags": ["x,y"]}}},
+        {"version": 1, "voices": {"a": {"file": "a.wav", "tags": ["voicectl-stack:x"]}}},
+        {"version": 1, "voices": {"a": {}}},
+        {"version": 1, "prune": "some"},
+    ],
+)
+def test_manifest_schema_refuses_what_voicectl_refuses(doc):
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, load("voices"))
+
+
+def test_manifest_schema_allows_extension_keys():
+    jsonschema.validate({"version": 1, "x-anchors": {"a": 1}}, load("voices"))
+
+
+def test_lockfile_schema_accepts_a_real_lockfile():
+    lock = ROOT / "voices.lock.json"
+    if not lock.exists():
+        pytest.skip("no example lockfile")
+    jsonschema.validate(json.loads(lock.read_text()), load("voices.lock"))
