@@ -49,10 +49,11 @@ def _listed(entry: LockEntry, clone: Any) -> dict[str, Any]:
     return fresh
 
 
-def _show(value: Any) -> str:
+def _show(field: str, value: Any) -> str:
+    if field == "samples":
+        n = len(value or [])
+        return f"{n} sample{'s' if n != 1 else ''}"
     if isinstance(value, list):
-        if value and isinstance(value[0], dict):
-            return f"{len(value)} sample{'s' if len(value) != 1 else ''}"
         return "[" + ", ".join(render.clean(v) for v in value) + "]"
     return "null" if value is None else json.dumps(render.clean(value), ensure_ascii=False)
 
@@ -149,7 +150,7 @@ def refresh(
     for c in changes:
         click.echo(
             f"~ {render.clean(c['name'])} ({render.clean(c['voiceId'])}): {c['field']}: "
-            f"{_show(c['old'])} -> {_show(c['new'])}"
+            f"{_show(c['field'], c['old'])} -> {_show(c['field'], c['new'])}"
         )
     for name in missing:
         click.echo(
