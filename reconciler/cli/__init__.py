@@ -41,6 +41,8 @@ COMMAND_MODULES = (
     "completion",
     "listing",
     "importer",
+    "migrate",
+    "check",
 )
 
 

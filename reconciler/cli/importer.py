@@ -281,8 +281,8 @@ def _summary(path: Path, lock_path: Path, adoptions) -> None:
             "(lightning-large only): `voicectl migrate` re-clones "
             f"{'it' if legacy == 1 else 'them'} on lightning-v3.1."
         )
-    if not missing:
-        click.echo("Run `voicectl plan` to see that nothing else would change.")
+    if not missing and not legacy:
+        click.echo("`voicectl plan` should now show no changes for these voices.")
 
 
 COMMANDS = [import_]

@@ -1,0 +1,208 @@
+"""Compatibility checks of the voices in the lockfile (``voicectl check``).
+
+For every recorded voice: its clone exists, is ``completed``, and its
+``modelIds`` include lightning-v3.1. With a probe, a short phrase is also
+synthesised through ``POST /waves/v1/tts`` with ``lightning_v3.1``: a
+lightning-large-only clone gets no error there, only a ~100-200 byte WAV with
+almost no audio, so the answer's audio is measured (WAV header, data length,
+loudness) and flagged when it is too short, or too quiet, to hold speech.
+
+Text to speech allows one request at a time on the base plan, so probes run
+one at a time unless asked otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.api.errors import WavesError
+from reconciler.api.models import CURRENT_MODEL, TTS_MODEL, Clone
+from reconciler.lockfile import LockDocument
+from reconciler.render import clean
+
+FORMAT_VERSION = 1
+PROBE_TEXT = "Hello! This is a short check of this voice by voicectl."
+MIN_SPEECH_SECONDS = 0.3  # less audio than this cannot hold the probe phrase
+MIN_AUDIO_BYTES = 1000  # the legacy symptom is ~100-200 bytes in all
+SILENCE_PEAK = 64  # 16-bit peak below this (-54 dBFS) is silence
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What a WAV answer holds."""
+
+    size: int  # bytes in all
+    seconds: float | None  # None when it is not a WAV that can be measured
+    peak: int | None = None  # largest 16-bit sample magnitude, when PCM16
+    problem: str | None = None  # why it cannot hold speech, or None
+
+
+def measure_wav(data: bytes) -> AudioInfo:
+    """Parse a RIFF/WAVE answer and judge whether it can hold speech.
+
+    The data length is the smaller of what the header says and what arrived
+    (streamed WAVs may declare 0 or 0xFFFFFFFF).
+    """
+    size = len(data)
+    if size < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return AudioInfo(size, None, problem=f"the answer is not a WAV ({size} bytes)")
+    pos = 12
+    fmt: tuple[int, int, int, int] | None = None  # format tag, channels, rate, bits
+    while pos + 8 <= size:
+        chunk_id = data[pos : pos + 4]
+        (chunk_size,) = struct.unpack("<I", data[pos + 4 : pos + 8])
+        body = pos + 8
+        if chunk_id == b"fmt " and chunk_size >= 16 and body + 16 <= size:
+            tag, channels, rate, _byte_rate, _align, bits = struct.unpack(
+                "<HHIIHH", data[body : body + 16]
+            )
+            fmt = (tag, channels, rate, bits)
+        elif chunk_id == b"data":
+            if fmt is None:
+                break
+            available = size - body
+            length = available if chunk_size in (0, 0xFFFFFFFF) else min(chunk_size, available)
+            return _judge(size, fmt, data[body : body + length])
+        pos = body + chunk_size + (chunk_size & 1)
+    return AudioInfo(size, None, problem=f"a WAV without audio data ({size} bytes)")
+
+
+def _judge(size: int, fmt: tuple[int, int, int, int], pcm: bytes) -> AudioInfo:
+    tag, channels, rate, bits = fmt
+    frame = max(1, channels) * max(1, bits // 8)
+    seconds = len(pcm) / (frame * rate) if rate else 0.0
+    peak = None
+    if tag == 1 and bits == 16 and len(pcm) >= 2:
+        samples = array("h")
+        samples.frombytes(pcm[: len(pcm) - len(pcm) % 2])
+        if struct.pack("=h", 1) != struct.pack("<h", 1):  # pragma: no cover - big-endian
+            samples.byteswap()
+        peak = max(abs(s) for s in samples)
+    problem = None
+    if size < MIN_AUDIO_BYTES or seconds < MIN_SPEECH_SECONDS:
+        problem = (
+            f"audio too short to hold speech ({size} bytes, {seconds:.2f} s); the legacy "
+            "lightning-large symptom"
+        )
+    elif peak is not None and peak < SILENCE_PEAK:
+        problem = f"audio is silent ({seconds:.2f} s, peak {peak})"
+    return AudioInfo(size, seconds, peak, problem)
+
+
+@dataclass
+class VoiceCheck:
+    name: str
+    voice_id: str
+    clone: Clone | None
+    probe: AudioInfo | None = None
+    probe_error: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        c = self.clone
+        probe = None
+        if self.probe is not None:
+            probe = {
+                "bytes": self.probe.size,
+                "seconds": round(self.probe.seconds, 3) if self.probe.seconds is not None else None,
+                "ok": self.probe.problem is None,
+            }
+        elif self.probe_error is not None:
+            probe = {"bytes": None, "seconds": None, "ok": False}
+        return {
+            "name": self.name,
+            "voiceId": clean(self.voice_id),
+            "exists": c is not None,
+            "status": clean(c.status) if c is not None and c.status else None,
+            "modelIds": [clean(m) for m in c.models] if c is not None else [],
+            "lightningV31": bool(c is not None and c.is_current),
+            "probe": probe,
+            "problems": [clean(p) for p in self.problems],
+            "ok": self.ok,
+        }
+
+
+def static_problems(clone: Clone | None, voice_id: str) -> list[str]:
+    if clone is None:
+        return [f"clone {voice_id} does not exist on the service"]
+    problems = []
+    if clone.status != "completed":
+        problems.append(f"status is {clone.status or 'unknown'}, not completed")
+    if not clone.is_current:
+        models = ", ".join(clone.models) or "none"
+        problems.append(f"modelIds ({models}) lack {CURRENT_MODEL}")
+    return problems
+
+
+async def check_voices(
+    client: Any,
+    lock: LockDocument,
+    remote: Sequence[Clone],
+    *,
+    probe: bool = False,
+    probe_parallelism: int = 1,
+    targets: Sequence[str] = (),
+    text: str = PROBE_TEXT,
+) -> list[VoiceCheck]:
+    """Check every recorded voice (or ``targets``); probe the existing, completed ones."""
+    by_id = {c.voice_id: c for c in remote}
+    checks = []
+    for name, entry in sorted(lock.voices.items()):
+        if targets and name not in targets:
+            continue
+        clone = by_id.get(entry.voice_id)
+        checks.append(
+            VoiceCheck(name, entry.voice_id, clone, problems=static_problems(clone, entry.voice_id))
+        )
+    if probe:
+        gate = asyncio.Semaphore(max(1, probe_parallelism))
+
+        async def one(check: VoiceCheck) -> None:
+            async with gate:
+                try:
+                    audio = await client.tts(check.voice_id, text, model=TTS_MODEL)
+                except WavesError as exc:
+                    check.probe_error = str(exc)
+                    check.problems.append(f"probe failed: {exc}")
+                    return
+            check.probe = measure_wav(audio)
+            if check.probe.problem:
+                check.problems.append(f"probe on {TTS_MODEL}: {check.probe.problem}")
+
+        probed = [c for c in checks if c.clone is not None and c.clone.status == "completed"]
+        await asyncio.gather(*(one(c) for c in probed))
+    return checks
+
+
+def checks_json(checks: Sequence[VoiceCheck], *, probed: bool) -> dict[str, Any]:
+    failed = sum(1 for c in checks if not c.ok)
+    return {
+        "formatVersion": FORMAT_VERSION,
+        "ok": failed == 0,
+        "probe": probed,
+        "voices": [c.to_json() for c in checks],
+        "summary": {"checked": len(checks), "ok": len(checks) - failed, "failed": failed},
+    }
+
+
+def probe_cell(check: VoiceCheck) -> str:
+    if check.probe is not None:
+        p = check.probe
+        secs = f"{p.seconds:.2f} s" if p.seconds is not None else "? s"
+        return f"{secs}, {_size(p.size)}"
+    if check.probe_error is not None:
+        return "error"
+    return "-"
+
+
+def _size(n: int) -> str:
+    return f"{n} B" if n < 1024 else f"{n / 1024:.0f} KB"
