@@ -151,8 +151,11 @@ class Skipped:
 
 
 def matches(clone: Clone, patterns: Iterable[str]) -> bool:
-    """A voiceId, or a displayName glob (fnmatch, case-sensitive)."""
-    return any(clone.voice_id == p or fnmatch.fnmatchcase(clone.display_name, p) for p in patterns)
+    """A voiceId or displayName glob (fnmatch, case-sensitive; a bare voiceId matches itself)."""
+    return any(
+        fnmatch.fnmatchcase(clone.voice_id, p) or fnmatch.fnmatchcase(clone.display_name, p)
+        for p in patterns
+    )
 
 
 def choose(
@@ -519,6 +522,8 @@ def add_voices(text: str, adoptions: Sequence[Adoption]) -> str:
     newline = "\r\n" if "\r\n" in text else "\n"
     work = text.replace("\r\n", "\n")
     old_data = yaml.safe_load(work)
+    if not isinstance(old_data, dict):
+        raise UserError("the manifest is not a mapping of fields; cannot add voices to it")
     expected = _expected(old_data, adoptions)
     for attempt in (_insert_text, _insert_roundtrip):
         try:

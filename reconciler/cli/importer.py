@@ -51,13 +51,13 @@ from reconciler.render import clean
     "--select",
     multiple=True,
     metavar="PATTERN",
-    help="Import only clones with this voiceId or a displayName matching this glob (repeatable).",
+    help="Import only clones whose voiceId or displayName matches this glob (repeatable).",
 )
 @click.option(
     "--exclude",
     multiple=True,
     metavar="PATTERN",
-    help="Leave out clones with this voiceId or a displayName matching this glob (repeatable).",
+    help="Leave out clones whose voiceId or displayName matches this glob (repeatable).",
 )
 @click.option("--dry-run", is_flag=True, help="Print the YAML it would add; write nothing.")
 @click.option(
@@ -271,9 +271,10 @@ def _summary(path: Path, lock_path: Path, adoptions) -> None:
     legacy = sum(1 for a in adoptions if a.legacy)
     click.echo("")
     if missing:
+        needs = "needs its original sample" if missing == 1 else "need their original samples"
         click.echo(
-            f"{_count(missing, 'voice')} need{'s' if missing == 1 else ''} its original sample: "
-            f"set `file:` where {name} says {FILE_PLACEHOLDER}, then run `voicectl validate`."
+            f"{_count(missing, 'voice')} {needs}: set `file:` where {name} says "
+            f"{FILE_PLACEHOLDER}, then run `voicectl validate`."
         )
     if legacy:
         click.echo(
