@@ -219,6 +219,10 @@ class _Planner:
         self.warnings: list[str] = []
         self.errors: list[str] = []
         self.claimed: set[str] = set()  # voiceIds accounted for by a declared voice
+        # Deletes that lose no voice: extra clones (duplicates, superseded ones) of a voice
+        # whose kept clone is healthy. Not counted by the mass-delete check, so finishing an
+        # interrupted run is never refused when the run itself was allowed.
+        self.safe_deletes: set[str] = set()
 
     # -- candidates ---------------------------------------------------------------------
     def candidates(self, name: str) -> list[Clone]:
@@ -307,6 +311,8 @@ class _Planner:
                     f"{name}: extra clone {extra.voice_id} is {extra.status}; left alone for now"
                 )
                 continue
+            if _healthy(keeper):
+                self.safe_deletes.add(extra.voice_id)
             if extra.status == "failed":
                 why = "a failed clone of this voice"
             elif extra.voice_id == locked:
@@ -444,6 +450,7 @@ class _Planner:
             new_id = current.voice_id if current is not None else old.replaced_by
             new = self.remote.get(new_id or "")
             if new is not None and _healthy(new):
+                self.safe_deletes.add(voice_id)
                 why = f"superseded by {new_id} (finishing an interrupted replacement)"
                 self.add_delete(clone, old.name, why, owned=True)
             elif old.name not in self.m.voices and self.m.prune != "none":
@@ -507,7 +514,11 @@ class _Planner:
         errors = list(self.errors)
         if self.opts.targets:
             errors = [e for e in errors if any(f"voices.{t}:" in e for t in self.opts.targets)]
-        destructive = sum(1 for a in actions if a.kind in ("delete", "replace"))
+        destructive = sum(
+            1
+            for a in actions
+            if a.kind in ("delete", "replace") and a.voice_id not in self.safe_deletes
+        )
         if (
             not self.opts.allow_mass_delete
             and existing >= MASS_DELETE_MIN_EXISTING
@@ -521,11 +532,12 @@ class _Planner:
         return Plan(tuple(actions), tuple(self.warnings), tuple(errors), existing)
 
     def existing_count(self) -> int:
+        remote = [c for c in self.remote.values() if c.voice_id not in self.safe_deletes]
         if self.m.prune == "all":
-            return sum(1 for c in self.remote.values() if not is_ignored(c, self.m.ignore))
+            return sum(1 for c in remote if not is_ignored(c, self.m.ignore))
         locked = {e.voice_id for e in self.lock.voices.values()}
         count = 0
-        for clone in self.remote.values():
+        for clone in remote:
             owner = owner_of(clone.tags)
             if clone.voice_id in locked or (owner and owner.stack == self.m.stack):
                 count += 1
