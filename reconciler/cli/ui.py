@@ -30,14 +30,35 @@ def echo_warnings(warnings: list[str]) -> None:
         click.echo(f"Warning: {clean(warning)}", err=True)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is now, not the stream it was made with
+    (a run in the same process may have replaced and closed that one)."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def logger_for(settings: GlobalSettings) -> logging.Logger:
-    """The client's logger: HTTP activity on stderr with --debug (the key never appears)."""
+    """The client's logger: HTTP activity on stderr with --debug (the key never appears).
+
+    Only for runs with --debug: a later run in the same process without it logs nothing.
+    """
     logger = logging.getLogger("voicectl")
-    if settings.debug and not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
-        logger.addHandler(handler)
+    handler = next((h for h in logger.handlers if isinstance(h, _StderrHandler)), None)
+    if settings.debug:
+        if handler is None:
+            handler = _StderrHandler()
+            handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
+            logger.addHandler(handler)
         logger.setLevel(logging.DEBUG)
+    elif handler is not None:
+        logger.removeHandler(handler)
+        logger.setLevel(logging.NOTSET)
     return logger
 
 
