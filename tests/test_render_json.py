@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import jsonschema
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sandbox_support import ROOT
 
@@ -68,11 +68,13 @@ def test_plan_json_shape():
     }
 
 
+@settings(deadline=None, max_examples=60)
 @given(plans)
 def test_any_plan_json_is_valid(plan):
     jsonschema.validate(plan_json(plan), PLAN_SCHEMA)
 
 
+@settings(deadline=None, max_examples=60)
 @given(plans, st.data())
 def test_any_apply_json_is_valid(plan, data):
     outcomes = [

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.api.models import Clone
@@ -146,6 +146,7 @@ def test_md_escapes_every_special(text):
     assert unescape(out) == clean(text)
 
 
+@settings(deadline=None, max_examples=60)
 @given(st.text())
 def test_md_is_inert_and_reversible_for_any_text(text):
     out = md(text)
@@ -156,6 +157,7 @@ def test_md_is_inert_and_reversible_for_any_text(text):
     assert unescape(out) == clean(text)
 
 
+@settings(deadline=None, max_examples=60)
 @given(st.text())
 def test_html_text_cannot_close_the_summary(text):
     out = html_text(text)
