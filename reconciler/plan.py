@@ -463,7 +463,7 @@ class _Planner:
         if kept:
             self.warnings.append(
                 f"{kept} old clone{'s are' if kept != 1 else ' is'} kept as retired; "
-                "`voicectl migrate --finish` deletes them"
+                f"`voicectl migrate --finish` deletes {'them' if kept != 1 else 'it'}"
             )
 
     def add_delete(self, clone: Clone, name: str | None, why: str, *, owned: bool) -> None:
