@@ -177,21 +177,21 @@ def test_mass_delete_threshold(project):
 
 
 def test_concurrent_applies_one_waits_out(project):
-    project.server.config(latency_ms=400)
+    project.server.config(latency_ms=1000)  # the first apply holds its lock for seconds
     project.write({f"v{i}": {} for i in range(3)})
     first = project.spawn("apply", "--auto-approve")
-    import time
-
-    deadline = time.monotonic() + 20
-    lock_file = project.root / ".voicectl" / "voices.lock.json.lock"
-    while not lock_file.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    second = project.spawn("apply", "--auto-approve")
-    out2, err2 = second.communicate(timeout=60)
+    for line in first.stdout:  # "Plan: ..." is printed under the lock, after the list
+        if line.startswith("Plan:"):
+            break
+    impatient = project.spawn("apply", "--auto-approve")
+    patient = project.spawn("apply", "--auto-approve", "--lock-timeout", "60")
+    out2, err2 = impatient.communicate(timeout=60)
+    assert impatient.returncode == 1, out2 + err2
+    assert "another voicectl run holds the lock" in err2
     out1, err1 = first.communicate(timeout=60)
     assert first.returncode == 0, err1
-    assert second.returncode == 1
-    assert "another voicectl run holds the lock" in err2
+    out3, err3 = patient.communicate(timeout=60)
+    assert patient.returncode == 0 and "No changes." in out3, out3 + err3
     assert len(project.remote()) == 3
 
 
