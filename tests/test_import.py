@@ -389,3 +389,16 @@ def test_control_characters_in_a_current_clones_name_refuse_the_import(project):
     assert "\x1b" not in r.err
     assert not project.manifest.exists()
     project.run("import", "--exclude", "Evil*")
+
+
+def test_import_keeps_a_bom_and_crlf_line_ends(project):
+    project.sample("alpha")
+    dashboard(project, "Alpha", "samples/alpha.wav", language="en")
+    original = "version: 1\r\nstack: e2e  # windows\r\nvoices: {}\r\n"
+    project.manifest.write_bytes(b"\xef\xbb\xbf" + original.encode())
+    project.run("import", "--samples", str(project.root / "samples"))
+    raw = project.manifest.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfversion: 1\r\nstack: e2e  # windows\r\nvoices:")
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    assert "validate" not in project.run("validate").err
+    assert project.run("plan", "--detailed-exitcode").code == 0  # the imported clone is a noop
