@@ -18,10 +18,7 @@ Only this module writes the lockfile.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -30,6 +27,7 @@ import filelock
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reconciler.errors import UserError
+from reconciler.fsutil import atomic_write
 
 LOCK_VERSION = 1
 
@@ -200,32 +198,6 @@ def parse(text: str, *, source: str = "voices.lock.json") -> LockDocument:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise UserError(f"{source}: {where}: {first['msg']}") from exc
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a crash leaves the old or the new file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
 
 
 def lock_path_for(lockfile: Path) -> Path:

@@ -37,7 +37,8 @@ from pydantic import ValidationError
 from reconciler import __version__, audio, schemas
 from reconciler.api.models import Clone
 from reconciler.errors import UserError
-from reconciler.lockfile import LockDocument, Lockfile, atomic_write
+from reconciler.fsutil import atomic_write
+from reconciler.lockfile import LockDocument, Lockfile
 from reconciler.ownership import owner_of
 from reconciler.plan import Plan, PlanOptions
 

@@ -32,12 +32,19 @@ Audio:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from sandbox_support import SandboxServer, write_wav
+
+# scripts/test.sh (and so CI) runs hypothesis derandomized: the same examples every
+# run, so a pass is reproducible. Plain `pytest` explores new random examples.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.api.client import WavesClient
+from reconciler.api.errors import WavesError
 from reconciler.apply import Applier, ApplyOptions, SilentReporter
 from reconciler.audio import file_sha256
 from reconciler.lockfile import Lockfile
@@ -114,7 +115,10 @@ async def _one_run(app, folder: Path, m: Manifest, crash: int | None) -> bool:
         backoff_base=0.001,
         backoff_cap=0.01,
     ) as client:
-        remote = await client.list_clones()
+        try:
+            remote = await client.list_clones()
+        except WavesError:  # every retry faulted: this run fails before planning, as the CLI would
+            return False
         plan = make_plan(m, lock.doc, remote, PlanOptions(allow_mass_delete=True))
         assert not plan.errors, plan.errors
         task_ref: list[asyncio.Task] = []

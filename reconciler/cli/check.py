@@ -16,6 +16,7 @@ import click
 from reconciler import workflow
 from reconciler.check import check_voices, checks_json, probe_cell
 from reconciler.cli.common import global_options, manifest_option, settings_of
+from reconciler.cli.options import lockfile_option
 from reconciler.cli.ui import logger_for, style_for
 from reconciler.errors import UserError
 from reconciler.inventory import table
@@ -25,13 +26,7 @@ from reconciler.render import clean
 
 @click.command()
 @manifest_option
-@click.option(
-    "--lockfile",
-    envvar="VOICECTL_LOCKFILE",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Lockfile path (default: voices.lock.json beside the manifest).",
-)
+@lockfile_option
 @click.option(
     "--probe",
     is_flag=True,

@@ -21,23 +21,19 @@ import click
 
 from reconciler import importer, workflow
 from reconciler.cli.common import global_options, manifest_option, settings_of
+from reconciler.cli.options import lock_timeout_option, lockfile_option
 from reconciler.cli.ui import echo_warnings, logger_for
 from reconciler.errors import UserError
+from reconciler.fsutil import atomic_write
 from reconciler.inventory import LEGACY_MARK, table
-from reconciler.lockfile import Lockfile, RunLock, atomic_write
+from reconciler.lockfile import Lockfile, RunLock
 from reconciler.manifest import FILE_PLACEHOLDER, NAME_PATTERN, display_path
 from reconciler.render import clean
 
 
 @click.command("import")
 @manifest_option
-@click.option(
-    "--lockfile",
-    envvar="VOICECTL_LOCKFILE",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Lockfile path (default: voices.lock.json beside the manifest).",
-)
+@lockfile_option
 @click.option(
     "--samples",
     "samples_dir",
@@ -71,14 +67,7 @@ from reconciler.render import clean
     is_flag=True,
     help="Allow a --samples folder outside the manifest's folder (absolute paths are written).",
 )
-@click.option(
-    "--lock-timeout",
-    type=click.FloatRange(min=0),
-    default=0.0,
-    show_default=True,
-    envvar="VOICECTL_LOCK_TIMEOUT",
-    help="Seconds to wait for another run's lock on the lockfile (0: fail at once).",
-)
+@lock_timeout_option
 @global_options
 @click.pass_context
 def import_(

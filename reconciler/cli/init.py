@@ -122,8 +122,10 @@ def init(directory: str, stack: str | None, schema_url: str | None, force: bool)
         _write(root / ".gitignore", gitignore)
         done.append(".gitignore (.voicectl/)")
     click.echo(f"Initialised a voicectl project in {root}: {', '.join(done)}.")
-    click.echo("Next: add a sample under samples/, declare it in voices.yaml, then "
-               "`voicectl validate` and `voicectl plan`.")
+    click.echo(
+        "Next: add a sample under samples/, declare it in voices.yaml, then "
+        "`voicectl validate` and `voicectl plan`."
+    )
 
 
 COMMANDS = [init]

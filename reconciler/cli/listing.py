@@ -18,6 +18,7 @@ import click
 
 from reconciler import workflow
 from reconciler.cli.common import global_options, manifest_option, settings_of
+from reconciler.cli.options import lockfile_option
 from reconciler.cli.ui import logger_for, style_for
 from reconciler.inventory import LEGACY_MARK, inventory, inventory_json, inventory_table, summary
 from reconciler.lockfile import Lockfile
@@ -25,14 +26,7 @@ from reconciler.lockfile import Lockfile
 
 @click.command("list")
 @manifest_option
-@click.option(
-    "--lockfile",
-    envvar="VOICECTL_LOCKFILE",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Lockfile whose voices name their clones (default: voices.lock.json beside -f, "
-    "if it exists).",
-)
+@lockfile_option
 @click.option(
     "--format",
     "fmt",

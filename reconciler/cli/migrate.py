@@ -39,8 +39,9 @@ from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import apply_options, plan_options
 from reconciler.cli.ui import logger_for
 from reconciler.errors import UserError
+from reconciler.fsutil import atomic_write
 from reconciler.inventory import table
-from reconciler.lockfile import LockDocument, Lockfile, RunLock, atomic_write
+from reconciler.lockfile import LockDocument, Lockfile, RunLock
 from reconciler.plan import PlanOptions
 from reconciler.render import clean
 

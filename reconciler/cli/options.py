@@ -1,17 +1,27 @@
-"""Options shared by the commands that plan (plan, apply, migrate)."""
+"""Options shared by several commands (plan, apply, migrate, import, refresh...)."""
 
 from __future__ import annotations
 
 import click
 
+lockfile_option = click.option(
+    "--lockfile",
+    envvar="VOICECTL_LOCKFILE",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Lockfile path (default: voices.lock.json beside the manifest).",
+)
+lock_timeout_option = click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    envvar="VOICECTL_LOCK_TIMEOUT",
+    help="Seconds to wait for another run's lock on the lockfile (0: fail at once).",
+)
+
 PLAN_OPTIONS = [
-    click.option(
-        "--lockfile",
-        envvar="VOICECTL_LOCKFILE",
-        type=click.Path(dir_okay=False),
-        default=None,
-        help="Lockfile path (default: voices.lock.json beside the manifest).",
-    ),
+    lockfile_option,
     click.option(
         "--target",
         "targets",
@@ -86,14 +96,7 @@ APPLY_OPTIONS = [
         envvar="VOICECTL_WAIT_TIMEOUT",
         help="Seconds to wait for a new clone to become completed.",
     ),
-    click.option(
-        "--lock-timeout",
-        type=click.FloatRange(min=0),
-        default=0.0,
-        show_default=True,
-        envvar="VOICECTL_LOCK_TIMEOUT",
-        help="Seconds to wait for another run's lock on the lockfile (0: fail at once).",
-    ),
+    lock_timeout_option,
 ]
 
 

@@ -11,6 +11,7 @@ import yaml
 
 from reconciler import workflow
 from reconciler.cli.common import global_options, manifest_option
+from reconciler.cli.options import lockfile_option
 from reconciler.errors import UserError
 from reconciler.lockfile import Lockfile
 
@@ -23,13 +24,7 @@ def env_name(name: str) -> str:
 @click.command()
 @click.argument("name", required=False)
 @manifest_option
-@click.option(
-    "--lockfile",
-    envvar="VOICECTL_LOCKFILE",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Lockfile path (default: voices.lock.json beside the manifest).",
-)
+@lockfile_option
 @click.option(
     "--format",
     "fmt",

@@ -22,7 +22,7 @@ import click
 
 from reconciler import render, workflow
 from reconciler.cli.common import global_options, manifest_option, settings_of
-from reconciler.cli.options import format_option
+from reconciler.cli.options import format_option, lock_timeout_option, lockfile_option
 from reconciler.cli.ui import logger_for
 from reconciler.errors import UserError
 from reconciler.lockfile import LockEntry, Lockfile, LockSample, RunLock
@@ -41,8 +41,10 @@ def _listed(entry: LockEntry, clone: Any) -> dict[str, Any]:
         "status": clone.status or now["status"],
         "createdAt": clone.created_at or now["createdAt"],
         "samples": (
-            [LockSample(text=s.text, audio_url=s.audio_url).model_dump(by_alias=True)
-             for s in clone.samples]
+            [
+                LockSample(text=s.text, audio_url=s.audio_url).model_dump(by_alias=True)
+                for s in clone.samples
+            ]
             or now["samples"]
         ),
     }
@@ -83,21 +85,8 @@ def refresh_lock(lock: Lockfile, remote: list[Any]) -> tuple[list[dict[str, Any]
 
 @click.command()
 @manifest_option
-@click.option(
-    "--lockfile",
-    envvar="VOICECTL_LOCKFILE",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Lockfile path (default: voices.lock.json beside the manifest).",
-)
-@click.option(
-    "--lock-timeout",
-    type=click.FloatRange(min=0),
-    default=0.0,
-    show_default=True,
-    envvar="VOICECTL_LOCK_TIMEOUT",
-    help="Seconds to wait for another run's lock on the lockfile (0: fail at once).",
-)
+@lockfile_option
+@lock_timeout_option
 @format_option("text", "json")
 @global_options
 @click.pass_context

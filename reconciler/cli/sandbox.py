@@ -22,8 +22,15 @@ _NONE_WORDS = {"none", "off", "no", "null", ""}
 
 def _option(name: str, help_text: str, metavar: str = "N", **kwargs: Any):
     envvar = ENV + name.lstrip("-").replace("-", "_").upper()
-    return click.option(name, envvar=envvar, default=None, metavar=metavar, show_envvar=True,
-                        help=help_text, **kwargs)
+    return click.option(
+        name,
+        envvar=envvar,
+        default=None,
+        metavar=metavar,
+        show_envvar=True,
+        help=help_text,
+        **kwargs,
+    )
 
 
 @click.group("sandbox")
@@ -35,32 +42,65 @@ def sandbox() -> None:
 @global_options
 @_option("--host", "Address to listen on (default 127.0.0.1).", metavar="HOST")
 @_option("--port", "Port (default 8765; 0 picks a free one).", metavar="PORT")
-@_option("--state", "Keep clones in this JSON file across restarts (default: memory only).",
-         metavar="FILE")
+@_option(
+    "--state",
+    "Keep clones in this JSON file across restarts (default: memory only).",
+    metavar="FILE",
+)
 @_option("--seed", "Seed of the fault RNG: same seed, same faults (default: random).")
 @_option("--latency-ms", "Latency added to every /waves request.", metavar="MS")
 @_option("--jitter-ms", "Uniform +/- jitter around the latency.", metavar="MS")
 @_option("--concurrency-limit", "Requests in flight per organisation before 429 (0: none).")
-@_option("--retry-after", "Send 'Retry-After: SECONDS' on 429s ('none': no header, the default).",
-         metavar="SECONDS")
-@click.option("--no-retry-after", is_flag=True, default=False,
-              help="Send no Retry-After header on 429s (the default).")
+@_option(
+    "--retry-after",
+    "Send 'Retry-After: SECONDS' on 429s ('none': no header, the default).",
+    metavar="SECONDS",
+)
+@click.option(
+    "--no-retry-after",
+    is_flag=True,
+    default=False,
+    help="Send no Retry-After header on 429s (the default).",
+)
 @_option("--fault-rate", "Fraction of /waves requests that fault (0-1).", metavar="F")
-@_option("--fault-kinds", "Comma-separated faults to pick from: 500,502,503,drop,truncate.",
-         metavar="LIST")
-@_option("--ghost-rate", "Fraction of creates answered 500 voice_clone_timeout although made.",
-         metavar="F")
+@_option(
+    "--fault-kinds",
+    "Comma-separated faults to pick from: 500,502,503,drop,truncate.",
+    metavar="LIST",
+)
+@_option(
+    "--ghost-rate",
+    "Fraction of creates answered 500 voice_clone_timeout although made.",
+    metavar="F",
+)
 @_option("--list-lag-ms", "A new clone appears in lists this much later.", metavar="MS")
 @_option("--processing-seconds", "A new clone is 'processing' this long.", metavar="S")
 @_option("--failure-rate", "Fraction of new clones that end 'failed' (0-1).", metavar="F")
 @_option("--clone-limit", "Clones an organisation may hold (default 100).")
-@_option("--api-key", "Accept only this key (repeatable; env: space-separated). "
-         "Default: any key, each its own organisation.", metavar="KEY", multiple=True)
-@click.option("--access-log", envvar=ENV + "ACCESS_LOG", is_flag=True, default=False,
-              show_envvar=True,
-              help="Log every request to stderr (method, path, status; never the key).")
-def serve_command(host: str | None, port: str | None, state: str | None, no_retry_after: bool,
-                  api_key: tuple[str, ...], access_log: bool, **knobs: str | None) -> None:
+@_option(
+    "--api-key",
+    "Accept only this key (repeatable; env: space-separated). "
+    "Default: any key, each its own organisation.",
+    metavar="KEY",
+    multiple=True,
+)
+@click.option(
+    "--access-log",
+    envvar=ENV + "ACCESS_LOG",
+    is_flag=True,
+    default=False,
+    show_envvar=True,
+    help="Log every request to stderr (method, path, status; never the key).",
+)
+def serve_command(
+    host: str | None,
+    port: str | None,
+    state: str | None,
+    no_retry_after: bool,
+    api_key: tuple[str, ...],
+    access_log: bool,
+    **knobs: str | None,
+) -> None:
     """Serve the emulator until Ctrl-C or SIGTERM.
 
     Prints one line, 'Waves sandbox listening on http://HOST:PORT', once it
@@ -78,8 +118,9 @@ def serve_command(host: str | None, port: str | None, state: str | None, no_retr
     if no_retry_after and given:
         raise UserError("--retry-after and --no-retry-after cannot be used together")
     if retry_after is not None:
-        settings["retry_after"] = None if retry_after.strip().lower() in _NONE_WORDS \
-            else retry_after
+        settings["retry_after"] = (
+            None if retry_after.strip().lower() in _NONE_WORDS else retry_after
+        )
     if api_key:
         settings["api_keys"] = list(api_key)
     try:
@@ -94,8 +135,14 @@ def serve_command(host: str | None, port: str | None, state: str | None, no_retr
         click.echo(f"Waves sandbox listening on {url}")
 
     try:
-        run_server(config, host=host or "127.0.0.1", port=port_number, state_file=state_file,
-                   access_log=access_log, on_ready=ready)
+        run_server(
+            config,
+            host=host or "127.0.0.1",
+            port=port_number,
+            state_file=state_file,
+            access_log=access_log,
+            on_ready=ready,
+        )
     except (SandboxStartError, StateFileError) as exc:
         raise UserError(str(exc)) from None
 

@@ -37,9 +37,7 @@ from reconciler.errors import UserError
 def schema(name: str | None, write: bool, check: bool, directory: str) -> None:
     """Print a JSON Schema (NAME), or write/check them all (--write/--check)."""
     if sum((name is not None, write, check)) != 1:
-        raise UserError(
-            "give one of NAME (" + ", ".join(schemas.SCHEMAS) + "), --write or --check"
-        )
+        raise UserError("give one of NAME (" + ", ".join(schemas.SCHEMAS) + "), --write or --check")
     folder = Path(directory)
     if name is not None:
         click.echo(schemas.schema_text(name), nl=False)

@@ -17,18 +17,17 @@ the clone is made or loaded), so a wall-clock jump never flips a status back.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import random
 import string
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from reconciler.fsutil import atomic_write
 
 STATE_VERSION = 1
 CURRENT_MODEL = "lightning-v3.1"
@@ -253,29 +252,3 @@ class Store:
                     org.clones[clone.voice_id] = clone
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise StateFileError(f"{self.path}: cannot read the sandbox state: {exc}") from exc
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so a crash leaves the old or the new file, whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as tmp:
-            tmp.write(data)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. platforms without directory fds
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(dir_fd)
