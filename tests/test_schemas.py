@@ -6,6 +6,9 @@ When a model changes, regenerate with ``voicectl schema --write`` and commit.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 
 import jsonschema
 import pytest
@@ -103,8 +106,27 @@ def test_manifest_schema_allows_extension_keys():
     jsonschema.validate({"version": 1, "x-anchors": {"a": 1}}, load("voices"))
 
 
-def test_lockfile_schema_accepts_a_real_lockfile():
-    lock = ROOT / "voices.lock.json"
-    if not lock.exists():
-        pytest.skip("no example lockfile")
-    jsonschema.validate(json.loads(lock.read_text()), load("voices.lock"))
+def test_lockfile_schema_accepts_a_real_lockfile(tmp_path):
+    """Apply the example against the embedded sandbox; its lockfile fits the schema."""
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    shutil.copy(ROOT / "voices.yaml.example", tmp_path / "voices.yaml")
+    shutil.copy(ROOT / "schemas" / "voices.schema.json", tmp_path / "voices.schema.json")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reconciler",
+            "apply",
+            "--sandbox",
+            "--auto-approve",
+            "-f",
+            str(tmp_path / "voices.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lock = json.loads((tmp_path / "voices.lock.json").read_text())
+    assert len(lock["voices"]) == 3
+    jsonschema.validate(lock, load("voices.lock"))
