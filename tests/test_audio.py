@@ -8,6 +8,7 @@ import wave
 from pathlib import Path
 
 import pytest
+from privileges import run_unprivileged
 
 from reconciler import audio
 from reconciler.audio import (
@@ -340,17 +341,19 @@ def test_check_sample_over_5_mb_is_refused_without_reading(tmp_path: Path) -> No
     ]
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
 def test_check_sample_unreadable(tmp_path: Path) -> None:
     path = tmp_path / "locked.wav"
     path.write_bytes((FIXTURES / "tone-6s.wav").read_bytes())
     path.chmod(0)
+    code = (
+        "import sys; from pathlib import Path; from reconciler.audio import check_sample; "
+        "print(check_sample(Path(sys.argv[1]), name='locked.wav').errors)"
+    )
     try:
-        assert check_sample(path, name="locked.wav").errors == [
-            "locked.wav cannot be read: permission denied"
-        ]
+        done = run_unprivileged(["-c", code, str(path)], cwd=tmp_path)
     finally:
         path.chmod(0o644)
+    assert done.stdout.strip() == "['locked.wav cannot be read: permission denied']", done.stderr
 
 
 def test_check_sample_duration_bounds_and_allow_any_duration() -> None:
@@ -400,7 +403,7 @@ def test_check_sample_unreadable_even_as_root(
     def refuse(*_args, **_kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(audio, "open", refuse, raising=False)
+    monkeypatch.setattr(audio.check, "open", refuse, raising=False)  # where check_sample opens
     assert check_sample(path, name="locked.wav").errors == [
         "locked.wav cannot be read: permission denied"
     ]
