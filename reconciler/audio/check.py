@@ -1,0 +1,187 @@
+"""The whole check of one sample file, the way the service will check it.
+
+``check_sample`` answers exists, at most 5 MB, a real wav/mp3/mp4/webm, 5-15 s
+long, with every problem as a message that names the file and carries no
+position (the manifest loader adds that). ``DURATION_READERS`` maps each format
+to its reader in wav.py, mpeg.py or webm.py; ``duration_of`` is the same lookup
+for a single duration.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.audio.errors import AudioError
+from reconciler.audio.mpeg import mp3_duration, mp4_duration
+from reconciler.audio.sniff import (
+    EXTENSION_FORMATS,
+    FORMAT_NAMES,
+    MIME_TYPES,
+    SNIFF_BYTES,
+    describe_content,
+    file_sha256,
+    sniff_file,
+    sniff_format,
+)
+from reconciler.audio.wav import wav_duration
+from reconciler.audio.webm import webm_duration
+
+MAX_BYTES = 5 * 1024 * 1024
+MIN_SECONDS = 5.0
+MAX_SECONDS = 15.0
+# No codec the service takes goes below ~6 kbit/s; fewer bytes than this per
+# second of stated duration means the file was cut short after its header.
+MIN_BYTES_PER_SECOND = 250
+
+
+DURATION_READERS: dict[str, Callable[[Path], float]] = {
+    "wav": wav_duration,
+    "mp3": mp3_duration,
+    "mp4": mp4_duration,
+    "webm": webm_duration,
+}
+
+
+def duration_of(path: Path, fmt: str | None = None) -> float:
+    """Seconds of audio in ``path`` (format sniffed unless given); raises AudioError."""
+    fmt = fmt or sniff_file(path)
+    if fmt not in DURATION_READERS:
+        raise AudioError(f"not {FORMAT_NAMES} audio")
+    return DURATION_READERS[fmt](path)
+
+
+@dataclass(frozen=True)
+class SampleInfo:
+    """What a sample file is, once it passed every check."""
+
+    path: Path
+    size: int
+    format: str  # 'wav' | 'mp3' | 'mp4' | 'webm'
+    duration: float  # seconds
+    sha256: str | None  # None when not asked for
+
+    @property
+    def mime_type(self) -> str:
+        """The MIME type to upload it with."""
+        return MIME_TYPES[self.format]
+
+
+@dataclass
+class SampleCheck:
+    """The result of ``check_sample``: ``info`` when usable, and every problem found.
+
+    Messages name the file as the caller gave it (``name``) and carry no position:
+    the manifest loader adds ``voices.yaml:LINE:COL: voices.x.file:`` in front.
+    """
+
+    info: SampleInfo | None = None
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def check_sample(
+    path: Path,
+    *,
+    name: str | None = None,
+    allow_any_duration: bool = False,
+    want_sha256: bool = True,
+) -> SampleCheck:
+    """Check one sample file the way the service will: exists, ≤ 5 MB, a real
+    wav/mp3/mp4/webm, 5–15 s long (a warning instead with ``allow_any_duration``).
+
+    ``name`` is how messages refer to the file (default: ``path``).
+    """
+    name = name or str(path)
+    result = SampleCheck()
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        result.errors.append(f"{name} does not exist")
+        return result
+    except NotADirectoryError:
+        result.errors.append(f"{name} does not exist (a part of its path is a file)")
+        return result
+    except OSError as exc:
+        result.errors.append(f"{name} cannot be read: {exc.strerror or exc}")
+        return result
+    if stat.S_ISDIR(st.st_mode):
+        result.errors.append(f"{name} is a directory, not an audio file")
+        return result
+    if not stat.S_ISREG(st.st_mode):
+        result.errors.append(f"{name} is not a regular file")
+        return result
+    if st.st_size > MAX_BYTES:
+        result.errors.append(
+            f"{name} is {_megabytes(st.st_size)} ({st.st_size} bytes); "
+            f"the service accepts at most 5 MB ({MAX_BYTES} bytes)"
+        )
+        return result
+    if st.st_size == 0:
+        result.errors.append(f"{name} is empty")
+        return result
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+    except PermissionError:
+        result.errors.append(f"{name} cannot be read: permission denied")
+        return result
+    except OSError as exc:
+        result.errors.append(f"{name} cannot be read: {exc.strerror or exc}")
+        return result
+
+    fmt = sniff_format(head)
+    if fmt is None:
+        result.errors.append(
+            f"{name} is not {FORMAT_NAMES} audio: it looks like {describe_content(head)}"
+        )
+        return result
+    claimed = EXTENSION_FORMATS.get(path.suffix.lower())
+    if claimed is not None and claimed != fmt:
+        result.warnings.append(
+            f"{name} is really {fmt}, not {claimed} as its name says; "
+            f"it is uploaded as {MIME_TYPES[fmt]}"
+        )
+    try:
+        seconds = DURATION_READERS[fmt](path)
+    except AudioError as exc:
+        result.errors.append(f"{name} is not readable {fmt} audio: {exc}")
+        return result
+    except OSError as exc:
+        result.errors.append(f"{name} cannot be read: {exc.strerror or exc}")
+        return result
+    if seconds <= 0:
+        result.errors.append(f"{name} contains no audio (its duration is 0 s)")
+        return result
+    if st.st_size < seconds * MIN_BYTES_PER_SECOND:
+        result.errors.append(
+            f"{name} looks truncated: its header says {seconds:.1f} s, but "
+            f"{st.st_size} bytes cannot hold that much audio"
+        )
+        return result
+    if not MIN_SECONDS <= seconds <= MAX_SECONDS:
+        message = (
+            f"{name} is {seconds:.1f} s long; the service wants "
+            f"{MIN_SECONDS:g}-{MAX_SECONDS:g} s of clean speech"
+        )
+        if allow_any_duration:
+            result.warnings.append(message)
+        else:
+            result.errors.append(message + " (--allow-any-duration accepts it)")
+            return result
+    digest = file_sha256(path) if want_sha256 else None
+    result.info = SampleInfo(
+        path=path, size=st.st_size, format=fmt, duration=seconds, sha256=digest
+    )
+    return result
