@@ -1,0 +1,99 @@
+"""A voice's sample file: where it resolves to, and whether it may be used.
+
+A sample must be inside the manifest's folder (no absolute path, no ``..``, no
+symlink out) unless ``--allow-outside-files``; with ``check_files`` it must also
+pass ``audio.check_sample``, whose messages are reported at the voice's
+``file`` value. ``_Context`` carries the loader's options and report to here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reconciler import audio
+from reconciler.manifest.models import FILE_PLACEHOLDER
+from reconciler.manifest.report import _Report
+
+
+@dataclass
+class _Context:
+    report: _Report
+    root: Path
+    allow_outside_files: bool
+    allow_any_duration: bool
+    check_files: bool
+
+
+def _check_file(
+    voice_path: tuple[Any, ...], raw: dict[str, Any], ctx: _Context
+) -> tuple[Path, audio.SampleInfo | None] | bool | None:
+    """Check a voice's ``file``: (absolute path, audio info or None without
+    check_files), False when it has problems, None when ``file`` is not text."""
+    rel = raw.get("file")
+    if not isinstance(rel, str) or not rel.strip():
+        return None
+    path = (*voice_path, "file")
+    report = ctx.report
+    written = Path(rel)
+    if written.is_absolute() or rel.startswith("~"):
+        if not ctx.allow_outside_files:
+            report.error(
+                path,
+                f"{rel} is an absolute path; a sample must be inside the "
+                "manifest's folder (--allow-outside-files allows it)",
+            )
+            return False
+    elif ".." in written.parts and not ctx.allow_outside_files:
+        report.error(
+            path,
+            f"{rel} goes outside the manifest's folder with '..' (--allow-outside-files allows it)",
+        )
+        return False
+    if not ctx.check_files:
+        return (_absolute(ctx.root, written, resolve=False), None)
+    if rel.strip() == FILE_PLACEHOLDER:
+        report.error(
+            path,
+            f"{FILE_PLACEHOLDER} is a placeholder left by `voicectl import`: set it to the "
+            "sample audio this clone was made from (the API cannot download it)",
+        )
+        return False
+    if not ctx.allow_outside_files:
+        link = _first_symlink(ctx.root, written)
+        if link is not None:
+            report.error(
+                path,
+                f"{rel} goes through a symlink ({link}); a sample must really be "
+                "inside the manifest's folder (--allow-outside-files allows it)",
+            )
+            return False
+    target = _absolute(ctx.root, written, resolve=ctx.allow_outside_files)
+    check = audio.check_sample(target, name=rel, allow_any_duration=ctx.allow_any_duration)
+    for message in check.errors:
+        report.error(path, message)
+    for message in check.warnings:
+        report.warn(path, message)
+    if check.info is None:
+        return False
+    return (target, check.info)
+
+
+def _absolute(root: Path, written: Path, *, resolve: bool) -> Path:
+    joined = root / Path(os.path.expanduser(str(written)))
+    return joined.resolve() if resolve else Path(os.path.normpath(joined))
+
+
+def _first_symlink(root: Path, written: Path) -> str | None:
+    """The first part of ``root/written`` below ``root`` that is a symlink, as written."""
+    current = root
+    walked = Path()
+    for part in written.parts:
+        current, walked = current / part, walked / part
+        if current.is_symlink():
+            return str(walked)
+        if not current.exists():
+            return None
+    return None

@@ -1,0 +1,252 @@
+"""The voices.yaml document models: the format's source of truth and its JSON Schema.
+
+Pydantic models with ``extra="forbid"`` and field names as written in YAML; each
+field type carries its own validator (with the message the user sees) and its
+JSON Schema (``WithJsonSchema``), and ``_schema_extra`` adds what pydantic cannot
+say itself. ``schemas/voices.schema.json`` is ``ManifestDocument``'s schema, so
+the class names here are its ``$defs`` names and must not change.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
+
+from reconciler import languages
+from reconciler.ownership import PREFIX as RESERVED_TAG_PREFIX
+
+MANIFEST_VERSION = 1
+DEFAULT_STACK = "default"
+PRUNE_MODES = ("managed", "all", "none")
+NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
+TAG_PATTERN = r"^(?!voicectl-)[^,\s](?:[^,]*[^,\s])?$"
+DISPLAY_NAME_MAX = 500
+EXTENSION_PREFIX = "x-"  # top-level keys for YAML anchors, ignored
+# What `voicectl import` writes as `file:` when it found no sample for a clone.
+FILE_PLACEHOLDER = "FILL-ME-IN"
+
+_NAME_RE = re.compile(NAME_PATTERN)
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _err(template: str, **values: Any) -> PydanticCustomError:
+    """A validation error whose message is ``template.format(**values)``.
+
+    The finished text goes through pydantic as one placeholder, so braces in a
+    user's value are never taken for placeholders.
+    """
+    return PydanticCustomError("voicectl", "{message}", {"message": template.format(**values)})
+
+
+def _check_name(value: str) -> str:
+    if not _NAME_RE.match(value):
+        raise _err(
+            "{value!r} is not a valid name: use 1-63 characters from a-z 0-9 . _ -, "
+            "starting with a letter or digit",
+            value=value,
+        )
+    return value
+
+
+def _check_tag(value: str) -> str:
+    if value == "":
+        raise _err("a tag may not be empty")
+    if "," in value:
+        raise _err(
+            "tag {value!r} contains a comma (the service splits tags on commas)", value=value
+        )
+    if value != value.strip():
+        raise _err("tag {value!r} starts or ends with spaces (the service trims them)", value=value)
+    if value.startswith(RESERVED_TAG_PREFIX):
+        raise _err(
+            "tag {value!r} starts with {prefix!r}, which voicectl reserves for its ownership tags",
+            value=value,
+            prefix=RESERVED_TAG_PREFIX,
+        )
+    return value
+
+
+def _check_language(value: str) -> str:
+    if not languages.is_well_formed(value):
+        raise _err(
+            "{value!r} is not a language code: use a lowercase ISO 639 code "
+            "such as 'en' or 'hi' (optionally with subtags, 'pt-BR'), 'auto' or 'multi'",
+            value=value,
+        )
+    return value
+
+
+def _check_display_name(value: str) -> str:
+    if not 1 <= len(value) <= DISPLAY_NAME_MAX:
+        raise _err(
+            "a displayName must be 1-{max} characters, this one has {n}",
+            max=DISPLAY_NAME_MAX,
+            n=len(value),
+        )
+    if _CONTROL_RE.search(value):
+        raise _err("a displayName must be one line, without control characters")
+    return value
+
+
+def _check_nonempty(value: str) -> str:
+    if not value.strip():
+        raise _err("may not be empty (leave the field out instead)")
+    return value
+
+
+def _exact_int(value: Any) -> Any:
+    # Literal[1] alone would take true and 1.0 (they equal 1).
+    if type(value) is not int:
+        raise PydanticCustomError("version_type", "not the number 1")
+    return value
+
+
+Name = Annotated[
+    str,
+    AfterValidator(_check_name),
+    WithJsonSchema({"type": "string", "pattern": NAME_PATTERN}),
+]
+Tag = Annotated[
+    str,
+    AfterValidator(_check_tag),
+    WithJsonSchema({"type": "string", "pattern": TAG_PATTERN, "minLength": 1}),
+]
+Language = Annotated[
+    str,
+    AfterValidator(_check_language),
+    WithJsonSchema({"type": "string", "pattern": languages.LANGUAGE_PATTERN}),
+]
+DisplayName = Annotated[
+    str,
+    AfterValidator(_check_display_name),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": DISPLAY_NAME_MAX}),
+]
+NonEmpty = Annotated[
+    str, AfterValidator(_check_nonempty), WithJsonSchema({"type": "string", "minLength": 1})
+]
+
+
+class _Document(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class DefaultsDocument(_Document):
+    """Values every voice gets unless it sets its own."""
+
+    language: Language | None = Field(
+        default=None, description="Default language code of each voice's sample (e.g. en, hi)."
+    )
+    accent: NonEmpty | None = Field(
+        default=None, description="Default accent (free text, e.g. general, indian)."
+    )
+    description: str | None = Field(default=None, description="Default description.")
+    tags: list[Tag] | None = Field(
+        default=None,
+        description="Tags every voice gets; a voice's own tags are added after these "
+        "(union, in order, without repeats).",
+    )
+
+
+class VoiceDocument(_Document):
+    """One voice clone. Its key in ``voices`` is its stable name."""
+
+    file: NonEmpty = Field(
+        description="The sample audio (wav, mp3, mp4 or webm; at most 5 MB; 5-15 s of "
+        "speech), relative to the manifest's folder and inside it."
+    )
+    display_name: DisplayName | None = Field(
+        default=None,
+        alias="displayName",
+        description="The clone's name on the service (1-500 characters). Default: the key.",
+    )
+    language: Language | None = Field(
+        default=None,
+        description="Language code of the sample (en, hi, multi, ...). Default: "
+        "defaults.language; null means none even when a default is set.",
+    )
+    description: str | None = Field(
+        default=None, description="Free text. Default: defaults.description."
+    )
+    accent: NonEmpty | None = Field(
+        default=None, description="Accent (e.g. general, indian). Default: defaults.accent."
+    )
+    tags: list[Tag] | None = Field(
+        default=None,
+        description="Tags, added after defaults.tags. No commas, no surrounding spaces, "
+        "no 'voicectl-' prefix (reserved for ownership tags).",
+    )
+    protect: bool = Field(
+        default=False, description="Never delete or replace this clone (default false)."
+    )
+
+
+class ManifestDocument(_Document):
+    """voices.yaml: which voice clones should exist, for one stack."""
+
+    model_config = ConfigDict(
+        title="voicectl manifest (voices.yaml)",
+        json_schema_extra=lambda schema: _schema_extra(schema),
+    )
+
+    version: Annotated[Literal[1], BeforeValidator(_exact_int)] = Field(
+        description="The manifest format version; must be 1."
+    )
+    stack: Name = Field(
+        default=DEFAULT_STACK,
+        description="Whose clones these are: voicectl tags every clone it makes with it, "
+        "and prunes only clones of this stack.",
+    )
+    prune: Literal["managed", "all", "none"] = Field(
+        default="managed",
+        description="What to delete: clones of this stack not in the manifest (managed), "
+        "every clone not in the manifest (all), or nothing (none).",
+    )
+    ignore: list[NonEmpty] | None = Field(
+        default=None,
+        description="displayName globs (fnmatch, case-sensitive) or voiceIds of clones "
+        "voicectl never touches.",
+    )
+    defaults: DefaultsDocument | None = Field(
+        default=None, description="Defaults for language, accent, description and tags."
+    )
+    voices: dict[Name, VoiceDocument] | None = Field(
+        default=None,
+        description="The voices, by stable name. Empty or missing means none: with prune, "
+        "every clone this stack owns is deleted.",
+    )
+
+
+def _schema_extra(schema: dict[str, Any]) -> None:
+    """What pydantic cannot say itself: ``x-`` keys are allowed at the top (YAML
+    anchors live there), and voice keys must be names (``propertyNames``)."""
+    schema["patternProperties"] = {"^x-": {}}
+    for option in schema["properties"]["voices"].get("anyOf", []):
+        if option.get("type") == "object":
+            (voice,) = option.pop("patternProperties").values()
+            option["propertyNames"] = {"pattern": NAME_PATTERN}
+            option["additionalProperties"] = voice
+
+
+# The document model at each depth of a path, for did-you-mean on unknown fields.
+def _model_at(path: tuple[Any, ...]) -> type[BaseModel] | None:
+    if path == ():
+        return ManifestDocument
+    if path == ("defaults",):
+        return DefaultsDocument
+    if len(path) == 2 and path[0] == "voices":
+        return VoiceDocument
+    return None
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]

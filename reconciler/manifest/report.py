@@ -1,0 +1,179 @@
+"""Manifest problems as ``file:line:col: path: message`` lines, sorted by position.
+
+``_Report`` collects problems and warnings with their positions,
+``manifest_error`` turns them into the ManifestError the CLI prints, and
+``_pydantic_problems`` maps pydantic's validation errors to messages that say
+what YAML read (``the boolean no``) and what was expected. Messages name the
+manifest as the user gave it: a relative path stays as written
+(``voices.yaml``, ``conf/voices.yaml``), an absolute one inside the current
+directory is shown relative to it, any other absolute path is shown in full.
+Positions are 1-based and point at the offending value, or at the key for an
+unknown or duplicate field, or at the enclosing key for a missing field.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from reconciler.errors import ManifestError
+from reconciler.manifest.models import MANIFEST_VERSION, _field_names, _model_at
+from reconciler.yamlpos import INVALID, NodeInfo, Pos, YamlDocument, format_path
+
+
+def display_path(path: Path) -> str:
+    """How messages name a file the user gave (see the module docstring)."""
+    if not path.is_absolute():
+        return str(path)
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+class _Report:
+    """Problems and warnings, each a ``file:line:col: path: message`` line."""
+
+    def __init__(self, source: str, doc: YamlDocument | None = None):
+        self.source = source
+        self.doc = doc
+        self.problems: list[tuple[Pos, int, str]] = []
+        self.warnings: list[tuple[Pos, int, str]] = []
+
+    def _line(self, pos: Pos, path: tuple[Any, ...], message: str) -> str:
+        where = f"{format_path(path)}: " if path else ""
+        return f"{self.source}:{pos.line}:{pos.col}: {where}{message}"
+
+    def _pos(self, path: tuple[Any, ...], pos: Pos | None, key: bool) -> Pos:
+        if pos is not None:
+            return pos
+        return self.doc.pos_of(path, key=key) if self.doc else Pos(1, 1)
+
+    def error(
+        self, path: tuple[Any, ...], message: str, *, pos: Pos | None = None, key: bool = False
+    ) -> None:
+        at = self._pos(path, pos, key)
+        self.problems.append((at, len(self.problems), self._line(at, path, message)))
+
+    def warn(
+        self, path: tuple[Any, ...], message: str, *, pos: Pos | None = None, key: bool = False
+    ) -> None:
+        at = self._pos(path, pos, key)
+        self.warnings.append((at, len(self.warnings), self._line(at, path, message)))
+
+    def problem_lines(self) -> list[str]:
+        return [line for _, _, line in sorted(self.problems)]
+
+    def warning_lines(self) -> list[str]:
+        return [line for _, _, line in sorted(self.warnings)]
+
+    def fail(self) -> ManifestError:
+        return manifest_error(self.source, self.problem_lines(), self.warning_lines())
+
+
+def manifest_error(
+    source: str, problems: list[str], warnings: list[str] | None = None
+) -> ManifestError:
+    """A ManifestError whose ``message`` reads well after the CLI's ``Error: ``.
+
+    ``problems`` keeps one line per problem; ``message`` is those lines and a
+    last one, ``N problems in voices.yaml`` (the CLI prefixes every line with
+    ``Error: ``), so wherever the error propagates each problem stays on its
+    own line with its position first. ``warnings`` are the warnings found
+    before it failed.
+    """
+    error = ManifestError(problems)
+    count = len(problems)
+    summary = f"{count} problem{'' if count == 1 else 's'} in {source}"
+    error.message = "\n".join([*problems, summary])
+    error.warnings = list(warnings or [])  # type: ignore[attr-defined]
+    return error
+
+
+def _describe(value: Any, info: NodeInfo | None) -> str:
+    """How a YAML value reads in a message: ``the boolean no``, ``a list``, ``"abc"``."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = info.text if info is not None and info.text is not None else str(value)
+    if value is None:
+        return "nothing (null)" if not text or text in ("~", "null", "Null", "NULL") else text
+    if isinstance(value, bool):
+        return f"the boolean {text}"
+    if isinstance(value, (int, float)):
+        return f"the number {text}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    return f"{text} (read by YAML as a {type(value).__name__})"
+
+
+_EXPECTED = {
+    "string_type": "expected text",
+    "bool_type": "expected true or false",
+    "int_type": "expected a whole number",
+    "list_type": "expected a list",
+    "dict_type": "expected a mapping (key: value lines)",
+    "model_type": "expected a mapping (key: value lines)",
+    "model_attributes_type": "expected a mapping (key: value lines)",
+}
+
+
+def _pydantic_problems(exc: ValidationError, doc: YamlDocument, report: _Report) -> None:
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        kind = err["type"]
+        is_key = bool(loc) and loc[-1] == "[key]"
+        path = loc[:-1] if is_key else loc
+        info = doc.nodes.get(path)
+        value = err.get("input")
+        if value is INVALID:
+            continue  # a YAML value that could not be built: reported already
+        if kind == "missing":
+            parent, field_name = path[:-1], path[-1]
+            if parent == () and field_name == "version":
+                report.error(
+                    (), "missing 'version: 1' (every manifest starts with it)", pos=Pos(1, 1)
+                )
+            else:
+                report.error(parent, f"missing required field {field_name!r}", key=True)
+        elif kind == "extra_forbidden":
+            report.error(path, _unknown_field(path), key=True)
+        elif is_key:
+            report.error(path, err["msg"], key=True)
+        elif kind in ("literal_error", "version_type") and path == ("version",):
+            written = info.text if info is not None and info.text is not None else repr(value)
+            if isinstance(value, str):
+                written = repr(value)
+            report.error(
+                path,
+                f"unsupported version {written}: this voicectl reads version "
+                f"{MANIFEST_VERSION} (write 'version: {MANIFEST_VERSION}')",
+            )
+        elif kind == "literal_error":
+            expected = err.get("ctx", {}).get("expected", "")
+            report.error(path, f"expected one of {expected}; got {_describe(value, info)}")
+        elif kind in _EXPECTED:
+            message = f"{_EXPECTED[kind]}, got {_describe(value, info)}"
+            if kind == "string_type" and info is not None and info.plain and value is not None:
+                message += f' (put it in quotes: "{info.text}")'
+            report.error(path, message)
+        else:
+            report.error(path, err["msg"])
+
+
+def _unknown_field(path: tuple[Any, ...]) -> str:
+    name = str(path[-1])
+    model = _model_at(path[:-1])
+    if model is None:
+        return f"unknown field {name!r}"
+    known = _field_names(model)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    if not close:  # case slips (displayname, DisplayName)
+        close = [k for k in known if k.lower() == name.lower().replace("_", "")]
+    if close:
+        return f"unknown field {name!r} (did you mean {close[0]!r}?)"
+    return f"unknown field {name!r}; allowed: {', '.join(known)}"
