@@ -1,0 +1,139 @@
+"""The ``/_sandbox/`` hooks: what tests use to look at and steer the emulator.
+
+They read the state and statistics, reset the sandbox, change its config at
+run time, serve the clones' sample WAVs and edit a clone behind voicectl's back,
+as the dashboard can. They sit outside the gate: no key, no limit, no faults.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from reconciler.sandbox import wav
+from reconciler.sandbox.cloning import SAMPLE_TEXTS
+from reconciler.sandbox.config import SandboxConfig, describe_validation_error
+from reconciler.sandbox.sandbox import Sandbox, state_entry
+from reconciler.sandbox.wire import error_response
+
+
+async def _json_object(request: Request) -> dict[str, Any] | JSONResponse:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return error_response(400, "body must be a JSON object")
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        return error_response(400, "body must be a JSON object")
+    return body
+
+
+async def hook_state(request: Request) -> Response:
+    return JSONResponse(request.app.state.sandbox.state_view())
+
+
+async def _changed_config(
+    request: Request, change: Callable[[dict[str, Any]], SandboxConfig]
+) -> SandboxConfig | Response:
+    """Apply the JSON body with ``change``; a 400 if the body or the config is bad."""
+    body = await _json_object(request)
+    if isinstance(body, Response):
+        return body
+    try:
+        return change(body)
+    except ValidationError as exc:
+        return error_response(400, describe_validation_error(exc))
+
+
+async def hook_reset(request: Request) -> Response:
+    sandbox: Sandbox = request.app.state.sandbox
+    config = await _changed_config(request, sandbox.reset)
+    if isinstance(config, Response):
+        return config
+    return JSONResponse({"config": config.public()})
+
+
+async def hook_config(request: Request) -> Response:
+    sandbox: Sandbox = request.app.state.sandbox
+    if request.method == "GET":
+        return JSONResponse(sandbox.config.public())
+    config = await _changed_config(request, sandbox.update_config)
+    if isinstance(config, Response):
+        return config
+    return JSONResponse(config.public())
+
+
+async def hook_stats(request: Request) -> Response:
+    return JSONResponse(request.app.state.sandbox.stats.snapshot())
+
+
+async def hook_stats_reset(request: Request) -> Response:
+    sandbox: Sandbox = request.app.state.sandbox
+    sandbox.stats.reset()
+    return JSONResponse(sandbox.stats.snapshot())
+
+
+async def hook_sample(request: Request) -> Response:
+    sandbox: Sandbox = request.app.state.sandbox
+    voice_id = request.path_params["voice_id"]
+    number = request.path_params["n"]
+    if sandbox.store.find(voice_id) is None or not 1 <= number <= len(SAMPLE_TEXTS):
+        return error_response(404, "Not found")
+    audio = wav.tone_wav(1.5, frequency=wav.voice_frequency(voice_id) + 20 * (number - 1))
+    return Response(audio, media_type="audio/wav")
+
+
+_EDITABLE = {"displayName": "display_name", "description": "description", "accent": "accent",
+             "language": "language", "tags": "tags"}
+
+
+async def hook_edit_clone(request: Request) -> Response:
+    """``PATCH /_sandbox/clones/{voiceId}``: edit a clone's metadata in place, as the
+    dashboard can (the API cannot), so tests can change a clone behind voicectl's back.
+
+    Body: any of ``displayName`` (non-empty string), ``description``, ``accent``,
+    ``language`` (string or null), ``tags`` (list of strings, or one comma-separated
+    string). Answers the clone as ``GET /_sandbox/state`` shows it.
+    """
+    sandbox: Sandbox = request.app.state.sandbox
+    found = sandbox.store.find(request.path_params["voice_id"])
+    if found is None:
+        return error_response(404, "Not found")
+    body = await _json_object(request)
+    if isinstance(body, Response):
+        return body
+    unknown = sorted(set(body) - set(_EDITABLE))
+    if unknown:
+        return error_response(
+            400, f"cannot edit {', '.join(unknown)}; editable: {', '.join(_EDITABLE)}"
+        )
+    changes: dict[str, Any] = {}
+    for key, value in body.items():
+        if key == "tags":
+            if isinstance(value, str):
+                value = [t.strip() for t in value.split(",") if t.strip()]
+            if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+                return error_response(
+                    400, "tags must be a list of strings or one comma-separated string"
+                )
+        elif key == "displayName":
+            if not isinstance(value, str) or not value:
+                return error_response(400, "displayName must be a non-empty string")
+        elif value is not None and not isinstance(value, str):
+            return error_response(400, f"{key} must be a string or null")
+        changes[_EDITABLE[key]] = value
+    _org, clone = found
+    for attr, value in changes.items():
+        setattr(clone, attr, value)
+    sandbox.store.save()
+    return JSONResponse(state_entry(clone, time.monotonic()))
