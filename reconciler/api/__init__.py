@@ -3,7 +3,8 @@
 ``WavesClient`` (client.py) is the entry point; ``AdaptiveLimiter`` (limiter.py)
 finds the server's unpublished concurrency limit; retry.py holds the backoff and
 ``Retry-After`` rules; upload.py builds streamed multipart bodies; security.py
-keeps the key secret. Errors are in errors.py, data shapes in models.py.
+keeps the key secret; responses.py reads the answers (error statuses to typed
+errors, bodies to clones). Errors are in errors.py, data shapes in models.py.
 """
 
 from __future__ import annotations

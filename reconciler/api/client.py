@@ -16,16 +16,18 @@ done") or a connection that never opened ("not sent") is retried; a 5xx, a
 timeout after sending, a dropped connection or an unreadable 200 raises
 :class:`AmbiguousCreateError`, and the caller (the reconciler) checks the list
 before it creates again.
+
+Reading the answers (status and transport errors to typed errors, JSON bodies to
+:class:`Clone` objects) is done by ``responses.py``; this module sends, retries
+and decides.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
-import re
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -37,17 +39,26 @@ import httpx
 
 from reconciler.api.errors import (
     AmbiguousCreateError,
-    AuthError,
     BadRequestError,
     CloneLimitError,
     NotFoundError,
     RateLimitedError,
     ServerError,
-    TransportError,
     WavesError,
 )
 from reconciler.api.limiter import AdaptiveLimiter
 from reconciler.api.models import TTS_MODEL, Clone, CloneRequest, DeleteResult
+from reconciler.api.responses import (
+    BadBody,
+    StatusFailure,
+    bad_body_error,
+    definite,
+    filter_clones,
+    parse_clone_list,
+    parse_created,
+    status_error,
+    transport_error,
+)
 from reconciler.api.retry import (
     DEFAULT_BACKOFF_BASE,
     DEFAULT_BACKOFF_CAP,
@@ -77,33 +88,6 @@ DELETE_PATH = "/waves/v1/lightning-large"
 ADD_VOICE_PATH = "/waves/v1/lightning-large/add_voice"
 LEGACY_LIST_PATH = "/waves/v1/lightning-large/get_cloned_voices"
 TTS_PATH = "/waves/v1/tts"
-
-_CLONE_LIMIT = re.compile(
-    r"clone limit|limit of \d* ?(voice )?clones|(max(imum)?|number of) (voice )?clones"
-    r"|clones? (quota|limit)|limit (reached|exceeded)",
-    re.IGNORECASE,
-)
-_INVALID_VOICE = re.compile(
-    r"invalid voice ?id|voice ?id .*(not found|invalid|does not exist)"
-    r"|voice not found|no such voice",
-    re.IGNORECASE,
-)
-
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-_LOCAL = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.InvalidURL)
-
-
-class _StatusFailure(Exception):
-    """A try answered with an error status (internal)."""
-
-    def __init__(self, response: httpx.Response):
-        super().__init__(response.status_code)
-        self.response = response
-
-
-class _BadBody(Exception):
-    """A 2xx answer whose body could not be understood (internal)."""
-
 
 @dataclass
 class _Op:
@@ -221,10 +205,12 @@ class WavesClient:
 
         async def send(timeout: float) -> list[Clone]:
             response = await self._send(op, CLONES_PATH, timeout, params=params or None)
-            return self._parse_clone_list(response, "data", op.name)
+            return parse_clone_list(
+                response, "data", op.name, log=self._log, redact=self._redact
+            )
 
         clones = await self._run(op, send)
-        return _filter_clones(
+        return filter_clones(
             clones, model_ids=model_ids, cloning_type=cloning_type, voice_id=voice_id
         )
 
@@ -243,7 +229,7 @@ class WavesClient:
         async def send(timeout: float) -> Clone:
             with open_upload(upload) as files:  # a fresh handle per try: rewound
                 response = await self._send(op, CLONES_PATH, timeout, data=form, files=files)
-            return self._parse_created(response, request.display_name)
+            return parse_created(response, request.display_name)
 
         return await self._run(op, send)
 
@@ -280,7 +266,7 @@ class WavesClient:
         async def send(timeout: float) -> Clone:
             with open_upload(upload) as files:
                 response = await self._send(op, ADD_VOICE_PATH, timeout, data=form, files=files)
-            return self._parse_created(response, display_name)
+            return parse_created(response, display_name)
 
         return await self._run(op, send)
 
@@ -290,7 +276,9 @@ class WavesClient:
 
         async def send(timeout: float) -> list[Clone]:
             response = await self._send(op, LEGACY_LIST_PATH, timeout)
-            return self._parse_clone_list(response, "voices", op.name)
+            return parse_clone_list(
+                response, "voices", op.name, log=self._log, redact=self._redact
+            )
 
         return await self._run(op, send)
 
@@ -356,9 +344,9 @@ class WavesClient:
                         op.status = response.status_code
                         if response.status_code >= 400:
                             await response.aread()
-                            raise _StatusFailure(response)
+                            raise StatusFailure(response)
                         if response.status_code >= 300:
-                            raise _StatusFailure(response)
+                            raise StatusFailure(response)
                         async for chunk in response.aiter_bytes():
                             fh.write(chunk)
                             written += len(chunk)
@@ -380,13 +368,13 @@ class WavesClient:
         return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
 
     async def _send(self, op: _Op, path: str, timeout: float, **kwargs: Any) -> httpx.Response:
-        """Send one request with the key; raise _StatusFailure on an error status."""
+        """Send one request with the key; raise StatusFailure on an error status."""
         response = await self._http.request(
             op.method, path, headers=self._auth_headers(), timeout=timeout, **kwargs
         )
         op.status = response.status_code
         if response.status_code >= 300:
-            raise _StatusFailure(response)
+            raise StatusFailure(response)
         return response
 
     # -- the retry loop -------------------------------------------------------------
@@ -409,7 +397,7 @@ class WavesClient:
                 started = time.monotonic()
                 try:
                     result = await send(timeout)
-                except _StatusFailure as failure:
+                except StatusFailure as failure:
                     response = failure.response
                     status = response.status_code
                     self._log_try(op, str(status), started, budget.tries)
@@ -418,15 +406,17 @@ class WavesClient:
                         slot.rate_limited()
                     elif status < 500:
                         slot.succeeded()
-                    error, sent, retryable = self._status_error(op, response, retry_after)
-                except _BadBody as exc:
+                    error, sent, retryable = status_error(
+                        op.name, response, retry_after,
+                        redact=self._redact, has_key=bool(self._api_key),
+                    )
+                except BadBody as exc:
                     self._log_try(op, "unreadable body", started, budget.tries)
                     slot.succeeded()
-                    error = TransportError(f"{op.name}: unreadable response: {self._redact(exc)}")
-                    sent, retryable = True, True
+                    error, sent, retryable = bad_body_error(op.name, exc, self._redact)
                 except httpx.HTTPError as exc:
                     self._log_try(op, type(exc).__name__, started, budget.tries)
-                    error, sent, retryable = self._transport_error(op, exc)
+                    error, sent, retryable = transport_error(op.name, exc, self._redact)
                 except UploadError as exc:
                     raise BadRequestError(f"{op.name}: {self._redact(exc)}") from None
                 else:
@@ -438,7 +428,7 @@ class WavesClient:
                         slot.neutral()
 
             is_429 = isinstance(error, RateLimitedError)
-            ambiguous = sent and not is_429 and not _definite(error)
+            ambiguous = sent and not is_429 and not definite(error)
             if ambiguous:
                 op.maybe_done = True
             if op.create and ambiguous:
@@ -479,162 +469,6 @@ class WavesClient:
             return ServerError(message, status=error.status or 500, error_code=error.error_code)
         return type(error)(message, status=error.status)  # TransportError, WavesError
 
-    # -- classification -------------------------------------------------------------
-
-    def _status_error(
-        self, op: _Op, response: httpx.Response, retry_after: float | None
-    ) -> tuple[WavesError, bool, bool]:
-        """(error, sent, retryable) for an error status."""
-        status = response.status_code
-        message, code = self._server_message(response)
-        detail = f": {message}" if message else ""
-        name = op.name
-        if status in (401, 403):
-            hint = "" if self._api_key else " (no API key was given: set SMALLEST_API_KEY)"
-            return (
-                AuthError(f"{name}: authentication failed ({status}){detail}{hint}", status=status),
-                True,
-                False,
-            )
-        if status == 429:
-            wait = f", retry after {retry_after:g}s" if retry_after is not None else ""
-            return (
-                RateLimitedError(
-                    f"{name}: rate limited (429){wait}{detail}", retry_after=retry_after
-                ),
-                False,
-                True,
-            )
-        if status == 404 or (status == 400 and _INVALID_VOICE.search(message or "")):
-            return (
-                NotFoundError(f"{name}: not found ({status}){detail}", status=status),
-                True,
-                False,
-            )
-        if status == 400 and _CLONE_LIMIT.search(message or ""):
-            return (
-                CloneLimitError(f"{name}: clone limit reached (400){detail}", status=status),
-                True,
-                False,
-            )
-        if 400 <= status < 500:
-            return (
-                BadRequestError(f"{name}: bad request ({status}){detail}", status=status),
-                True,
-                False,
-            )
-        if status >= 500:
-            code_text = f" {code}" if code else ""
-            return (
-                ServerError(
-                    f"{name}: server error {status}{code_text}{detail}",
-                    status=status,
-                    error_code=code,
-                ),
-                True,
-                True,
-            )
-        return (
-            WavesError(f"{name}: unexpected response status {status}{detail}", status=status),
-            True,
-            False,
-        )
-
-    def _server_message(self, response: httpx.Response) -> tuple[str, str | None]:
-        """The server's ``error`` message and ``error_code``, redacted, one line."""
-        message = ""
-        code = None
-        try:
-            body = response.json()
-        except (ValueError, UnicodeDecodeError, httpx.ResponseNotRead):
-            body = None
-        if isinstance(body, dict):
-            for key in ("error", "message", "detail", "msg"):
-                value = body.get(key)
-                if isinstance(value, str) and value.strip():
-                    message = value
-                    break
-                if isinstance(value, dict) and isinstance(value.get("message"), str):
-                    message = value["message"]
-                    break
-            raw_code = body.get("error_code") or body.get("errorCode") or body.get("code")
-            if isinstance(raw_code, str | int):
-                code = self._redact(raw_code)
-        elif body is None:
-            try:
-                message = response.text[:200]
-            except Exception:
-                message = ""
-        if not message:
-            message = response.reason_phrase or ""
-        return self._redact(message), code
-
-    def _transport_error(self, op: _Op, exc: httpx.HTTPError) -> tuple[WavesError, bool, bool]:
-        """(error, sent, retryable) for an exception from httpx."""
-        what = self._redact(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
-        if isinstance(exc, _LOCAL):
-            return WavesError(f"{op.name}: request could not be sent: {what}"), False, False
-        if isinstance(exc, _NOT_SENT):
-            return TransportError(f"{op.name}: connection failed: {what}"), False, True
-        if isinstance(exc, httpx.TimeoutException):
-            return (
-                TransportError(f"{op.name}: timed out waiting for the server: {what}"),
-                True,
-                True,
-            )
-        return TransportError(f"{op.name}: connection dropped: {what}"), True, True
-
-    # -- parsing ---------------------------------------------------------------------
-
-    @staticmethod
-    def _json(response: httpx.Response) -> Any:
-        try:
-            return json.loads(response.content)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise _BadBody(
-                f"invalid JSON ({exc.__class__.__name__}) in a {response.status_code}"
-                f" answer of {len(response.content)} bytes"
-            ) from None
-
-    def _parse_clone_list(self, response: httpx.Response, key: str, op_name: str) -> list[Clone]:
-        body = self._json(response)
-        if isinstance(body, dict):
-            entries = body.get(key)
-            if entries is None and key != "data":
-                entries = body.get("data")
-        else:
-            entries = body
-        if not isinstance(entries, list):
-            raise _BadBody(f"expected a list under {key!r}")
-        clones: list[Clone] = []
-        for index, entry in enumerate(entries):
-            if not isinstance(entry, dict) or not (entry.get("voiceId") or entry.get("voice_id")):
-                self._log.warning("%s: entry %d has no voiceId; ignored", op_name, index)
-                continue
-            try:
-                clones.append(Clone.model_validate(entry))
-            except ValueError as exc:
-                self._log.warning(
-                    "%s: entry %d unreadable (%s); ignored",
-                    op_name,
-                    index,
-                    self._redact(str(exc).splitlines()[0]),
-                )
-        return clones
-
-    def _parse_created(self, response: httpx.Response, display_name: str) -> Clone:
-        body = self._json(response)
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, dict) or not (data.get("voiceId") or data.get("voice_id")):
-            raise _BadBody("the answer has no data.voiceId")
-        try:
-            clone = Clone.model_validate(data)
-        except ValueError:
-            raise _BadBody("the created clone could not be read") from None
-        if not clone.display_name:
-            clone.display_name = display_name
-        return clone
-
     # -- helpers -----------------------------------------------------------------------
 
     def _describe_upload(self, op: _Op, path: Path):
@@ -667,29 +501,3 @@ class WavesClient:
                 tries,
             )
 
-
-def _definite(error: WavesError) -> bool:
-    """Errors after which the server definitely did nothing (4xx answers)."""
-    return isinstance(error, AuthError | BadRequestError | NotFoundError) or (
-        error.status is not None and 400 <= error.status < 500
-    )
-
-
-def _filter_clones(
-    clones: list[Clone],
-    *,
-    model_ids: str | None,
-    cloning_type: str | None,
-    voice_id: str | None,
-) -> list[Clone]:
-    wanted_models = {m.strip() for m in (model_ids or "").split(",") if m.strip()}
-    result = []
-    for clone in clones:
-        if voice_id is not None and clone.voice_id != voice_id:
-            continue
-        if cloning_type is not None and clone.cloning_type != cloning_type:
-            continue
-        if wanted_models and not wanted_models.intersection(clone.models):
-            continue
-        result.append(clone)
-    return result

@@ -1,0 +1,266 @@
+"""What the client makes of the server's answer, or of its lack of one.
+
+:func:`status_error`, :func:`transport_error` and :func:`bad_body_error` turn an
+error status, an httpx exception or an unreadable 2xx body into a one-line typed
+error from ``errors.py`` that names the operation and never holds the key, and
+say whether the request was sent and may be retried; :func:`definite` says after
+which errors the server surely did nothing.
+:func:`parse_clone_list` and :func:`parse_created` read a 2xx body into
+:class:`Clone` objects, raising :class:`BadBody` when it cannot be understood, and
+:func:`filter_clones` applies the list filters the server may have ignored. No
+I/O happens here: :class:`reconciler.api.client.WavesClient` sends, retries and
+calls these.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from reconciler.api.errors import (
+    AuthError,
+    BadRequestError,
+    CloneLimitError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+    WavesError,
+)
+from reconciler.api.models import Clone
+
+Redact = Callable[[object], str]
+
+_CLONE_LIMIT = re.compile(
+    r"clone limit|limit of \d* ?(voice )?clones|(max(imum)?|number of) (voice )?clones"
+    r"|clones? (quota|limit)|limit (reached|exceeded)",
+    re.IGNORECASE,
+)
+_INVALID_VOICE = re.compile(
+    r"invalid voice ?id|voice ?id .*(not found|invalid|does not exist)"
+    r"|voice not found|no such voice",
+    re.IGNORECASE,
+)
+
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_LOCAL = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.InvalidURL)
+
+
+class StatusFailure(Exception):
+    """A try answered with an error status (internal)."""
+
+    def __init__(self, response: httpx.Response):
+        super().__init__(response.status_code)
+        self.response = response
+
+
+class BadBody(Exception):
+    """A 2xx answer whose body could not be understood (internal)."""
+
+
+# -- classification -------------------------------------------------------------
+
+
+def status_error(
+    name: str,
+    response: httpx.Response,
+    retry_after: float | None,
+    *,
+    redact: Redact,
+    has_key: bool,
+) -> tuple[WavesError, bool, bool]:
+    """(error, sent, retryable) for an error status."""
+    status = response.status_code
+    message, code = server_message(response, redact)
+    detail = f": {message}" if message else ""
+    if status in (401, 403):
+        hint = "" if has_key else " (no API key was given: set SMALLEST_API_KEY)"
+        return (
+            AuthError(f"{name}: authentication failed ({status}){detail}{hint}", status=status),
+            True,
+            False,
+        )
+    if status == 429:
+        wait = f", retry after {retry_after:g}s" if retry_after is not None else ""
+        return (
+            RateLimitedError(
+                f"{name}: rate limited (429){wait}{detail}", retry_after=retry_after
+            ),
+            False,
+            True,
+        )
+    if status == 404 or (status == 400 and _INVALID_VOICE.search(message or "")):
+        return (
+            NotFoundError(f"{name}: not found ({status}){detail}", status=status),
+            True,
+            False,
+        )
+    if status == 400 and _CLONE_LIMIT.search(message or ""):
+        return (
+            CloneLimitError(f"{name}: clone limit reached (400){detail}", status=status),
+            True,
+            False,
+        )
+    if 400 <= status < 500:
+        return (
+            BadRequestError(f"{name}: bad request ({status}){detail}", status=status),
+            True,
+            False,
+        )
+    if status >= 500:
+        code_text = f" {code}" if code else ""
+        return (
+            ServerError(
+                f"{name}: server error {status}{code_text}{detail}",
+                status=status,
+                error_code=code,
+            ),
+            True,
+            True,
+        )
+    return (
+        WavesError(f"{name}: unexpected response status {status}{detail}", status=status),
+        True,
+        False,
+    )
+
+
+def server_message(response: httpx.Response, redact: Redact) -> tuple[str, str | None]:
+    """The server's ``error`` message and ``error_code``, redacted, one line."""
+    message = ""
+    code = None
+    try:
+        body = response.json()
+    except (ValueError, UnicodeDecodeError, httpx.ResponseNotRead):
+        body = None
+    if isinstance(body, dict):
+        for key in ("error", "message", "detail", "msg"):
+            value = body.get(key)
+            if isinstance(value, str) and value.strip():
+                message = value
+                break
+            if isinstance(value, dict) and isinstance(value.get("message"), str):
+                message = value["message"]
+                break
+        raw_code = body.get("error_code") or body.get("errorCode") or body.get("code")
+        if isinstance(raw_code, str | int):
+            code = redact(raw_code)
+    elif body is None:
+        try:
+            message = response.text[:200]
+        except Exception:
+            message = ""
+    if not message:
+        message = response.reason_phrase or ""
+    return redact(message), code
+
+
+def transport_error(
+    name: str, exc: httpx.HTTPError, redact: Redact
+) -> tuple[WavesError, bool, bool]:
+    """(error, sent, retryable) for an exception from httpx."""
+    what = redact(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+    if isinstance(exc, _LOCAL):
+        return WavesError(f"{name}: request could not be sent: {what}"), False, False
+    if isinstance(exc, _NOT_SENT):
+        return TransportError(f"{name}: connection failed: {what}"), False, True
+    if isinstance(exc, httpx.TimeoutException):
+        return (
+            TransportError(f"{name}: timed out waiting for the server: {what}"),
+            True,
+            True,
+        )
+    return TransportError(f"{name}: connection dropped: {what}"), True, True
+
+
+def bad_body_error(name: str, exc: BadBody, redact: Redact) -> tuple[WavesError, bool, bool]:
+    """(error, sent, retryable) for a 2xx answer that could not be read."""
+    return TransportError(f"{name}: unreadable response: {redact(exc)}"), True, True
+
+
+def definite(error: WavesError) -> bool:
+    """Errors after which the server definitely did nothing (4xx answers)."""
+    return isinstance(error, AuthError | BadRequestError | NotFoundError) or (
+        error.status is not None and 400 <= error.status < 500
+    )
+
+
+# -- parsing ---------------------------------------------------------------------
+
+
+def parse_json(response: httpx.Response) -> Any:
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadBody(
+            f"invalid JSON ({exc.__class__.__name__}) in a {response.status_code}"
+            f" answer of {len(response.content)} bytes"
+        ) from None
+
+
+def parse_clone_list(
+    response: httpx.Response, key: str, op_name: str, *, log: logging.Logger, redact: Redact
+) -> list[Clone]:
+    body = parse_json(response)
+    if isinstance(body, dict):
+        entries = body.get(key)
+        if entries is None and key != "data":
+            entries = body.get("data")
+    else:
+        entries = body
+    if not isinstance(entries, list):
+        raise BadBody(f"expected a list under {key!r}")
+    clones: list[Clone] = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not (entry.get("voiceId") or entry.get("voice_id")):
+            log.warning("%s: entry %d has no voiceId; ignored", op_name, index)
+            continue
+        try:
+            clones.append(Clone.model_validate(entry))
+        except ValueError as exc:
+            log.warning(
+                "%s: entry %d unreadable (%s); ignored",
+                op_name,
+                index,
+                redact(str(exc).splitlines()[0]),
+            )
+    return clones
+
+
+def parse_created(response: httpx.Response, display_name: str) -> Clone:
+    body = parse_json(response)
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict) or not (data.get("voiceId") or data.get("voice_id")):
+        raise BadBody("the answer has no data.voiceId")
+    try:
+        clone = Clone.model_validate(data)
+    except ValueError:
+        raise BadBody("the created clone could not be read") from None
+    if not clone.display_name:
+        clone.display_name = display_name
+    return clone
+
+
+def filter_clones(
+    clones: list[Clone],
+    *,
+    model_ids: str | None,
+    cloning_type: str | None,
+    voice_id: str | None,
+) -> list[Clone]:
+    wanted_models = {m.strip() for m in (model_ids or "").split(",") if m.strip()}
+    result = []
+    for clone in clones:
+        if voice_id is not None and clone.voice_id != voice_id:
+            continue
+        if cloning_type is not None and clone.cloning_type != cloning_type:
+            continue
+        if wanted_models and not wanted_models.intersection(clone.models):
+            continue
+        result.append(clone)
+    return result
