@@ -19,7 +19,13 @@ import click
 from reconciler import render, samples, savedplan, workflow
 from reconciler.apply import Applier, ApplyOptions
 from reconciler.cli.common import global_options, manifest_option, settings_of
-from reconciler.cli.options import apply_options, format_option, plan_options, replace_option
+from reconciler.cli.options import (
+    apply_options,
+    download_samples_option,
+    format_option,
+    plan_options,
+    replace_option,
+)
 from reconciler.cli.ui import confirm_apply, echo_warnings, logger_for, style_for
 from reconciler.errors import UserError
 from reconciler.lockfile import Lockfile, RunLock
@@ -45,13 +51,7 @@ _FIXED_BY_PLAN = {
 @replace_option
 @apply_options
 @format_option("text", "json", "markdown")
-@click.option(
-    "--download-samples",
-    type=click.Path(file_okay=False),
-    default=None,
-    metavar="DIR",
-    help="Save each new clone's pre-generated samples as DIR/NAME-N.wav.",
-)
+@download_samples_option
 @global_options
 @click.pass_context
 def apply(

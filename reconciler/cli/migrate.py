@@ -36,7 +36,7 @@ from reconciler.api.errors import WavesError
 from reconciler.apply import ApplyOptions
 from reconciler.cli.apply import ApplyRun
 from reconciler.cli.common import global_options, manifest_option, settings_of
-from reconciler.cli.options import apply_options, plan_options
+from reconciler.cli.options import apply_options, download_samples_option, plan_options
 from reconciler.cli.ui import logger_for
 from reconciler.errors import UserError
 from reconciler.fsutil import atomic_write
@@ -112,13 +112,7 @@ def write_map(path: Path, doc: LockDocument) -> None:
     metavar="FILE",
     help="Write the old -> new voiceId map as JSON (for apps and config repos).",
 )
-@click.option(
-    "--download-samples",
-    type=click.Path(file_okay=False),
-    default=None,
-    metavar="DIR",
-    help="Save each new clone's pre-generated samples as DIR/NAME-N.wav.",
-)
+@download_samples_option
 @global_options
 @click.pass_context
 def migrate(

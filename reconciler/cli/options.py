@@ -19,6 +19,13 @@ lock_timeout_option = click.option(
     envvar="VOICECTL_LOCK_TIMEOUT",
     help="Seconds to wait for another run's lock on the lockfile (0: fail at once).",
 )
+download_samples_option = click.option(
+    "--download-samples",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="Save each new clone's pre-generated samples as DIR/NAME-N.wav.",
+)
 
 PLAN_OPTIONS = [
     lockfile_option,
