@@ -202,6 +202,9 @@ class ProgressPrinter:
     _done: int = 0
     _bar_shown: bool = False
     _t0: float = 0.0
+    still_every: float = 10.0
+    _still: dict[int, int] = field(default_factory=dict)
+    _labels: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._t0 = self.clock()
@@ -228,6 +231,7 @@ class ProgressPrinter:
     def started(self, action: Action, verb: str) -> None:
         self._verbs[id(action)] = verb
         self._starts[id(action)] = self.clock()
+        self._labels[id(action)] = _label(action)
         suffix = f" [id={clean(action.voice_id)}]" if action.voice_id else ""
         self._print(f"{_label(action)}: {verb}...{suffix}")
 
@@ -237,6 +241,8 @@ class ProgressPrinter:
             action.kind, "Creating"
         )
         self._starts.pop(id(action), None)
+        self._still.pop(id(action), None)
+        self._labels.pop(id(action), None)
         self._done += 1
         secs = f"{outcome.elapsed:.0f}s"
         if outcome.ok:
@@ -257,6 +263,26 @@ class ProgressPrinter:
 
     def note(self, message: str) -> None:
         self._print(self.style("Note: ", "yellow") + clean(message))
+
+    def tick(self) -> None:
+        """Called about once a second: redraw the bar; every ``still_every`` seconds an
+        operation runs, say so (Terraform's 'Still creating... [10s elapsed]')."""
+        now = self.clock()
+        for key, start in self._starts.items():
+            elapsed = now - start
+            marks = int(elapsed // self.still_every)
+            if marks > self._still.get(key, 0):
+                self._still[key] = marks
+                verb = self._verbs.get(key, "Working")
+                label = self._labels.get(key, "")
+                self._print(
+                    f"{label}: Still {verb.lower()}... [{marks * self.still_every:.0f}s elapsed]"
+                )
+        if self._bar_shown:
+            self.out.write("\r\x1b[2K")
+            self._bar_shown = False
+            self._bar()
+            self.out.flush()
 
     def close(self) -> None:
         if self._bar_shown:

@@ -138,6 +138,13 @@ def _saved_plan(
     return saved, path, lockfile
 
 
+async def _tick(printer: render.ProgressPrinter, every: float = 1.0) -> None:
+    """Keep the progress alive: the live bar's clock, and 'Still creating...' lines."""
+    while True:
+        await asyncio.sleep(every)
+        printer.tick()
+
+
 class ApplyRun:
     """One apply from start to end; `voicectl migrate` drives it with its own options."""
 
@@ -273,9 +280,12 @@ class ApplyRun:
                 )
                 click.echo("")
             applier = self._applier(client, loaded, plan, remote, printer)
+            ticker = asyncio.create_task(_tick(printer)) if printer is not None else None
             try:
                 result = await applier.run()
             finally:
+                if ticker is not None:
+                    ticker.cancel()
                 if printer is not None:
                     printer.close()
             self.result = result

@@ -1,0 +1,66 @@
+"""The apply progress printer: Terraform-style lines, 'Still ...' beats, the live bar."""
+
+from __future__ import annotations
+
+import io
+
+from reconciler.apply import Outcome
+from reconciler.plan import Action
+from reconciler.render import ProgressPrinter, Style
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make(live: bool = False):
+    out, clock = io.StringIO(), Clock()
+    printer = ProgressPrinter(style=Style(color=False), out=out, live=live, total=2, clock=clock)
+    return printer, out, clock
+
+
+def test_lines_and_still_beats_every_ten_seconds():
+    printer, out, clock = make()
+    create = Action("create", "alpha")
+    delete = Action("delete", "old", "voice_old")
+    printer.started(create, "Creating")
+    printer.started(delete, "Destroying")
+    clock.now += 4
+    printer.tick()  # nothing yet
+    printer.finished(Outcome(delete, True, 4.0))
+    clock.now += 7  # alpha at 11 s
+    printer.tick()
+    printer.tick()  # still within the same 10 s mark: no repeat
+    clock.now += 10  # 21 s
+    printer.tick()
+    printer.finished(Outcome(create, True, 22.0, new_voice_id="voice_new"))
+    clock.now += 30
+    printer.tick()  # nothing running: silent
+    assert out.getvalue().splitlines() == [
+        "alpha: Creating...",
+        "old: Destroying... [id=voice_old]",
+        "old: Destruction complete after 4s",
+        "alpha: Still creating... [10s elapsed]",
+        "alpha: Still creating... [20s elapsed]",
+        "alpha: Creation complete after 22s [id=voice_new]",
+    ]
+
+
+def test_live_bar_is_redrawn_in_place():
+    printer, out, clock = make(live=True)
+    action = Action("replace", "alpha", "voice_old")
+    printer.started(action, "Replacing")
+    clock.now += 3
+    printer.tick()
+    text = out.getvalue()
+    assert "alpha: Replacing... [id=voice_old]\n" in text
+    assert "[........................] 0/2 done, 1 running, 3s" in text
+    assert text.count("\r\x1b[2K") == 1  # the old bar was wiped before the redraw
+    printer.finished(Outcome(action, False, 3.0, error="boom"))
+    printer.close()
+    assert out.getvalue().endswith("\r\x1b[2K")
+    assert "alpha: Replacement failed after 3s: boom\n" in out.getvalue()
