@@ -126,6 +126,9 @@ def _q_any(value: Any) -> str:
 
 
 def summary_line(plan: Plan) -> str:
+    if plan.errors:
+        n = len(plan.errors)
+        return f"Plan refused: {n} problem{'s' if n != 1 else ''} (below); nothing will change."
     if not plan.has_changes:
         return "No changes. The voice clones match the manifest."
     s = plan.summary()

@@ -158,6 +158,7 @@ def test_protect_refuses_delete_and_replace(project):
     project.write({"alpha": {"protect": True, "description": "changed"}})
     r = apply(project, expect=1)
     assert "protect is true, refusing to replace" in r.err
+    assert "Plan refused: 1 problem (below); nothing will change." in r.out
     project.write({})
     r = apply(project, expect=1)
     assert "refusing to delete" in r.err
