@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_create import KEY, ROOT, Sandbox, make_sample, run_naive  # noqa: E402
+from bench_create import KEY, ROOT, Sandbox, make_sample, run_naive
 
 LATENCY = 0.2
 LIMIT = 4
