@@ -94,14 +94,6 @@ class ApplyResult:
     def count(self, kind: str) -> int:
         return sum(1 for o in self.outcomes if o.ok and o.action.kind == kind)
 
-    def id_map(self) -> dict[str, dict[str, str | None]]:
-        """name -> {old, new} for every successful replacement."""
-        return {
-            o.action.name or "": {"old": o.action.voice_id, "new": o.new_voice_id}
-            for o in self.outcomes
-            if o.ok and o.action.kind == "replace"
-        }
-
 
 def _now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -108,10 +108,6 @@ class LockDocument(_Model):
         default_factory=dict, description="voiceId -> old clone kept until `migrate --finish`"
     )
 
-    def by_voice_id(self) -> dict[str, str]:
-        """voiceId -> name for every recorded voice."""
-        return {entry.voice_id: name for name, entry in self.voices.items()}
-
 
 def render(doc: LockDocument) -> str:
     """The canonical text of a lockfile: sorted keys, 2-space indent, newline."""
@@ -161,10 +157,6 @@ class Lockfile:
         except OSError as exc:
             raise UserError(f"{path}: cannot read the lockfile: {exc.strerror or exc}") from exc
         return cls(path, parse(text, source=str(path)), exists=True)
-
-    @property
-    def dirty(self) -> bool:
-        return self._saved != _content(self.doc)
 
     def save(self) -> bool:
         """Write the document if it changed; return True when a write happened."""

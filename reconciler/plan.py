@@ -285,17 +285,7 @@ class _Planner:
             keeper = next((c for c in good if c.voice_id == locked), good[0])
         elif busy:
             # A new clone of this exact spec is still being made: note it, touch nothing.
-            clone = busy[-1]
-            self.add(
-                Action(
-                    "wait",
-                    voice_id=clone.voice_id,
-                    status=clone.status,
-                    reasons=(f"clone is {clone.status}; run again once it has completed",),
-                    clone=clone,
-                    **common,
-                )
-            )
+            self.add_wait(busy[-1], common)
             return
         else:
             keeper = next((c for c in cands if c.voice_id == locked), cands[-1])
@@ -319,20 +309,11 @@ class _Planner:
                 why = f"superseded by {keeper.voice_id}"
             else:
                 why = f"duplicate of {keeper.voice_id} (same ownership tags)"
-            self.add_delete(extra, name, why, owned=True)
+            self.add_delete(extra, name, why)
 
         reasons, changes = self.replace_reasons(name, voice, keeper, entry, digest)
         if keeper.status in BUSY and not reasons:
-            self.add(
-                Action(
-                    "wait",
-                    voice_id=keeper.voice_id,
-                    status=keeper.status,
-                    reasons=(f"clone is {keeper.status}; run again once it has completed",),
-                    clone=keeper,
-                    **common,
-                )
-            )
+            self.add_wait(keeper, common)
             return
         if reasons:
             if voice.protect:
@@ -432,7 +413,7 @@ class _Planner:
                     )
                 continue
             why = "no longer declared" if managed else "not declared (prune: all)"
-            self.add_delete(clone, name, why, owned=managed)
+            self.add_delete(clone, name, why)
 
     def plan_retired(self) -> None:
         """Old clones recorded as retired: kept ones wait for `migrate --finish`; those of
@@ -452,9 +433,9 @@ class _Planner:
             if new is not None and _healthy(new):
                 self.safe_deletes.add(voice_id)
                 why = f"superseded by {new_id} (finishing an interrupted replacement)"
-                self.add_delete(clone, old.name, why, owned=True)
+                self.add_delete(clone, old.name, why)
             elif old.name not in self.m.voices and self.m.prune != "none":
-                self.add_delete(clone, old.name, "no longer declared", owned=True)
+                self.add_delete(clone, old.name, "no longer declared")
             else:
                 self.warnings.append(
                     f"{old.name}: old clone {voice_id} is left until its replacement "
@@ -466,7 +447,7 @@ class _Planner:
                 f"`voicectl migrate --finish` deletes {'them' if kept != 1 else 'it'}"
             )
 
-    def add_delete(self, clone: Clone, name: str | None, why: str, *, owned: bool) -> None:
+    def add_delete(self, clone: Clone, name: str | None, why: str) -> None:
         if is_ignored(clone, self.m.ignore):
             return
         if clone.status in BUSY:
@@ -492,6 +473,19 @@ class _Planner:
                 status=clone.status,
                 legacy=clone.is_legacy,
                 clone=clone,
+            )
+        )
+
+    def add_wait(self, clone: Clone, common: dict[str, Any]) -> None:
+        """Note a clone still being made; nothing is done to it in this run."""
+        self.add(
+            Action(
+                "wait",
+                voice_id=clone.voice_id,
+                status=clone.status,
+                reasons=(f"clone is {clone.status}; run again once it has completed",),
+                clone=clone,
+                **common,
             )
         )
 

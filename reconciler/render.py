@@ -131,12 +131,16 @@ def summary_line(plan: Plan) -> str:
         return f"Plan refused: {n} problem{'s' if n != 1 else ''} (below); nothing will change."
     if not plan.has_changes:
         return "No changes. The voice clones match the manifest."
+    counts, repairs = _counts(plan)
+    return f"Plan: {counts}." + (f" {repairs}." if repairs else "")
+
+
+def _counts(plan: Plan) -> tuple[str, str]:
+    """'2 to create, 1 to replace, 0 to delete' and '1 lockfile repair' (or '')."""
     s = plan.summary()
-    line = f"Plan: {s['create']} to create, {s['replace']} to replace, {s['delete']} to delete."
+    counts = f"{s['create']} to create, {s['replace']} to replace, {s['delete']} to delete"
     repairs = s["adopt"] + s["forget"]
-    if repairs:
-        line += f" {repairs} lockfile repair{'s' if repairs != 1 else ''}."
-    return line
+    return counts, (f"{repairs} lockfile repair{'s' if repairs != 1 else ''}" if repairs else "")
 
 
 def plan_document(plan: Plan) -> schemas.PlanDocument:
@@ -382,12 +386,8 @@ def _md_name(action: Action) -> str:
 def _md_heading(plan: Plan) -> str:
     if not plan.has_changes:
         return "no changes"
-    s = plan.summary()
-    text = f"{s['create']} to create, {s['replace']} to replace, {s['delete']} to delete"
-    repairs = s["adopt"] + s["forget"]
-    if repairs:
-        text += f", {repairs} lockfile repair{'s' if repairs != 1 else ''}"
-    return text
+    counts, repairs = _counts(plan)
+    return counts + (f", {repairs}" if repairs else "")
 
 
 def _md_notices(plan: Plan) -> list[str]:

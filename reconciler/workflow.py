@@ -126,14 +126,21 @@ def load(
         allow_outside_files=allow_outside_files,
         allow_any_duration=allow_any_duration,
     )
-    lock = Lockfile.load(lockfile_path(manifest_path, lockfile), stack=result.manifest.stack)
-    if lock.exists and lock.doc.stack != result.manifest.stack:
-        result.warnings.append(
-            f"{lock.path.name}: recorded for stack {lock.doc.stack!r}, the manifest says "
-            f"{result.manifest.stack!r}; the lockfile will follow the manifest"
-        )
-    lock.doc.stack = result.manifest.stack
+    path = lockfile_path(manifest_path, lockfile)
+    lock = read_lockfile(path, result.manifest.stack, result.warnings)
     return Loaded(result.manifest, result.warnings, lock)
+
+
+def read_lockfile(path: Path, stack: str, warnings: list[str]) -> Lockfile:
+    """Read the lockfile for ``stack``; a lockfile of another stack follows the manifest."""
+    lock = Lockfile.load(path, stack=stack)
+    if lock.exists and lock.doc.stack != stack:
+        warnings.append(
+            f"{lock.path.name}: recorded for stack {lock.doc.stack!r}, the manifest says "
+            f"{stack!r}; the lockfile will follow the manifest"
+        )
+    lock.doc.stack = stack
+    return lock
 
 
 class PlanRefused(UserError):

@@ -18,8 +18,6 @@ CURRENT_MODEL = "lightning-v3.1"  # the model id as clones' modelIds spell it
 LEGACY_MODEL = "lightning-large"
 TTS_MODEL = "lightning_v3.1"  # the same model as the TTS endpoint spells it
 
-STATUSES = ("pending", "processing", "completed", "failed")
-
 
 class _Lenient(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)

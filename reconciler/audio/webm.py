@@ -107,7 +107,6 @@ def _ebml_float(payload: bytes) -> float:
 class _WebmScan:
     scale: int = 1_000_000  # ns per tick (the spec's default TimecodeScale)
     duration: float | None = None  # ticks, from Info/Duration
-    info_seen: bool = False
     last_tick: int | None = None  # the latest block's absolute timestamp, in ticks
     last_block_ns: int = 0  # that block's own duration, when known
     default_duration_ns: int = 0  # a track's DefaultDuration (frame length)
@@ -176,7 +175,6 @@ def _scan_segment(reader: _Ebml, seg_end: int, scan: _WebmScan) -> None:
 
 
 def _read_info(data: bytes, scan: _WebmScan) -> None:
-    scan.info_seen = True
     for ident, payload in _ebml_children(data):
         if ident == _TIMECODE_SCALE:
             scan.scale = _ebml_uint(payload) or 1_000_000

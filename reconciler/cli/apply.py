@@ -192,6 +192,14 @@ class ApplyRun:
             except savedplan.StalePlan as exc:
                 self._summary(render.error_markdown("voicectl apply: refused", exc.message))
                 raise
+        loaded = self._load()  # a bad manifest fails here: no lock taken, nothing written
+        with RunLock(loaded.lock.path, timeout=self.lock_timeout):
+            # Re-read under the lock: another run may have written the lockfile meanwhile.
+            loaded.lock = workflow.read_lockfile(loaded.lock.path, loaded.manifest.stack, [])
+            return asyncio.run(self._run(loaded))
+
+    def _load(self) -> workflow.Loaded:
+        """Validate the manifest (before any API call), read the lockfile, show warnings."""
         loaded = workflow.load(
             self.path,
             lockfile=self.lockfile,
@@ -199,15 +207,7 @@ class ApplyRun:
             allow_any_duration=self.allow_any_duration,
         )
         echo_warnings(loaded.warnings)
-        with RunLock(loaded.lock.path, timeout=self.lock_timeout):
-            # Re-read under the lock: another run may have written it meanwhile.
-            loaded = workflow.load(
-                self.path,
-                lockfile=self.lockfile,
-                allow_outside_files=self.allow_outside_files,
-                allow_any_duration=self.allow_any_duration,
-            )
-            return asyncio.run(self._run(loaded))
+        return loaded
 
     def _execute_saved(self) -> bool:
         """Apply a saved plan: refuse it if any input changed, else apply exactly it."""
@@ -221,14 +221,7 @@ class ApplyRun:
             reasons += savedplan.file_changes(self.saved, self.path, Lockfile.load(lock_path))
             if reasons:
                 raise savedplan.StalePlan(self.plan_file, reasons)
-            loaded = workflow.load(
-                self.path,
-                lockfile=self.lockfile,
-                allow_outside_files=self.allow_outside_files,
-                allow_any_duration=self.allow_any_duration,
-            )
-            echo_warnings(loaded.warnings)
-            return asyncio.run(self._run(loaded))
+            return asyncio.run(self._run(self._load()))
 
     def _summary(self, markdown: str) -> None:
         problem = render.append_step_summary(markdown)

@@ -16,7 +16,7 @@ import click
 from reconciler import workflow
 from reconciler.check import check_voices, checks_json, probe_cell
 from reconciler.cli.common import global_options, manifest_option, settings_of
-from reconciler.cli.options import lockfile_option
+from reconciler.cli.options import lockfile_option, text_or_json_options
 from reconciler.cli.ui import logger_for, style_for
 from reconciler.errors import UserError
 from reconciler.inventory import table
@@ -44,15 +44,7 @@ from reconciler.render import clean
 @click.option(
     "--target", "targets", multiple=True, metavar="NAME", help="Check only this voice (repeatable)."
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@text_or_json_options
 @global_options
 @click.pass_context
 def check(

@@ -76,8 +76,13 @@ def global_options(func):
             help="Plain output without colour (NO_COLOR is honoured too).",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
+    return apply_decorators(func, options)
+
+
+def apply_decorators(func, decorators):
+    """Apply click option decorators so they show in ``--help`` in the order listed."""
+    for decorator in reversed(decorators):
+        func = decorator(func)
     return func
 
 

@@ -18,7 +18,7 @@ import click
 
 from reconciler import workflow
 from reconciler.cli.common import global_options, manifest_option, settings_of
-from reconciler.cli.options import lockfile_option
+from reconciler.cli.options import lockfile_option, text_or_json_options
 from reconciler.cli.ui import logger_for, style_for
 from reconciler.inventory import LEGACY_MARK, inventory, inventory_json, inventory_table, summary
 from reconciler.lockfile import Lockfile
@@ -27,15 +27,7 @@ from reconciler.lockfile import Lockfile
 @click.command("list")
 @manifest_option
 @lockfile_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@text_or_json_options
 @click.option("--legacy", "only_legacy", is_flag=True, help="Only clones without lightning-v3.1.")
 @click.option("--unmanaged", "only_unmanaged", is_flag=True, help="Only clones nobody manages.")
 @global_options

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from reconciler.cli.common import apply_decorators
+
 lockfile_option = click.option(
     "--lockfile",
     envvar="VOICECTL_LOCKFILE",
@@ -73,9 +75,7 @@ PLAN_OPTIONS = [
 
 
 def plan_options(func):
-    for option in reversed(PLAN_OPTIONS):
-        func = option(func)
-    return func
+    return apply_decorators(func, PLAN_OPTIONS)
 
 
 def replace_option(func):
@@ -108,9 +108,25 @@ APPLY_OPTIONS = [
 
 
 def apply_options(func):
-    for option in reversed(APPLY_OPTIONS):
-        func = option(func)
-    return func
+    return apply_decorators(func, APPLY_OPTIONS)
+
+
+def text_or_json_options(func):
+    """``--format text|json`` and its shorthand ``--json`` (parameters ``fmt``, ``as_json``)."""
+    return apply_decorators(
+        func,
+        [
+            click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(["text", "json"]),
+                default="text",
+                show_default=True,
+                help="Output format.",
+            ),
+            click.option("--json", "as_json", is_flag=True, help="Same as --format json."),
+        ],
+    )
 
 
 def format_option(*choices: str, default: str = "text"):
