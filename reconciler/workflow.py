@@ -49,6 +49,28 @@ def connection(*, sandbox: bool, api_url: str | None, base_dir: Path) -> Connect
     )
 
 
+DEADLINE_ENV = "VOICECTL_REQUEST_DEADLINE"
+DEFAULT_DEADLINE = 120.0
+
+
+def request_deadline(environ=None) -> float:
+    """Seconds one request may take in all, retries and a slow answer included.
+
+    ``VOICECTL_REQUEST_DEADLINE`` (default 120): a server that stalls or trickles
+    its answer fails the request after this long instead of hanging the run.
+    """
+    raw = (os.environ if environ is None else environ).get(DEADLINE_ENV, "").strip()
+    if not raw:
+        return DEFAULT_DEADLINE
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        raise UserError(f"{DEADLINE_ENV}={raw!r}: expected a number of seconds above 0")
+    return value
+
+
 def open_client(conn: Connection, *, parallelism: int = 8, logger=None):
     """A WavesClient for ``conn``: the embedded emulator, or the service with the key.
 
@@ -59,6 +81,7 @@ def open_client(conn: Connection, *, parallelism: int = 8, logger=None):
 
     if parallelism < 1:
         raise UserError(f"--parallelism must be at least 1, not {parallelism}")
+    deadline = request_deadline()
     if conn.sandbox:
         from reconciler.sandbox.embedded import embedded_transport
 
@@ -69,6 +92,7 @@ def open_client(conn: Connection, *, parallelism: int = 8, logger=None):
             parallelism=parallelism,
             transport=embedded_transport(conn.state_file),
             logger=logger,
+            deadline=deadline,
         )
     key = api_key_from_env()
     if not key:
@@ -77,7 +101,9 @@ def open_client(conn: Connection, *, parallelism: int = 8, logger=None):
             "to run against the built-in emulator"
         )
     url = conn.api_url or os.environ.get("VOICECTL_API_URL") or DEFAULT_API_URL
-    return WavesClient(base_url=url, api_key=key, parallelism=parallelism, logger=logger)
+    return WavesClient(
+        base_url=url, api_key=key, parallelism=parallelism, logger=logger, deadline=deadline
+    )
 
 
 def plan_for(
