@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from reconciler import languages
+from reconciler.manifest import controls
 from reconciler.manifest.files import _check_file, _Context
 from reconciler.manifest.models import (
     _NAME_RE,
@@ -94,11 +95,15 @@ def load_manifest(
     path = Path(path)
     source = display_path(path)
     raw = _read(path, source)
-    text = _decode(raw, source)
+    text, raw_controls = controls.strip_raw(_decode(raw, source))
     try:
         doc = load_yaml(text)
     except YamlSyntaxError as exc:
-        raise manifest_error(source, [f"{source}:{exc.pos}: {exc.message}"]) from None
+        report = _Report(source)
+        for pos, _path, message in controls.raw_problems(raw_controls, None):
+            report.error((), message, pos=pos)
+        report.error((), exc.message, pos=exc.pos)
+        raise report.fail() from None
     if doc is None:
         raise manifest_error(
             source, [f"{source}:1:1: the manifest is empty; it needs at least 'version: 1'"]
@@ -106,6 +111,10 @@ def load_manifest(
     report = _Report(source, doc)
     for problem in doc.problems:
         report.error(problem.path, problem.message, pos=problem.pos)
+    for pos, where, message in controls.raw_problems(raw_controls, doc):
+        report.error(where, message, pos=pos)
+    for where, message in controls.escaped_problems(doc.data):
+        report.error(where, message, key=message.startswith("the key"))
     data = doc.data
     if not isinstance(data, dict):
         report.error(

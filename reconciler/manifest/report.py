@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from reconciler.errors import ManifestError
+from reconciler.problems import Problem
 from reconciler.manifest.models import MANIFEST_VERSION, _field_names, _model_at
 from reconciler.yamlpos import INVALID, NodeInfo, Pos, YamlDocument, format_path
 
@@ -40,12 +41,17 @@ class _Report:
     def __init__(self, source: str, doc: YamlDocument | None = None):
         self.source = source
         self.doc = doc
-        self.problems: list[tuple[Pos, int, str]] = []
-        self.warnings: list[tuple[Pos, int, str]] = []
+        self.problems: list[tuple[Pos, int, Problem]] = []
+        self.warnings: list[tuple[Pos, int, Problem]] = []
 
-    def _line(self, pos: Pos, path: tuple[Any, ...], message: str) -> str:
-        where = f"{format_path(path)}: " if path else ""
-        return f"{self.source}:{pos.line}:{pos.col}: {where}{message}"
+    def _line(self, pos: Pos, path: tuple[Any, ...], message: str) -> Problem:
+        return Problem(
+            message,
+            file=self.source,
+            line=pos.line,
+            column=pos.col,
+            path=format_path(path) if path else None,
+        )
 
     def _pos(self, path: tuple[Any, ...], pos: Pos | None, key: bool) -> Pos:
         if pos is not None:
@@ -85,12 +91,25 @@ def manifest_error(
     own line with its position first. ``warnings`` are the warnings found
     before it failed.
     """
+    problems = [p if isinstance(p, Problem) else _located(source, p) for p in problems]
     error = ManifestError(problems)
     count = len(problems)
     summary = f"{count} problem{'' if count == 1 else 's'} in {source}"
     error.message = "\n".join([*problems, summary])
     error.warnings = list(warnings or [])  # type: ignore[attr-defined]
     return error
+
+
+def _located(source: str, line: str) -> Problem:
+    """A problem line written by hand (``voices.yaml:3:1: ...`` or ``voices.yaml: ...``)."""
+    rest = line.removeprefix(f"{source}:")
+    if rest == line:
+        return Problem(line)
+    head, _, tail = rest.partition(": ")
+    numbers = head.strip().split(":")
+    if len(numbers) == 2 and all(n.isdigit() for n in numbers):
+        return Problem(tail, file=source, line=int(numbers[0]), column=int(numbers[1]))
+    return Problem(rest.strip(), file=source)
 
 
 def _describe(value: Any, info: NodeInfo | None) -> str:
