@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from reconciler.sandbox.forms import clone_from_form, optional_text
-from reconciler.sandbox.sandbox import Sandbox
+from reconciler.sandbox.runtime import Sandbox
 from reconciler.sandbox.state import CURRENT_MODEL, CloneRecord
 from reconciler.sandbox.wire import ORG_KEY, error_response
 

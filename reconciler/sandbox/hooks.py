@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from reconciler.sandbox import wav
 from reconciler.sandbox.cloning import SAMPLE_TEXTS
 from reconciler.sandbox.config import SandboxConfig, describe_validation_error
-from reconciler.sandbox.sandbox import Sandbox, state_entry
+from reconciler.sandbox.runtime import Sandbox, state_entry
 from reconciler.sandbox.wire import error_response
 
 

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from reconciler.sandbox import wav
 from reconciler.sandbox.cloning import SUPPORTED_LANGUAGES
-from reconciler.sandbox.sandbox import Sandbox
+from reconciler.sandbox.runtime import Sandbox
 from reconciler.sandbox.state import CURRENT_MODEL
 from reconciler.sandbox.wire import ORG_KEY, error_response
 
