@@ -84,7 +84,7 @@ from reconciler.sandbox.hooks import (
     hook_stats_reset,
 )
 from reconciler.sandbox.legacy import add_voice, get_cloned_voices
-from reconciler.sandbox.sandbox import Sandbox
+from reconciler.sandbox.runtime import Sandbox
 from reconciler.sandbox.speech import MAX_TTS_CHARS, TTS_MODELS, get_speech_v31, tts
 from reconciler.sandbox.wire import DECISION_KEY, ORG_KEY
 

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from reconciler import languages
 from reconciler.sandbox import profiles
 from reconciler.sandbox.forms import clone_from_form, optional_text
-from reconciler.sandbox.sandbox import Sandbox
+from reconciler.sandbox.runtime import Sandbox
 from reconciler.sandbox.state import CURRENT_MODEL, CloneRecord
 from reconciler.sandbox.wire import ORG_KEY, error_response
 

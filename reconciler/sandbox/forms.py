@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from reconciler.sandbox.faults import Decision
-from reconciler.sandbox.sandbox import Sandbox
+from reconciler.sandbox.runtime import Sandbox
 from reconciler.sandbox.state import AudioInfo, CloneRecord
 from reconciler.sandbox.wire import DECISION_KEY, ORG_KEY, error_response
 

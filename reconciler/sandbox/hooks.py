@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from reconciler.sandbox import wav
 from reconciler.sandbox.cloning import SAMPLE_TEXTS, list_entry
 from reconciler.sandbox.config import SandboxConfig, describe_validation_error, org_id_for_key
-from reconciler.sandbox.sandbox import Sandbox, state_entry
+from reconciler.sandbox.runtime import Sandbox, state_entry
 from reconciler.sandbox.state import CURRENT_MODELS, AudioInfo, CloneRecord
 from reconciler.sandbox.wire import error_response
 

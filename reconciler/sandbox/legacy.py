@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 
 from reconciler.sandbox import profiles
 from reconciler.sandbox.forms import clone_from_form
-from reconciler.sandbox.sandbox import Sandbox
+from reconciler.sandbox.runtime import Sandbox
 from reconciler.sandbox.state import LEGACY_MODEL
 from reconciler.sandbox.wire import ORG_KEY
 

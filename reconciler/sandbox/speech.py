@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 
 from reconciler import languages
 from reconciler.sandbox import wav
-from reconciler.sandbox.sandbox import Sandbox
+from reconciler.sandbox.runtime import Sandbox
 from reconciler.sandbox.wire import ORG_KEY, error_response
 
 MAX_TTS_CHARS = 2000
