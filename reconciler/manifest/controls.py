@@ -25,9 +25,10 @@ _NON_PRINTABLE = re.compile(
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|" + _NON_PRINTABLE.pattern)
 
 _C0 = (
-    "NUL SOH STX ETX EOT ENQ ACK BEL BS HT LF VT FF CR SO SI DLE DC1 DC2 DC3 DC4 NAK "
-    "SYN ETB CAN EM SUB ESC FS GS RS US"
-).split()
+    "NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL", "BS", "HT", "LF", "VT", "FF", "CR",
+    "SO", "SI", "DLE", "DC1", "DC2", "DC3", "DC4", "NAK", "SYN", "ETB", "CAN", "EM", "SUB",
+    "ESC", "FS", "GS", "RS", "US",
+)
 
 
 def char_name(ch: str) -> str:
@@ -117,3 +118,11 @@ def escaped_problems(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[
 
 def has_control(text: str) -> bool:
     return _CONTROL.search(text) is not None
+
+
+def report(rep: Any, found: list[RawControl], doc: YamlDocument) -> None:
+    """Add every control-character problem of one parsed file to its ``_Report``."""
+    for pos, where, message in raw_problems(found, doc):
+        rep.error(where, message, pos=pos)
+    for where, message in escaped_problems(doc.data):
+        rep.error(where, message, key=message.startswith("the key"))

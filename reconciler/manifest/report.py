@@ -20,8 +20,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from reconciler.errors import ManifestError
-from reconciler.problems import Problem
 from reconciler.manifest.models import MANIFEST_VERSION, _field_names, _model_at
+from reconciler.problems import Problem
 from reconciler.yamlpos import INVALID, NodeInfo, Pos, YamlDocument, format_path
 
 
@@ -69,6 +69,10 @@ class _Report:
     ) -> None:
         at = self._pos(path, pos, key)
         self.warnings.append((at, len(self.warnings), self._line(at, path, message)))
+
+    def add_line(self, line: str) -> None:
+        """A problem already written as its line (a file that could not be read)."""
+        self.problems.append((Pos(1, 1), len(self.problems), line))
 
     def problem_lines(self) -> list[str]:
         return [line for _, _, line in sorted(self.problems)]
@@ -172,6 +176,8 @@ def _pydantic_problems(exc: ValidationError, doc: YamlDocument, report: _Report)
                 f"unsupported version {written}: this voicectl reads version "
                 f"{MANIFEST_VERSION} (write 'version: {MANIFEST_VERSION}')",
             )
+        elif kind == "too_short":
+            report.error(path, "may not be empty (leave the field out instead)")
         elif kind == "literal_error":
             expected = err.get("ctx", {}).get("expected", "")
             report.error(path, f"expected one of {expected}; got {_describe(value, info)}")

@@ -174,8 +174,6 @@ def check_sample(
     except OSError as exc:
         result.errors.append(f"{name} cannot be read: {exc.strerror or exc}")
         return result
-    if fmt == "mp3":
-        seconds = _real_mp3_seconds(path, name, seconds, result)
     if seconds <= 0:
         result.errors.append(f"{name} contains no audio (its duration is 0 s)")
         return result
@@ -185,6 +183,11 @@ def check_sample(
             f"{st.st_size} bytes cannot hold that much audio"
         )
         return result
+    if fmt == "mp3":
+        seconds = _real_mp3_seconds(path, name, seconds, result)
+        if seconds <= 0:
+            result.errors.append(f"{name} contains no complete MPEG audio frame")
+            return result
     if not MIN_SECONDS <= seconds <= MAX_SECONDS:
         message = (
             f"{name} is {seconds:.1f} s long; the service wants "
