@@ -196,5 +196,7 @@ def read_lockfile(path: Path, stack: str, warnings: list[str]) -> Lockfile:
 class PlanRefused(UserError):
     """The plan breaks a safety rule (protect, mass delete); nothing was changed."""
 
+    refusal = True
+
     def __init__(self, errors: Sequence[str]):
         super().__init__("\n".join(errors))
