@@ -22,7 +22,7 @@ import click
 from reconciler import importer, workflow
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import lock_timeout_option, lockfile_option
-from reconciler.cli.ui import echo_warnings, logger_for
+from reconciler.cli.ui import echo_notice, echo_warnings, logger_for
 from reconciler.errors import UserError
 from reconciler.fsutil import atomic_write
 from reconciler.inventory import LEGACY_MARK, table
@@ -113,7 +113,7 @@ def import_(
             err=True,
         )
         return
-    with RunLock(lock_path, timeout=lock_timeout):
+    with RunLock(lock_path, timeout=lock_timeout, on_wait=echo_notice):
         target = importer.read_target(path, stack=stack)  # again, under the lock
         lock = Lockfile.load(lock_path, stack=target.stack)
         if lock.exists and lock.doc.stack != target.stack:

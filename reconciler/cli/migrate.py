@@ -37,7 +37,7 @@ from reconciler.apply import ApplyOptions
 from reconciler.cli.apply import ApplyRun
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import apply_options, download_samples_option, plan_options
-from reconciler.cli.ui import logger_for
+from reconciler.cli.ui import echo_notice, logger_for
 from reconciler.errors import UserError
 from reconciler.fsutil import atomic_write
 from reconciler.inventory import table
@@ -237,7 +237,7 @@ def _finish(
     lock_path = workflow.lockfile_path(path, lockfile)
     if not lock_path.exists():
         raise UserError(f"{lock_path}: no lockfile; there is nothing to finish")
-    with RunLock(lock_path, timeout=lock_timeout):
+    with RunLock(lock_path, timeout=lock_timeout, on_wait=echo_notice):
         lock = Lockfile.load(lock_path)
         doc = lock.doc
         for name in sorted(targets):

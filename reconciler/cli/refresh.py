@@ -23,7 +23,7 @@ import click
 from reconciler import render, workflow
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import format_option, lock_timeout_option, lockfile_option
-from reconciler.cli.ui import logger_for
+from reconciler.cli.ui import echo_notice, logger_for
 from reconciler.errors import UserError
 from reconciler.lockfile import LockEntry, Lockfile, LockSample, RunLock
 
@@ -112,7 +112,7 @@ def refresh(
         async with workflow.open_client(conn, logger=logger_for(settings)) as client:
             return await client.list_clones()
 
-    with RunLock(lock_path, timeout=lock_timeout):
+    with RunLock(lock_path, timeout=lock_timeout, on_wait=echo_notice):
         lock = Lockfile.load(lock_path)  # again, under the lock
         remote = asyncio.run(fetch())
         serial = lock.doc.serial
