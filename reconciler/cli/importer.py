@@ -123,7 +123,7 @@ def import_(
                     f"says {target.stack!r}; the lockfile will follow the manifest"
                 ]
             )
-        lock.doc.stack = target.stack
+        lock.set_stack(target.stack)
         adoptions, skipped = _prepare(settings, path, target, lock, samples, select, exclude)
         _report_skips(skipped, select)
         if not adoptions:
@@ -211,7 +211,7 @@ def _write(target: importer.Target, lock: Lockfile, adoptions) -> None:
     else:
         new_text = importer.new_manifest_text(target.stack, adoptions)
     for a in adoptions:
-        lock.doc.voices[a.name] = a.lock_entry()
+        lock.adopt(a.name, a.lock_entry())
     bom = "\ufeff" if target.bom else ""
     try:
         atomic_write(target.path, bom + new_text)

@@ -246,9 +246,12 @@ def _finish(
         conn = workflow.connection(
             sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent
         )
-        return asyncio.run(
-            _finish_async(conn, settings, lock, targets, parallelism, auto_approve, map_out)
-        )
+        try:
+            return asyncio.run(
+                _finish_async(conn, settings, lock, targets, parallelism, auto_approve, map_out)
+            )
+        finally:
+            lock.fold()  # whatever was journalled, also after an error or an abort
 
 
 async def _finish_async(conn, settings, lock, targets, parallelism, auto_approve, map_out) -> bool:
@@ -294,13 +297,14 @@ async def _finish_async(conn, settings, lock, targets, parallelism, auto_approve
                     ]
                 )
             )
+        lock.begin()  # journalled from here: each deletion is recorded as it happens
         for voice_id in gone:  # the old clone is not there any more: just drop the record
-            doc.retired.pop(voice_id, None)
-        lock.save()
+            lock.drop_retired(voice_id)
         if not to_delete:
             if gone:
                 click.echo(f"Dropped {len(gone)} retired record(s) whose clone no longer exists.")
             click.echo("Nothing to finish: no retired clone is left.")
+            lock.fold()
             _map(lock, map_out)
             return True
         rows = [[name, clean(old), "->", clean(new)] for old, name, new in to_delete]
@@ -311,12 +315,13 @@ async def _finish_async(conn, settings, lock, targets, parallelism, auto_approve
         click.echo("")
 
         async def delete(old: str, name: str) -> str | None:
+            if lock.failed is not None:
+                return f"{name}: not deleted: {lock.failed.message}"
             try:
                 await client.delete_clone(old)
             except WavesError as exc:
                 return f"{name}: deleting {old} failed: {exc}"
-            doc.retired.pop(old, None)
-            lock.save()
+            lock.drop_retired(old)
             click.echo(f"{name}: deleted old clone {clean(old)}")
             return None
 
