@@ -36,7 +36,9 @@ NOT_ATTEMPTED = "not attempted: the lockfile cannot be written"
 
 class ClientLike(Protocol):
     async def list_clones(self, **filters: Any) -> list[Clone]: ...
-    async def create_clone(self, request: CloneRequest) -> Clone: ...
+    async def create_clone(
+        self, request: CloneRequest, *, before_send: Callable[[], None] | None = None
+    ) -> Clone: ...
     async def delete_clone(self, voice_id: str) -> Any: ...
 
 
@@ -209,7 +211,8 @@ class Applier:
 
     # -- running ---------------------------------------------------------------------
     async def run(self) -> ApplyResult:
-        self.lock.begin()  # proves the journal and the lockfile can be written, or raises
+        if self.plan.has_changes:  # before the first change: prove both files can be written
+            self.lock.begin()
         self.watcher = StatusWatcher(
             self.client, initial=self.opts.poll_initial, maximum=self.opts.poll_max
         )
@@ -439,7 +442,7 @@ class Applier:
         for _attempt in range(self.opts.max_create_attempts):
             self.stop_if_halted()
             try:
-                clone = await self.client.create_clone(request)
+                clone = await self.client.create_clone(request, before_send=self.stop_if_halted)
             except AmbiguousCreateError as exc:
                 self.ambiguous += 1
                 last = exc

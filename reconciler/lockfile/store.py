@@ -135,6 +135,7 @@ class Lockfile:
         except OSError:
             size = 4096
         try:
+            folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".probe", dir=folder)
         except OSError as exc:
             raise write_error(self.path, exc, "write the lockfile") from None
