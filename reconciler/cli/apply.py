@@ -222,7 +222,11 @@ class ApplyRun:
             reasons += savedplan.file_changes(self.saved, self.path, Lockfile.load(lock_path))
             if reasons:
                 raise savedplan.StalePlan(self.plan_file, reasons)
-            return asyncio.run(self._run(self._load()))
+            loaded = self._load()
+            reasons = savedplan.include_changes(self.saved, loaded.manifest)
+            if reasons:
+                raise savedplan.StalePlan(self.plan_file, reasons)
+            return asyncio.run(self._run(loaded))
 
     def _summary(self, markdown: str) -> None:
         problem = render.append_step_summary(markdown)
