@@ -235,7 +235,8 @@ class ApplyRun:
 
     async def _run(self, loaded: workflow.Loaded) -> bool:
         conn = workflow.connection(
-            sandbox=self.settings.sandbox, api_url=self.settings.api_url, base_dir=self.path.parent
+            sandbox=self.settings.sandbox, api_url=self.settings.api_url, base_dir=self.path.parent,
+            delete_via=self.settings.delete_via,
         )
         style = style_for(self.settings)
         text = self.fmt == "text"

@@ -244,7 +244,8 @@ def _finish(
             if name not in doc.voices and all(r.name != name for r in doc.retired.values()):
                 raise UserError(f"--target {name}: no voice of that name in {lock_path.name}")
         conn = workflow.connection(
-            sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent
+            sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent,
+            delete_via=settings.delete_via,
         )
         try:
             return asyncio.run(

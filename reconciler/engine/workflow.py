@@ -39,13 +39,22 @@ class Connection:
     sandbox: bool
     api_url: str | None
     state_file: Path | None = None
+    delete_via: str = "auto"  # --delete-via / VOICECTL_DELETE_VIA
 
 
-def connection(*, sandbox: bool, api_url: str | None, base_dir: Path) -> Connection:
+def connection(*, sandbox: bool, api_url: str | None, base_dir: Path,
+               delete_via: str | None = None) -> Connection:
+    from reconciler.api.routes import DELETE_VIA_ENV, check_via
+
+    try:
+        via = check_via(delete_via or os.environ.get(DELETE_VIA_ENV))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     return Connection(
         sandbox=sandbox,
         api_url=api_url,
         state_file=(base_dir / SANDBOX_STATE) if sandbox else None,
+        delete_via=via,
     )
 
 
@@ -69,6 +78,7 @@ def open_client(conn: Connection, *, parallelism: int = 8, logger=None):
             parallelism=parallelism,
             transport=embedded_transport(conn.state_file, embedded_config()),
             logger=logger,
+            delete_via=conn.delete_via,
         )
     key = api_key_from_env()
     if not key:
@@ -77,7 +87,8 @@ def open_client(conn: Connection, *, parallelism: int = 8, logger=None):
             "to run against the built-in emulator"
         )
     url = conn.api_url or os.environ.get("VOICECTL_API_URL") or DEFAULT_API_URL
-    return WavesClient(base_url=url, api_key=key, parallelism=parallelism, logger=logger)
+    return WavesClient(base_url=url, api_key=key, parallelism=parallelism, logger=logger,
+                       delete_via=conn.delete_via)
 
 
 # The API-world knobs ``--sandbox`` reads from the environment (as ``sandbox serve`` does).
