@@ -23,8 +23,8 @@ def test_missing_file_is_a_new_document(tmp_path):
 def test_save_is_deterministic_and_skips_no_op_writes(tmp_path):
     path = tmp_path / "voices.lock.json"
     lock = Lockfile.load(path, stack="bots")
-    lock.doc.voices["b"] = LockEntry(voice_id="voice_b", status="completed")
-    lock.doc.voices["a"] = LockEntry(voice_id="voice_a", model_ids=["lightning-v3.1"])
+    lock.record("b", LockEntry(voice_id="voice_b", status="completed"))
+    lock.record("a", LockEntry(voice_id="voice_a", model_ids=["lightning-v3.1"]))
     assert lock.save() is True
     text = path.read_text()
     assert text.endswith("}\n")
@@ -36,11 +36,11 @@ def test_save_is_deterministic_and_skips_no_op_writes(tmp_path):
     mtime = path.stat().st_mtime_ns
 
     again = Lockfile.load(path)
-    again.doc.voices["a"] = LockEntry(voice_id="voice_a", model_ids=["lightning-v3.1"])
+    again.record("a", LockEntry(voice_id="voice_a", model_ids=["lightning-v3.1"]))
     assert again.save() is False  # same content: no write, no serial bump
     assert path.read_text() == text and path.stat().st_mtime_ns == mtime
 
-    again.doc.voices["c"] = LockEntry(voice_id="voice_c")
+    again.record("c", LockEntry(voice_id="voice_c"))
     assert again.save() is True
     assert json.loads(path.read_text())["serial"] == 2
     assert json.loads(path.read_text())["lineage"] == data["lineage"]
@@ -49,7 +49,7 @@ def test_save_is_deterministic_and_skips_no_op_writes(tmp_path):
 def test_no_temp_files_left(tmp_path):
     lock = Lockfile.load(tmp_path / "voices.lock.json")
     for i in range(5):
-        lock.doc.voices[f"v{i}"] = LockEntry(voice_id=f"voice_{i}")
+        lock.record(f"v{i}", LockEntry(voice_id=f"voice_{i}"))
         lock.save()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["voices.lock.json"]
 
