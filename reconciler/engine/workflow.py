@@ -45,6 +45,7 @@ class Connection:
     api_url: str | None
     state_file: Path | None = None
     target: Target = environments.PLAIN
+    delete_via: str = "auto"  # --delete-via / VOICECTL_DELETE_VIA
 
     @property
     def url(self) -> str | None:
@@ -53,13 +54,25 @@ class Connection:
 
 
 def connection(
-    *, sandbox: bool, api_url: str | None, base_dir: Path, target: Target = environments.PLAIN
+    *,
+    sandbox: bool,
+    api_url: str | None,
+    base_dir: Path,
+    target: Target = environments.PLAIN,
+    delete_via: str | None = None,
 ) -> Connection:
+    from reconciler.api.routes import DELETE_VIA_ENV, check_via
+
+    try:
+        via = check_via(delete_via or os.environ.get(DELETE_VIA_ENV))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     return Connection(
         sandbox=sandbox,
         api_url=api_url,
         state_file=(base_dir / SANDBOX_STATE) if sandbox else None,
         target=target,
+        delete_via=via,
     )
 
 
@@ -84,10 +97,14 @@ def open_client(conn: Connection, *, parallelism: int = 8, logger=None):
             parallelism=parallelism,
             transport=embedded_transport(conn.state_file, embedded_config()),
             logger=logger,
+            delete_via=conn.delete_via,
         )
     key = environments.api_key(conn.target)
     url = conn.url or DEFAULT_API_URL
-    return WavesClient(base_url=url, api_key=key, parallelism=parallelism, logger=logger)
+    return WavesClient(
+        base_url=url, api_key=key, parallelism=parallelism, logger=logger,
+        delete_via=conn.delete_via,
+    )
 
 
 # The API-world knobs ``--sandbox`` reads from the environment (as ``sandbox serve`` does).
@@ -186,7 +203,7 @@ def read_lockfile(path: Path, stack: str, warnings: list[str]) -> Lockfile:
             f"{lock.path.name}: recorded for stack {lock.doc.stack!r}, the manifest says "
             f"{stack!r}; the lockfile will follow the manifest"
         )
-    lock.doc.stack = stack
+    lock.set_stack(stack)
     return lock
 
 
