@@ -25,10 +25,10 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from reconciler.api.errors import AmbiguousCreateError, WavesError
-from reconciler.api.models import CURRENT_MODEL, Clone, CloneRequest
+from reconciler.api.models import CURRENT_MODEL, CURRENT_MODELS, Clone, CloneRequest
 from reconciler.lockfile import LockEntry, Lockfile, LockSample, PendingEntry, RetiredEntry
 from reconciler.ownership import marker_tags, owner_of
-from reconciler.plan import BUSY, Action, Plan, VoiceLike, desired_digest
+from reconciler.plan import BUSY, Action, Plan, VoiceLike, desired_digest, voice_model
 
 
 class ClientLike(Protocol):
@@ -133,8 +133,8 @@ def entry_for(
 
 
 def _legacy_models(model_ids: list[str]) -> bool:
-    """True for recorded modelIds that name models but not lightning-v3.1."""
-    return bool(model_ids) and CURRENT_MODEL not in model_ids
+    """True for recorded modelIds that name models but no current one (v3.1, v3.1-pro)."""
+    return bool(model_ids) and not any(m in CURRENT_MODELS for m in model_ids)
 
 
 class StatusWatcher:
@@ -355,7 +355,7 @@ class Applier:
         """Create (or replace): exactly-once create, wait, record, then delete the old."""
         name = action.name or ""
         voice = self.voices[name]
-        digest = action.spec_digest or desired_digest(voice, self.opts.model)
+        digest = action.spec_digest or desired_digest(voice, voice_model(voice, self.opts.model))
         replacing = action.kind == "replace"
         self.reporter.started(action, "Replacing" if replacing else "Creating")
         clone = await self.create_once(voice, digest)
@@ -445,7 +445,7 @@ class Applier:
             description=voice.description,
             accent=voice.accent,
             tags=tags,
-            model=self.opts.model,
+            model=voice_model(voice, self.opts.model),
         )
 
     async def create_once(self, voice: VoiceLike, digest: str) -> Clone:
