@@ -255,11 +255,16 @@ class WavesClient:
             clones, model_ids=model_ids, cloning_type=cloning_type, voice_id=voice_id
         )
 
-    async def create_clone(self, request: CloneRequest) -> Clone:
+    async def create_clone(
+        self, request: CloneRequest, *, before_send: Callable[[], None] | None = None
+    ) -> Clone:
         """Create a clone (``POST /waves/v1/voice-cloning``); never blindly retried.
 
         Raises :class:`AmbiguousCreateError` when the clone may exist although the
         create failed; any other error means it was definitely not created.
+        ``before_send`` is called once a concurrency slot is taken, right before
+        the request goes out; what it raises cancels the create unsent (the
+        applier stops queued creates this way once it cannot record them).
         """
         op = self._op(
             f"create {self._quote(request.display_name)}", "POST", CLONES_PATH, create=True
@@ -268,6 +273,8 @@ class WavesClient:
         form = clone_form(request)
 
         async def send(timeout: float) -> Clone:
+            if before_send is not None:
+                before_send()
             with open_upload(upload) as files:  # a fresh handle per try: rewound
                 response = await self._send(op, CLONES_PATH, timeout, data=form, files=files)
             return parse_created(response, request.display_name)

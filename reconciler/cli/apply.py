@@ -26,7 +26,7 @@ from reconciler.cli.options import (
     plan_options,
     replace_option,
 )
-from reconciler.cli.ui import confirm_apply, echo_warnings, logger_for, style_for
+from reconciler.cli.ui import confirm_apply, echo_notice, echo_warnings, logger_for, style_for
 from reconciler.engine import samples, workflow
 from reconciler.errors import UserError
 from reconciler.lockfile import Lockfile, RunLock
@@ -194,7 +194,7 @@ class ApplyRun:
                 self._summary(render.error_markdown("voicectl apply: refused", exc.message))
                 raise
         loaded = self._load()  # a bad manifest fails here: no lock taken, nothing written
-        with RunLock(loaded.lock.path, timeout=self.lock_timeout):
+        with RunLock(loaded.lock.path, timeout=self.lock_timeout, on_wait=echo_notice):
             # Re-read under the lock: another run may have written the lockfile meanwhile.
             loaded.lock = workflow.read_lockfile(loaded.lock.path, loaded.manifest.stack, [])
             return asyncio.run(self._run(loaded))
@@ -217,7 +217,7 @@ class ApplyRun:
             sandbox=self.settings.sandbox, api_url=self.settings.api_url
         )
         lock_path = workflow.lockfile_path(self.path, self.lockfile)
-        with RunLock(lock_path, timeout=self.lock_timeout):
+        with RunLock(lock_path, timeout=self.lock_timeout, on_wait=echo_notice):
             reasons = savedplan.endpoint_changes(self.saved, endpoint)
             reasons += savedplan.file_changes(self.saved, self.path, Lockfile.load(lock_path))
             if reasons:

@@ -21,7 +21,7 @@ import click
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import lock_timeout_option, lockfile_option
-from reconciler.cli.ui import echo_warnings, logger_for
+from reconciler.cli.ui import echo_notice, echo_warnings, logger_for
 from reconciler.engine import adoption, workflow
 from reconciler.engine.inventory import LEGACY_MARK, table
 from reconciler.errors import UserError
@@ -113,7 +113,7 @@ def import_(
             err=True,
         )
         return
-    with RunLock(lock_path, timeout=lock_timeout):
+    with RunLock(lock_path, timeout=lock_timeout, on_wait=echo_notice):
         target = adoption.read_target(path, stack=stack)  # again, under the lock
         lock = Lockfile.load(lock_path, stack=target.stack)
         if lock.exists and lock.doc.stack != target.stack:
@@ -123,7 +123,7 @@ def import_(
                     f"says {target.stack!r}; the lockfile will follow the manifest"
                 ]
             )
-        lock.doc.stack = target.stack
+        lock.set_stack(target.stack)
         adoptions, skipped = _prepare(settings, path, target, lock, samples, select, exclude)
         _report_skips(skipped, select)
         if not adoptions:
@@ -211,7 +211,7 @@ def _write(target: adoption.Target, lock: Lockfile, adoptions) -> None:
     else:
         new_text = adoption.new_manifest_text(target.stack, adoptions)
     for a in adoptions:
-        lock.doc.voices[a.name] = a.lock_entry()
+        lock.adopt(a.name, a.lock_entry())
     bom = "\ufeff" if target.bom else ""
     try:
         atomic_write(target.path, bom + new_text)

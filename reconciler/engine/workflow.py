@@ -174,7 +174,7 @@ def read_lockfile(path: Path, stack: str, warnings: list[str]) -> Lockfile:
             f"{lock.path.name}: recorded for stack {lock.doc.stack!r}, the manifest says "
             f"{stack!r}; the lockfile will follow the manifest"
         )
-    lock.doc.stack = stack
+    lock.set_stack(stack)
     return lock
 
 
