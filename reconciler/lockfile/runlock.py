@@ -6,6 +6,7 @@ beside the lockfile for its whole run, so two runs never interleave.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import filelock
@@ -21,13 +22,21 @@ def lock_path_for(lockfile: Path) -> Path:
 class RunLock:
     """Exclusive lock held by a run for its whole length.
 
-    ``timeout`` 0 fails at once when another run holds it; a positive value waits.
+    ``timeout`` 0 fails at once when another run holds it; a positive value waits,
+    and ``on_wait`` (if given) is called once with a one-line notice before waiting.
     """
 
-    def __init__(self, lockfile: Path, *, timeout: float = 0.0):
+    def __init__(
+        self,
+        lockfile: Path,
+        *,
+        timeout: float = 0.0,
+        on_wait: Callable[[str], None] | None = None,
+    ):
         self.lockfile = lockfile
         self.path = lock_path_for(lockfile)
         self.timeout = timeout
+        self.on_wait = on_wait
         self._lock: filelock.BaseFileLock | None = None
 
     def __enter__(self) -> RunLock:
@@ -40,7 +49,17 @@ class RunLock:
             ) from None
         self._lock = filelock.FileLock(str(self.path), timeout=self.timeout)
         try:
-            self._lock.acquire()
+            try:
+                self._lock.acquire(timeout=0)
+            except filelock.Timeout:
+                if self.timeout <= 0:
+                    raise
+                if self.on_wait is not None:
+                    self.on_wait(
+                        f"{self.lockfile}: another voicectl run holds the lock; "
+                        f"waiting up to {self.timeout:g}s for it..."
+                    )
+                self._lock.acquire()
         except filelock.Timeout:
             waited = f" after waiting {self.timeout:g}s" if self.timeout > 0 else ""
             raise UserError(
