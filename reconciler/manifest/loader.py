@@ -20,8 +20,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from reconciler import languages
+from reconciler import audio, languages
 from reconciler.errors import ManifestError
+from reconciler.localcache import HashCache
 from reconciler.manifest import environments as envs
 from reconciler.manifest import includes
 from reconciler.manifest.environments import check_voice_environments
@@ -100,7 +101,10 @@ def load_manifest(
         document = None
 
     root = Path(os.path.abspath(path)).parent
-    context = _Context(report, root, allow_outside_files, allow_any_duration, check_files)
+    hashes = HashCache(root, hasher=audio.file_sha256) if check_files else None
+    context = _Context(
+        report, root, allow_outside_files, allow_any_duration, check_files, hashes=hashes
+    )
     reports = [report]
     included = []
     for included_path in includes.expand(data.get("include"), path, root, report):
@@ -123,7 +127,7 @@ def load_manifest(
     if isinstance(raw_defaults, dict):
         _check_repeats(("defaults", "tags"), raw_defaults.get("tags"), report)
     if defaults is not None:
-        _language_warning(("defaults", "language"), defaults.language, report)
+        _language_warning(("defaults", "language"), defaults.language, report, defaults.model)
     env_defaults = _environment_defaults(data.get("environments"), defaults, report)
     if environment is not None and defaults is not None:
         envs.choose(environment, env_names, source)
@@ -134,6 +138,8 @@ def load_manifest(
     files += [(context.for_file(one.report, one.file.path.parent), one.voices) for one in included]
     for ctx, raw_voices in files:
         _check_voices(raw_voices, defaults, ctx, env_names, entries)
+    if hashes is not None:
+        hashes.save()  # best effort: a cache that cannot be written is just not kept
     _check_cross(entries, data, report)
 
     if any(r.problems for r in reports) or document is None or defaults is None:
@@ -193,7 +199,8 @@ def _environment_defaults(
         if own is None:
             continue
         if "language" in own.model_fields_set:
-            _language_warning((*path, "language"), own.language, report)
+            _language_warning((*path, "language"), own.language, report,
+                              own.model or defaults.model)
         merged[name] = envs.merged_defaults(defaults, own)
     return merged
 
@@ -249,8 +256,12 @@ def _resolve_voice(
         return None
     set_fields = voice.model_fields_set
     language = voice.language if "language" in set_fields else defaults.language
+    model = (voice.model if "model" in set_fields else None) or defaults.model \
+        or languages.DEFAULT_MODEL
     if "language" in set_fields:
-        _language_warning((*path, "language"), voice.language, report)
+        _language_warning((*path, "language"), voice.language, report, model)
+    elif "model" in set_fields and model != (defaults.model or languages.DEFAULT_MODEL):
+        _language_warning((*path, "model"), language, report, model)
     if language is None:
         report.warn(
             path,
@@ -279,6 +290,7 @@ def _resolve_voice(
         line=report.doc.pos_of(path, key=True).line if report.doc else 0,
         source=report.source,
         environments=tuple(dict.fromkeys(voice.environments)) if voice.environments else None,
+        model=model,
     )
 
 
@@ -304,8 +316,9 @@ def _check_repeats(path: tuple[Any, ...], tags: Any, report: _Report) -> None:
             seen[tag] = i
 
 
-def _language_warning(path: tuple[Any, ...], code: str | None, report: _Report) -> None:
-    warning = languages.language_warning(code) if code else None
+def _language_warning(path: tuple[Any, ...], code: str | None, report: _Report,
+                      model: str | None = None) -> None:
+    warning = languages.language_warning(code, model or languages.DEFAULT_MODEL) if code else None
     if warning:
         report.warn(path, warning)
 
