@@ -196,3 +196,77 @@ def test_a_failed_plan_says_so_in_the_comment(rig: CommentRig) -> None:
     (comment,) = rig.comments()
     assert "voices.yaml@qa" in comment["body"]
     assert "**voicectl plan failed (exit 1)**" in comment["body"]
+
+
+# ---------------------------------------------------------------- examples/github/environments
+
+
+def _workflow(name: str) -> dict[str, Any]:
+    doc = yaml.safe_load((ROOT / "examples" / "github" / "environments" / name).read_text())
+    doc["on"] = doc.pop("on", None) or doc.pop(True)  # YAML 1.1 reads `on` as true
+    return doc
+
+
+def _ours(job: dict[str, Any]) -> list[dict[str, Any]]:
+    steps = [s for s in job["steps"] if s.get("uses", "").split("@")[0].endswith("/voicectl")]
+    for step in steps:
+        assert set(step.get("with", {})) <= set(ACTION["inputs"]), step
+        assert step["with"]["environment"] == "${{ matrix.environment }}"
+    return steps
+
+
+def test_the_environment_matrix_examples() -> None:
+    plan = _workflow("plan.yml")
+    job = plan["jobs"]["plan"]
+    assert job["strategy"]["matrix"]["environment"] == ["staging", "prod"]
+    (step,) = _ours(job)
+    assert step["with"]["comment"] == "true" and step["with"]["command"] == "plan"
+    assert plan["permissions"]["pull-requests"] == "write"
+    assert set(step["env"]) == {"SMALLEST_API_KEY_STAGING", "SMALLEST_API_KEY_PROD"}
+
+    apply = _workflow("apply.yml")
+    job = apply["jobs"]["apply"]
+    assert apply["on"]["push"]["branches"] == ["main"]
+    assert job["concurrency"] == {
+        "group": "voicectl-apply-${{ matrix.environment }}", "cancel-in-progress": False,
+    }
+    assert job["strategy"]["max-parallel"] == 1  # staging, then prod
+    plan_step, apply_step = _ours(job)
+    assert (plan_step["with"]["command"], apply_step["with"]["command"]) == ("plan", "apply")
+    assert "voices.${{ matrix.environment }}.lock.json" in job["steps"][-1]["env"]["LOCKFILE"]
+
+    drift = _workflow("drift.yml")
+    job = drift["jobs"]["drift"]
+    assert "schedule" in drift["on"]
+    assert job["concurrency"]["group"] == "voicectl-apply-${{ matrix.environment }}"
+    (step,) = _ours(job)
+    assert step["with"]["fail-on-drift"] == "true"
+
+
+def test_the_teams_example_plans_both_environments_in_the_sandbox(
+    tmp_path: Path, capsys
+) -> None:
+    from reconciler.cli import main
+
+    examples = ROOT / "examples"
+    for name in ("teams.yaml", "narrator.wav", "support-agent.mp3", "asistente-es.wav"):
+        (tmp_path / name).write_bytes((examples / name).read_bytes())
+    (tmp_path / "teams.d").mkdir()
+    (tmp_path / "teams.d" / "support.yaml").write_bytes(
+        (examples / "teams.d" / "support.yaml").read_bytes()
+    )
+    manifest = str(tmp_path / "teams.yaml")
+
+    def run(*args: str) -> int:
+        capsys.readouterr()
+        try:
+            main([*args, "-f", manifest])
+        except SystemExit as exc:
+            return int(exc.code or 0)
+        return 0
+
+    assert run("--sandbox", "apply", "--env", "staging", "--auto-approve") == 0
+    assert run("--sandbox", "plan", "--all-envs", "--detailed-exitcode") == 2
+    rows = [line.split()[:4] for line in capsys.readouterr().out.split("\n\n")[0].splitlines()]
+    assert rows[2:] == [["staging", "0", "0", "0"], ["prod", "2", "0", "0"]]
+    assert (tmp_path / "voices.staging.lock.json").exists()
