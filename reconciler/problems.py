@@ -53,6 +53,15 @@ def _rebuild(message, file, line, column, path) -> Problem:
     return Problem(message, file=file, line=line, column=column, path=path)
 
 
+def from_text(text: str) -> Problem:
+    """A Problem from a line written by hand (``file:line:col: message`` or not)."""
+    if isinstance(text, Problem):
+        return text
+    parts = parts_of(text)
+    return Problem(parts["message"], file=parts["file"], line=parts["line"],
+                   column=parts["column"])
+
+
 def parts_of(text: str) -> dict[str, Any]:
     """``{"file", "line", "column", "path", "message"}`` of a message (None where unknown)."""
     if isinstance(text, Problem):

@@ -575,7 +575,9 @@ class WavesClient:
                     slot.neutral()
                     if last_error is not None:  # the earlier failure is the story
                         raise self._exhausted(op, last_error, budget, None) from None
-                    error = deadline_error(op.name, self._policy.deadline, self.base_url)
+                    error: WavesError = deadline_error(
+                        op.name, self._policy.deadline, self.base_url
+                    )
                     sent, retryable = True, False
                 except StatusFailure as failure:
                     response = failure.response

@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from reconciler import render, savedplan
-from reconciler.apply import Applier, ApplyOptions
+from reconciler.apply import Applier, ApplyOptions, ApplyResult
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.failures import FailureReport, mark_reported
 from reconciler.cli.options import (
@@ -32,7 +32,7 @@ from reconciler.engine import environments, samples, workflow
 from reconciler.errors import UserError
 from reconciler.lockfile import Lockfile, RunLock
 from reconciler.manifest import display_path
-from reconciler.plan import PlanOptions
+from reconciler.plan import Plan, PlanOptions
 from reconciler.render.problems import failed_apply_json
 from reconciler.schemas import SavedPlanDocument
 
@@ -185,8 +185,8 @@ class ApplyRun:
         self.plan_file = plan_file or "the saved plan"
         self.download_samples = download_samples
         self.source = display_path(path)
-        self.plan = None
-        self.result = None
+        self.plan: Plan | None = None
+        self.result: ApplyResult | None = None
         self.warnings: list[str] = []
         self.failures = FailureReport(command, fmt, self.source)
         self.target = environments.PLAIN
@@ -223,6 +223,7 @@ class ApplyRun:
                 # Re-read under the lock: another run may have written the lockfile meanwhile.
                 loaded.lock = workflow.read_lockfile(loaded.lock.path, loaded.manifest.stack, [])
                 return asyncio.run(self._run(loaded))
+        raise AssertionError("unreachable: the failure report re-raises")
 
     def _load(self) -> workflow.Loaded:
         """Validate the manifest (before any API call), read the lockfile, show warnings."""

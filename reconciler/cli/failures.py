@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import click
 
@@ -47,7 +47,7 @@ class FailureReport:
     def __enter__(self) -> FailureReport:
         return self
 
-    def __exit__(self, kind, exc, tb) -> bool:
+    def __exit__(self, kind, exc, tb) -> Literal[False]:
         if exc is None or not isinstance(exc, FAILURES) or getattr(exc, "reported", False):
             return False
         self.report(

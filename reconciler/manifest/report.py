@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from reconciler.errors import ManifestError
 from reconciler.manifest.models import MANIFEST_VERSION, _field_names, _model_at
-from reconciler.problems import Problem
+from reconciler.problems import Problem, from_text
 from reconciler.yamlpos import INVALID, NodeInfo, Pos, YamlDocument, format_path
 
 
@@ -72,7 +72,8 @@ class _Report:
 
     def add_line(self, line: str) -> None:
         """A problem already written as its line (a file that could not be read)."""
-        self.problems.append((Pos(1, 1), len(self.problems), line))
+        problem = from_text(line)
+        self.problems.append((Pos(1, 1), len(self.problems), problem))
 
     def problem_lines(self) -> list[str]:
         return [line for _, _, line in sorted(self.problems)]
