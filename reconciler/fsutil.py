@@ -4,8 +4,29 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
+
+
+def current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def usual_mode(fd: int, *, like: Path | None = None) -> None:
+    """Give a file made by ``mkstemp`` (always 0600) the mode a plain ``open`` would:
+    0666 less the umask, or the mode of the file it replaces. Apps and CI read
+    what voicectl writes (the lockfile, plans, maps, manifests, samples)."""
+    mode = None
+    if like is not None:
+        with contextlib.suppress(OSError):
+            mode = stat.S_IMODE(os.stat(like).st_mode)
+    if mode is None:
+        mode = 0o666 & ~current_umask()
+    with contextlib.suppress(OSError):  # a filesystem without modes
+        os.fchmod(fd, mode)
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:
@@ -19,6 +40,7 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        usual_mode(fd, like=path)
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
             fh.flush()

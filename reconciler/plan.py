@@ -86,6 +86,9 @@ class Action:
     legacy: bool = False
     # the remote clone this action is about (delete/replace/adopt/noop/wait)
     clone: Clone | None = field(default=None, compare=False, repr=False)
+    # what a create or replace makes the new clone from, for review: (field, value)
+    # pairs of file, model, language, accent, tags, description (None: not set)
+    spec: tuple[tuple[str, Any], ...] = ()
 
     @property
     def changes_anything(self) -> bool:
@@ -182,6 +185,20 @@ def metadata_changes(clone: Clone, voice: VoiceLike) -> list[Change]:
     return [Change(f, have[f], want[f]) for f in sorted(have) if have[f] != want[f]]
 
 
+def spec_of(voice: VoiceLike, model: str) -> tuple[tuple[str, Any], ...]:
+    """What a new clone of ``voice`` is made from, as a reviewer wants to see it."""
+    sha = voice.file_sha256
+    file = getattr(voice, "file_rel", None)
+    return (
+        ("file", f"{file} (sha256 {sha[:12]})" if file and sha else file),
+        ("model", model),
+        ("language", voice.language),
+        ("accent", voice.accent),
+        ("tags", list(voice.tags)),
+        ("description", voice.description),
+    )
+
+
 def _age(created_at: str | None, now: float | None) -> float | None:
     """Seconds from an ISO timestamp to ``now``; None when either is unknown."""
     if not created_at or now is None:
@@ -266,6 +283,7 @@ class _Planner:
         common: dict[str, Any] = {
             "name": name, "display_name": voice.display_name, "spec_digest": digest
         }
+        spec = spec_of(voice, voice_model(voice, self.opts.model))
 
         if not cands:
             reason = "declared, no clone exists"
@@ -288,7 +306,7 @@ class _Planner:
                     )
                     return
                 reason = f"clone {entry.voice_id} no longer exists on the service"
-            self.add(Action("create", reasons=(reason,), **common))
+            self.add(Action("create", reasons=(reason,), spec=spec, **common))
             return
 
         def matches(c: Clone) -> bool:
@@ -351,6 +369,7 @@ class _Planner:
                     status=keeper.status,
                     legacy=keeper.is_legacy,
                     clone=keeper,
+                    spec=spec,
                     **common,
                 )
             )
@@ -388,7 +407,11 @@ class _Planner:
         recorded_sha = entry.file_sha256 if entry and entry.voice_id == clone.voice_id else None
         changes = metadata_changes(clone, voice)
         if recorded_sha and voice.file_sha256 and recorded_sha != voice.file_sha256:
-            reasons.append("audio file changed (sha256 differs)")
+            file = getattr(voice, "file_rel", None) or "the sample"
+            reasons.append(
+                f"audio file changed ({file}: sha256 {recorded_sha[:12]} -> "
+                f"{voice.file_sha256[:12]})"
+            )
         elif not recorded_sha and not changes and not model_changed:
             owner = self.owners.get(clone.voice_id) or owner_of(clone.tags)
             if owner and owner.stack == self.m.stack and owner.spec and owner.spec != digest:

@@ -77,6 +77,11 @@ class PlanAction(_Out):
     display_name: str | None = Field(alias="displayName", description="The clone's displayName.")
     reasons: list[str] = Field(description="Why, in words (empty for noop).")
     changes: list[PlanChange] = Field(description="Metadata fields that differ (replace).")
+    spec: dict[str, FieldValue] | None = Field(
+        description="What a create or replace makes the new clone from: file (with a short "
+        "sha256), model, language, accent, tags, description (null values: not set); null "
+        "for other actions."
+    )
 
 
 class PlanSummary(_Out):

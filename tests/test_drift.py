@@ -124,10 +124,10 @@ def test_clone_added_by_hand_is_deleted_with_prune_all(project, fmt):
         assert action["displayName"] == "Made <by> hand"
         assert action["reasons"] == ["not declared (prune: all)"]
     elif fmt == "markdown":
-        row = md_row(out, "delete", "Made &lt;by&gt; hand")
+        row = md_row(out, "delete", "displayName Made &lt;by&gt; hand")
         assert stray.replace("_", "\\_") in row and "prune\\: all" in row
     else:
-        assert f'- Made <by> hand {stray} "Made <by> hand"' in out
+        assert f'- displayName "Made <by> hand" {stray}' in out
         assert "Plan: 0 to create, 0 to replace, 1 to delete." in out
 
 

@@ -63,7 +63,8 @@ def test_replace_on_audio_change():
     plan = make_plan(manifest(new), lock_with((old, c)), [c])
     (action,) = plan.actions
     assert action.kind == "replace"
-    assert action.reasons == ("audio file changed (sha256 differs)",)
+    was = old.file_sha256[:12]
+    assert action.reasons == (f"audio file changed (the sample: sha256 {was} -> ffffffffffff)",)
 
 
 def test_replace_on_each_metadata_field():

@@ -60,6 +60,7 @@ def test_plan_json_shape():
         "displayName": "A",
         "reasons": ["declared, no clone exists"],
         "changes": [],
+        "spec": None,
     }
     assert doc["actions"][1]["changes"] == [{"field": "tags", "old": ["x"], "new": ["y"]}]
     assert doc["summary"] == {

@@ -89,6 +89,7 @@ from reconciler.api.security import (
     same_origin,
 )
 from reconciler.api.upload import UploadError, clone_form, describe_upload, open_upload
+from reconciler.fsutil import usual_mode
 
 __all__ = ["DEFAULT_API_URL", "WavesClient", "api_key_from_env"]
 
@@ -496,6 +497,7 @@ class WavesClient:
             fd, tmp_name = tempfile.mkstemp(
                 prefix=f".{dest.name}.", suffix=".part", dir=dest.parent
             )
+            usual_mode(fd, like=dest)
             written = 0
             try:
                 with os.fdopen(fd, "wb") as fh:

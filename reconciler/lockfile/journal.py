@@ -112,7 +112,7 @@ class Journal:
         """Start a fresh journal for the lockfile state (lineage, serial); fsync'd."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o666)
         except OSError as exc:
             raise write_error(path, exc, "create the lockfile journal") from None
         journal = cls(path, fd)

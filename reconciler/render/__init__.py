@@ -62,13 +62,22 @@ class Style:
         return click.style(text, fg=fg, bold=bold)
 
 
+NONE = "(none)"
+
+
 def _q(text: Any) -> str:
+    if text is None or text == "":
+        return NONE
     return json.dumps(clean(text), ensure_ascii=False)
 
 
 def _label(action: Action) -> str:
-    name = clean(action.name) if action.name else clean(action.display_name) or "(unnamed)"
-    return name
+    """The voice's name; a clone nobody declared is named by its displayName, as such."""
+    if action.name:
+        return clean(action.name)
+    if action.display_name:
+        return f"displayName {_q(action.display_name)}"
+    return "(unnamed clone)"
 
 
 def plan_text(plan: Plan, style: Style, *, show_noop: bool = False) -> str:
@@ -90,7 +99,7 @@ def plan_text(plan: Plan, style: Style, *, show_noop: bool = False) -> str:
         detail = [style(f"{symbol:>3}", color), _label(action)]
         if action.voice_id:
             detail.append(clean(action.voice_id))
-        if action.display_name and action.display_name != action.name:
+        if action.name and action.display_name and action.display_name != action.name:
             detail.append(_q(action.display_name))
         lines.append(" ".join(detail))
         for change in action.changes:
@@ -98,6 +107,11 @@ def plan_text(plan: Plan, style: Style, *, show_noop: bool = False) -> str:
                 f"      {style('~', 'yellow')} {change.field}: {_q_any(change.old)} -> "
                 f"{_q_any(change.new)}"
             )
+        if action.kind == "create":
+            width = max((len(k) for k, _ in action.spec), default=0)
+            for key, value in action.spec:
+                shown = clean(value) if key == "file" and value else _q_any(value)
+                lines.append(f"      {key + ':':<{width + 1}} {shown}")
         lines.append("")
     for warning in plan.warnings:
         lines.append(style("Warning: ", "yellow", bold=True) + clean(warning))
@@ -109,7 +123,7 @@ def plan_text(plan: Plan, style: Style, *, show_noop: bool = False) -> str:
 
 def _q_any(value: Any) -> str:
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_q(v) for v in value) + "]"
+        return "[" + ", ".join(_q(v) for v in value) + "]" if value else NONE
     return _q(value)
 
 
@@ -149,6 +163,7 @@ def plan_document(plan: Plan, warnings: Sequence[str] = ()) -> schemas.PlanDocum
                     )
                     for c in a.changes
                 ],
+                spec={k: _json_value(v) for k, v in a.spec} if a.spec else None,
             )
             for a in plan.actions
         ],
@@ -375,7 +390,7 @@ def _md_value(value: Any) -> str:
 def _md_name(action: Action) -> str:
     if action.name:
         return md(action.name)
-    return md(action.display_name) if action.display_name else "(unnamed)"
+    return f"displayName {md(action.display_name)}" if action.display_name else "(unnamed clone)"
 
 
 def _md_heading(plan: Plan) -> str:
@@ -428,7 +443,9 @@ def plan_markdown(
     for a in shown:
         if not a.changes_anything:
             continue
-        label = html_text(a.name or a.display_name or "(unnamed)")
+        label = html_text(
+            a.name or (f"displayName {a.display_name}" if a.display_name else "(unnamed clone)")
+        )
         voice = f" ({html_text(a.voice_id)})" if a.voice_id else ""
         lines.append(f"<details><summary>{a.kind} {label}{voice}</summary>")
         lines.append("")
@@ -436,6 +453,9 @@ def plan_markdown(
             lines.append(f"- displayName: {md(a.display_name)}")
         for reason in a.reasons:
             lines.append(f"- {md(reason)}")
+        if a.kind == "create":
+            for key, value in a.spec:
+                lines.append(f"- {key}: {_md_value(value)}")
         lines.append("")
         if a.changes:
             lines.append("| Field | On the service | In the manifest |")
