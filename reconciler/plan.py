@@ -114,6 +114,19 @@ class Plan:
     warnings: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
     existing: int = 0  # clones the plan could touch, for the mass-delete check
+    # voices with changes a migration leaves to `voicectl apply` (legacy_only)
+    other_pending: tuple[str, ...] = ()
+    # set by the caller: another run held the lock while this plan was made
+    lock_held: bool = False
+
+    @property
+    def waiting(self) -> list[Action]:
+        return self.of_kind("wait")
+
+    @property
+    def converged(self) -> bool:
+        """Nothing to do AND nothing in flight: no change, no wait, no other run busy."""
+        return not self.has_changes and not self.waiting and not self.lock_held
 
     def of_kind(self, *kinds: str) -> list[Action]:
         return [a for a in self.actions if a.kind in kinds]
@@ -252,6 +265,7 @@ class _Planner:
         self.actions: list[Action] = []
         self.warnings: list[str] = []
         self.errors: list[str] = []
+        self.other_pending: list[str] = []
         self.claimed: set[str] = set()  # voiceIds accounted for by a declared voice
         # Deletes that lose no voice: extra clones (duplicates, superseded ones) of a voice
         # whose kept clone is healthy. Not counted by the mass-delete check, so finishing an
@@ -358,6 +372,7 @@ class _Planner:
                 )
                 return
             if self.opts.legacy_only and not keeper.is_legacy:
+                self.other_pending.append(name)
                 self.add(Action("noop", voice_id=keeper.voice_id, clone=keeper, **common))
                 return
             self.add(
@@ -547,6 +562,12 @@ class _Planner:
         if self.opts.targets:
             actions = [a for a in actions if a.name in self.opts.targets]
         if self.opts.legacy_only:
+            self.other_pending += [
+                a.name or a.voice_id or "?"
+                for a in actions
+                if a.changes_anything and not _migration_action(a)
+                and (not self.opts.targets or a.name in self.opts.targets)
+            ]
             actions = [a for a in actions if _migration_action(a)]
         existing = self.existing_count()
         errors = list(self.errors)
@@ -567,7 +588,10 @@ class _Planner:
                 f"(more than {MASS_DELETE_FRACTION:.0%}); pass --allow-mass-delete if you mean it"
             )
         actions = sorted(actions, key=lambda a: ORDER.index(a.kind))
-        return Plan(tuple(actions), tuple(self.warnings), tuple(errors), existing)
+        return Plan(
+            tuple(actions), tuple(self.warnings), tuple(errors), existing,
+            other_pending=tuple(dict.fromkeys(self.other_pending)),
+        )
 
     def existing_count(self) -> int:
         remote = [c for c in self.remote.values() if c.voice_id not in self.safe_deletes]

@@ -108,7 +108,7 @@ def test_deleted_clone_made_moments_ago_is_waited_for_not_recreated(project):
     project.write({"alpha": {}})
     apply(project)
     delete_remote(project, project.ids()["alpha"])
-    r = project.run("plan", "--detailed-exitcode", "--format", "json", expect=0)
+    r = project.run("plan", "--detailed-exitcode", "--format", "json", expect=2)
     assert [a["action"] for a in json.loads(r.out)["actions"]] == ["wait"]
 
 

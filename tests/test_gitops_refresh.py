@@ -87,7 +87,8 @@ def test_missing_clone_is_reported_and_kept(project):
     before = project.lockfile.read_bytes()
     r = project.run("refresh")
     assert f"! alpha: clone {voice_id} is not listed by the service; entry kept" in r.err
-    assert "is up to date" in r.out
+    assert "is up to date" not in r.out
+    assert "is not up to date: 1 recorded clone is missing from the service" in r.out
     assert project.lockfile.read_bytes() == before
 
 

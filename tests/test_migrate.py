@@ -163,7 +163,8 @@ def test_migrate_touches_only_legacy_clones(project):
     alpha = project.ids()["alpha"]
     project.write({"alpha": {"description": "two"}, "new-voice": {}})
     out = project.run("migrate", "--auto-approve").out
-    assert "No changes." in out and "Nothing to migrate" in out
+    assert "No changes." not in out and "Nothing to migrate" in out
+    assert "Not converged: 2 other changes are pending (alpha, new-voice)" in out
     assert project.ids() == {"alpha": alpha}  # no replace, no create
     assert "Plan: 1 to create, 1 to replace" in project.run("plan").out
 

@@ -188,6 +188,13 @@ def migrate(
         click.echo(map_table(lock.doc))
     elif plan is not None and not plan.has_changes and not waiting:
         click.echo("Nothing to migrate: no managed voice uses a legacy clone.")
+    if plan is not None and plan.other_pending:
+        n = len(plan.other_pending)
+        click.echo(
+            f"Not converged: {n} other change{'s are' if n != 1 else ' is'} pending "
+            f"({', '.join(clean(x) for x in plan.other_pending)}), not part of a migration; "
+            "`voicectl apply` makes them."
+        )
     if map_out:
         write_map(Path(map_out), lock.doc)
         click.echo(f"Wrote the voiceId map to {map_out}.")

@@ -23,6 +23,7 @@ from reconciler.cli.options import format_option, plan_options, replace_option
 from reconciler.cli.ui import echo_warnings, logger_for, style_for
 from reconciler.engine import allenvs, environments, workflow
 from reconciler.errors import UserError
+from reconciler.lockfile.runlock import held_by_another
 from reconciler.manifest import display_path
 from reconciler.plan import PlanOptions
 
@@ -35,7 +36,8 @@ from reconciler.plan import PlanOptions
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
-    help="Exit 0 when nothing would change, 2 when changes are pending, 1 on error.",
+    help="Exit 0 when converged, 2 when changes are pending or clones are still being "
+    "made, 1 on error.",
 )
 @click.option(
     "--all-envs",
@@ -122,7 +124,8 @@ def _plan(
     fmt: str,
     out: str | None,
 ) -> bool:
-    """Load, list, plan, save (--out), print; True when anything is not converged."""
+    """Load, list, plan, save (--out), print; True when anything is not converged
+    (changes, clones still being made, another run holding the lock)."""
     target = environments.select(path, settings.env)
     loaded = workflow.load(
         path,
@@ -149,6 +152,8 @@ def _plan(
     # `apply FILE` plans again at this same instant.
     options = dataclasses.replace(options, now=time.time())
     the_plan = workflow.plan_for(loaded.manifest, loaded.lock, remote, options)
+    if held_by_another(loaded.lock.path):
+        the_plan = dataclasses.replace(the_plan, lock_held=True)
     if out is not None and not the_plan.errors:  # before printing: a failed save is a failure
         doc = savedplan.build(
             manifest=loaded.manifest,
@@ -183,7 +188,7 @@ def _plan(
             f"\nSaved the plan to {out}. To apply exactly this plan: voicectl apply {out}",
             err=fmt != "text",
         )
-    return the_plan.has_changes
+    return not the_plan.converged
 
 
 def _plan_all_envs(

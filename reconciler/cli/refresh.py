@@ -133,12 +133,21 @@ def refresh(
             "listed by the service; entry kept (see `voicectl plan`)",
             err=True,
         )
+    gone = ""
+    if missing:
+        n = len(missing)
+        gone = (
+            f" {n} recorded clone{'s are' if n != 1 else ' is'} missing from the service: "
+            "run `voicectl plan` to see what to do."
+        )
     if written:
         voices = len({c["name"] for c in changes})
         click.echo(
             f"Refreshed {voices} voice{'s' if voices != 1 else ''} in {lock_path} "
-            f"(serial {serial} -> {lock.doc.serial})."
+            f"(serial {serial} -> {lock.doc.serial}).{gone}"
         )
+    elif missing:
+        click.echo(f"{lock_path} is not up to date:{gone}")
     else:
         click.echo(f"{lock_path} is up to date.")
 

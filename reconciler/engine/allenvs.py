@@ -52,7 +52,7 @@ class AllPlans:
 
     @property
     def has_changes(self) -> bool:
-        return any(p.plan is not None and p.plan.has_changes for p in self.plans)
+        return any(p.plan is not None and not p.plan.converged for p in self.plans)
 
 
 def load_all(

@@ -75,3 +75,20 @@ class RunLock:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+
+
+def held_by_another(lockfile: Path) -> bool:
+    """Is another run holding ``lockfile``'s run lock right now? (A plan asks, to say
+    that what it shows may be changing.) Never creates the lock file."""
+    path = lock_path_for(lockfile)
+    if not path.exists():
+        return False
+    probe = filelock.FileLock(str(path), timeout=0)
+    try:
+        probe.acquire(timeout=0)
+    except filelock.Timeout:
+        return True
+    except OSError:
+        return False
+    probe.release()
+    return False

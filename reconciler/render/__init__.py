@@ -127,14 +127,43 @@ def _q_any(value: Any) -> str:
     return _q(value)
 
 
+def not_converged(plan: Plan) -> list[str]:
+    """Sentences for what keeps a plan from being converged besides its changes."""
+    notes = []
+    waits = len(plan.waiting)
+    if waits:
+        notes.append(
+            f"{waits} clone{'s are' if waits != 1 else ' is'} still being made; "
+            "run again once completed"
+        )
+    if plan.other_pending:
+        n = len(plan.other_pending)
+        names = ", ".join(clean(x) for x in plan.other_pending[:5])
+        notes.append(
+            f"{n} other change{'s are' if n != 1 else ' is'} pending ({names}"
+            f"{', ...' if n > 5 else ''}): `voicectl apply` makes "
+            f"{'them' if n != 1 else 'it'}"
+        )
+    if plan.lock_held:
+        notes.append(
+            "another voicectl run holds the lock and may be changing the clones now: "
+            "plan again when it has finished"
+        )
+    return notes
+
+
 def summary_line(plan: Plan) -> str:
+    """The last line of a plan; it says "No changes" only when nothing differs."""
     if plan.errors:
         n = len(plan.errors)
         return f"Plan refused: {n} problem{'s' if n != 1 else ''} (below); nothing will change."
+    notes = "".join(f" {n[0].upper()}{n[1:]}." for n in not_converged(plan))
     if not plan.has_changes:
+        if notes:
+            return "Nothing to do now, but not converged." + notes
         return "No changes. The voice clones match the manifest."
     counts, repairs = _counts(plan)
-    return f"Plan: {counts}." + (f" {repairs}." if repairs else "")
+    return f"Plan: {counts}." + (f" {repairs}." if repairs else "") + notes
 
 
 def _counts(plan: Plan) -> tuple[str, str]:
@@ -168,9 +197,14 @@ def plan_document(plan: Plan, warnings: Sequence[str] = ()) -> schemas.PlanDocum
             for a in plan.actions
         ],
         summary=schemas.PlanSummary(**plan.summary(), changes=len(plan.changes)),
-        warnings=problems_out([*warnings, *plan.warnings]),
+        warnings=problems_out([*warnings, *plan.warnings, *_json_notes(plan)]),
         errors=problems_out(plan.errors),
     )
+
+
+def _json_notes(plan: Plan) -> list[str]:
+    """What keeps the plan from converging that its actions do not show (JSON warnings)."""
+    return [n for n in not_converged(plan) if "still being made" not in n]
 
 
 def _json_value(value: Any) -> Any:
@@ -395,7 +429,7 @@ def _md_name(action: Action) -> str:
 
 def _md_heading(plan: Plan) -> str:
     if not plan.has_changes:
-        return "no changes"
+        return "no changes" if plan.converged else "nothing to do now, not converged"
     counts, repairs = _counts(plan)
     return counts + (f", {repairs}" if repairs else "")
 
@@ -434,8 +468,11 @@ def plan_markdown(
             reasons = "; ".join(md(r) for r in a.reasons)
             lines.append(f"| {a.kind} | {_md_name(a)} | {md(a.voice_id)} | {reasons} |")
         lines.append("")
-    if not plan.has_changes:
+    if plan.converged:
         lines.append("The voice clones match the manifest.")
+        lines.append("")
+    for note in not_converged(plan):
+        lines.append(f"> **Not converged:** {md(note)}")
         lines.append("")
     if unchanged:
         lines.append(f"{unchanged} voice{'s' if unchanged != 1 else ''} unchanged.")
