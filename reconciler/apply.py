@@ -32,6 +32,11 @@ from reconciler.ownership import marker_tags, owner_of
 from reconciler.plan import BUSY, Action, Plan, VoiceLike, desired_digest, voice_model
 
 NOT_ATTEMPTED = "not attempted: the lockfile cannot be written"
+NOT_STARTED = "not started: the run was interrupted"
+
+
+class NotStarted(Exception):
+    """The run is stopping (an interrupt): an operation that sent nothing yet does not start."""
 
 
 class ClientLike(Protocol):
@@ -51,6 +56,9 @@ class Reporter(Protocol):
 
 
 class SilentReporter:
+    def queued(self, action: Action, verb: str) -> None:
+        pass
+
     def started(self, action: Action, verb: str) -> None:
         pass
 
@@ -193,6 +201,9 @@ class Applier:
         self.known_ids: set[str] = set(self.initial_ids)
         self.ambiguous = 0
         self.result = ApplyResult()
+        # Set on an interrupt (Ctrl-C, SIGTERM): no new operation starts; the ones in
+        # flight finish and are recorded.
+        self.stopping: str | None = None
 
     # -- lockfile journal ------------------------------------------------------------
     def save(self) -> None:
@@ -245,8 +256,12 @@ class Applier:
         try:
             if self.halted():
                 outcome = Outcome(action, False, 0.0, error=NOT_ATTEMPTED)
+            elif self.stopping:
+                outcome = Outcome(action, False, 0.0, error=NOT_STARTED)
             else:
                 outcome = await op(action)
+        except NotStarted:
+            outcome = Outcome(action, False, 0.0, error=NOT_STARTED)
         except LockfileWriteError as exc:
             outcome = Outcome(action, False, 0.0, error=exc.message)
         except WavesError as exc:
@@ -328,8 +343,10 @@ class Applier:
             self.reporter.started(action, "Retiring")
             self.retire(action.voice_id, action.name or "", current.voice_id, keep=True)
             return Outcome(action, True, 0.0, new_voice_id=current.voice_id, retired=True)
-        self.reporter.started(action, "Destroying")
         self.stop_if_halted()
+        if self.stopping:
+            raise NotStarted()
+        self.reporter.started(action, "Destroying")
         result = await self.client.delete_clone(action.voice_id)
         self.lock.forget(action.voice_id)
         gone = getattr(result, "already_gone", False)
@@ -341,8 +358,24 @@ class Applier:
         voice = self.voices[name]
         digest = action.spec_digest or desired_digest(voice, voice_model(voice, self.opts.model))
         replacing = action.kind == "replace"
-        self.reporter.started(action, "Replacing" if replacing else "Creating")
-        clone = await self.create_once(voice, digest)
+        verb = "Replacing" if replacing else "Creating"
+        # Queued until its request goes out (the limiter may hold it back): only then
+        # "Creating..." is printed and its clock starts.
+        queued = getattr(self.reporter, "queued", None)
+        if queued is not None:
+            queued(action, verb)
+        sent = False
+
+        def going_out() -> None:
+            nonlocal sent
+            self.stop_if_halted()
+            if not sent:
+                if self.stopping:
+                    raise NotStarted()
+                sent = True
+                self.reporter.started(action, verb)
+
+        clone = await self.create_once(voice, digest, going_out)
         if replacing:
             self.lock.begin_replacement(
                 clone.voice_id,
@@ -434,15 +467,21 @@ class Applier:
             model=voice_model(voice, self.opts.model),
         )
 
-    async def create_once(self, voice: VoiceLike, digest: str) -> Clone:
-        """Create the clone exactly once, even when the service answers ambiguously."""
+    async def create_once(
+        self, voice: VoiceLike, digest: str, before_send: Callable[[], None] | None = None
+    ) -> Clone:
+        """Create the clone exactly once, even when the service answers ambiguously.
+
+        ``before_send`` runs just before each try goes out (holding a limiter slot)."""
         request = self.request_for(voice, digest)
         before = set(self.known_ids)
         last: AmbiguousCreateError | None = None
         for _attempt in range(self.opts.max_create_attempts):
             self.stop_if_halted()
             try:
-                clone = await self.client.create_clone(request, before_send=self.stop_if_halted)
+                clone = await self.client.create_clone(
+                    request, before_send=before_send or self.stop_if_halted
+                )
             except AmbiguousCreateError as exc:
                 self.ambiguous += 1
                 last = exc

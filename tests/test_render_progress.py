@@ -46,8 +46,39 @@ def test_lines_and_still_beats_every_ten_seconds():
         "old: Destruction complete after 4s",
         "alpha: Still creating... [10s elapsed]",
         "alpha: Still creating... [20s elapsed]",
-        "alpha: Creation complete after 22s [id=voice_new]",
+        "alpha: Creation complete after 21s [id=voice_new]",  # since its request went out
     ]
+
+
+def test_queued_work_is_shown_as_queued_and_timed_from_its_request():
+    printer, out, clock = make()
+    first = Action("create", "alpha")
+    second = Action("create", "bravo")
+    printer.queued(first, "Creating")
+    printer.queued(second, "Creating")
+    printer.started(first, "Creating")  # alpha's request goes out; bravo waits its turn
+    clock.now += 15
+    printer.tick()
+    printer.finished(Outcome(first, True, 15.0, new_voice_id="voice_a"))
+    printer.started(second, "Creating")  # 15 s after the run began
+    clock.now += 3
+    printer.tick()  # bravo has run 3 s: no 'Still creating' yet
+    printer.finished(Outcome(second, True, 18.0, new_voice_id="voice_b"))
+    assert out.getvalue().splitlines() == [
+        "alpha: Creating...",
+        "alpha: Still creating... [10s elapsed]",
+        "alpha: Creation complete after 15s [id=voice_a]",
+        "bravo: Creating...",
+        "bravo: Creation complete after 3s [id=voice_b]",
+    ]
+
+
+def test_an_interrupted_queued_operation_says_not_started():
+    printer, out, _clock = make()
+    action = Action("create", "alpha")
+    printer.queued(action, "Creating")
+    printer.finished(Outcome(action, False, 0.0, error="not started: the run was interrupted"))
+    assert out.getvalue().splitlines() == ["alpha: not started: the run was interrupted"]
 
 
 def test_live_bar_is_redrawn_in_place():

@@ -9,6 +9,7 @@ adds the traceback.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 
@@ -61,6 +62,32 @@ def main(argv: list[str] | None = None) -> None:
     _register_commands()
     args = list(argv if argv is not None else sys.argv[1:])
     debug = "--debug" in args or os.environ.get("VOICECTL_DEBUG", "").lower() in ("1", "true")
+    previous = _on_sigterm()
+    try:
+        _run(args, debug)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _on_sigterm():
+    """SIGTERM (a CI runner cancelling) stops with a word and exit 143, not silently;
+    Ctrl-C is a KeyboardInterrupt even when the parent started us with SIGINT ignored
+    (as shells do for background jobs)."""
+    from reconciler.cli.interrupts import raise_terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, raise_terminated)
+    except ValueError:  # not the main thread
+        return None
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    return previous
+
+
+def _run(args: list[str], debug: bool) -> None:
+    from reconciler.cli.interrupts import Terminated
+
     try:
         code = cli.main(args=args, prog_name="voicectl", standalone_mode=False)
     except click.exceptions.Abort:
@@ -83,8 +110,11 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
+        click.echo("Interrupted (Ctrl-C); nothing more was started.", err=True)
         sys.exit(130)
+    except Terminated:
+        click.echo("Terminated (SIGTERM); nothing more was started.", err=True)
+        sys.exit(143)
     except BrokenPipeError:  # `voicectl output | head`
         sys.exit(0)
     except Exception as exc:  # a bug: still one line unless --debug

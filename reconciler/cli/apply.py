@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from reconciler import render, savedplan
 from reconciler.apply import Applier, ApplyOptions, ApplyResult
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.failures import FailureReport, mark_reported
+from reconciler.cli.interrupts import GracefulStop, Interrupted
 from reconciler.cli.options import (
     apply_options,
     download_samples_option,
@@ -329,14 +331,24 @@ class ApplyRun:
                 "run `voicectl plan` to see what is left."
             )
             ticker = asyncio.create_task(_tick(printer)) if printer is not None else None
+            stop = GracefulStop(applier, lambda line: click.echo(line, err=True))
+            run_task = asyncio.ensure_future(applier.run())
+            stop.install(run_task)
             try:
-                result = await applier.run()
+                result = await run_task
+            except asyncio.CancelledError:
+                if not stop.hard:
+                    raise
+                result = applier.result  # what finished before the second interrupt
             finally:
+                stop.remove()
                 if ticker is not None:
                     ticker.cancel()
                 if printer is not None:
                     printer.close()
             self.result = result
+            if stop.signum is not None:
+                self._interrupted(plan, result, stop)
             if text:
                 for note in result.notes:
                     click.echo(f"Note: {render.clean(note)}")
@@ -353,11 +365,40 @@ class ApplyRun:
             self._finish(plan, result)
             return result.ok and samples_ok
 
-    def _finish(self, plan, result) -> None:
+    def _interrupted(self, plan, result, stop: GracefulStop) -> None:
+        """Say what was done, what was not and what next; exit 130 (Ctrl-C) / 143 (SIGTERM)."""
+        done = [o for o in result.outcomes if o.ok and o.action.changes_anything]
+        finished = {id(o.action) for o in result.outcomes}
+        not_done = [o.action for o in result.outcomes if not o.ok]
+        not_done += [a for a in plan.changes if id(a) not in finished]
+        message = (
+            f"apply interrupted ({stop.name}): {len(done)} done, {len(not_done)} not done; "
+            "every operation that finished is in the lockfile; run `voicectl apply` again "
+            "to do the rest"
+        )
+        if self.fmt == "text":
+            click.echo("")
+            click.echo(f"Interrupted ({stop.name}).")
+            for o in done:
+                new = f" [id={render.clean(o.new_voice_id)}]" if o.new_voice_id else ""
+                click.echo(f"  done:     {render.clean(o.action.name or o.action.voice_id)} "
+                           f"({o.action.kind}){new}")
+            reasons = {id(o.action): o.error for o in result.outcomes if not o.ok}
+            for a in not_done:
+                why = reasons.get(id(a)) or "stopped before it finished"
+                click.echo(f"  not done: {render.clean(a.name or a.voice_id)} ({a.kind}): "
+                           f"{render.clean(why)}")
+            click.echo("Next: run `voicectl apply` again; `voicectl plan` shows what is left.")
+        self._finish(plan, result, errors=[message])
+        raise mark_reported(Interrupted(message, stop.signum or signal.SIGINT))
+
+    def _finish(self, plan, result, errors: list[str] | None = None) -> None:
         """The machine or Markdown form of the outcome, and the job summary."""
-        markdown = render.apply_markdown(plan, result, source=self.source, warnings=self.warnings)
+        markdown = render.apply_markdown(
+            plan, result, source=self.source, warnings=self.warnings, errors=errors or []
+        )
         if self.fmt == "json":
-            doc = render.apply_json(plan, result, self.warnings)
+            doc = render.apply_json(plan, result, self.warnings, errors or [])
             click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         elif self.fmt == "markdown":
             click.echo(markdown, nl=False)

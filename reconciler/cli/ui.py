@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 
 import click
@@ -77,6 +78,21 @@ def confirm_apply() -> None:
     click.echo("\nDo you want to perform these actions?")
     click.echo("  voicectl will perform the actions described above.")
     click.echo("  Only 'yes' will be accepted to approve.\n")
-    answer = click.prompt("  Enter a value", default="", show_default=False)
+    # The prompt blocks inside the event loop, where asyncio's own SIGINT handler
+    # would only cancel a task that cannot run: Ctrl-C must interrupt the read itself.
+    try:
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    except ValueError:  # not the main thread
+        previous = None
+    try:
+        answer = click.prompt("  Enter a value", default="", show_default=False)
+    except (click.exceptions.Abort, KeyboardInterrupt):  # Ctrl-C (or end of input)
+        from reconciler.cli.interrupts import Interrupted
+
+        click.echo("", err=True)
+        raise Interrupted("apply cancelled at the prompt; nothing was changed") from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     if answer.strip() != "yes":
         raise UserError("apply cancelled (the answer was not 'yes'); nothing was changed")

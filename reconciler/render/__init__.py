@@ -250,6 +250,7 @@ class ProgressPrinter:
     still_every: float = 10.0
     _still: dict[int, int] = field(default_factory=dict)
     _labels: dict[int, str] = field(default_factory=dict)
+    _queued: set[int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._t0 = self.clock()
@@ -270,10 +271,27 @@ class ProgressPrinter:
         filled = int(width * self._done / self.total)
         bar = "#" * filled + "." * (width - filled)
         elapsed = self.clock() - self._t0
-        self.out.write(f"[{bar}] {self._done}/{self.total} done, {running} running, {elapsed:.0f}s")
+        queued = f", {len(self._queued)} queued" if self._queued else ""
+        self.out.write(
+            f"[{bar}] {self._done}/{self.total} done, {running} running{queued}, {elapsed:.0f}s"
+        )
         self._bar_shown = True
 
+    def queued(self, action: Action, verb: str) -> None:
+        """Waiting for its turn (a concurrency slot): counted, not yet 'Creating...'."""
+        self._queued.add(id(action))
+        self._bar_refresh()
+
+    def _bar_refresh(self) -> None:
+        if self._bar_shown:
+            self.out.write("\r\x1b[2K")
+            self._bar_shown = False
+        self._bar()
+        self.out.flush()
+
     def started(self, action: Action, verb: str) -> None:
+        """The request goes out now: print it, and count its time from here."""
+        self._queued.discard(id(action))
         self._verbs[id(action)] = verb
         self._starts[id(action)] = self.clock()
         self._labels[id(action)] = _label(action)
@@ -285,11 +303,18 @@ class ProgressPrinter:
         verb = self._verbs.pop(id(action), None) or {"delete": "Destroying"}.get(
             action.kind, "Creating"
         )
-        self._starts.pop(id(action), None)
+        start = self._starts.pop(id(action), None)
         self._still.pop(id(action), None)
         self._labels.pop(id(action), None)
+        was_queued = id(action) in self._queued
+        self._queued.discard(id(action))
         self._done += 1
-        secs = f"{outcome.elapsed:.0f}s"
+        secs = f"{(self.clock() - start) if start is not None else outcome.elapsed:.0f}s"
+        if not outcome.ok and (start is None and (was_queued or outcome.elapsed == 0)) and (
+            outcome.error and outcome.error.startswith("not ")
+        ):
+            self._print(f"{_label(action)}: {clean(outcome.error)}")
+            return
         if outcome.ok:
             done = PAST.get(verb, "Done")
             ids = ""
@@ -512,6 +537,7 @@ def apply_markdown(
     *,
     source: str | None = None,
     warnings: Sequence[str] = (),
+    errors: Sequence[str] = (),
 ) -> str:
     """The outcome of an apply for a job summary: a table of operations and notes.
 
@@ -528,9 +554,13 @@ def apply_markdown(
         heading = "complete, " + _apply_counts(result)
     else:
         heading = f"failed, {len(result.failed)} operation(s) failed; " + _apply_counts(result)
+    if errors:
+        heading = "interrupted, " + _apply_counts(result)
     lines = [f"### voicectl apply: {heading}", ""]
     if source:
         lines += [f"Manifest: {md(source)}", ""]
+    for error in errors:
+        lines += [f"> **Error:** {md(error)}", ""]
     if done:
         lines.append("| Action | Name | Voice ID | Result |")
         lines.append("|---|---|---|---|")

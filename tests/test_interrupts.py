@@ -1,0 +1,123 @@
+"""Ctrl-C and SIGTERM through the real CLI (a separate process) against the sandbox.
+
+At the confirmation prompt (on a pty) Ctrl-C aborts at once, changes nothing and
+releases the lock. During apply the first signal stops new operations while the
+one in flight finishes and is recorded; the run says what was done and not done
+and exits 130 (Ctrl-C) or 143 (SIGTERM); a second Ctrl-C stops at once. Every
+case ends with a lockfile the next apply converges from, without a duplicate.
+
+Each test waits on what the process prints (events), never on a clock. The
+sandbox's latency only keeps the first create in flight while the signal is sent.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+from cli_support import Project, Terminal
+from sandbox_support import ROOT
+
+VOICES = ("alpha", "bravo", "charlie")
+
+
+@pytest.fixture
+def project(tmp_path, sandbox_server, capsys):
+    p = Project(tmp_path, sandbox_server, capsys)
+    p.write({name: {} for name in VOICES})
+    return p
+
+
+def spawn(project: Project, *args: str) -> subprocess.Popen:
+    env = dict(os.environ, **project.env())
+    env.pop("NO_COLOR", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "apply", "-f", str(project.manifest), *args],
+        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )
+
+
+def read_until(proc: subprocess.Popen, text: str, seen: list[str]) -> None:
+    assert proc.stdout is not None
+    while not any(text in line for line in seen):
+        line = proc.stdout.readline()
+        assert line, f"exited before printing {text!r}:\n{''.join(seen)}"
+        seen.append(line)
+
+
+def converges(project: Project) -> None:
+    """The next apply finishes the job: one clone per voice, all recorded."""
+    project.server.config(latency_ms=0)
+    project.run("apply", "--auto-approve")
+    owned = project.owned()
+    assert sorted(owned) == list(VOICES) and all(len(v) == 1 for v in owned.values()), owned
+    assert project.ids() == {n: ids[0] for n, ids in owned.items()}
+    assert "No changes." in project.run("plan").out
+
+
+def test_ctrl_c_at_the_prompt_aborts_at_once_and_releases_the_lock(project):
+    env = dict(os.environ, **project.env())
+    env.pop("NO_COLOR", None)
+    term = Terminal(
+        [sys.executable, "-m", "reconciler", "apply", "-f", str(project.manifest)], env
+    )
+    term.expect("Enter a value")
+    term.process.send_signal(signal.SIGINT)
+    code, text = term.finish()
+    assert code == 130, text
+    assert "Error: apply cancelled at the prompt; nothing was changed" in text
+    assert "Traceback" not in text and "Aborted" not in text
+    assert project.remote() == []
+    # The lock is free: another apply runs at once (no --lock-timeout).
+    converges(project)
+
+
+@pytest.mark.parametrize(("signum", "code", "name"), [
+    (signal.SIGINT, 130, "Ctrl-C"),
+    (signal.SIGTERM, 143, "SIGTERM"),
+])
+def test_signal_during_apply_lets_the_one_in_flight_finish(project, signum, code, name):
+    project.server.config(latency_ms=4000)
+    proc = spawn(project, "--auto-approve", "--parallelism", "1")
+    seen: list[str] = []
+    read_until(proc, ": Creating...", seen)  # the first create's request is out
+    proc.send_signal(signum)
+    read_until(proc, f"Interrupt ({name}) received: no new operation starts", seen)
+    out, _ = proc.communicate(timeout=120)
+    text = "".join(seen) + out
+    assert proc.returncode == code, text
+    assert f"Interrupted ({name})." in text
+    done = [line for line in text.splitlines() if line.startswith("  done:")]
+    not_done = [line for line in text.splitlines() if line.startswith("  not done:")]
+    assert len(done) + len(not_done) == len(VOICES), text
+    assert done and not_done, text
+    assert all("not started: the run was interrupted" in line for line in not_done), text
+    assert "Next: run `voicectl apply` again" in text
+    assert f"Error: apply interrupted ({name}): {len(done)} done, {len(not_done)} not done" in text
+    assert "Traceback" not in text
+    # What finished is recorded: the lockfile names exactly the clones that exist.
+    owned = project.owned()
+    assert project.ids() == {n: ids[0] for n, ids in owned.items()}
+    assert len(owned) == len(done)
+    converges(project)
+
+
+def test_second_ctrl_c_stops_now_and_the_next_run_converges(project):
+    project.server.config(latency_ms=4000)
+    proc = spawn(project, "--auto-approve", "--parallelism", "1")
+    seen: list[str] = []
+    read_until(proc, ": Creating...", seen)
+    proc.send_signal(signal.SIGINT)
+    read_until(proc, "Interrupt (Ctrl-C) received", seen)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    text = "".join(seen) + out
+    assert proc.returncode == 130, text
+    assert "Second interrupt: stopping now." in text
+    assert "Interrupted (Ctrl-C)." in text and "Traceback" not in text
+    assert len([ln for ln in text.splitlines() if ln.startswith("  not done:")]) == len(VOICES)
+    converges(project)  # a clone the cut create made is adopted by its tags, not duplicated
