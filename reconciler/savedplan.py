@@ -396,3 +396,35 @@ def plan_changes(doc: schemas.SavedPlanDocument, plan: Plan) -> list[str]:
     if not parts:
         parts.append("the actions' details or the safety checks differ")
     return ["the plan would now differ (" + "; ".join(parts) + ")"]
+
+
+_SPEC_ORDER = ("file", "model", "language", "accent", "tags", "description")
+
+
+def plan_of(doc: schemas.SavedPlanDocument) -> Plan:
+    """The saved plan as a :class:`Plan` again, to render it (`voicectl show`)."""
+    from reconciler.plan import Action, Change
+    from reconciler.problems import Problem
+
+    def line(p: schemas.ProblemOut) -> str:
+        return Problem(p.message, file=p.file, line=p.line, column=p.column, path=p.path)
+
+    actions = tuple(
+        Action(
+            kind=a.action,
+            name=a.name,
+            voice_id=a.voice_id,
+            reasons=tuple(a.reasons),
+            changes=tuple(Change(c.field, c.old, c.new) for c in a.changes),
+            display_name=a.display_name,
+            spec=tuple(sorted(a.spec.items(), key=lambda kv: _SPEC_ORDER.index(kv[0])
+                              if kv[0] in _SPEC_ORDER else len(_SPEC_ORDER)))
+            if a.spec else (),
+        )
+        for a in doc.plan.actions
+    )
+    return Plan(
+        actions,
+        tuple(line(w) for w in doc.plan.warnings),
+        tuple(line(e) for e in doc.plan.errors),
+    )

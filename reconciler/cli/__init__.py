@@ -44,6 +44,7 @@ COMMAND_MODULES = (
     "importer",
     "migrate",
     "check",
+    "show",
 )
 
 
