@@ -16,8 +16,6 @@ from pathlib import Path
 
 import click
 
-from reconciler import render, savedplan
-from reconciler.apply import Applier, ApplyOptions
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import (
     apply_options,
@@ -27,12 +25,20 @@ from reconciler.cli.options import (
     replace_option,
 )
 from reconciler.cli.ui import confirm_apply, echo_notice, echo_warnings, logger_for, style_for
-from reconciler.engine import environments, samples, workflow
 from reconciler.errors import UserError
-from reconciler.lockfile import Lockfile, RunLock
-from reconciler.manifest import display_path
-from reconciler.plan import PlanOptions
-from reconciler.schemas import SavedPlanDocument
+from reconciler.lazy import lazy_module
+
+# imported on first use: building the command (--help, completion) stays cheap
+_apply = lazy_module("reconciler.apply")
+_lockfile = lazy_module("reconciler.lockfile")
+_manifest = lazy_module("reconciler.manifest")
+_plan = lazy_module("reconciler.plan")
+_schemas = lazy_module("reconciler.schemas")
+environments = lazy_module("reconciler.engine.environments")
+render = lazy_module("reconciler.render")
+samples = lazy_module("reconciler.engine.samples")
+savedplan = lazy_module("reconciler.savedplan")
+workflow = lazy_module("reconciler.engine.workflow")
 
 # Options a saved plan fixes: giving them with PLANFILE is refused.
 _FIXED_BY_PLAN = {
@@ -92,7 +98,7 @@ def apply(
         allow_any_duration = saved.options.allow_any_duration
         auto_approve = True  # the plan was reviewed when it was saved (as Terraform)
     else:
-        options = PlanOptions(
+        options = _plan.PlanOptions(
             targets=frozenset(targets),
             replace=frozenset(replace),
             allow_mass_delete=allow_mass_delete,
@@ -103,7 +109,7 @@ def apply(
         path=path,
         lockfile=lockfile,
         plan_options=options,
-        apply_options=ApplyOptions(wait_timeout=wait_timeout),
+        apply_options=_apply.ApplyOptions(wait_timeout=wait_timeout),
         parallelism=parallelism,
         auto_approve=auto_approve,
         fmt=fmt,
@@ -121,7 +127,7 @@ def apply(
 
 def _saved_plan(
     ctx: click.Context, plan_file: str, path: Path, lockfile: str | None
-) -> tuple[SavedPlanDocument, Path, str | None]:
+) -> tuple[_schemas.SavedPlanDocument, Path, str | None]:
     """Read PLANFILE; the manifest and lockfile are the plan's unless given explicitly."""
     given = click.core.ParameterSource
     for param, flag in _FIXED_BY_PLAN.items():
@@ -155,15 +161,15 @@ class ApplyRun:
         settings,
         path: Path,
         lockfile: str | None,
-        plan_options: PlanOptions,
-        apply_options: ApplyOptions,
+        plan_options: _plan.PlanOptions,
+        apply_options: _apply.ApplyOptions,
         parallelism: int,
         auto_approve: bool,
         fmt: str,
         allow_outside_files: bool = False,
         allow_any_duration: bool = False,
         lock_timeout: float = 0.0,
-        saved: SavedPlanDocument | None = None,
+        saved: _schemas.SavedPlanDocument | None = None,
         plan_file: str | None = None,
         download_samples: Path | None = None,
     ):
@@ -181,7 +187,7 @@ class ApplyRun:
         self.saved = saved
         self.plan_file = plan_file or "the saved plan"
         self.download_samples = download_samples
-        self.source = display_path(path)
+        self.source = _manifest.display_path(path)
         self.plan = None
         self.result = None
         self.target = environments.PLAIN
@@ -200,7 +206,7 @@ class ApplyRun:
             chosen = planned
         self.target = environments.select(self.path, chosen)
         if self.target.environment is not None:
-            self.source = f"{display_path(self.path)} ({self.target.environment})"
+            self.source = f"{_manifest.display_path(self.path)} ({self.target.environment})"
 
     def execute(self) -> bool:
         """Validate, lock, list, plan, confirm, apply. True when every operation succeeded."""
@@ -212,7 +218,7 @@ class ApplyRun:
                 self._summary(render.error_markdown("voicectl apply: refused", exc.message))
                 raise
         loaded = self._load()  # a bad manifest fails here: no lock taken, nothing written
-        with RunLock(loaded.lock.path, timeout=self.lock_timeout, on_wait=echo_notice):
+        with _lockfile.RunLock(loaded.lock.path, timeout=self.lock_timeout, on_wait=echo_notice):
             # Re-read under the lock: another run may have written the lockfile meanwhile.
             loaded.lock = workflow.read_lockfile(loaded.lock.path, loaded.manifest.stack, [])
             return asyncio.run(self._run(loaded))
@@ -236,9 +242,10 @@ class ApplyRun:
             sandbox=self.settings.sandbox, api_url=self._connection().url
         )
         lock_path = workflow.lockfile_path(self.path, self.lockfile, self.target)
-        with RunLock(lock_path, timeout=self.lock_timeout, on_wait=echo_notice):
+        with _lockfile.RunLock(lock_path, timeout=self.lock_timeout, on_wait=echo_notice):
             reasons = savedplan.endpoint_changes(self.saved, endpoint)
-            reasons += savedplan.file_changes(self.saved, self.path, Lockfile.load(lock_path))
+            lock = _lockfile.Lockfile.load(lock_path)
+            reasons += savedplan.file_changes(self.saved, self.path, lock)
             if reasons:
                 raise savedplan.StalePlan(self.plan_file, reasons)
             loaded = self._load()
@@ -338,8 +345,8 @@ class ApplyRun:
             click.echo(markdown, nl=False)
         self._summary(markdown)
 
-    def _applier(self, client, loaded, plan, remote, printer) -> Applier:
-        return Applier(
+    def _applier(self, client, loaded, plan, remote, printer) -> _apply.Applier:
+        return _apply.Applier(
             client=client,
             lock=loaded.lock,
             stack=loaded.manifest.stack,

@@ -14,14 +14,19 @@ from pathlib import Path
 import click
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
+from reconciler.cli.complete import voice_names
 from reconciler.cli.options import lockfile_option, text_or_json_options
 from reconciler.cli.ui import logger_for, style_for
-from reconciler.engine import environments, workflow
-from reconciler.engine.checking import check_voices, checks_json, probe_cell
-from reconciler.engine.inventory import table
 from reconciler.errors import UserError
-from reconciler.lockfile import Lockfile
+from reconciler.lazy import lazy_module
 from reconciler.text import clean
+
+# imported on first use: building the command (--help, completion) stays cheap
+_checking = lazy_module("reconciler.engine.checking")
+_inventory = lazy_module("reconciler.engine.inventory")
+_lockfile = lazy_module("reconciler.lockfile")
+environments = lazy_module("reconciler.engine.environments")
+workflow = lazy_module("reconciler.engine.workflow")
 
 
 @click.command()
@@ -42,7 +47,8 @@ from reconciler.text import clean
     help="TTS requests at a time (the base plan allows 1).",
 )
 @click.option(
-    "--target", "targets", multiple=True, metavar="NAME", help="Check only this voice (repeatable)."
+    "--target", "targets", multiple=True, metavar="NAME", shell_complete=voice_names,
+    help="Check only this voice (repeatable)."
 )
 @text_or_json_options
 @global_options
@@ -62,7 +68,7 @@ def check(
     path = Path(manifest_file)
     env_target = environments.select(path, settings.env)
     lock_path = workflow.lockfile_path(path, lockfile, env_target)
-    lock = Lockfile.load(lock_path)
+    lock = _lockfile.Lockfile.load(lock_path)
     if not lock.exists:
         raise UserError(f"{lock_path}: no lockfile yet; run `voicectl apply` or `voicectl import`")
     for name in targets:
@@ -81,7 +87,7 @@ def check(
             conn, parallelism=max(2, probe_parallelism), logger=logger_for(settings)
         ) as client:
             remote = await client.list_clones()
-            return await check_voices(
+            return await _checking.check_voices(
                 client,
                 lock.doc,
                 remote,
@@ -93,7 +99,8 @@ def check(
     checks = asyncio.run(run())
     failed = [c for c in checks if not c.ok]
     if as_json or fmt == "json":
-        click.echo(json.dumps(checks_json(checks, probed=probe), indent=2, ensure_ascii=False))
+        data = _checking.checks_json(checks, probed=probe)
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     elif not checks:
         click.echo(f"No voices in {lock_path.name}.")
     else:
@@ -107,7 +114,7 @@ def check(
                     clean(c.voice_id),
                     clean(clone.status) if clone is not None and clone.status else "missing",
                     ",".join(clean(m) for m in clone.models) if clone is not None else "-",
-                    *([probe_cell(c)] if probe else []),
+                    *([_checking.probe_cell(c)] if probe else []),
                     "ok" if c.ok else "FAIL",
                 ]
             )
@@ -119,7 +126,7 @@ def check(
                 return cell
             return style(cell, "green" if checks[row].ok else "red", bold=not checks[row].ok)
 
-        click.echo(table(headers, rows, style=paint))
+        click.echo(_inventory.table(headers, rows, style=paint))
         if failed:
             click.echo("")
             for c in failed:

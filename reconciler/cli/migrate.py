@@ -31,24 +31,28 @@ from typing import Any
 
 import click
 
-from reconciler.api.errors import WavesError
-from reconciler.apply import ApplyOptions
-from reconciler.cli.apply import ApplyRun
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import apply_options, download_samples_option, plan_options
 from reconciler.cli.ui import echo_notice, logger_for
-from reconciler.engine import environments, workflow
-from reconciler.engine.inventory import table
 from reconciler.errors import UserError
-from reconciler.fsutil import atomic_write
-from reconciler.lockfile import LockDocument, Lockfile, RunLock
-from reconciler.plan import PlanOptions
+from reconciler.lazy import lazy_module
 from reconciler.text import clean
+
+# imported on first use: building the command (--help, completion) stays cheap
+_apply = lazy_module("reconciler.cli.apply")
+_applying = lazy_module("reconciler.apply")
+_errors = lazy_module("reconciler.api.errors")
+_fsutil = lazy_module("reconciler.fsutil")
+_inventory = lazy_module("reconciler.engine.inventory")
+_lockfile = lazy_module("reconciler.lockfile")
+_plan = lazy_module("reconciler.plan")
+environments = lazy_module("reconciler.engine.environments")
+workflow = lazy_module("reconciler.engine.workflow")
 
 MAP_FORMAT_VERSION = 1
 
 
-def migration_map(doc: LockDocument) -> dict[str, Any]:
+def migration_map(doc: _lockfile.LockDocument) -> dict[str, Any]:
     """The old -> new map of every migrated voice, from the lockfile (see the module doc)."""
     kept = {vid for vid, r in doc.retired.items() if r.keep}
     voices = {
@@ -67,7 +71,7 @@ def migration_map(doc: LockDocument) -> dict[str, Any]:
     }
 
 
-def map_table(doc: LockDocument) -> str:
+def map_table(doc: _lockfile.LockDocument) -> str:
     rows = []
     for name, item in migration_map(doc)["voices"].items():
         retired = doc.retired.get(item["old"])
@@ -78,13 +82,13 @@ def map_table(doc: LockDocument) -> str:
         else:
             state = "to delete"
         rows.append([name, clean(item["old"]), "->", clean(item["new"]), state])
-    return table(["NAME", "OLD (LEGACY)", "", "NEW (lightning-v3.1)", "OLD CLONE"], rows)
+    return _inventory.table(["NAME", "OLD (LEGACY)", "", "NEW (lightning-v3.1)", "OLD CLONE"], rows)
 
 
-def write_map(path: Path, doc: LockDocument) -> None:
+def write_map(path: Path, doc: _lockfile.LockDocument) -> None:
     text = json.dumps(migration_map(doc), indent=2, sort_keys=True) + "\n"
     try:
-        atomic_write(path, text)
+        _fsutil.atomic_write(path, text)
     except OSError as exc:
         raise UserError(f"--map-out {path}: cannot write: {exc.strerror or exc}") from None
 
@@ -158,17 +162,17 @@ def migrate(
         if not ok:
             ctx.exit(1)
         return
-    run = ApplyRun(
+    run = _apply.ApplyRun(
         settings=settings,
         path=path,
         lockfile=lockfile,
-        plan_options=PlanOptions(
+        plan_options=_plan.PlanOptions(
             targets=frozenset(targets),
             allow_mass_delete=allow_mass_delete,
             legacy_only=True,
             list_grace=list_grace,
         ),
-        apply_options=ApplyOptions(wait_timeout=wait_timeout, keep_legacy=keep_legacy),
+        apply_options=_applying.ApplyOptions(wait_timeout=wait_timeout, keep_legacy=keep_legacy),
         parallelism=parallelism,
         auto_approve=auto_approve,
         fmt="text",
@@ -178,7 +182,7 @@ def migrate(
         download_samples=Path(download_samples) if download_samples else None,
     )
     ok = run.execute()
-    lock = Lockfile.load(workflow.lockfile_path(path, lockfile, run.target))
+    lock = _lockfile.Lockfile.load(workflow.lockfile_path(path, lockfile, run.target))
     plan = run.plan
     waiting = plan.of_kind("wait") if plan is not None else []
     click.echo("")
@@ -238,8 +242,8 @@ def _finish(
     lock_path = workflow.lockfile_path(path, lockfile, env_target)
     if not lock_path.exists():
         raise UserError(f"{lock_path}: no lockfile; there is nothing to finish")
-    with RunLock(lock_path, timeout=lock_timeout, on_wait=echo_notice):
-        lock = Lockfile.load(lock_path)
+    with _lockfile.RunLock(lock_path, timeout=lock_timeout, on_wait=echo_notice):
+        lock = _lockfile.Lockfile.load(lock_path)
         doc = lock.doc
         for name in sorted(targets):
             if name not in doc.voices and all(r.name != name for r in doc.retired.values()):
@@ -314,7 +318,7 @@ async def _finish_async(conn, settings, lock, targets, parallelism, auto_approve
             return True
         rows = [[name, clean(old), "->", clean(new)] for old, name, new in to_delete]
         click.echo("Old clones to delete (their replacements are completed on lightning-v3.1):")
-        click.echo(table(["NAME", "OLD (TO DELETE)", "", "REPLACED BY"], rows))
+        click.echo(_inventory.table(["NAME", "OLD (TO DELETE)", "", "REPLACED BY"], rows))
         if not auto_approve:
             _confirm(len(to_delete))
         click.echo("")
@@ -324,7 +328,7 @@ async def _finish_async(conn, settings, lock, targets, parallelism, auto_approve
                 return f"{name}: not deleted: {lock.failed.message}"
             try:
                 await client.delete_clone(old)
-            except WavesError as exc:
+            except _errors.WavesError as exc:
                 return f"{name}: deleting {old} failed: {exc}"
             lock.drop_retired(old)
             click.echo(f"{name}: deleted old clone {clean(old)}")
@@ -340,7 +344,7 @@ async def _finish_async(conn, settings, lock, targets, parallelism, auto_approve
     return not errors
 
 
-def _map(lock: Lockfile, map_out: Path | None) -> None:
+def _map(lock: _lockfile.Lockfile, map_out: Path | None) -> None:
     if map_out is not None:
         write_map(map_out, lock.doc)
         click.echo(f"Wrote the voiceId map to {map_out}.")

@@ -10,10 +10,15 @@ import click
 import yaml
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
+from reconciler.cli.complete import voice_names
 from reconciler.cli.options import lockfile_option
-from reconciler.engine import environments, workflow
 from reconciler.errors import UserError
-from reconciler.lockfile import Lockfile
+from reconciler.lazy import lazy_module
+
+# imported on first use: building the command (--help, completion) stays cheap
+_lockfile = lazy_module("reconciler.lockfile")
+environments = lazy_module("reconciler.engine.environments")
+workflow = lazy_module("reconciler.engine.workflow")
 
 
 def env_name(name: str) -> str:
@@ -22,7 +27,7 @@ def env_name(name: str) -> str:
 
 
 @click.command()
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=voice_names)
 @manifest_option
 @lockfile_option
 @click.option(
@@ -42,7 +47,7 @@ def output(name: str | None, manifest_file: str, lockfile: str | None, fmt: str 
     settings = settings_of(click.get_current_context())
     target = environments.select(Path(manifest_file), settings.env)
     path = workflow.lockfile_path(Path(manifest_file), lockfile, target)
-    lock = Lockfile.load(path)
+    lock = _lockfile.Lockfile.load(path)
     if not lock.exists:
         raise UserError(f"{path}: no lockfile yet; run `voicectl apply` first")
     ids = {n: e.voice_id for n, e in sorted(lock.doc.voices.items())}

@@ -16,14 +16,20 @@ from pathlib import Path
 
 import click
 
-from reconciler import render, savedplan
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import format_option, plan_options, replace_option
 from reconciler.cli.ui import echo_warnings, logger_for, style_for
-from reconciler.engine import allenvs, environments, workflow
 from reconciler.errors import UserError
-from reconciler.manifest import display_path
-from reconciler.plan import PlanOptions
+from reconciler.lazy import lazy_module
+
+# imported on first use: building the command (--help, completion) stays cheap
+_manifest = lazy_module("reconciler.manifest")
+_plan = lazy_module("reconciler.plan")
+allenvs = lazy_module("reconciler.engine.allenvs")
+environments = lazy_module("reconciler.engine.environments")
+render = lazy_module("reconciler.render")
+savedplan = lazy_module("reconciler.savedplan")
+workflow = lazy_module("reconciler.engine.workflow")
 
 
 @click.command()
@@ -72,7 +78,7 @@ def plan(
     """Show what `apply` would change. Makes no change anywhere (except --out FILE)."""
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    options = PlanOptions(
+    options = _plan.PlanOptions(
         targets=frozenset(targets),
         replace=frozenset(replace),
         allow_mass_delete=allow_mass_delete,
@@ -117,7 +123,7 @@ def plan(
     # `apply FILE` plans again at this same instant.
     options = dataclasses.replace(options, now=time.time())
     the_plan = workflow.plan_for(loaded.manifest, loaded.lock, remote, options)
-    source = display_path(path)
+    source = _manifest.display_path(path)
     if target.environment is not None:
         source = f"{source} ({target.environment})"
     problem = render.append_step_summary(render.plan_markdown(the_plan, source=source))
@@ -152,7 +158,7 @@ def plan(
 
 
 def _plan_all_envs(
-    settings, path: Path, options: PlanOptions, *, fmt: str, parallelism: int, **load_options
+    settings, path: Path, options: _plan.PlanOptions, *, fmt: str, parallelism: int, **load_options
 ) -> int:
     """Plan every environment: 0 no changes, 2 changes somewhere, 1 one failed or
     was refused (the others are still planned and shown)."""
@@ -173,7 +179,7 @@ def _plan_all_envs(
     )
     allenvs.plan_all(plans, options)
     result = allenvs.AllPlans(plans, warnings)
-    source = display_path(path)
+    source = _manifest.display_path(path)
     markdown = render_envs.all_markdown(result, source=source)
     problem = render.append_step_summary(markdown)
     echo_warnings([problem] if problem else [])

@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from reconciler.cli.common import GlobalSettings
 from reconciler.errors import UserError
-from reconciler.render import Style, clean
+from reconciler.text import clean
+
+if TYPE_CHECKING:
+    from reconciler.render import Style
 
 
 def color_enabled(settings: GlobalSettings, stream=None) -> bool:
@@ -22,6 +26,8 @@ def color_enabled(settings: GlobalSettings, stream=None) -> bool:
 
 
 def style_for(settings: GlobalSettings) -> Style:
+    from reconciler.render import Style
+
     return Style(color=color_enabled(settings))
 
 
