@@ -15,12 +15,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-FORMAT_VERSION = 1
-SAVED_PLAN_KIND = "voicectl-saved-plan"
+FORMAT_VERSION: Final = 1
+SAVED_PLAN_KIND: Final = "voicectl-saved-plan"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 ActionName = Literal["adopt", "forget", "delete", "create", "replace", "wait", "noop"]
@@ -35,6 +35,19 @@ class _Out(BaseModel):
         extra="forbid",
         json_schema_serialization_defaults_required=True,
     )
+
+
+# --------------------------------------------------------------------------- problems
+
+
+class ProblemOut(_Out):
+    """One error or warning, with where it is as far as known (null where not)."""
+
+    file: str | None = Field(description="The file it is in (the manifest as given), if any.")
+    line: int | None = Field(description="1-based line in that file.")
+    column: int | None = Field(description="1-based column in that file.")
+    path: str | None = Field(description="The manifest field, e.g. voices.narrator.file.")
+    message: str = Field(description="What is wrong, in words (without the position).")
 
 
 # --------------------------------------------------------------------------- plan
@@ -87,9 +100,11 @@ class PlanDocument(_Out):
     format_version: Literal[1] = Field(alias="formatVersion")
     actions: list[PlanAction]
     summary: PlanSummary
-    warnings: list[str]
-    errors: list[str] = Field(
-        description="Safety refusals (protect, mass delete); apply refuses a plan with errors."
+    warnings: list[ProblemOut] = Field(description="The manifest's and the plan's warnings.")
+    errors: list[ProblemOut] = Field(
+        description="Why there is no plan (an invalid manifest, an unreachable server, a "
+        "refused key...) or why apply refuses it (protect, mass delete). A document with "
+        "errors is a failed run (exit 1)."
     )
 
 
@@ -130,6 +145,27 @@ class ApplyDocument(_Out):
     outcomes: list[ApplyOutcome]
     summary: ApplySummary
     notes: list[str]
+    errors: list[ProblemOut] = Field(
+        description="Why the run stopped or was refused before or around the operations "
+        "(the plan's own refusals are in plan.errors; failed operations in outcomes)."
+    )
+
+
+# --------------------------------------------------------------------------- validate
+
+
+class ValidateDocument(_Out):
+    """`voicectl validate --format json`: the manifest's problems, offline."""
+
+    model_config = ConfigDict(title="voicectl validate (validate --format json)")
+
+    format_version: Literal[1] = Field(alias="formatVersion")
+    valid: bool
+    manifest: str = Field(description="The manifest as given.")
+    stack: str | None = Field(description="null when the manifest is invalid")
+    voices: int | None = Field(description="How many voices it declares; null when invalid.")
+    errors: list[ProblemOut]
+    warnings: list[ProblemOut]
 
 
 # --------------------------------------------------------------------------- saved plan
@@ -277,6 +313,7 @@ SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
     "plan": ("plan.schema.json", _output_schema(PlanDocument)),
     "apply": ("apply.schema.json", _output_schema(ApplyDocument)),
     "saved-plan": ("saved-plan.schema.json", _output_schema(SavedPlanDocument)),
+    "validate": ("validate.schema.json", _output_schema(ValidateDocument)),
     "plan-all-envs": ("plan-all-envs.schema.json", _output_schema(AllEnvironmentsPlanDocument)),
     "voices-include": ("voices-include.schema.json", _include_schema),
 }

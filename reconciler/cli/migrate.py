@@ -180,11 +180,12 @@ def migrate(
         allow_any_duration=allow_any_duration,
         lock_timeout=lock_timeout,
         download_samples=Path(download_samples) if download_samples else None,
+        command="migrate",
     )
     ok = run.execute()
     lock = _lockfile.Lockfile.load(workflow.lockfile_path(path, lockfile, run.target))
     plan = run.plan
-    waiting = plan.of_kind("wait") if plan is not None else []
+    waiting: list[_plan.Action] = plan.of_kind("wait") if plan is not None else []
     click.echo("")
     if migration_map(lock.doc)["voices"]:
         click.echo("Migrated voices (apps must use the new voiceIds):")

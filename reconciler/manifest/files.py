@@ -14,10 +14,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from reconciler import audio
 from reconciler.localcache import HashCache
+from reconciler.manifest.controls import has_control
 from reconciler.manifest.models import FILE_PLACEHOLDER
 from reconciler.manifest.report import _Report
 
@@ -65,12 +66,14 @@ def _inside(root: Path, path: Path) -> bool:
 
 def _check_file(
     voice_path: tuple[Any, ...], raw: dict[str, Any], ctx: _Context
-) -> tuple[Path, audio.SampleInfo | None] | bool | None:
+) -> tuple[Path, audio.SampleInfo | None] | Literal[False] | None:
     """Check a voice's ``file``: (absolute path, audio info or None without
     check_files), False when it has problems, None when ``file`` is not text."""
     rel = raw.get("file")
     if not isinstance(rel, str) or not rel.strip():
         return None
+    if has_control(rel):  # reported by the loader's control-character check
+        return False
     path = (*voice_path, "file")
     report = ctx.report
     written = Path(rel)
