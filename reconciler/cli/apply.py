@@ -33,7 +33,7 @@ _apply = lazy_module("reconciler.apply")
 _failures = lazy_module("reconciler.cli.failures")
 _lockfile = lazy_module("reconciler.lockfile")
 _manifest = lazy_module("reconciler.manifest")
-_plan = lazy_module("reconciler.plan")
+_planning = lazy_module("reconciler.plan")
 _problems = lazy_module("reconciler.render.problems")
 _schemas = lazy_module("reconciler.schemas")
 environments = lazy_module("reconciler.engine.environments")
@@ -100,7 +100,7 @@ def apply(
         allow_any_duration = saved.options.allow_any_duration
         auto_approve = True  # the plan was reviewed when it was saved (as Terraform)
     else:
-        options = _plan.PlanOptions(
+        options = _planning.PlanOptions(
             targets=frozenset(targets),
             replace=frozenset(replace),
             allow_mass_delete=allow_mass_delete,
@@ -163,7 +163,7 @@ class ApplyRun:
         settings,
         path: Path,
         lockfile: str | None,
-        plan_options: _plan.PlanOptions,
+        plan_options: _planning.PlanOptions,
         apply_options: _apply.ApplyOptions,
         parallelism: int,
         auto_approve: bool,
@@ -191,7 +191,7 @@ class ApplyRun:
         self.plan_file = plan_file or "the saved plan"
         self.download_samples = download_samples
         self.source = _manifest.display_path(path)
-        self.plan: _plan.Plan | None = None
+        self.plan: _planning.Plan | None = None
         self.result: _apply.ApplyResult | None = None
         self.warnings: list[str] = []
         self.failures = _failures.FailureReport(command, fmt, self.source)

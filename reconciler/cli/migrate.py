@@ -45,7 +45,7 @@ _errors = lazy_module("reconciler.api.errors")
 _fsutil = lazy_module("reconciler.fsutil")
 _inventory = lazy_module("reconciler.engine.inventory")
 _lockfile = lazy_module("reconciler.lockfile")
-_plan = lazy_module("reconciler.plan")
+_planning = lazy_module("reconciler.plan")
 environments = lazy_module("reconciler.engine.environments")
 workflow = lazy_module("reconciler.engine.workflow")
 
@@ -166,7 +166,7 @@ def migrate(
         settings=settings,
         path=path,
         lockfile=lockfile,
-        plan_options=_plan.PlanOptions(
+        plan_options=_planning.PlanOptions(
             targets=frozenset(targets),
             allow_mass_delete=allow_mass_delete,
             legacy_only=True,
@@ -185,7 +185,7 @@ def migrate(
     ok = run.execute()
     lock = _lockfile.Lockfile.load(workflow.lockfile_path(path, lockfile, run.target))
     plan = run.plan
-    waiting: list[_plan.Action] = plan.of_kind("wait") if plan is not None else []
+    waiting: list[_planning.Action] = plan.of_kind("wait") if plan is not None else []
     click.echo("")
     if migration_map(lock.doc)["voices"]:
         click.echo("Migrated voices (apps must use the new voiceIds):")

@@ -25,7 +25,7 @@ from reconciler.lazy import lazy_module
 
 # imported on first use: building the command (--help, completion) stays cheap
 _manifest = lazy_module("reconciler.manifest")
-_plan = lazy_module("reconciler.plan")
+_planning = lazy_module("reconciler.plan")
 allenvs = lazy_module("reconciler.engine.allenvs")
 environments = lazy_module("reconciler.engine.environments")
 render = lazy_module("reconciler.render")
@@ -79,7 +79,7 @@ def plan(
     """Show what `apply` would change. Makes no change anywhere (except --out FILE)."""
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    options = _plan.PlanOptions(
+    options = _planning.PlanOptions(
         targets=frozenset(targets),
         replace=frozenset(replace),
         allow_mass_delete=allow_mass_delete,
@@ -121,7 +121,7 @@ def _plan(
     report: FailureReport,
     *,
     lockfile: str | None,
-    options: _plan.PlanOptions,
+    options: _planning.PlanOptions,
     allow_outside_files: bool,
     allow_any_duration: bool,
     parallelism: int,
@@ -193,7 +193,13 @@ def _plan(
 
 
 def _plan_all_envs(
-    settings, path: Path, options: _plan.PlanOptions, *, fmt: str, parallelism: int, **load_options
+    settings,
+    path: Path,
+    options: _planning.PlanOptions,
+    *,
+    fmt: str,
+    parallelism: int,
+    **load_options,
 ) -> int:
     """Plan every environment: 0 no changes, 2 changes somewhere, 1 one failed or
     was refused (the others are still planned and shown)."""
