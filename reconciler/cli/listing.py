@@ -10,7 +10,6 @@ as imported ones, show their stack/name too. Nothing is changed anywhere.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -20,14 +19,8 @@ from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import lockfile_option, text_or_json_options
 from reconciler.cli.ui import logger_for, style_for
 from reconciler.engine import workflow
-from reconciler.engine.inventory import (
-    LEGACY_MARK,
-    inventory,
-    inventory_json,
-    inventory_table,
-    summary,
-)
-from reconciler.lockfile import Lockfile
+from reconciler.engine.inventory import run_list
+from reconciler.render.inventory import LEGACY_MARK, inventory_json, inventory_table, summary
 
 
 @click.command("list")
@@ -50,22 +43,16 @@ def list_(
     """List the organisation's clones: status, models (LEGACY marked), owner, age."""
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    lock_path = workflow.lockfile_path(path, lockfile)
-    lock = Lockfile.load(lock_path)
-    doc = lock.doc if lock.exists else None
     conn = workflow.connection(
         sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent
     )
-
-    async def fetch():
-        async with workflow.open_client(conn, logger=logger_for(settings)) as client:
-            return await client.list_clones()
-
-    rows = inventory(asyncio.run(fetch()), doc)
-    if only_legacy:
-        rows = [r for r in rows if r.legacy]
-    if only_unmanaged:
-        rows = [r for r in rows if r.owner is None]
+    rows = run_list(
+        conn,
+        workflow.lockfile_path(path, lockfile),
+        only_legacy=only_legacy,
+        only_unmanaged=only_unmanaged,
+        logger=logger_for(settings),
+    )
     if as_json or fmt == "json":
         click.echo(json.dumps(inventory_json(rows), indent=2, ensure_ascii=False))
         return

@@ -8,19 +8,17 @@ form is appended to that file too, whatever ``--format`` says.
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import json
-import time
 from pathlib import Path
 
 import click
 
-from reconciler import render, savedplan
+from reconciler import render
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import format_option, plan_options, replace_option
 from reconciler.cli.ui import echo_warnings, logger_for, style_for
 from reconciler.engine import workflow
+from reconciler.engine.planning import run_plan, save_plan
 from reconciler.manifest import display_path
 from reconciler.plan import PlanOptions
 
@@ -64,35 +62,26 @@ def plan(
     """Show what `apply` would change. Makes no change anywhere (except --out FILE)."""
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    loaded = workflow.load(
-        path,
-        lockfile=lockfile,
-        allow_outside_files=allow_outside_files,
-        allow_any_duration=allow_any_duration,
-    )
-    echo_warnings(loaded.warnings)
     options = PlanOptions(
         targets=frozenset(targets),
         replace=frozenset(replace),
         allow_mass_delete=allow_mass_delete,
         list_grace=list_grace,
     )
-    endpoint = savedplan.endpoint_for(sandbox=settings.sandbox, api_url=settings.api_url)
-    conn = workflow.connection(
-        sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent
+    run = run_plan(
+        path,
+        workflow.connection(
+            sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent
+        ),
+        options,
+        lockfile=lockfile,
+        allow_outside_files=allow_outside_files,
+        allow_any_duration=allow_any_duration,
+        parallelism=parallelism,
+        logger=logger_for(settings),
+        warn=lambda warnings: echo_warnings(list(warnings)),
     )
-
-    async def fetch():
-        async with workflow.open_client(
-            conn, parallelism=parallelism, logger=logger_for(settings)
-        ) as client:
-            return await client.list_clones()
-
-    remote = asyncio.run(fetch())
-    # The clock is part of the plan (list grace); a saved plan keeps it, so that
-    # `apply FILE` plans again at this same instant.
-    options = dataclasses.replace(options, now=time.time())
-    the_plan = workflow.plan_for(loaded.manifest, loaded.lock, remote, options)
+    the_plan = run.plan
     source = display_path(path)
     problem = render.append_step_summary(render.plan_markdown(the_plan, source=source))
     echo_warnings([problem] if problem else [])
@@ -102,21 +91,15 @@ def plan(
         click.echo(render.plan_markdown(the_plan, source=source), nl=False)
     else:
         click.echo(render.plan_text(the_plan, style_for(settings)))
-    if the_plan.errors:
-        raise workflow.PlanRefused(the_plan.errors)
+    run.raise_if_refused()
     if out is not None:
-        doc = savedplan.build(
-            manifest=loaded.manifest,
+        save_plan(
+            run,
+            Path(out),
             manifest_arg=manifest_file,
-            lock=loaded.lock,
-            remote=remote,
-            plan=the_plan,
-            options=options,
-            endpoint=endpoint,
             allow_outside_files=allow_outside_files,
             allow_any_duration=allow_any_duration,
         )
-        savedplan.write(Path(out), doc)
         click.echo(
             f"\nSaved the plan to {out}. To apply exactly this plan: voicectl apply {out}",
             err=fmt != "text",

@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from reconciler import render
 from reconciler.cli.common import GlobalSettings
 from reconciler.errors import UserError
 from reconciler.render import Style, clean
@@ -75,3 +76,38 @@ def confirm_apply() -> None:
     answer = click.prompt("  Enter a value", default="", show_default=False)
     if answer.strip() != "yes":
         raise UserError("apply cancelled (the answer was not 'yes'); nothing was changed")
+
+
+class ApplyConsole:
+    """The terminal side of an apply (``engine.applying.ApplyUI``).
+
+    Warnings go to stderr; with ``--format text`` the plan and the progress lines
+    go to stdout and the confirmation is asked for; other formats print nothing
+    while the apply runs and need ``--auto-approve`` to change anything.
+    """
+
+    def __init__(self, settings: GlobalSettings, fmt: str = "text"):
+        self.fmt = fmt
+        self.text = fmt == "text"
+        self.style = style_for(settings)
+
+    def warnings(self, messages) -> None:
+        echo_warnings(list(messages))
+
+    def planned(self, plan) -> None:
+        if self.text:
+            click.echo(render.plan_text(plan, self.style))
+
+    def confirm(self, plan) -> None:
+        if not self.text:
+            raise UserError(f"--format {self.fmt} needs --auto-approve")
+        confirm_apply()
+
+    def progress(self, plan) -> render.ProgressPrinter | None:
+        if not self.text:
+            return None
+        printer = render.ProgressPrinter(
+            style=self.style, live=sys.stdout.isatty(), total=len(plan.changes)
+        )
+        click.echo("")
+        return printer

@@ -146,5 +146,6 @@ def read_lockfile(path: Path, stack: str, warnings: list[str]) -> Lockfile:
 class PlanRefused(UserError):
     """The plan breaks a safety rule (protect, mass delete); nothing was changed."""
 
-    def __init__(self, errors: Sequence[str]):
+    def __init__(self, errors: Sequence[str], plan: Plan | None = None):
+        self.plan = plan
         super().__init__("\n".join(errors))
