@@ -24,7 +24,13 @@ from reconciler.cli.options import (
     plan_options,
     replace_option,
 )
-from reconciler.cli.ui import ApplyConsole, echo_warnings, logger_for
+from reconciler.cli.ui import (
+    ApplyConsole,
+    connection_for,
+    echo_notice,
+    echo_warnings,
+    logger_for,
+)
 from reconciler.engine import workflow
 from reconciler.engine.applying import ApplyRequest, ApplyRun, run_apply
 from reconciler.errors import UserError
@@ -97,9 +103,7 @@ def apply(
         )
     request = ApplyRequest(
         path=path,
-        conn=workflow.connection(
-            sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent
-        ),
+        conn=connection_for(settings, path),
         lockfile=lockfile,
         plan_options=options,
         apply_options=ApplyOptions(wait_timeout=wait_timeout),
@@ -112,6 +116,7 @@ def apply(
         plan_file=plan_file,
         download_samples=Path(download_samples) if download_samples else None,
         logger=logger_for(settings),
+        on_wait=echo_notice,
     )
     if not run_and_show(request, settings, fmt).ok:
         ctx.exit(1)

@@ -14,7 +14,7 @@ import click
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import lockfile_option, text_or_json_options
-from reconciler.cli.ui import logger_for, style_for
+from reconciler.cli.ui import connection_for, logger_for, style_for
 from reconciler.engine import workflow
 from reconciler.engine.checking import run_check
 from reconciler.render.check import check_text, checks_json
@@ -57,9 +57,7 @@ def check(
     settings = settings_of(ctx)
     path = Path(manifest_file)
     result = run_check(
-        workflow.connection(
-            sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent
-        ),
+        connection_for(settings, path),
         workflow.lockfile_path(path, lockfile),
         probe=probe,
         probe_parallelism=probe_parallelism,

@@ -15,8 +15,8 @@ import click
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import lock_timeout_option, lockfile_option
-from reconciler.cli.ui import echo_warnings, logger_for
-from reconciler.engine import adoption, workflow
+from reconciler.cli.ui import connection_for, echo_notice, echo_warnings, logger_for
+from reconciler.engine import adoption
 from reconciler.engine.importing import count, run_import
 from reconciler.errors import UserError
 from reconciler.manifest import FILE_PLACEHOLDER, NAME_PATTERN, display_path
@@ -90,9 +90,7 @@ def import_(
         )
     result = run_import(
         path,
-        workflow.connection(
-            sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent
-        ),
+        connection_for(settings, path),
         lockfile=lockfile,
         samples_dir=samples_dir,
         select=select,
@@ -102,6 +100,7 @@ def import_(
         allow_outside_files=allow_outside_files,
         lock_timeout=lock_timeout,
         logger=logger_for(settings),
+        on_wait=echo_notice,
     )
     echo_warnings(result.warnings)
     _report_skips(result.skipped, select)

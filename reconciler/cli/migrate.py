@@ -35,7 +35,7 @@ from reconciler.apply import ApplyOptions
 from reconciler.cli.apply import run_and_show
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import apply_options, download_samples_option, plan_options
-from reconciler.cli.ui import logger_for
+from reconciler.cli.ui import connection_for, echo_notice, logger_for
 from reconciler.engine import workflow
 from reconciler.engine.applying import ApplyRequest
 from reconciler.engine.migrating import migration_map, write_map
@@ -117,9 +117,7 @@ def migrate(
         return
     request = ApplyRequest(
         path=path,
-        conn=workflow.connection(
-            sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent
-        ),
+        conn=connection_for(settings, path),
         lockfile=lockfile,
         plan_options=PlanOptions(
             targets=frozenset(targets),
@@ -135,6 +133,7 @@ def migrate(
         lock_timeout=lock_timeout,
         download_samples=Path(download_samples) if download_samples else None,
         logger=logger_for(settings),
+        on_wait=echo_notice,
     )
     run = run_and_show(request, settings, "text")
     ok = run.ok
@@ -197,18 +196,19 @@ def _finish(
     lock_path = workflow.lockfile_path(path, lockfile)
     if not lock_path.exists():
         raise UserError(f"{lock_path}: no lockfile; there is nothing to finish")
-    with RunLock(lock_path, timeout=lock_timeout):
+    with RunLock(lock_path, timeout=lock_timeout, on_wait=echo_notice):
         lock = Lockfile.load(lock_path)
         doc = lock.doc
         for name in sorted(targets):
             if name not in doc.voices and all(r.name != name for r in doc.retired.values()):
                 raise UserError(f"--target {name}: no voice of that name in {lock_path.name}")
-        conn = workflow.connection(
-            sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent
-        )
-        return asyncio.run(
-            _finish_async(conn, settings, lock, targets, parallelism, auto_approve, map_out)
-        )
+        conn = connection_for(settings, path)
+        try:
+            return asyncio.run(
+                _finish_async(conn, settings, lock, targets, parallelism, auto_approve, map_out)
+            )
+        finally:
+            lock.fold()  # whatever was journalled, also after an error or an abort
 
 
 async def _finish_async(conn, settings, lock, targets, parallelism, auto_approve, map_out) -> bool:
@@ -254,13 +254,14 @@ async def _finish_async(conn, settings, lock, targets, parallelism, auto_approve
                     ]
                 )
             )
+        lock.begin()  # journalled from here: each deletion is recorded as it happens
         for voice_id in gone:  # the old clone is not there any more: just drop the record
-            doc.retired.pop(voice_id, None)
-        lock.save()
+            lock.drop_retired(voice_id)
         if not to_delete:
             if gone:
                 click.echo(f"Dropped {len(gone)} retired record(s) whose clone no longer exists.")
             click.echo("Nothing to finish: no retired clone is left.")
+            lock.fold()
             _map(lock, map_out)
             return True
         rows = [[name, clean(old), "->", clean(new)] for old, name, new in to_delete]
@@ -271,12 +272,13 @@ async def _finish_async(conn, settings, lock, targets, parallelism, auto_approve
         click.echo("")
 
         async def delete(old: str, name: str) -> str | None:
+            if lock.failed is not None:
+                return f"{name}: not deleted: {lock.failed.message}"
             try:
                 await client.delete_clone(old)
             except WavesError as exc:
                 return f"{name}: deleting {old} failed: {exc}"
-            doc.retired.pop(old, None)
-            lock.save()
+            lock.drop_retired(old)
             click.echo(f"{name}: deleted old clone {clean(old)}")
             return None
 

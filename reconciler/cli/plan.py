@@ -16,8 +16,7 @@ import click
 from reconciler import render
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import format_option, plan_options, replace_option
-from reconciler.cli.ui import echo_warnings, logger_for, style_for
-from reconciler.engine import workflow
+from reconciler.cli.ui import connection_for, echo_warnings, logger_for, style_for
 from reconciler.engine.planning import run_plan, save_plan
 from reconciler.manifest import display_path
 from reconciler.plan import PlanOptions
@@ -70,9 +69,7 @@ def plan(
     )
     run = run_plan(
         path,
-        workflow.connection(
-            sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent
-        ),
+        connection_for(settings, path),
         options,
         lockfile=lockfile,
         allow_outside_files=allow_outside_files,

@@ -13,8 +13,7 @@ import click
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import format_option, lock_timeout_option, lockfile_option
-from reconciler.cli.ui import logger_for
-from reconciler.engine import workflow
+from reconciler.cli.ui import connection_for, echo_notice, logger_for
 from reconciler.engine.refreshing import run_refresh
 from reconciler.render.refresh import missing_lines, refresh_json, refresh_lines
 
@@ -39,12 +38,11 @@ def refresh(
     path = Path(manifest_file)
     result = run_refresh(
         path,
-        workflow.connection(
-            sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent
-        ),
+        connection_for(settings, path),
         lockfile=lockfile,
         lock_timeout=lock_timeout,
         logger=logger_for(settings),
+        on_wait=echo_notice,
     )
     if fmt == "json":
         click.echo(json.dumps(refresh_json(result), indent=2, ensure_ascii=False))

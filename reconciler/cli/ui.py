@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from pathlib import Path
 
 import click
 
 from reconciler import render
 from reconciler.cli.common import GlobalSettings
+from reconciler.engine import workflow
 from reconciler.errors import UserError
 from reconciler.render import Style, clean
 
@@ -29,6 +31,21 @@ def style_for(settings: GlobalSettings) -> Style:
 def echo_warnings(warnings: list[str]) -> None:
     for warning in warnings:
         click.echo(f"Warning: {clean(warning)}", err=True)
+
+
+def connection_for(settings: GlobalSettings, manifest_path: Path) -> workflow.Connection:
+    """Where this command's client goes: the global options, the manifest's folder."""
+    return workflow.connection(
+        sandbox=settings.sandbox,
+        api_url=settings.api_url,
+        base_dir=manifest_path.parent,
+        delete_via=settings.delete_via,
+    )
+
+
+def echo_notice(message: str) -> None:
+    """A one-line notice on stderr (e.g. that the run waits for the lock)."""
+    click.echo(clean(message), err=True)
 
 
 class _StderrHandler(logging.StreamHandler):

@@ -40,7 +40,7 @@ from pydantic import ValidationError
 from reconciler.api.models import Clone
 from reconciler.audio import EXTENSION_FORMATS, file_sha256
 from reconciler.errors import UserError
-from reconciler.lockfile import LockDocument, LockEntry, LockSample
+from reconciler.lockfile import LockDocument, LockEntry, entry_for
 from reconciler.manifest import (
     DISPLAY_NAME_MAX,
     FILE_PLACEHOLDER,
@@ -252,18 +252,7 @@ class Adoption:
         return self.sample is None
 
     def lock_entry(self) -> LockEntry:
-        c = self.clone
-        return LockEntry(
-            voice_id=c.voice_id,
-            display_name=c.display_name or None,
-            language=c.language,
-            model_ids=list(c.models),
-            file_sha256=self.file_sha256,
-            spec_digest=None,
-            status=c.status,
-            created_at=c.created_at,
-            samples=[LockSample(text=s.text, audio_url=s.audio_url) for s in c.samples],
-        )
+        return entry_for(self.clone, file_sha256=self.file_sha256)
 
 
 @dataclass(frozen=True)

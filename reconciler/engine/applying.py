@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -64,6 +64,7 @@ class ApplyRequest:
     plan_file: str | None = None
     download_samples: Path | None = None
     logger: logging.Logger | None = None
+    on_wait: Callable[[str], None] | None = None  # told once when the run waits for the lock
 
 
 @dataclass
@@ -92,7 +93,7 @@ def run_apply(request: ApplyRequest, ui: ApplyUI) -> ApplyRun:
     if request.saved is not None:
         return _run_saved(request, ui)
     loaded = _load(request, ui)  # a bad manifest fails here: no lock taken, nothing written
-    with RunLock(loaded.lock.path, timeout=request.lock_timeout):
+    with RunLock(loaded.lock.path, timeout=request.lock_timeout, on_wait=request.on_wait):
         # Re-read under the lock: another run may have written the lockfile meanwhile.
         loaded.lock = workflow.read_lockfile(loaded.lock.path, loaded.manifest.stack, [])
         return asyncio.run(_run(request, ui, loaded))
@@ -115,12 +116,16 @@ def _run_saved(request: ApplyRequest, ui: ApplyUI) -> ApplyRun:
     assert request.saved is not None
     endpoint = savedplan.endpoint_for(sandbox=request.conn.sandbox, api_url=request.conn.api_url)
     lock_path = workflow.lockfile_path(request.path, request.lockfile)
-    with RunLock(lock_path, timeout=request.lock_timeout):
+    with RunLock(lock_path, timeout=request.lock_timeout, on_wait=request.on_wait):
         reasons = savedplan.endpoint_changes(request.saved, endpoint)
         reasons += savedplan.file_changes(request.saved, request.path, Lockfile.load(lock_path))
         if reasons:
             raise savedplan.StalePlan(_plan_file(request), reasons)
-        return asyncio.run(_run(request, ui, _load(request, ui)))
+        loaded = _load(request, ui)
+        reasons = savedplan.include_changes(request.saved, loaded.manifest)
+        if reasons:
+            raise savedplan.StalePlan(_plan_file(request), reasons)
+        return asyncio.run(_run(request, ui, loaded))
 
 
 def _plan_file(request: ApplyRequest) -> str:

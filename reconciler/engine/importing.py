@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +56,7 @@ def run_import(
     allow_outside_files: bool = False,
     lock_timeout: float = 0.0,
     logger: logging.Logger | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> ImportResult:
     """List, choose, prepare the stanzas; unless ``dry_run``, write both files under the lock."""
     lock_path = workflow.lockfile_path(path, lockfile)
@@ -65,7 +66,7 @@ def run_import(
         lock = Lockfile.load(lock_path, stack=target.stack)
         adoptions, skipped = _prepare(conn, logger, target, lock, samples, select, exclude)
         return ImportResult(target, lock_path, adoptions, skipped)
-    with RunLock(lock_path, timeout=lock_timeout):
+    with RunLock(lock_path, timeout=lock_timeout, on_wait=on_wait):
         target = adoption.read_target(path, stack=stack)  # again, under the lock
         lock = Lockfile.load(lock_path, stack=target.stack)
         warnings = []
@@ -74,7 +75,7 @@ def run_import(
                 f"{lock.path.name}: recorded for stack {lock.doc.stack!r}, the manifest "
                 f"says {target.stack!r}; the lockfile will follow the manifest"
             )
-        lock.doc.stack = target.stack
+        lock.set_stack(target.stack)
         adoptions, skipped = _prepare(conn, logger, target, lock, samples, select, exclude)
         result = ImportResult(target, lock.path, adoptions, skipped, warnings)
         if adoptions:
@@ -125,7 +126,7 @@ def _write(target: adoption.Target, lock: Lockfile, adoptions) -> None:
     else:
         new_text = adoption.new_manifest_text(target.stack, adoptions)
     for a in adoptions:
-        lock.doc.voices[a.name] = a.lock_entry()
+        lock.adopt(a.name, a.lock_entry())
     bom = "\ufeff" if target.bom else ""
     try:
         atomic_write(target.path, bom + new_text)

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reconciler.engine import workflow
 from reconciler.errors import UserError
-from reconciler.lockfile import LockEntry, Lockfile, LockSample, RunLock
+from reconciler.lockfile import Lockfile, RunLock, entry_for
 
 # the lockfile fields a refresh copies from the listed clone
 FIELDS = ("displayName", "language", "modelIds", "status", "createdAt", "samples")
@@ -54,28 +55,8 @@ class RefreshResult:
         return len({c.name for c in self.changes})
 
 
-def _listed(entry: LockEntry, clone: Any) -> dict[str, Any]:
-    """The refreshable fields as the service reports them (absent fields keep ours)."""
-    now = entry.model_dump(by_alias=True, mode="json")
-    fresh = {
-        "displayName": clone.display_name or now["displayName"],
-        "language": clone.language if clone.language is not None else now["language"],
-        "modelIds": clone.models or now["modelIds"],
-        "status": clone.status or now["status"],
-        "createdAt": clone.created_at or now["createdAt"],
-        "samples": (
-            [
-                LockSample(text=s.text, audio_url=s.audio_url).model_dump(by_alias=True)
-                for s in clone.samples
-            ]
-            or now["samples"]
-        ),
-    }
-    return fresh
-
-
 def refresh_lock(lock: Lockfile, remote: list[Any]) -> tuple[list[FieldChange], list[str]]:
-    """Update ``lock.doc`` in memory from ``remote``; returns (changes, missing names)."""
+    """Update the lockfile's entries from ``remote``; returns (changes, missing names)."""
     by_id = {c.voice_id: c for c in remote}
     changes: list[FieldChange] = []
     missing: list[str] = []
@@ -84,12 +65,13 @@ def refresh_lock(lock: Lockfile, remote: list[Any]) -> tuple[list[FieldChange], 
         if clone is None:
             missing.append(name)
             continue
+        updated = entry_for(clone, entry)  # the one clone -> entry converter
         before = entry.model_dump(by_alias=True, mode="json")
-        fresh = _listed(entry, clone)
+        fresh = updated.model_dump(by_alias=True, mode="json")
         diff = {f: (before[f], fresh[f]) for f in FIELDS if before[f] != fresh[f]}
         if not diff:
             continue
-        lock.doc.voices[name] = LockEntry.model_validate({**before, **fresh})
+        lock.refresh(name, updated)
         for name_of_field, (old, new) in diff.items():
             changes.append(FieldChange(name, entry.voice_id, name_of_field, old, new))
     return changes, missing
@@ -102,6 +84,7 @@ def run_refresh(
     lockfile: str | None = None,
     lock_timeout: float = 0.0,
     logger: logging.Logger | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> RefreshResult:
     """List the clones and refresh the lockfile beside ``path`` under the run lock."""
     lock_path = workflow.lockfile_path(path, lockfile)
@@ -112,7 +95,7 @@ def run_refresh(
         async with workflow.open_client(conn, logger=logger) as client:
             return await client.list_clones()
 
-    with RunLock(lock_path, timeout=lock_timeout):
+    with RunLock(lock_path, timeout=lock_timeout, on_wait=on_wait):
         lock = Lockfile.load(lock_path)  # again, under the lock
         remote = asyncio.run(fetch())
         serial = lock.doc.serial

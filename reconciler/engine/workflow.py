@@ -39,13 +39,22 @@ class Connection:
     sandbox: bool
     api_url: str | None
     state_file: Path | None = None
+    delete_via: str = "auto"  # --delete-via / VOICECTL_DELETE_VIA
 
 
-def connection(*, sandbox: bool, api_url: str | None, base_dir: Path) -> Connection:
+def connection(*, sandbox: bool, api_url: str | None, base_dir: Path,
+               delete_via: str | None = None) -> Connection:
+    from reconciler.api.routes import DELETE_VIA_ENV, check_via
+
+    try:
+        via = check_via(delete_via or os.environ.get(DELETE_VIA_ENV))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     return Connection(
         sandbox=sandbox,
         api_url=api_url,
         state_file=(base_dir / SANDBOX_STATE) if sandbox else None,
+        delete_via=via,
     )
 
 
@@ -67,8 +76,9 @@ def open_client(conn: Connection, *, parallelism: int = 8, logger=None):
             base_url=SANDBOX_URL,
             api_key=SANDBOX_KEY,
             parallelism=parallelism,
-            transport=embedded_transport(conn.state_file),
+            transport=embedded_transport(conn.state_file, embedded_config()),
             logger=logger,
+            delete_via=conn.delete_via,
         )
     key = api_key_from_env()
     if not key:
@@ -77,7 +87,32 @@ def open_client(conn: Connection, *, parallelism: int = 8, logger=None):
             "to run against the built-in emulator"
         )
     url = conn.api_url or os.environ.get("VOICECTL_API_URL") or DEFAULT_API_URL
-    return WavesClient(base_url=url, api_key=key, parallelism=parallelism, logger=logger)
+    return WavesClient(base_url=url, api_key=key, parallelism=parallelism, logger=logger,
+                       delete_via=conn.delete_via)
+
+
+# The API-world knobs ``--sandbox`` reads from the environment (as ``sandbox serve`` does).
+EMBEDDED_KNOBS = ("profile", "delete_route", "legacy_routes", "pro_model", "tts_accept_required")
+
+
+def embedded_config():
+    """The embedded sandbox's config: its API world from ``VOICECTL_SANDBOX_PROFILE``
+    and the single-behaviour variables (``VOICECTL_SANDBOX_DELETE_ROUTE`` ...)."""
+    from pydantic import ValidationError
+
+    from reconciler.sandbox.config import SandboxConfig, describe_validation_error
+
+    settings = {}
+    for knob in EMBEDDED_KNOBS:
+        value = os.environ.get("VOICECTL_SANDBOX_" + knob.upper(), "").strip()
+        if value:
+            settings[knob] = value
+    try:
+        return SandboxConfig.model_validate(settings)
+    except ValidationError as exc:
+        problem = describe_validation_error(exc)
+        knob = problem.split(":", 1)[0]
+        raise UserError(f"VOICECTL_SANDBOX_{knob.upper()}: {problem.split(': ', 1)[1]}") from None
 
 
 def plan_for(
@@ -139,7 +174,7 @@ def read_lockfile(path: Path, stack: str, warnings: list[str]) -> Lockfile:
             f"{lock.path.name}: recorded for stack {lock.doc.stack!r}, the manifest says "
             f"{stack!r}; the lockfile will follow the manifest"
         )
-    lock.doc.stack = stack
+    lock.set_stack(stack)
     return lock
 
 
