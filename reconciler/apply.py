@@ -29,7 +29,7 @@ from reconciler.api.errors import AmbiguousCreateError, WavesError
 from reconciler.api.models import CURRENT_MODEL, Clone, CloneRequest
 from reconciler.lockfile import Lockfile, LockfileWriteError, PendingEntry, RetiredEntry, entry_for
 from reconciler.ownership import marker_tags, owner_of
-from reconciler.plan import BUSY, Action, Plan, VoiceLike, desired_digest
+from reconciler.plan import BUSY, Action, Plan, VoiceLike, desired_digest, voice_model
 
 NOT_ATTEMPTED = "not attempted: the lockfile cannot be written"
 
@@ -339,7 +339,7 @@ class Applier:
         """Create (or replace): exactly-once create, wait, record, then delete the old."""
         name = action.name or ""
         voice = self.voices[name]
-        digest = action.spec_digest or desired_digest(voice, self.opts.model)
+        digest = action.spec_digest or desired_digest(voice, voice_model(voice, self.opts.model))
         replacing = action.kind == "replace"
         self.reporter.started(action, "Replacing" if replacing else "Creating")
         clone = await self.create_once(voice, digest)
@@ -431,7 +431,7 @@ class Applier:
             description=voice.description,
             accent=voice.accent,
             tags=tags,
-            model=self.opts.model,
+            model=voice_model(voice, self.opts.model),
         )
 
     async def create_once(self, voice: VoiceLike, digest: str) -> Clone:

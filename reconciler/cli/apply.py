@@ -32,7 +32,7 @@ from reconciler.cli.ui import (
     logger_for,
 )
 from reconciler.engine import workflow
-from reconciler.engine.applying import ApplyRequest, ApplyRun, run_apply
+from reconciler.engine.applying import ApplyRequest, ApplyRun, run_apply, select_target
 from reconciler.errors import UserError
 from reconciler.manifest import display_path
 from reconciler.plan import PlanOptions
@@ -101,9 +101,10 @@ def apply(
             allow_mass_delete=allow_mass_delete,
             list_grace=list_grace,
         )
+    target = select_target(path, settings.env, saved, plan_file)
     request = ApplyRequest(
         path=path,
-        conn=connection_for(settings, path),
+        conn=connection_for(settings, path, target),
         lockfile=lockfile,
         plan_options=options,
         apply_options=ApplyOptions(wait_timeout=wait_timeout),
@@ -125,6 +126,8 @@ def apply(
 def run_and_show(request: ApplyRequest, settings: GlobalSettings, fmt: str) -> ApplyRun:
     """Run the apply engine and render its outcome (also `voicectl migrate`'s apply)."""
     source = display_path(request.path)
+    if request.conn.target.environment is not None:
+        source = f"{source} ({request.conn.target.environment})"
     try:
         run = run_apply(request, ApplyConsole(settings, fmt))
     except savedplan.StalePlan as exc:

@@ -15,7 +15,7 @@ import click
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import lockfile_option, text_or_json_options
 from reconciler.cli.ui import connection_for, logger_for, style_for
-from reconciler.engine import workflow
+from reconciler.engine import environments, workflow
 from reconciler.engine.checking import run_check
 from reconciler.render.check import check_text, checks_json
 
@@ -56,9 +56,10 @@ def check(
     """Check that every voice in the lockfile exists, is completed and works on lightning-v3.1."""
     settings = settings_of(ctx)
     path = Path(manifest_file)
+    target = environments.select(path, settings.env)
     result = run_check(
-        connection_for(settings, path),
-        workflow.lockfile_path(path, lockfile),
+        connection_for(settings, path, target),
+        workflow.lockfile_path(path, lockfile, target),
         probe=probe,
         probe_parallelism=probe_parallelism,
         targets=targets,

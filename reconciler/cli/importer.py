@@ -16,7 +16,7 @@ import click
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import lock_timeout_option, lockfile_option
 from reconciler.cli.ui import connection_for, echo_notice, echo_warnings, logger_for
-from reconciler.engine import adoption
+from reconciler.engine import adoption, environments
 from reconciler.engine.importing import count, run_import
 from reconciler.errors import UserError
 from reconciler.manifest import FILE_PLACEHOLDER, NAME_PATTERN, display_path
@@ -83,6 +83,7 @@ def import_(
     """
     settings = settings_of(ctx)
     path = Path(manifest_file)
+    target = environments.select(path, settings.env)
     if stack is not None and not re.match(NAME_PATTERN, stack):
         raise UserError(
             f"--stack {stack!r}: use 1-63 characters from a-z 0-9 . _ -, starting with "
@@ -90,7 +91,7 @@ def import_(
         )
     result = run_import(
         path,
-        connection_for(settings, path),
+        connection_for(settings, path, target),
         lockfile=lockfile,
         samples_dir=samples_dir,
         select=select,

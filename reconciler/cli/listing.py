@@ -18,7 +18,7 @@ import click
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import lockfile_option, text_or_json_options
 from reconciler.cli.ui import connection_for, logger_for, style_for
-from reconciler.engine import workflow
+from reconciler.engine import environments, workflow
 from reconciler.engine.inventory import run_list
 from reconciler.render.inventory import LEGACY_MARK, inventory_json, inventory_table, summary
 
@@ -43,10 +43,11 @@ def list_(
     """List the organisation's clones: status, models (LEGACY marked), owner, age."""
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    conn = connection_for(settings, path)
+    target = environments.select(path, settings.env)
+    conn = connection_for(settings, path, target)
     rows = run_list(
         conn,
-        workflow.lockfile_path(path, lockfile),
+        workflow.lockfile_path(path, lockfile, target),
         only_legacy=only_legacy,
         only_unmanaged=only_unmanaged,
         logger=logger_for(settings),

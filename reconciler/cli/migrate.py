@@ -36,8 +36,8 @@ from reconciler.cli.apply import run_and_show
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import apply_options, download_samples_option, plan_options
 from reconciler.cli.ui import connection_for, echo_notice, logger_for
-from reconciler.engine import workflow
-from reconciler.engine.applying import ApplyRequest
+from reconciler.engine import environments, workflow
+from reconciler.engine.applying import ApplyRequest, select_target
 from reconciler.engine.migrating import migration_map, write_map
 from reconciler.errors import UserError
 from reconciler.lockfile import Lockfile, RunLock
@@ -115,9 +115,10 @@ def migrate(
         if not ok:
             ctx.exit(1)
         return
+    target = select_target(path, settings.env)
     request = ApplyRequest(
         path=path,
-        conn=connection_for(settings, path),
+        conn=connection_for(settings, path, target),
         lockfile=lockfile,
         plan_options=PlanOptions(
             targets=frozenset(targets),
@@ -137,7 +138,7 @@ def migrate(
     )
     run = run_and_show(request, settings, "text")
     ok = run.ok
-    lock = Lockfile.load(workflow.lockfile_path(path, lockfile))
+    lock = Lockfile.load(workflow.lockfile_path(path, lockfile, target))
     plan = run.plan
     waiting = plan.of_kind("wait") if plan is not None else []
     click.echo("")
@@ -193,7 +194,8 @@ def _finish(
     map_out: Path | None,
 ) -> bool:
     """Delete every retired clone whose replacement is healthy; all or nothing."""
-    lock_path = workflow.lockfile_path(path, lockfile)
+    env_target = environments.select(path, settings.env)
+    lock_path = workflow.lockfile_path(path, lockfile, env_target)
     if not lock_path.exists():
         raise UserError(f"{lock_path}: no lockfile; there is nothing to finish")
     with RunLock(lock_path, timeout=lock_timeout, on_wait=echo_notice):
@@ -202,7 +204,7 @@ def _finish(
         for name in sorted(targets):
             if name not in doc.voices and all(r.name != name for r in doc.retired.values()):
                 raise UserError(f"--target {name}: no voice of that name in {lock_path.name}")
-        conn = connection_for(settings, path)
+        conn = connection_for(settings, path, env_target)
         try:
             return asyncio.run(
                 _finish_async(conn, settings, lock, targets, parallelism, auto_approve, map_out)

@@ -14,6 +14,7 @@ import click
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import format_option, lock_timeout_option, lockfile_option
 from reconciler.cli.ui import connection_for, echo_notice, logger_for
+from reconciler.engine import environments
 from reconciler.engine.refreshing import run_refresh
 from reconciler.render.refresh import missing_lines, refresh_json, refresh_lines
 
@@ -36,9 +37,10 @@ def refresh(
     """
     settings = settings_of(ctx)
     path = Path(manifest_file)
+    target = environments.select(path, settings.env)
     result = run_refresh(
         path,
-        connection_for(settings, path),
+        connection_for(settings, path, target),
         lockfile=lockfile,
         lock_timeout=lock_timeout,
         logger=logger_for(settings),

@@ -33,12 +33,18 @@ def echo_warnings(warnings: list[str]) -> None:
         click.echo(f"Warning: {clean(warning)}", err=True)
 
 
-def connection_for(settings: GlobalSettings, manifest_path: Path) -> workflow.Connection:
-    """Where this command's client goes: the global options, the manifest's folder."""
+def connection_for(
+    settings: GlobalSettings,
+    manifest_path: Path,
+    target: workflow.Target = workflow.environments.PLAIN,
+) -> workflow.Connection:
+    """Where this command's client goes: the global options, the manifest's folder,
+    the environment (``--env``) it works on."""
     return workflow.connection(
         sandbox=settings.sandbox,
         api_url=settings.api_url,
         base_dir=manifest_path.parent,
+        target=target,
         delete_via=settings.delete_via,
     )
 

@@ -18,7 +18,8 @@ from typing import Protocol
 
 from reconciler import savedplan
 from reconciler.apply import Applier, ApplyOptions, ApplyResult, Reporter
-from reconciler.engine import samples, workflow
+from reconciler.engine import environments, samples, workflow
+from reconciler.errors import UserError
 from reconciler.lockfile import Lockfile, RunLock
 from reconciler.plan import Plan, PlanOptions
 from reconciler.schemas import SavedPlanDocument
@@ -88,6 +89,25 @@ class ApplyRun:
         return self.result.ok and not self.sample_errors
 
 
+def select_target(
+    path: Path,
+    environment: str | None,
+    saved: SavedPlanDocument | None = None,
+    plan_file: str | None = None,
+) -> environments.Target:
+    """The environment to apply (``--env``; a saved plan's own unless --env names another)."""
+    if saved is not None:
+        planned = saved.inputs.environment
+        if environment is not None and environment != planned:
+            raise UserError(
+                f"{plan_file or 'the saved plan'} was planned for "
+                f"{'environment ' + repr(planned) if planned else 'no environment'}, "
+                f"not {environment!r} (--env / VOICECTL_ENV); nothing was changed"
+            )
+        environment = planned
+    return environments.select(path, environment)
+
+
 def run_apply(request: ApplyRequest, ui: ApplyUI) -> ApplyRun:
     """Validate, lock, list, plan, confirm, apply (see the module doc)."""
     if request.saved is not None:
@@ -106,6 +126,7 @@ def _load(request: ApplyRequest, ui: ApplyUI) -> workflow.Loaded:
         lockfile=request.lockfile,
         allow_outside_files=request.allow_outside_files,
         allow_any_duration=request.allow_any_duration,
+        target=request.conn.target,
     )
     ui.warnings(loaded.warnings)
     return loaded
@@ -114,8 +135,8 @@ def _load(request: ApplyRequest, ui: ApplyUI) -> workflow.Loaded:
 def _run_saved(request: ApplyRequest, ui: ApplyUI) -> ApplyRun:
     """Apply a saved plan: refuse it if any input changed, else apply exactly it."""
     assert request.saved is not None
-    endpoint = savedplan.endpoint_for(sandbox=request.conn.sandbox, api_url=request.conn.api_url)
-    lock_path = workflow.lockfile_path(request.path, request.lockfile)
+    endpoint = savedplan.endpoint_for(sandbox=request.conn.sandbox, api_url=request.conn.url)
+    lock_path = workflow.lockfile_path(request.path, request.lockfile, request.conn.target)
     with RunLock(lock_path, timeout=request.lock_timeout, on_wait=request.on_wait):
         reasons = savedplan.endpoint_changes(request.saved, endpoint)
         reasons += savedplan.file_changes(request.saved, request.path, Lockfile.load(lock_path))

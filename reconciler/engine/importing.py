@@ -59,15 +59,17 @@ def run_import(
     on_wait: Callable[[str], None] | None = None,
 ) -> ImportResult:
     """List, choose, prepare the stanzas; unless ``dry_run``, write both files under the lock."""
-    lock_path = workflow.lockfile_path(path, lockfile)
-    target = adoption.read_target(path, stack=stack)
+    lock_path = workflow.lockfile_path(path, lockfile, conn.target)
+    environment = conn.target.environment
+    target = adoption.read_target(path, stack=stack, environment=environment)
     samples = _samples_dir(samples_dir, target, allow_outside_files)
     if dry_run:
         lock = Lockfile.load(lock_path, stack=target.stack)
         adoptions, skipped = _prepare(conn, logger, target, lock, samples, select, exclude)
         return ImportResult(target, lock_path, adoptions, skipped)
     with RunLock(lock_path, timeout=lock_timeout, on_wait=on_wait):
-        target = adoption.read_target(path, stack=stack)  # again, under the lock
+        # again, under the lock
+        target = adoption.read_target(path, stack=stack, environment=environment)
         lock = Lockfile.load(lock_path, stack=target.stack)
         warnings = []
         if lock.exists and lock.doc.stack != target.stack:

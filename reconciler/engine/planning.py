@@ -54,9 +54,10 @@ def run_plan(
         lockfile=lockfile,
         allow_outside_files=allow_outside_files,
         allow_any_duration=allow_any_duration,
+        target=conn.target,
     )
     warn(loaded.warnings)
-    endpoint = savedplan.endpoint_for(sandbox=conn.sandbox, api_url=conn.api_url)
+    endpoint = savedplan.endpoint_for(sandbox=conn.sandbox, api_url=conn.url)
 
     async def fetch():
         async with workflow.open_client(conn, parallelism=parallelism, logger=logger) as client:

@@ -87,7 +87,7 @@ def run_refresh(
     on_wait: Callable[[str], None] | None = None,
 ) -> RefreshResult:
     """List the clones and refresh the lockfile beside ``path`` under the run lock."""
-    lock_path = workflow.lockfile_path(path, lockfile)
+    lock_path = workflow.lockfile_path(path, lockfile, conn.target)
     if not Lockfile.load(lock_path).exists:
         raise UserError(f"{lock_path}: no lockfile yet; run `voicectl apply` first")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.api.models import CURRENT_MODEL
+from reconciler.api.models import CURRENT_MODELS
 from reconciler.lockfile.model import LockEntry, LockSample
 
 
@@ -67,5 +67,5 @@ def entry_for(
 
 
 def _legacy(model_ids: list[str]) -> bool:
-    """True for recorded modelIds that name models but not lightning-v3.1."""
-    return bool(model_ids) and CURRENT_MODEL not in model_ids
+    """True for recorded modelIds that name models but no current one (v3.1, v3.1-pro)."""
+    return bool(model_ids) and not any(m in CURRENT_MODELS for m in model_ids)
