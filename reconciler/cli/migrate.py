@@ -41,7 +41,7 @@ from reconciler.engine.applying import ApplyRequest, select_target
 from reconciler.engine.migrating import migration_map, write_map
 from reconciler.errors import UserError
 from reconciler.lockfile import Lockfile, RunLock
-from reconciler.plan import PlanOptions
+from reconciler.plan import Action, PlanOptions
 from reconciler.render.table import table
 from reconciler.text import clean
 
@@ -140,7 +140,7 @@ def migrate(
     ok = run.ok
     lock = Lockfile.load(workflow.lockfile_path(path, lockfile, target))
     plan = run.plan
-    waiting = plan.of_kind("wait") if plan is not None else []
+    waiting: list[Action] = plan.of_kind("wait") if plan is not None else []
     click.echo("")
     if migration_map(lock.doc)["voices"]:
         click.echo("Migrated voices (apps must use the new voiceIds):")
