@@ -109,6 +109,26 @@ class ApplyOutcome(_Out):
     error: str | None
     elapsed_seconds: float = Field(alias="elapsedSeconds")
     retired: bool = Field(description="The old clone was kept, recorded as retired.")
+    awaiting_deletion: bool = Field(
+        default=False,
+        alias="awaitingDeletion",
+        description="Its delete (or a replacement's delete of the old clone) could not be "
+        "done because no delete route works for this key; the clone is in "
+        "awaitingDeletion and the lockfile.",
+    )
+
+
+class AwaitingDeletion(_Out):
+    """A clone to delete in the dashboard: no delete route works for this key today."""
+
+    name: str | None = Field(description="The voice it belonged to (null: none).")
+    display_name: str | None = Field(alias="displayName")
+    voice_id: str = Field(alias="voiceId")
+    reason: Literal["orphan", "duplicate", "replaced", "migrated", "failed"] = Field(
+        description="orphan: no longer declared; duplicate: an extra clone of a voice; "
+        "replaced: the old clone of a replacement; migrated: a legacy clone replaced on "
+        "lightning-v3.1; failed: a failed new clone"
+    )
 
 
 class ApplySummary(_Out):
@@ -130,6 +150,18 @@ class ApplyDocument(_Out):
     outcomes: list[ApplyOutcome]
     summary: ApplySummary
     notes: list[str]
+    awaiting_deletion: list[AwaitingDeletion] = Field(
+        default_factory=list,
+        alias="awaitingDeletion",
+        description="The hand-off: clones no delete route could delete (recorded in the "
+        "lockfile; every plan shows them as deletes; the first apply that can delete "
+        "them does). Not an error: ok and the exit code ignore it.",
+    )
+    delete_unavailable: str | None = Field(
+        default=None,
+        alias="deleteUnavailable",
+        description="Why no delete route works for this key, when a delete was tried.",
+    )
 
 
 # --------------------------------------------------------------------------- saved plan

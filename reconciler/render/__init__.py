@@ -26,6 +26,7 @@ import click
 from reconciler import schemas
 from reconciler.apply import ApplyResult, Outcome
 from reconciler.plan import Action, Plan
+from reconciler.render.handoff import handoff_markdown, handoff_text
 from reconciler.text import clean
 
 FORMAT_VERSION = schemas.FORMAT_VERSION
@@ -239,7 +240,12 @@ class ProgressPrinter:
         self._labels.pop(id(action), None)
         self._done += 1
         secs = f"{outcome.elapsed:.0f}s"
-        if outcome.ok:
+        if outcome.ok and outcome.awaiting and action.kind == "delete":
+            self._print(
+                self.style(f"{_label(action)}: Not deleted: ", "yellow")
+                + "no delete route works for this key; awaiting deletion (see the hand-off)"
+            )
+        elif outcome.ok:
             done = PAST.get(verb, "Done")
             ids = ""
             if outcome.new_voice_id and action.kind in ("create", "replace"):
@@ -293,12 +299,15 @@ def apply_summary(result: ApplyResult) -> str:
     adopted = result.count("adopt")
     if adopted:
         counts = counts[:-1] + f", {adopted} adopted."
+    handoff = handoff_text(result.awaiting_deletion, result.delete_unavailable)
     if result.ok:
-        return f"Apply complete! {counts}"
+        return f"Apply complete! {counts}" + (f"\n\n{handoff}" if handoff else "")
     lines = [f"Apply failed: {len(result.failed)} operation(s) failed; {counts}"]
     for outcome in result.failed:
         a = outcome.action
         lines.append(f"  {_label(a)} ({a.kind}): {clean(outcome.error)}")
+    if handoff:
+        lines += ["", handoff]
     return "\n".join(lines)
 
 
@@ -318,6 +327,7 @@ def apply_json(plan: Plan, result: ApplyResult) -> dict[str, Any]:
                 error=o.error,
                 elapsed_seconds=round(o.elapsed, 3),
                 retired=o.retired,
+                awaiting_deletion=o.awaiting,
             )
             for o in result.outcomes
         ],
@@ -329,6 +339,10 @@ def apply_json(plan: Plan, result: ApplyResult) -> dict[str, Any]:
             failed=len(result.failed),
         ),
         notes=list(result.notes),
+        awaiting_deletion=[
+            schemas.AwaitingDeletion.model_validate(h.to_json()) for h in result.awaiting_deletion
+        ],
+        delete_unavailable=result.delete_unavailable,
     )
     return doc.model_dump(by_alias=True, mode="json")
 
@@ -468,7 +482,9 @@ def apply_markdown(plan: Plan, result: ApplyResult | None, *, source: str | None
                 voice = f"{md(a.voice_id)} → {md(o.new_voice_id)}"
             elif o.new_voice_id and a.kind == "create":
                 voice = md(o.new_voice_id)
-            if o.ok:
+            if o.ok and o.awaiting and a.kind == "delete":
+                outcome = "**awaiting deletion** (see below)"
+            elif o.ok:
                 outcome = "done" + (" (old clone kept as retired)" if o.retired else "")
                 if o.detail:
                     outcome += f" ({md(o.detail)})"
@@ -479,6 +495,7 @@ def apply_markdown(plan: Plan, result: ApplyResult | None, *, source: str | None
     else:
         lines.append("The voice clones match the manifest.")
         lines.append("")
+    lines += handoff_markdown(result.awaiting_deletion, result.delete_unavailable, md)
     for note in result.notes:
         lines.append(f"> **Note:** {md(note)}")
         lines.append("")
