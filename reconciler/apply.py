@@ -129,7 +129,7 @@ class ApplyResult:
         )
 
 
-def _now_iso() -> str:
+def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -339,7 +339,7 @@ class Applier:
             replaced_by=replaced_by,
             model_ids=list(clone.models) if clone else (known.model_ids if known else []),
             display_name=clone.display_name if clone else (known.display_name if known else None),
-            retired_at=known.retired_at if known and known.retired_at else _now_iso(),
+            retired_at=known.retired_at if known and known.retired_at else now_iso(),
             keep=keep,
         ))
 
@@ -382,7 +382,7 @@ class Applier:
             reason=reason,
             replaced_by=replaced_by,
             model_ids=list(clone.models) if clone else [],
-            since=_now_iso(),
+            since=now_iso(),
             why=exc.reason,
         ))
         self.result.delete_unavailable = exc.reason
