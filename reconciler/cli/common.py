@@ -15,6 +15,7 @@ class GlobalSettings:
     sandbox: bool = False
     debug: bool = False
     no_color: bool = False
+    env: str | None = None  # --env / VOICECTL_ENV: the environment of the manifest
     delete_via: str | None = None
 
 
@@ -55,6 +56,18 @@ def global_options(func):
             is_eager=True,
             callback=_store("sandbox"),
             help="Run against an embedded emulator (state in .voicectl/sandbox.json).",
+        ),
+        click.option(
+            "--env",
+            "env",
+            envvar="VOICECTL_ENV",
+            default=None,
+            metavar="NAME",
+            expose_value=False,
+            is_eager=True,
+            callback=_store("env"),
+            help="The environment to work on, when the manifest declares environments "
+            "(its own key, lockfile voices.NAME.lock.json and organisation).",
         ),
         click.option(
             "--delete-via",

@@ -37,7 +37,7 @@ from reconciler.cli.apply import ApplyRun
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import apply_options, download_samples_option, plan_options
 from reconciler.cli.ui import echo_notice, logger_for
-from reconciler.engine import workflow
+from reconciler.engine import environments, workflow
 from reconciler.engine.inventory import table
 from reconciler.errors import UserError
 from reconciler.fsutil import atomic_write
@@ -180,7 +180,7 @@ def migrate(
         download_samples=Path(download_samples) if download_samples else None,
     )
     ok = run.execute()
-    lock = Lockfile.load(workflow.lockfile_path(path, lockfile))
+    lock = Lockfile.load(workflow.lockfile_path(path, lockfile, run.target))
     plan = run.plan
     waiting = plan.of_kind("wait") if plan is not None else []
     click.echo("")
@@ -236,7 +236,8 @@ def _finish(
     map_out: Path | None,
 ) -> bool:
     """Delete every retired clone whose replacement is healthy; all or nothing."""
-    lock_path = workflow.lockfile_path(path, lockfile)
+    env_target = environments.select(path, settings.env)
+    lock_path = workflow.lockfile_path(path, lockfile, env_target)
     if not lock_path.exists():
         raise UserError(f"{lock_path}: no lockfile; there is nothing to finish")
     with RunLock(lock_path, timeout=lock_timeout, on_wait=echo_notice):
@@ -246,7 +247,10 @@ def _finish(
             if name not in doc.voices and all(r.name != name for r in doc.retired.values()):
                 raise UserError(f"--target {name}: no voice of that name in {lock_path.name}")
         conn = workflow.connection(
-            sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent,
+            sandbox=settings.sandbox,
+            api_url=settings.api_url,
+            base_dir=path.parent,
+            target=env_target,
             delete_via=settings.delete_via,
         )
         try:

@@ -24,7 +24,7 @@ from reconciler import render
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import format_option, lock_timeout_option, lockfile_option
 from reconciler.cli.ui import echo_notice, logger_for
-from reconciler.engine import workflow
+from reconciler.engine import environments, workflow
 from reconciler.errors import UserError
 from reconciler.lockfile import Lockfile, RunLock, entry_for
 
@@ -83,11 +83,15 @@ def refresh(
     """
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    lock_path = workflow.lockfile_path(path, lockfile)
+    env_target = environments.select(path, settings.env)
+    lock_path = workflow.lockfile_path(path, lockfile, env_target)
     if not Lockfile.load(lock_path).exists:
         raise UserError(f"{lock_path}: no lockfile yet; run `voicectl apply` first")
     conn = workflow.connection(
-        sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent
+        sandbox=settings.sandbox,
+        api_url=settings.api_url,
+        base_dir=path.parent,
+        target=env_target,
     )
 
     async def fetch():
