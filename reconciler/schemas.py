@@ -164,6 +164,48 @@ class ApplyDocument(_Out):
     )
 
 
+# --------------------------------------------------------------------------- doctor
+
+
+class DoctorCheck(_Out):
+    check: str = Field(description="key, list shape, delete, create MODEL, legacy routes, "
+                       "tts, clones")
+    status: Literal["ok", "warn", "fail", "info"] = Field(
+        description="fail: something voicectl needs is missing (exit 1)")
+    result: str = Field(description="What was found.")
+    means: str = Field(description="What it means for plan and apply.")
+
+
+class DoctorClones(_Out):
+    total: int
+    legacy: int
+    pro: int
+    failed: int
+    unmanaged: int
+
+
+class DoctorDocument(_Out):
+    """`voicectl doctor --format json`: which world of the API this key and endpoint are in."""
+
+    model_config = ConfigDict(title="voicectl doctor result (doctor --format json)")
+
+    format_version: Literal[1] = Field(alias="formatVersion")
+    ok: bool = Field(description="Nothing voicectl needs is missing.")
+    endpoint: str
+    world: Literal["seed", "current", "mixed"] = Field(
+        description="seed: the seed page's API; current: the newest published one "
+        "(old delete retired, legacy routes gone, Pro models); mixed: anything between")
+    delete_route: Literal["lightning-large", "voice-cloning"] | None = Field(
+        alias="deleteRoute", description="The route deletes use for this key (null: none).")
+    delete_routes: dict[str, str] = Field(
+        alias="deleteRoutes", description="Each route probed -> 'deletes' or why not.")
+    create_models: dict[str, bool | None] = Field(
+        alias="createModels", description="Each create model -> accepted (null: unknown).")
+    legacy_routes: Literal["live", "gone"] | None = Field(alias="legacyRoutes")
+    clones: DoctorClones | None
+    checks: list[DoctorCheck]
+
+
 # --------------------------------------------------------------------------- saved plan
 
 
@@ -309,6 +351,7 @@ SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
     "plan": ("plan.schema.json", _output_schema(PlanDocument)),
     "apply": ("apply.schema.json", _output_schema(ApplyDocument)),
     "saved-plan": ("saved-plan.schema.json", _output_schema(SavedPlanDocument)),
+    "doctor": ("doctor.schema.json", _output_schema(DoctorDocument)),
     "plan-all-envs": ("plan-all-envs.schema.json", _output_schema(AllEnvironmentsPlanDocument)),
     "voices-include": ("voices-include.schema.json", _include_schema),
 }
