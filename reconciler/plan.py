@@ -268,7 +268,9 @@ class _Planner:
         entry = self.lock.voices.get(name)
         cands = self.candidates(name)
         self.claimed.update(c.voice_id for c in cands)
-        common = {"name": name, "display_name": voice.display_name, "spec_digest": digest}
+        common: dict[str, Any] = {
+            "name": name, "display_name": voice.display_name, "spec_digest": digest
+        }
 
         if not cands:
             reason = "declared, no clone exists"
@@ -409,9 +411,9 @@ class _Planner:
         declared = set(self.m.voices)
         locked_ids = {e.voice_id: n for n, e in self.lock.voices.items()}
         pending_ids = {vid: p.name for vid, p in self.lock.pending.items()}
-        for name, entry in sorted(self.lock.voices.items()):
-            if name not in declared and entry.voice_id not in self.remote:
-                self.add(Action("forget", name, entry.voice_id, ("clone no longer exists",)))
+        for locked, entry in sorted(self.lock.voices.items()):
+            if locked not in declared and entry.voice_id not in self.remote:
+                self.add(Action("forget", locked, entry.voice_id, ("clone no longer exists",)))
         for vid, pend in sorted(self.lock.pending.items()):
             if vid not in self.remote and pend.name not in declared:
                 self.add(Action("forget", pend.name, vid, ("pending clone no longer exists",)))
@@ -422,7 +424,7 @@ class _Planner:
             owner = self.owners[clone.voice_id]
             ours = owner is not None and owner.stack == self.m.stack
             name = locked_ids.get(clone.voice_id) or pending_ids.get(clone.voice_id)
-            if name is None and ours:
+            if name is None and owner is not None and ours:
                 name = owner.name
             managed = ours or clone.voice_id in locked_ids or clone.voice_id in pending_ids
             if self.m.prune == "none" or (self.m.prune == "managed" and not managed):

@@ -162,7 +162,8 @@ class _Builder:
                 return self._mapping(node, path)
         finally:
             self.active.discard(id(node))
-        raise YamlSyntaxError(_pos(node.start_mark), f"unexpected YAML node {node.id}")
+        kind = getattr(node, "id", type(node).__name__)
+        raise YamlSyntaxError(_pos(node.start_mark), f"unexpected YAML node {kind}")
 
     def _scalar(self, node: ScalarNode, path: Path, key_pos: Pos | None) -> Any:
         plain = not node.style  # None from the pure parser, "" from libyaml

@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from reconciler.errors import UserError
 from reconciler.fsutil import atomic_write
 from reconciler.lockfile import journal
@@ -40,7 +42,7 @@ from reconciler.lockfile.model import (
 )
 
 # the document's maps a step may change, and the model of their values
-SECTIONS: dict[str, type] = {
+SECTIONS: dict[str, type[BaseModel]] = {
     "voices": LockEntry,
     "pending": PendingEntry,
     "retired": RetiredEntry,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from reconciler import audio
 from reconciler.localcache import HashCache
@@ -65,7 +65,7 @@ def _inside(root: Path, path: Path) -> bool:
 
 def _check_file(
     voice_path: tuple[Any, ...], raw: dict[str, Any], ctx: _Context
-) -> tuple[Path, audio.SampleInfo | None] | bool | None:
+) -> tuple[Path, audio.SampleInfo | None] | Literal[False] | None:
     """Check a voice's ``file``: (absolute path, audio info or None without
     check_files), False when it has problems, None when ``file`` is not text."""
     rel = raw.get("file")
