@@ -37,6 +37,19 @@ class _Out(BaseModel):
     )
 
 
+# --------------------------------------------------------------------------- problems
+
+
+class ProblemOut(_Out):
+    """One error or warning, with where it is as far as known (null where not)."""
+
+    file: str | None = Field(description="The file it is in (the manifest as given), if any.")
+    line: int | None = Field(description="1-based line in that file.")
+    column: int | None = Field(description="1-based column in that file.")
+    path: str | None = Field(description="The manifest field, e.g. voices.narrator.file.")
+    message: str = Field(description="What is wrong, in words (without the position).")
+
+
 # --------------------------------------------------------------------------- plan
 
 
@@ -87,9 +100,11 @@ class PlanDocument(_Out):
     format_version: Literal[1] = Field(alias="formatVersion")
     actions: list[PlanAction]
     summary: PlanSummary
-    warnings: list[str]
-    errors: list[str] = Field(
-        description="Safety refusals (protect, mass delete); apply refuses a plan with errors."
+    warnings: list[ProblemOut] = Field(description="The manifest's and the plan's warnings.")
+    errors: list[ProblemOut] = Field(
+        description="Why there is no plan (an invalid manifest, an unreachable server, a "
+        "refused key...) or why apply refuses it (protect, mass delete). A document with "
+        "errors is a failed run (exit 1)."
     )
 
 
@@ -150,6 +165,10 @@ class ApplyDocument(_Out):
     outcomes: list[ApplyOutcome]
     summary: ApplySummary
     notes: list[str]
+    errors: list[ProblemOut] = Field(
+        description="Why the run stopped or was refused before or around the operations "
+        "(the plan's own refusals are in plan.errors; failed operations in outcomes)."
+    )
     awaiting_deletion: list[AwaitingDeletion] = Field(
         default_factory=list,
         alias="awaitingDeletion",
@@ -162,6 +181,23 @@ class ApplyDocument(_Out):
         alias="deleteUnavailable",
         description="Why no delete route works for this key, when a delete was tried.",
     )
+
+
+# --------------------------------------------------------------------------- validate
+
+
+class ValidateDocument(_Out):
+    """`voicectl validate --format json`: the manifest's problems, offline."""
+
+    model_config = ConfigDict(title="voicectl validate (validate --format json)")
+
+    format_version: Literal[1] = Field(alias="formatVersion")
+    valid: bool
+    manifest: str = Field(description="The manifest as given.")
+    stack: str | None = Field(description="null when the manifest is invalid")
+    voices: int | None = Field(description="How many voices it declares; null when invalid.")
+    errors: list[ProblemOut]
+    warnings: list[ProblemOut]
 
 
 # --------------------------------------------------------------------------- doctor
@@ -204,6 +240,7 @@ class DoctorDocument(_Out):
     legacy_routes: Literal["live", "gone"] | None = Field(alias="legacyRoutes")
     clones: DoctorClones | None
     checks: list[DoctorCheck]
+
 
 
 # --------------------------------------------------------------------------- saved plan
@@ -352,6 +389,7 @@ SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
     "apply": ("apply.schema.json", _output_schema(ApplyDocument)),
     "saved-plan": ("saved-plan.schema.json", _output_schema(SavedPlanDocument)),
     "doctor": ("doctor.schema.json", _output_schema(DoctorDocument)),
+    "validate": ("validate.schema.json", _output_schema(ValidateDocument)),
     "plan-all-envs": ("plan-all-envs.schema.json", _output_schema(AllEnvironmentsPlanDocument)),
     "voices-include": ("voices-include.schema.json", _include_schema),
 }

@@ -178,6 +178,7 @@ def migrate(
         allow_any_duration=allow_any_duration,
         lock_timeout=lock_timeout,
         download_samples=Path(download_samples) if download_samples else None,
+        command="migrate",
     )
     ok = run.execute()
     lock = Lockfile.load(workflow.lockfile_path(path, lockfile, run.target))
