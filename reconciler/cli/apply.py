@@ -17,6 +17,7 @@ import click
 from reconciler import render, savedplan
 from reconciler.apply import ApplyOptions
 from reconciler.cli.common import GlobalSettings, global_options, manifest_option, settings_of
+from reconciler.cli.failures import FailureReport, mark_reported
 from reconciler.cli.options import (
     apply_options,
     download_samples_option,
@@ -35,7 +36,8 @@ from reconciler.engine import workflow
 from reconciler.engine.applying import ApplyRequest, ApplyRun, run_apply, select_target
 from reconciler.errors import UserError
 from reconciler.manifest import display_path
-from reconciler.plan import PlanOptions
+from reconciler.plan import Plan, PlanOptions
+from reconciler.render.problems import failed_apply_json
 from reconciler.schemas import SavedPlanDocument
 
 # Options a saved plan fixes: giving them with PLANFILE is refused.
@@ -123,20 +125,42 @@ def apply(
         ctx.exit(1)
 
 
-def run_and_show(request: ApplyRequest, settings: GlobalSettings, fmt: str) -> ApplyRun:
-    """Run the apply engine and render its outcome (also `voicectl migrate`'s apply)."""
+def run_and_show(
+    request: ApplyRequest, settings: GlobalSettings, fmt: str, command: str = "apply"
+) -> ApplyRun:
+    """Run the apply engine and render its outcome (also `voicectl migrate`'s apply).
+
+    Whatever fails on the way is also reported in the asked-for format (see
+    ``cli/failures.py``): a JSON document, a Markdown report, the job summary.
+    """
     source = display_path(request.path)
     if request.conn.target.environment is not None:
         source = f"{source} ({request.conn.target.environment})"
-    try:
-        run = run_apply(request, ApplyConsole(settings, fmt))
-    except savedplan.StalePlan as exc:
-        _summary(render.error_markdown("voicectl apply: refused", exc.message))
-        raise
-    except workflow.PlanRefused as exc:
-        if exc.plan is not None:
-            _summary(render.apply_markdown(exc.plan, None, source=source))
-        raise
+    failures = FailureReport(command, fmt, source)
+    console = ApplyConsole(settings, fmt, failures)
+    with failures:
+        try:
+            run = run_apply(request, console)
+        except workflow.PlanRefused as exc:
+            if exc.plan is not None:
+                _show_refused(exc.plan, fmt, source, console.seen)
+                raise mark_reported(exc) from None
+            raise
+        _show(run, request, fmt, source, console.seen)
+    return run
+
+
+def _show_refused(plan: Plan, fmt: str, source: str, warnings: list[str]) -> None:
+    markdown = render.apply_markdown(plan, None, source=source, warnings=warnings)
+    if fmt == "json":
+        doc = failed_apply_json(plan.errors, [], plan=render.plan_document(plan, warnings))
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    elif fmt == "markdown":
+        click.echo(markdown, nl=False)
+    _summary(markdown)
+
+
+def _show(run: ApplyRun, request: ApplyRequest, fmt: str, source: str, warnings: list[str]):
     if fmt == "text" and run.changed:
         for note in run.result.notes:
             click.echo(f"Note: {render.clean(note)}")
@@ -152,14 +176,13 @@ def run_and_show(request: ApplyRequest, settings: GlobalSettings, fmt: str) -> A
             click.echo(f"Saved {n} sample{'s' if n != 1 else ''} to {request.download_samples}/")
     for error in run.sample_errors:
         click.echo(f"Error: could not save a sample: {render.clean(error)}", err=True)
-    markdown = render.apply_markdown(run.plan, run.result, source=source)
+    markdown = render.apply_markdown(run.plan, run.result, source=source, warnings=warnings)
     if fmt == "json":
-        doc = render.apply_json(run.plan, run.result)
+        doc = render.apply_json(run.plan, run.result, warnings)
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     elif fmt == "markdown":
         click.echo(markdown, nl=False)
     _summary(markdown)
-    return run
 
 
 def _summary(markdown: str) -> None:

@@ -30,8 +30,8 @@ from pathlib import Path
 import click
 
 from reconciler import render
-from reconciler.api.errors import WavesError
-from reconciler.apply import ApplyOptions
+from reconciler.api.errors import DeleteUnavailableError, WavesError
+from reconciler.apply import ApplyOptions, HandOff, now_iso
 from reconciler.cli.apply import run_and_show
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import apply_options, download_samples_option, plan_options
@@ -40,8 +40,9 @@ from reconciler.engine import environments, workflow
 from reconciler.engine.applying import ApplyRequest, select_target
 from reconciler.engine.migrating import migration_map, write_map
 from reconciler.errors import UserError
-from reconciler.lockfile import Lockfile, RunLock
+from reconciler.lockfile import AwaitingEntry, Lockfile, RunLock
 from reconciler.plan import Action, PlanOptions
+from reconciler.render.handoff import handoff_text
 from reconciler.render.table import table
 from reconciler.text import clean
 
@@ -136,7 +137,7 @@ def migrate(
         logger=logger_for(settings),
         on_wait=echo_notice,
     )
-    run = run_and_show(request, settings, "text")
+    run = run_and_show(request, settings, "text", command="migrate")
     ok = run.ok
     lock = Lockfile.load(workflow.lockfile_path(path, lockfile, target))
     plan = run.plan
@@ -258,7 +259,7 @@ async def _finish_async(conn, settings, lock, targets, parallelism, auto_approve
             )
         lock.begin()  # journalled from here: each deletion is recorded as it happens
         for voice_id in gone:  # the old clone is not there any more: just drop the record
-            lock.drop_retired(voice_id)
+            lock.forget(voice_id)
         if not to_delete:
             if gone:
                 click.echo(f"Dropped {len(gone)} retired record(s) whose clone no longer exists.")
@@ -273,21 +274,39 @@ async def _finish_async(conn, settings, lock, targets, parallelism, auto_approve
             _confirm(len(to_delete))
         click.echo("")
 
-        async def delete(old: str, name: str) -> str | None:
+        handed: list[HandOff] = []
+        why: list[str] = []
+
+        async def delete(old: str, name: str, new: str) -> str | None:
             if lock.failed is not None:
                 return f"{name}: not deleted: {lock.failed.message}"
             try:
                 await client.delete_clone(old)
+            except DeleteUnavailableError as exc:
+                # Not an error: recorded (kept as retired too), handed to the user.
+                clone = remote.get(old)
+                display = clone.display_name if clone else None
+                lock.await_deletion(old, AwaitingEntry(
+                    name=name, display_name=display, reason="migrated", replaced_by=new,
+                    model_ids=list(clone.models) if clone else [], since=now_iso(),
+                    why=exc.reason,
+                ))
+                handed.append(HandOff(name, display, old, "migrated"))
+                why[:] = [exc.reason]
+                return None
             except WavesError as exc:
                 return f"{name}: deleting {old} failed: {exc}"
-            lock.drop_retired(old)
+            lock.forget(old)
             click.echo(f"{name}: deleted old clone {clean(old)}")
             return None
 
-        errors = [e for e in await asyncio.gather(*(delete(o, n) for o, n, _ in to_delete)) if e]
+        outcomes = await asyncio.gather(*(delete(o, n, w) for o, n, w in to_delete))
+        errors = [e for e in outcomes if e]
     lock.save()
-    done = len(to_delete) - len(errors)
+    done = len(to_delete) - len(errors) - len(handed)
     click.echo(f"\nFinished: {done} old clone{'s' if done != 1 else ''} deleted.")
+    if handed:
+        click.echo("\n" + handoff_text(handed, why[0] if why else None))
     for error in errors:
         click.echo(f"Error: {clean(error)}", err=True)
     _map(lock, map_out)

@@ -11,6 +11,7 @@ import click
 
 from reconciler import render
 from reconciler.cli.common import GlobalSettings
+from reconciler.cli.failures import FailureReport
 from reconciler.engine import workflow
 from reconciler.errors import UserError
 from reconciler.render import Style, clean
@@ -109,13 +110,20 @@ class ApplyConsole:
     while the apply runs and need ``--auto-approve`` to change anything.
     """
 
-    def __init__(self, settings: GlobalSettings, fmt: str = "text"):
+    def __init__(
+        self, settings: GlobalSettings, fmt: str = "text", failures: FailureReport | None = None
+    ):
         self.fmt = fmt
         self.text = fmt == "text"
         self.style = style_for(settings)
+        self.failures = failures
+        self.seen: list[str] = []  # the manifest's warnings, for the JSON and Markdown forms
 
     def warnings(self, messages) -> None:
-        echo_warnings(list(messages))
+        self.seen = list(messages)
+        if self.failures is not None:
+            self.failures.warnings = self.seen
+        echo_warnings(self.seen)
 
     def planned(self, plan) -> None:
         if self.text:
@@ -127,6 +135,11 @@ class ApplyConsole:
         confirm_apply()
 
     def progress(self, plan) -> render.ProgressPrinter | None:
+        if self.failures is not None:  # from here on, a failure may come after changes
+            self.failures.changed = (
+                "Some operations may have run: every one that finished is in the lockfile; "
+                "run `voicectl plan` to see what is left."
+            )
         if not self.text:
             return None
         printer = render.ProgressPrinter(

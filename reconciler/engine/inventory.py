@@ -41,6 +41,7 @@ class Owner:
 class Row:
     clone: Clone
     owner: Owner | None
+    awaiting: str | None = None  # why it awaits deletion (lockfile), or None
 
     @property
     def legacy(self) -> bool:
@@ -63,12 +64,20 @@ def owner_for(clone: Clone, lock: LockDocument | None) -> Owner | None:
         retired = lock.retired.get(clone.voice_id)
         if retired is not None:
             return Owner(lock.stack, retired.name, "retired")
+        awaiting = lock.awaiting.get(clone.voice_id)
+        if awaiting is not None:
+            return Owner(lock.stack, awaiting.name or clone.display_name, "awaiting deletion")
     return None
 
 
 def inventory(clones: Iterable[Clone], lock: LockDocument | None = None) -> list[Row]:
     """One row per clone, oldest first (createdAt, then voiceId)."""
-    rows = [Row(c, owner_for(c, lock)) for c in clones]
+    awaiting = lock.awaiting if lock is not None else {}
+    rows = [
+        Row(c, owner_for(c, lock),
+            awaiting[c.voice_id].reason if c.voice_id in awaiting else None)
+        for c in clones
+    ]
     rows.sort(key=lambda r: (r.clone.created_at or "", r.clone.voice_id))
     return rows
 

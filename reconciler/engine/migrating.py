@@ -34,7 +34,8 @@ MAP_FORMAT_VERSION = 1
 
 def migration_map(doc: LockDocument) -> dict[str, Any]:
     """The old -> new map of every migrated voice, from the lockfile (see the module doc)."""
-    kept = {vid for vid, r in doc.retired.items() if r.keep}
+    # kept: on purpose (--keep-legacy), or because no delete route could delete it yet
+    kept = {vid for vid, r in doc.retired.items() if r.keep} | set(doc.awaiting)
     voices = {
         name: {
             "old": entry.migrated_from,

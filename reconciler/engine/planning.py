@@ -3,7 +3,7 @@
 ``run_plan`` never prints: warnings go to the caller's ``warn`` as soon as the
 manifest is read (before any API call), and the typed :class:`PlanRun` comes
 back for the command to render. A refused plan is returned, not raised, so the
-command can show it first; ``PlanRun.raise_if_refused`` raises it.
+command can show it first.
 """
 
 from __future__ import annotations
@@ -31,10 +31,6 @@ class PlanRun:
     plan: Plan
     options: PlanOptions
     endpoint: str
-
-    def raise_if_refused(self) -> None:
-        if self.plan.errors:
-            raise workflow.PlanRefused(self.plan.errors, plan=self.plan)
 
 
 def run_plan(

@@ -22,6 +22,7 @@ def row_json(row: Row) -> dict[str, Any]:
         "status": clean(c.status) if c.status is not None else None,
         "modelIds": [clean(m) for m in c.models],
         "legacy": row.legacy,
+        "awaitingDeletion": row.awaiting,
         "owner": (
             {"stack": row.owner.stack, "name": row.owner.name, "via": row.owner.via}
             if row.owner
@@ -50,6 +51,7 @@ def summary(rows: Sequence[Row]) -> dict[str, int]:
         "total": len(rows),
         "legacy": sum(1 for r in rows if r.legacy),
         "unmanaged": sum(1 for r in rows if r.owner is None),
+        "awaitingDeletion": sum(1 for r in rows if r.awaiting),
     }
 
 
@@ -66,7 +68,8 @@ def inventory_table(rows: Sequence[Row], *, mark=lambda text: text) -> str:
                 clean(c.display_name) or "-",
                 clean(c.status) or "-",
                 models + (f" {LEGACY_MARK}" if r.legacy else ""),
-                r.owner.label() if r.owner else UNMANAGED,
+                (r.owner.label() if r.owner else UNMANAGED)
+                + (f" AWAITING DELETION ({r.awaiting})" if r.awaiting else ""),
                 clean(c.created_at) or "-",
             ]
         )
