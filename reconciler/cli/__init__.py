@@ -32,6 +32,10 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         "Check that every voice in the lockfile exists, is completed and works on "
         "lightning-v3.1.",
     ),
+    "doctor": (
+        "doctor",
+        "Check the key, the endpoint and the organisation: which API world this is.",
+    ),
     "completion": ("completion", "Print the completion script for SHELL (bash, zsh or fish)."),
     "import": (
         "importer",

@@ -25,8 +25,13 @@ import click
 
 from reconciler import schemas
 from reconciler.apply import ApplyResult, Outcome
+from reconciler.engine import migrating
+from reconciler.engine.samples import NewClone
+from reconciler.lockfile import LockDocument
 from reconciler.plan import Action, Plan
+from reconciler.render.handoff import handoff_markdown, handoff_text
 from reconciler.render.problems import problems_out
+from reconciler.render.table import table
 from reconciler.text import clean
 
 FORMAT_VERSION: Final = schemas.FORMAT_VERSION
@@ -241,7 +246,12 @@ class ProgressPrinter:
         self._labels.pop(id(action), None)
         self._done += 1
         secs = f"{outcome.elapsed:.0f}s"
-        if outcome.ok:
+        if outcome.ok and outcome.awaiting and action.kind == "delete":
+            self._print(
+                self.style(f"{_label(action)}: Not deleted: ", "yellow")
+                + "no delete route works for this key; awaiting deletion (see the hand-off)"
+            )
+        elif outcome.ok:
             done = PAST.get(verb, "Done")
             ids = ""
             if outcome.new_voice_id and action.kind in ("create", "replace"):
@@ -295,13 +305,31 @@ def apply_summary(result: ApplyResult) -> str:
     adopted = result.count("adopt")
     if adopted:
         counts = counts[:-1] + f", {adopted} adopted."
+    handoff = handoff_text(result.awaiting_deletion, result.delete_unavailable)
     if result.ok:
-        return f"Apply complete! {counts}"
+        return f"Apply complete! {counts}" + (f"\n\n{handoff}" if handoff else "")
     lines = [f"Apply failed: {len(result.failed)} operation(s) failed; {counts}"]
     for outcome in result.failed:
         a = outcome.action
         lines.append(f"  {_label(a)} ({a.kind}): {clean(outcome.error)}")
+    if handoff:
+        lines += ["", handoff]
     return "\n".join(lines)
+
+
+def sample_lines(clones: Sequence[NewClone]) -> list[str]:
+    """Human lines: each new clone and the URLs of its samples."""
+    with_samples = [c for c in clones if any(s.audio_url for s in c.entry.samples)]
+    if not with_samples:
+        return []
+    lines = ["Samples of the new clones (listen before the new voiceIds go live):"]
+    for c in with_samples:
+        lines.append(f"  {clean(c.name)} ({clean(c.entry.voice_id)}):")
+        for n, sample in enumerate(c.entry.samples, start=1):
+            if sample.audio_url:
+                text = f'  "{clean(sample.text)}"' if sample.text else ""
+                lines.append(f"    {n}. {clean(sample.audio_url)}{text}")
+    return lines
 
 
 def apply_json(
@@ -325,6 +353,7 @@ def apply_json(
                 error=o.error,
                 elapsed_seconds=round(o.elapsed, 3),
                 retired=o.retired,
+                awaiting_deletion=o.awaiting,
             )
             for o in result.outcomes
         ],
@@ -337,6 +366,10 @@ def apply_json(
         ),
         notes=list(result.notes),
         errors=problems_out(errors),
+        awaiting_deletion=[
+            schemas.AwaitingDeletion.model_validate(h.to_json()) for h in result.awaiting_deletion
+        ],
+        delete_unavailable=result.delete_unavailable,
     )
     return doc.model_dump(by_alias=True, mode="json")
 
@@ -484,7 +517,9 @@ def apply_markdown(
                 voice = f"{md(a.voice_id)} → {md(o.new_voice_id)}"
             elif o.new_voice_id and a.kind == "create":
                 voice = md(o.new_voice_id)
-            if o.ok:
+            if o.ok and o.awaiting and a.kind == "delete":
+                outcome = "**awaiting deletion** (see below)"
+            elif o.ok:
                 outcome = "done" + (" (old clone kept as retired)" if o.retired else "")
                 if o.detail:
                     outcome += f" ({md(o.detail)})"
@@ -495,6 +530,7 @@ def apply_markdown(
     else:
         lines.append("The voice clones match the manifest.")
         lines.append("")
+    lines += handoff_markdown(result.awaiting_deletion, result.delete_unavailable, md)
     for note in result.notes:
         lines.append(f"> **Note:** {md(note)}")
         lines.append("")
@@ -532,3 +568,18 @@ def append_step_summary(markdown: str, environ: Any = None) -> str | None:
     except OSError as exc:
         return f"cannot append to {STEP_SUMMARY_ENV} ({target}): {exc.strerror or exc}"
     return None
+
+
+def migration_table(doc: LockDocument) -> str:
+    """The old -> new voiceId table `voicectl migrate` prints."""
+    rows = []
+    for name, item in migrating.migration_map(doc)["voices"].items():
+        retired = doc.retired.get(item["old"])
+        if retired is None:
+            state = "deleted"
+        elif retired.keep:
+            state = "kept (retired)"
+        else:
+            state = "to delete"
+        rows.append([name, clean(item["old"]), "->", clean(item["new"]), state])
+    return table(["NAME", "OLD (LEGACY)", "", "NEW (lightning-v3.1)", "OLD CLONE"], rows)
