@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -34,15 +35,26 @@ from reconciler.errors import UserError
 from reconciler.lazy import lazy_module
 
 # imported on first use: building the command (--help, completion) stays cheap
-_apply = lazy_module("reconciler.apply")
-_engine_applying = lazy_module("reconciler.engine.applying")
-_manifest = lazy_module("reconciler.manifest")
-_planner = lazy_module("reconciler.plan")
-_render_problems = lazy_module("reconciler.render.problems")
-_schemas = lazy_module("reconciler.schemas")
-render = lazy_module("reconciler.render")
-savedplan = lazy_module("reconciler.savedplan")
-workflow = lazy_module("reconciler.engine.workflow")
+if TYPE_CHECKING:  # the real modules, for the type checker
+    import reconciler.apply as _apply
+    import reconciler.engine.applying as _engine_applying
+    import reconciler.engine.workflow as workflow
+    import reconciler.manifest as _manifest
+    import reconciler.plan as _planner
+    import reconciler.render as render
+    import reconciler.render.problems as _render_problems
+    import reconciler.savedplan as savedplan
+    import reconciler.schemas as _schemas
+else:
+    _apply = lazy_module("reconciler.apply")
+    _engine_applying = lazy_module("reconciler.engine.applying")
+    _manifest = lazy_module("reconciler.manifest")
+    _planner = lazy_module("reconciler.plan")
+    _render_problems = lazy_module("reconciler.render.problems")
+    _schemas = lazy_module("reconciler.schemas")
+    render = lazy_module("reconciler.render")
+    savedplan = lazy_module("reconciler.savedplan")
+    workflow = lazy_module("reconciler.engine.workflow")
 
 # Options a saved plan fixes: giving them with PLANFILE is refused.
 _FIXED_BY_PLAN = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,10 +19,16 @@ from reconciler.cli.ui import connection_for, logger_for, style_for
 from reconciler.lazy import lazy_module
 
 # imported on first use: building the command (--help, completion) stays cheap
-_engine_checking = lazy_module("reconciler.engine.checking")
-_render_check = lazy_module("reconciler.render.check")
-environments = lazy_module("reconciler.engine.environments")
-workflow = lazy_module("reconciler.engine.workflow")
+if TYPE_CHECKING:  # the real modules, for the type checker
+    import reconciler.engine.checking as _engine_checking
+    import reconciler.engine.environments as environments
+    import reconciler.engine.workflow as workflow
+    import reconciler.render.check as _render_check
+else:
+    _engine_checking = lazy_module("reconciler.engine.checking")
+    _render_check = lazy_module("reconciler.render.check")
+    environments = lazy_module("reconciler.engine.environments")
+    workflow = lazy_module("reconciler.engine.workflow")
 
 
 @click.command()

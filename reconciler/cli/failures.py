@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
@@ -25,9 +25,14 @@ from reconciler.lazy import lazy_module
 from reconciler.text import clean
 
 # imported on first use: building the command (--help, completion) stays cheap
-_errors = lazy_module("reconciler.api.errors")
-_render = lazy_module("reconciler.render")
-rp = lazy_module("reconciler.render.problems")
+if TYPE_CHECKING:  # the real modules, for the type checker
+    import reconciler.api.errors as _errors
+    import reconciler.render as _render
+    import reconciler.render.problems as rp
+else:
+    _errors = lazy_module("reconciler.api.errors")
+    _render = lazy_module("reconciler.render")
+    rp = lazy_module("reconciler.render.problems")
 
 FAILURES = (UserError, _errors.WavesError)
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -37,18 +38,32 @@ from reconciler.lazy import lazy_module
 from reconciler.text import clean
 
 # imported on first use: building the command (--help, completion) stays cheap
-_api_errors = lazy_module("reconciler.api.errors")
-_apply = lazy_module("reconciler.apply")
-_cli_apply = lazy_module("reconciler.cli.apply")
-_engine_applying = lazy_module("reconciler.engine.applying")
-_engine_migrating = lazy_module("reconciler.engine.migrating")
-_lockfile = lazy_module("reconciler.lockfile")
-_planner = lazy_module("reconciler.plan")
-_render_handoff = lazy_module("reconciler.render.handoff")
-_render_table = lazy_module("reconciler.render.table")
-environments = lazy_module("reconciler.engine.environments")
-render = lazy_module("reconciler.render")
-workflow = lazy_module("reconciler.engine.workflow")
+if TYPE_CHECKING:  # the real modules, for the type checker
+    import reconciler.api.errors as _api_errors
+    import reconciler.apply as _apply
+    import reconciler.cli.apply as _cli_apply
+    import reconciler.engine.applying as _engine_applying
+    import reconciler.engine.environments as environments
+    import reconciler.engine.migrating as _engine_migrating
+    import reconciler.engine.workflow as workflow
+    import reconciler.lockfile as _lockfile
+    import reconciler.plan as _planner
+    import reconciler.render as render
+    import reconciler.render.handoff as _render_handoff
+    import reconciler.render.table as _render_table
+else:
+    _api_errors = lazy_module("reconciler.api.errors")
+    _apply = lazy_module("reconciler.apply")
+    _cli_apply = lazy_module("reconciler.cli.apply")
+    _engine_applying = lazy_module("reconciler.engine.applying")
+    _engine_migrating = lazy_module("reconciler.engine.migrating")
+    _lockfile = lazy_module("reconciler.lockfile")
+    _planner = lazy_module("reconciler.plan")
+    _render_handoff = lazy_module("reconciler.render.handoff")
+    _render_table = lazy_module("reconciler.render.table")
+    environments = lazy_module("reconciler.engine.environments")
+    render = lazy_module("reconciler.render")
+    workflow = lazy_module("reconciler.engine.workflow")
 
 
 @click.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import yaml
@@ -16,9 +17,14 @@ from reconciler.errors import UserError
 from reconciler.lazy import lazy_module
 
 # imported on first use: building the command (--help, completion) stays cheap
-_lockfile = lazy_module("reconciler.lockfile")
-environments = lazy_module("reconciler.engine.environments")
-workflow = lazy_module("reconciler.engine.workflow")
+if TYPE_CHECKING:  # the real modules, for the type checker
+    import reconciler.engine.environments as environments
+    import reconciler.engine.workflow as workflow
+    import reconciler.lockfile as _lockfile
+else:
+    _lockfile = lazy_module("reconciler.lockfile")
+    environments = lazy_module("reconciler.engine.environments")
+    workflow = lazy_module("reconciler.engine.workflow")
 
 
 def env_name(name: str) -> str:

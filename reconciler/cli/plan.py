@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,13 +23,22 @@ from reconciler.errors import UserError
 from reconciler.lazy import lazy_module
 
 # imported on first use: building the command (--help, completion) stays cheap
-_engine_planning = lazy_module("reconciler.engine.planning")
-_engine_workflow = lazy_module("reconciler.engine.workflow")
-_manifest = lazy_module("reconciler.manifest")
-_planner = lazy_module("reconciler.plan")
-allenvs = lazy_module("reconciler.engine.allenvs")
-environments = lazy_module("reconciler.engine.environments")
-render = lazy_module("reconciler.render")
+if TYPE_CHECKING:  # the real modules, for the type checker
+    import reconciler.engine.allenvs as allenvs
+    import reconciler.engine.environments as environments
+    import reconciler.engine.planning as _engine_planning
+    import reconciler.engine.workflow as _engine_workflow
+    import reconciler.manifest as _manifest
+    import reconciler.plan as _planner
+    import reconciler.render as render
+else:
+    _engine_planning = lazy_module("reconciler.engine.planning")
+    _engine_workflow = lazy_module("reconciler.engine.workflow")
+    _manifest = lazy_module("reconciler.manifest")
+    _planner = lazy_module("reconciler.plan")
+    allenvs = lazy_module("reconciler.engine.allenvs")
+    environments = lazy_module("reconciler.engine.environments")
+    render = lazy_module("reconciler.render")
 
 
 @click.command()
