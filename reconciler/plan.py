@@ -27,7 +27,7 @@ from typing import Any, Literal, Protocol
 
 from reconciler.api.models import CURRENT_MODEL, Clone
 from reconciler.lockfile import LockDocument, LockEntry
-from reconciler.ownership import owner_of, spec_digest, user_tags
+from reconciler.ownership import ours, owner_of, spec_digest, user_tags
 
 ActionKind = Literal["adopt", "forget", "delete", "create", "replace", "wait", "noop"]
 ORDER = ("adopt", "forget", "delete", "create", "replace", "wait", "noop")
@@ -241,7 +241,7 @@ class _Planner:
         self.tagged: dict[str, list[Clone]] = {}  # this stack's ownership name -> clones
         for vid, clone in self.remote.items():
             owner = self.owners[vid]
-            if owner and owner.stack == manifest.stack:
+            if ours(owner, manifest.stack):
                 self.tagged.setdefault(owner.name, []).append(clone)
         self.pending_of: dict[str, list[str]] = {}  # voice name -> pending voiceIds
         for vid, pending in lock.pending.items():
@@ -407,7 +407,7 @@ class _Planner:
             reasons.append("audio file changed (sha256 differs)")
         elif not recorded_sha and not changes and not model_changed:
             owner = self.owners.get(clone.voice_id) or owner_of(clone.tags)
-            if owner and owner.stack == self.m.stack and owner.spec and owner.spec != digest:
+            if ours(owner, self.m.stack) and owner.spec and owner.spec != digest:
                 reasons.append(f"spec changed (digest {owner.spec} -> {digest})")
         if changes:
             fields = ", ".join(c.field for c in changes)
@@ -432,11 +432,11 @@ class _Planner:
                     or clone.voice_id in self.lock.awaiting:
                 continue
             owner = self.owners[clone.voice_id]
-            ours = owner is not None and owner.stack == self.m.stack
+            tagged = ours(owner, self.m.stack)
             name = locked_ids.get(clone.voice_id) or pending_ids.get(clone.voice_id)
-            if name is None and owner is not None and ours:
+            if name is None and owner is not None and tagged:
                 name = owner.name
-            managed = ours or clone.voice_id in locked_ids or clone.voice_id in pending_ids
+            managed = tagged or clone.voice_id in locked_ids or clone.voice_id in pending_ids
             if self.m.prune == "none" or (self.m.prune == "managed" and not managed):
                 if clone.voice_id in locked_ids or clone.voice_id in pending_ids:
                     # kept on the service, but no longer the manifest's: drop the record
@@ -594,7 +594,7 @@ class _Planner:
         count = 0
         for clone in remote:
             owner = self.owners[clone.voice_id]
-            if clone.voice_id in locked or (owner and owner.stack == self.m.stack):
+            if clone.voice_id in locked or ours(owner, self.m.stack):
                 count += 1
         return count
 
