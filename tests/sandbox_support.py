@@ -110,6 +110,37 @@ def multipart(
     return {"data": data, "files": {"file": (filename, body, content_type)}}
 
 
+# --------------------------------------------------------------------------- waiting
+
+
+SAFETY_SECONDS = 60.0  # only turns a condition that never comes into a failure
+
+
+def until(condition: Any, what: str, *, safety: float = SAFETY_SECONDS) -> Any:
+    """Wait for ``condition()`` to be truthy and return it (polling; the test waits for
+    the event, however long it takes, instead of sleeping a guessed time)."""
+    deadline = time.monotonic() + safety
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.01)
+
+
+async def until_async(condition: Any, what: str, *, safety: float = SAFETY_SECONDS) -> Any:
+    """:func:`until` inside an event loop: the loop keeps running while it waits."""
+    import asyncio
+
+    deadline = time.monotonic() + safety
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        await asyncio.sleep(0.01)
+
+
 # --------------------------------------------------------------------------- in-process
 
 
@@ -236,6 +267,14 @@ class SandboxServer:
 
     def stats(self) -> dict[str, Any]:
         return self._hook("GET", "stats")
+
+    def hold(self, on: bool = True) -> dict[str, Any]:
+        """Hold admitted /waves requests at the gate until ``hold(False)`` (or a reset):
+        a test makes requests overlap by an event, not by a latency window."""
+        return self._hook("POST", "hold", {"hold": on})
+
+    def release(self) -> dict[str, Any]:
+        return self.hold(False)
 
     def reset_stats(self) -> dict[str, Any]:
         return self._hook("POST", "stats/reset")

@@ -75,6 +75,21 @@ async def hook_config(request: Request) -> Response:
     return JSONResponse(config.public())
 
 
+async def hook_hold(request: Request) -> Response:
+    """``POST /_sandbox/hold {"hold": true|false}``: hold admitted /waves requests at
+    the gate (they keep their place against the concurrency limit) or let them go.
+    ``GET /_sandbox/stats`` counts the waiting ones in ``held_now``; a reset lets go."""
+    body = await _json_object(request)
+    if isinstance(body, Response):
+        return body
+    hold = body.get("hold")
+    if not isinstance(hold, bool):
+        return error_response(400, "body must be {\"hold\": true} or {\"hold\": false}")
+    sandbox: Sandbox = request.app.state.sandbox
+    sandbox.hold(hold)
+    return JSONResponse({"hold": sandbox.holding, "held_now": sandbox.stats.held})
+
+
 async def hook_stats(request: Request) -> Response:
     return JSONResponse(request.app.state.sandbox.stats.snapshot())
 

@@ -8,6 +8,7 @@ the gate and the handlers reach it as ``request.app.state.sandbox``.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,31 @@ class Sandbox:
         self.store = Store(state_file, id_seed=self.config.seed)
         self.faults = FaultEngine(self.config.seed)
         self.stats = Stats()
+        self._hold: asyncio.Event | None = None  # set while /waves requests are held
+
+    # -- holding requests (for tests: an overlap made by an event, not a latency) --
+    @property
+    def holding(self) -> bool:
+        return self._hold is not None
+
+    def hold(self, on: bool) -> None:
+        """Hold every admitted /waves request at the gate (``on``), or let them all go."""
+        if on and self._hold is None:
+            self._hold = asyncio.Event()
+        elif not on and self._hold is not None:
+            self._hold.set()
+            self._hold = None
+
+    async def wait_if_held(self) -> None:
+        """Wait here while requests are held (counted in ``stats.held``)."""
+        gate = self._hold
+        if gate is None:
+            return
+        self.stats.held += 1
+        try:
+            await gate.wait()
+        finally:
+            self.stats.held -= 1
 
     def update_config(self, changes: dict[str, Any]) -> SandboxConfig:
         """Apply a partial config change (raises ``ValidationError``); a new seed reseeds."""
@@ -43,6 +69,7 @@ class Sandbox:
         """
         new = self.baseline.updated(_normalise_keys(changes or {}))
         self.config = new
+        self.hold(False)
         self.store.clear()
         self.stats.reset()
         self.faults.reseed(new.seed)
