@@ -268,10 +268,10 @@ class SandboxServer:
     def stats(self) -> dict[str, Any]:
         return self._hook("GET", "stats")
 
-    def hold(self, on: bool = True) -> dict[str, Any]:
-        """Hold admitted /waves requests at the gate until ``hold(False)`` (or a reset):
-        a test makes requests overlap by an event, not by a latency window."""
-        return self._hook("POST", "hold", {"hold": on})
+    def hold(self, on: bool = True, path: str | None = None) -> dict[str, Any]:
+        """Hold admitted /waves requests (to ``path`` only, if given) at the gate until
+        ``hold(False)`` (or a reset): requests overlap by an event, not a latency window."""
+        return self._hook("POST", "hold", {"hold": on, "path": path})
 
     def release(self) -> dict[str, Any]:
         return self.hold(False)
@@ -291,6 +291,15 @@ class SandboxServer:
                               timeout=15)
         response.raise_for_status()
         return response.json()
+
+    def edit_clone(self, voice_id: str, **changes: Any) -> dict[str, Any]:
+        """``PATCH /_sandbox/clones/{voice_id}``: ``displayName="X"``, ``ready=True`` ..."""
+        return self._hook("PATCH", f"clones/{voice_id}", changes)
+
+    def finish_processing(self, key: str = KEY) -> None:
+        """End every clone's processing and list lag now (what a test would wait for)."""
+        for clone in self.clones(key):
+            self.edit_clone(clone["voiceId"], ready=True, listed=True)
 
     def clones(self, key: str = KEY) -> list[dict[str, Any]]:
         """The clones stored for ``key``'s organisation (listed or not, with status)."""

@@ -28,24 +28,28 @@ class Sandbox:
         self.faults = FaultEngine(self.config.seed)
         self.stats = Stats()
         self._hold: asyncio.Event | None = None  # set while /waves requests are held
+        self._hold_path: str | None = None  # only requests to this path (None: all)
 
     # -- holding requests (for tests: an overlap made by an event, not a latency) --
     @property
     def holding(self) -> bool:
         return self._hold is not None
 
-    def hold(self, on: bool) -> None:
-        """Hold every admitted /waves request at the gate (``on``), or let them all go."""
-        if on and self._hold is None:
-            self._hold = asyncio.Event()
-        elif not on and self._hold is not None:
+    def hold(self, on: bool, path: str | None = None) -> None:
+        """Hold admitted /waves requests (to ``path`` only, if given) at the gate (``on``),
+        or let them all go."""
+        if on:
+            self._hold_path = path
+            if self._hold is None:
+                self._hold = asyncio.Event()
+        elif self._hold is not None:
             self._hold.set()
             self._hold = None
 
-    async def wait_if_held(self) -> None:
+    async def wait_if_held(self, path: str) -> None:
         """Wait here while requests are held (counted in ``stats.held``)."""
         gate = self._hold
-        if gate is None:
+        if gate is None or (self._hold_path is not None and path != self._hold_path):
             return
         self.stats.held += 1
         try:
