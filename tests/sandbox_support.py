@@ -268,10 +268,11 @@ class SandboxServer:
     def stats(self) -> dict[str, Any]:
         return self._hook("GET", "stats")
 
-    def hold(self, on: bool = True, path: str | None = None) -> dict[str, Any]:
-        """Hold admitted /waves requests (to ``path`` only, if given) at the gate until
-        ``hold(False)`` (or a reset): requests overlap by an event, not a latency window."""
-        return self._hook("POST", "hold", {"hold": on, "path": path})
+    def hold(self, on: bool = True, path: str | None = None,
+             method: str | None = None) -> dict[str, Any]:
+        """Hold admitted /waves requests (only ``method`` / ``path`` ones, if given) at the
+        gate until ``hold(False)`` or a reset: requests overlap by an event, not a latency."""
+        return self._hook("POST", "hold", {"hold": on, "path": path, "method": method})
 
     def release(self) -> dict[str, Any]:
         return self.hold(False)

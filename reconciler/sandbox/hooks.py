@@ -78,18 +78,18 @@ async def hook_config(request: Request) -> Response:
 async def hook_hold(request: Request) -> Response:
     """``POST /_sandbox/hold {"hold": true|false}``: hold admitted /waves requests at
     the gate (they keep their place against the concurrency limit) or let them go;
-    ``"path": "/waves/v1/tts"`` holds only the requests to that path.
+    ``"path": "/waves/v1/tts"`` and/or ``"method": "DELETE"`` hold only those requests.
     ``GET /_sandbox/stats`` counts the waiting ones in ``held_now``; a reset lets go."""
     body = await _json_object(request)
     if isinstance(body, Response):
         return body
-    hold, path = body.get("hold"), body.get("path")
+    hold, path, method = body.get("hold"), body.get("path"), body.get("method")
     if not isinstance(hold, bool):
         return error_response(400, "body must be {\"hold\": true} or {\"hold\": false}")
-    if path is not None and not isinstance(path, str):
-        return error_response(400, "path must be a string")
+    if not all(v is None or isinstance(v, str) for v in (path, method)):
+        return error_response(400, "path and method must be strings")
     sandbox: Sandbox = request.app.state.sandbox
-    sandbox.hold(hold, path)
+    sandbox.hold(hold, path, method)
     return JSONResponse({"hold": sandbox.holding, "held_now": sandbox.stats.held})
 
 

@@ -28,28 +28,29 @@ class Sandbox:
         self.faults = FaultEngine(self.config.seed)
         self.stats = Stats()
         self._hold: asyncio.Event | None = None  # set while /waves requests are held
-        self._hold_path: str | None = None  # only requests to this path (None: all)
+        self._hold_only: tuple[str | None, str | None] = (None, None)  # (method, path)
 
     # -- holding requests (for tests: an overlap made by an event, not a latency) --
     @property
     def holding(self) -> bool:
         return self._hold is not None
 
-    def hold(self, on: bool, path: str | None = None) -> None:
-        """Hold admitted /waves requests (to ``path`` only, if given) at the gate (``on``),
-        or let them all go."""
+    def hold(self, on: bool, path: str | None = None, method: str | None = None) -> None:
+        """Hold admitted /waves requests (only those with ``method`` / to ``path``, if
+        given) at the gate (``on``), or let them all go."""
         if on:
-            self._hold_path = path
+            self._hold_only = (method.upper() if method else None, path)
             if self._hold is None:
                 self._hold = asyncio.Event()
         elif self._hold is not None:
             self._hold.set()
             self._hold = None
 
-    async def wait_if_held(self, path: str) -> None:
+    async def wait_if_held(self, method: str, path: str) -> None:
         """Wait here while requests are held (counted in ``stats.held``)."""
         gate = self._hold
-        if gate is None or (self._hold_path is not None and path != self._hold_path):
+        only_method, only_path = self._hold_only
+        if gate is None or only_method not in (None, method) or only_path not in (None, path):
             return
         self.stats.held += 1
         try:
