@@ -82,8 +82,10 @@ def ours(owner: Owner | None, stack: str, name: str | None = None) -> TypeGuard[
 
 
 def recorded_ids(doc: LockDocument) -> set[str]:
-    """Every voiceId the lockfile records: declared voices, pending creates, retired clones."""
-    return {e.voice_id for e in doc.voices.values()} | set(doc.pending) | set(doc.retired)
+    """Every voiceId the lockfile records: declared voices, pending creates, retired clones,
+    clones awaiting deletion."""
+    return {e.voice_id for e in doc.voices.values()} | set(doc.pending) | set(doc.retired) \
+        | set(doc.awaiting)
 
 
 @dataclass(frozen=True)

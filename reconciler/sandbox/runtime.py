@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from reconciler.sandbox.barrier import ListBarrier
 from reconciler.sandbox.config import SandboxConfig
 from reconciler.sandbox.faults import FaultEngine, Stats
 from reconciler.sandbox.state import CloneRecord, Store
@@ -27,6 +28,7 @@ class Sandbox:
         self.store = Store(state_file, id_seed=self.config.seed)
         self.faults = FaultEngine(self.config.seed)
         self.stats = Stats()
+        self.list_barrier = ListBarrier()
         self._hold: asyncio.Event | None = None  # set while /waves requests are held
         self._hold_only: tuple[str | None, str | None] = (None, None)  # (method, path)
 
