@@ -28,14 +28,21 @@ from typing import Any, Literal, Protocol
 from reconciler.api.models import CURRENT_MODEL, Clone
 from reconciler.lockfile import LockDocument, LockEntry
 from reconciler.ownership import ours, owner_of, spec_digest, user_tags
+from reconciler.refusals import (
+    DEFAULT_SAFETY,
+    PlanRefused,
+    ProtectedVoice,
+    Refusal,
+    TooMuchChange,
+    for_targets,
+    too_much_change,
+)
 
 ActionKind = Literal["adopt", "forget", "delete", "create", "replace", "wait", "noop"]
 ORDER = ("adopt", "forget", "delete", "create", "replace", "wait", "noop")
 CHANGING = ("adopt", "forget", "delete", "create", "replace")
 BUSY = ("pending", "processing")
 
-MASS_DELETE_FRACTION = 0.30
-MASS_DELETE_MIN_EXISTING = 10
 
 
 class VoiceLike(Protocol):
@@ -123,8 +130,18 @@ class PlanOptions:
 class Plan:
     actions: tuple[Action, ...]
     warnings: tuple[str, ...] = ()
-    errors: tuple[str, ...] = ()
+    refusals: tuple[Refusal, ...] = ()  # the safety rules it breaks (reconciler.refusals)
     existing: int = 0  # clones the plan could touch, for the mass-delete check
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        """The refusals as one-line messages."""
+        return tuple(r.message for r in self.refusals)
+
+    def raise_if_unsafe(self) -> None:
+        """Raise :class:`PlanRefused` with every refusal, if there is any."""
+        if self.refusals:
+            raise PlanRefused(self.refusals, plan=self)
 
     def of_kind(self, *kinds: str) -> list[Action]:
         return [a for a in self.actions if a.kind in kinds]
@@ -248,7 +265,7 @@ class _Planner:
             self.pending_of.setdefault(pending.name, []).append(vid)
         self.actions: list[Action] = []
         self.warnings: list[str] = []
-        self.errors: list[str] = []
+        self.refusals: list[Refusal] = []
         self.claimed: set[str] = set()  # voiceIds accounted for by a declared voice
         # Deletes that lose no voice: extra clones (duplicates, superseded ones) of a voice
         # whose kept clone is healthy. Not counted by the mass-delete check, so finishing an
@@ -350,9 +367,8 @@ class _Planner:
             return
         if reasons:
             if voice.protect:
-                self.errors.append(
-                    f"voices.{name}: protect is true, refusing to replace {keeper.voice_id} "
-                    f"({'; '.join(reasons)})"
+                self.refusals.append(
+                    ProtectedVoice(name, keeper.voice_id, "replace", "; ".join(reasons))
                 )
                 return
             if self.opts.legacy_only and not keeper.is_legacy:
@@ -515,11 +531,8 @@ class _Planner:
             )
             return
         entry = self.lock.voices.get(name) if name else None
-        if entry and entry.voice_id == clone.voice_id and entry.protect:
-            self.errors.append(
-                f"voices.{name}: protect is true, refusing to delete {clone.voice_id} ({why}); "
-                "set protect: false and apply first"
-            )
+        if name and entry and entry.voice_id == clone.voice_id and entry.protect:
+            self.refusals.append(ProtectedVoice(name, clone.voice_id, "delete", why))
             return
         self.add(
             Action(
@@ -566,25 +579,19 @@ class _Planner:
         if self.opts.legacy_only:
             actions = [a for a in actions if _migration_action(a)]
         existing = self.existing_count()
-        errors = list(self.errors)
+        refusals = list(self.refusals)
         if self.opts.targets:
-            errors = [e for e in errors if any(f"voices.{t}:" in e for t in self.opts.targets)]
+            refusals = for_targets(refusals, self.opts.targets)
         destructive = sum(
             1
             for a in actions
             if a.kind in ("delete", "replace") and a.voice_id not in self.safe_deletes
         )
-        if (
-            not self.opts.allow_mass_delete
-            and existing >= MASS_DELETE_MIN_EXISTING
-            and destructive > MASS_DELETE_FRACTION * existing
-        ):
-            errors.append(
-                f"refusing to delete or replace {destructive} of {existing} existing clones "
-                f"(more than {MASS_DELETE_FRACTION:.0%}); pass --allow-mass-delete if you mean it"
-            )
+        safety = getattr(self.m, "safety", None) or DEFAULT_SAFETY
+        if not self.opts.allow_mass_delete and too_much_change(destructive, existing, safety):
+            refusals.append(TooMuchChange(destructive, existing, safety))
         actions = sorted(actions, key=lambda a: ORDER.index(a.kind))
-        return Plan(tuple(actions), tuple(self.warnings), tuple(errors), existing)
+        return Plan(tuple(actions), tuple(self.warnings), tuple(refusals), existing)
 
     def existing_count(self) -> int:
         remote = [c for c in self.remote.values() if c.voice_id not in self.safe_deletes]

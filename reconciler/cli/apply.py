@@ -38,9 +38,9 @@ from reconciler.lazy import lazy_module
 if TYPE_CHECKING:  # the real modules, for the type checker
     import reconciler.apply as _apply
     import reconciler.engine.applying as _engine_applying
-    import reconciler.engine.workflow as workflow
     import reconciler.manifest as _manifest
     import reconciler.plan as _planner
+    import reconciler.refusals as _refusals
     import reconciler.render as render
     import reconciler.render.problems as _render_problems
     import reconciler.savedplan as savedplan
@@ -50,11 +50,11 @@ else:
     _engine_applying = lazy_module("reconciler.engine.applying")
     _manifest = lazy_module("reconciler.manifest")
     _planner = lazy_module("reconciler.plan")
+    _refusals = lazy_module("reconciler.refusals")
     _render_problems = lazy_module("reconciler.render.problems")
     _schemas = lazy_module("reconciler.schemas")
     render = lazy_module("reconciler.render")
     savedplan = lazy_module("reconciler.savedplan")
-    workflow = lazy_module("reconciler.engine.workflow")
 
 # Options a saved plan fixes: giving them with PLANFILE is refused.
 _FIXED_BY_PLAN = {
@@ -160,7 +160,7 @@ def run_and_show(
     with failures:
         try:
             run = _engine_applying.run_apply(request, console)
-        except workflow.PlanRefused as exc:
+        except _refusals.PlanRefused as exc:
             if exc.plan is not None:
                 _show_refused(exc.plan, fmt, source, console.seen)
                 raise mark_reported(exc) from None

@@ -27,15 +27,15 @@ if TYPE_CHECKING:  # the real modules, for the type checker
     import reconciler.engine.allenvs as allenvs
     import reconciler.engine.environments as environments
     import reconciler.engine.planning as _engine_planning
-    import reconciler.engine.workflow as _engine_workflow
     import reconciler.manifest as _manifest
     import reconciler.plan as _planner
+    import reconciler.refusals as _refusals
     import reconciler.render as render
 else:
     _engine_planning = lazy_module("reconciler.engine.planning")
-    _engine_workflow = lazy_module("reconciler.engine.workflow")
     _manifest = lazy_module("reconciler.manifest")
     _planner = lazy_module("reconciler.plan")
+    _refusals = lazy_module("reconciler.refusals")
     allenvs = lazy_module("reconciler.engine.allenvs")
     environments = lazy_module("reconciler.engine.environments")
     render = lazy_module("reconciler.render")
@@ -178,8 +178,10 @@ def _plan(
         click.echo(markdown, nl=False)
     else:
         click.echo(render.plan_text(the_plan, style_for(settings)))
-    if the_plan.errors:
-        raise mark_reported(_engine_workflow.PlanRefused(the_plan.errors, plan=the_plan))
+    try:
+        the_plan.raise_if_unsafe()
+    except _refusals.PlanRefused as exc:
+        raise mark_reported(exc) from None
     if out is not None:
         click.echo(
             f"\nSaved the plan to {out}. To apply exactly this plan: voicectl apply {out}",

@@ -233,13 +233,3 @@ def read_lockfile(path: Path, stack: str, warnings: list[str]) -> Lockfile:
         )
     lock.set_stack(stack)
     return lock
-
-
-class PlanRefused(UserError):
-    """The plan breaks a safety rule (protect, mass delete); nothing was changed."""
-
-    refusal = True
-
-    def __init__(self, errors: Sequence[str], plan: Plan | None = None):
-        self.plan = plan
-        super().__init__("\n".join(errors))
