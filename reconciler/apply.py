@@ -24,9 +24,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from reconciler.api.errors import AmbiguousCreateError, WavesError
+from reconciler.api.errors import AmbiguousCreateError, CloneLimitError, WavesError
 from reconciler.api.models import CURRENT_MODEL, Clone, CloneRequest
-from reconciler.lockfile import LockEntry, Lockfile, LockSample, PendingEntry, RetiredEntry
+from reconciler.lockfile import (
+    LockEntry,
+    Lockfile,
+    LockSample,
+    PendingEntry,
+    ReleasedEntry,
+    ReplaceIntent,
+    RetiredEntry,
+)
 from reconciler.ownership import marker_tags, owner_of
 from reconciler.plan import BUSY, Action, Plan, VoiceLike, desired_digest
 
@@ -65,6 +73,13 @@ class ApplyOptions:
     max_create_attempts: int = 4
     keep_legacy: bool = False  # keep replaced legacy clones, recorded as retired
     model: str = CURRENT_MODEL
+    # --destroy-first NAME: the old clone of these replacements is deleted before the create
+    destroy_first: frozenset[str] = frozenset()
+    # --replace NAME: recorded as an intent before the create, so an interruption keeps it
+    forced: frozenset[str] = frozenset()
+    # creates in flight at once (as --parallelism): a create waiting for its turn is
+    # not sent once the clone limit has refused one
+    create_parallelism: int = 8
 
 
 @dataclass
@@ -76,6 +91,7 @@ class Outcome:
     error: str | None = None
     detail: str | None = None
     retired: bool = False
+    not_attempted: bool = False  # skipped: the clone limit already refused a create
 
 
 @dataclass
@@ -197,6 +213,10 @@ class StatusWatcher:
                 await self._task
 
 
+class _NotAttempted(Exception):
+    """A create not sent: the clone limit already refused one in this run."""
+
+
 class Applier:
     """Runs one plan. ``voices`` maps names to declared voices (VoiceSpec)."""
 
@@ -226,6 +246,10 @@ class Applier:
         self.known_ids: set[str] = set(self.initial_ids)
         self.ambiguous = 0
         self.result = ApplyResult()
+        # The clone limit: once a create is refused with it, no further create is sent.
+        self.limit_hit = False
+        self.held = len(self.initial_ids)  # clones the organisation holds now (estimate)
+        self.create_gate = asyncio.Semaphore(max(1, self.opts.create_parallelism))
 
     # -- lockfile journal ------------------------------------------------------------
     def save(self) -> None:
@@ -239,6 +263,7 @@ class Applier:
                 del doc.voices[name]
         doc.pending.pop(voice_id, None)
         doc.retired.pop(voice_id, None)
+        doc.released.pop(voice_id, None)
 
     # -- running ---------------------------------------------------------------------
     async def run(self) -> ApplyResult:
@@ -247,8 +272,10 @@ class Applier:
         )
         try:
             self.sync_unchanged()
-            for action in self.plan.of_kind("adopt", "forget"):
+            self.record_organisation()
+            for action in self.plan.of_kind("move", "release", "adopt", "forget"):
                 self.repair(action)
+            self.drop_stale_intents()
             self.save()
             deletes = self.plan.of_kind("delete")
             await asyncio.gather(*(self.guard(a, self.delete) for a in deletes))
@@ -256,10 +283,56 @@ class Applier:
             await asyncio.gather(*(self.guard(a, self.make) for a in makes))
             if self.ambiguous:
                 await self.sweep_strays()
+            self.report_limit()
         finally:
             await self.watcher.close()
+            self.drop_stale_intents()
             self.save()
         return self.result
+
+    def not_attempted(self, action: Action) -> Outcome:
+        return Outcome(
+            action,
+            False,
+            0.0,
+            error="not attempted: the organisation's clone limit already refused a create",
+            not_attempted=True,
+        )
+
+    def record_organisation(self) -> None:
+        """The lockfile learns its organisation from the list, when the list says it."""
+        orgs = {c.organization_id for c in self.remote_by_id.values() if c.organization_id}
+        if len(orgs) == 1:
+            self.lock.doc.organization_id = next(iter(orgs))
+
+    def drop_stale_intents(self) -> None:
+        """A forced-replacement intent is done once its voice no longer names the old clone."""
+        doc = self.lock.doc
+        for name, intent in list(doc.replacing.items()):
+            entry = doc.voices.get(name)
+            if entry is None or entry.voice_id != intent.replaces:
+                del doc.replacing[name]
+
+    def report_limit(self) -> None:
+        skipped = [o for o in self.result.outcomes if o.not_attempted]
+        if not self.limit_hit:
+            return
+        refused = [o for o in self.result.outcomes if not o.ok and not o.not_attempted
+                   and o.error and "clone limit" in o.error]
+        missing = len(skipped) + len(refused)
+        names = ", ".join(sorted(o.action.name or "?" for o in skipped))
+        line = (
+            f"clone limit: the organisation is full (it holds about {self.held} clones); "
+            f"{missing} more slot{'s are' if missing != 1 else ' is'} needed"
+        )
+        if skipped:
+            line += f"; {len(skipped)} create{'s' if len(skipped) != 1 else ''} not attempted: "
+            line += names
+        line += (
+            ". Delete clones (or raise the limit), or pass --destroy-first NAME for a "
+            "replacement"
+        )
+        self.result.notes.append(line)
 
     async def guard(self, action: Action, op: Callable[[Action], Any]) -> None:
         """Run one operation; a failure is recorded, never raised to the others."""
@@ -272,7 +345,8 @@ class Applier:
             outcome = Outcome(action, False, 0.0, error=f"{type(exc).__name__}: {exc}")
         outcome.elapsed = self.clock() - start
         self.result.outcomes.append(outcome)
-        self.reporter.finished(outcome)
+        if not outcome.not_attempted:  # those are reported once, together (report_limit)
+            self.reporter.finished(outcome)
 
     def sync_unchanged(self) -> None:
         """Refresh lockfile fields (status, modelIds...) of voices with nothing to do."""
@@ -289,7 +363,8 @@ class Applier:
 
     def repair(self, action: Action) -> None:
         doc = self.lock.doc
-        self.reporter.started(action, "Adopting" if action.kind == "adopt" else "Forgetting")
+        verbs = {"adopt": "Adopting", "move": "Moving", "release": "Releasing"}
+        self.reporter.started(action, verbs.get(action.kind, "Forgetting"))
         start = self.clock()
         if action.kind == "adopt" and action.clone is not None and action.name:
             voice = self.voices[action.name]
@@ -308,6 +383,24 @@ class Applier:
             doc.pending.pop(action.clone.voice_id, None)
         elif action.kind == "forget" and action.voice_id:
             self.forget_voice_id(action.voice_id)
+        elif action.kind == "move" and action.voice_id and action.name:
+            # moved: the entry changes its name, nothing else (the voiceId stays)
+            for old, entry in list(doc.voices.items()):
+                if entry.voice_id == action.voice_id and old != action.name:
+                    doc.voices[action.name] = doc.voices.pop(old)
+                    if old in doc.replacing:
+                        doc.replacing[action.name] = doc.replacing.pop(old)
+            for table in (doc.pending, doc.retired):
+                for vid, item in list(table.items()):
+                    if item.name != action.name and vid == action.voice_id:
+                        table[vid] = item.model_copy(update={"name": action.name})
+        elif action.kind == "release" and action.voice_id:
+            self.forget_voice_id(action.voice_id)
+            doc.released[action.voice_id] = ReleasedEntry(
+                name=action.name or "",
+                display_name=action.display_name,
+                released_at=_now_iso(),
+            )
         outcome = Outcome(action, True, self.clock() - start, new_voice_id=action.voice_id)
         self.result.outcomes.append(outcome)
         self.reporter.finished(outcome)
@@ -347,6 +440,7 @@ class Applier:
         self.reporter.started(action, "Destroying")
         result = await self.client.delete_clone(action.voice_id)
         self.forget_voice_id(action.voice_id)
+        self.held -= 1
         self.save()
         gone = getattr(result, "already_gone", False)
         return Outcome(action, True, 0.0, detail="was already gone" if gone else None)
@@ -357,9 +451,45 @@ class Applier:
         voice = self.voices[name]
         digest = action.spec_digest or desired_digest(voice, self.opts.model)
         replacing = action.kind == "replace"
-        self.reporter.started(action, "Replacing" if replacing else "Creating")
-        clone = await self.create_once(voice, digest)
         doc = self.lock.doc
+        destroy_first = bool(replacing and action.voice_id and name in self.opts.destroy_first)
+        if self.limit_hit and not destroy_first:
+            return self.not_attempted(action)
+        self.reporter.started(action, "Replacing" if replacing else "Creating")
+        if replacing and action.voice_id and name in self.opts.forced:
+            doc.replacing[name] = ReplaceIntent(replaces=action.voice_id)
+            self.save()  # the intent is durable before the create
+        if destroy_first:
+            assert action.voice_id
+            # --destroy-first: the old clone goes first (the voice has no voiceId meanwhile)
+            await self.client.delete_clone(action.voice_id)
+            self.forget_voice_id(action.voice_id)
+            self.held -= 1
+            self.save()
+            action = Action(
+                "create",
+                name,
+                reasons=action.reasons,
+                display_name=action.display_name,
+                spec_digest=action.spec_digest,
+            )
+            replacing = False
+        try:
+            async with self.create_gate:
+                if self.limit_hit and not destroy_first:  # its own delete made room
+                    raise _NotAttempted
+                clone = await self.create_once(voice, digest)
+        except _NotAttempted:
+            return self.not_attempted(action)
+        except CloneLimitError:
+            if not self.limit_hit:
+                self.limit_hit = True
+                doc.clone_limit = self.held
+                self.save()
+            raise
+        self.held += 1
+        if clone.organization_id:
+            doc.organization_id = clone.organization_id
         if replacing:
             doc.pending[clone.voice_id] = PendingEntry(
                 name=name,
@@ -432,6 +562,7 @@ class Applier:
                 f"{exc} (the next apply deletes it)",
             )
         self.forget_voice_id(old)
+        self.held -= 1
         self.save()
         return Outcome(action, True, 0.0, new_voice_id=clone.voice_id)
 

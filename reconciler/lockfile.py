@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reconciler.errors import UserError
 from reconciler.fsutil import atomic_write
+from reconciler.identity import auto_stack
 
 LOCK_VERSION = 1
 
@@ -93,6 +94,22 @@ class RetiredEntry(_Model):
     )
 
 
+class ReleasedEntry(_Model):
+    """A clone this stack let go of (``removed:``): kept on the service, never pruned."""
+
+    name: str
+    display_name: str | None = Field(default=None, alias="displayName")
+    released_at: str | None = Field(default=None, alias="releasedAt")
+
+
+class ReplaceIntent(_Model):
+    """A replacement asked for (``--replace``) and not finished yet: the next run
+    finishes it rather than keeping the old clone."""
+
+    replaces: str = Field(description="the voiceId being replaced")
+    forced: bool = Field(default=True, description="asked for with --replace")
+
+
 class LockDocument(_Model):
     """The whole voices.lock.json."""
 
@@ -100,12 +117,28 @@ class LockDocument(_Model):
     lineage: str = Field(description="uuid set when the lockfile was first written")
     serial: int = Field(default=0, description="grows with every write")
     stack: str = "default"
+    organization_id: str | None = Field(
+        default=None,
+        alias="organizationId",
+        description="the organisation the clones live in (from the create answer)",
+    )
+    clone_limit: int | None = Field(
+        default=None,
+        alias="cloneLimit",
+        description="clones the organisation held when a create was refused at its clone limit",
+    )
     voices: dict[str, LockEntry] = Field(default_factory=dict)
     pending: dict[str, PendingEntry] = Field(
         default_factory=dict, description="voiceId -> operation that made it, not yet finished"
     )
     retired: dict[str, RetiredEntry] = Field(
         default_factory=dict, description="voiceId -> old clone kept until `migrate --finish`"
+    )
+    released: dict[str, ReleasedEntry] = Field(
+        default_factory=dict, description="voiceId -> clone let go by `removed:` (never pruned)"
+    )
+    replacing: dict[str, ReplaceIntent] = Field(
+        default_factory=dict, description="name -> a forced replacement not finished yet"
     )
 
 
@@ -117,8 +150,9 @@ def render(doc: LockDocument) -> str:
             entry.pop("migratedFrom", None)
     if not data.get("pending"):
         data.pop("pending", None)
-    if not data.get("retired"):
-        data.pop("retired", None)
+    for key in ("retired", "released", "replacing", "organizationId", "cloneLimit"):
+        if not data.get(key):
+            data.pop(key, None)
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -127,8 +161,10 @@ def _content(doc: LockDocument) -> str:
     return render(doc.model_copy(update={"serial": 0}))
 
 
-def new_document(stack: str) -> LockDocument:
-    return LockDocument(lineage=str(uuid.uuid4()), serial=0, stack=stack)
+def new_document(stack: str | None) -> LockDocument:
+    """A new lockfile's document; ``stack`` None gives it a stack of its own."""
+    lineage = str(uuid.uuid4())
+    return LockDocument(lineage=lineage, serial=0, stack=stack or auto_stack(lineage))
 
 
 class Lockfile:
@@ -148,8 +184,9 @@ class Lockfile:
         return f"Lockfile({str(self.path)!r}, serial={self.doc.serial})"
 
     @classmethod
-    def load(cls, path: Path, *, stack: str = "default") -> Lockfile:
-        """Read ``path``; a missing file gives a new, empty document."""
+    def load(cls, path: Path, *, stack: str | None = "default") -> Lockfile:
+        """Read ``path``; a missing file gives a new, empty document (of ``stack``,
+        or of a stack of its own when ``stack`` is None)."""
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:

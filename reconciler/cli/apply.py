@@ -23,6 +23,7 @@ from reconciler.cli.options import (
     apply_options,
     download_samples_option,
     format_option,
+    identity_options,
     plan_options,
     replace_option,
 )
@@ -41,6 +42,8 @@ _FIXED_BY_PLAN = {
     "allow_outside_files": "--allow-outside-files",
     "allow_any_duration": "--allow-any-duration",
     "list_grace": "--list-grace",
+    "new_organisation": "--new-organisation",
+    "destroy_first": "--destroy-first",
 }
 
 
@@ -49,6 +52,7 @@ _FIXED_BY_PLAN = {
 @manifest_option
 @plan_options
 @replace_option
+@identity_options
 @apply_options
 @format_option("text", "json", "markdown")
 @download_samples_option
@@ -66,6 +70,8 @@ def apply(
     list_grace: float,
     parallelism: int,
     replace: tuple[str, ...],
+    new_organisation: bool,
+    destroy_first: tuple[str, ...],
     auto_approve: bool,
     wait_timeout: float,
     lock_timeout: float,
@@ -96,13 +102,20 @@ def apply(
             replace=frozenset(replace),
             allow_mass_delete=allow_mass_delete,
             list_grace=list_grace,
+            new_organisation=new_organisation,
+            destroy_first=frozenset(destroy_first),
         )
     run = ApplyRun(
         settings=settings,
         path=path,
         lockfile=lockfile,
         plan_options=options,
-        apply_options=ApplyOptions(wait_timeout=wait_timeout),
+        apply_options=ApplyOptions(
+            wait_timeout=wait_timeout,
+            destroy_first=options.destroy_first,
+            forced=options.replace,
+            create_parallelism=parallelism,
+        ),
         parallelism=parallelism,
         auto_approve=auto_approve,
         fmt=fmt,
@@ -195,7 +208,8 @@ class ApplyRun:
         loaded = self._load()  # a bad manifest fails here: no lock taken, nothing written
         with RunLock(loaded.lock.path, timeout=self.lock_timeout):
             # Re-read under the lock: another run may have written the lockfile meanwhile.
-            loaded.lock = workflow.read_lockfile(loaded.lock.path, loaded.manifest.stack, [])
+            loaded.lock = workflow.read_lockfile(loaded.lock.path, loaded.manifest, [])
+            loaded.manifest = workflow.bind_stack(loaded.manifest, loaded.lock)
             return asyncio.run(self._run(loaded))
 
     def _load(self) -> workflow.Loaded:

@@ -99,6 +99,7 @@ def import_(
     samples = _samples_dir(samples_dir, target, allow_outside_files)
     if dry_run:
         lock = Lockfile.load(lock_path, stack=target.stack)
+        target.stack = lock.doc.stack
         adoptions, skipped = _prepare(settings, path, target, lock, samples, select, exclude)
         _report_skips(skipped, select)
         if not adoptions:
@@ -116,6 +117,8 @@ def import_(
     with RunLock(lock_path, timeout=lock_timeout):
         target = importer.read_target(path, stack=stack)  # again, under the lock
         lock = Lockfile.load(lock_path, stack=target.stack)
+        if target.stack is None:  # no stack named: the lockfile's own (a new one makes it)
+            target.stack = lock.doc.stack
         if lock.exists and lock.doc.stack != target.stack:
             echo_warnings(
                 [

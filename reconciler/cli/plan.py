@@ -18,7 +18,12 @@ import click
 
 from reconciler import render, savedplan, workflow
 from reconciler.cli.common import global_options, manifest_option, settings_of
-from reconciler.cli.options import format_option, plan_options, replace_option
+from reconciler.cli.options import (
+    format_option,
+    identity_options,
+    plan_options,
+    replace_option,
+)
 from reconciler.cli.ui import echo_warnings, logger_for, style_for
 from reconciler.manifest import display_path
 from reconciler.plan import PlanOptions
@@ -28,6 +33,7 @@ from reconciler.plan import PlanOptions
 @manifest_option
 @plan_options
 @replace_option
+@identity_options
 @format_option("text", "json", "markdown")
 @click.option(
     "--detailed-exitcode",
@@ -56,6 +62,8 @@ def plan(
     list_grace: float,
     parallelism: int,
     replace: tuple[str, ...],
+    new_organisation: bool,
+    destroy_first: tuple[str, ...],
     fmt: str,
     detailed_exitcode: bool,
     out: str | None,
@@ -75,6 +83,8 @@ def plan(
         replace=frozenset(replace),
         allow_mass_delete=allow_mass_delete,
         list_grace=list_grace,
+        new_organisation=new_organisation,
+        destroy_first=frozenset(destroy_first),
     )
     endpoint = savedplan.endpoint_for(sandbox=settings.sandbox, api_url=settings.api_url)
     conn = workflow.connection(

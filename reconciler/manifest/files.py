@@ -9,7 +9,7 @@ pass ``audio.check_sample``, whose messages are reported at the voice's
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,10 @@ class _Context:
     allow_outside_files: bool
     allow_any_duration: bool
     check_files: bool
+    # plan/apply: a FILL-ME-IN file blocks only its voice (held, warned about);
+    # validate: it is an error.
+    hold_placeholders: bool = False
+    held: list[str] = field(default_factory=list)
 
 
 def _check_file(
@@ -54,6 +58,9 @@ def _check_file(
         return False
     if not ctx.check_files:
         return (_absolute(ctx.root, written, resolve=False), None)
+    if rel.strip() == FILE_PLACEHOLDER and ctx.hold_placeholders:
+        ctx.held.append(str(voice_path[-1]))  # the plan warns, naming it
+        return False
     if rel.strip() == FILE_PLACEHOLDER:
         report.error(
             path,

@@ -18,9 +18,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from reconciler import languages
+from reconciler.identity import env_name
 from reconciler.manifest.files import _check_file, _Context
 from reconciler.manifest.models import (
     _NAME_RE,
+    DEFAULT_STACK,
     EXTENSION_PREFIX,
     DefaultsDocument,
     ManifestDocument,
@@ -83,13 +85,15 @@ def load_manifest(
     allow_outside_files: bool = False,
     allow_any_duration: bool = False,
     check_files: bool = True,
+    hold_placeholders: bool = False,
 ) -> LoadResult:
     """Read, validate and resolve a manifest.
 
     Raises ManifestError with every problem found (sorted by position); its
     ``warnings`` attribute holds the warnings found on the way. Files are
     checked only with ``check_files`` (then VoiceSpec's file_sha256,
-    audio_format and duration are set).
+    audio_format and duration are set). With ``hold_placeholders`` a voice whose
+    file is import's FILL-ME-IN placeholder is a warning and lands in ``held``.
     """
     path = Path(path)
     source = display_path(path)
@@ -123,13 +127,16 @@ def load_manifest(
         document = None
 
     root = Path(os.path.abspath(path)).parent
-    context = _Context(report, root, allow_outside_files, allow_any_duration, check_files)
+    context = _Context(
+        report, root, allow_outside_files, allow_any_duration, check_files, hold_placeholders
+    )
     defaults = _validate_part(DefaultsDocument, data.get("defaults") or {})
     raw_defaults = data.get("defaults")
     if isinstance(raw_defaults, dict):
         _check_repeats(("defaults", "tags"), raw_defaults.get("tags"), report)
     voices = _check_voices(data.get("voices"), defaults, context)
     _check_cross(voices, data, context)
+    moved, removed = _check_identity(data, context)
 
     if report.problems or document is None or defaults is None:
         raise report.fail()
@@ -137,11 +144,15 @@ def load_manifest(
         path=path,
         root=root,
         version=document.version,
-        stack=document.stack,
+        stack=document.stack or DEFAULT_STACK,
         prune=document.prune,
         ignore=tuple(document.ignore or ()),
         voices={spec.name: spec for spec in voices.values() if spec is not None},
         raw_sha256=hashlib.sha256(raw).hexdigest(),
+        stack_declared=document.stack is not None,
+        moved=moved,
+        removed=removed,
+        held=tuple(context.held),
     )
     return LoadResult(manifest=manifest, warnings=report.warning_lines())
 
@@ -259,3 +270,72 @@ def _check_cross(voices: dict[str, VoiceSpec | None], data: dict[str, Any], ctx:
                     "rename the voice or narrow the pattern",
                     key=not has_field,
                 )
+
+
+def _check_identity(
+    data: dict[str, Any], ctx: _Context
+) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """Checks of names across the file: environment variable clashes, ``moved`` and
+    ``removed`` entries that contradict the voices or each other."""
+    report = ctx.report
+    raw_voices = data.get("voices")
+    declared = [n for n in raw_voices if isinstance(n, str)] if isinstance(raw_voices, dict) else []
+    by_env: dict[str, str] = {}
+    for name in declared:
+        var = env_name(name)
+        if var in by_env:
+            other = by_env[var]
+            line = report.doc.pos_of(("voices", other), key=True).line if report.doc else 0
+            report.error(
+                ("voices", name),
+                f"voices.{name} and voices.{other} (line {line}) both map to the environment "
+                f"variable {var} (`voicectl output --format env`); rename one of them",
+                key=True,
+            )
+        else:
+            by_env[var] = name
+    moved: list[tuple[str, str]] = []
+    raw_moved = data.get("moved")
+    sources: dict[str, int] = {}
+    targets: dict[str, int] = {}
+    for i, entry in enumerate(raw_moved if isinstance(raw_moved, list) else []):
+        if not isinstance(entry, dict):
+            continue
+        old, new = entry.get("from"), entry.get("to")
+        if not (isinstance(old, str) and isinstance(new, str)):
+            continue
+        if not (_NAME_RE.match(old) and _NAME_RE.match(new)):
+            continue
+        problem = None
+        if old == new:
+            problem = ("from", f"moves {old!r} to itself")
+        elif old in declared:
+            problem = ("from", f"{old!r} is still declared in voices; a moved key must be gone")
+        elif new not in declared:
+            problem = ("to", f"{new!r} is not declared in voices")
+        elif old in sources:
+            problem = ("from", f"{old!r} is already moved by moved[{sources[old]}]")
+        elif new in targets:
+            problem = ("to", f"{new!r} is already the target of moved[{targets[new]}]")
+        if problem:
+            report.error(("moved", i, problem[0]), problem[1])
+            continue
+        sources[old], targets[new] = i, i
+        moved.append((old, new))
+    removed: list[str] = []
+    raw_removed = data.get("removed")
+    for i, name in enumerate(raw_removed if isinstance(raw_removed, list) else []):
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            continue
+        if name in declared:
+            report.error(
+                ("removed", i),
+                f"{name!r} is still declared in voices; remove it there to let it go",
+            )
+        elif name in sources:
+            report.error(("removed", i), f"{name!r} is also moved by moved[{sources[name]}]")
+        elif name in removed:
+            report.error(("removed", i), f"{name!r} is listed twice")
+        else:
+            removed.append(name)
+    return tuple(moved), tuple(removed)

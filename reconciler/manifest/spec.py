@@ -49,6 +49,12 @@ class Manifest:
     ignore: tuple[str, ...]
     voices: dict[str, VoiceSpec]  # in file order
     raw_sha256: str  # of the manifest's bytes
+    # False when the manifest names no stack: ``stack`` is then the lockfile's own
+    # (see reconciler.identity.resolve_stack), never a name shared with other projects.
+    stack_declared: bool = True
+    moved: tuple[tuple[str, str], ...] = ()  # (from, to): renamed keys, no API call
+    removed: tuple[str, ...] = ()  # keys let go: dropped from the lockfile, clone kept
+    held: tuple[str, ...] = ()  # voices whose file is still import's placeholder
 
     def is_ignored(self, display_name: str | None, voice_id: str | None = None) -> bool:
         """True when a clone matches an ``ignore`` entry (voiceId, or displayName glob)."""

@@ -46,9 +46,9 @@ def samples(clone: CloneRecord, base_url: str) -> list[dict[str, str]]:
     ]
 
 
-def _list_entry(clone: CloneRecord, now: float, base_url: str) -> dict[str, Any]:
+def _list_entry(clone: CloneRecord, now: float, base_url: str, org_id: str) -> dict[str, Any]:
     entry: dict[str, Any] = {"_id": clone.record_id, "voiceId": clone.voice_id,
-                             "displayName": clone.display_name}
+                             "displayName": clone.display_name, "organizationId": org_id}
     if not clone.legacy:
         entry.update(description=clone.description, accent=clone.accent)
     entry["tags"] = list(clone.tags)
@@ -136,7 +136,7 @@ async def list_clones(request: Request) -> Response:
             continue
         if "status" in query and clone.status(now) != query["status"]:
             continue
-        entries.append(_list_entry(clone, now, base_url))
+        entries.append(_list_entry(clone, now, base_url, org.org_id))
     return JSONResponse({"data": entries})
 
 
