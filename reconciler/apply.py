@@ -1,17 +1,20 @@
 """Execute a Plan: order, concurrency, exactly-once creates, journal to the lockfile.
 
-Order: lockfile repairs (adopt/forget), then deletes (they free the clone limit),
+Order: lockfile repairs (move/release/adopt/forget), then deletes (they free the clone limit),
 then creates and replacement creates concurrently (the client's adaptive limiter
 bounds them), each waiting until its clone is ``completed``; a replacement's old
 clone is deleted only after its new clone is completed and recorded.
 
 Invariants kept here (see design.md):
-* nothing lost - every voiceId the service returns is written to the lockfile
-  (``voices`` or the ``pending`` journal) before the next step of its operation;
+* nothing lost - every voiceId the service returns is journalled (``voices`` or
+  ``pending``, through the lockfile's owner) before the next step of its operation;
+  a journal that cannot be written stops every operation not yet started;
 * exactly-once create - after an ambiguous failure the clone is looked for by its
   ownership tags and spec digest before the create is sent again;
-* create before destroy - see above;
-* one failed operation does not stop the others.
+* create before destroy - see above (``--destroy-first NAME`` is the one opt-out);
+* one failed operation does not stop the others, except the clone limit: once a
+  create is refused with it, no further create is sent (they are reported once,
+  as not attempted, with the number of missing slots).
 """
 
 from __future__ import annotations
@@ -27,21 +30,26 @@ from typing import Any, Protocol
 from reconciler.api.errors import AmbiguousCreateError, CloneLimitError, WavesError
 from reconciler.api.models import CURRENT_MODEL, Clone, CloneRequest
 from reconciler.lockfile import (
-    LockEntry,
     Lockfile,
-    LockSample,
+    LockfileWriteError,
     PendingEntry,
     ReleasedEntry,
     ReplaceIntent,
     RetiredEntry,
+    entry_for,
 )
 from reconciler.ownership import marker_tags, owner_of
-from reconciler.plan import BUSY, Action, Plan, VoiceLike, desired_digest
+from reconciler.plan import BUSY, Action, Plan, VoiceLike, desired_digest, voice_model
+
+NOT_ATTEMPTED = "not attempted: the lockfile cannot be written"
+AT_LIMIT = "not attempted: the organisation's clone limit already refused a create"
 
 
 class ClientLike(Protocol):
     async def list_clones(self, **filters: Any) -> list[Clone]: ...
-    async def create_clone(self, request: CloneRequest) -> Clone: ...
+    async def create_clone(
+        self, request: CloneRequest, *, before_send: Callable[[], None] | None = None
+    ) -> Clone: ...
     async def delete_clone(self, voice_id: str) -> Any: ...
 
 
@@ -77,9 +85,6 @@ class ApplyOptions:
     destroy_first: frozenset[str] = frozenset()
     # --replace NAME: recorded as an intent before the create, so an interruption keeps it
     forced: frozenset[str] = frozenset()
-    # creates in flight at once (as --parallelism): a create waiting for its turn is
-    # not sent once the clone limit has refused one
-    create_parallelism: int = 8
 
 
 @dataclass
@@ -91,7 +96,7 @@ class Outcome:
     error: str | None = None
     detail: str | None = None
     retired: bool = False
-    not_attempted: bool = False  # skipped: the clone limit already refused a create
+    not_attempted: bool = False  # not sent: the clone limit already refused a create
 
 
 @dataclass
@@ -113,44 +118,6 @@ class ApplyResult:
 
 def _now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def entry_for(
-    clone: Clone,
-    voice: VoiceLike,
-    digest: str | None,
-    previous: LockEntry | None = None,
-    *,
-    file_known: bool = True,
-) -> LockEntry:
-    """The lockfile entry for ``clone`` made from ``voice``."""
-    samples = [LockSample(text=s.text, audio_url=s.audio_url) for s in clone.samples]
-    same = previous is not None and previous.voice_id == clone.voice_id
-    if not samples and same:
-        samples = list(previous.samples)
-    file_sha = voice.file_sha256 if file_known else (previous.file_sha256 if same else None)
-    migrated_from = previous.migrated_from if previous is not None else None
-    legacy_before = previous is not None and _legacy_models(previous.model_ids)
-    if previous is not None and legacy_before and not same and clone.is_current:
-        migrated_from = previous.voice_id
-    return LockEntry(
-        voice_id=clone.voice_id,
-        display_name=clone.display_name or voice.display_name,
-        language=clone.language or (previous.language if same else None) or voice.language,
-        model_ids=clone.models or (previous.model_ids if same else []),
-        file_sha256=file_sha,
-        spec_digest=digest if file_known else (previous.spec_digest if same else None),
-        status=clone.status or (previous.status if same else None),
-        created_at=clone.created_at or (previous.created_at if same else None),
-        protect=voice.protect,
-        samples=samples,
-        migrated_from=migrated_from,
-    )
-
-
-def _legacy_models(model_ids: list[str]) -> bool:
-    """True for recorded modelIds that name models but not lightning-v3.1."""
-    return bool(model_ids) and CURRENT_MODEL not in model_ids
 
 
 class StatusWatcher:
@@ -213,8 +180,8 @@ class StatusWatcher:
                 await self._task
 
 
-class _NotAttempted(Exception):
-    """A create not sent: the clone limit already refused one in this run."""
+class _AtLimit(Exception):
+    """Raised before a create is sent once the clone limit refused one in this run."""
 
 
 class Applier:
@@ -246,27 +213,28 @@ class Applier:
         self.known_ids: set[str] = set(self.initial_ids)
         self.ambiguous = 0
         self.result = ApplyResult()
-        # The clone limit: once a create is refused with it, no further create is sent.
-        self.limit_hit = False
-        self.held = len(self.initial_ids)  # clones the organisation holds now (estimate)
-        self.create_gate = asyncio.Semaphore(max(1, self.opts.create_parallelism))
+        self.limit_hit = False  # a create was refused at the clone limit
+        self.held = len(self.initial_ids)  # clones the organisation holds (as far as known)
 
     # -- lockfile journal ------------------------------------------------------------
     def save(self) -> None:
-        """Write the lockfile now (atomic; nothing if unchanged)."""
-        self.lock.save()
+        """Fold the journal into the lockfile (atomic; nothing if unchanged)."""
+        self.lock.fold()
 
-    def forget_voice_id(self, voice_id: str) -> None:
-        doc = self.lock.doc
-        for name, entry in list(doc.voices.items()):
-            if entry.voice_id == voice_id:
-                del doc.voices[name]
-        doc.pending.pop(voice_id, None)
-        doc.retired.pop(voice_id, None)
-        doc.released.pop(voice_id, None)
+    def halted(self) -> LockfileWriteError | None:
+        """The write error that stops new operations, once the journal failed."""
+        return self.lock.failed
+
+    def stop_if_halted(self) -> None:
+        """Called before every request that changes something: nothing unrecordable is sent."""
+        failed = self.lock.failed
+        if failed is not None:
+            raise failed
 
     # -- running ---------------------------------------------------------------------
     async def run(self) -> ApplyResult:
+        if self.plan.has_changes:  # before the first change: prove both files can be written
+            self.lock.begin()
         self.watcher = StatusWatcher(
             self.client, initial=self.opts.poll_initial, maximum=self.opts.poll_max
         )
@@ -276,7 +244,6 @@ class Applier:
             for action in self.plan.of_kind("move", "release", "adopt", "forget"):
                 self.repair(action)
             self.drop_stale_intents()
-            self.save()
             deletes = self.plan.of_kind("delete")
             await asyncio.gather(*(self.guard(a, self.delete) for a in deletes))
             makes = self.plan.of_kind("create", "replace")
@@ -286,24 +253,44 @@ class Applier:
             self.report_limit()
         finally:
             await self.watcher.close()
-            self.drop_stale_intents()
-            self.save()
+            failed = self.halted()
+            if failed is None:
+                self.drop_stale_intents()
+            try:
+                self.save()
+            except LockfileWriteError:
+                if failed is None:
+                    raise
+                self.lock.close()  # the journal stays; the next run replays it
+        if failed is not None:
+            raise failed
         return self.result
 
-    def not_attempted(self, action: Action) -> Outcome:
-        return Outcome(
-            action,
-            False,
-            0.0,
-            error="not attempted: the organisation's clone limit already refused a create",
-            not_attempted=True,
-        )
+    async def guard(self, action: Action, op: Callable[[Action], Any]) -> None:
+        """Run one operation; a failure is recorded, never raised to the others."""
+        start = self.clock()
+        try:
+            if self.halted():
+                outcome = Outcome(action, False, 0.0, error=NOT_ATTEMPTED)
+            else:
+                outcome = await op(action)
+        except LockfileWriteError as exc:
+            outcome = Outcome(action, False, 0.0, error=exc.message)
+        except WavesError as exc:
+            outcome = Outcome(action, False, 0.0, error=str(exc))
+        except Exception as exc:  # a bug must not lose the other operations' results
+            outcome = Outcome(action, False, 0.0, error=f"{type(exc).__name__}: {exc}")
+        outcome.elapsed = self.clock() - start
+        self.result.outcomes.append(outcome)
+        if not outcome.not_attempted:  # reported once, together (report_limit)
+            self.reporter.finished(outcome)
 
+    # -- identity: organisation, forced-replacement intents, the clone limit ------------
     def record_organisation(self) -> None:
         """The lockfile learns its organisation from the list, when the list says it."""
         orgs = {c.organization_id for c in self.remote_by_id.values() if c.organization_id}
-        if len(orgs) == 1:
-            self.lock.doc.organization_id = next(iter(orgs))
+        if len(orgs) == 1 and (self.plan.has_changes or self.lock.exists):
+            self.lock.set_organisation(next(iter(orgs)))
 
     def drop_stale_intents(self) -> None:
         """A forced-replacement intent is done once its voice no longer names the old clone."""
@@ -311,42 +298,34 @@ class Applier:
         for name, intent in list(doc.replacing.items()):
             entry = doc.voices.get(name)
             if entry is None or entry.voice_id != intent.replaces:
-                del doc.replacing[name]
+                self.lock.drop_intent(name)
 
     def report_limit(self) -> None:
-        skipped = [o for o in self.result.outcomes if o.not_attempted]
+        """One note for every create the clone limit stopped, with the slots missing."""
         if not self.limit_hit:
             return
-        refused = [o for o in self.result.outcomes if not o.ok and not o.not_attempted
-                   and o.error and "clone limit" in o.error]
+        skipped = [o for o in self.result.outcomes if o.not_attempted]
+        refused = [
+            o for o in self.result.outcomes
+            if not o.ok and not o.not_attempted and "clone limit" in (o.error or "")
+        ]
         missing = len(skipped) + len(refused)
-        names = ", ".join(sorted(o.action.name or "?" for o in skipped))
         line = (
-            f"clone limit: the organisation is full (it holds about {self.held} clones); "
+            f"clone limit: the organisation is full (about {self.held} clones); "
             f"{missing} more slot{'s are' if missing != 1 else ' is'} needed"
         )
         if skipped:
-            line += f"; {len(skipped)} create{'s' if len(skipped) != 1 else ''} not attempted: "
-            line += names
+            names = ", ".join(sorted(o.action.name or "?" for o in skipped))
+            line += f"; {len(skipped)} create{'s' if len(skipped) != 1 else ''} not attempted "
+            line += f"({names})"
         line += (
-            ". Delete clones (or raise the limit), or pass --destroy-first NAME for a "
-            "replacement"
+            ". Delete clones or raise the limit, or replace with --destroy-first NAME (that "
+            "voice has no voiceId between the delete and the create)"
         )
         self.result.notes.append(line)
 
-    async def guard(self, action: Action, op: Callable[[Action], Any]) -> None:
-        """Run one operation; a failure is recorded, never raised to the others."""
-        start = self.clock()
-        try:
-            outcome = await op(action)
-        except WavesError as exc:
-            outcome = Outcome(action, False, 0.0, error=str(exc))
-        except Exception as exc:  # a bug must not lose the other operations' results
-            outcome = Outcome(action, False, 0.0, error=f"{type(exc).__name__}: {exc}")
-        outcome.elapsed = self.clock() - start
-        self.result.outcomes.append(outcome)
-        if not outcome.not_attempted:  # those are reported once, together (report_limit)
-            self.reporter.finished(outcome)
+    def at_limit(self, action: Action) -> Outcome:
+        return Outcome(action, False, 0.0, error=AT_LIMIT, not_attempted=True)
 
     def sync_unchanged(self) -> None:
         """Refresh lockfile fields (status, modelIds...) of voices with nothing to do."""
@@ -357,8 +336,9 @@ class Applier:
                 continue
             if previous is None or previous.voice_id != action.voice_id:
                 continue
-            self.lock.doc.voices[voice.name] = entry_for(
-                action.clone, voice, previous.spec_digest, previous, file_known=False
+            self.lock.refresh(
+                voice.name,
+                entry_for(action.clone, previous, voice=voice, file_known=False),
             )
 
     def repair(self, action: Action) -> None:
@@ -371,35 +351,35 @@ class Applier:
             owner = owner_of(action.clone.tags)
             known = bool(owner and owner.spec == action.spec_digest)
             previous = doc.voices.get(action.name)
-            entry = entry_for(action.clone, voice, action.spec_digest, previous, file_known=known)
-            if previous is not None and previous.voice_id != entry.voice_id:
-                old = self.remote_by_id.get(previous.voice_id)
-                if old is not None and old.is_legacy and entry.migrated_from is None:
-                    entry.migrated_from = previous.voice_id
-                if previous.voice_id in self._planned_deletes():
-                    # Journal it: a crash before its delete must not leave it unrecorded.
-                    self.retire(previous.voice_id, action.name, entry.voice_id, keep=False)
-            doc.voices[action.name] = entry
-            doc.pending.pop(action.clone.voice_id, None)
+            entry = entry_for(
+                action.clone, previous, voice=voice, digest=action.spec_digest, file_known=known
+            )
+            with self.lock.step():
+                if previous is not None and previous.voice_id != entry.voice_id:
+                    old = self.remote_by_id.get(previous.voice_id)
+                    if old is not None and old.is_legacy and entry.migrated_from is None:
+                        entry = entry.model_copy(update={"migrated_from": previous.voice_id})
+                    if previous.voice_id in self._planned_deletes():
+                        # Journal it: a crash before its delete must not leave it unrecorded.
+                        self.retire(previous.voice_id, action.name, entry.voice_id, keep=False)
+                self.lock.adopt(action.name, entry)
         elif action.kind == "forget" and action.voice_id:
-            self.forget_voice_id(action.voice_id)
+            self.lock.forget(action.voice_id)
         elif action.kind == "move" and action.voice_id and action.name:
             # moved: the entry changes its name, nothing else (the voiceId stays)
-            for old, entry in list(doc.voices.items()):
-                if entry.voice_id == action.voice_id and old != action.name:
-                    doc.voices[action.name] = doc.voices.pop(old)
-                    if old in doc.replacing:
-                        doc.replacing[action.name] = doc.replacing.pop(old)
-            for table in (doc.pending, doc.retired):
-                for vid, item in list(table.items()):
-                    if item.name != action.name and vid == action.voice_id:
-                        table[vid] = item.model_copy(update={"name": action.name})
+            old = next(
+                (n for n, e in doc.voices.items() if e.voice_id == action.voice_id), None
+            )
+            if old is not None:
+                self.lock.move(old, action.name)
         elif action.kind == "release" and action.voice_id:
-            self.forget_voice_id(action.voice_id)
-            doc.released[action.voice_id] = ReleasedEntry(
-                name=action.name or "",
-                display_name=action.display_name,
-                released_at=_now_iso(),
+            self.lock.release(
+                action.voice_id,
+                ReleasedEntry(
+                    name=action.name or "",
+                    display_name=action.display_name,
+                    released_at=_now_iso(),
+                ),
             )
         outcome = Outcome(action, True, self.clock() - start, new_voice_id=action.voice_id)
         self.result.outcomes.append(outcome)
@@ -409,18 +389,17 @@ class Applier:
         return {a.voice_id for a in self.plan.of_kind("delete") if a.voice_id}
 
     def retire(self, voice_id: str, name: str, replaced_by: str | None, *, keep: bool) -> None:
-        """Record ``voice_id`` as the retired old clone of ``name`` (in memory; save after)."""
-        doc = self.lock.doc
-        known = doc.retired.get(voice_id)
+        """Journal ``voice_id`` as the retired old clone of ``name``."""
+        known = self.lock.doc.retired.get(voice_id)
         clone = self.remote_by_id.get(voice_id)
-        doc.retired[voice_id] = RetiredEntry(
+        self.lock.retire(voice_id, RetiredEntry(
             name=name,
             replaced_by=replaced_by,
             model_ids=list(clone.models) if clone else (known.model_ids if known else []),
             display_name=clone.display_name if clone else (known.display_name if known else None),
             retired_at=known.retired_at if known and known.retired_at else _now_iso(),
             keep=keep,
-        )
+        ))
 
     async def delete(self, action: Action) -> Outcome:
         assert action.voice_id
@@ -435,13 +414,12 @@ class Applier:
             # migrate --keep-legacy: a superseded legacy clone is kept, not deleted.
             self.reporter.started(action, "Retiring")
             self.retire(action.voice_id, action.name or "", current.voice_id, keep=True)
-            self.save()
             return Outcome(action, True, 0.0, new_voice_id=current.voice_id, retired=True)
         self.reporter.started(action, "Destroying")
+        self.stop_if_halted()
         result = await self.client.delete_clone(action.voice_id)
-        self.forget_voice_id(action.voice_id)
+        self.lock.forget(action.voice_id)
         self.held -= 1
-        self.save()
         gone = getattr(result, "already_gone", False)
         return Outcome(action, True, 0.0, detail="was already gone" if gone else None)
 
@@ -449,58 +427,47 @@ class Applier:
         """Create (or replace): exactly-once create, wait, record, then delete the old."""
         name = action.name or ""
         voice = self.voices[name]
-        digest = action.spec_digest or desired_digest(voice, self.opts.model)
+        digest = action.spec_digest or desired_digest(voice, voice_model(voice, self.opts.model))
         replacing = action.kind == "replace"
-        doc = self.lock.doc
         destroy_first = bool(replacing and action.voice_id and name in self.opts.destroy_first)
         if self.limit_hit and not destroy_first:
-            return self.not_attempted(action)
+            return self.at_limit(action)
         self.reporter.started(action, "Replacing" if replacing else "Creating")
         if replacing and action.voice_id and name in self.opts.forced:
-            doc.replacing[name] = ReplaceIntent(replaces=action.voice_id)
-            self.save()  # the intent is durable before the create
+            self.lock.intend_replacement(name, ReplaceIntent(replaces=action.voice_id))
         if destroy_first:
             assert action.voice_id
             # --destroy-first: the old clone goes first (the voice has no voiceId meanwhile)
+            self.stop_if_halted()
             await self.client.delete_clone(action.voice_id)
-            self.forget_voice_id(action.voice_id)
+            self.lock.forget(action.voice_id)
             self.held -= 1
-            self.save()
-            action = Action(
-                "create",
-                name,
-                reasons=action.reasons,
-                display_name=action.display_name,
-                spec_digest=action.spec_digest,
-            )
             replacing = False
         try:
-            async with self.create_gate:
-                if self.limit_hit and not destroy_first:  # its own delete made room
-                    raise _NotAttempted
-                clone = await self.create_once(voice, digest)
-        except _NotAttempted:
-            return self.not_attempted(action)
+            clone = await self.create_once(voice, digest, room=destroy_first)
+        except _AtLimit:
+            return self.at_limit(action)
         except CloneLimitError:
             if not self.limit_hit:
                 self.limit_hit = True
-                doc.clone_limit = self.held
-                self.save()
+                self.lock.set_clone_limit(self.held)
             raise
         self.held += 1
         if clone.organization_id:
-            doc.organization_id = clone.organization_id
+            self.lock.set_organisation(clone.organization_id)
         if replacing:
-            doc.pending[clone.voice_id] = PendingEntry(
-                name=name,
-                kind="replace",
-                replaces=action.voice_id,
-                spec_digest=digest,
-                file_sha256=voice.file_sha256,
+            self.lock.begin_replacement(
+                clone.voice_id,
+                PendingEntry(
+                    name=name,
+                    kind="replace",
+                    replaces=action.voice_id,
+                    spec_digest=digest,
+                    file_sha256=voice.file_sha256,
+                ),
             )
         else:
-            doc.voices[name] = entry_for(clone, voice, digest, doc.voices.get(name))
-        self.save()
+            self.lock.record(name, self._entry(clone, voice, digest))
 
         if clone.status in BUSY or clone.status is None:
             settled = await self.watcher.wait(clone.voice_id, self.opts.wait_timeout)
@@ -526,31 +493,30 @@ class Applier:
             if replacing:  # keep the old clone; drop the useless new one
                 with contextlib.suppress(WavesError):
                     await self.client.delete_clone(clone.voice_id)
-                    self.forget_voice_id(clone.voice_id)
+                    self.lock.forget(clone.voice_id)
             else:
-                doc.voices[name] = entry_for(clone, voice, digest, doc.voices.get(name))
-            self.save()
+                self.lock.record(name, self._entry(clone, voice, digest))
             return Outcome(action, False, 0.0, new_voice_id=clone.voice_id, error=problem)
 
-        previous = doc.voices.get(name)
-        doc.voices[name] = entry_for(clone, voice, digest, previous)
+        entry = self._entry(clone, voice, digest)
         if replacing and action.legacy and action.voice_id:
-            doc.voices[name].migrated_from = action.voice_id
-        doc.pending.pop(clone.voice_id, None)
+            entry = entry.model_copy(update={"migrated_from": action.voice_id})
         if not replacing:
-            self.save()
+            self.lock.record(name, entry)
             return Outcome(action, True, 0.0, new_voice_id=clone.voice_id)
 
         old = action.voice_id
         assert old
         keep = self.opts.keep_legacy and action.legacy
-        # Journalled as retired in the same write that records the new clone, so a crash
+        # Journalled as retired in the same step that records the new clone, so a crash
         # before the delete below leaves a record the next run finishes (keep=False).
-        self.retire(old, name, clone.voice_id, keep=keep)
-        self.save()
+        with self.lock.step():
+            self.lock.record(name, entry)
+            self.retire(old, name, clone.voice_id, keep=keep)
         if keep:
             return Outcome(action, True, 0.0, new_voice_id=clone.voice_id, retired=True)
         try:
+            self.stop_if_halted()
             await self.client.delete_clone(old)
         except WavesError as exc:
             return Outcome(
@@ -561,10 +527,12 @@ class Applier:
                 error=f"new clone {clone.voice_id} recorded, but deleting the old {old} failed: "
                 f"{exc} (the next apply deletes it)",
             )
-        self.forget_voice_id(old)
+        self.lock.forget(old)
         self.held -= 1
-        self.save()
         return Outcome(action, True, 0.0, new_voice_id=clone.voice_id)
+
+    def _entry(self, clone: Clone, voice: VoiceLike, digest: str):
+        return entry_for(clone, self.lock.doc.voices.get(voice.name), voice=voice, digest=digest)
 
     # -- exactly-once create ------------------------------------------------------------
     def request_for(self, voice: VoiceLike, digest: str) -> CloneRequest:
@@ -576,17 +544,29 @@ class Applier:
             description=voice.description,
             accent=voice.accent,
             tags=tags,
-            model=self.opts.model,
+            model=voice_model(voice, self.opts.model),
         )
 
-    async def create_once(self, voice: VoiceLike, digest: str) -> Clone:
-        """Create the clone exactly once, even when the service answers ambiguously."""
+    async def create_once(self, voice: VoiceLike, digest: str, *, room: bool = False) -> Clone:
+        """Create the clone exactly once, even when the service answers ambiguously.
+
+        Once the clone limit refused a create in this run, none is sent any more
+        (:class:`_AtLimit`), checked when its concurrency slot is taken; ``room``: this
+        create's own delete made room for it (--destroy-first).
+        """
         request = self.request_for(voice, digest)
         before = set(self.known_ids)
         last: AmbiguousCreateError | None = None
+
+        def before_send() -> None:
+            self.stop_if_halted()
+            if self.limit_hit and not room:
+                raise _AtLimit
+
         for _attempt in range(self.opts.max_create_attempts):
+            before_send()
             try:
-                clone = await self.client.create_clone(request)
+                clone = await self.client.create_clone(request, before_send=before_send)
             except AmbiguousCreateError as exc:
                 self.ambiguous += 1
                 last = exc

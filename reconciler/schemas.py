@@ -159,7 +159,12 @@ class SavedFile(_Out):
 
 
 class SavedSample(_Out):
-    file: str = Field(description="As written in the manifest (relative to its folder).")
+    file: str = Field(description="Relative to the manifest's folder (as written there).")
+    sha256: str
+
+
+class SavedInclude(_Out):
+    path: str = Field(description="An included file, relative to the manifest's folder.")
     sha256: str
 
 
@@ -184,6 +189,12 @@ class SavedRemote(_Out):
 
 class SavedInputs(_Out):
     manifest: SavedFile
+    includes: list[SavedInclude] = Field(
+        default_factory=list, description="Every file the manifest's include read, in order."
+    )
+    environment: str | None = Field(
+        default=None, description="The environment planned (--env), or null."
+    )
     samples: dict[str, SavedSample] = Field(description="voice name -> its sample file")
     lockfile: SavedLockfile
     remote: SavedRemote
@@ -203,6 +214,29 @@ class SavedPlanDocument(_Out):
     plan: PlanDocument
 
 
+# --------------------------------------------------------------------------- plan --all-envs
+
+
+class EnvironmentPlanEntry(_Out):
+    """One environment of `plan --all-envs`: its plan, or why it could not be planned."""
+
+    environment: str = Field(description="The environment's name in the manifest.")
+    lockfile: str = Field(description="Its lockfile (voices.<env>.lock.json).")
+    plan: PlanDocument | None = Field(description="Its plan; null when it could not be planned.")
+    error: str | None = Field(description="Why it could not be planned (unreachable, ...).")
+
+
+class AllEnvironmentsPlanDocument(_Out):
+    """`voicectl plan --all-envs --format json`: every environment's plan."""
+
+    model_config = ConfigDict(title="voicectl plan --all-envs")
+
+    format_version: Literal[1] = Field(alias="formatVersion")
+    environments: list[EnvironmentPlanEntry]
+    has_changes: bool = Field(alias="hasChanges", description="Any environment has changes.")
+    failed: list[str] = Field(description="Environments that could not be planned.")
+
+
 # --------------------------------------------------------------------------- generation
 
 
@@ -217,6 +251,12 @@ def _manifest_schema() -> dict[str, Any]:
     from reconciler.manifest import ManifestDocument
 
     return _document("voices.yaml", ManifestDocument.model_json_schema(by_alias=True))
+
+
+def _include_schema() -> dict[str, Any]:
+    from reconciler.manifest.models import IncludedDocument
+
+    return _document("voices.d/*.yaml", IncludedDocument.model_json_schema(by_alias=True))
 
 
 def _lock_schema() -> dict[str, Any]:
@@ -243,6 +283,8 @@ SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
     "plan": ("plan.schema.json", _output_schema(PlanDocument)),
     "apply": ("apply.schema.json", _output_schema(ApplyDocument)),
     "saved-plan": ("saved-plan.schema.json", _output_schema(SavedPlanDocument)),
+    "plan-all-envs": ("plan-all-envs.schema.json", _output_schema(AllEnvironmentsPlanDocument)),
+    "voices-include": ("voices-include.schema.json", _include_schema),
 }
 DEFAULT_DIR = "schemas"
 

@@ -32,10 +32,13 @@ NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
 TAG_PATTERN = r"^(?!voicectl-)[^,\s](?:[^,]*[^,\s])?$"
 DISPLAY_NAME_MAX = 500
 EXTENSION_PREFIX = "x-"  # top-level keys for YAML anchors, ignored
+# An environment's apiKeyEnv: the NAME of the variable holding its key, never the key.
+ENV_VAR_PATTERN = r"^[A-Z_][A-Z0-9_]{0,127}$"
 # What `voicectl import` writes as `file:` when it found no sample for a clone.
 FILE_PLACEHOLDER = "FILL-ME-IN"
 
 _NAME_RE = re.compile(NAME_PATTERN)
+_ENV_VAR_RE = re.compile(ENV_VAR_PATTERN)
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -86,6 +89,19 @@ def _check_language(value: str) -> str:
     return value
 
 
+def _check_model(value: str) -> str:
+    # The service's own wording (the fact sheet), so the user meets it once, here.
+    if value in languages.DEPRECATED_MODELS:
+        raise _err("Voice cloning for lightning-v2 is deprecated. Please use lightning-v3.1")
+    if value not in languages.CLONE_MODELS:
+        raise _err(
+            "{value!r}: Supported models: {models}",
+            value=value,
+            models=", ".join(languages.CLONE_MODELS),
+        )
+    return value
+
+
 def _check_display_name(value: str) -> str:
     if not 1 <= len(value) <= DISPLAY_NAME_MAX:
         raise _err(
@@ -101,6 +117,23 @@ def _check_display_name(value: str) -> str:
 def _check_nonempty(value: str) -> str:
     if not value.strip():
         raise _err("may not be empty (leave the field out instead)")
+    return value
+
+
+def _check_env_var(value: str) -> str:
+    if not _ENV_VAR_RE.match(value):
+        # The value is never shown: it may be a key pasted in by mistake.
+        raise _err(
+            "not an environment variable name (the value is not shown, in case it is a "
+            "key): apiKeyEnv names the variable that holds the key, such as "
+            "SMALLEST_API_KEY_PROD (A-Z, 0-9 and _), never the key itself"
+        )
+    return value
+
+
+def _check_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")) or len(value) <= len("https://"):
+        raise _err("{value!r} is not an http:// or https:// URL", value=value)
     return value
 
 
@@ -126,6 +159,11 @@ Language = Annotated[
     AfterValidator(_check_language),
     WithJsonSchema({"type": "string", "pattern": languages.LANGUAGE_PATTERN}),
 ]
+Model = Annotated[
+    str,
+    AfterValidator(_check_model),
+    WithJsonSchema({"type": "string", "enum": list(languages.CLONE_MODELS)}),
+]
 DisplayName = Annotated[
     str,
     AfterValidator(_check_display_name),
@@ -133,6 +171,16 @@ DisplayName = Annotated[
 ]
 NonEmpty = Annotated[
     str, AfterValidator(_check_nonempty), WithJsonSchema({"type": "string", "minLength": 1})
+]
+EnvVarName = Annotated[
+    str,
+    AfterValidator(_check_env_var),
+    WithJsonSchema({"type": "string", "pattern": ENV_VAR_PATTERN}),
+]
+Url = Annotated[
+    str,
+    AfterValidator(_check_url),
+    WithJsonSchema({"type": "string", "pattern": "^https?://.+"}),
 ]
 
 
@@ -148,6 +196,10 @@ class DefaultsDocument(_Document):
     )
     accent: NonEmpty | None = Field(
         default=None, description="Default accent (free text, e.g. general, indian)."
+    )
+    model: Model | None = Field(
+        default=None,
+        description="Default clone model: lightning-v3.1 (the default) or lightning-v3.1-pro.",
     )
     description: str | None = Field(default=None, description="Default description.")
     tags: list[Tag] | None = Field(
@@ -180,6 +232,11 @@ class VoiceDocument(_Document):
     accent: NonEmpty | None = Field(
         default=None, description="Accent (e.g. general, indian). Default: defaults.accent."
     )
+    model: Model | None = Field(
+        default=None,
+        description="The clone model: lightning-v3.1 or lightning-v3.1-pro. Default: "
+        "defaults.model, else lightning-v3.1. Changing it replaces the clone.",
+    )
     tags: list[Tag] | None = Field(
         default=None,
         description="Tags, added after defaults.tags. No commas, no surrounding spaces, "
@@ -187,6 +244,33 @@ class VoiceDocument(_Document):
     )
     protect: bool = Field(
         default=False, description="Never delete or replace this clone (default false)."
+    )
+    environments: list[Name] | None = Field(
+        default=None,
+        min_length=1,
+        description="Only in these environments (names declared under the manifest's "
+        "environments). Default: in every environment.",
+    )
+
+
+class EnvironmentDocument(_Document):
+    """One environment (an organisation): where its key is, and what differs there."""
+
+    api_key_env: EnvVarName = Field(
+        alias="apiKeyEnv",
+        description="The name of the environment variable that holds this environment's "
+        "API key (never the key itself), e.g. SMALLEST_API_KEY_PROD.",
+    )
+    api_url: Url | None = Field(
+        default=None,
+        alias="apiUrl",
+        description="This environment's Waves API base URL. Default: --api-url / "
+        "VOICECTL_API_URL, else the real service.",
+    )
+    defaults: DefaultsDocument | None = Field(
+        default=None,
+        description="Defaults for this environment, over the manifest's defaults field by "
+        "field (tags are added after the manifest's).",
     )
 
 
@@ -227,6 +311,18 @@ class ManifestDocument(_Document):
     defaults: DefaultsDocument | None = Field(
         default=None, description="Defaults for language, accent, description and tags."
     )
+    environments: dict[Name, EnvironmentDocument] | None = Field(
+        default=None,
+        min_length=1,
+        description="The environments (organisations) this manifest is applied to, by "
+        "name; each has its own key, lockfile (voices.<env>.lock.json) and stack. When "
+        "declared, every command that talks to the service needs --env NAME.",
+    )
+    include: list[NonEmpty] | None = Field(
+        default=None,
+        description="Globs of further files whose voices are merged into this manifest, "
+        "relative to its folder and inside it (e.g. voices.d/*.yaml).",
+    )
     voices: dict[Name, VoiceDocument] | None = Field(
         default=None,
         description="The voices, by stable name. Empty or missing means none: with prune, "
@@ -244,15 +340,32 @@ class ManifestDocument(_Document):
     )
 
 
+class IncludedDocument(_Document):
+    """A file named by the manifest's ``include``: more voices, nothing else."""
+
+    model_config = ConfigDict(
+        title="voicectl included voices file",
+        json_schema_extra=lambda schema: _schema_extra(schema),
+    )
+
+    voices: dict[Name, VoiceDocument] | None = Field(
+        default=None,
+        description="More voices, by stable name; sample paths are relative to this file.",
+    )
+
+
 def _schema_extra(schema: dict[str, Any]) -> None:
     """What pydantic cannot say itself: ``x-`` keys are allowed at the top (YAML
     anchors live there), and voice keys must be names (``propertyNames``)."""
     schema["patternProperties"] = {"^x-": {}}
-    for option in schema["properties"]["voices"].get("anyOf", []):
-        if option.get("type") == "object":
-            (voice,) = option.pop("patternProperties").values()
-            option["propertyNames"] = {"pattern": NAME_PATTERN}
-            option["additionalProperties"] = voice
+    for key in ("voices", "environments"):
+        if key not in schema["properties"]:
+            continue
+        for option in schema["properties"][key].get("anyOf", []):
+            if option.get("type") == "object":
+                (value,) = option.pop("patternProperties").values()
+                option["propertyNames"] = {"pattern": NAME_PATTERN}
+                option["additionalProperties"] = value
 
 
 # The document model at each depth of a path, for did-you-mean on unknown fields.
@@ -265,6 +378,10 @@ def _model_at(path: tuple[Any, ...]) -> type[BaseModel] | None:
         return VoiceDocument
     if len(path) == 2 and path[0] == "moved":
         return MovedDocument
+    if len(path) == 2 and path[0] == "environments":
+        return EnvironmentDocument
+    if len(path) == 3 and path[0] == "environments" and path[2] == "defaults":
+        return DefaultsDocument
     return None
 
 
