@@ -20,9 +20,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from reconciler import languages
+from reconciler import audio, languages
 from reconciler.errors import ManifestError
 from reconciler.identity import env_name
+from reconciler.localcache import HashCache
 from reconciler.manifest import environments as envs
 from reconciler.manifest import includes
 from reconciler.manifest.environments import check_voice_environments
@@ -106,8 +107,9 @@ def load_manifest(
         document = None
 
     root = Path(os.path.abspath(path)).parent
+    hashes = HashCache(root, hasher=audio.file_sha256) if check_files else None
     context = _Context(
-        report, root, allow_outside_files, allow_any_duration, check_files,
+        report, root, allow_outside_files, allow_any_duration, check_files, hashes=hashes,
         hold_placeholders=hold_placeholders,
     )
     reports = [report]
@@ -143,6 +145,8 @@ def load_manifest(
     files += [(context.for_file(one.report, one.file.path.parent), one.voices) for one in included]
     for ctx, raw_voices in files:
         _check_voices(raw_voices, defaults, ctx, env_names, entries)
+    if hashes is not None:
+        hashes.save()  # best effort: a cache that cannot be written is just not kept
     _check_cross(entries, data, report)
     moved, removed = _check_identity(data, entries, report)
 
