@@ -282,8 +282,7 @@ class Applier:
             outcome = Outcome(action, False, 0.0, error=f"{type(exc).__name__}: {exc}")
         outcome.elapsed = self.clock() - start
         self.result.outcomes.append(outcome)
-        if not outcome.not_attempted:  # reported once, together (report_limit)
-            self.reporter.finished(outcome)
+        self.reporter.finished(outcome)  # a not-attempted one prints nothing there
 
     # -- identity: organisation, forced-replacement intents, the clone limit ------------
     def record_organisation(self) -> None:
@@ -315,9 +314,7 @@ class Applier:
             f"{missing} more slot{'s are' if missing != 1 else ' is'} needed"
         )
         if skipped:
-            names = ", ".join(sorted(o.action.name or "?" for o in skipped))
-            line += f"; {len(skipped)} create{'s' if len(skipped) != 1 else ''} not attempted "
-            line += f"({names})"
+            line += f" ({len(skipped)} create{'s' if len(skipped) != 1 else ''} not sent)"
         line += (
             ". Delete clones or raise the limit, or replace with --destroy-first NAME (that "
             "voice has no voiceId between the delete and the create)"

@@ -246,6 +246,8 @@ class ProgressPrinter:
         self._still.pop(id(action), None)
         self._labels.pop(id(action), None)
         self._done += 1
+        if getattr(outcome, "not_attempted", False):
+            return  # named once, together, in the summary
         secs = f"{outcome.elapsed:.0f}s"
         if outcome.ok:
             done = PAST.get(verb, "Done")

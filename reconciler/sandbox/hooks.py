@@ -105,7 +105,8 @@ async def hook_edit_clone(request: Request) -> Response:
 
     Body: any of ``displayName`` (non-empty string), ``description``, ``accent``,
     ``language`` (string or null), ``tags`` (list of strings, or one comma-separated
-    string). Answers the clone as ``GET /_sandbox/state`` shows it.
+    string), ``status`` (``completed`` or ``failed``: a processing clone settles now).
+    Answers the clone as ``GET /_sandbox/state`` shows it.
     """
     sandbox: Sandbox = request.app.state.sandbox
     found = sandbox.store.find(request.path_params["voice_id"])
@@ -114,6 +115,9 @@ async def hook_edit_clone(request: Request) -> Response:
     body = await _json_object(request)
     if isinstance(body, Response):
         return body
+    settle = body.pop("status", None)
+    if settle is not None and settle not in ("completed", "failed"):
+        return error_response(400, "status must be completed or failed")
     unknown = sorted(set(body) - set(_EDITABLE))
     if unknown:
         return error_response(
@@ -137,6 +141,10 @@ async def hook_edit_clone(request: Request) -> Response:
     _org, clone = found
     for attr, value in changes.items():
         setattr(clone, attr, value)
+    if settle is not None:
+        clone.outcome = settle
+        clone.ready_epoch = min(clone.ready_epoch, time.time())
+        clone.anchor(time.time(), time.monotonic())
     sandbox.store.save()
     return JSONResponse(state_entry(clone, time.monotonic()))
 
