@@ -95,6 +95,10 @@ class Action:
     spec_digest: str | None = None
     status: str | None = None
     legacy: bool = False
+    # a delete's why, as the lockfile records it when no route can delete it
+    # (orphan | duplicate | replaced | migrated | failed)
+    delete_reason: str | None = None
+    awaiting: bool = False  # a delete recorded as awaiting deletion by an earlier run
     # the remote clone this action is about (delete/replace/adopt/noop/wait)
     clone: Clone | None = field(default=None, compare=False, repr=False)
 
@@ -427,10 +431,10 @@ class _Planner:
             for clone in self.tagged.get(tagged_name, ()):
                 found[clone.voice_id] = clone
         for voice_id in list(found):
-            retired = voice_id in self.lock.retired and (
-                entry is None or voice_id != entry.voice_id
-            )
-            if retired or voice_id in self.lock.released:  # released: never taken back
+            set_aside = voice_id in self.lock.retired or voice_id in self.lock.awaiting
+            if (set_aside and (entry is None or voice_id != entry.voice_id)) or (
+                voice_id in self.lock.released  # released: never taken back
+            ):
                 del found[voice_id]
         return sorted(found.values(), key=_created_key)
 
@@ -548,12 +552,13 @@ class _Planner:
             if _healthy(keeper):
                 self.safe_deletes.add(extra.voice_id)
             if extra.status == "failed":
-                why = "a failed clone of this voice"
+                why, code = "a failed clone of this voice", "failed"
             elif entry is not None and extra.voice_id == entry.voice_id:
                 why = f"superseded by {keeper.voice_id}"
+                code = "migrated" if extra.is_legacy else "replaced"
             else:
-                why = f"duplicate of {keeper.voice_id} (same ownership tags)"
-            self.add_delete(extra, name, why)
+                why, code = f"duplicate of {keeper.voice_id} (same ownership tags)", "duplicate"
+            self.add_delete(extra, name, why, code)
 
         reasons, changes = self.replace_reasons(name, voice, keeper, entry, digest)
         if keeper.status in BUSY and not reasons:
@@ -675,7 +680,8 @@ class _Planner:
             if p.replaces and vid in self.remote and self.remote[vid].status in BUSY
         }
         for clone in sorted(self.remote.values(), key=_created_key):
-            if clone.voice_id in self.claimed or clone.voice_id in self.lock.retired:
+            if clone.voice_id in self.claimed or clone.voice_id in self.lock.retired \
+                    or clone.voice_id in self.lock.awaiting:
                 continue
             owner = self.owners[clone.voice_id]
             ours = owner is not None and owner.stack == self.m.stack
@@ -734,7 +740,7 @@ class _Planner:
                     )
                 continue
             why = "no longer declared" if managed else "not declared (prune: all)"
-            self.add_delete(clone, name, why)
+            self.add_delete(clone, name, why, "orphan")
 
     def plan_retired(self) -> None:
         """Old clones recorded as retired: kept ones wait for `migrate --finish`; those of
@@ -754,9 +760,9 @@ class _Planner:
             if new is not None and _healthy(new):
                 self.safe_deletes.add(voice_id)
                 why = f"superseded by {new_id} (finishing an interrupted replacement)"
-                self.add_delete(clone, old.name, why)
+                self.add_delete(clone, old.name, why, "migrated" if clone.is_legacy else "replaced")
             elif old.name not in self.m.voices and self.m.prune != "none":
-                self.add_delete(clone, old.name, "no longer declared")
+                self.add_delete(clone, old.name, "no longer declared", "orphan")
             else:
                 self.warnings.append(
                     f"{old.name}: old clone {voice_id} is left until its replacement "
@@ -768,8 +774,28 @@ class _Planner:
                 f"`voicectl migrate --finish` deletes {'them' if kept != 1 else 'it'}"
             )
 
-    def add_delete(self, clone: Clone, name: str | None, why: str) -> None:
-        if is_ignored(clone, self.m.ignore):
+    def plan_awaiting(self) -> None:
+        """Clones an earlier run could not delete (no route worked): every plan shows
+        them as deletes until a run deletes them; one that is gone is forgotten."""
+        planned = {a.voice_id for a in self.actions if a.kind == "delete"}
+        for voice_id, waiting in sorted(self.lock.awaiting.items()):
+            if voice_id in planned:
+                continue
+            clone = self.remote.get(voice_id)
+            if clone is None:
+                self.add(Action("forget", waiting.name, voice_id,
+                                ("awaiting deletion, and no longer exists",),
+                                display_name=waiting.display_name, awaiting=True))
+                continue
+            if voice_id in self.lock.retired and self.lock.retired[voice_id].keep:
+                continue  # kept on purpose (migrate --keep-legacy): migrate --finish decides
+            self.safe_deletes.add(voice_id)  # approved by the run that handed it off
+            self.add_delete(clone, waiting.name, f"awaiting deletion ({waiting.reason})",
+                            waiting.reason, awaiting=True)
+
+    def add_delete(self, clone: Clone, name: str | None, why: str, code: str = "orphan",
+                   *, awaiting: bool = False) -> None:
+        if is_ignored(clone, self.m.ignore) and not awaiting:
             return
         if clone.status in BUSY:
             self.warnings.append(
@@ -797,6 +823,8 @@ class _Planner:
                 status=clone.status,
                 legacy=clone.is_legacy,
                 clone=clone,
+                delete_reason=code,
+                awaiting=awaiting or clone.voice_id in self.lock.awaiting,
             )
         )
 
@@ -829,6 +857,7 @@ class _Planner:
             self.plan_voice(name, voice)
         self.plan_orphans()
         self.plan_retired()
+        self.plan_awaiting()
         self.warn_unmanaged_legacy()
         self.warn_clone_limit()
         actions = self.actions

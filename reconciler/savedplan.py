@@ -50,6 +50,8 @@ LISTED = 5  # how many voiceIds a staleness message names before "and N more"
 class StalePlan(UserError):
     """The saved plan no longer matches its inputs; nothing was changed."""
 
+    refusal = True  # reports say "refused", not "failed"
+
     def __init__(self, plan_file: str, reasons: Sequence[str]):
         self.reasons = list(reasons)
         super().__init__(

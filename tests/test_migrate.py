@@ -85,7 +85,8 @@ def test_list_import_plan_migrate_check(project, tmp_path):
     stray = legacy(project, "Stray", "samples/stray.wav")  # stays unmanaged on purpose
 
     listed = json.loads(project.run("list", "--json").out)
-    assert listed["summary"] == {"total": 5, "legacy": 4, "unmanaged": 5}
+    assert listed["summary"] == {"total": 5, "legacy": 4, "unmanaged": 5,
+                                 "awaitingDeletion": 0}
 
     import_all(project, "--exclude", "Stray")
     assert yaml.safe_load(project.manifest.read_text())["voices"]["voice-0"] == {

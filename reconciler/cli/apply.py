@@ -19,6 +19,7 @@ import click
 from reconciler import render, savedplan
 from reconciler.apply import Applier, ApplyOptions, ApplyResult
 from reconciler.cli.common import global_options, manifest_option, settings_of
+from reconciler.cli.failures import FailureReport, mark_reported
 from reconciler.cli.options import (
     apply_options,
     download_samples_option,
@@ -33,6 +34,7 @@ from reconciler.errors import UserError
 from reconciler.lockfile import Lockfile, RunLock
 from reconciler.manifest import display_path
 from reconciler.plan import Plan, PlanOptions
+from reconciler.render.problems import failed_apply_json
 from reconciler.schemas import SavedPlanDocument
 
 # Options a saved plan fixes: giving them with PLANFILE is refused.
@@ -178,6 +180,7 @@ class ApplyRun:
         saved: SavedPlanDocument | None = None,
         plan_file: str | None = None,
         download_samples: Path | None = None,
+        command: str = "apply",
     ):
         self.settings = settings
         self.path = path
@@ -196,6 +199,8 @@ class ApplyRun:
         self.source = display_path(path)
         self.plan: Plan | None = None
         self.result: ApplyResult | None = None
+        self.warnings: list[str] = []
+        self.failures = FailureReport(command, fmt, self.source)
         self.target = environments.PLAIN
 
     def _select(self) -> None:
@@ -213,22 +218,25 @@ class ApplyRun:
         self.target = environments.select(self.path, chosen)
         if self.target.environment is not None:
             self.source = f"{display_path(self.path)} ({self.target.environment})"
+            self.failures.source = self.source
 
     def execute(self) -> bool:
-        """Validate, lock, list, plan, confirm, apply. True when every operation succeeded."""
-        self._select()
-        if self.saved is not None:
-            try:
+        """Validate, lock, list, plan, confirm, apply. True when every operation succeeded.
+
+        Whatever fails on the way is also reported in the asked-for format (see
+        ``cli/failures.py``): a JSON document, a Markdown report, the job summary.
+        """
+        with self.failures:
+            self._select()
+            if self.saved is not None:
                 return self._execute_saved()
-            except savedplan.StalePlan as exc:
-                self._summary(render.error_markdown("voicectl apply: refused", exc.message))
-                raise
-        loaded = self._load()  # a bad manifest fails here: no lock taken, nothing written
-        with RunLock(loaded.lock.path, timeout=self.lock_timeout, on_wait=echo_notice):
-            # Re-read under the lock: another run may have written the lockfile meanwhile.
-            loaded.lock = workflow.read_lockfile(loaded.lock.path, loaded.manifest, [])
-            loaded.manifest = workflow.bind_stack(loaded.manifest, loaded.lock)
-            return asyncio.run(self._run(loaded))
+            loaded = self._load()  # a bad manifest fails here: no lock taken, nothing written
+            with RunLock(loaded.lock.path, timeout=self.lock_timeout, on_wait=echo_notice):
+                # Re-read under the lock: another run may have written the lockfile meanwhile.
+                loaded.lock = workflow.read_lockfile(loaded.lock.path, loaded.manifest, [])
+                loaded.manifest = workflow.bind_stack(loaded.manifest, loaded.lock)
+                return asyncio.run(self._run(loaded))
+        raise AssertionError("unreachable: the failure report re-raises")
 
     def _load(self) -> workflow.Loaded:
         """Validate the manifest (before any API call), read the lockfile, show warnings."""
@@ -239,6 +247,8 @@ class ApplyRun:
             allow_any_duration=self.allow_any_duration,
             target=self.target,
         )
+        self.warnings = list(loaded.warnings)
+        self.failures.warnings = self.warnings
         echo_warnings(loaded.warnings)
         return loaded
 
@@ -297,8 +307,18 @@ class ApplyRun:
             if text:
                 click.echo(render.plan_text(plan, style))
             if plan.errors:
-                self._summary(render.apply_markdown(plan, None, source=self.source))
-                raise workflow.PlanRefused(plan.errors)
+                markdown = render.apply_markdown(
+                    plan, None, source=self.source, warnings=self.warnings
+                )
+                if self.fmt == "json":
+                    doc = failed_apply_json(
+                        plan.errors, [], plan=render.plan_document(plan, self.warnings)
+                    )
+                    click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+                elif self.fmt == "markdown":
+                    click.echo(markdown, nl=False)
+                self._summary(markdown)
+                raise mark_reported(workflow.PlanRefused(plan.errors))
             if not plan.has_changes:
                 applier = self._applier(client, loaded, plan, remote, None)
                 self.result = await applier.run()  # refreshes lockfile fields only
@@ -317,6 +337,10 @@ class ApplyRun:
                 )
                 click.echo("")
             applier = self._applier(client, loaded, plan, remote, printer)
+            self.failures.changed = (
+                "Some operations may have run: every one that finished is in the lockfile; "
+                "run `voicectl plan` to see what is left."
+            )
             ticker = asyncio.create_task(_tick(printer)) if printer is not None else None
             try:
                 result = await applier.run()
@@ -344,9 +368,10 @@ class ApplyRun:
 
     def _finish(self, plan, result) -> None:
         """The machine or Markdown form of the outcome, and the job summary."""
-        markdown = render.apply_markdown(plan, result, source=self.source)
+        markdown = render.apply_markdown(plan, result, source=self.source, warnings=self.warnings)
         if self.fmt == "json":
-            click.echo(json.dumps(render.apply_json(plan, result), indent=2, ensure_ascii=False))
+            doc = render.apply_json(plan, result, self.warnings)
+            click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         elif self.fmt == "markdown":
             click.echo(markdown, nl=False)
         self._summary(markdown)

@@ -31,8 +31,8 @@ from typing import Any
 
 import click
 
-from reconciler.api.errors import WavesError
-from reconciler.apply import ApplyOptions
+from reconciler.api.errors import DeleteUnavailableError, WavesError
+from reconciler.apply import ApplyOptions, HandOff, now_iso
 from reconciler.cli.apply import ApplyRun
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import apply_options, download_samples_option, plan_options
@@ -41,8 +41,9 @@ from reconciler.engine import environments, workflow
 from reconciler.engine.inventory import table
 from reconciler.errors import UserError
 from reconciler.fsutil import atomic_write
-from reconciler.lockfile import LockDocument, Lockfile, RunLock
+from reconciler.lockfile import AwaitingEntry, LockDocument, Lockfile, RunLock
 from reconciler.plan import Action, PlanOptions
+from reconciler.render.handoff import handoff_text
 from reconciler.text import clean
 
 MAP_FORMAT_VERSION = 1
@@ -50,7 +51,8 @@ MAP_FORMAT_VERSION = 1
 
 def migration_map(doc: LockDocument) -> dict[str, Any]:
     """The old -> new map of every migrated voice, from the lockfile (see the module doc)."""
-    kept = {vid for vid, r in doc.retired.items() if r.keep}
+    # kept: on purpose (--keep-legacy), or because no delete route could delete it yet
+    kept = {vid for vid, r in doc.retired.items() if r.keep} | set(doc.awaiting)
     voices = {
         name: {
             "old": entry.migrated_from,
@@ -176,6 +178,7 @@ def migrate(
         allow_any_duration=allow_any_duration,
         lock_timeout=lock_timeout,
         download_samples=Path(download_samples) if download_samples else None,
+        command="migrate",
     )
     ok = run.execute()
     lock = Lockfile.load(workflow.lockfile_path(path, lockfile, run.target))
@@ -304,7 +307,7 @@ async def _finish_async(conn, settings, lock, targets, parallelism, auto_approve
             )
         lock.begin()  # journalled from here: each deletion is recorded as it happens
         for voice_id in gone:  # the old clone is not there any more: just drop the record
-            lock.drop_retired(voice_id)
+            lock.forget(voice_id)
         if not to_delete:
             if gone:
                 click.echo(f"Dropped {len(gone)} retired record(s) whose clone no longer exists.")
@@ -319,21 +322,39 @@ async def _finish_async(conn, settings, lock, targets, parallelism, auto_approve
             _confirm(len(to_delete))
         click.echo("")
 
-        async def delete(old: str, name: str) -> str | None:
+        handed: list[HandOff] = []
+        why: list[str] = []
+
+        async def delete(old: str, name: str, new: str) -> str | None:
             if lock.failed is not None:
                 return f"{name}: not deleted: {lock.failed.message}"
             try:
                 await client.delete_clone(old)
+            except DeleteUnavailableError as exc:
+                # Not an error: recorded (kept as retired too), handed to the user.
+                clone = remote.get(old)
+                display = clone.display_name if clone else None
+                lock.await_deletion(old, AwaitingEntry(
+                    name=name, display_name=display, reason="migrated", replaced_by=new,
+                    model_ids=list(clone.models) if clone else [], since=now_iso(),
+                    why=exc.reason,
+                ))
+                handed.append(HandOff(name, display, old, "migrated"))
+                why[:] = [exc.reason]
+                return None
             except WavesError as exc:
                 return f"{name}: deleting {old} failed: {exc}"
-            lock.drop_retired(old)
+            lock.forget(old)
             click.echo(f"{name}: deleted old clone {clean(old)}")
             return None
 
-        errors = [e for e in await asyncio.gather(*(delete(o, n) for o, n, _ in to_delete)) if e]
+        outcomes = await asyncio.gather(*(delete(o, n, w) for o, n, w in to_delete))
+        errors = [e for e in outcomes if e]
     lock.save()
-    done = len(to_delete) - len(errors)
+    done = len(to_delete) - len(errors) - len(handed)
     click.echo(f"\nFinished: {done} old clone{'s' if done != 1 else ''} deleted.")
+    if handed:
+        click.echo("\n" + handoff_text(handed, why[0] if why else None))
     for error in errors:
         click.echo(f"Error: {clean(error)}", err=True)
     _map(lock, map_out)

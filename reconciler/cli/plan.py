@@ -18,6 +18,7 @@ import click
 
 from reconciler import render, savedplan
 from reconciler.cli.common import global_options, manifest_option, settings_of
+from reconciler.cli.failures import FailureReport, mark_reported
 from reconciler.cli.options import (
     format_option,
     identity_options,
@@ -102,6 +103,36 @@ def plan(
         if detailed_exitcode and code == 2:
             ctx.exit(2)
         return
+    with FailureReport("plan", fmt, display_path(path)) as report:
+        changes = _plan(
+            settings, path, manifest_file, report,
+            lockfile=lockfile,
+            options=options,
+            allow_outside_files=allow_outside_files,
+            allow_any_duration=allow_any_duration,
+            parallelism=parallelism,
+            fmt=fmt,
+            out=out,
+        )
+    if detailed_exitcode and changes:
+        ctx.exit(2)
+
+
+def _plan(
+    settings,
+    path: Path,
+    manifest_file: str,
+    report: FailureReport,
+    *,
+    lockfile: str | None,
+    options: PlanOptions,
+    allow_outside_files: bool,
+    allow_any_duration: bool,
+    parallelism: int,
+    fmt: str,
+    out: str | None,
+) -> bool:
+    """Load, list, plan, save (--out), print; True when anything is not converged."""
     target = environments.select(path, settings.env)
     loaded = workflow.load(
         path,
@@ -110,6 +141,7 @@ def plan(
         allow_any_duration=allow_any_duration,
         target=target,
     )
+    report.warnings = list(loaded.warnings)
     echo_warnings(loaded.warnings)
     conn = workflow.connection(
         sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent, target=target
@@ -127,20 +159,7 @@ def plan(
     # `apply FILE` plans again at this same instant.
     options = dataclasses.replace(options, now=time.time())
     the_plan = workflow.plan_for(loaded.manifest, loaded.lock, remote, options)
-    source = display_path(path)
-    if target.environment is not None:
-        source = f"{source} ({target.environment})"
-    problem = render.append_step_summary(render.plan_markdown(the_plan, source=source))
-    echo_warnings([problem] if problem else [])
-    if fmt == "json":
-        click.echo(json.dumps(render.plan_json(the_plan), indent=2, ensure_ascii=False))
-    elif fmt == "markdown":
-        click.echo(render.plan_markdown(the_plan, source=source), nl=False)
-    else:
-        click.echo(render.plan_text(the_plan, style_for(settings)))
-    if the_plan.errors:
-        raise workflow.PlanRefused(the_plan.errors)
-    if out is not None:
+    if out is not None and not the_plan.errors:  # before printing: a failed save is a failure
         doc = savedplan.build(
             manifest=loaded.manifest,
             manifest_arg=manifest_file,
@@ -153,12 +172,28 @@ def plan(
             allow_any_duration=allow_any_duration,
         )
         savedplan.write(Path(out), doc)
+    source = display_path(path)
+    if target.environment is not None:
+        source = f"{source} ({target.environment})"
+    report.source = source
+    markdown = render.plan_markdown(the_plan, source=source, warnings=loaded.warnings)
+    problem = render.append_step_summary(markdown)
+    echo_warnings([problem] if problem else [])
+    if fmt == "json":
+        doc_json = render.plan_json(the_plan, loaded.warnings)
+        click.echo(json.dumps(doc_json, indent=2, ensure_ascii=False))
+    elif fmt == "markdown":
+        click.echo(markdown, nl=False)
+    else:
+        click.echo(render.plan_text(the_plan, style_for(settings)))
+    if the_plan.errors:
+        raise mark_reported(workflow.PlanRefused(the_plan.errors))
+    if out is not None:
         click.echo(
             f"\nSaved the plan to {out}. To apply exactly this plan: voicectl apply {out}",
             err=fmt != "text",
         )
-    if detailed_exitcode and the_plan.has_changes:
-        ctx.exit(2)
+    return the_plan.has_changes
 
 
 def _plan_all_envs(

@@ -44,6 +44,7 @@ class Owner:
 class Row:
     clone: Clone
     owner: Owner | None
+    awaiting: str | None = None  # why it awaits deletion (lockfile), or None
 
     @property
     def legacy(self) -> bool:
@@ -57,6 +58,7 @@ class Row:
             "status": clean(c.status) if c.status is not None else None,
             "modelIds": [clean(m) for m in c.models],
             "legacy": self.legacy,
+            "awaitingDeletion": self.awaiting,
             "owner": (
                 {"stack": self.owner.stack, "name": self.owner.name, "via": self.owner.via}
                 if self.owner
@@ -86,12 +88,20 @@ def owner_for(clone: Clone, lock: LockDocument | None) -> Owner | None:
         retired = lock.retired.get(clone.voice_id)
         if retired is not None:
             return Owner(lock.stack, retired.name, "retired")
+        awaiting = lock.awaiting.get(clone.voice_id)
+        if awaiting is not None:
+            return Owner(lock.stack, awaiting.name or clone.display_name, "awaiting deletion")
     return None
 
 
 def inventory(clones: Iterable[Clone], lock: LockDocument | None = None) -> list[Row]:
     """One row per clone, oldest first (createdAt, then voiceId)."""
-    rows = [Row(c, owner_for(c, lock)) for c in clones]
+    awaiting = lock.awaiting if lock is not None else {}
+    rows = [
+        Row(c, owner_for(c, lock),
+            awaiting[c.voice_id].reason if c.voice_id in awaiting else None)
+        for c in clones
+    ]
     rows.sort(key=lambda r: (r.clone.created_at or "", r.clone.voice_id))
     return rows
 
@@ -110,6 +120,7 @@ def summary(rows: Sequence[Row]) -> dict[str, int]:
         "total": len(rows),
         "legacy": sum(1 for r in rows if r.legacy),
         "unmanaged": sum(1 for r in rows if r.owner is None),
+        "awaitingDeletion": sum(1 for r in rows if r.awaiting),
     }
 
 
@@ -126,7 +137,8 @@ def inventory_table(rows: Sequence[Row], *, mark=lambda text: text) -> str:
                 clean(c.display_name) or "-",
                 clean(c.status) or "-",
                 models + (f" {LEGACY_MARK}" if r.legacy else ""),
-                r.owner.label() if r.owner else UNMANAGED,
+                (r.owner.label() if r.owner else UNMANAGED)
+                + (f" AWAITING DELETION ({r.awaiting})" if r.awaiting else ""),
                 clean(c.created_at) or "-",
             ]
         )

@@ -10,7 +10,9 @@
 from reconciler.lockfile.entries import entry_for
 from reconciler.lockfile.journal import LockfileWriteError, journal_path_for
 from reconciler.lockfile.model import (
+    AWAITING_REASONS,
     LOCK_VERSION,
+    AwaitingEntry,
     LockDocument,
     LockEntry,
     LockSample,
@@ -26,7 +28,9 @@ from reconciler.lockfile.runlock import RunLock, lock_path_for
 from reconciler.lockfile.store import Lockfile
 
 __all__ = [
+    "AWAITING_REASONS",
     "LOCK_VERSION",
+    "AwaitingEntry",
     "LockDocument",
     "LockEntry",
     "LockSample",

@@ -101,6 +101,26 @@ class ReplaceIntent(_Model):
     forced: bool = Field(default=True, description="asked for with --replace")
 
 
+AWAITING_REASONS = ("orphan", "duplicate", "replaced", "migrated", "failed")
+
+
+class AwaitingEntry(_Model):
+    """A clone voicectl should have deleted but could not: no delete route works for
+    the key (retired, or refusing API keys). Kept until a run deletes it (or finds it
+    gone), handed to the user meanwhile, and planned as a delete by every plan."""
+
+    name: str | None = Field(default=None, description="the voice it belonged to, if any")
+    display_name: str | None = Field(default=None, alias="displayName")
+    reason: str = Field(
+        description="orphan (no longer declared) | duplicate | replaced | migrated (a "
+        "legacy clone replaced on lightning-v3.1) | failed (a failed new clone)"
+    )
+    replaced_by: str | None = Field(default=None, alias="replacedBy")
+    model_ids: list[str] = Field(default_factory=list, alias="modelIds")
+    since: str | None = Field(default=None, description="when it was first handed off")
+    why: str | None = Field(default=None, description="why no route deleted it, one line")
+
+
 class LockDocument(_Model):
     """The whole voices.lock.json."""
 
@@ -131,6 +151,11 @@ class LockDocument(_Model):
     replacing: dict[str, ReplaceIntent] = Field(
         default_factory=dict, description="name -> a forced replacement not finished yet"
     )
+    awaiting: dict[str, AwaitingEntry] = Field(
+        default_factory=dict,
+        alias="awaitingDeletion",
+        description="voiceId -> clone to delete that no delete route could delete yet",
+    )
 
 
 def render(doc: LockDocument) -> str:
@@ -141,7 +166,8 @@ def render(doc: LockDocument) -> str:
             entry.pop("migratedFrom", None)
     if not data.get("pending"):
         data.pop("pending", None)
-    for key in ("retired", "released", "replacing", "organizationId", "cloneLimit"):
+    for key in ("retired", "awaitingDeletion", "released", "replacing", "organizationId",
+                "cloneLimit"):
         if not data.get(key):
             data.pop(key, None)
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -31,6 +31,7 @@ from reconciler.fsutil import atomic_write
 from reconciler.lockfile import journal
 from reconciler.lockfile.journal import Journal, LockfileWriteError, Op, write_error
 from reconciler.lockfile.model import (
+    AwaitingEntry,
     LockDocument,
     LockEntry,
     PendingEntry,
@@ -49,6 +50,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "retired": RetiredEntry,
     "released": ReleasedEntry,
     "replacing": ReplaceIntent,
+    "awaiting": AwaitingEntry,
 }
 # the document's single values a step may set (["meta", field, value])
 META = ("organization_id", "clone_limit")
@@ -305,6 +307,18 @@ class Lockfile:
             self._del("pending", voice_id)
             self._del("retired", voice_id)
             self._del("released", voice_id)
+            self._del("awaiting", voice_id)
+
+    def await_deletion(self, voice_id: str, awaiting: AwaitingEntry) -> None:
+        """No route could delete ``voice_id``: record it (with why) until a run can.
+
+        Its other records stay as they are (a replaced clone stays ``retired``); the
+        first date it was handed off is kept.
+        """
+        known = self.doc.awaiting.get(voice_id)
+        if known is not None and known.since:
+            awaiting = awaiting.model_copy(update={"since": known.since})
+        self._set("awaiting", voice_id, awaiting)
 
     def forget_name(self, name: str) -> None:
         self._del("voices", name)

@@ -24,8 +24,8 @@ from reconciler import audio, languages
 from reconciler.errors import ManifestError
 from reconciler.identity import env_name
 from reconciler.localcache import HashCache
+from reconciler.manifest import controls, includes
 from reconciler.manifest import environments as envs
-from reconciler.manifest import includes
 from reconciler.manifest.environments import check_voice_environments
 from reconciler.manifest.files import _check_file, _Context, relative_name
 from reconciler.manifest.models import (
@@ -90,6 +90,7 @@ def load_manifest(
     report = _Report(source, doc)
     for problem in doc.problems:
         report.error(problem.path, problem.message, pos=problem.pos)
+    controls.report(report, read.controls, doc)
     data = doc.data
     if not isinstance(data, dict):
         report.error(

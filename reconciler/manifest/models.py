@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from reconciler import languages
+from reconciler.manifest.controls import char_name
 from reconciler.ownership import PREFIX as RESERVED_TAG_PREFIX
 
 MANIFEST_VERSION = 1
@@ -109,8 +110,13 @@ def _check_display_name(value: str) -> str:
             max=DISPLAY_NAME_MAX,
             n=len(value),
         )
-    if _CONTROL_RE.search(value):
-        raise _err("a displayName must be one line, without control characters")
+    if match := _CONTROL_RE.search(value):
+        raise _err(
+            "a displayName must be one line, without control characters (it holds {char})",
+            char=char_name(match.group()),
+        )
+    if not value.strip():
+        raise _err("a displayName may not be blank (only spaces)")
     return value
 
 
@@ -167,7 +173,9 @@ Model = Annotated[
 DisplayName = Annotated[
     str,
     AfterValidator(_check_display_name),
-    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": DISPLAY_NAME_MAX}),
+    WithJsonSchema(
+        {"type": "string", "minLength": 1, "maxLength": DISPLAY_NAME_MAX, "pattern": r"\S"}
+    ),
 ]
 NonEmpty = Annotated[
     str, AfterValidator(_check_nonempty), WithJsonSchema({"type": "string", "minLength": 1})

@@ -17,7 +17,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, TextIO
 
@@ -26,6 +26,8 @@ import click
 from reconciler import schemas
 from reconciler.apply import ApplyResult, Outcome
 from reconciler.plan import Action, Plan
+from reconciler.render.handoff import handoff_markdown, handoff_text
+from reconciler.render.problems import problems_out
 from reconciler.text import clean
 
 FORMAT_VERSION: Final = schemas.FORMAT_VERSION
@@ -136,8 +138,9 @@ def _counts(plan: Plan) -> tuple[str, str]:
     return counts, (f"{repairs} lockfile repair{'s' if repairs != 1 else ''}" if repairs else "")
 
 
-def plan_document(plan: Plan) -> schemas.PlanDocument:
-    """The plan as its versioned model (schemas/plan.schema.json)."""
+def plan_document(plan: Plan, warnings: Sequence[str] = ()) -> schemas.PlanDocument:
+    """The plan as its versioned model (schemas/plan.schema.json); ``warnings`` (the
+    manifest's) come before the plan's own."""
     return schemas.PlanDocument(
         format_version=FORMAT_VERSION,
         actions=[
@@ -157,8 +160,8 @@ def plan_document(plan: Plan) -> schemas.PlanDocument:
             for a in plan.actions
         ],
         summary=schemas.PlanSummary(**plan.summary(), changes=len(plan.changes)),
-        warnings=list(plan.warnings),
-        errors=list(plan.errors),
+        warnings=problems_out([*warnings, *plan.warnings]),
+        errors=problems_out(plan.errors),
     )
 
 
@@ -168,9 +171,9 @@ def _json_value(value: Any) -> Any:
     return None if value is None else str(value)
 
 
-def plan_json(plan: Plan) -> dict[str, Any]:
+def plan_json(plan: Plan, warnings: Sequence[str] = ()) -> dict[str, Any]:
     """The versioned machine form of a plan (schemas/plan.schema.json)."""
-    return plan_document(plan).model_dump(by_alias=True, mode="json")
+    return plan_document(plan, warnings).model_dump(by_alias=True, mode="json")
 
 
 # -- apply progress ---------------------------------------------------------------------
@@ -249,7 +252,12 @@ class ProgressPrinter:
         if getattr(outcome, "not_attempted", False):
             return  # named once, together, in the summary
         secs = f"{outcome.elapsed:.0f}s"
-        if outcome.ok:
+        if outcome.ok and outcome.awaiting and action.kind == "delete":
+            self._print(
+                self.style(f"{_label(action)}: Not deleted: ", "yellow")
+                + "no delete route works for this key; awaiting deletion (see the hand-off)"
+            )
+        elif outcome.ok:
             done = PAST.get(verb, "Done")
             ids = ""
             if outcome.new_voice_id and action.kind in ("create", "replace"):
@@ -303,8 +311,9 @@ def apply_summary(result: ApplyResult) -> str:
     adopted = result.count("adopt")
     if adopted:
         counts = counts[:-1] + f", {adopted} adopted."
+    handoff = handoff_text(result.awaiting_deletion, result.delete_unavailable)
     if result.ok:
-        return f"Apply complete! {counts}"
+        return f"Apply complete! {counts}" + (f"\n\n{handoff}" if handoff else "")
     lines = [f"Apply failed: {len(result.failed)} operation(s) failed; {counts}"]
     skipped = [o for o in result.failed if getattr(o, "not_attempted", False)]
     for outcome in result.failed:
@@ -314,15 +323,22 @@ def apply_summary(result: ApplyResult) -> str:
     if skipped:  # once, not one line each: they all failed for the same reason
         names = ", ".join(sorted(_label(o.action) for o in skipped))
         lines.append(f"  not attempted (the clone limit refused a create): {names}")
+    if handoff:
+        lines += ["", handoff]
     return "\n".join(lines)
 
 
-def apply_json(plan: Plan, result: ApplyResult) -> dict[str, Any]:
+def apply_json(
+    plan: Plan,
+    result: ApplyResult,
+    warnings: Sequence[str] = (),
+    errors: Sequence[str] = (),
+) -> dict[str, Any]:
     """The versioned machine form of an apply (schemas/apply.schema.json)."""
     doc = schemas.ApplyDocument(
         format_version=FORMAT_VERSION,
-        ok=result.ok,
-        plan=plan_document(plan),
+        ok=result.ok and not errors,
+        plan=plan_document(plan, warnings),
         outcomes=[
             schemas.ApplyOutcome(
                 action=o.action.kind,
@@ -333,6 +349,7 @@ def apply_json(plan: Plan, result: ApplyResult) -> dict[str, Any]:
                 error=o.error,
                 elapsed_seconds=round(o.elapsed, 3),
                 retired=o.retired,
+                awaiting_deletion=o.awaiting,
             )
             for o in result.outcomes
         ],
@@ -344,6 +361,11 @@ def apply_json(plan: Plan, result: ApplyResult) -> dict[str, Any]:
             failed=len(result.failed),
         ),
         notes=list(result.notes),
+        errors=problems_out(errors),
+        awaiting_deletion=[
+            schemas.AwaitingDeletion.model_validate(h.to_json()) for h in result.awaiting_deletion
+        ],
+        delete_unavailable=result.delete_unavailable,
     )
     return doc.model_dump(by_alias=True, mode="json")
 
@@ -392,9 +414,9 @@ def _md_heading(plan: Plan) -> str:
     return counts + (f", {repairs}" if repairs else "")
 
 
-def _md_notices(plan: Plan) -> list[str]:
+def _md_notices(plan: Plan, warnings: Sequence[str] = ()) -> list[str]:
     lines: list[str] = []
-    for warning in plan.warnings:
+    for warning in [*warnings, *plan.warnings]:
         lines.append(f"> **Warning:** {md(warning)}")
         lines.append("")
     for error in plan.errors:
@@ -406,7 +428,9 @@ def _md_notices(plan: Plan) -> list[str]:
     return lines
 
 
-def plan_markdown(plan: Plan, *, source: str | None = None) -> str:
+def plan_markdown(
+    plan: Plan, *, source: str | None = None, warnings: Sequence[str] = ()
+) -> str:
     """The plan for a pull-request comment or a job summary.
 
     A summary table (Action | Name | Voice ID | Reasons), then one collapsible
@@ -450,17 +474,23 @@ def plan_markdown(plan: Plan, *, source: str | None = None) -> str:
             lines.append("")
         lines.append("</details>")
         lines.append("")
-    lines += _md_notices(plan)
+    lines += _md_notices(plan, warnings)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def apply_markdown(plan: Plan, result: ApplyResult | None, *, source: str | None = None) -> str:
+def apply_markdown(
+    plan: Plan,
+    result: ApplyResult | None,
+    *,
+    source: str | None = None,
+    warnings: Sequence[str] = (),
+) -> str:
     """The outcome of an apply for a job summary: a table of operations and notes.
 
     ``result`` None means nothing ran (the plan was refused): the plan is shown.
     """
     if result is None:
-        return plan_markdown(plan, source=source).replace(
+        return plan_markdown(plan, source=source, warnings=warnings).replace(
             "### voicectl plan:", "### voicectl apply (refused):", 1
         )
     done = [o for o in result.outcomes if o.action.changes_anything]
@@ -483,7 +513,9 @@ def apply_markdown(plan: Plan, result: ApplyResult | None, *, source: str | None
                 voice = f"{md(a.voice_id)} → {md(o.new_voice_id)}"
             elif o.new_voice_id and a.kind == "create":
                 voice = md(o.new_voice_id)
-            if o.ok:
+            if o.ok and o.awaiting and a.kind == "delete":
+                outcome = "**awaiting deletion** (see below)"
+            elif o.ok:
                 outcome = "done" + (" (old clone kept as retired)" if o.retired else "")
                 if o.detail:
                     outcome += f" ({md(o.detail)})"
@@ -494,10 +526,11 @@ def apply_markdown(plan: Plan, result: ApplyResult | None, *, source: str | None
     else:
         lines.append("The voice clones match the manifest.")
         lines.append("")
+    lines += handoff_markdown(result.awaiting_deletion, result.delete_unavailable, md)
     for note in result.notes:
         lines.append(f"> **Note:** {md(note)}")
         lines.append("")
-    for warning in plan.warnings:
+    for warning in [*warnings, *plan.warnings]:
         lines.append(f"> **Warning:** {md(warning)}")
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -510,11 +543,6 @@ def _apply_counts(result: ApplyResult) -> str:
     )
     adopted = result.count("adopt")
     return text + (f", {adopted} adopted" if adopted else "")
-
-
-def error_markdown(title: str, message: str) -> str:
-    """A refusal (a stale saved plan, say) for a job summary; ``title`` is ours, not escaped."""
-    return f"### {title}\n\n> **Error:** {md(message)}\n"
 
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
