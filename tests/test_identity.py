@@ -61,6 +61,11 @@ def plan_json(project: Project, *args: str, expect: int | None = None) -> dict:
     return json.loads(r.out)
 
 
+def warnings_of(doc: dict) -> list[str]:
+    """The plan's warnings as text (JSON holds them as objects: path, message...)."""
+    return [": ".join(str(w[k]) for k in ("path", "message") if w.get(k)) for w in doc["warnings"]]
+
+
 def kinds(doc: dict) -> list[tuple[str, str | None]]:
     return [(a["action"], a["name"]) for a in doc["actions"]]
 
@@ -110,7 +115,7 @@ def test_a_copied_lockfile_never_touches_the_other_projects_clones(project):
     doc = plan_json(b)
     assert ("create", "narrator") in kinds(doc)
     assert not any(a["action"] in ("delete", "replace") for a in doc["actions"])
-    assert any("belongs to stack 'web'" in w for w in doc["warnings"])
+    assert any("belongs to stack 'web'" in w for w in warnings_of(doc))
     forget = [a for a in doc["actions"] if a["action"] == "forget"]
     assert [a["voiceId"] for a in forget] == [theirs["promo"]]
     assert "made by stack 'web'" in forget[0]["reasons"][0]
@@ -333,7 +338,7 @@ def test_the_clone_limit_stops_further_creates_and_says_how_many_slots(project):
     # the next plan knows the limit before sending anything
     doc = plan_json(project)
     assert any(w.startswith("clone limit:") and "3 slots are missing" in w
-               for w in doc["warnings"])
+               for w in warnings_of(doc))
 
 
 def test_destroy_first_replaces_at_the_clone_limit(project):
