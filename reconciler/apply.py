@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
@@ -221,7 +221,7 @@ class Applier:
         client: ClientLike,
         lock: Lockfile,
         stack: str,
-        voices: dict[str, VoiceLike],
+        voices: Mapping[str, VoiceLike],
         plan: Plan,
         remote: Iterable[Clone],
         options: ApplyOptions | None = None,

@@ -52,14 +52,24 @@ MASS_DELETE_MIN_EXISTING = 10
 class VoiceLike(Protocol):
     """What the plan needs of a declared voice (reconciler.manifest.VoiceSpec)."""
 
-    name: str
-    display_name: str
-    language: str | None
-    description: str | None
-    accent: str | None
-    tags: tuple[str, ...]
-    protect: bool
-    file_sha256: str | None
+    # read-only (a frozen VoiceSpec satisfies it)
+    @property
+    def name(self) -> str: ...
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def accent(self) -> str | None: ...
+    @property
+    def tags(self) -> tuple[str, ...]: ...
+    @property
+    def protect(self) -> bool: ...
+    @property
+    def file_sha256(self) -> str | None: ...
+
     # (optional) model: lightning-v3.1 | lightning-v3.1-pro; PlanOptions.model when absent
 
 

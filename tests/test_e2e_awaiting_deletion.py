@@ -34,7 +34,16 @@ def deletes_sent(project: Project) -> int:
     return requests.get(f"DELETE {DELETE}", 0) + requests.get(f"POST {DELETE_V2}", 0)
 
 
-def test_prune_and_replace_hand_off_then_finish_when_deleting_works(project):
+WORLDS = [
+    pytest.param({"profile": "current"}, "voice-cloning", id="current-then-new-route"),
+    pytest.param({"profile": "seed", "delete_route": "none"}, "lightning-large",
+                 id="seed-then-old-route"),
+]
+
+
+@pytest.mark.parametrize(("world", "later"), WORLDS)
+def test_prune_and_replace_hand_off_then_finish_when_deleting_works(project, world, later):
+    project.server.reset(**world)
     project.write({"keep": {}, "drop": {}, "change": {"description": "old"}})
     apply(project)
     ids = project.ids()
@@ -79,7 +88,7 @@ def test_prune_and_replace_hand_off_then_finish_when_deleting_works(project):
     assert len(project.remote()) == 4
 
     # The service starts accepting the key on the new route: the next apply deletes them.
-    project.server.config(delete_route="voice-cloning")
+    project.server.config(delete_route=later)
     project.server.reset_stats()
     done = apply(project)
     assert "0 created, 0 replaced, 2 deleted." in done.out and "Awaiting" not in done.out
@@ -121,3 +130,41 @@ def test_apply_markdown_and_job_summary_carry_the_hand_off(project, tmp_path, mo
     for text in (md, summary.read_text()):
         assert "#### Awaiting deletion: delete these clones in the dashboard" in text
         assert f"| b | b | {b.replace('_', chr(92) + '_')} | no longer declared |" in text
+
+
+def test_a_duplicate_is_handed_off_as_duplicate_and_deleted_once(project):
+    project.write({"a": {}})
+    apply(project)
+    (mine,) = project.remote()
+    twin = project.server.seed_clone(displayName=mine["displayName"], tags=mine["tags"],
+                                     language="en")  # same ownership tags: a duplicate
+    out = apply(project).out
+    assert "Awaiting deletion: 1 clone could not be deleted" in out
+    assert project.lock()["awaitingDeletion"][twin["voiceId"]]["reason"] == "duplicate"
+    assert project.ids() == {"a": mine["voiceId"]}
+    project.run("plan", "--detailed-exitcode", expect=2)
+    project.server.config(delete_route="voice-cloning")
+    project.server.reset_stats()
+    apply(project)
+    assert project.server.stats()["clones_deleted"] == 1
+    assert [c["voiceId"] for c in project.remote()] == [mine["voiceId"]]
+    assert "awaitingDeletion" not in project.lock()
+    apply(project)
+    assert project.server.stats()["clones_deleted"] == 1  # cleared exactly once
+
+
+def test_delete_via_pins_the_route_from_the_command_line_and_the_environment(project,
+                                                                             monkeypatch):
+    project.server.reset(profile="current", delete_route="voice-cloning")
+    project.write({"a": {}, "b": {}})
+    apply(project)
+    project.write({"a": {}})
+    out = apply(project, "--delete-via", "lightning-large").out  # pinned to the retired one
+    assert "Awaiting deletion: 1 clone" in out and "retired (410 MODEL_DEPRECATED)" in out
+    assert "voice-cloning/delete" not in out.split("Awaiting deletion")[1].splitlines()[0]
+    monkeypatch.setenv("VOICECTL_DELETE_VIA", "voice-cloning")
+    done = apply(project).out
+    assert "0 created, 0 replaced, 1 deleted." in done
+    monkeypatch.setenv("VOICECTL_DELETE_VIA", "sideways")
+    bad = project.run("apply", "--auto-approve", expect=1)
+    assert "sideways" in bad.err

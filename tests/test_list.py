@@ -8,7 +8,7 @@ import pytest
 from cli_support import Project
 from test_import import dashboard, legacy
 
-from reconciler.engine.inventory import table, width
+from reconciler.render.table import table, width
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from reconciler.cli.options import lockfile_option, text_or_json_options
 from reconciler.cli.ui import logger_for, style_for
 from reconciler.engine import environments, workflow
 from reconciler.engine.doctor import diagnose
-from reconciler.engine.inventory import table
 from reconciler.lockfile import Lockfile
+from reconciler.render.table import table
 from reconciler.text import clean
 
 _COLOURS = {"ok": "green", "warn": "yellow", "fail": "red", "info": None}

@@ -9,14 +9,12 @@ form is appended to that file too, whatever ``--format`` says.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
-import time
 from pathlib import Path
 
 import click
 
-from reconciler import render, savedplan
+from reconciler import render
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.failures import FailureReport, mark_reported
 from reconciler.cli.options import (
@@ -25,8 +23,10 @@ from reconciler.cli.options import (
     plan_options,
     replace_option,
 )
-from reconciler.cli.ui import echo_warnings, logger_for, style_for
-from reconciler.engine import allenvs, environments, workflow
+from reconciler.cli.ui import connection_for, echo_warnings, logger_for, style_for
+from reconciler.engine import allenvs, environments
+from reconciler.engine.planning import run_plan, save_plan
+from reconciler.engine.workflow import PlanRefused
 from reconciler.errors import UserError
 from reconciler.manifest import display_path
 from reconciler.plan import PlanOptions
@@ -134,60 +134,48 @@ def _plan(
 ) -> bool:
     """Load, list, plan, save (--out), print; True when anything is not converged."""
     target = environments.select(path, settings.env)
-    loaded = workflow.load(
+
+    def warn(warnings) -> None:
+        report.warnings = list(warnings)
+        echo_warnings(report.warnings)
+
+    run = run_plan(
         path,
+        connection_for(settings, path, target),
+        options,
         lockfile=lockfile,
         allow_outside_files=allow_outside_files,
         allow_any_duration=allow_any_duration,
-        target=target,
+        parallelism=parallelism,
+        logger=logger_for(settings),
+        warn=warn,
     )
-    report.warnings = list(loaded.warnings)
-    echo_warnings(loaded.warnings)
-    conn = workflow.connection(
-        sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent, target=target
-    )
-    endpoint = savedplan.endpoint_for(sandbox=settings.sandbox, api_url=conn.url)
-
-    async def fetch():
-        async with workflow.open_client(
-            conn, parallelism=parallelism, logger=logger_for(settings)
-        ) as client:
-            return await client.list_clones()
-
-    remote = asyncio.run(fetch())
-    # The clock is part of the plan (list grace); a saved plan keeps it, so that
-    # `apply FILE` plans again at this same instant.
-    options = dataclasses.replace(options, now=time.time())
-    the_plan = workflow.plan_for(loaded.manifest, loaded.lock, remote, options)
+    the_plan = run.plan
     if out is not None and not the_plan.errors:  # before printing: a failed save is a failure
-        doc = savedplan.build(
-            manifest=loaded.manifest,
+        save_plan(
+            run,
+            Path(out),
             manifest_arg=manifest_file,
-            lock=loaded.lock,
-            remote=remote,
-            plan=the_plan,
-            options=options,
-            endpoint=endpoint,
             allow_outside_files=allow_outside_files,
             allow_any_duration=allow_any_duration,
         )
-        savedplan.write(Path(out), doc)
     source = display_path(path)
     if target.environment is not None:
         source = f"{source} ({target.environment})"
     report.source = source
-    markdown = render.plan_markdown(the_plan, source=source, warnings=loaded.warnings)
+    warnings = run.loaded.warnings
+    markdown = render.plan_markdown(the_plan, source=source, warnings=warnings)
     problem = render.append_step_summary(markdown)
     echo_warnings([problem] if problem else [])
     if fmt == "json":
-        doc_json = render.plan_json(the_plan, loaded.warnings)
+        doc_json = render.plan_json(the_plan, warnings)
         click.echo(json.dumps(doc_json, indent=2, ensure_ascii=False))
     elif fmt == "markdown":
         click.echo(markdown, nl=False)
     else:
         click.echo(render.plan_text(the_plan, style_for(settings)))
     if the_plan.errors:
-        raise mark_reported(workflow.PlanRefused(the_plan.errors))
+        raise mark_reported(PlanRefused(the_plan.errors, plan=the_plan))
     if out is not None:
         click.echo(
             f"\nSaved the plan to {out}. To apply exactly this plan: voicectl apply {out}",
@@ -207,12 +195,7 @@ def _plan_all_envs(
     allenvs.check_keys(targets, sandbox=settings.sandbox)
     plans, warnings = allenvs.load_all(path, targets=targets, **load_options)
     echo_warnings(warnings)
-    conns = [
-        workflow.connection(
-            sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent, target=t
-        )
-        for t in targets
-    ]
+    conns = [connection_for(settings, path, t) for t in targets]
     asyncio.run(
         allenvs.fetch_all(plans, conns, parallelism=parallelism, logger=logger_for(settings))
     )

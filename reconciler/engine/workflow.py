@@ -256,5 +256,6 @@ class PlanRefused(UserError):
 
     refusal = True
 
-    def __init__(self, errors: Sequence[str]):
+    def __init__(self, errors: Sequence[str], plan: Plan | None = None):
+        self.plan = plan
         super().__init__("\n".join(errors))

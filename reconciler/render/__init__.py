@@ -25,9 +25,13 @@ import click
 
 from reconciler import schemas
 from reconciler.apply import ApplyResult, Outcome
+from reconciler.engine import migrating
+from reconciler.engine.samples import NewClone
+from reconciler.lockfile import LockDocument
 from reconciler.plan import Action, Plan
 from reconciler.render.handoff import handoff_markdown, handoff_text
 from reconciler.render.problems import problems_out
+from reconciler.render.table import table
 from reconciler.text import clean
 
 FORMAT_VERSION: Final = schemas.FORMAT_VERSION
@@ -328,6 +332,21 @@ def apply_summary(result: ApplyResult) -> str:
     return "\n".join(lines)
 
 
+def sample_lines(clones: Sequence[NewClone]) -> list[str]:
+    """Human lines: each new clone and the URLs of its samples."""
+    with_samples = [c for c in clones if any(s.audio_url for s in c.entry.samples)]
+    if not with_samples:
+        return []
+    lines = ["Samples of the new clones (listen before the new voiceIds go live):"]
+    for c in with_samples:
+        lines.append(f"  {clean(c.name)} ({clean(c.entry.voice_id)}):")
+        for n, sample in enumerate(c.entry.samples, start=1):
+            if sample.audio_url:
+                text = f'  "{clean(sample.text)}"' if sample.text else ""
+                lines.append(f"    {n}. {clean(sample.audio_url)}{text}")
+    return lines
+
+
 def apply_json(
     plan: Plan,
     result: ApplyResult,
@@ -564,3 +583,18 @@ def append_step_summary(markdown: str, environ: Any = None) -> str | None:
     except OSError as exc:
         return f"cannot append to {STEP_SUMMARY_ENV} ({target}): {exc.strerror or exc}"
     return None
+
+
+def migration_table(doc: LockDocument) -> str:
+    """The old -> new voiceId table `voicectl migrate` prints."""
+    rows = []
+    for name, item in migrating.migration_map(doc)["voices"].items():
+        retired = doc.retired.get(item["old"])
+        if retired is None:
+            state = "deleted"
+        elif retired.keep:
+            state = "kept (retired)"
+        else:
+            state = "to delete"
+        rows.append([name, clean(item["old"]), "->", clean(item["new"]), state])
+    return table(["NAME", "OLD (LEGACY)", "", "NEW (lightning-v3.1)", "OLD CLONE"], rows)
