@@ -44,7 +44,7 @@ from reconciler.lockfile import (
     RetiredEntry,
     entry_for,
 )
-from reconciler.ownership import marker_tags, owner_of
+from reconciler.ownership import marker_tags, ours, owner_of, recorded_ids
 from reconciler.plan import BUSY, Action, Plan, VoiceLike, desired_digest, voice_model
 
 NOT_ATTEMPTED = "not attempted: the lockfile cannot be written"
@@ -679,9 +679,7 @@ class Applier:
                 for clone in clones:
                     owner = owner_of(clone.tags)
                     if (
-                        owner
-                        and owner.stack == self.stack
-                        and owner.name == name
+                        ours(owner, self.stack, name)
                         and owner.spec == digest
                         and clone.voice_id not in before
                     ):
@@ -705,10 +703,10 @@ class Applier:
             self.result.notes.append(f"could not check for duplicate clones: {exc}")
             return
         doc = self.lock.doc
-        recorded = {e.voice_id for e in doc.voices.values()} | set(doc.pending) | set(doc.retired)
+        recorded = recorded_ids(doc)
         for clone in clones:
             owner = owner_of(clone.tags)
-            if not owner or owner.stack != self.stack or owner.name not in self.voices:
+            if not ours(owner, self.stack) or owner.name not in self.voices:
                 continue
             if clone.voice_id in recorded or clone.status in BUSY:
                 continue

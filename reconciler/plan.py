@@ -35,7 +35,15 @@ from typing import Any, Literal, Protocol
 from reconciler import identity
 from reconciler.api.models import CURRENT_MODEL, Clone
 from reconciler.lockfile import LockDocument, LockEntry
-from reconciler.ownership import Owner, owner_of, spec_digest, user_tags
+from reconciler.ownership import (
+    Owner,
+    delete_owner,
+    ours,
+    owner_of,
+    spec_digest,
+    theirs,
+    user_tags,
+)
 
 ActionKind = Literal[
     "move", "release", "adopt", "forget", "delete", "create", "replace", "wait", "noop"
@@ -262,7 +270,7 @@ class _Planner:
         self.tagged: dict[str, list[Clone]] = {}  # this stack's ownership name -> clones
         for vid, clone in self.remote.items():
             owner = self.owners[vid]
-            if owner and owner.stack == manifest.stack:
+            if ours(owner, manifest.stack):
                 self.tagged.setdefault(owner.name, []).append(clone)
         self.actions: list[Action] = []
         self.warnings: list[str] = []
@@ -277,31 +285,25 @@ class _Planner:
         # interrupted run is never refused when the run itself was allowed.
         self.safe_deletes: set[str] = set()
         self.renamed: set[str] = set()  # old clones a rename without moved: replaces
+        self._by_id: dict[str, LockEntry] | None = None  # lockfile entries by voiceId
 
     # -- identity ---------------------------------------------------------------------
     def foreign(self, clone: Clone | None) -> Owner | None:
         """The owner of a clone tagged with ANOTHER stack (never touched by this one)."""
-        owner = owner_of(clone.tags) if clone is not None else None
-        return owner if owner is not None and owner.stack != self.m.stack else None
+        owner = self.owners.get(clone.voice_id) if clone is not None else None
+        return owner if theirs(owner, self.m.stack) else None
 
     def owner_text(self, clone: Clone) -> str:
-        """Whose a clone is, for the plan line of its delete."""
-        owner = owner_of(clone.tags)
-        if owner is not None and owner.stack != self.m.stack:
-            return f"made by stack {owner.stack!r}, deleted because prune: all"
-        if owner is not None:
-            return f"made by stack {owner.stack!r}"
-        recorded = next(
-            (e for e in self.lock.voices.values() if e.voice_id == clone.voice_id), None
+        """Whose a clone is, for the plan line of its delete (ownership.delete_owner)."""
+        if self._by_id is None:
+            self._by_id = {e.voice_id: e for e in self.lock.voices.values()}
+        entry = self._by_id.get(clone.voice_id)
+        return delete_owner(
+            self.owners.get(clone.voice_id),
+            self.m.stack,
+            recorded=entry is not None or clone.voice_id in self.lock.pending,
+            imported=entry is not None and not entry.file_sha256,
         )
-        if recorded is not None and not recorded.file_sha256:
-            return (
-                "imported by `voicectl import`, not made by voicectl: voicectl does not have "
-                "its audio, deleting it loses the voice"
-            )
-        if recorded is not None or clone.voice_id in self.lock.pending:
-            return f"not made by voicectl; recorded in stack {self.m.stack!r}'s lockfile"
-        return "not made by voicectl, deleted because prune: all"
 
     def apply_moves(self, lock: LockDocument) -> LockDocument:
         """The lockfile as it reads once ``moved:`` is applied (renames only)."""
@@ -633,7 +635,7 @@ class _Planner:
             reasons.append("audio file changed (sha256 differs)")
         elif not recorded_sha and not changes and not model_changed:
             owner = self.owners.get(clone.voice_id) or owner_of(clone.tags)
-            if owner and owner.stack == self.m.stack and owner.spec and owner.spec != digest:
+            if ours(owner, self.m.stack) and owner.spec and owner.spec != digest:
                 reasons.append(f"spec changed (digest {owner.spec} -> {digest})")
         if changes:
             fields = ", ".join(c.field for c in changes)
@@ -694,10 +696,10 @@ class _Planner:
                     or clone.voice_id in self.lock.awaiting:
                 continue
             owner = self.owners[clone.voice_id]
-            ours = owner is not None and owner.stack == self.m.stack
+            tagged = ours(owner, self.m.stack)
             name = locked_ids.get(clone.voice_id) or pending_ids.get(clone.voice_id)
             in_lock = clone.voice_id in locked_ids or clone.voice_id in pending_ids
-            if name is None and owner is not None and ours:
+            if name is None and owner is not None and tagged:
                 name = owner.name
             if clone.voice_id in self.lock.released:
                 let_go = self.lock.released[clone.voice_id].name in self.removed
@@ -735,7 +737,7 @@ class _Planner:
                 if self.m.prune == "all":
                     self.add_delete(clone, name, "not declared (prune: all)")
                 continue
-            managed = ours or in_lock
+            managed = tagged or in_lock
             if self.m.prune == "none" or (self.m.prune == "managed" and not managed):
                 if clone.voice_id in locked_ids or clone.voice_id in pending_ids:
                     # kept on the service, but no longer the manifest's: drop the record
@@ -937,7 +939,7 @@ class _Planner:
         count = 0
         for clone in remote:
             owner = self.owners[clone.voice_id]
-            if clone.voice_id in locked or (owner and owner.stack == self.m.stack):
+            if clone.voice_id in locked or ours(owner, self.m.stack):
                 count += 1
         return count
 

@@ -47,7 +47,7 @@ from reconciler.manifest import (
     NAME_PATTERN,
     VoiceDocument,
 )
-from reconciler.ownership import owner_of, user_tags
+from reconciler.ownership import ours, owner_of, user_tags
 from reconciler.plan import BUSY, is_ignored, metadata_changes
 from reconciler.text import clean
 
@@ -198,7 +198,7 @@ def choose(
             skipped.append(
                 Skipped(clone, f"already managed ({recorded[clone.voice_id]})", managed=True)
             )
-        elif owner is not None and owner.stack == target.stack:
+        elif ours(owner, target.stack):
             skipped.append(
                 Skipped(
                     clone,

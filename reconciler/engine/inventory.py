@@ -21,26 +21,13 @@ from pathlib import Path
 from reconciler.api.models import Clone
 from reconciler.engine import workflow
 from reconciler.lockfile import LockDocument, Lockfile
-from reconciler.ownership import owner_of
-
-
-@dataclass(frozen=True)
-class Owner:
-    """Who manages a clone: ``stack/name``, and how we know (tags, lockfile, retired)."""
-
-    stack: str
-    name: str
-    via: str  # "tags" | "lockfile" | "retired"
-
-    def label(self) -> str:
-        base = f"{self.stack}/{self.name}"
-        return base if self.via == "tags" else f"{base} ({self.via})"
+from reconciler.ownership import Manager, manager_of
 
 
 @dataclass(frozen=True)
 class Row:
     clone: Clone
-    owner: Owner | None
+    owner: Manager | None
     awaiting: str | None = None  # why it awaits deletion (lockfile), or None
 
     @property
@@ -49,32 +36,11 @@ class Row:
 
 
 
-def owner_for(clone: Clone, lock: LockDocument | None) -> Owner | None:
-    """The owner from the tags, else from the lockfile (imported clones), else None."""
-    tagged = owner_of(clone.tags)
-    if tagged is not None:
-        return Owner(tagged.stack, tagged.name, "tags")
-    if lock is not None:
-        for name, entry in lock.voices.items():
-            if entry.voice_id == clone.voice_id:
-                return Owner(lock.stack, name, "lockfile")
-        pending = lock.pending.get(clone.voice_id)
-        if pending is not None:
-            return Owner(lock.stack, pending.name, "lockfile")
-        retired = lock.retired.get(clone.voice_id)
-        if retired is not None:
-            return Owner(lock.stack, retired.name, "retired")
-        awaiting = lock.awaiting.get(clone.voice_id)
-        if awaiting is not None:
-            return Owner(lock.stack, awaiting.name or clone.display_name, "awaiting deletion")
-    return None
-
-
 def inventory(clones: Iterable[Clone], lock: LockDocument | None = None) -> list[Row]:
     """One row per clone, oldest first (createdAt, then voiceId)."""
     awaiting = lock.awaiting if lock is not None else {}
     rows = [
-        Row(c, owner_for(c, lock),
+        Row(c, manager_of(c, lock),
             awaiting[c.voice_id].reason if c.voice_id in awaiting else None)
         for c in clones
     ]

@@ -22,7 +22,7 @@ from reconciler.lockfile.model import (
     RetiredEntry,
     new_document,
     parse,
-    render,
+    to_text,
 )
 from reconciler.lockfile.runlock import RunLock, lock_path_for
 from reconciler.lockfile.store import Lockfile
@@ -46,5 +46,5 @@ __all__ = [
     "lock_path_for",
     "new_document",
     "parse",
-    "render",
+    "to_text",
 ]

@@ -158,7 +158,7 @@ class LockDocument(_Model):
     )
 
 
-def render(doc: LockDocument) -> str:
+def to_text(doc: LockDocument) -> str:
     """The canonical text of a lockfile: sorted keys, 2-space indent, newline."""
     data = doc.model_dump(by_alias=True, mode="json")
     for entry in data.get("voices", {}).values():

@@ -40,7 +40,7 @@ from reconciler.lockfile.model import (
     RetiredEntry,
     new_document,
     parse,
-    render,
+    to_text,
 )
 
 # the document's maps a step may change, and the model of their values
@@ -182,7 +182,7 @@ class Lockfile:
         if content != self._saved:
             self.doc.serial += 1
             try:
-                atomic_write(self.path, render(self.doc))
+                atomic_write(self.path, to_text(self.doc))
             except OSError as exc:
                 self.doc.serial -= 1
                 raise write_error(self.path, exc, "write the lockfile") from None
