@@ -110,8 +110,10 @@ def delete_owner(
 
 
 def recorded_ids(doc: LockDocument) -> set[str]:
-    """Every voiceId the lockfile records: declared voices, pending creates, retired clones."""
-    return {e.voice_id for e in doc.voices.values()} | set(doc.pending) | set(doc.retired)
+    """Every voiceId the lockfile records: declared voices, pending creates, retired clones,
+    clones awaiting deletion."""
+    return {e.voice_id for e in doc.voices.values()} | set(doc.pending) | set(doc.retired) \
+        | set(doc.awaiting)
 
 
 @dataclass(frozen=True)

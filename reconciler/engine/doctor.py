@@ -31,7 +31,7 @@ from reconciler.api.models import PRO_MODEL, Clone
 from reconciler.api.routes import ROUTES, RouteVerdict
 from reconciler.engine.checking import measure_wav
 from reconciler.lockfile import LockDocument
-from reconciler.ownership import owner_of
+from reconciler.ownership import owner_of, recorded_ids
 from reconciler.text import clean
 
 FORMAT_VERSION = 1
@@ -96,10 +96,7 @@ class DoctorReport:
 
 def clone_counts(clones: Sequence[Clone], lock: LockDocument | None) -> dict[str, int]:
     """How many clones, and how many are legacy, Pro, failed, unmanaged."""
-    recorded: set[str] = set()
-    if lock is not None:
-        recorded = {e.voice_id for e in lock.voices.values()} | set(lock.pending) \
-            | set(lock.retired) | set(lock.awaiting)
+    recorded = recorded_ids(lock) if lock is not None else set()
     return {
         "total": len(clones),
         "legacy": sum(1 for c in clones if c.is_legacy),
