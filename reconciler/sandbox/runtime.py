@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from reconciler.sandbox.barrier import ListBarrier
 from reconciler.sandbox.config import SandboxConfig
 from reconciler.sandbox.faults import FaultEngine, Stats
 from reconciler.sandbox.state import CloneRecord, Store
@@ -26,6 +27,7 @@ class Sandbox:
         self.store = Store(state_file, id_seed=self.config.seed)
         self.faults = FaultEngine(self.config.seed)
         self.stats = Stats()
+        self.list_barrier = ListBarrier()
 
     def update_config(self, changes: dict[str, Any]) -> SandboxConfig:
         """Apply a partial config change (raises ``ValidationError``); a new seed reseeds."""
