@@ -44,6 +44,16 @@ from reconciler.ownership import (
     theirs,
     user_tags,
 )
+from reconciler.refusals import (
+    DEFAULT_SAFETY,
+    OtherOrganisation,
+    PlanRefused,
+    ProtectedVoice,
+    Refusal,
+    TooMuchChange,
+    for_targets,
+    too_much_change,
+)
 
 ActionKind = Literal[
     "move", "release", "adopt", "forget", "delete", "create", "replace", "wait", "noop"
@@ -53,8 +63,6 @@ CHANGING = ("move", "release", "adopt", "forget", "delete", "create", "replace")
 REPAIRS = ("move", "release", "adopt", "forget")
 BUSY = ("pending", "processing")
 
-MASS_DELETE_FRACTION = 0.30
-MASS_DELETE_MIN_EXISTING = 10
 
 
 class VoiceLike(Protocol):
@@ -146,10 +154,20 @@ class PlanOptions:
 class Plan:
     actions: tuple[Action, ...]
     warnings: tuple[str, ...] = ()
-    errors: tuple[str, ...] = ()
+    refusals: tuple[Refusal, ...] = ()  # the safety rules it breaks (reconciler.refusals)
     existing: int = 0  # clones the plan could touch, for the mass-delete check
     stack: str = ""
     stack_note: str = ""  # where the stack comes from, when the manifest names none
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        """The refusals as one-line messages."""
+        return tuple(r.message for r in self.refusals)
+
+    def raise_if_unsafe(self) -> None:
+        """Raise :class:`PlanRefused` with every refusal, if there is any."""
+        if self.refusals:
+            raise PlanRefused(self.refusals, plan=self)
 
     def of_kind(self, *kinds: str) -> list[Action]:
         return [a for a in self.actions if a.kind in kinds]
@@ -274,7 +292,7 @@ class _Planner:
                 self.tagged.setdefault(owner.name, []).append(clone)
         self.actions: list[Action] = []
         self.warnings: list[str] = []
-        self.errors: list[str] = []
+        self.refusals: list[Refusal] = []
         self.lock = self.apply_moves(lock)
         self.pending_of: dict[str, list[str]] = {}  # voice name -> pending voiceIds
         for vid, pending in self.lock.pending.items():
@@ -336,7 +354,7 @@ class _Planner:
             view.replacing = {renames.get(k, k): v for k, v in view.replacing.items()}
         return view
 
-    def organisation_problem(self) -> str | None:
+    def organisation_problem(self) -> OtherOrganisation | None:
         """Why the key looks like one of another organisation, or None."""
         if self.opts.new_organisation:
             return None
@@ -344,12 +362,14 @@ class _Planner:
         recorded = {e.voice_id: e for e in lock.voices.values()}
         listed_orgs = {c.organization_id for c in self.remote.values() if c.organization_id}
         rec = lock.organization_id
+        seen = tuple(sorted(listed_orgs))
         if rec and listed_orgs and rec not in listed_orgs:
-            seen = ", ".join(sorted(listed_orgs))
-            return (
+            return OtherOrganisation(
                 f"the lockfile records organisation {rec}, but this key lists the clones of "
-                f"organisation {seen}: {identity.KEY_HINT} Nothing was changed; "
-                "--new-organisation moves the project there on purpose"
+                f"organisation {', '.join(seen)}: {identity.KEY_HINT} Nothing was changed; "
+                "--new-organisation moves the project there on purpose",
+                recorded=rec,
+                seen=seen,
             )
         ids = set(recorded) | set(lock.pending) | set(lock.retired)
         if not ids or ids & set(self.remote) or (rec and rec in listed_orgs):
@@ -363,11 +383,13 @@ class _Planner:
         if recorded and len(young) == len(recorded):
             return None  # the list may lag behind the creates of moments ago
         n = len(ids)
-        return (
+        return OtherOrganisation(
             f"none of the {n} clone{'s' if n != 1 else ''} the lockfile records is listed by "
             f"this key's organisation ({len(self.remote)} clones listed): {identity.KEY_HINT} "
             "Nothing was changed; if they were deleted on purpose, --new-organisation "
-            "clones them again"
+            "clones them again",
+            recorded=rec,
+            seen=seen,
         )
 
     # -- moved, removed, held ------------------------------------------------------------
@@ -578,9 +600,8 @@ class _Planner:
             return
         if reasons:
             if voice.protect:
-                self.errors.append(
-                    f"voices.{name}: protect is true, refusing to replace {keeper.voice_id} "
-                    f"({'; '.join(reasons)})"
+                self.refusals.append(
+                    ProtectedVoice(name, keeper.voice_id, "replace", "; ".join(reasons))
                 )
                 return
             if self.opts.legacy_only and not keeper.is_legacy:
@@ -819,11 +840,8 @@ class _Planner:
         if theirs is not None and self.m.prune != "all":
             return  # never: a clone of another stack (only prune: all deletes it)
         entry = self.lock.voices.get(name) if name else None
-        if entry and entry.voice_id == clone.voice_id and entry.protect:
-            self.errors.append(
-                f"voices.{name}: protect is true, refusing to delete {clone.voice_id} ({why}); "
-                "set protect: false and apply first"
-            )
+        if name and entry and entry.voice_id == clone.voice_id and entry.protect:
+            self.refusals.append(ProtectedVoice(name, clone.voice_id, "delete", why))
             return
         self.add(
             Action(
@@ -878,26 +896,21 @@ class _Planner:
         if self.opts.legacy_only:
             actions = [a for a in actions if _migration_action(a)]
         existing = self.existing_count()
-        errors = list(self.errors)
+        refusals = list(self.refusals)
         if self.opts.targets:
-            errors = [e for e in errors if any(f"voices.{t}:" in e for t in self.opts.targets)]
+            refusals = for_targets(refusals, self.opts.targets)
         destructive = sum(
             1
             for a in actions
             if a.kind in ("delete", "replace") and a.voice_id not in self.safe_deletes
         )
-        if (
-            not self.opts.allow_mass_delete
-            and existing >= MASS_DELETE_MIN_EXISTING
-            and destructive > MASS_DELETE_FRACTION * existing
-        ):
-            errors.append(
-                f"refusing to delete or replace {destructive} of {existing} existing clones "
-                f"(more than {MASS_DELETE_FRACTION:.0%}); pass --allow-mass-delete if you mean it"
-            )
+        safety = getattr(self.m, "safety", None) or DEFAULT_SAFETY
+        if not self.opts.allow_mass_delete and too_much_change(destructive, existing, safety):
+            refusals.append(TooMuchChange(destructive, existing, safety))
         actions = sorted(actions, key=lambda a: ORDER.index(a.kind))
         return Plan(
-            tuple(actions), tuple(self.warnings), tuple(errors), existing, self.m.stack, stack_note
+            tuple(actions), tuple(self.warnings), tuple(refusals), existing, self.m.stack,
+            stack_note,
         )
 
     def stack_note(self) -> str:

@@ -33,11 +33,11 @@ from reconciler.cli.ui import (
     echo_warnings,
     logger_for,
 )
-from reconciler.engine import workflow
 from reconciler.engine.applying import ApplyRequest, ApplyRun, run_apply, select_target
 from reconciler.errors import UserError
 from reconciler.manifest import display_path
 from reconciler.plan import Plan, PlanOptions
+from reconciler.refusals import PlanRefused
 from reconciler.render.problems import failed_apply_json
 from reconciler.schemas import SavedPlanDocument
 
@@ -153,7 +153,7 @@ def run_and_show(
     with failures:
         try:
             run = run_apply(request, console)
-        except workflow.PlanRefused as exc:
+        except PlanRefused as exc:
             if exc.plan is not None:
                 _show_refused(exc.plan, fmt, source, console.seen)
                 raise mark_reported(exc) from None

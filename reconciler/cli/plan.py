@@ -26,10 +26,10 @@ from reconciler.cli.options import (
 from reconciler.cli.ui import connection_for, echo_warnings, logger_for, style_for
 from reconciler.engine import allenvs, environments
 from reconciler.engine.planning import run_plan, save_plan
-from reconciler.engine.workflow import PlanRefused
 from reconciler.errors import UserError
 from reconciler.manifest import display_path
 from reconciler.plan import PlanOptions
+from reconciler.refusals import PlanRefused
 
 
 @click.command()
@@ -174,8 +174,10 @@ def _plan(
         click.echo(markdown, nl=False)
     else:
         click.echo(render.plan_text(the_plan, style_for(settings)))
-    if the_plan.errors:
-        raise mark_reported(PlanRefused(the_plan.errors, plan=the_plan))
+    try:
+        the_plan.raise_if_unsafe()
+    except PlanRefused as exc:
+        raise mark_reported(exc) from None
     if out is not None:
         click.echo(
             f"\nSaved the plan to {out}. To apply exactly this plan: voicectl apply {out}",

@@ -3,7 +3,7 @@
 ``run_apply`` is what `voicectl apply` (and `voicectl migrate`) call. It never
 prints: it tells its ``ApplyUI`` what happens (warnings, the plan, progress),
 asks it to confirm, and returns an :class:`ApplyRun` that the command renders.
-A refused plan raises ``workflow.PlanRefused`` (carrying the plan) and a stale
+A refused plan raises ``refusals.PlanRefused`` (carrying the plan) and a stale
 saved plan ``savedplan.StalePlan``; both before anything changed.
 """
 
@@ -179,8 +179,7 @@ async def _run(request: ApplyRequest, ui: ApplyUI, loaded: workflow.Loaded) -> A
             if reasons:
                 raise savedplan.StalePlan(_plan_file(request), reasons)
         ui.planned(plan)
-        if plan.errors:
-            raise workflow.PlanRefused(plan.errors, plan=plan)
+        plan.raise_if_unsafe()
 
         def applier(reporter: Reporter | None) -> Applier:
             return Applier(

@@ -249,13 +249,3 @@ def bind_stack(manifest, lock: Lockfile):
     if getattr(manifest, "stack_declared", True) or manifest.stack == lock.doc.stack:
         return manifest
     return dataclasses.replace(manifest, stack=lock.doc.stack)
-
-
-class PlanRefused(UserError):
-    """The plan breaks a safety rule (protect, mass delete); nothing was changed."""
-
-    refusal = True
-
-    def __init__(self, errors: Sequence[str], plan: Plan | None = None):
-        self.plan = plan
-        super().__init__("\n".join(errors))

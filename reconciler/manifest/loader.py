@@ -45,6 +45,7 @@ from reconciler.manifest.report import (
 )
 from reconciler.manifest.sources import read_yaml_file
 from reconciler.manifest.spec import LoadResult, Manifest, SourceFile, VoiceSpec
+from reconciler.refusals import DEFAULT_SAFETY, Safety
 from reconciler.yamlpos import Pos, format_path
 
 
@@ -172,6 +173,11 @@ def load_manifest(
         environments=declared,
         environment=environment,
         base_stack=document.stack or DEFAULT_STACK,
+        safety=(
+            Safety(document.safety.max_change_fraction, document.safety.min_existing)
+            if document.safety is not None
+            else DEFAULT_SAFETY
+        ),
         sources=(
             SourceFile(path=Path(os.path.abspath(path)), rel=path.name, sha256=read.sha256),
             *(one.file for one in included),

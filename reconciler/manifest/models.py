@@ -261,6 +261,25 @@ class VoiceDocument(_Document):
     )
 
 
+class SafetyDocument(_Document):
+    """The mass-change rule's thresholds (octoDNS's update/delete thresholds)."""
+
+    max_change_fraction: float = Field(
+        default=0.30,
+        gt=0,
+        le=1,
+        alias="maxChangeFraction",
+        description="Refuse a plan that deletes or replaces more than this fraction of the "
+        "existing clones (without --allow-mass-delete). Default 0.3.",
+    )
+    min_existing: int = Field(
+        default=10,
+        ge=0,
+        alias="minExisting",
+        description="Apply the rule only once at least this many clones exist. Default 10.",
+    )
+
+
 class EnvironmentDocument(_Document):
     """One environment (an organisation): where its key is, and what differs there."""
 
@@ -325,6 +344,11 @@ class ManifestDocument(_Document):
         description="The environments (organisations) this manifest is applied to, by "
         "name; each has its own key, lockfile (voices.<env>.lock.json) and stack. When "
         "declared, every command that talks to the service needs --env NAME.",
+    )
+    safety: SafetyDocument | None = Field(
+        default=None,
+        description="Thresholds of the plan's mass-change refusal (default: more than 30% "
+        "of at least 10 existing clones).",
     )
     include: list[NonEmpty] | None = Field(
         default=None,
