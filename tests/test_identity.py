@@ -315,7 +315,7 @@ def test_an_interrupted_forced_replace_is_finished_by_the_next_apply(project):
     doc = plan_json(project)
     assert kinds(doc) == [("wait", "narrator")] and doc["actions"][0]["voiceId"] == new
     with project.server.client() as http:
-        http.patch(f"/_sandbox/clones/{new}", json={"status": "completed"}).raise_for_status()
+        http.patch(f"/_sandbox/clones/{new}", json={"ready": True}).raise_for_status()
     project.server.reset_stats()
     apply(project)  # no --replace: the intent is in the lockfile
     assert project.ids() == {"narrator": new}
