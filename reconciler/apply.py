@@ -1,6 +1,6 @@
 """Execute a Plan: order, concurrency, exactly-once creates, journal to the lockfile.
 
-Order: lockfile repairs (adopt/forget), then deletes (they free the clone limit),
+Order: lockfile repairs (move/release/adopt/forget), then deletes (they free the clone limit),
 then creates and replacement creates concurrently (the client's adaptive limiter
 bounds them), each waiting until its clone is ``completed``; a replacement's old
 clone is deleted only after its new clone is completed and recorded.
@@ -11,8 +11,10 @@ Invariants kept here (see design.md):
   a journal that cannot be written stops every operation not yet started;
 * exactly-once create - after an ambiguous failure the clone is looked for by its
   ownership tags and spec digest before the create is sent again;
-* create before destroy - see above;
-* one failed operation does not stop the others.
+* create before destroy - see above (``--destroy-first NAME`` is the one opt-out);
+* one failed operation does not stop the others, except the clone limit: once a
+  create is refused with it, no further create is sent (they are reported once,
+  as not attempted, with the number of missing slots).
 """
 
 from __future__ import annotations
@@ -20,18 +22,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from reconciler.api.errors import AmbiguousCreateError, WavesError
+from reconciler.api.errors import (
+    AmbiguousCreateError,
+    CloneLimitError,
+    DeleteUnavailableError,
+    WavesError,
+)
 from reconciler.api.models import CURRENT_MODEL, Clone, CloneRequest
-from reconciler.lockfile import Lockfile, LockfileWriteError, PendingEntry, RetiredEntry, entry_for
-from reconciler.ownership import marker_tags, owner_of
+from reconciler.lockfile import (
+    AwaitingEntry,
+    Lockfile,
+    LockfileWriteError,
+    PendingEntry,
+    ReleasedEntry,
+    ReplaceIntent,
+    RetiredEntry,
+    entry_for,
+)
+from reconciler.ownership import marker_tags, ours, owner_of, recorded_ids
 from reconciler.plan import BUSY, Action, Plan, VoiceLike, desired_digest, voice_model
 
 NOT_ATTEMPTED = "not attempted: the lockfile cannot be written"
+AT_LIMIT = "not attempted: the organisation's clone limit already refused a create"
 NOT_STARTED = "not started: the run was interrupted"
 
 
@@ -56,9 +73,6 @@ class Reporter(Protocol):
 
 
 class SilentReporter:
-    def queued(self, action: Action, verb: str) -> None:
-        pass
-
     def started(self, action: Action, verb: str) -> None:
         pass
 
@@ -78,6 +92,10 @@ class ApplyOptions:
     max_create_attempts: int = 4
     keep_legacy: bool = False  # keep replaced legacy clones, recorded as retired
     model: str = CURRENT_MODEL
+    # --destroy-first NAME: the old clone of these replacements is deleted before the create
+    destroy_first: frozenset[str] = frozenset()
+    # --replace NAME: recorded as an intent before the create, so an interruption keeps it
+    forced: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -89,12 +107,31 @@ class Outcome:
     error: str | None = None
     detail: str | None = None
     retired: bool = False
+    not_attempted: bool = False  # not sent: the clone limit already refused a create
+    awaiting: bool = False  # its delete could not be done: handed off, recorded
+
+
+@dataclass(frozen=True)
+class HandOff:
+    """A clone to delete in the dashboard: no delete route works for this key."""
+
+    name: str | None
+    display_name: str | None
+    voice_id: str
+    reason: str  # orphan | duplicate | replaced | migrated | failed
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "displayName": self.display_name,
+                "voiceId": self.voice_id, "reason": self.reason}
 
 
 @dataclass
 class ApplyResult:
     outcomes: list[Outcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # clones no route could delete, in the order met (recorded in the lockfile)
+    awaiting_deletion: list[HandOff] = field(default_factory=list)
+    delete_unavailable: str | None = None  # why no route deletes, once known
 
     @property
     def failed(self) -> list[Outcome]:
@@ -105,10 +142,14 @@ class ApplyResult:
         return not self.failed
 
     def count(self, kind: str) -> int:
-        return sum(1 for o in self.outcomes if o.ok and o.action.kind == kind)
+        """Operations of ``kind`` done (a delete handed off as awaiting is not done)."""
+        return sum(
+            1 for o in self.outcomes
+            if o.ok and o.action.kind == kind and not (kind == "delete" and o.awaiting)
+        )
 
 
-def _now_iso() -> str:
+def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -172,6 +213,10 @@ class StatusWatcher:
                 await self._task
 
 
+class _AtLimit(Exception):
+    """Raised before a create is sent once the clone limit refused one in this run."""
+
+
 class Applier:
     """Runs one plan. ``voices`` maps names to declared voices (VoiceSpec)."""
 
@@ -181,7 +226,7 @@ class Applier:
         client: ClientLike,
         lock: Lockfile,
         stack: str,
-        voices: dict[str, VoiceLike],
+        voices: Mapping[str, VoiceLike],
         plan: Plan,
         remote: Iterable[Clone],
         options: ApplyOptions | None = None,
@@ -204,6 +249,8 @@ class Applier:
         # Set on an interrupt (Ctrl-C, SIGTERM): no new operation starts; the ones in
         # flight finish and are recorded.
         self.stopping: str | None = None
+        self.limit_hit = False  # a create was refused at the clone limit
+        self.held = len(self.initial_ids)  # clones the organisation holds (as far as known)
 
     # -- lockfile journal ------------------------------------------------------------
     def save(self) -> None:
@@ -223,23 +270,29 @@ class Applier:
     # -- running ---------------------------------------------------------------------
     async def run(self) -> ApplyResult:
         if self.plan.has_changes:  # before the first change: prove both files can be written
-            self.lock.begin()
+            self.lock.begin(group_commit=True)  # concurrent operations share fsyncs
         self.watcher = StatusWatcher(
             self.client, initial=self.opts.poll_initial, maximum=self.opts.poll_max
         )
         try:
             self.sync_unchanged()
-            for action in self.plan.of_kind("adopt", "forget"):
+            self.record_organisation()
+            for action in self.plan.of_kind("move", "release", "adopt", "forget"):
                 self.repair(action)
+            self.drop_stale_intents()
+            await self.lock.durable()
             deletes = self.plan.of_kind("delete")
             await asyncio.gather(*(self.guard(a, self.delete) for a in deletes))
             makes = self.plan.of_kind("create", "replace")
             await asyncio.gather(*(self.guard(a, self.make) for a in makes))
             if self.ambiguous:
                 await self.sweep_strays()
+            self.report_limit()
         finally:
             await self.watcher.close()
             failed = self.halted()
+            if failed is None:
+                self.drop_stale_intents()
             try:
                 self.save()
             except LockfileWriteError:
@@ -260,6 +313,7 @@ class Applier:
                 outcome = Outcome(action, False, 0.0, error=NOT_STARTED)
             else:
                 outcome = await op(action)
+                await self.lock.durable()  # what the operation recorded, before it is reported
         except NotStarted:
             outcome = Outcome(action, False, 0.0, error=NOT_STARTED)
         except LockfileWriteError as exc:
@@ -270,7 +324,47 @@ class Applier:
             outcome = Outcome(action, False, 0.0, error=f"{type(exc).__name__}: {exc}")
         outcome.elapsed = self.clock() - start
         self.result.outcomes.append(outcome)
-        self.reporter.finished(outcome)
+        self.reporter.finished(outcome)  # a not-attempted one prints nothing there
+
+    # -- identity: organisation, forced-replacement intents, the clone limit ------------
+    def record_organisation(self) -> None:
+        """The lockfile learns its organisation from the list, when the list says it."""
+        orgs = {c.organization_id for c in self.remote_by_id.values() if c.organization_id}
+        if len(orgs) == 1 and (self.plan.has_changes or self.lock.exists):
+            self.lock.set_organisation(next(iter(orgs)))
+
+    def drop_stale_intents(self) -> None:
+        """A forced-replacement intent is done once its voice no longer names the old clone."""
+        doc = self.lock.doc
+        for name, intent in list(doc.replacing.items()):
+            entry = doc.voices.get(name)
+            if entry is None or entry.voice_id != intent.replaces:
+                self.lock.drop_intent(name)
+
+    def report_limit(self) -> None:
+        """One note for every create the clone limit stopped, with the slots missing."""
+        if not self.limit_hit:
+            return
+        skipped = [o for o in self.result.outcomes if o.not_attempted]
+        refused = [
+            o for o in self.result.outcomes
+            if not o.ok and not o.not_attempted and "clone limit" in (o.error or "")
+        ]
+        missing = len(skipped) + len(refused)
+        line = (
+            f"clone limit: the organisation is full (about {self.held} clones); "
+            f"{missing} more slot{'s are' if missing != 1 else ' is'} needed"
+        )
+        if skipped:
+            line += f" ({len(skipped)} create{'s' if len(skipped) != 1 else ''} not sent)"
+        line += (
+            ". Delete clones or raise the limit, or replace with --destroy-first NAME (that "
+            "voice has no voiceId between the delete and the create)"
+        )
+        self.result.notes.append(line)
+
+    def at_limit(self, action: Action) -> Outcome:
+        return Outcome(action, False, 0.0, error=AT_LIMIT, not_attempted=True)
 
     def sync_unchanged(self) -> None:
         """Refresh lockfile fields (status, modelIds...) of voices with nothing to do."""
@@ -288,7 +382,8 @@ class Applier:
 
     def repair(self, action: Action) -> None:
         doc = self.lock.doc
-        self.reporter.started(action, "Adopting" if action.kind == "adopt" else "Forgetting")
+        verbs = {"adopt": "Adopting", "move": "Moving", "release": "Releasing"}
+        self.reporter.started(action, verbs.get(action.kind, "Forgetting"))
         start = self.clock()
         if action.kind == "adopt" and action.clone is not None and action.name:
             voice = self.voices[action.name]
@@ -309,6 +404,22 @@ class Applier:
                 self.lock.adopt(action.name, entry)
         elif action.kind == "forget" and action.voice_id:
             self.lock.forget(action.voice_id)
+        elif action.kind == "move" and action.voice_id and action.name:
+            # moved: the entry changes its name, nothing else (the voiceId stays)
+            old = next(
+                (n for n, e in doc.voices.items() if e.voice_id == action.voice_id), None
+            )
+            if old is not None:
+                self.lock.move(old, action.name)
+        elif action.kind == "release" and action.voice_id:
+            self.lock.release(
+                action.voice_id,
+                ReleasedEntry(
+                    name=action.name or "",
+                    display_name=action.display_name,
+                    released_at=now_iso(),
+                ),
+            )
         outcome = Outcome(action, True, self.clock() - start, new_voice_id=action.voice_id)
         self.result.outcomes.append(outcome)
         self.reporter.finished(outcome)
@@ -325,7 +436,7 @@ class Applier:
             replaced_by=replaced_by,
             model_ids=list(clone.models) if clone else (known.model_ids if known else []),
             display_name=clone.display_name if clone else (known.display_name if known else None),
-            retired_at=known.retired_at if known and known.retired_at else _now_iso(),
+            retired_at=known.retired_at if known and known.retired_at else now_iso(),
             keep=keep,
         ))
 
@@ -347,10 +458,36 @@ class Applier:
         if self.stopping:
             raise NotStarted()
         self.reporter.started(action, "Destroying")
-        result = await self.client.delete_clone(action.voice_id)
+        try:
+            result = await self.client.delete_clone(action.voice_id)
+        except DeleteUnavailableError as exc:
+            if current is not None and current.voice_id == action.voice_id:
+                self.lock.forget_name(action.name or "")  # no longer the voice's clone
+            self.hand_off(action.voice_id, action.name, action.display_name,
+                          action.delete_reason or "orphan", exc, replaced_by=None)
+            return Outcome(action, True, 0.0, detail="awaiting deletion", awaiting=True)
         self.lock.forget(action.voice_id)
+        self.held -= 1
         gone = getattr(result, "already_gone", False)
         return Outcome(action, True, 0.0, detail="was already gone" if gone else None)
+
+    def hand_off(self, voice_id: str, name: str | None, display_name: str | None, reason: str,
+                 exc: DeleteUnavailableError, *, replaced_by: str | None) -> None:
+        """No route deletes: record the clone as awaiting deletion and hand it to the user."""
+        clone = self.remote_by_id.get(voice_id)
+        display = display_name or (clone.display_name if clone else None)
+        self.lock.await_deletion(voice_id, AwaitingEntry(
+            name=name,
+            display_name=display,
+            reason=reason,
+            replaced_by=replaced_by,
+            model_ids=list(clone.models) if clone else [],
+            since=now_iso(),
+            why=exc.reason,
+        ))
+        self.result.delete_unavailable = exc.reason
+        if all(h.voice_id != voice_id for h in self.result.awaiting_deletion):
+            self.result.awaiting_deletion.append(HandOff(name, display, voice_id, reason))
 
     async def make(self, action: Action) -> Outcome:
         """Create (or replace): exactly-once create, wait, record, then delete the old."""
@@ -358,6 +495,9 @@ class Applier:
         voice = self.voices[name]
         digest = action.spec_digest or desired_digest(voice, voice_model(voice, self.opts.model))
         replacing = action.kind == "replace"
+        destroy_first = bool(replacing and action.voice_id and name in self.opts.destroy_first)
+        if self.limit_hit and not destroy_first:
+            return self.at_limit(action)
         verb = "Replacing" if replacing else "Creating"
         # Queued until its request goes out (the limiter may hold it back): only then
         # "Creating..." is printed and its clock starts.
@@ -368,14 +508,36 @@ class Applier:
 
         def going_out() -> None:
             nonlocal sent
-            self.stop_if_halted()
             if not sent:
                 if self.stopping:
                     raise NotStarted()
                 sent = True
                 self.reporter.started(action, verb)
 
-        clone = await self.create_once(voice, digest, going_out)
+        if destroy_first:
+            going_out()
+        if replacing and action.voice_id and name in self.opts.forced:
+            self.lock.intend_replacement(name, ReplaceIntent(replaces=action.voice_id))
+        if destroy_first:
+            assert action.voice_id
+            # --destroy-first: the old clone goes first (the voice has no voiceId meanwhile)
+            self.stop_if_halted()
+            await self.client.delete_clone(action.voice_id)
+            self.lock.forget(action.voice_id)
+            self.held -= 1
+            replacing = False
+        try:
+            clone = await self.create_once(voice, digest, room=destroy_first, on_send=going_out)
+        except _AtLimit:
+            return self.at_limit(action)
+        except CloneLimitError:
+            if not self.limit_hit:
+                self.limit_hit = True
+                self.lock.set_clone_limit(self.held)
+            raise
+        self.held += 1
+        if clone.organization_id:
+            self.lock.set_organisation(clone.organization_id)
         if replacing:
             self.lock.begin_replacement(
                 clone.voice_id,
@@ -389,6 +551,7 @@ class Applier:
             )
         else:
             self.lock.record(name, self._entry(clone, voice, digest))
+        await self.lock.durable()  # the voiceId is on disk before the next step
 
         if clone.status in BUSY or clone.status is None:
             settled = await self.watcher.wait(clone.voice_id, self.opts.wait_timeout)
@@ -412,9 +575,14 @@ class Applier:
             )
         if problem:
             if replacing:  # keep the old clone; drop the useless new one
-                with contextlib.suppress(WavesError):
+                try:
                     await self.client.delete_clone(clone.voice_id)
                     self.lock.forget(clone.voice_id)
+                except DeleteUnavailableError as exc:
+                    self.hand_off(clone.voice_id, name, clone.display_name, "failed", exc,
+                                  replaced_by=None)
+                except WavesError:
+                    pass
             else:
                 self.lock.record(name, self._entry(clone, voice, digest))
             return Outcome(action, False, 0.0, new_voice_id=clone.voice_id, error=problem)
@@ -434,11 +602,19 @@ class Applier:
         with self.lock.step():
             self.lock.record(name, entry)
             self.retire(old, name, clone.voice_id, keep=keep)
+        await self.lock.durable()
         if keep:
             return Outcome(action, True, 0.0, new_voice_id=clone.voice_id, retired=True)
         try:
             self.stop_if_halted()
             await self.client.delete_clone(old)
+        except DeleteUnavailableError as exc:
+            # The new clone is live and recorded; the old one is handed off (it stays
+            # retired with keep=False too, so every plan deletes it once a route works).
+            self.hand_off(old, name, None, "migrated" if action.legacy
+                          else "replaced", exc, replaced_by=clone.voice_id)
+            return Outcome(action, True, 0.0, new_voice_id=clone.voice_id, awaiting=True,
+                           detail=f"old clone {old} awaiting deletion")
         except WavesError as exc:
             return Outcome(
                 action,
@@ -449,6 +625,7 @@ class Applier:
                 f"{exc} (the next apply deletes it)",
             )
         self.lock.forget(old)
+        self.held -= 1
         return Outcome(action, True, 0.0, new_voice_id=clone.voice_id)
 
     def _entry(self, clone: Clone, voice: VoiceLike, digest: str):
@@ -468,20 +645,38 @@ class Applier:
         )
 
     async def create_once(
-        self, voice: VoiceLike, digest: str, before_send: Callable[[], None] | None = None
+        self,
+        voice: VoiceLike,
+        digest: str,
+        *,
+        room: bool = False,
+        on_send: Callable[[], None] | None = None,
     ) -> Clone:
         """Create the clone exactly once, even when the service answers ambiguously.
 
-        ``before_send`` runs just before each try goes out (holding a limiter slot)."""
+        Once the clone limit refused a create in this run, none is sent any more
+        (:class:`_AtLimit`), checked when its concurrency slot is taken; ``room``: this
+        create's own delete made room for it (--destroy-first). ``on_send`` runs when a
+        try holds its slot and is about to go out.
+        """
         request = self.request_for(voice, digest)
         before = set(self.known_ids)
         last: AmbiguousCreateError | None = None
-        for _attempt in range(self.opts.max_create_attempts):
+
+        def before_send() -> None:
             self.stop_if_halted()
+            if self.limit_hit and not room:
+                raise _AtLimit
+
+        for _attempt in range(self.opts.max_create_attempts):
+            before_send()
+            def slot_taken() -> None:
+                before_send()
+                if on_send is not None:
+                    on_send()
+
             try:
-                clone = await self.client.create_clone(
-                    request, before_send=before_send or self.stop_if_halted
-                )
+                clone = await self.client.create_clone(request, before_send=slot_taken)
             except AmbiguousCreateError as exc:
                 self.ambiguous += 1
                 last = exc
@@ -532,9 +727,7 @@ class Applier:
                 for clone in clones:
                     owner = owner_of(clone.tags)
                     if (
-                        owner
-                        and owner.stack == self.stack
-                        and owner.name == name
+                        ours(owner, self.stack, name)
                         and owner.spec == digest
                         and clone.voice_id not in before
                     ):
@@ -558,10 +751,10 @@ class Applier:
             self.result.notes.append(f"could not check for duplicate clones: {exc}")
             return
         doc = self.lock.doc
-        recorded = {e.voice_id for e in doc.voices.values()} | set(doc.pending) | set(doc.retired)
+        recorded = recorded_ids(doc)
         for clone in clones:
             owner = owner_of(clone.tags)
-            if not owner or owner.stack != self.stack or owner.name not in self.voices:
+            if not ours(owner, self.stack) or owner.name not in self.voices:
                 continue
             if clone.voice_id in recorded or clone.status in BUSY:
                 continue
@@ -572,6 +765,9 @@ class Applier:
                 self.result.notes.append(
                     f"{owner.name}: deleted duplicate {clone.voice_id} left by an ambiguous create"
                 )
+            except DeleteUnavailableError as exc:
+                self.hand_off(clone.voice_id, owner.name, clone.display_name, "duplicate", exc,
+                              replaced_by=None)
             except WavesError as exc:
                 self.result.notes.append(
                     f"{owner.name}: duplicate {clone.voice_id} could not be deleted: {exc}"

@@ -23,7 +23,9 @@ FORMAT_VERSION: Final = 1
 SAVED_PLAN_KIND: Final = "voicectl-saved-plan"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
-ActionName = Literal["adopt", "forget", "delete", "create", "replace", "wait", "noop"]
+ActionName = Literal[
+    "move", "release", "adopt", "forget", "delete", "create", "replace", "wait", "noop"
+]
 FieldValue = str | list[str] | None
 
 
@@ -90,11 +92,13 @@ class PlanSummary(_Out):
     create: int
     replace: int
     delete: int
+    move: int = Field(default=0, description="moved: renames (lockfile only)")
+    release: int = Field(default=0, description="removed: clones let go (lockfile only)")
     adopt: int
     forget: int
     wait: int
     noop: int
-    changes: int = Field(description="create + replace + delete + adopt + forget")
+    changes: int = Field(description="create + replace + delete + move + release + adopt + forget")
 
 
 class PlanDocument(_Out):
@@ -129,6 +133,26 @@ class ApplyOutcome(_Out):
     error: str | None
     elapsed_seconds: float = Field(alias="elapsedSeconds")
     retired: bool = Field(description="The old clone was kept, recorded as retired.")
+    awaiting_deletion: bool = Field(
+        default=False,
+        alias="awaitingDeletion",
+        description="Its delete (or a replacement's delete of the old clone) could not be "
+        "done because no delete route works for this key; the clone is in "
+        "awaitingDeletion and the lockfile.",
+    )
+
+
+class AwaitingDeletion(_Out):
+    """A clone to delete in the dashboard: no delete route works for this key today."""
+
+    name: str | None = Field(description="The voice it belonged to (null: none).")
+    display_name: str | None = Field(alias="displayName")
+    voice_id: str = Field(alias="voiceId")
+    reason: Literal["orphan", "duplicate", "replaced", "migrated", "failed"] = Field(
+        description="orphan: no longer declared; duplicate: an extra clone of a voice; "
+        "replaced: the old clone of a replacement; migrated: a legacy clone replaced on "
+        "lightning-v3.1; failed: a failed new clone"
+    )
 
 
 class ApplySummary(_Out):
@@ -154,6 +178,18 @@ class ApplyDocument(_Out):
         description="Why the run stopped or was refused before or around the operations "
         "(the plan's own refusals are in plan.errors; failed operations in outcomes)."
     )
+    awaiting_deletion: list[AwaitingDeletion] = Field(
+        default_factory=list,
+        alias="awaitingDeletion",
+        description="The hand-off: clones no delete route could delete (recorded in the "
+        "lockfile; every plan shows them as deletes; the first apply that can delete "
+        "them does). Not an error: ok and the exit code ignore it.",
+    )
+    delete_unavailable: str | None = Field(
+        default=None,
+        alias="deleteUnavailable",
+        description="Why no delete route works for this key, when a delete was tried.",
+    )
 
 
 # --------------------------------------------------------------------------- validate
@@ -173,6 +209,49 @@ class ValidateDocument(_Out):
     warnings: list[ProblemOut]
 
 
+# --------------------------------------------------------------------------- doctor
+
+
+class DoctorCheck(_Out):
+    check: str = Field(description="key, list shape, delete, create MODEL, legacy routes, "
+                       "tts, clones")
+    status: Literal["ok", "warn", "fail", "info"] = Field(
+        description="fail: something voicectl needs is missing (exit 1)")
+    result: str = Field(description="What was found.")
+    means: str = Field(description="What it means for plan and apply.")
+
+
+class DoctorClones(_Out):
+    total: int
+    legacy: int
+    pro: int
+    failed: int
+    unmanaged: int
+
+
+class DoctorDocument(_Out):
+    """`voicectl doctor --format json`: which world of the API this key and endpoint are in."""
+
+    model_config = ConfigDict(title="voicectl doctor result (doctor --format json)")
+
+    format_version: Literal[1] = Field(alias="formatVersion")
+    ok: bool = Field(description="Nothing voicectl needs is missing.")
+    endpoint: str
+    world: Literal["seed", "current", "mixed"] = Field(
+        description="seed: the seed page's API; current: the newest published one "
+        "(old delete retired, legacy routes gone, Pro models); mixed: anything between")
+    delete_route: Literal["lightning-large", "voice-cloning"] | None = Field(
+        alias="deleteRoute", description="The route deletes use for this key (null: none).")
+    delete_routes: dict[str, str] = Field(
+        alias="deleteRoutes", description="Each route probed -> 'deletes' or why not.")
+    create_models: dict[str, bool | None] = Field(
+        alias="createModels", description="Each create model -> accepted (null: unknown).")
+    legacy_routes: Literal["live", "gone"] | None = Field(alias="legacyRoutes")
+    clones: DoctorClones | None
+    checks: list[DoctorCheck]
+
+
+
 # --------------------------------------------------------------------------- saved plan
 
 
@@ -186,6 +265,8 @@ class SavedOptions(_Out):
     allow_any_duration: bool = Field(alias="allowAnyDuration")
     list_grace: float = Field(alias="listGrace")
     now: float = Field(description="When the remote list was taken (epoch seconds).")
+    new_organisation: bool = Field(default=False, alias="newOrganisation")
+    destroy_first: list[str] = Field(default_factory=list, alias="destroyFirst")
 
 
 class SavedFile(_Out):
@@ -318,6 +399,7 @@ SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
     "plan": ("plan.schema.json", _output_schema(PlanDocument)),
     "apply": ("apply.schema.json", _output_schema(ApplyDocument)),
     "saved-plan": ("saved-plan.schema.json", _output_schema(SavedPlanDocument)),
+    "doctor": ("doctor.schema.json", _output_schema(DoctorDocument)),
     "validate": ("validate.schema.json", _output_schema(ValidateDocument)),
     "plan-all-envs": ("plan-all-envs.schema.json", _output_schema(AllEnvironmentsPlanDocument)),
     "voices-include": ("voices-include.schema.json", _include_schema),

@@ -287,3 +287,29 @@ def test_list_check_and_refresh_work_on_the_chosen_environment(project: EnvProje
     assert "voices.prod.lock.json" in r.err  # prod has no lockfile yet
     project.run("refresh", "--env", "staging")
     project.run("list", expect=1)  # which organisation? environments are declared
+
+
+def test_all_envs_lists_the_environments_concurrently(project: EnvProject) -> None:
+    """The sandbox's list barrier answers only when two lists are in flight together:
+    --all-envs passes it, one environment's plan alone cannot."""
+    project.server.config(list_barrier=2, list_barrier_timeout=60)
+    r = project.run("plan", "--all-envs", "--detailed-exitcode", expect=2)
+    rows = [line.split()[:4] for line in r.out.split("\n\n")[0].splitlines()[2:]]
+    assert rows == [["staging", "2", "0", "0"], ["prod", "1", "0", "0"]]
+    project.server.config(list_barrier=2, list_barrier_timeout=0.2)
+    r = project.run("plan", "--env", "staging", expect=1)
+    assert "list barrier: 2 lists were never in flight together" in r.err
+
+
+def test_each_environment_lockfile_records_its_organisation(project: EnvProject) -> None:
+    project.run("apply", "--env", "staging", "--auto-approve")
+    project.run("apply", "--env", "prod", "--auto-approve")
+    staging_org = project.lock_of("staging").get("organizationId")
+    prod_org = project.lock_of("prod").get("organizationId")
+    assert staging_org and prod_org and staging_org != prod_org
+    project.keys["KEY_STAGING"] = PROD_KEY  # staging's variable now holds prod's key
+    project.server.reset_stats()
+    r = project.run("apply", "--env", "staging", "--auto-approve", expect=1)
+    assert "is KEY_STAGING (environment 'staging') the key of another organisation?" in r.err
+    assert project.server.stats()["clones_created"] == 0
+    assert sorted(project.owners(PROD_KEY)) == ["team@prod/narrator"]

@@ -25,7 +25,7 @@ from reconciler.lockfile import (
     PendingEntry,
     RetiredEntry,
     journal_path_for,
-    render,
+    to_text,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +60,7 @@ def _steps(lock: Lockfile) -> None:
 
 def _said(lock: Lockfile) -> dict:
     """What the document says, without its lineage and serial."""
-    data = json.loads(render(lock.doc))
+    data = json.loads(to_text(lock.doc))
     del data["lineage"], data["serial"]
     return data
 
@@ -149,7 +149,7 @@ def test_every_crash_point_of_a_fold_recovers(tmp_path):
     journal = journal_path_for(path)
     journal_bytes = journal.read_bytes()
     old = path.read_bytes()
-    final = render(lock.doc.model_copy(update={"serial": lock.doc.serial + 1}))
+    final = to_text(lock.doc.model_copy(update={"serial": lock.doc.serial + 1}))
 
     # 1. killed while writing the temp file (any length of it): the old file stays whole
     for cut in (0, 1, len(final) // 2, len(final)):
@@ -161,7 +161,7 @@ def test_every_crash_point_of_a_fold_recovers(tmp_path):
     path.write_text(final)
     journal.write_bytes(journal_bytes)
     seen = Lockfile.load(path, stack="s")
-    assert seen.recovered == 0 and render(seen.doc) == final
+    assert seen.recovered == 0 and to_text(seen.doc) == final
     # the next run folds nothing new, removes the stale journal, keeps the file
     seen.begin()
     assert seen.fold() is False and path.read_text() == final
@@ -240,3 +240,49 @@ def test_sigkill_after_acknowledged_steps_loses_none_of_them(tmp_path, after):
     seen.begin()
     seen.fold()
     assert set(json.loads(path.read_text())["voices"]) == set(ids)
+
+
+GROUP_WORKER = textwrap.dedent(
+    """
+    import asyncio, sys
+    from pathlib import Path
+    from reconciler.lockfile import LockEntry, Lockfile
+    lock = Lockfile.load(Path(sys.argv[1]), stack="s")
+    lock.begin(group_commit=True)
+
+    async def one(i):
+        await asyncio.sleep(0)
+        lock.record(f"v{i}", LockEntry(voice_id=f"voice_{i}"))
+        await lock.durable()  # concurrent steps share an fsync
+        print(i, flush=True)  # acknowledged only once durable
+
+    async def main():
+        await asyncio.gather(*(one(i) for i in range(int(sys.argv[2]))))
+        print("all", flush=True)
+        await asyncio.to_thread(sys.stdin.readline)  # never folds: the parent kills it
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_group_commit_acknowledges_only_durable_steps(tmp_path):
+    path = tmp_path / "voices.lock.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", GROUP_WORKER, str(path), "40"],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        acknowledged = []
+        for line in proc.stdout:
+            if line.strip() == "all":
+                break
+            acknowledged.append(int(line))
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        proc.stdout.close()
+        proc.stdin.close()
+    assert sorted(acknowledged) == list(range(40))
+    ids = _voices(Lockfile.load(path))
+    assert ids == {f"v{i}": f"voice_{i}" for i in range(40)}

@@ -11,6 +11,7 @@ from sandbox_support import ROOT
 
 from reconciler.apply import ApplyResult, Outcome
 from reconciler.plan import ORDER, Action, Change, Plan
+from reconciler.refusals import Refusal
 from reconciler.render import apply_json, plan_json
 
 PLAN_SCHEMA = json.loads((ROOT / "schemas" / "plan.schema.json").read_text())
@@ -31,7 +32,7 @@ plans = st.builds(
     Plan,
     st.lists(actions, max_size=6).map(tuple),
     warnings=st.lists(st.text(), max_size=2).map(tuple),
-    errors=st.lists(st.text(), max_size=2).map(tuple),
+    refusals=st.lists(st.text().map(Refusal), max_size=2).map(tuple),
 )
 
 
@@ -64,8 +65,8 @@ def test_plan_json_shape():
     }
     assert doc["actions"][1]["changes"] == [{"field": "tags", "old": ["x"], "new": ["y"]}]
     assert doc["summary"] == {
-        "create": 1, "replace": 1, "delete": 0, "adopt": 0, "forget": 0, "wait": 0,
-        "noop": 0, "changes": 2,
+        "create": 1, "replace": 1, "delete": 0, "move": 0, "release": 0, "adopt": 0,
+        "forget": 0, "wait": 0, "noop": 0, "changes": 2,
     }
 
 

@@ -331,6 +331,34 @@ class WavesClient:
                                 status=exc.status)
         return RouteVerdict(route, True, "accepts this key", status=200)
 
+    async def probe_create_model(self, model: str) -> tuple[bool | None, str]:
+        """Does the create endpoint accept ``model``? Asked WITHOUT a file, so nothing
+        can be made on any server: (True, why) accepted (the only complaint is the
+        missing file), (False, the server's words) refused, (None, why) unknown.
+        """
+        op = self._op(f"create probe for {model}", "POST", CLONES_PATH)
+        # Plain form fields as multipart parts, and no file part at all.
+        parts = {"displayName": (None, "voicectl doctor probe"), "model": (None, model)}
+
+        async def send(timeout: float) -> None:
+            await self._send(op, CLONES_PATH, timeout, files=parts)
+
+        try:
+            await self._run(op, send)
+        except AuthError:
+            raise
+        except BadRequestError as exc:
+            server = exc.message.removeprefix(f"{op.name}: ")
+            said = server.lower()
+            if "model" in said or "deprecated" in said:
+                return False, server
+            if "file" in said:
+                return True, "accepted (the create was refused only for the missing file)"
+            return None, server
+        except WavesError as exc:
+            return None, exc.message
+        return None, "the service answered 2xx to a create without a file (unexpected)"
+
     def _retired(self, route: Route, exc: DeprecatedRouteError) -> RouteVerdict:
         return RouteVerdict(route, False, f"retired ({exc.status} MODEL_DEPRECATED)",
                             status=exc.status, recommended_endpoint=exc.recommended_endpoint)

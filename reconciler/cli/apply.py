@@ -9,34 +9,53 @@ appended there as Markdown too.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import signal
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from reconciler import render, savedplan
-from reconciler.apply import Applier, ApplyOptions, ApplyResult
-from reconciler.cli.common import global_options, manifest_option, settings_of
+from reconciler.cli.common import GlobalSettings, global_options, manifest_option, settings_of
 from reconciler.cli.failures import FailureReport, mark_reported
-from reconciler.cli.interrupts import GracefulStop, Interrupted
 from reconciler.cli.options import (
     apply_options,
     download_samples_option,
     format_option,
+    identity_options,
     plan_options,
     replace_option,
 )
-from reconciler.cli.ui import confirm_apply, echo_notice, echo_warnings, logger_for, style_for
-from reconciler.engine import environments, samples, workflow
+from reconciler.cli.ui import (
+    ApplyConsole,
+    connection_for,
+    echo_notice,
+    echo_warnings,
+    logger_for,
+)
 from reconciler.errors import UserError
-from reconciler.lockfile import Lockfile, RunLock
-from reconciler.manifest import display_path
-from reconciler.plan import Plan, PlanOptions
-from reconciler.render.problems import failed_apply_json
-from reconciler.schemas import SavedPlanDocument
+from reconciler.lazy import lazy_module
+
+# imported on first use: building the command (--help, completion) stays cheap
+if TYPE_CHECKING:  # the real modules, for the type checker
+    import reconciler.apply as _apply
+    import reconciler.engine.applying as _engine_applying
+    import reconciler.manifest as _manifest
+    import reconciler.plan as _planner
+    import reconciler.refusals as _refusals
+    import reconciler.render as render
+    import reconciler.render.problems as _render_problems
+    import reconciler.savedplan as savedplan
+    import reconciler.schemas as _schemas
+else:
+    _apply = lazy_module("reconciler.apply")
+    _engine_applying = lazy_module("reconciler.engine.applying")
+    _manifest = lazy_module("reconciler.manifest")
+    _planner = lazy_module("reconciler.plan")
+    _refusals = lazy_module("reconciler.refusals")
+    _render_problems = lazy_module("reconciler.render.problems")
+    _schemas = lazy_module("reconciler.schemas")
+    render = lazy_module("reconciler.render")
+    savedplan = lazy_module("reconciler.savedplan")
 
 # Options a saved plan fixes: giving them with PLANFILE is refused.
 _FIXED_BY_PLAN = {
@@ -46,6 +65,8 @@ _FIXED_BY_PLAN = {
     "allow_outside_files": "--allow-outside-files",
     "allow_any_duration": "--allow-any-duration",
     "list_grace": "--list-grace",
+    "new_organisation": "--new-organisation",
+    "destroy_first": "--destroy-first",
 }
 
 
@@ -54,6 +75,7 @@ _FIXED_BY_PLAN = {
 @manifest_option
 @plan_options
 @replace_option
+@identity_options
 @apply_options
 @format_option("text", "json", "markdown")
 @download_samples_option
@@ -71,6 +93,8 @@ def apply(
     list_grace: float,
     parallelism: int,
     replace: tuple[str, ...],
+    new_organisation: bool,
+    destroy_first: tuple[str, ...],
     auto_approve: bool,
     wait_timeout: float,
     lock_timeout: float,
@@ -94,38 +118,166 @@ def apply(
         options = savedplan.plan_options(saved)
         allow_outside_files = saved.options.allow_outside_files
         allow_any_duration = saved.options.allow_any_duration
-        auto_approve = True  # the plan was reviewed when it was saved (as Terraform)
     else:
-        options = PlanOptions(
+        options = _planner.PlanOptions(
             targets=frozenset(targets),
             replace=frozenset(replace),
             allow_mass_delete=allow_mass_delete,
             list_grace=list_grace,
+            new_organisation=new_organisation,
+            destroy_first=frozenset(destroy_first),
         )
-    run = ApplyRun(
-        settings=settings,
+    target = _engine_applying.select_target(path, settings.env, saved, plan_file)
+    request = _engine_applying.ApplyRequest(
         path=path,
+        conn=connection_for(settings, path, target),
         lockfile=lockfile,
         plan_options=options,
-        apply_options=ApplyOptions(wait_timeout=wait_timeout),
+        apply_options=_apply.ApplyOptions(
+            wait_timeout=wait_timeout,
+            destroy_first=options.destroy_first,
+            forced=options.replace,
+        ),
         parallelism=parallelism,
         auto_approve=auto_approve,
-        fmt=fmt,
         allow_outside_files=allow_outside_files,
         allow_any_duration=allow_any_duration,
         lock_timeout=lock_timeout,
         saved=saved,
         plan_file=plan_file,
         download_samples=Path(download_samples) if download_samples else None,
+        logger=logger_for(settings),
+        on_wait=echo_notice,
     )
-    ok = run.execute()
-    if not ok:
+    if not run_and_show(request, settings, fmt).ok:
         ctx.exit(1)
+
+
+def run_and_show(
+    request: _engine_applying.ApplyRequest,
+    settings: GlobalSettings,
+    fmt: str,
+    command: str = "apply",
+) -> _engine_applying.ApplyRun:
+    """Run the apply engine and render its outcome (also `voicectl migrate`'s apply).
+
+    Whatever fails on the way is also reported in the asked-for format (see
+    ``cli/failures.py``): a JSON document, a Markdown report, the job summary.
+    """
+    source = _manifest.display_path(request.path)
+    if request.conn.target.environment is not None:
+        source = f"{source} ({request.conn.target.environment})"
+    failures = FailureReport(command, fmt, source)
+    console = ApplyConsole(settings, fmt, failures)
+    with failures:
+        try:
+            run = _engine_applying.run_apply(request, console)
+        except _refusals.PlanRefused as exc:
+            if exc.plan is not None:
+                _show_refused(exc.plan, fmt, source, console.seen)
+                raise mark_reported(exc) from None
+            raise
+        _show(run, request, fmt, source, console.seen)
+    return run
+
+
+def _show_refused(plan: _planner.Plan, fmt: str, source: str, warnings: list[str]) -> None:
+    markdown = render.apply_markdown(plan, None, source=source, warnings=warnings)
+    if fmt == "json":
+        planned = render.plan_document(plan, warnings)
+        doc = _render_problems.failed_apply_json(plan.errors, [], plan=planned)
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    elif fmt == "markdown":
+        click.echo(markdown, nl=False)
+    _summary(markdown)
+
+
+def _interrupted(run: _engine_applying.ApplyRun, fmt: str, source: str, warnings: list[str]):
+    """Say what was done, what was not and what next; exit 130 (Ctrl-C) / 143 (SIGTERM)."""
+    from reconciler.cli.interrupts import Interrupted
+    from reconciler.engine.stopping import NAMES
+
+    name = NAMES.get(run.interrupted or 0, "Ctrl-C")
+    plan, result = run.plan, run.result
+    done = [o for o in result.outcomes if o.ok and o.action.changes_anything]
+    finished = {id(o.action) for o in result.outcomes}
+    not_done = [o.action for o in result.outcomes if not o.ok]
+    not_done += [a for a in plan.changes if id(a) not in finished]
+    message = (
+        f"apply interrupted ({name}): {len(done)} done, {len(not_done)} not done; every "
+        "operation that finished is in the lockfile; run `voicectl apply` again to do the rest"
+    )
+    if fmt == "text":
+        click.echo("")
+        click.echo(f"Interrupted ({name}).")
+        for o in done:
+            new = f" [id={render.clean(o.new_voice_id)}]" if o.new_voice_id else ""
+            click.echo(
+                f"  done:     {render.clean(o.action.name or o.action.voice_id)} "
+                f"({o.action.kind}){new}"
+            )
+        reasons = {id(o.action): o.error for o in result.outcomes if not o.ok}
+        for a in not_done:
+            why = reasons.get(id(a)) or "stopped before it finished"
+            click.echo(
+                f"  not done: {render.clean(a.name or a.voice_id)} ({a.kind}): "
+                f"{render.clean(why)}"
+            )
+        click.echo("Next: run `voicectl apply` again; `voicectl plan` shows what is left.")
+    markdown = render.apply_markdown(
+        plan, result, source=source, warnings=warnings, errors=[message]
+    )
+    if fmt == "json":
+        doc = render.apply_json(plan, result, warnings, [message])
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    elif fmt == "markdown":
+        click.echo(markdown, nl=False)
+    _summary(markdown)
+    raise mark_reported(Interrupted(message, run.interrupted or 2))
+
+
+def _show(
+    run: _engine_applying.ApplyRun,
+    request: _engine_applying.ApplyRequest,
+    fmt: str,
+    source: str,
+    warnings: list[str],
+):
+    if run.interrupted is not None:
+        _interrupted(run, fmt, source, warnings)
+    if fmt == "text" and run.changed:
+        for note in run.result.notes:
+            click.echo(f"Note: {render.clean(note)}")
+        click.echo("")
+        click.echo(render.apply_summary(run.result))
+        lines = render.sample_lines(run.new_clones)
+        if lines:
+            click.echo("")
+            for line in lines:
+                click.echo(line)
+        if run.saved_samples:
+            n = len(run.saved_samples)
+            click.echo(f"Saved {n} sample{'s' if n != 1 else ''} to {request.download_samples}/")
+    for error in run.sample_errors:
+        click.echo(f"Error: could not save a sample: {render.clean(error)}", err=True)
+    markdown = render.apply_markdown(run.plan, run.result, source=source, warnings=warnings)
+    if fmt == "json":
+        doc = render.apply_json(run.plan, run.result, warnings)
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    elif fmt == "markdown":
+        click.echo(markdown, nl=False)
+    _summary(markdown)
+
+
+def _summary(markdown: str) -> None:
+    problem = render.append_step_summary(markdown)
+    if problem:
+        echo_warnings([problem])
 
 
 def _saved_plan(
     ctx: click.Context, plan_file: str, path: Path, lockfile: str | None
-) -> tuple[SavedPlanDocument, Path, str | None]:
+) -> tuple[_schemas.SavedPlanDocument, Path, str | None]:
     """Read PLANFILE; the manifest and lockfile are the plan's unless given explicitly."""
     given = click.core.ParameterSource
     for param, flag in _FIXED_BY_PLAN.items():
@@ -141,280 +293,6 @@ def _saved_plan(
     if ctx.get_parameter_source("lockfile") not in explicit:
         lockfile = saved.inputs.lockfile.path
     return saved, path, lockfile
-
-
-async def _tick(printer: render.ProgressPrinter, every: float = 1.0) -> None:
-    """Keep the progress alive: the live bar's clock, and 'Still creating...' lines."""
-    while True:
-        await asyncio.sleep(every)
-        printer.tick()
-
-
-class ApplyRun:
-    """One apply from start to end; `voicectl migrate` drives it with its own options."""
-
-    def __init__(
-        self,
-        *,
-        settings,
-        path: Path,
-        lockfile: str | None,
-        plan_options: PlanOptions,
-        apply_options: ApplyOptions,
-        parallelism: int,
-        auto_approve: bool,
-        fmt: str,
-        allow_outside_files: bool = False,
-        allow_any_duration: bool = False,
-        lock_timeout: float = 0.0,
-        saved: SavedPlanDocument | None = None,
-        plan_file: str | None = None,
-        download_samples: Path | None = None,
-        command: str = "apply",
-    ):
-        self.settings = settings
-        self.path = path
-        self.lockfile = lockfile
-        self.plan_options = plan_options
-        self.apply_options = apply_options
-        self.parallelism = parallelism
-        self.auto_approve = auto_approve
-        self.fmt = fmt
-        self.allow_outside_files = allow_outside_files
-        self.allow_any_duration = allow_any_duration
-        self.lock_timeout = lock_timeout
-        self.saved = saved
-        self.plan_file = plan_file or "the saved plan"
-        self.download_samples = download_samples
-        self.source = display_path(path)
-        self.plan: Plan | None = None
-        self.result: ApplyResult | None = None
-        self.warnings: list[str] = []
-        self.failures = FailureReport(command, fmt, self.source)
-        self.target = environments.PLAIN
-
-    def _select(self) -> None:
-        """The environment (--env; a saved plan's own unless --env names another)."""
-        chosen = self.settings.env
-        if self.saved is not None:
-            planned = self.saved.inputs.environment
-            if chosen is not None and chosen != planned:
-                raise UserError(
-                    f"{self.plan_file} was planned for "
-                    f"{'environment ' + repr(planned) if planned else 'no environment'}, "
-                    f"not {chosen!r} (--env / VOICECTL_ENV); nothing was changed"
-                )
-            chosen = planned
-        self.target = environments.select(self.path, chosen)
-        if self.target.environment is not None:
-            self.source = f"{display_path(self.path)} ({self.target.environment})"
-            self.failures.source = self.source
-
-    def execute(self) -> bool:
-        """Validate, lock, list, plan, confirm, apply. True when every operation succeeded.
-
-        Whatever fails on the way is also reported in the asked-for format (see
-        ``cli/failures.py``): a JSON document, a Markdown report, the job summary.
-        """
-        with self.failures:
-            self._select()
-            if self.saved is not None:
-                return self._execute_saved()
-            loaded = self._load()  # a bad manifest fails here: no lock taken, nothing written
-            with RunLock(loaded.lock.path, timeout=self.lock_timeout, on_wait=echo_notice):
-                # Re-read under the lock: another run may have written the lockfile meanwhile.
-                loaded.lock = workflow.read_lockfile(loaded.lock.path, loaded.manifest.stack, [])
-                return asyncio.run(self._run(loaded))
-        raise AssertionError("unreachable: the failure report re-raises")
-
-    def _load(self) -> workflow.Loaded:
-        """Validate the manifest (before any API call), read the lockfile, show warnings."""
-        loaded = workflow.load(
-            self.path,
-            lockfile=self.lockfile,
-            allow_outside_files=self.allow_outside_files,
-            allow_any_duration=self.allow_any_duration,
-            target=self.target,
-        )
-        self.warnings = list(loaded.warnings)
-        self.failures.warnings = self.warnings
-        echo_warnings(loaded.warnings)
-        return loaded
-
-    def _execute_saved(self) -> bool:
-        """Apply a saved plan: refuse it if any input changed, else apply exactly it."""
-        assert self.saved is not None
-        endpoint = savedplan.endpoint_for(
-            sandbox=self.settings.sandbox, api_url=self._connection().url
-        )
-        lock_path = workflow.lockfile_path(self.path, self.lockfile, self.target)
-        with RunLock(lock_path, timeout=self.lock_timeout, on_wait=echo_notice):
-            reasons = savedplan.endpoint_changes(self.saved, endpoint)
-            reasons += savedplan.file_changes(self.saved, self.path, Lockfile.load(lock_path))
-            if reasons:
-                raise savedplan.StalePlan(self.plan_file, reasons)
-            loaded = self._load()
-            reasons = savedplan.include_changes(self.saved, loaded.manifest)
-            if reasons:
-                raise savedplan.StalePlan(self.plan_file, reasons)
-            return asyncio.run(self._run(loaded))
-
-    def _summary(self, markdown: str) -> None:
-        problem = render.append_step_summary(markdown)
-        if problem:
-            echo_warnings([problem])
-
-    def _connection(self) -> workflow.Connection:
-        return workflow.connection(
-            sandbox=self.settings.sandbox,
-            api_url=self.settings.api_url,
-            base_dir=self.path.parent,
-            target=self.target,
-            delete_via=self.settings.delete_via,
-        )
-
-    async def _run(self, loaded: workflow.Loaded) -> bool:
-        conn = self._connection()
-        style = style_for(self.settings)
-        text = self.fmt == "text"
-        async with workflow.open_client(
-            conn, parallelism=self.parallelism, logger=logger_for(self.settings)
-        ) as client:
-            remote = await client.list_clones()
-            if self.saved is not None:
-                reasons = savedplan.remote_changes(
-                    self.saved, remote, manifest=loaded.manifest, lock=loaded.lock
-                )
-                if reasons:
-                    raise savedplan.StalePlan(self.plan_file, reasons)
-            plan = workflow.plan_for(loaded.manifest, loaded.lock, remote, self.plan_options)
-            if self.saved is not None:
-                reasons = savedplan.plan_changes(self.saved, plan)
-                if reasons:
-                    raise savedplan.StalePlan(self.plan_file, reasons)
-            self.plan = plan
-            if text:
-                click.echo(render.plan_text(plan, style))
-            if plan.errors:
-                markdown = render.apply_markdown(
-                    plan, None, source=self.source, warnings=self.warnings
-                )
-                if self.fmt == "json":
-                    doc = failed_apply_json(
-                        plan.errors, [], plan=render.plan_document(plan, self.warnings)
-                    )
-                    click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
-                elif self.fmt == "markdown":
-                    click.echo(markdown, nl=False)
-                self._summary(markdown)
-                raise mark_reported(workflow.PlanRefused(plan.errors))
-            if not plan.has_changes:
-                applier = self._applier(client, loaded, plan, remote, None)
-                self.result = await applier.run()  # refreshes lockfile fields only
-                self._finish(plan, self.result)
-                return True
-            if not self.auto_approve:
-                if not text:
-                    raise UserError(f"--format {self.fmt} needs --auto-approve")
-                confirm_apply()
-            printer = None
-            if text:
-                printer = render.ProgressPrinter(
-                    style=style,
-                    live=sys.stdout.isatty(),
-                    total=len(plan.changes),
-                )
-                click.echo("")
-            applier = self._applier(client, loaded, plan, remote, printer)
-            self.failures.changed = (
-                "Some operations may have run: every one that finished is in the lockfile; "
-                "run `voicectl plan` to see what is left."
-            )
-            ticker = asyncio.create_task(_tick(printer)) if printer is not None else None
-            stop = GracefulStop(applier, lambda line: click.echo(line, err=True))
-            run_task = asyncio.ensure_future(applier.run())
-            stop.install(run_task)
-            try:
-                result = await run_task
-            except asyncio.CancelledError:
-                if not stop.hard:
-                    raise
-                result = applier.result  # what finished before the second interrupt
-            finally:
-                stop.remove()
-                if ticker is not None:
-                    ticker.cancel()
-                if printer is not None:
-                    printer.close()
-            self.result = result
-            if stop.signum is not None:
-                self._interrupted(plan, result, stop)
-            if text:
-                for note in result.notes:
-                    click.echo(f"Note: {render.clean(note)}")
-                click.echo("")
-                click.echo(render.apply_summary(result))
-            samples_ok = await samples.report(
-                client,
-                result,
-                loaded.lock.doc,
-                show=text,
-                dest=self.download_samples,
-                echo=click.echo,
-            )
-            self._finish(plan, result)
-            return result.ok and samples_ok
-
-    def _interrupted(self, plan, result, stop: GracefulStop) -> None:
-        """Say what was done, what was not and what next; exit 130 (Ctrl-C) / 143 (SIGTERM)."""
-        done = [o for o in result.outcomes if o.ok and o.action.changes_anything]
-        finished = {id(o.action) for o in result.outcomes}
-        not_done = [o.action for o in result.outcomes if not o.ok]
-        not_done += [a for a in plan.changes if id(a) not in finished]
-        message = (
-            f"apply interrupted ({stop.name}): {len(done)} done, {len(not_done)} not done; "
-            "every operation that finished is in the lockfile; run `voicectl apply` again "
-            "to do the rest"
-        )
-        if self.fmt == "text":
-            click.echo("")
-            click.echo(f"Interrupted ({stop.name}).")
-            for o in done:
-                new = f" [id={render.clean(o.new_voice_id)}]" if o.new_voice_id else ""
-                click.echo(f"  done:     {render.clean(o.action.name or o.action.voice_id)} "
-                           f"({o.action.kind}){new}")
-            reasons = {id(o.action): o.error for o in result.outcomes if not o.ok}
-            for a in not_done:
-                why = reasons.get(id(a)) or "stopped before it finished"
-                click.echo(f"  not done: {render.clean(a.name or a.voice_id)} ({a.kind}): "
-                           f"{render.clean(why)}")
-            click.echo("Next: run `voicectl apply` again; `voicectl plan` shows what is left.")
-        self._finish(plan, result, errors=[message])
-        raise mark_reported(Interrupted(message, stop.signum or signal.SIGINT))
-
-    def _finish(self, plan, result, errors: list[str] | None = None) -> None:
-        """The machine or Markdown form of the outcome, and the job summary."""
-        markdown = render.apply_markdown(
-            plan, result, source=self.source, warnings=self.warnings, errors=errors or []
-        )
-        if self.fmt == "json":
-            doc = render.apply_json(plan, result, self.warnings, errors or [])
-            click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
-        elif self.fmt == "markdown":
-            click.echo(markdown, nl=False)
-        self._summary(markdown)
-
-    def _applier(self, client, loaded, plan, remote, printer) -> Applier:
-        return Applier(
-            client=client,
-            lock=loaded.lock,
-            stack=loaded.manifest.stack,
-            voices=loaded.manifest.voices,
-            plan=plan,
-            remote=remote,
-            options=self.apply_options,
-            reporter=printer,
-        )
 
 
 COMMANDS = [apply]

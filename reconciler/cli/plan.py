@@ -9,29 +9,48 @@ form is appended to that file too, whatever ``--format`` says.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
-import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from reconciler import render, savedplan
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.failures import FailureReport, mark_reported
-from reconciler.cli.options import format_option, plan_options, replace_option
-from reconciler.cli.ui import echo_warnings, logger_for, style_for
-from reconciler.engine import allenvs, environments, workflow
+from reconciler.cli.options import (
+    format_option,
+    identity_options,
+    plan_options,
+    replace_option,
+)
+from reconciler.cli.ui import connection_for, echo_warnings, logger_for, style_for
 from reconciler.errors import UserError
-from reconciler.lockfile.runlock import held_by_another
-from reconciler.manifest import display_path
-from reconciler.plan import PlanOptions
+from reconciler.lazy import lazy_module
+
+# imported on first use: building the command (--help, completion) stays cheap
+if TYPE_CHECKING:  # the real modules, for the type checker
+    import reconciler.engine.allenvs as allenvs
+    import reconciler.engine.environments as environments
+    import reconciler.engine.planning as _engine_planning
+    import reconciler.manifest as _manifest
+    import reconciler.plan as _planner
+    import reconciler.refusals as _refusals
+    import reconciler.render as render
+else:
+    _engine_planning = lazy_module("reconciler.engine.planning")
+    _manifest = lazy_module("reconciler.manifest")
+    _planner = lazy_module("reconciler.plan")
+    _refusals = lazy_module("reconciler.refusals")
+    allenvs = lazy_module("reconciler.engine.allenvs")
+    environments = lazy_module("reconciler.engine.environments")
+    render = lazy_module("reconciler.render")
 
 
 @click.command()
 @manifest_option
 @plan_options
 @replace_option
+@identity_options
 @format_option("text", "json", "markdown")
 @click.option(
     "--detailed-exitcode",
@@ -67,6 +86,8 @@ def plan(
     list_grace: float,
     parallelism: int,
     replace: tuple[str, ...],
+    new_organisation: bool,
+    destroy_first: tuple[str, ...],
     fmt: str,
     detailed_exitcode: bool,
     all_envs: bool,
@@ -75,11 +96,13 @@ def plan(
     """Show what `apply` would change. Makes no change anywhere (except --out FILE)."""
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    options = PlanOptions(
+    options = _planner.PlanOptions(
         targets=frozenset(targets),
         replace=frozenset(replace),
         allow_mass_delete=allow_mass_delete,
         list_grace=list_grace,
+        new_organisation=new_organisation,
+        destroy_first=frozenset(destroy_first),
     )
     if all_envs:
         for flag, value in (("--out", out), ("--lockfile", lockfile), ("--env", settings.env)):
@@ -95,7 +118,7 @@ def plan(
         if detailed_exitcode and code == 2:
             ctx.exit(2)
         return
-    with FailureReport("plan", fmt, display_path(path)) as report:
+    with FailureReport("plan", fmt, _manifest.display_path(path)) as report:
         changes = _plan(
             settings, path, manifest_file, report,
             lockfile=lockfile,
@@ -117,82 +140,75 @@ def _plan(
     report: FailureReport,
     *,
     lockfile: str | None,
-    options: PlanOptions,
+    options: _planner.PlanOptions,
     allow_outside_files: bool,
     allow_any_duration: bool,
     parallelism: int,
     fmt: str,
     out: str | None,
 ) -> bool:
-    """Load, list, plan, save (--out), print; True when anything is not converged
-    (changes, clones still being made, another run holding the lock)."""
+    """Load, list, plan, save (--out), print; True when anything is not converged."""
     target = environments.select(path, settings.env)
-    loaded = workflow.load(
+
+    def warn(warnings) -> None:
+        report.warnings = list(warnings)
+        echo_warnings(report.warnings)
+
+    run = _engine_planning.run_plan(
         path,
+        connection_for(settings, path, target),
+        options,
         lockfile=lockfile,
         allow_outside_files=allow_outside_files,
         allow_any_duration=allow_any_duration,
-        target=target,
+        parallelism=parallelism,
+        logger=logger_for(settings),
+        warn=warn,
     )
-    report.warnings = list(loaded.warnings)
-    echo_warnings(loaded.warnings)
-    conn = workflow.connection(
-        sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent, target=target
-    )
-    endpoint = savedplan.endpoint_for(sandbox=settings.sandbox, api_url=conn.url)
-
-    async def fetch():
-        async with workflow.open_client(
-            conn, parallelism=parallelism, logger=logger_for(settings)
-        ) as client:
-            return await client.list_clones()
-
-    remote = asyncio.run(fetch())
-    # The clock is part of the plan (list grace); a saved plan keeps it, so that
-    # `apply FILE` plans again at this same instant.
-    options = dataclasses.replace(options, now=time.time())
-    the_plan = workflow.plan_for(loaded.manifest, loaded.lock, remote, options)
-    if held_by_another(loaded.lock.path):
-        the_plan = dataclasses.replace(the_plan, lock_held=True)
+    the_plan = run.plan
     if out is not None and not the_plan.errors:  # before printing: a failed save is a failure
-        doc = savedplan.build(
-            manifest=loaded.manifest,
+        _engine_planning.save_plan(
+            run,
+            Path(out),
             manifest_arg=manifest_file,
-            lock=loaded.lock,
-            remote=remote,
-            plan=the_plan,
-            options=options,
-            endpoint=endpoint,
             allow_outside_files=allow_outside_files,
             allow_any_duration=allow_any_duration,
         )
-        savedplan.write(Path(out), doc)
-    source = display_path(path)
+    source = _manifest.display_path(path)
     if target.environment is not None:
         source = f"{source} ({target.environment})"
     report.source = source
-    markdown = render.plan_markdown(the_plan, source=source, warnings=loaded.warnings)
+    warnings = run.loaded.warnings
+    markdown = render.plan_markdown(the_plan, source=source, warnings=warnings)
     problem = render.append_step_summary(markdown)
     echo_warnings([problem] if problem else [])
     if fmt == "json":
-        doc_json = render.plan_json(the_plan, loaded.warnings)
+        doc_json = render.plan_json(the_plan, warnings)
         click.echo(json.dumps(doc_json, indent=2, ensure_ascii=False))
     elif fmt == "markdown":
         click.echo(markdown, nl=False)
     else:
         click.echo(render.plan_text(the_plan, style_for(settings)))
-    if the_plan.errors:
-        raise mark_reported(workflow.PlanRefused(the_plan.errors))
+    try:
+        the_plan.raise_if_unsafe()
+    except _refusals.PlanRefused as exc:
+        raise mark_reported(exc) from None
     if out is not None:
         click.echo(
             f"\nSaved the plan to {out}. To apply exactly this plan: voicectl apply {out}",
             err=fmt != "text",
         )
-    return not the_plan.converged
+    return not the_plan.converged  # changes, clones still being made, another run busy
 
 
 def _plan_all_envs(
-    settings, path: Path, options: PlanOptions, *, fmt: str, parallelism: int, **load_options
+    settings,
+    path: Path,
+    options: _planner.PlanOptions,
+    *,
+    fmt: str,
+    parallelism: int,
+    **load_options,
 ) -> int:
     """Plan every environment: 0 no changes, 2 changes somewhere, 1 one failed or
     was refused (the others are still planned and shown)."""
@@ -202,18 +218,13 @@ def _plan_all_envs(
     allenvs.check_keys(targets, sandbox=settings.sandbox)
     plans, warnings = allenvs.load_all(path, targets=targets, **load_options)
     echo_warnings(warnings)
-    conns = [
-        workflow.connection(
-            sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent, target=t
-        )
-        for t in targets
-    ]
+    conns = [connection_for(settings, path, t) for t in targets]
     asyncio.run(
         allenvs.fetch_all(plans, conns, parallelism=parallelism, logger=logger_for(settings))
     )
     allenvs.plan_all(plans, options)
     result = allenvs.AllPlans(plans, warnings)
-    source = display_path(path)
+    source = _manifest.display_path(path)
     markdown = render_envs.all_markdown(result, source=source)
     problem = render.append_step_summary(markdown)
     echo_warnings([problem] if problem else [])

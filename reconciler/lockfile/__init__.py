@@ -10,27 +10,35 @@
 from reconciler.lockfile.entries import entry_for
 from reconciler.lockfile.journal import LockfileWriteError, journal_path_for
 from reconciler.lockfile.model import (
+    AWAITING_REASONS,
     LOCK_VERSION,
+    AwaitingEntry,
     LockDocument,
     LockEntry,
     LockSample,
     PendingEntry,
+    ReleasedEntry,
+    ReplaceIntent,
     RetiredEntry,
     new_document,
     parse,
-    render,
+    to_text,
 )
 from reconciler.lockfile.runlock import RunLock, lock_path_for
 from reconciler.lockfile.store import Lockfile
 
 __all__ = [
+    "AWAITING_REASONS",
     "LOCK_VERSION",
+    "AwaitingEntry",
     "LockDocument",
     "LockEntry",
     "LockSample",
     "Lockfile",
     "LockfileWriteError",
     "PendingEntry",
+    "ReleasedEntry",
+    "ReplaceIntent",
     "RetiredEntry",
     "RunLock",
     "entry_for",
@@ -38,5 +46,5 @@ __all__ = [
     "lock_path_for",
     "new_document",
     "parse",
-    "render",
+    "to_text",
 ]

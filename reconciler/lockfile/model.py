@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reconciler.errors import UserError
+from reconciler.identity import auto_stack
 
 LOCK_VERSION = 1
 
@@ -84,6 +85,42 @@ class RetiredEntry(_Model):
     )
 
 
+class ReleasedEntry(_Model):
+    """A clone this stack let go of (``removed:``): kept on the service, never pruned."""
+
+    name: str
+    display_name: str | None = Field(default=None, alias="displayName")
+    released_at: str | None = Field(default=None, alias="releasedAt")
+
+
+class ReplaceIntent(_Model):
+    """A replacement asked for (``--replace``) and not finished yet: the next run
+    finishes it rather than keeping the old clone."""
+
+    replaces: str = Field(description="the voiceId being replaced")
+    forced: bool = Field(default=True, description="asked for with --replace")
+
+
+AWAITING_REASONS = ("orphan", "duplicate", "replaced", "migrated", "failed")
+
+
+class AwaitingEntry(_Model):
+    """A clone voicectl should have deleted but could not: no delete route works for
+    the key (retired, or refusing API keys). Kept until a run deletes it (or finds it
+    gone), handed to the user meanwhile, and planned as a delete by every plan."""
+
+    name: str | None = Field(default=None, description="the voice it belonged to, if any")
+    display_name: str | None = Field(default=None, alias="displayName")
+    reason: str = Field(
+        description="orphan (no longer declared) | duplicate | replaced | migrated (a "
+        "legacy clone replaced on lightning-v3.1) | failed (a failed new clone)"
+    )
+    replaced_by: str | None = Field(default=None, alias="replacedBy")
+    model_ids: list[str] = Field(default_factory=list, alias="modelIds")
+    since: str | None = Field(default=None, description="when it was first handed off")
+    why: str | None = Field(default=None, description="why no route deleted it, one line")
+
+
 class LockDocument(_Model):
     """The whole voices.lock.json."""
 
@@ -91,6 +128,16 @@ class LockDocument(_Model):
     lineage: str = Field(description="uuid set when the lockfile was first written")
     serial: int = Field(default=0, description="grows with every write")
     stack: str = "default"
+    organization_id: str | None = Field(
+        default=None,
+        alias="organizationId",
+        description="the organisation the clones live in (from the create answer)",
+    )
+    clone_limit: int | None = Field(
+        default=None,
+        alias="cloneLimit",
+        description="clones the organisation held when a create was refused at its clone limit",
+    )
     voices: dict[str, LockEntry] = Field(default_factory=dict)
     pending: dict[str, PendingEntry] = Field(
         default_factory=dict, description="voiceId -> operation that made it, not yet finished"
@@ -98,9 +145,20 @@ class LockDocument(_Model):
     retired: dict[str, RetiredEntry] = Field(
         default_factory=dict, description="voiceId -> old clone kept until `migrate --finish`"
     )
+    released: dict[str, ReleasedEntry] = Field(
+        default_factory=dict, description="voiceId -> clone let go by `removed:` (never pruned)"
+    )
+    replacing: dict[str, ReplaceIntent] = Field(
+        default_factory=dict, description="name -> a forced replacement not finished yet"
+    )
+    awaiting: dict[str, AwaitingEntry] = Field(
+        default_factory=dict,
+        alias="awaitingDeletion",
+        description="voiceId -> clone to delete that no delete route could delete yet",
+    )
 
 
-def render(doc: LockDocument) -> str:
+def to_text(doc: LockDocument) -> str:
     """The canonical text of a lockfile: sorted keys, 2-space indent, newline."""
     data = doc.model_dump(by_alias=True, mode="json")
     for entry in data.get("voices", {}).values():
@@ -108,13 +166,17 @@ def render(doc: LockDocument) -> str:
             entry.pop("migratedFrom", None)
     if not data.get("pending"):
         data.pop("pending", None)
-    if not data.get("retired"):
-        data.pop("retired", None)
+    for key in ("retired", "awaitingDeletion", "released", "replacing", "organizationId",
+                "cloneLimit"):
+        if not data.get(key):
+            data.pop(key, None)
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def new_document(stack: str) -> LockDocument:
-    return LockDocument(lineage=str(uuid.uuid4()), serial=0, stack=stack)
+def new_document(stack: str | None) -> LockDocument:
+    """A new lockfile's document; ``stack`` None gives it a stack of its own."""
+    lineage = str(uuid.uuid4())
+    return LockDocument(lineage=lineage, serial=0, stack=stack or auto_stack(lineage))
 
 
 def parse(text: str, *, source: str = "voices.lock.json") -> LockDocument:

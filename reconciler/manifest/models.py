@@ -261,6 +261,25 @@ class VoiceDocument(_Document):
     )
 
 
+class SafetyDocument(_Document):
+    """The mass-change rule's thresholds (octoDNS's update/delete thresholds)."""
+
+    max_change_fraction: float = Field(
+        default=0.30,
+        gt=0,
+        le=1,
+        alias="maxChangeFraction",
+        description="Refuse a plan that deletes or replaces more than this fraction of the "
+        "existing clones (without --allow-mass-delete). Default 0.3.",
+    )
+    min_existing: int = Field(
+        default=10,
+        ge=0,
+        alias="minExisting",
+        description="Apply the rule only once at least this many clones exist. Default 10.",
+    )
+
+
 class EnvironmentDocument(_Document):
     """One environment (an organisation): where its key is, and what differs there."""
 
@@ -282,6 +301,13 @@ class EnvironmentDocument(_Document):
     )
 
 
+class MovedDocument(_Document):
+    """A voice key renamed: the clone recorded as ``from`` is ``to``'s now (no API call)."""
+
+    from_: Name = Field(alias="from", description="The old key (no longer in voices).")
+    to: Name = Field(description="The new key (declared in voices).")
+
+
 class ManifestDocument(_Document):
     """voices.yaml: which voice clones should exist, for one stack."""
 
@@ -293,10 +319,11 @@ class ManifestDocument(_Document):
     version: Annotated[Literal[1], BeforeValidator(_exact_int)] = Field(
         description="The manifest format version; must be 1."
     )
-    stack: Name = Field(
-        default=DEFAULT_STACK,
+    stack: Name | None = Field(
+        default=None,
         description="Whose clones these are: voicectl tags every clone it makes with it, "
-        "and prunes only clones of this stack.",
+        "and prunes only clones of this stack. Left out: the project gets a stack of its "
+        "own, made once and recorded in the lockfile.",
     )
     prune: Literal["managed", "all", "none"] = Field(
         default="managed",
@@ -318,6 +345,11 @@ class ManifestDocument(_Document):
         "name; each has its own key, lockfile (voices.<env>.lock.json) and stack. When "
         "declared, every command that talks to the service needs --env NAME.",
     )
+    safety: SafetyDocument | None = Field(
+        default=None,
+        description="Thresholds of the plan's mass-change refusal (default: more than 30% "
+        "of at least 10 existing clones).",
+    )
     include: list[NonEmpty] | None = Field(
         default=None,
         description="Globs of further files whose voices are merged into this manifest, "
@@ -327,6 +359,16 @@ class ManifestDocument(_Document):
         default=None,
         description="The voices, by stable name. Empty or missing means none: with prune, "
         "every clone this stack owns is deleted.",
+    )
+    moved: list[MovedDocument] | None = Field(
+        default=None,
+        description="Renamed voice keys ({from: OLD, to: NEW}): the clone stays, only the "
+        "lockfile is rewritten.",
+    )
+    removed: list[Name] | None = Field(
+        default=None,
+        description="Voice keys voicectl stops managing without deleting their clones "
+        "(released: never pruned afterwards).",
     )
 
 
@@ -366,6 +408,8 @@ def _model_at(path: tuple[Any, ...]) -> type[BaseModel] | None:
         return DefaultsDocument
     if len(path) == 2 and path[0] == "voices":
         return VoiceDocument
+    if len(path) == 2 and path[0] == "moved":
+        return MovedDocument
     if len(path) == 2 and path[0] == "environments":
         return EnvironmentDocument
     if len(path) == 3 and path[0] == "environments" and path[2] == "defaults":

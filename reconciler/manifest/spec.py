@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler import audio
+from reconciler.refusals import DEFAULT_SAFETY, Safety
 
 
 @dataclass(frozen=True)
@@ -78,11 +79,18 @@ class Manifest:
     environment: str | None = None  # the chosen one (load_manifest's ``environment``)
     base_stack: str = ""  # the manifest's own stack (before an environment's suffix)
     sources: tuple[SourceFile, ...] = ()  # the manifest first, then the included files
+    safety: Safety = DEFAULT_SAFETY  # the plan's mass-change thresholds (``safety:``)
 
     @property
     def included(self) -> tuple[SourceFile, ...]:
         """The files read through ``include`` (not the manifest itself)."""
         return self.sources[1:]
+    # False when the manifest names no stack: ``stack`` is then the lockfile's own
+    # (see reconciler.engine.workflow.bind_stack), never a name shared with other projects.
+    stack_declared: bool = True
+    moved: tuple[tuple[str, str], ...] = ()  # (from, to): renamed keys, no API call
+    removed: tuple[str, ...] = ()  # keys let go: dropped from the lockfile, clone kept
+    held: tuple[str, ...] = ()  # voices whose file is still import's placeholder
 
     def is_ignored(self, display_name: str | None, voice_id: str | None = None) -> bool:
         """True when a clone matches an ``ignore`` entry (voiceId, or displayName glob)."""

@@ -24,14 +24,21 @@ from typing import Any, Final, TextIO
 import click
 
 from reconciler import schemas
-from reconciler.apply import ApplyResult, Outcome
+from reconciler.apply import NOT_STARTED, ApplyResult, Outcome
+from reconciler.engine import migrating
+from reconciler.engine.samples import NewClone
+from reconciler.lockfile import LockDocument
 from reconciler.plan import Action, Plan
+from reconciler.render.handoff import handoff_markdown, handoff_text
 from reconciler.render.problems import problems_out
+from reconciler.render.table import table
 from reconciler.text import clean
 
 FORMAT_VERSION: Final = schemas.FORMAT_VERSION
 
 SYMBOLS = {
+    "move": ("→", "cyan"),
+    "release": ("~", "cyan"),
     "create": ("+", "green"),
     "delete": ("-", "red"),
     "replace": ("-/+", "yellow"),
@@ -41,6 +48,8 @@ SYMBOLS = {
     "noop": (" ", None),
 }
 HEADINGS = {
+    "move": "will be renamed in the lockfile (no API call)",
+    "release": "will be let go: dropped from the lockfile, its clone kept",
     "create": "will be created",
     "delete": "will be deleted",
     "replace": "must be replaced",
@@ -83,6 +92,8 @@ def _label(action: Action) -> str:
 def plan_text(plan: Plan, style: Style, *, show_noop: bool = False) -> str:
     """Terraform-like human plan: one block per change, then the summary line."""
     lines: list[str] = []
+    if getattr(plan, "stack_note", ""):
+        lines += [f"Stack: {clean(plan.stack)} ({clean(plan.stack_note)})", ""]
     changes = [a for a in plan.actions if a.kind not in ("noop",) or show_noop]
     if any(a.changes_anything or a.kind == "wait" for a in changes):
         lines.append("voicectl will perform the following actions:")
@@ -170,7 +181,7 @@ def _counts(plan: Plan) -> tuple[str, str]:
     """'2 to create, 1 to replace, 0 to delete' and '1 lockfile repair' (or '')."""
     s = plan.summary()
     counts = f"{s['create']} to create, {s['replace']} to replace, {s['delete']} to delete"
-    repairs = s["adopt"] + s["forget"]
+    repairs = s["adopt"] + s["forget"] + s["move"] + s["release"]
     return counts, (f"{repairs} lockfile repair{'s' if repairs != 1 else ''}" if repairs else "")
 
 
@@ -224,6 +235,8 @@ PAST = {
     "Replacing": "Replacement complete",
     "Destroying": "Destruction complete",
     "Adopting": "Recorded",
+    "Moving": "Renamed in the lockfile",
+    "Releasing": "Let go (clone kept)",
     "Forgetting": "Dropped from the lockfile",
 }
 FAILED = {
@@ -306,16 +319,20 @@ class ProgressPrinter:
         start = self._starts.pop(id(action), None)
         self._still.pop(id(action), None)
         self._labels.pop(id(action), None)
-        was_queued = id(action) in self._queued
         self._queued.discard(id(action))
         self._done += 1
+        if getattr(outcome, "not_attempted", False):
+            return  # named once, together, in the summary
         secs = f"{(self.clock() - start) if start is not None else outcome.elapsed:.0f}s"
-        if not outcome.ok and (start is None and (was_queued or outcome.elapsed == 0)) and (
-            outcome.error and outcome.error.startswith("not ")
-        ):
+        if not outcome.ok and start is None and outcome.error == NOT_STARTED:
             self._print(f"{_label(action)}: {clean(outcome.error)}")
             return
-        if outcome.ok:
+        if outcome.ok and outcome.awaiting and action.kind == "delete":
+            self._print(
+                self.style(f"{_label(action)}: Not deleted: ", "yellow")
+                + "no delete route works for this key; awaiting deletion (see the hand-off)"
+            )
+        elif outcome.ok:
             done = PAST.get(verb, "Done")
             ids = ""
             if outcome.new_voice_id and action.kind in ("create", "replace"):
@@ -369,13 +386,36 @@ def apply_summary(result: ApplyResult) -> str:
     adopted = result.count("adopt")
     if adopted:
         counts = counts[:-1] + f", {adopted} adopted."
+    handoff = handoff_text(result.awaiting_deletion, result.delete_unavailable)
     if result.ok:
-        return f"Apply complete! {counts}"
+        return f"Apply complete! {counts}" + (f"\n\n{handoff}" if handoff else "")
     lines = [f"Apply failed: {len(result.failed)} operation(s) failed; {counts}"]
+    skipped = [o for o in result.failed if getattr(o, "not_attempted", False)]
     for outcome in result.failed:
         a = outcome.action
-        lines.append(f"  {_label(a)} ({a.kind}): {clean(outcome.error)}")
+        if outcome not in skipped:
+            lines.append(f"  {_label(a)} ({a.kind}): {clean(outcome.error)}")
+    if skipped:  # once, not one line each: they all failed for the same reason
+        names = ", ".join(sorted(_label(o.action) for o in skipped))
+        lines.append(f"  not attempted (the clone limit refused a create): {names}")
+    if handoff:
+        lines += ["", handoff]
     return "\n".join(lines)
+
+
+def sample_lines(clones: Sequence[NewClone]) -> list[str]:
+    """Human lines: each new clone and the URLs of its samples."""
+    with_samples = [c for c in clones if any(s.audio_url for s in c.entry.samples)]
+    if not with_samples:
+        return []
+    lines = ["Samples of the new clones (listen before the new voiceIds go live):"]
+    for c in with_samples:
+        lines.append(f"  {clean(c.name)} ({clean(c.entry.voice_id)}):")
+        for n, sample in enumerate(c.entry.samples, start=1):
+            if sample.audio_url:
+                text = f'  "{clean(sample.text)}"' if sample.text else ""
+                lines.append(f"    {n}. {clean(sample.audio_url)}{text}")
+    return lines
 
 
 def apply_json(
@@ -399,6 +439,7 @@ def apply_json(
                 error=o.error,
                 elapsed_seconds=round(o.elapsed, 3),
                 retired=o.retired,
+                awaiting_deletion=o.awaiting,
             )
             for o in result.outcomes
         ],
@@ -411,6 +452,10 @@ def apply_json(
         ),
         notes=list(result.notes),
         errors=problems_out(errors),
+        awaiting_deletion=[
+            schemas.AwaitingDeletion.model_validate(h.to_json()) for h in result.awaiting_deletion
+        ],
+        delete_unavailable=result.delete_unavailable,
     )
     return doc.model_dump(by_alias=True, mode="json")
 
@@ -571,7 +616,9 @@ def apply_markdown(
                 voice = f"{md(a.voice_id)} → {md(o.new_voice_id)}"
             elif o.new_voice_id and a.kind == "create":
                 voice = md(o.new_voice_id)
-            if o.ok:
+            if o.ok and o.awaiting and a.kind == "delete":
+                outcome = "**awaiting deletion** (see below)"
+            elif o.ok:
                 outcome = "done" + (" (old clone kept as retired)" if o.retired else "")
                 if o.detail:
                     outcome += f" ({md(o.detail)})"
@@ -582,6 +629,7 @@ def apply_markdown(
     else:
         lines.append("The voice clones match the manifest.")
         lines.append("")
+    lines += handoff_markdown(result.awaiting_deletion, result.delete_unavailable, md)
     for note in result.notes:
         lines.append(f"> **Note:** {md(note)}")
         lines.append("")
@@ -619,3 +667,18 @@ def append_step_summary(markdown: str, environ: Any = None) -> str | None:
     except OSError as exc:
         return f"cannot append to {STEP_SUMMARY_ENV} ({target}): {exc.strerror or exc}"
     return None
+
+
+def migration_table(doc: LockDocument) -> str:
+    """The old -> new voiceId table `voicectl migrate` prints."""
+    rows = []
+    for name, item in migrating.migration_map(doc)["voices"].items():
+        retired = doc.retired.get(item["old"])
+        if retired is None:
+            state = "deleted"
+        elif retired.keep:
+            state = "kept (retired)"
+        else:
+            state = "to delete"
+        rows.append([name, clean(item["old"]), "->", clean(item["new"]), state])
+    return table(["NAME", "OLD (LEGACY)", "", "NEW (lightning-v3.1)", "OLD CLONE"], rows)
