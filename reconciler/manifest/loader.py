@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from reconciler import languages
+from reconciler.audio.cache import AnalysisCache
 from reconciler.manifest.files import _check_file, _Context
 from reconciler.manifest.models import (
     _NAME_RE,
@@ -26,6 +27,7 @@ from reconciler.manifest.models import (
     ManifestDocument,
     VoiceDocument,
 )
+from reconciler.manifest.quality import check_quality
 from reconciler.manifest.report import (
     _describe,
     _pydantic_problems,
@@ -83,13 +85,15 @@ def load_manifest(
     allow_outside_files: bool = False,
     allow_any_duration: bool = False,
     check_files: bool = True,
+    check_quality_of_samples: bool = True,
 ) -> LoadResult:
     """Read, validate and resolve a manifest.
 
     Raises ManifestError with every problem found (sorted by position); its
     ``warnings`` attribute holds the warnings found on the way. Files are
     checked only with ``check_files`` (then VoiceSpec's file_sha256,
-    audio_format and duration are set).
+    audio_format and duration are set), and then their content too (quality.py)
+    unless ``check_quality_of_samples`` is false.
     """
     path = Path(path)
     source = display_path(path)
@@ -130,6 +134,8 @@ def load_manifest(
         _check_repeats(("defaults", "tags"), raw_defaults.get("tags"), report)
     voices = _check_voices(data.get("voices"), defaults, context)
     _check_cross(voices, data, context)
+    if check_files and check_quality_of_samples:
+        check_quality(voices, data, report, AnalysisCache.beside(root))
 
     if report.problems or document is None or defaults is None:
         raise report.fail()

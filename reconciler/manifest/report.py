@@ -64,6 +64,10 @@ class _Report:
         at = self._pos(path, pos, key)
         self.warnings.append((at, len(self.warnings), self._line(at, path, message)))
 
+    def note(self, message: str) -> None:
+        """A warning about the whole manifest, without a position; listed first."""
+        self.warnings.append((Pos(0, 0), len(self.warnings), f"{self.source}: {message}"))
+
     def problem_lines(self) -> list[str]:
         return [line for _, _, line in sorted(self.problems)]
 
