@@ -4,7 +4,9 @@ A saved plan is the plan a reviewer saw plus a fingerprint of everything it was
 made from. Applying it re-reads every input and refuses, saying what changed, if
 any differs (Terraform refuses a stale saved plan the same way):
 
-* the manifest's bytes (sha256) and each voice's sample file (sha256);
+* the manifest's bytes (sha256), every file its ``include`` read (sha256; a
+  file newly matched or no longer matched counts too), each voice's sample file
+  (sha256) and the environment (``--env``);
 * the lockfile: its existence, ``lineage``, ``serial`` and bytes - an apply bumps
   the serial, so a plan can be applied once;
 * the endpoint (``sandbox`` or the API URL) and the remote clones the plan can
@@ -178,6 +180,11 @@ def build(
         ),
         inputs=schemas.SavedInputs(
             manifest=schemas.SavedFile(path=manifest_arg, sha256=manifest.raw_sha256),
+            includes=[
+                schemas.SavedInclude(path=f.rel, sha256=f.sha256)
+                for f in getattr(manifest, "included", ())
+            ],
+            environment=getattr(manifest, "environment", None),
             samples=samples,
             lockfile=schemas.SavedLockfile(
                 path=str(lock.path),
@@ -298,6 +305,12 @@ def file_changes(
     elif sha != saved.manifest.sha256:
         reasons.append(f"the manifest {manifest_path} changed")
     root = Path(os.path.abspath(manifest_path)).parent
+    for include in saved.includes:
+        now = _sha256_file(root / include.path)
+        if now is None:
+            reasons.append(f"the included file {include.path} is missing")
+        elif now != include.sha256:
+            reasons.append(f"the included file {include.path} changed")
     for _name, sample in sorted(saved.samples.items(), key=lambda kv: kv[1].file):
         path = root / sample.file
         now = _sha256_file(path)
@@ -320,6 +333,16 @@ def file_changes(
             reasons.append(f"the lockfile changed (serial {was.serial} -> {lock.doc.serial})")
         elif _lockfile_sha(lock) != was.sha256:
             reasons.append(f"the lockfile was edited (serial {was.serial} unchanged)")
+    return reasons
+
+
+def include_changes(doc: schemas.SavedPlanDocument, manifest: Any) -> list[str]:
+    """Files the manifest's include globs match now but did not then (or the reverse);
+    checked once the manifest is loaded (file_changes saw the files the plan read)."""
+    then = [i.path for i in doc.inputs.includes]
+    now = [f.rel for f in manifest.included]
+    reasons = [f"{rel} is now included" for rel in now if rel not in then]
+    reasons += [f"{rel} is no longer included" for rel in then if rel not in now]
     return reasons
 
 

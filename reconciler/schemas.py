@@ -153,7 +153,12 @@ class SavedFile(_Out):
 
 
 class SavedSample(_Out):
-    file: str = Field(description="As written in the manifest (relative to its folder).")
+    file: str = Field(description="Relative to the manifest's folder (as written there).")
+    sha256: str
+
+
+class SavedInclude(_Out):
+    path: str = Field(description="An included file, relative to the manifest's folder.")
     sha256: str
 
 
@@ -178,6 +183,12 @@ class SavedRemote(_Out):
 
 class SavedInputs(_Out):
     manifest: SavedFile
+    includes: list[SavedInclude] = Field(
+        default_factory=list, description="Every file the manifest's include read, in order."
+    )
+    environment: str | None = Field(
+        default=None, description="The environment planned (--env), or null."
+    )
     samples: dict[str, SavedSample] = Field(description="voice name -> its sample file")
     lockfile: SavedLockfile
     remote: SavedRemote

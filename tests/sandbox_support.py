@@ -32,6 +32,7 @@ KEY = "sk-sandbox-tests-0123456789"  # the default test API key (any key is acce
 OTHER_KEY = "sk-sandbox-tests-other-org"
 CLONES = "/waves/v1/voice-cloning"
 DELETE = "/waves/v1/lightning-large"
+DELETE_V2 = "/waves/v1/voice-cloning/delete"
 ADD_VOICE = "/waves/v1/lightning-large/add_voice"
 LEGACY_LIST = "/waves/v1/lightning-large/get_cloned_voices"
 TTS = "/waves/v1/tts"
@@ -249,6 +250,15 @@ class SandboxServer:
     def state(self) -> dict[str, Any]:
         """``{"config": {...}, "orgs": {orgId: {"clones": [...]}}}``."""
         return self._hook("GET", "state")
+
+    def seed_clone(self, key: str = KEY, **clone: Any) -> dict[str, Any]:
+        """Put a clone of any kind into ``key``'s organisation (``POST /_sandbox/clones``);
+        returns it as the list shows it. ``seed_clone(displayName="Old",
+        modelIds=["lightning-large"])`` makes a legacy clone even when add_voice is gone."""
+        response = httpx.post(f"{self.url}/_sandbox/clones", json=clone, headers=auth(key),
+                              timeout=15)
+        response.raise_for_status()
+        return response.json()
 
     def clones(self, key: str = KEY) -> list[dict[str, Any]]:
         """The clones stored for ``key``'s organisation (listed or not, with status)."""

@@ -332,7 +332,7 @@ def test_a_rate_limited_create_is_retried_with_the_whole_file(srv: Sandbox) -> N
 @pytest.mark.parametrize(
     ("kwargs", "error", "text"),
     [
-        ({"language": "xx"}, BadRequestError, "bad request (400): Unsupported language 'xx'"),
+        ({"language": "xx"}, BadRequestError, "bad request (400): Language 'xx' is not supported"),
         (
             {"model": "lightning-v2"},
             BadRequestError,

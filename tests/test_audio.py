@@ -403,7 +403,7 @@ def test_check_sample_unreadable_even_as_root(
     def refuse(*_args, **_kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(audio.check, "open", refuse, raising=False)  # where check_sample opens
+    monkeypatch.setattr(audio.sample, "open", refuse, raising=False)  # where check_sample opens
     assert check_sample(path, name="locked.wav").errors == [
         "locked.wav cannot be read: permission denied"
     ]

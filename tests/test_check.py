@@ -9,7 +9,7 @@ import pytest
 from cli_support import Project
 from test_import import legacy
 
-from reconciler.check import measure_wav
+from reconciler.engine.checking import measure_wav
 from reconciler.sandbox import wav
 
 

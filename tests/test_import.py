@@ -13,8 +13,7 @@ from cli_support import Project
 from sandbox_support import ADD_VOICE, CLONES, write_wav
 
 from reconciler.api.models import Clone
-from reconciler.errors import UserError
-from reconciler.importer import (
+from reconciler.engine.adoption import (
     Adoption,
     Defaults,
     add_voices,
@@ -23,6 +22,7 @@ from reconciler.importer import (
     slugify,
     unique_name,
 )
+from reconciler.errors import UserError
 from reconciler.plan import metadata_changes
 
 # --------------------------------------------------------------------------- helpers

@@ -8,7 +8,7 @@ import pytest
 from cli_support import Project
 from test_import import dashboard, legacy
 
-from reconciler.inventory import table, width
+from reconciler.engine.inventory import table, width
 
 
 @pytest.fixture

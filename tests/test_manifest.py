@@ -365,6 +365,7 @@ def test_language_warnings(folder: Path) -> None:
           b: {file: samples/a.wav, language: en-US}
           c: {file: samples/a.wav, language: ja}
           d: {file: samples/a.wav, language: multi}
+          e: {file: samples/a.wav, language: sw}
         """,
     )
     warnings = load_manifest(path).warnings
@@ -375,14 +376,28 @@ def test_language_warnings(folder: Path) -> None:
         "voices.yaml:5:38: voices.b.language: language 'en-US' is not known to be accepted for "
         f"lightning-v3.1 clones (did you mean 'en'?); the service may refuse it. Known: {known}",
         "voices.yaml:6:38: voices.c.language: language 'ja' is not known to be accepted for "
-        "lightning-v3.1 clones (Japanese is in the SDK's list, but not known to work for "
-        f"clones); the service may refuse it. Known: {known}",
+        "lightning-v3.1 clones (Japanese is supported by lightning-v3.1-pro: set model: "
+        f"lightning-v3.1-pro); the service may refuse it. Known: {known}",
+        "voices.yaml:7:38: voices.d.language: language 'multi' on lightning-v3.1: dropped from "
+        "the documentation as stale: it is not a cloning language; the service may refuse it "
+        "or treat it differently",
+        "voices.yaml:8:38: voices.e.language: language 'sw' is not known to be accepted for "
+        f"lightning-v3.1 clones; the service may refuse it. Known: {known}",
     ]
 
 
 def test_languages_single_source_of_truth() -> None:
     assert set(languages.LIGHTNING_V31_LANGUAGES) <= set(languages.SDK_LANGUAGES)
-    assert {"auto", "multi", "en", "hi"} <= set(languages.CLONE_LANGUAGES)
+    assert {"auto", "en", "hi", "pl"} <= set(languages.CLONE_LANGUAGES)
+    assert len(languages.LANGUAGES["lightning-v3.1"]) == 20 + 1
+    assert len(languages.LANGUAGES["lightning-v3.1-pro"]) == 31 + 1
+    v31, pro = languages.LANGUAGES["lightning-v3.1"], languages.LANGUAGES["lightning-v3.1-pro"]
+    assert set(v31) < set(pro)
+    for model in languages.CLONE_MODELS:
+        for code in ("ar", "he", "multi"):
+            if not languages.is_clone_language(code, model):
+                assert code in languages.language_warning(code, model)
+        assert "he" not in languages.accepted("lightning-v3.1-pro")
     assert all(languages.is_well_formed(c) for c in languages.KNOWN_LANGUAGES)
     for bad in ("EN", "english", "e", "en_US", "", "en-", "1en"):
         assert not languages.is_well_formed(bad)

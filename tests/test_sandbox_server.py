@@ -172,11 +172,17 @@ def test_flags_set_the_startup_config(start_sandbox) -> None:
                            "--concurrency-limit", "4", "--retry-after", "1", "--fault-rate",
                            "0.1", "--fault-kinds", "500", "--ghost-rate", "0.2",
                            "--list-lag-ms", "10", "--processing-seconds", "0.5",
-                           "--failure-rate", "0.3", "--clone-limit", "7", "--access-log")
+                           "--failure-rate", "0.3", "--clone-limit", "7", "--access-log",
+                           "--profile", "current", "--delete-route", "voice-cloning")
     expected = {"seed": 3, "latency_ms": 2, "jitter_ms": 1, "concurrency_limit": 4,
                 "retry_after": 1, "fault_rate": 0.1, "fault_kinds": ["500"], "ghost_rate": 0.2,
                 "list_lag_ms": 10, "processing_seconds": 0.5, "failure_rate": 0.3,
-                "clone_limit": 7, "api_key_count": 0, "allowed_orgs": None}
+                "clone_limit": 7, "api_key_count": 0, "allowed_orgs": None,
+                "profile": "current", "delete_route": "voice-cloning", "legacy_routes": None,
+                "pro_model": None, "tts_accept_required": None,
+                "behaviour": {"profile": "current", "delete_route": "voice-cloning",
+                              "legacy_routes": "gone", "pro_model": True,
+                              "tts_accept_required": True}}
     assert server.state()["config"] == expected
     server.config(fault_rate=0)
     assert server.reset() == expected  # reset goes back to the flags

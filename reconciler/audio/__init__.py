@@ -6,15 +6,17 @@ Everything here reads as little as it can: a few KB to sniff, the headers to fin
 a duration (never the audio data itself), and a chunked pass for the sha256.
 Each format's duration has its own small function in its own module (wav.py,
 mpeg.py for mp3 and mp4, webm.py), so a new container is one module and one
-entry in ``DURATION_READERS`` (check.py); sniff.py recognises the formats and
-holds their MIME types, check.py checks a whole sample the way the service will.
+entry in ``DURATION_READERS`` (sample.py); sniff.py recognises the formats and
+holds their MIME types, sample.py checks a whole sample the way the service will.
 This package re-exports every public name, so callers import from
 ``reconciler.audio`` alone.
 """
 
 from __future__ import annotations
 
-from reconciler.audio.check import (
+from reconciler.audio.errors import AudioError
+from reconciler.audio.mpeg import mp3_duration, mp4_duration
+from reconciler.audio.sample import (
     DURATION_READERS,
     MAX_BYTES,
     MAX_SECONDS,
@@ -25,8 +27,6 @@ from reconciler.audio.check import (
     check_sample,
     duration_of,
 )
-from reconciler.audio.errors import AudioError
-from reconciler.audio.mpeg import mp3_duration, mp4_duration
 from reconciler.audio.sniff import (
     EXTENSION_FORMATS,
     EXTENSIONS,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from reconciler import render, samples, savedplan, workflow
+from reconciler import render, savedplan
 from reconciler.apply import Applier, ApplyOptions
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import (
@@ -27,6 +27,7 @@ from reconciler.cli.options import (
     replace_option,
 )
 from reconciler.cli.ui import confirm_apply, echo_warnings, logger_for, style_for
+from reconciler.engine import samples, workflow
 from reconciler.errors import UserError
 from reconciler.lockfile import Lockfile, RunLock
 from reconciler.manifest import display_path
@@ -221,7 +222,11 @@ class ApplyRun:
             reasons += savedplan.file_changes(self.saved, self.path, Lockfile.load(lock_path))
             if reasons:
                 raise savedplan.StalePlan(self.plan_file, reasons)
-            return asyncio.run(self._run(self._load()))
+            loaded = self._load()
+            reasons = savedplan.include_changes(self.saved, loaded.manifest)
+            if reasons:
+                raise savedplan.StalePlan(self.plan_file, reasons)
+            return asyncio.run(self._run(loaded))
 
     def _summary(self, markdown: str) -> None:
         problem = render.append_step_summary(markdown)

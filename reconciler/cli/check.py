@@ -13,15 +13,15 @@ from pathlib import Path
 
 import click
 
-from reconciler import workflow
-from reconciler.check import check_voices, checks_json, probe_cell
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import lockfile_option, text_or_json_options
 from reconciler.cli.ui import logger_for, style_for
+from reconciler.engine import workflow
+from reconciler.engine.checking import check_voices, checks_json, probe_cell
+from reconciler.engine.inventory import table
 from reconciler.errors import UserError
-from reconciler.inventory import table
 from reconciler.lockfile import Lockfile
-from reconciler.render import clean
+from reconciler.text import clean
 
 
 @click.command()

@@ -1,7 +1,7 @@
 """`voicectl import`: adopt existing clones that no stack owns into voices.yaml and the lockfile.
 
 It only lists clones: nothing on the service is created, changed or deleted. The
-manifest keeps its comments, order and formatting (see reconciler/importer.py);
+manifest keeps its comments, order and formatting (see reconciler/engine/adoption.py);
 the lockfile records each adopted voiceId, so the next plan knows the clone
 (imported clones carry no ownership tags: the service has no update endpoint).
 Both files are written while holding the run lock; the manifest first, and it is
@@ -19,16 +19,16 @@ from pathlib import Path
 
 import click
 
-from reconciler import importer, workflow
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import lock_timeout_option, lockfile_option
 from reconciler.cli.ui import echo_warnings, logger_for
+from reconciler.engine import adoption, workflow
+from reconciler.engine.inventory import LEGACY_MARK, table
 from reconciler.errors import UserError
 from reconciler.fsutil import atomic_write
-from reconciler.inventory import LEGACY_MARK, table
 from reconciler.lockfile import Lockfile, RunLock
 from reconciler.manifest import FILE_PLACEHOLDER, NAME_PATTERN, display_path
-from reconciler.render import clean
+from reconciler.text import clean
 
 
 @click.command("import")
@@ -95,7 +95,7 @@ def import_(
             f"--stack {stack!r}: use 1-63 characters from a-z 0-9 . _ -, starting with "
             "a letter or digit"
         )
-    target = importer.read_target(path, stack=stack)
+    target = adoption.read_target(path, stack=stack)
     samples = _samples_dir(samples_dir, target, allow_outside_files)
     if dry_run:
         lock = Lockfile.load(lock_path, stack=target.stack)
@@ -106,7 +106,7 @@ def import_(
             return
         echo_warnings(_notes(adoptions))
         click.echo("voices:")
-        click.echo(importer.stanzas_text(adoptions), nl=False)
+        click.echo(adoption.stanzas_text(adoptions), nl=False)
         click.echo(
             f"Would import {_count(len(adoptions), 'clone')} into {display_path(path)}; "
             "nothing was written (--dry-run).",
@@ -114,7 +114,7 @@ def import_(
         )
         return
     with RunLock(lock_path, timeout=lock_timeout):
-        target = importer.read_target(path, stack=stack)  # again, under the lock
+        target = adoption.read_target(path, stack=stack)  # again, under the lock
         lock = Lockfile.load(lock_path, stack=target.stack)
         if lock.exists and lock.doc.stack != target.stack:
             echo_warnings(
@@ -138,7 +138,7 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _samples_dir(value: str | None, target: importer.Target, allow_outside: bool) -> Path | None:
+def _samples_dir(value: str | None, target: adoption.Target, allow_outside: bool) -> Path | None:
     if value is None:
         return None
     folder = Path(value)
@@ -167,8 +167,8 @@ def _prepare(settings, path, target, lock, samples, select, exclude):
             return await client.list_clones()
 
     remote = asyncio.run(fetch())
-    chosen, skipped = importer.choose(remote, lock.doc, target, select=select, exclude=exclude)
-    adoptions, problems = importer.plan_adoptions(chosen, lock.doc, target, samples_dir=samples)
+    chosen, skipped = adoption.choose(remote, lock.doc, target, select=select, exclude=exclude)
+    adoptions, problems = adoption.plan_adoptions(chosen, lock.doc, target, samples_dir=samples)
     if problems:
         raise UserError(
             "\n".join([*problems, f"nothing was imported ({_count(len(problems), 'problem')})"])
@@ -203,13 +203,13 @@ def _notes(adoptions) -> list[str]:
     return [f"voices.{a.name}: {note}" for a in adoptions for note in a.notes]
 
 
-def _write(target: importer.Target, lock: Lockfile, adoptions) -> None:
+def _write(target: adoption.Target, lock: Lockfile, adoptions) -> None:
     """Manifest first, then the lockfile; the manifest is put back if the lockfile fails."""
     if target.exists:
         assert target.text is not None
-        new_text = importer.add_voices(target.text, adoptions)
+        new_text = adoption.add_voices(target.text, adoptions)
     else:
-        new_text = importer.new_manifest_text(target.stack, adoptions)
+        new_text = adoption.new_manifest_text(target.stack, adoptions)
     for a in adoptions:
         lock.doc.voices[a.name] = a.lock_entry()
     bom = "\ufeff" if target.bom else ""

@@ -16,11 +16,17 @@ from pathlib import Path
 
 import click
 
-from reconciler import workflow
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import lockfile_option, text_or_json_options
 from reconciler.cli.ui import logger_for, style_for
-from reconciler.inventory import LEGACY_MARK, inventory, inventory_json, inventory_table, summary
+from reconciler.engine import workflow
+from reconciler.engine.inventory import (
+    LEGACY_MARK,
+    inventory,
+    inventory_json,
+    inventory_table,
+    summary,
+)
 from reconciler.lockfile import Lockfile
 
 

@@ -31,19 +31,19 @@ from typing import Any
 
 import click
 
-from reconciler import workflow
 from reconciler.api.errors import WavesError
 from reconciler.apply import ApplyOptions
 from reconciler.cli.apply import ApplyRun
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import apply_options, download_samples_option, plan_options
 from reconciler.cli.ui import logger_for
+from reconciler.engine import workflow
+from reconciler.engine.inventory import table
 from reconciler.errors import UserError
 from reconciler.fsutil import atomic_write
-from reconciler.inventory import table
 from reconciler.lockfile import LockDocument, Lockfile, RunLock
 from reconciler.plan import PlanOptions
-from reconciler.render import clean
+from reconciler.text import clean
 
 MAP_FORMAT_VERSION = 1
 

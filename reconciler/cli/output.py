@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 import yaml
 
-from reconciler import workflow
 from reconciler.cli.common import global_options, manifest_option
 from reconciler.cli.options import lockfile_option
+from reconciler.engine import workflow
 from reconciler.errors import UserError
 from reconciler.lockfile import Lockfile
 

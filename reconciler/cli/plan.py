@@ -16,10 +16,11 @@ from pathlib import Path
 
 import click
 
-from reconciler import render, savedplan, workflow
+from reconciler import render, savedplan
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import format_option, plan_options, replace_option
 from reconciler.cli.ui import echo_warnings, logger_for, style_for
+from reconciler.engine import workflow
 from reconciler.manifest import display_path
 from reconciler.plan import PlanOptions
 

@@ -20,10 +20,11 @@ from typing import Any
 
 import click
 
-from reconciler import render, workflow
+from reconciler import render
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import format_option, lock_timeout_option, lockfile_option
 from reconciler.cli.ui import logger_for
+from reconciler.engine import workflow
 from reconciler.errors import UserError
 from reconciler.lockfile import LockEntry, Lockfile, LockSample, RunLock
 

@@ -47,6 +47,28 @@ def sandbox() -> None:
     "Keep clones in this JSON file across restarts (default: memory only).",
     metavar="FILE",
 )
+@_option(
+    "--profile",
+    "The API world: seed (the seed page's API, the default) or current (the newest "
+    "published one: old delete 410, new delete 401 for keys, legacy routes 410, Pro "
+    "models, TTS needs Accept: audio/wav).",
+    metavar="seed|current",
+)
+@_option(
+    "--delete-route",
+    "Which delete route works for a key: lightning-large, voice-cloning or none "
+    "(default: the profile's).",
+    metavar="ROUTE",
+)
+@_option(
+    "--legacy-routes",
+    "The /waves/v1/lightning-large/* routes: live or gone (410) (default: the profile's).",
+    metavar="live|gone",
+)
+@_option("--pro-model", "Create accepts lightning-v3.1-pro: true or false "
+         "(default: the profile's).", metavar="BOOL")
+@_option("--tts-accept-required", "TTS answers an empty body without 'Accept: audio/wav': "
+         "true or false (default: the profile's).", metavar="BOOL")
 @_option("--seed", "Seed of the fault RNG: same seed, same faults (default: random).")
 @_option("--latency-ms", "Latency added to every /waves request.", metavar="MS")
 @_option("--jitter-ms", "Uniform +/- jitter around the latency.", metavar="MS")

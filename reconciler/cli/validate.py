@@ -3,7 +3,8 @@
 Prints each warning as ``warning: <line>`` and each problem as its own line
 (``voices.yaml:12:7: voices.narrator.file: samples/n.wav does not exist``) on
 stderr, then ``Error: N problems in voices.yaml`` and exits 1. On success it
-prints one summary line on stdout. No API key and no network are needed.
+prints one summary line on stdout, then the environments it declares and the
+files it read (when it includes others). No API key and no network are needed.
 """
 
 from __future__ import annotations
@@ -57,6 +58,11 @@ def validate(manifest_file: str, allow_outside_files: bool, allow_any_duration: 
     manifest = result.manifest
     voices = _plural(len(manifest.voices), "voice")
     click.echo(f'{name} is valid: {voices} (stack "{manifest.stack}").')
+    if manifest.environments:
+        click.echo(f"Environments: {', '.join(manifest.environments)}.")
+    if manifest.included:
+        read = [name, *(display_path(f.path) for f in manifest.included)]
+        click.echo(f"Read {_plural(len(read), 'file')}: {', '.join(read)}.")
 
 
 COMMANDS = [validate]

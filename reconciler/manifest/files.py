@@ -1,9 +1,12 @@
 """A voice's sample file: where it resolves to, and whether it may be used.
 
-A sample must be inside the manifest's folder (no absolute path, no ``..``, no
-symlink out) unless ``--allow-outside-files``; with ``check_files`` it must also
-pass ``audio.check_sample``, whose messages are reported at the voice's
-``file`` value. ``_Context`` carries the loader's options and report to here.
+A sample path is relative to the file that names it (the manifest, or an
+included file in a subfolder) and must stay inside the manifest's folder (no
+absolute path, no ``..`` that leaves it, no symlink on the way) unless
+``--allow-outside-files``; with ``check_files`` it must also pass
+``audio.check_sample``, whose messages are reported at the voice's ``file``
+value. ``_Context`` carries the loader's options and the naming file's report
+and folder to here.
 """
 
 from __future__ import annotations
@@ -21,10 +24,41 @@ from reconciler.manifest.report import _Report
 @dataclass
 class _Context:
     report: _Report
-    root: Path
+    root: Path  # the manifest's folder: samples must stay inside it
     allow_outside_files: bool
     allow_any_duration: bool
     check_files: bool
+    base: Path | None = None  # the folder of the file naming the samples (default: root)
+
+    @property
+    def folder(self) -> Path:
+        return self.base if self.base is not None else self.root
+
+    def for_file(self, report: _Report, base: Path) -> _Context:
+        """The same options, for the voices of another (included) file."""
+        return _Context(
+            report, self.root, self.allow_outside_files, self.allow_any_duration,
+            self.check_files, base,
+        )
+
+
+def relative_name(ctx: _Context, rel: str, target: Path) -> str:
+    """How a sample is recorded: as written when the manifest names it, else relative
+    to the manifest's folder (saved plans resolve it from there)."""
+    if ctx.folder == ctx.root:
+        return rel
+    try:
+        return target.relative_to(ctx.root).as_posix()
+    except ValueError:
+        return Path(os.path.relpath(target, ctx.root)).as_posix()
+
+
+def _inside(root: Path, path: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_file(
@@ -46,14 +80,18 @@ def _check_file(
                 "manifest's folder (--allow-outside-files allows it)",
             )
             return False
-    elif ".." in written.parts and not ctx.allow_outside_files:
+    elif (
+        ".." in written.parts
+        and not ctx.allow_outside_files
+        and not _inside(ctx.root, _absolute(ctx.folder, written, resolve=False))
+    ):
         report.error(
             path,
             f"{rel} goes outside the manifest's folder with '..' (--allow-outside-files allows it)",
         )
         return False
     if not ctx.check_files:
-        return (_absolute(ctx.root, written, resolve=False), None)
+        return (_absolute(ctx.folder, written, resolve=False), None)
     if rel.strip() == FILE_PLACEHOLDER:
         report.error(
             path,
@@ -62,7 +100,7 @@ def _check_file(
         )
         return False
     if not ctx.allow_outside_files:
-        link = _first_symlink(ctx.root, written)
+        link = _first_symlink(ctx.folder, written)
         if link is not None:
             report.error(
                 path,
@@ -70,7 +108,7 @@ def _check_file(
                 "inside the manifest's folder (--allow-outside-files allows it)",
             )
             return False
-    target = _absolute(ctx.root, written, resolve=ctx.allow_outside_files)
+    target = _absolute(ctx.folder, written, resolve=ctx.allow_outside_files)
     check = audio.check_sample(target, name=rel, allow_any_duration=ctx.allow_any_duration)
     for message in check.errors:
         report.error(path, message)

@@ -1,17 +1,20 @@
 """``load_manifest``: read a voices.yaml, validate it, resolve it, report every problem.
 
-The file is read and decoded here (with positioned errors for a missing file,
-bad UTF-8 or bad YAML), validated as a whole by ``ManifestDocument``, then each
-voice is resolved on its own so that one bad voice does not hide another's
+The file is read (sources.py: positioned errors for a missing file, bad UTF-8
+or bad YAML), validated as a whole by ``ManifestDocument``, its ``include``
+files read (includes.py, each with its own report), then each voice of every
+file is resolved on its own so that one bad voice does not hide another's
 problems; checks no schema can express (repeated tags, displayName clashes,
-voices an ``ignore`` entry would hide) run on the raw data.
+voices an ``ignore`` entry would hide, a name declared in two files, voices
+limited to undeclared environments) run on the raw data. Choosing an
+environment (environments.py) filters the voices and layers its defaults.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,11 @@ from pydantic import BaseModel, ValidationError
 
 from reconciler import languages
 from reconciler.audio.cache import AnalysisCache
-from reconciler.manifest.files import _check_file, _Context
+from reconciler.errors import ManifestError
+from reconciler.manifest import environments as envs
+from reconciler.manifest import includes
+from reconciler.manifest.environments import check_voice_environments
+from reconciler.manifest.files import _check_file, _Context, relative_name
 from reconciler.manifest.models import (
     _NAME_RE,
     EXTENSION_PREFIX,
@@ -35,8 +42,9 @@ from reconciler.manifest.report import (
     display_path,
     manifest_error,
 )
-from reconciler.manifest.spec import LoadResult, Manifest, VoiceSpec
-from reconciler.yamlpos import YamlSyntaxError, format_path, load_yaml
+from reconciler.manifest.sources import read_yaml_file
+from reconciler.manifest.spec import LoadResult, Manifest, SourceFile, VoiceSpec
+from reconciler.yamlpos import Pos, format_path
 
 
 def _validate_part(model: type[BaseModel], value: Any) -> Any:
@@ -48,61 +56,30 @@ def _validate_part(model: type[BaseModel], value: Any) -> Any:
         return None
 
 
-def _read(path: Path, source: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise manifest_error(source, [f"{source}: the manifest does not exist"]) from None
-    except IsADirectoryError:
-        raise manifest_error(source, [f"{source}: is a directory, not a manifest file"]) from None
-    except PermissionError:
-        raise manifest_error(
-            source, [f"{source}: cannot read the manifest: permission denied"]
-        ) from None
-    except OSError as exc:
-        raise manifest_error(
-            source, [f"{source}: cannot read the manifest: {exc.strerror}"]
-        ) from None
-
-
-def _decode(raw: bytes, source: str) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        before = raw[: exc.start]
-        line = before.count(b"\n") + 1
-        col = exc.start - (before.rfind(b"\n") + 1) + 1
-        bad = raw[exc.start]
-        raise manifest_error(
-            source,
-            [f"{source}:{line}:{col}: the manifest is not UTF-8 text (byte 0x{bad:02x})"],
-        ) from None
-
-
 def load_manifest(
     path: Path,
     *,
     allow_outside_files: bool = False,
     allow_any_duration: bool = False,
     check_files: bool = True,
+    environment: str | None = None,
     check_quality_of_samples: bool = True,
 ) -> LoadResult:
-    """Read, validate and resolve a manifest.
+    """Read, validate and resolve a manifest and the files it includes.
 
-    Raises ManifestError with every problem found (sorted by position); its
-    ``warnings`` attribute holds the warnings found on the way. Files are
-    checked only with ``check_files`` (then VoiceSpec's file_sha256,
-    audio_format and duration are set), and then their content too (quality.py)
-    unless ``check_quality_of_samples`` is false.
+    Raises ManifestError with every problem found (sorted by file, then
+    position); its ``warnings`` attribute holds the warnings found on the way.
+    Files are checked only with ``check_files`` (then VoiceSpec's file_sha256,
+    audio_format and duration are set), and then what they hold (quality.py)
+    unless ``check_quality_of_samples`` is false. With ``environment``, the manifest is
+    that environment's: its voices, its defaults, its stack (see
+    environments.py); an environment the manifest does not declare raises
+    UnknownEnvironment. Every voice is validated whatever the environment.
     """
     path = Path(path)
     source = display_path(path)
-    raw = _read(path, source)
-    text = _decode(raw, source)
-    try:
-        doc = load_yaml(text)
-    except YamlSyntaxError as exc:
-        raise manifest_error(source, [f"{source}:{exc.pos}: {exc.message}"]) from None
+    read = read_yaml_file(path, source)
+    doc = read.doc
     if doc is None:
         raise manifest_error(
             source, [f"{source}:1:1: the manifest is empty; it needs at least 'version: 1'"]
@@ -128,81 +105,193 @@ def load_manifest(
 
     root = Path(os.path.abspath(path)).parent
     context = _Context(report, root, allow_outside_files, allow_any_duration, check_files)
+    reports = [report]
+    included = []
+    for included_path in includes.expand(data.get("include"), path, root, report):
+        try:
+            one = includes.read_included(included_path, root, source)
+        except ManifestError as exc:  # unreadable or not YAML: its one line, then go on
+            failed = _Report(display_path(included_path))
+            for line in exc.problems:
+                failed.add_line(line)
+            reports.append(failed)
+            continue
+        included.append(one)
+        reports.append(one.report)
+
+    declared = envs.declared(data.get("environments"), report)
+    raw_envs = data.get("environments")
+    env_names = [str(k) for k in raw_envs] if isinstance(raw_envs, dict) else []
     defaults = _validate_part(DefaultsDocument, data.get("defaults") or {})
     raw_defaults = data.get("defaults")
     if isinstance(raw_defaults, dict):
         _check_repeats(("defaults", "tags"), raw_defaults.get("tags"), report)
-    voices = _check_voices(data.get("voices"), defaults, context)
-    _check_cross(voices, data, context)
-    if check_files and check_quality_of_samples:
-        check_quality(voices, data, report, AnalysisCache.beside(root))
+    if defaults is not None:
+        _language_warning(("defaults", "language"), defaults.language, report)
+    env_defaults = _environment_defaults(data.get("environments"), defaults, report)
+    if environment is not None and defaults is not None:
+        envs.choose(environment, env_names, source)
+        defaults = env_defaults.get(environment, defaults)
 
-    if report.problems or document is None or defaults is None:
-        raise report.fail()
+    entries: dict[str, _Entry] = {}
+    files = [(context, data.get("voices"))]
+    files += [(context.for_file(one.report, one.file.path.parent), one.voices) for one in included]
+    for ctx, raw_voices in files:
+        _check_voices(raw_voices, defaults, ctx, env_names, entries)
+    _check_cross(entries, data, report)
+    if check_files and check_quality_of_samples:
+        check_quality(
+            [(e.report, e.spec, e.raw) for e in entries.values()],
+            data,
+            report,
+            AnalysisCache.beside(root),
+        )
+
+    if any(r.problems for r in reports) or document is None or defaults is None:
+        raise _fail(reports, report)
+    voices = {
+        name: entry.spec
+        for name, entry in entries.items()
+        if entry.spec is not None
+        and (environment is None or entry.spec.environments is None
+             or environment in entry.spec.environments)
+    }
     manifest = Manifest(
         path=path,
         root=root,
         version=document.version,
-        stack=document.stack,
+        stack=envs.environment_stack(document.stack, environment),
         prune=document.prune,
         ignore=tuple(document.ignore or ()),
-        voices={spec.name: spec for spec in voices.values() if spec is not None},
-        raw_sha256=hashlib.sha256(raw).hexdigest(),
+        voices=voices,
+        raw_sha256=read.sha256,
+        environments=declared,
+        environment=environment,
+        base_stack=document.stack,
+        sources=(
+            SourceFile(path=Path(os.path.abspath(path)), rel=path.name, sha256=read.sha256),
+            *(one.file for one in included),
+        ),
     )
-    return LoadResult(manifest=manifest, warnings=report.warning_lines())
+    warnings = [line for r in reports for line in r.warning_lines()]
+    return LoadResult(manifest=manifest, warnings=warnings)
+
+
+def _fail(reports: list[_Report], main: _Report) -> ManifestError:
+    """One ManifestError for every file's problems: the manifest's first, then each
+    included file's, each sorted by position."""
+    problems = [line for r in reports for line in r.problem_lines()]
+    warnings = [line for r in reports for line in r.warning_lines()]
+    where = [r.source for r in reports if r.problems] or [main.source]
+    return manifest_error(", ".join(where), problems, warnings)
+
+
+def _environment_defaults(
+    raw: Any, defaults: DefaultsDocument | None, report: _Report
+) -> dict[str, DefaultsDocument]:
+    """Each environment's defaults merged over the manifest's (checked for each)."""
+    if not isinstance(raw, dict) or defaults is None:
+        return {}
+    merged = {}
+    for name, value in raw.items():
+        if not isinstance(value, dict):
+            continue
+        own_raw = value.get("defaults")
+        path = ("environments", name, "defaults")
+        if isinstance(own_raw, dict):
+            _check_repeats((*path, "tags"), own_raw.get("tags"), report)
+        own = _validate_part(DefaultsDocument, own_raw or {})
+        if own is None:
+            continue
+        if "language" in own.model_fields_set:
+            _language_warning((*path, "language"), own.language, report)
+        merged[name] = envs.merged_defaults(defaults, own)
+    return merged
+
+
+@dataclass
+class _Entry:
+    """A voice as declared: where (its file's report) and resolved (None: problems)."""
+
+    report: _Report
+    spec: VoiceSpec | None
+    raw: Any = None  # the voice as written (for its quality limits)
 
 
 def _check_voices(
-    raw_voices: Any, defaults: DefaultsDocument | None, ctx: _Context
-) -> dict[str, VoiceSpec | None]:
-    """Resolve each voice; a voice with problems maps to None."""
+    raw_voices: Any,
+    defaults: DefaultsDocument | None,
+    ctx: _Context,
+    env_names: list[str],
+    entries: dict[str, _Entry],
+) -> None:
+    """Resolve each voice of one file into ``entries`` (None: it has problems); a
+    name another file declared already is an error naming both places."""
     report = ctx.report
-    if defaults is not None:
-        _language_warning(("defaults", "language"), defaults.language, report)
     if not isinstance(raw_voices, dict):
-        return {}
-    specs: dict[str, VoiceSpec | None] = {}
+        return
     for name, raw in raw_voices.items():
         path = ("voices", name)
-        file_info = _check_file(path, raw, ctx) if isinstance(raw, dict) else None
-        if isinstance(raw, dict):
-            _check_repeats((*path, "tags"), raw.get("tags"), report)
-        voice = _validate_part(VoiceDocument, raw)
-        if voice is None or defaults is None or not _NAME_RE.match(name):
-            specs[name] = None
-            continue
-        set_fields = voice.model_fields_set
-        language = voice.language if "language" in set_fields else defaults.language
-        if "language" in set_fields:
-            _language_warning((*path, "language"), voice.language, report)
-        if language is None:
-            report.warn(
+        if name in entries:
+            first = entries[name].report
+            at = first.doc.pos_of(path, key=True) if first.doc else Pos(1, 1)
+            report.error(
                 path,
-                "no language set; the service strongly advises one (set it here or in defaults)",
+                f"voice {name!r} is declared twice: here and in {first.source}:{at}",
                 key=True,
             )
-        if file_info is False:
-            specs[name] = None
             continue
-        resolved, info = file_info if file_info else (None, None)
-        specs[name] = VoiceSpec(
-            name=name,
-            file=resolved if resolved is not None else ctx.root / voice.file,
-            file_rel=voice.file,
-            display_name=voice.display_name if voice.display_name is not None else name,
-            language=language,
-            description=(
-                voice.description if "description" in set_fields else defaults.description
-            ),
-            accent=voice.accent if "accent" in set_fields else defaults.accent,
-            tags=_merge_tags(defaults.tags or [], voice.tags or []),
-            protect=voice.protect,
-            file_sha256=info.sha256 if info else None,
-            audio_format=info.format if info else None,
-            duration=info.duration if info else None,
-            line=report.doc.pos_of(path, key=True).line if report.doc else 0,
+        entries[name] = _Entry(report, _resolve_voice(name, raw, defaults, ctx, env_names), raw)
+
+
+def _resolve_voice(
+    name: str, raw: Any, defaults: DefaultsDocument | None, ctx: _Context, env_names: list[str]
+) -> VoiceSpec | None:
+    report = ctx.report
+    path = ("voices", name)
+    file_info = _check_file(path, raw, ctx) if isinstance(raw, dict) else None
+    if isinstance(raw, dict):
+        _check_repeats((*path, "tags"), raw.get("tags"), report)
+        check_voice_environments(
+            (*path, "environments"), raw.get("environments"), env_names, report,
+            ctx.report.source if ctx.folder == ctx.root else "the manifest",
         )
-    return specs
+    voice = _validate_part(VoiceDocument, raw)
+    if voice is None or defaults is None or not _NAME_RE.match(name):
+        return None
+    set_fields = voice.model_fields_set
+    language = voice.language if "language" in set_fields else defaults.language
+    if "language" in set_fields:
+        _language_warning((*path, "language"), voice.language, report)
+    if language is None:
+        report.warn(
+            path,
+            "no language set; the service strongly advises one (set it here or in defaults)",
+            key=True,
+        )
+    if file_info is False:
+        return None
+    resolved, info = file_info if file_info else (None, None)
+    target = resolved if resolved is not None else ctx.folder / voice.file
+    return VoiceSpec(
+        name=name,
+        file=target,
+        file_rel=relative_name(ctx, voice.file, target),
+        display_name=voice.display_name if voice.display_name is not None else name,
+        language=language,
+        description=(
+            voice.description if "description" in set_fields else defaults.description
+        ),
+        accent=voice.accent if "accent" in set_fields else defaults.accent,
+        tags=_merge_tags(defaults.tags or [], voice.tags or []),
+        protect=voice.protect,
+        file_sha256=info.sha256 if info else None,
+        audio_format=info.format if info else None,
+        duration=info.duration if info else None,
+        line=report.doc.pos_of(path, key=True).line if report.doc else 0,
+        source=report.source,
+        environments=tuple(dict.fromkeys(voice.environments)) if voice.environments else None,
+    )
 
 
 def _merge_tags(defaults: list[str], own: list[str]) -> tuple[str, ...]:
@@ -233,24 +322,29 @@ def _language_warning(path: tuple[Any, ...], code: str | None, report: _Report) 
         report.warn(path, warning)
 
 
-def _check_cross(voices: dict[str, VoiceSpec | None], data: dict[str, Any], ctx: _Context) -> None:
-    """Checks across voices: displayName clashes, voices an ignore entry would hide."""
-    report = ctx.report
+def _check_cross(entries: dict[str, _Entry], data: dict[str, Any], main: _Report) -> None:
+    """Checks across voices (of every file): displayName clashes, voices an ignore
+    entry would hide. Each is reported in the file that declares the voice."""
     seen: dict[str, str] = {}
     raw_ignore = data.get("ignore")
     ignore = [p for p in raw_ignore if isinstance(p, str)] if isinstance(raw_ignore, list) else []
-    for name, spec in voices.items():
+    for name, entry in entries.items():
+        spec, report = entry.spec, entry.report
         if spec is None:
             continue
         path = ("voices", name)
         has_field = (*path, "displayName") in (report.doc.nodes if report.doc else {})
         where = (*path, "displayName") if has_field else path
         if spec.display_name in seen:
-            other = seen[spec.display_name]
+            other = entries[seen[spec.display_name]].spec
+            assert other is not None
+            line = f"line {other.line}"
+            if other.source != spec.source:
+                line = f"{other.source} line {other.line}"
             report.warn(
                 where,
                 f"displayName {spec.display_name!r} is also the displayName of "
-                f"voices.{other} (line {voices[other].line}); the service allows "
+                f"voices.{other.name} ({line}); the service allows "
                 "it, but it is confusing",
                 key=not has_field,
             )
@@ -260,6 +354,10 @@ def _check_cross(voices: dict[str, VoiceSpec | None], data: dict[str, Any], ctx:
             if fnmatch.fnmatchcase(spec.display_name, pattern):
                 report.error(
                     where,
+                    f"displayName {spec.display_name!r} matches ignore[{i}] "
+                    f"{pattern!r} (in {main.source}), so voicectl would never create or "
+                    "update it; rename the voice or narrow the pattern"
+                    if report is not main else
                     f"displayName {spec.display_name!r} matches ignore[{i}] "
                     f"{pattern!r}, so voicectl would never create or update it; "
                     "rename the voice or narrow the pattern",

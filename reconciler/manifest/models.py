@@ -33,10 +33,13 @@ NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
 TAG_PATTERN = r"^(?!voicectl-)[^,\s](?:[^,]*[^,\s])?$"
 DISPLAY_NAME_MAX = 500
 EXTENSION_PREFIX = "x-"  # top-level keys for YAML anchors, ignored
+# An environment's apiKeyEnv: the NAME of the variable holding its key, never the key.
+ENV_VAR_PATTERN = r"^[A-Z_][A-Z0-9_]{0,127}$"
 # What `voicectl import` writes as `file:` when it found no sample for a clone.
 FILE_PLACEHOLDER = "FILL-ME-IN"
 
 _NAME_RE = re.compile(NAME_PATTERN)
+_ENV_VAR_RE = re.compile(ENV_VAR_PATTERN)
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -105,6 +108,23 @@ def _check_nonempty(value: str) -> str:
     return value
 
 
+def _check_env_var(value: str) -> str:
+    if not _ENV_VAR_RE.match(value):
+        # The value is never shown: it may be a key pasted in by mistake.
+        raise _err(
+            "not an environment variable name (the value is not shown, in case it is a "
+            "key): apiKeyEnv names the variable that holds the key, such as "
+            "SMALLEST_API_KEY_PROD (A-Z, 0-9 and _), never the key itself"
+        )
+    return value
+
+
+def _check_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")) or len(value) <= len("https://"):
+        raise _err("{value!r} is not an http:// or https:// URL", value=value)
+    return value
+
+
 def _exact_int(value: Any) -> Any:
     # Literal[1] alone would take true and 1.0 (they equal 1).
     if type(value) is not int:
@@ -134,6 +154,16 @@ DisplayName = Annotated[
 ]
 NonEmpty = Annotated[
     str, AfterValidator(_check_nonempty), WithJsonSchema({"type": "string", "minLength": 1})
+]
+EnvVarName = Annotated[
+    str,
+    AfterValidator(_check_env_var),
+    WithJsonSchema({"type": "string", "pattern": ENV_VAR_PATTERN}),
+]
+Url = Annotated[
+    str,
+    AfterValidator(_check_url),
+    WithJsonSchema({"type": "string", "pattern": "^https?://.+"}),
 ]
 
 
@@ -265,6 +295,33 @@ class VoiceDocument(_Document):
         description="Quality findings this voice accepts on purpose (e.g. [clipping]): "
         "they are not reported.",
     )
+    environments: list[Name] | None = Field(
+        default=None,
+        min_length=1,
+        description="Only in these environments (names declared under the manifest's "
+        "environments). Default: in every environment.",
+    )
+
+
+class EnvironmentDocument(_Document):
+    """One environment (an organisation): where its key is, and what differs there."""
+
+    api_key_env: EnvVarName = Field(
+        alias="apiKeyEnv",
+        description="The name of the environment variable that holds this environment's "
+        "API key (never the key itself), e.g. SMALLEST_API_KEY_PROD.",
+    )
+    api_url: Url | None = Field(
+        default=None,
+        alias="apiUrl",
+        description="This environment's Waves API base URL. Default: --api-url / "
+        "VOICECTL_API_URL, else the real service.",
+    )
+    defaults: DefaultsDocument | None = Field(
+        default=None,
+        description="Defaults for this environment, over the manifest's defaults field by "
+        "field (tags are added after the manifest's).",
+    )
 
 
 class ManifestDocument(_Document):
@@ -299,6 +356,18 @@ class ManifestDocument(_Document):
     quality: QualityDocument | None = Field(
         default=None, description="Limits of the sample quality checks, for every voice."
     )
+    environments: dict[Name, EnvironmentDocument] | None = Field(
+        default=None,
+        min_length=1,
+        description="The environments (organisations) this manifest is applied to, by "
+        "name; each has its own key, lockfile (voices.<env>.lock.json) and stack. When "
+        "declared, every command that talks to the service needs --env NAME.",
+    )
+    include: list[NonEmpty] | None = Field(
+        default=None,
+        description="Globs of further files whose voices are merged into this manifest, "
+        "relative to its folder and inside it (e.g. voices.d/*.yaml).",
+    )
     voices: dict[Name, VoiceDocument] | None = Field(
         default=None,
         description="The voices, by stable name. Empty or missing means none: with prune, "
@@ -306,15 +375,32 @@ class ManifestDocument(_Document):
     )
 
 
+class IncludedDocument(_Document):
+    """A file named by the manifest's ``include``: more voices, nothing else."""
+
+    model_config = ConfigDict(
+        title="voicectl included voices file",
+        json_schema_extra=lambda schema: _schema_extra(schema),
+    )
+
+    voices: dict[Name, VoiceDocument] | None = Field(
+        default=None,
+        description="More voices, by stable name; sample paths are relative to this file.",
+    )
+
+
 def _schema_extra(schema: dict[str, Any]) -> None:
     """What pydantic cannot say itself: ``x-`` keys are allowed at the top (YAML
     anchors live there), and voice keys must be names (``propertyNames``)."""
     schema["patternProperties"] = {"^x-": {}}
-    for option in schema["properties"]["voices"].get("anyOf", []):
-        if option.get("type") == "object":
-            (voice,) = option.pop("patternProperties").values()
-            option["propertyNames"] = {"pattern": NAME_PATTERN}
-            option["additionalProperties"] = voice
+    for key in ("voices", "environments"):
+        if key not in schema["properties"]:
+            continue
+        for option in schema["properties"][key].get("anyOf", []):
+            if option.get("type") == "object":
+                (value,) = option.pop("patternProperties").values()
+                option["propertyNames"] = {"pattern": NAME_PATTERN}
+                option["additionalProperties"] = value
 
 
 # The document model at each depth of a path, for did-you-mean on unknown fields.
@@ -327,6 +413,10 @@ def _model_at(path: tuple[Any, ...]) -> type[BaseModel] | None:
         return QualityDocument
     if len(path) == 2 and path[0] == "voices":
         return VoiceDocument
+    if len(path) == 2 and path[0] == "environments":
+        return EnvironmentDocument
+    if len(path) == 3 and path[0] == "environments" and path[2] == "defaults":
+        return DefaultsDocument
     return None
 
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from reconciler.audio.analyse import analyse
 from reconciler.audio.cache import AnalysisCache
 from reconciler.audio.decode import INSTALL_HINT, decoder_missing
+from reconciler.audio.measurement import Measurement
 from reconciler.audio.quality import QualityLimits, findings
 from reconciler.manifest.models import QualityDocument, VoiceDocument
 from reconciler.manifest.report import _Report
@@ -37,47 +38,58 @@ def _valid(model: type[BaseModel], value: Any) -> Any:
 
 
 def check_quality(
-    specs: dict[str, VoiceSpec | None],
+    voices: list[tuple[_Report, VoiceSpec | None, Any]],
     data: dict[str, Any],
     report: _Report,
     cache: AnalysisCache,
 ) -> None:
-    """Report the quality findings of every resolved voice's sample."""
-    todo = [s for s in specs.values() if s is not None and s.file_sha256]
+    """Report the quality findings of every resolved voice's sample.
+
+    ``voices`` holds each voice's report (its file's), its spec (None: it has
+    problems already) and the voice as written; ``data`` is the manifest (its
+    top-level ``quality``), ``report`` the manifest's own (for the note).
+    """
+    todo = [(r, s, raw) for r, s, raw in voices if s is not None and s.file_sha256]
     if not todo:
         return
     missing = decoder_missing()
     if missing is not None:
-        report.note(
-            f"sample quality checks skipped: {missing} (`{INSTALL_HINT}` enables them)"
-        )
+        report.note(f"sample quality checks skipped: {missing} (`{INSTALL_HINT}` enables them)")
         return
     top = _valid(QualityDocument, data.get("quality") or {})
     if top is None:
         return  # reported by the document's validation
     base = _limits(QualityLimits(), top)
-    measured = analyse(((s.file, s.file_sha256) for s in todo), cache)
-    raw_voices = data.get("voices") or {}
-    for spec in todo:
-        voice = _valid(VoiceDocument, raw_voices.get(spec.name))
+    measured = analyse(((s.file, s.file_sha256) for _, s, _ in todo), cache)
+    for voice_report, spec, raw in todo:
+        voice = _valid(VoiceDocument, raw)
         if voice is None:
             continue
-        path = ("voices", spec.name, "file")
-        result = measured[spec.file_sha256]
-        allowed = set(voice.allow_quality or ())
-        if isinstance(result, str):
-            if "decode" not in allowed:
-                report.warn(
-                    path,
-                    f"{spec.file_rel}: its audio {result}, so its quality was not checked "
-                    "(allowQuality: [decode] accepts it)",
-                )
+        _report_one(voice_report, spec, voice, measured[spec.file_sha256], base)
+
+
+def _report_one(
+    report: _Report,
+    spec: VoiceSpec,
+    voice: VoiceDocument,
+    result: Measurement | str,
+    base: QualityLimits,
+) -> None:
+    path = ("voices", spec.name, "file")
+    allowed = set(voice.allow_quality or ())
+    if isinstance(result, str):
+        if "decode" not in allowed:
+            report.warn(
+                path,
+                f"{spec.file_rel}: its audio {result}, so its quality was not checked "
+                "(allowQuality: [decode] accepts it)",
+            )
+        return
+    for finding in findings(result, _limits(base, voice.quality)):
+        if finding.kind in allowed:
             continue
-        for finding in findings(result, _limits(base, voice.quality)):
-            if finding.kind in allowed:
-                continue
-            message = f"{spec.file_rel}: {finding.message}"
-            if finding.error:
-                report.error(path, f"{message} (allowQuality: [{finding.kind}] accepts it)")
-            else:
-                report.warn(path, message)
+        message = f"{spec.file_rel}: {finding.message}"
+        if finding.error:
+            report.error(path, f"{message} (allowQuality: [{finding.kind}] accepts it)")
+        else:
+            report.warn(path, message)

@@ -68,6 +68,10 @@ class _Report:
         """A warning about the whole manifest, without a position; listed first."""
         self.warnings.append((Pos(0, 0), len(self.warnings), f"{self.source}: {message}"))
 
+    def add_line(self, line: str) -> None:
+        """A problem already written as its line (a file that could not be read)."""
+        self.problems.append((Pos(1, 1), len(self.problems), line))
+
     def problem_lines(self) -> list[str]:
         return [line for _, _, line in sorted(self.problems)]
 
@@ -157,6 +161,8 @@ def _pydantic_problems(exc: ValidationError, doc: YamlDocument, report: _Report)
                 f"unsupported version {written}: this voicectl reads version "
                 f"{MANIFEST_VERSION} (write 'version: {MANIFEST_VERSION}')",
             )
+        elif kind == "too_short":
+            report.error(path, "may not be empty (leave the field out instead)")
         elif kind == "literal_error":
             expected = err.get("ctx", {}).get("expected", "")
             report.error(path, f"expected one of {expected}; got {_describe(value, info)}")

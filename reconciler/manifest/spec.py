@@ -1,15 +1,18 @@
 """The resolved manifest the rest of the program uses: frozen, defaults applied.
 
 ``VoiceSpec`` is one voice with its defaults applied and its file checked,
-``Manifest`` the whole file, ``LoadResult`` what ``load_manifest`` returns (the
-manifest and its warnings). Plain dataclasses, not the document models, so the
-planner never sees YAML's optional fields.
+``Manifest`` the whole file (its included files merged in, and, for a chosen
+environment, only that environment's voices with its defaults), ``Environment``
+one declared environment, ``SourceFile`` one file the manifest was read from,
+``LoadResult`` what ``load_manifest`` returns (the manifest and its warnings).
+Plain dataclasses, not the document models, so the planner never sees YAML's
+optional fields.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler import audio
@@ -21,7 +24,7 @@ class VoiceSpec:
 
     name: str
     file: Path  # absolute
-    file_rel: str  # as written in the manifest
+    file_rel: str  # relative to the manifest's folder (as written, in the manifest itself)
     display_name: str
     language: str | None
     description: str | None
@@ -32,6 +35,8 @@ class VoiceSpec:
     audio_format: str | None  # 'wav' | 'mp3' | 'mp4' | 'webm'; None when check_files=False
     duration: float | None  # seconds; None when check_files=False
     line: int  # line of the voice's key, 1-based
+    source: str = ""  # the file that declares the voice, as messages name it
+    environments: tuple[str, ...] | None = None  # None: every environment
 
     @property
     def mime_type(self) -> str | None:
@@ -40,15 +45,43 @@ class VoiceSpec:
 
 
 @dataclass(frozen=True)
+class Environment:
+    """One declared environment: its own organisation, key, lockfile and stack."""
+
+    name: str
+    api_key_env: str  # the NAME of the variable holding the key
+    api_url: str | None
+    line: int  # line of its key in the manifest
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file the manifest was read from: the manifest itself, or an included file."""
+
+    path: Path  # absolute
+    rel: str  # relative to the manifest's folder, with forward slashes
+    sha256: str  # of its bytes
+
+
+@dataclass(frozen=True)
 class Manifest:
     path: Path
     root: Path  # the manifest's folder (absolute); files resolve from here
     version: int
-    stack: str
+    stack: str  # for a chosen environment: the environment's own stack
     prune: str
     ignore: tuple[str, ...]
-    voices: dict[str, VoiceSpec]  # in file order
+    voices: dict[str, VoiceSpec]  # in file order (the manifest's, then each include's)
     raw_sha256: str  # of the manifest's bytes
+    environments: dict[str, Environment] = field(default_factory=dict)
+    environment: str | None = None  # the chosen one (load_manifest's ``environment``)
+    base_stack: str = ""  # the manifest's own stack (before an environment's suffix)
+    sources: tuple[SourceFile, ...] = ()  # the manifest first, then the included files
+
+    @property
+    def included(self) -> tuple[SourceFile, ...]:
+        """The files read through ``include`` (not the manifest itself)."""
+        return self.sources[1:]
 
     def is_ignored(self, display_name: str | None, voice_id: str | None = None) -> bool:
         """True when a clone matches an ``ignore`` entry (voiceId, or displayName glob)."""

@@ -15,9 +15,14 @@ latency and faults (:class:`WavesGate`), then the handler. Hooks under
 
 Choices where the service's behaviour is not published:
 
-* Languages accepted on create: ``SUPPORTED_LANGUAGES`` (20 codes + ``auto`` +
-  ``multi``), our chosen subset of the SDK's list. Without ``language`` the clone's
-  language is ``null``.
+* Which API world it plays: the profile (``seed`` or ``current``) and the single
+  behaviours of :mod:`reconciler.sandbox.profiles` (the delete route, the legacy
+  routes, the Pro model, TTS's ``Accept`` header).
+* Languages accepted on create and TTS: per model, from the shared table
+  :mod:`reconciler.languages` (``SUPPORTED_LANGUAGES`` is lightning-v3.1's).
+  Without ``language`` the clone's language is ``null``.
+* A create's model and language are checked before its file (so a create
+  without a file tells whether a model is accepted, and makes nothing).
 * ``GET /waves/v1/voice-cloning`` filters (exact match, all optional, combined
   with AND): ``modelIds`` (the clone's modelIds contain it; comma-separated or
   repeated values match any), ``cloningType``, ``_id``, ``voiceId``, ``status``.
@@ -26,8 +31,11 @@ Choices where the service's behaviour is not published:
 * Legacy clones list without ``description``, ``accent`` and ``language`` keys
   (old entries may miss fields).
 * ``tags`` sent several times: every value is split and the pieces concatenated.
-* Deleting an unknown or already-deleted id: 400 ``{"error": "Invalid voice id"}``.
-* TTS: unknown voice 404 ``{"error": ...}``; a clone not ``completed`` 400;
+* Deleting an unknown or already-deleted id: 400 ``{"error": "Invalid voice id"}``
+  (on either delete route). A retired route answers 410 in the published
+  ``MODEL_DEPRECATED`` shape; the new route refusing API keys answers 401.
+* TTS: unknown voice 404 ``{"error": ...}`` (``current``: 400 with the array
+  shape); a clone not ``completed`` 400;
   ``output_format`` ``wav`` (default) or ``pcm``; ``sample_rate`` one of
   8000 16000 22050 24000 44100 48000; text up to 2000 characters.
 * 502 and 503 faults carry ``{"error": "Bad gateway"}`` / ``{"error": "Service
@@ -53,6 +61,7 @@ from reconciler.sandbox.cloning import (
     SUPPORTED_LANGUAGES,
     create_clone,
     delete_clone,
+    delete_clone_v2,
     list_clones,
     model_object_id,
 )
@@ -69,12 +78,13 @@ from reconciler.sandbox.hooks import (
     hook_edit_clone,
     hook_reset,
     hook_sample,
+    hook_seed_clone,
     hook_state,
     hook_stats,
     hook_stats_reset,
 )
 from reconciler.sandbox.legacy import add_voice, get_cloned_voices
-from reconciler.sandbox.sandbox import Sandbox
+from reconciler.sandbox.runtime import Sandbox
 from reconciler.sandbox.speech import MAX_TTS_CHARS, TTS_MODELS, get_speech_v31, tts
 from reconciler.sandbox.wire import DECISION_KEY, ORG_KEY
 
@@ -115,6 +125,7 @@ def create_app(config: SandboxConfig | None = None, *, state_file: Path | None =
         Route("/waves/v1/voice-cloning", create_clone, methods=["POST"]),
         Route("/waves/v1/voice-cloning", list_clones, methods=["GET"]),
         Route("/waves/v1/lightning-large", delete_clone, methods=["DELETE"]),
+        Route("/waves/v1/voice-cloning/delete", delete_clone_v2, methods=["POST"]),
         Route("/waves/v1/lightning-large/add_voice", add_voice, methods=["POST"]),
         Route("/waves/v1/lightning-large/get_cloned_voices", get_cloned_voices, methods=["GET"]),
         Route("/waves/v1/tts", tts, methods=["POST"]),
@@ -125,6 +136,7 @@ def create_app(config: SandboxConfig | None = None, *, state_file: Path | None =
         Route("/_sandbox/stats", hook_stats, methods=["GET"]),
         Route("/_sandbox/stats/reset", hook_stats_reset, methods=["POST"]),
         Route("/_sandbox/samples/{voice_id}/{n:int}.wav", hook_sample, methods=["GET"]),
+        Route("/_sandbox/clones", hook_seed_clone, methods=["POST"]),
         Route("/_sandbox/clones/{voice_id}", hook_edit_clone, methods=["PATCH"]),
     ]
     app = Starlette(

@@ -18,16 +18,17 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from reconciler import languages
+from reconciler.sandbox import profiles
 from reconciler.sandbox.forms import clone_from_form, optional_text
-from reconciler.sandbox.sandbox import Sandbox
+from reconciler.sandbox.runtime import Sandbox
 from reconciler.sandbox.state import CURRENT_MODEL, CloneRecord
 from reconciler.sandbox.wire import ORG_KEY, error_response
 
-SUPPORTED_LANGUAGES = (
-    "auto", "en", "hi", "mr", "kn", "ta", "bn", "gu", "te", "ml", "pa", "or",
-    "es", "de", "fr", "it", "nl", "sv", "pt", "ru", "multi",
-)
+# What lightning-v3.1 accepts (the shared table; Pro's is languages.accepted(PRO)).
+SUPPORTED_LANGUAGES = languages.accepted(languages.V31)
 DEPRECATED_MODEL_MESSAGE = "Voice cloning for lightning-v2 is deprecated. Please use lightning-v3.1"
+SUPPORTED_MODELS_MESSAGE = "Supported models: " + ", ".join(languages.CLONE_MODELS)
 SAMPLE_TEXTS = (
     "Hello! This is a sample of your new voice, made by the Waves sandbox.",
     "The quick brown fox jumps over the lazy dog while the sandbox hums a tone.",
@@ -46,7 +47,7 @@ def samples(clone: CloneRecord, base_url: str) -> list[dict[str, str]]:
     ]
 
 
-def _list_entry(clone: CloneRecord, now: float, base_url: str) -> dict[str, Any]:
+def list_entry(clone: CloneRecord, now: float, base_url: str) -> dict[str, Any]:
     entry: dict[str, Any] = {"_id": clone.record_id, "voiceId": clone.voice_id,
                              "displayName": clone.display_name}
     if not clone.legacy:
@@ -64,20 +65,34 @@ def _list_entry(clone: CloneRecord, now: float, base_url: str) -> dict[str, Any]
     return entry
 
 
-def _create_options(form: FormData) -> dict[str, Any] | JSONResponse:
+def create_models(sandbox: Sandbox) -> tuple[str, ...]:
+    """The models a create accepts in the sandbox's current world."""
+    if sandbox.config.behaviour.pro_model:
+        return languages.CLONE_MODELS
+    return (CURRENT_MODEL,)
+
+
+def model_error(sandbox: Sandbox, model: str) -> JSONResponse | None:
+    """The 400 for a model the create does not accept (the service's wording), or None."""
+    if model in languages.DEPRECATED_MODELS:
+        return error_response(400, DEPRECATED_MODEL_MESSAGE)
+    allowed = create_models(sandbox)
+    if model in allowed:
+        return None
+    if len(allowed) > 1:
+        return error_response(400, SUPPORTED_MODELS_MESSAGE)
+    return error_response(400, f"Unsupported model '{model}'. Please use {CURRENT_MODEL}")
+
+
+def _create_options(sandbox: Sandbox, form: FormData) -> dict[str, Any] | JSONResponse:
     """The create's own fields: model, language, tags, description, accent."""
     model = optional_text(form, "model") or CURRENT_MODEL
-    if model == "lightning-v2":
-        return error_response(400, DEPRECATED_MODEL_MESSAGE)
-    if model != CURRENT_MODEL:
-        return error_response(400, f"Unsupported model '{model}'. Please use {CURRENT_MODEL}")
+    problem = model_error(sandbox, model)
+    if problem is not None:
+        return problem
     language = optional_text(form, "language")
-    if language is not None and language not in SUPPORTED_LANGUAGES:
-        return error_response(
-            400,
-            f"Unsupported language '{language}' for {CURRENT_MODEL}. "
-            f"Supported: {', '.join(SUPPORTED_LANGUAGES)}",
-        )
+    if language is not None and not languages.is_accepted(language, model):
+        return error_response(400, languages.refusal(language, model))
     tags = [
         piece.strip()
         for value in form.getlist("tags") if isinstance(value, str)
@@ -91,7 +106,8 @@ def _create_options(form: FormData) -> dict[str, Any] | JSONResponse:
 
 
 async def create_clone(request: Request) -> Response:
-    clone = await clone_from_form(request, _create_options)
+    sandbox: Sandbox = request.app.state.sandbox
+    clone = await clone_from_form(request, lambda form: _create_options(sandbox, form))
     if isinstance(clone, Response):
         return clone
     model = clone.model_ids[0]
@@ -136,12 +152,11 @@ async def list_clones(request: Request) -> Response:
             continue
         if "status" in query and clone.status(now) != query["status"]:
             continue
-        entries.append(_list_entry(clone, now, base_url))
+        entries.append(list_entry(clone, now, base_url))
     return JSONResponse({"data": entries})
 
 
-async def delete_clone(request: Request) -> Response:
-    sandbox: Sandbox = request.app.state.sandbox
+async def _delete_body(request: Request) -> str | Response:
     try:
         body = json.loads(await request.body() or b"null")
     except (ValueError, UnicodeDecodeError):
@@ -149,8 +164,46 @@ async def delete_clone(request: Request) -> Response:
     voice_id = body.get("voiceId") if isinstance(body, dict) else None
     if not isinstance(voice_id, str) or not voice_id:
         return error_response(400, "voiceId is required")
-    org_id = request.scope[ORG_KEY]
-    if sandbox.store.remove(org_id, voice_id) is None:
-        return error_response(400, "Invalid voice id")
+    return voice_id
+
+
+def _remove(request: Request, voice_id: str) -> bool:
+    sandbox: Sandbox = request.app.state.sandbox
+    if sandbox.store.remove(request.scope[ORG_KEY], voice_id) is None:
+        return False
     sandbox.stats.clones_deleted += 1
+    return True
+
+
+async def delete_clone(request: Request) -> Response:
+    """``DELETE /waves/v1/lightning-large``: the seed's delete, 410 once retired."""
+    sandbox: Sandbox = request.app.state.sandbox
+    if not sandbox.config.behaviour.old_delete_works:
+        return JSONResponse(profiles.OLD_DELETE_GONE, status_code=410)
+    voice_id = await _delete_body(request)
+    if isinstance(voice_id, Response):
+        return voice_id
+    if not _remove(request, voice_id):
+        return error_response(400, "Invalid voice id")
     return JSONResponse({"success": True, "voiceId": voice_id})
+
+
+async def delete_clone_v2(request: Request) -> Response:
+    """``POST /waves/v1/voice-cloning/delete``: the announced successor.
+
+    Absent in the seed's world (404), refusing API keys (401) until the service
+    accepts them, deleting once ``delete_route`` is ``voice-cloning``.
+    """
+    sandbox: Sandbox = request.app.state.sandbox
+    behaviour = sandbox.config.behaviour
+    if not behaviour.new_delete_exists:
+        return error_response(404, "Not Found")
+    if not behaviour.new_delete_works:
+        return error_response(401, profiles.NEW_DELETE_REFUSED)
+    voice_id = await _delete_body(request)
+    if isinstance(voice_id, Response):
+        return voice_id
+    if not _remove(request, voice_id):
+        return error_response(400, "Invalid voice id")
+    return JSONResponse({"success": True, "voiceId": voice_id,
+                         "organizationId": request.scope[ORG_KEY]})

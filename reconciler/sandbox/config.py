@@ -12,10 +12,13 @@ the organisation ids they map to.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from reconciler.sandbox import profiles
 
 FAULT_KINDS = ("500", "502", "503", "drop", "truncate")
 
@@ -76,6 +79,30 @@ class SandboxConfig(BaseModel):
         default=0.0, ge=0, le=1, description="Fraction of new clones that end 'failed'."
     )
     clone_limit: int = Field(default=100, ge=0, description="Clones an organisation may hold.")
+    profile: Literal["seed", "current"] = Field(
+        default="seed",
+        description="The API world: seed (the seed page's API) or current (the newest "
+        "published one). The knobs below default to the profile's.",
+    )
+    delete_route: Literal["lightning-large", "voice-cloning", "none"] | None = Field(
+        default=None,
+        description="The route that deletes for an API key: lightning-large (DELETE "
+        "/waves/v1/lightning-large), voice-cloning (POST /waves/v1/voice-cloning/delete) "
+        "or none (old route 410, new route 401). None: the profile's.",
+    )
+    legacy_routes: Literal["live", "gone"] | None = Field(
+        default=None,
+        description="The /waves/v1/lightning-large/* routes: live, or gone (410). "
+        "None: the profile's.",
+    )
+    pro_model: bool | None = Field(
+        default=None, description="Create accepts lightning-v3.1-pro. None: the profile's."
+    )
+    tts_accept_required: bool | None = Field(
+        default=None,
+        description="TTS answers an empty body unless 'Accept: audio/wav' is sent. "
+        "None: the profile's.",
+    )
     api_keys: list[str] = Field(
         default_factory=list,
         exclude=True,
@@ -118,6 +145,14 @@ class SandboxConfig(BaseModel):
         return value
 
     @property
+    def behaviour(self) -> profiles.Behaviour:
+        """The API world these settings describe, every knob resolved."""
+        return profiles.resolve(
+            self.profile, delete_route=self.delete_route, legacy_routes=self.legacy_routes,
+            pro_model=self.pro_model, tts_accept_required=self.tts_accept_required,
+        )
+
+    @property
     def allowed_orgs(self) -> frozenset[str] | None:
         """The organisations whose keys are accepted, or None when any key is."""
         if not self.api_keys:
@@ -137,6 +172,7 @@ class SandboxConfig(BaseModel):
         allowed = self.allowed_orgs
         data["api_key_count"] = len(self.api_keys)
         data["allowed_orgs"] = sorted(allowed) if allowed is not None else None
+        data["behaviour"] = dataclasses.asdict(self.behaviour)
         return data
 
 

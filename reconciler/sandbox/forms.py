@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from reconciler.sandbox.faults import Decision
-from reconciler.sandbox.sandbox import Sandbox
+from reconciler.sandbox.runtime import Sandbox
 from reconciler.sandbox.state import AudioInfo, CloneRecord
 from reconciler.sandbox.wire import DECISION_KEY, ORG_KEY, error_response
 
@@ -39,10 +39,12 @@ CloneOptions = Callable[[FormData], dict[str, Any] | JSONResponse]
 async def clone_from_form(request: Request, options: CloneOptions) -> CloneRecord | Response:
     """Validate a multipart create and store the clone, or the first problem's 400.
 
-    The order of the checks is the service's: the form, ``displayName``, ``file``,
-    then ``options(form)`` (the endpoint's own fields: it answers the keyword
-    arguments of the new :class:`CloneRecord`, ``model_ids`` and ``legacy``
-    included, or an error), then the clone limit.
+    The order of the checks: the form, ``displayName``, then ``options(form)``
+    (the endpoint's own fields: it answers the keyword arguments of the new
+    :class:`CloneRecord`, ``model_ids`` and ``legacy`` included, or an error),
+    then ``file``, then the clone limit. (The service does not publish its
+    order; checking the model before the file is what lets ``voicectl doctor``
+    ask which models are accepted without sending audio, so nothing is made.)
     """
     sandbox: Sandbox = request.app.state.sandbox
     form = await read_form(request)
@@ -52,12 +54,12 @@ async def clone_from_form(request: Request, options: CloneOptions) -> CloneRecor
         display_name, problem = read_display_name(form)
         if problem is not None:
             return problem
-        audio, problem = await read_upload(form)
-        if problem is not None:
-            return problem
         fields = options(form)
         if isinstance(fields, Response):
             return fields
+        audio, problem = await read_upload(form)
+        if problem is not None:
+            return problem
         problem = limit_error(sandbox, request.scope[ORG_KEY])
         if problem is not None:
             return problem
@@ -102,7 +104,7 @@ async def read_upload(form: FormData) -> tuple[AudioInfo, None] | tuple[None, JS
     """Validate the ``file`` part: present, an accepted MIME type, 1 byte to 5 MB."""
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
-        return None, error_response(400, "file is required")
+        return None, error_response(400, "No file provided")
     filename = upload.filename or "audio"
     content_type = (upload.content_type or "application/octet-stream").split(";")[0]
     content_type = content_type.strip().lower()

@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse
 from reconciler.sandbox.config import org_id_for_key
 from reconciler.sandbox.drop import connection_of
 from reconciler.sandbox.faults import CREATE_PATHS, Decision
-from reconciler.sandbox.sandbox import Sandbox
+from reconciler.sandbox.runtime import Sandbox
 from reconciler.sandbox.wire import DECISION_KEY, ORG_KEY, error_response
 
 Scope = MutableMapping[str, Any]

@@ -1,8 +1,9 @@
 """The ``/_sandbox/`` hooks: what tests use to look at and steer the emulator.
 
 They read the state and statistics, reset the sandbox, change its config at
-run time, serve the clones' sample WAVs and edit a clone behind voicectl's back,
-as the dashboard can. They sit outside the gate: no key, no limit, no faults.
+run time, serve the clones' sample WAVs, seed clones of any kind (legacy, Pro,
+failed) when ``add_voice`` is gone, and edit a clone behind voicectl's back, as
+the dashboard can. They sit outside the gate: no key, no limit, no faults.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from reconciler.sandbox import wav
-from reconciler.sandbox.cloning import SAMPLE_TEXTS
-from reconciler.sandbox.config import SandboxConfig, describe_validation_error
-from reconciler.sandbox.sandbox import Sandbox, state_entry
+from reconciler.sandbox.cloning import SAMPLE_TEXTS, list_entry
+from reconciler.sandbox.config import SandboxConfig, describe_validation_error, org_id_for_key
+from reconciler.sandbox.runtime import Sandbox, state_entry
+from reconciler.sandbox.state import CURRENT_MODELS, AudioInfo, CloneRecord
 from reconciler.sandbox.wire import error_response
 
 
@@ -137,3 +139,85 @@ async def hook_edit_clone(request: Request) -> Response:
         setattr(clone, attr, value)
     sandbox.store.save()
     return JSONResponse(state_entry(clone, time.monotonic()))
+
+
+_SEED_TEXT = {"displayName": "display_name", "description": "description", "accent": "accent",
+              "language": "language", "cloningType": "cloning_type"}
+SEED_STATUSES = ("completed", "failed", "processing")
+
+
+def _seed_org(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return org_id_for_key(token)
+
+
+async def hook_seed_clone(request: Request) -> Response:
+    """``POST /_sandbox/clones``: put a clone of any kind into an organisation.
+
+    The organisation is named by the ``Authorization: Bearer <key>`` header, as
+    on ``/waves``; the JSON body is a clone as the list shows it: ``displayName``
+    (required), ``modelIds`` (default ``["lightning-v3.1"]``; a list lacking every
+    current model makes a legacy clone), ``tags`` (list or comma-separated
+    string), ``status`` (``completed``, ``failed`` or ``processing``: the last
+    stays so), ``language``, ``description``, ``accent``, ``cloningType``.
+    Answers the clone as ``GET /waves/v1/voice-cloning`` lists it. Nothing is
+    counted as a create in the statistics.
+    """
+    sandbox: Sandbox = request.app.state.sandbox
+    org_id = _seed_org(request)
+    if org_id is None:
+        return error_response(401, "send the organisation's 'Authorization: Bearer <key>'")
+    body = await _json_object(request)
+    if isinstance(body, Response):
+        return body
+    known = {*_SEED_TEXT, "modelIds", "tags", "status"}
+    unknown = sorted(set(body) - known)
+    if unknown:
+        return error_response(400, f"unknown clone fields {', '.join(unknown)}; "
+                                   f"known: {', '.join(sorted(known))}")
+    name = body.get("displayName")
+    if not isinstance(name, str) or not name:
+        return error_response(400, "displayName must be a non-empty string")
+    fields: dict[str, Any] = {}
+    for key, attr in _SEED_TEXT.items():
+        value = body.get(key)
+        if value is not None and not isinstance(value, str):
+            return error_response(400, f"{key} must be a string or null")
+        if value is not None:
+            fields[attr] = value
+    models = body.get("modelIds", ["lightning-v3.1"])
+    if isinstance(models, str):
+        models = [models]
+    if not isinstance(models, list) or not models or not all(
+            isinstance(m, str) and m for m in models):
+        return error_response(400, "modelIds must be a non-empty list of strings")
+    tags = body.get("tags", [])
+    if isinstance(tags, str):
+        tags = [t.strip() for t in tags.split(",") if t.strip()]
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        return error_response(400, "tags must be a list of strings or one comma-separated string")
+    status = body.get("status", "completed")
+    if status not in SEED_STATUSES:
+        return error_response(400, f"status must be one of {', '.join(SEED_STATUSES)}")
+    now_epoch, now_mono = time.time(), time.monotonic()
+    never = now_epoch + 10 * 365 * 86_400.0
+    clone = CloneRecord(
+        record_id=sandbox.store.new_record_id(),
+        voice_id=sandbox.store.new_voice_id(),
+        model_ids=list(models),
+        created_epoch=now_epoch,
+        ready_epoch=never if status == "processing" else now_epoch,
+        outcome="failed" if status == "failed" else "completed",
+        listed_epoch=now_epoch,
+        audio=AudioInfo(filename="seeded", size=0, sha256="", content_type=""),
+        legacy=not set(models) & set(CURRENT_MODELS),
+        tags=list(tags),
+        **fields,
+    )
+    clone.anchor(now_epoch, now_mono)
+    sandbox.store.add(org_id, clone)
+    return JSONResponse(list_entry(clone, now_mono, str(request.base_url)))

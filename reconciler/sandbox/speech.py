@@ -4,7 +4,12 @@ Both validate the JSON body (text up to 2000 characters, a voice, a model, a
 sample rate, ``wav`` or ``pcm``) and answer a tone whose pitch depends on the
 voice and whose length grows with the text (:mod:`reconciler.sandbox.wav`). A
 lightning-large-only clone spoken on lightning-v3.1 gets a near-empty WAV rather
-than an error, as the real service does.
+than an error, as the real service does; so does a clone spoken on a model its
+``modelIds`` lack (a v3.1 clone on ``lightning_v3.1_pro`` and the other way
+round: not published, the safe reading). Languages are checked per model from
+the shared table (:mod:`reconciler.languages`). In the ``current`` world a
+request without ``Accept: audio/wav`` gets an empty body, and an unknown voice
+the newest reference's array error.
 """
 
 from __future__ import annotations
@@ -12,16 +17,28 @@ from __future__ import annotations
 import json
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
+from reconciler import languages
 from reconciler.sandbox import wav
-from reconciler.sandbox.cloning import SUPPORTED_LANGUAGES
-from reconciler.sandbox.sandbox import Sandbox
-from reconciler.sandbox.state import CURRENT_MODEL
+from reconciler.sandbox.runtime import Sandbox
 from reconciler.sandbox.wire import ORG_KEY, error_response
 
 MAX_TTS_CHARS = 2000
-TTS_MODELS = ("lightning_v3.1", "lightning_v3.1_pro", "lightning-large")
+TTS_MODELS = (*languages.TTS_MODELS.values(), "lightning-large")
+
+
+def _wants_wav(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return any(part.split(";")[0].strip().lower() in ("audio/wav", "audio/*")
+               for part in accept.split(","))
+
+
+def _unknown_voice(sandbox: Sandbox, voice_id: str) -> Response:
+    if sandbox.config.behaviour.array_errors:  # the newest reference's shape
+        return JSONResponse({"error": [{"code": "custom", "path": ["voice_id"],
+                                        "message": "Invalid Voice ID"}]}, status_code=400)
+    return error_response(404, f"Voice not found: {voice_id}")
 
 
 async def tts(request: Request) -> Response:
@@ -65,16 +82,21 @@ async def _speech(request: Request, *, path_model: str | None) -> Response:
         return error_response(
             400, f"Unsupported output_format '{output_format}': use wav or pcm"
         )
+    clone_model = languages.clone_model_of_tts(model)
     language = body.get("language")
-    if language is not None and language not in SUPPORTED_LANGUAGES:
-        return error_response(400, f"Unsupported language '{language}'")
+    if language is not None and clone_model is not None \
+            and not languages.is_accepted(language, clone_model):
+        return error_response(400, languages.refusal(language, clone_model))
     clone = sandbox.store.org(request.scope[ORG_KEY]).clones.get(voice_id)
     if clone is None:
-        return error_response(404, f"Voice not found: {voice_id}")
+        return _unknown_voice(sandbox, voice_id)
     status = clone.status()
     if status != "completed":
         return error_response(400, f"Voice {voice_id} is not ready (status: {status})")
-    if model.startswith("lightning_v3.1") and CURRENT_MODEL not in clone.model_ids:
+    if sandbox.config.behaviour.tts_accept_required and not _wants_wav(request):
+        # "Omitting it can return an empty or unplayable response."
+        return Response(b"", media_type="application/octet-stream")
+    if clone_model is not None and clone_model not in clone.model_ids:
         # The real service's bug: no error, just a WAV of almost nothing.
         pcm = b"\x00\x00" * wav.NEAR_EMPTY_FRAMES
     else:

@@ -31,6 +31,7 @@ from reconciler.fsutil import atomic_write
 
 STATE_VERSION = 1
 CURRENT_MODEL = "lightning-v3.1"
+CURRENT_MODELS = ("lightning-v3.1", "lightning-v3.1-pro")
 LEGACY_MODEL = "lightning-large"
 _ALNUM = string.ascii_letters + string.digits
 

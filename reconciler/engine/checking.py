@@ -23,7 +23,7 @@ from typing import Any
 from reconciler.api.errors import WavesError
 from reconciler.api.models import CURRENT_MODEL, TTS_MODEL, Clone
 from reconciler.lockfile import LockDocument
-from reconciler.render import clean
+from reconciler.text import clean
 
 FORMAT_VERSION = 1
 PROBE_TEXT = "Hello! This is a short check of this voice by voicectl."

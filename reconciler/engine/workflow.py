@@ -67,7 +67,7 @@ def open_client(conn: Connection, *, parallelism: int = 8, logger=None):
             base_url=SANDBOX_URL,
             api_key=SANDBOX_KEY,
             parallelism=parallelism,
-            transport=embedded_transport(conn.state_file),
+            transport=embedded_transport(conn.state_file, embedded_config()),
             logger=logger,
         )
     key = api_key_from_env()
@@ -78,6 +78,30 @@ def open_client(conn: Connection, *, parallelism: int = 8, logger=None):
         )
     url = conn.api_url or os.environ.get("VOICECTL_API_URL") or DEFAULT_API_URL
     return WavesClient(base_url=url, api_key=key, parallelism=parallelism, logger=logger)
+
+
+# The API-world knobs ``--sandbox`` reads from the environment (as ``sandbox serve`` does).
+EMBEDDED_KNOBS = ("profile", "delete_route", "legacy_routes", "pro_model", "tts_accept_required")
+
+
+def embedded_config():
+    """The embedded sandbox's config: its API world from ``VOICECTL_SANDBOX_PROFILE``
+    and the single-behaviour variables (``VOICECTL_SANDBOX_DELETE_ROUTE`` ...)."""
+    from pydantic import ValidationError
+
+    from reconciler.sandbox.config import SandboxConfig, describe_validation_error
+
+    settings = {}
+    for knob in EMBEDDED_KNOBS:
+        value = os.environ.get("VOICECTL_SANDBOX_" + knob.upper(), "").strip()
+        if value:
+            settings[knob] = value
+    try:
+        return SandboxConfig.model_validate(settings)
+    except ValidationError as exc:
+        problem = describe_validation_error(exc)
+        knob = problem.split(":", 1)[0]
+        raise UserError(f"VOICECTL_SANDBOX_{knob.upper()}: {problem.split(': ', 1)[1]}") from None
 
 
 def plan_for(

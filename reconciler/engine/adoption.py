@@ -49,7 +49,7 @@ from reconciler.manifest import (
 )
 from reconciler.ownership import owner_of, user_tags
 from reconciler.plan import BUSY, is_ignored, metadata_changes
-from reconciler.render import clean
+from reconciler.text import clean
 
 NAME_MAX = 63
 _NAME_RE = re.compile(NAME_PATTERN)

@@ -17,7 +17,6 @@ import json
 import os
 import sys
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -27,6 +26,7 @@ import click
 from reconciler import schemas
 from reconciler.apply import ApplyResult, Outcome
 from reconciler.plan import Action, Plan
+from reconciler.text import clean
 
 FORMAT_VERSION = schemas.FORMAT_VERSION
 
@@ -47,19 +47,6 @@ HEADINGS = {
     "forget": "will be dropped from the lockfile",
     "wait": "is still being made; left alone",
 }
-
-
-def clean(value: Any) -> str:
-    """Text safe for a terminal: control/format characters dropped, line breaks made spaces."""
-    text = "" if value is None else str(value)
-    out = []
-    for ch in text:
-        category = unicodedata.category(ch)
-        if ch in "\t\n\r" or category in ("Zl", "Zp"):
-            out.append(" ")
-        elif not category.startswith("C"):
-            out.append(ch)
-    return "".join(out).strip()
 
 
 @dataclass

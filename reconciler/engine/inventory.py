@@ -6,7 +6,7 @@ Ownership comes first from a clone's ownership tags (``voicectl-stack:``/
 lockfile beside the manifest (an imported clone: the service has no update
 endpoint, so imported clones never carry tags), or kept there as retired.
 
-Everything the server sent passes through ``render.clean()`` before it is
+Everything the server sent passes through ``text.clean()`` before it is
 printed or put in the JSON, so a displayName cannot move the cursor.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 from reconciler.api.models import Clone
 from reconciler.lockfile import LockDocument
 from reconciler.ownership import owner_of
-from reconciler.render import clean
+from reconciler.text import clean
 
 FORMAT_VERSION = 1
 LEGACY_MARK = "LEGACY"

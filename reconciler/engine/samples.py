@@ -19,7 +19,7 @@ from typing import Any
 from reconciler.api.errors import WavesError
 from reconciler.apply import ApplyResult
 from reconciler.lockfile import LockDocument, LockEntry
-from reconciler.render import clean
+from reconciler.text import clean
 
 
 @dataclass(frozen=True)

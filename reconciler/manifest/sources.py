@@ -1,0 +1,66 @@
+"""Reading one YAML file of a manifest (the manifest itself or an included file).
+
+Bytes, UTF-8 text and the positioned YAML document, each failure one
+``file:line:col`` line; the same for the manifest and for every file it
+includes, so an error inside an included file points at that file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.errors import ManifestError
+from reconciler.manifest.report import manifest_error
+from reconciler.yamlpos import YamlDocument, YamlSyntaxError, load_yaml
+
+
+@dataclass
+class ReadFile:
+    """One file read and parsed: its bytes' digest and its document (None: empty)."""
+
+    sha256: str
+    doc: YamlDocument | None
+
+
+def read_yaml_file(path: Path, source: str, what: str = "the manifest") -> ReadFile:
+    """Read, decode and parse ``path``; raise ManifestError naming ``source`` on failure."""
+    raw = _read(path, source, what)
+    text = _decode(raw, source, what)
+    try:
+        doc = load_yaml(text)
+    except YamlSyntaxError as exc:
+        raise manifest_error(source, [f"{source}:{exc.pos}: {exc.message}"]) from None
+    return ReadFile(sha256=hashlib.sha256(raw).hexdigest(), doc=doc)
+
+
+def _read(path: Path, source: str, what: str) -> bytes:
+    noun = what.split()[-1]
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise _error(source, f"{source}: {what} does not exist") from None
+    except IsADirectoryError:
+        raise _error(source, f"{source}: is a directory, not a {noun} file") from None
+    except PermissionError:
+        raise _error(source, f"{source}: cannot read {what}: permission denied") from None
+    except OSError as exc:
+        raise _error(source, f"{source}: cannot read {what}: {exc.strerror}") from None
+
+
+def _decode(raw: bytes, source: str, what: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        bad = raw[exc.start]
+        raise _error(
+            source, f"{source}:{line}:{col}: {what} is not UTF-8 text (byte 0x{bad:02x})"
+        ) from None
+
+
+def _error(source: str, line: str) -> ManifestError:
+    return manifest_error(source, [line])

@@ -1,0 +1,24 @@
+"""Text from the server or the manifest made safe to show: the one sanitiser.
+
+Engine modules and renderers both need it (a displayName must not move the
+cursor or recolour the terminal, whoever formats it), so it lives here rather
+than in ``reconciler.render``, and the engine never imports the renderer.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+
+def clean(value: Any) -> str:
+    """Text safe for a terminal: control/format characters dropped, line breaks made spaces."""
+    text = "" if value is None else str(value)
+    out = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if ch in "\t\n\r" or category in ("Zl", "Zp"):
+            out.append(" ")
+        elif not category.startswith("C"):
+            out.append(ch)
+    return "".join(out).strip()
