@@ -79,3 +79,24 @@ def write(path: Path, samples: np.ndarray, rate: int = RATE) -> Path:
         for packet in stream.encode(None):
             out.mux(packet)
     return path
+
+
+def defect(name: str) -> tuple[np.ndarray, int]:
+    """A 10 s signal with one defect (or none: ``clean``), and its rate."""
+    s = speech(10.0)
+    make = {
+        "clean": lambda: s,
+        "silence": lambda: np.zeros_like(s),  # digital silence throughout
+        "near-silence": lambda: room_noise(10.0, -75.0),  # hiss, nothing else
+        "short-speech": lambda: np.concatenate([s[: int(2.6 * RATE)], room_noise(7.4, -55.0)]),
+        "padded": lambda: np.concatenate([s[: int(4.0 * RATE)], room_noise(6.0, -55.0)]),
+        "clipped": lambda: np.clip(s * 8, -1.0, 1.0),  # +18 dB into the rails
+        "quiet": lambda: s * 10 ** (-40 / 20),  # a whisper 40 dB down
+        "noisy": lambda: s + room_noise(10.0, -30.0),
+        "dropout": lambda: np.concatenate(  # 3 s of digital silence mid-sentence
+            [s[: 5 * RATE], np.zeros(3 * RATE, np.float32), s[5 * RATE : 7 * RATE]]
+        ),
+    }
+    if name == "telephone":  # 8 kHz, as telephone audio is
+        return s[::2].copy(), RATE // 2
+    return make[name](), RATE

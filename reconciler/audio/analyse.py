@@ -9,22 +9,25 @@ and numpy computes with the GIL released, so threads do scale).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from reconciler.audio.cache import AnalysisCache
 from reconciler.audio.errors import AudioError
 from reconciler.audio.measurement import Measurement
 
 
-def measure_file(path: Path) -> Measurement | str:
-    """Decode and measure one file: its Measurement, or why it cannot be decoded."""
-    from reconciler.audio.decode import decode
+def measure_file(path: Path, decode: Callable[[Path], Any] | None = None) -> Measurement | str:
+    """Decode (with ``decode``, default decode.decode) and measure one file: its
+    Measurement, or why it cannot be decoded."""
+    from reconciler.audio.decode import decode as default_decode
     from reconciler.audio.measure import measure
 
     try:
-        return measure(decode(path))
+        return measure((decode or default_decode)(path))
     except AudioError as exc:
         return str(exc)
     except OSError as exc:
@@ -32,9 +35,18 @@ def measure_file(path: Path) -> Measurement | str:
 
 
 def analyse(
-    samples: Iterable[tuple[Path, str]], cache: AnalysisCache, *, workers: int | None = None
+    samples: Iterable[tuple[Path, str]],
+    cache: AnalysisCache,
+    *,
+    workers: int | None = None,
+    decode: Callable[[Path], Any] | None = None,
 ) -> dict[str, Measurement | str]:
-    """sha256 -> Measurement (or decode error) for every sample, cached ones undecoded."""
+    """sha256 -> Measurement (or decode error) for every sample, cached ones undecoded.
+
+    ``workers`` bounds the pool (default: the CPU count); ``decode`` replaces
+    the decoder (default decode.decode).
+    """
+    one = partial(measure_file, decode=decode)
     results: dict[str, Measurement | str] = {}
     missing: dict[str, Path] = {}
     for path, sha256 in samples:
@@ -49,10 +61,10 @@ def analyse(
         return results
     width = max(1, min(len(missing), workers or os.cpu_count() or 1))
     if width == 1:
-        measured = [measure_file(p) for p in missing.values()]
+        measured = [one(p) for p in missing.values()]
     else:
         with ThreadPoolExecutor(max_workers=width, thread_name_prefix="voicectl-audio") as pool:
-            measured = list(pool.map(measure_file, missing.values()))
+            measured = list(pool.map(one, missing.values()))
     for sha256, result in zip(missing, measured):
         cache.put(sha256, result)
         results[sha256] = result

@@ -123,6 +123,7 @@ _EXPECTED = {
     "string_type": "expected text",
     "bool_type": "expected true or false",
     "int_type": "expected a whole number",
+    "float_type": "expected a number",
     "list_type": "expected a list",
     "dict_type": "expected a mapping (key: value lines)",
     "model_type": "expected a mapping (key: value lines)",
