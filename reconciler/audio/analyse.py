@@ -20,6 +20,14 @@ from reconciler.audio.errors import AudioError
 from reconciler.audio.measurement import Measurement
 
 
+def _default_workers() -> int:
+    """The pool's width: ``VOICECTL_QUALITY_WORKERS`` if set, else the CPU count."""
+    try:
+        return max(1, int(os.environ.get("VOICECTL_QUALITY_WORKERS", "")))
+    except ValueError:
+        return os.cpu_count() or 1
+
+
 def measure_file(path: Path, decode: Callable[[Path], Any] | None = None) -> Measurement | str:
     """Decode (with ``decode``, default decode.decode) and measure one file: its
     Measurement, or why it cannot be decoded."""
@@ -43,7 +51,8 @@ def analyse(
 ) -> dict[str, Measurement | str]:
     """sha256 -> Measurement (or decode error) for every sample, cached ones undecoded.
 
-    ``workers`` bounds the pool (default: the CPU count); ``decode`` replaces
+    ``workers`` bounds the pool (default: ``VOICECTL_QUALITY_WORKERS``, else the
+    CPU count); ``decode`` replaces
     the decoder (default decode.decode).
     """
     one = partial(measure_file, decode=decode)
@@ -59,7 +68,7 @@ def analyse(
             results[sha256] = hit
     if not missing:
         return results
-    width = max(1, min(len(missing), workers or os.cpu_count() or 1))
+    width = max(1, min(len(missing), workers or _default_workers()))
     if width == 1:
         measured = [one(p) for p in missing.values()]
     else:

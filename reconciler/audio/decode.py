@@ -71,10 +71,8 @@ def decode(path: Path) -> Pcm:
             stream = container.streams.audio[0]
             ctx = stream.codec_context
             rate, channels = int(ctx.sample_rate or 0), int(ctx.channels or 0)
-            resampler = av.AudioResampler(format="fltp")
             for frame in container.decode(stream):
-                parts.extend(f.to_ndarray() for f in resampler.resample(frame))
-            parts.extend(f.to_ndarray() for f in resampler.resample(None))
+                parts.append(_planes(frame, np))
             codec = ctx.name
     except av.error.FFmpegError as exc:
         raise AudioError(f"cannot be decoded ({_reason(exc)})") from exc
@@ -82,6 +80,30 @@ def decode(path: Path) -> Pcm:
         raise AudioError("holds no decodable audio")
     samples = np.concatenate(parts, axis=1).astype(np.float32, copy=False)
     return Pcm(samples=samples, rate=rate, channels=samples.shape[0] or channels, codec=codec)
+
+
+_SCALE = {"u8": 128.0, "s16": 32768.0, "s32": 2147483648.0, "flt": 1.0, "dbl": 1.0}
+
+
+def _planes(frame: Any, np: Any) -> Any:
+    """One decoded frame as float32 (channels, samples), without a resampler.
+
+    Packed formats come as one interleaved row, planar ones as a row per channel.
+    """
+    name = frame.format.name
+    packed = name.rstrip("p") if frame.format.is_planar else name
+    data = frame.to_ndarray()
+    if packed not in _SCALE:
+        raise AudioError(f"an unusual sample format ({name})")
+    channels = len(frame.layout.channels)
+    if not frame.format.is_planar:
+        data = data.reshape(-1, channels).T
+    data = data.astype(np.float32)
+    if packed == "u8":
+        data -= 128.0
+    if _SCALE[packed] != 1.0:
+        data /= _SCALE[packed]
+    return data
 
 
 def _reason(exc: BaseException) -> str:

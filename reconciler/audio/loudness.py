@@ -12,6 +12,7 @@ gate at -70 LUFS and a relative gate 10 LU below the level of the blocks kept.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -43,20 +44,22 @@ def k_weighting(rate: int) -> list[tuple[tuple[float, float, float], tuple[float
     return [shelf, high_pass]
 
 
+@lru_cache(maxsize=8)
 def _response(rate: int, n: int) -> Any:
-    """The K-weighting's complex response on the bins of an ``n``-point rfft."""
+    """The K-weighting's complex response on the bins of an ``n``-point rfft
+    (samples mostly share a rate and a length, so it is kept)."""
     z = np.exp(-1j * np.linspace(0.0, np.pi, n // 2 + 1))  # e^{-jw}
     response = np.ones_like(z)
     for (b0, b1, b2), (_, a1, a2) in k_weighting(rate):
         response *= (b0 + b1 * z + b2 * z * z) / (1 + a1 * z + a2 * z * z)
-    return response
+    return response.astype(np.complex64)
 
 
 def k_weighted(samples: Any, rate: int) -> Any:
     """``samples`` (channels, frames) through the K-weighting filter."""
     frames = samples.shape[1]
     n = 1 << max(1, (frames + rate // 2)).bit_length()  # room for the filters' tails
-    spectrum = np.fft.rfft(samples.astype(np.float64), n=n, axis=1)
+    spectrum = np.fft.rfft(samples.astype(np.float32, copy=False), n=n, axis=1)
     return np.fft.irfft(spectrum * _response(rate, n), n=n, axis=1)[:, :frames]
 
 
@@ -72,7 +75,7 @@ def integrated_loudness(samples: Any, rate: int) -> float:
         return -math.inf
     weighted = k_weighted(samples, rate)
     cumulative = np.concatenate(
-        [np.zeros((weighted.shape[0], 1)), np.cumsum(weighted**2, axis=1)], axis=1
+        [np.zeros((weighted.shape[0], 1)), np.cumsum(weighted.astype(np.float64) ** 2, axis=1)], axis=1
     )
     starts = np.arange(0, frames - block + 1, step)
     power = ((cumulative[:, starts + block] - cumulative[:, starts]) / block).sum(axis=0)
