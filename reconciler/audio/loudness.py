@@ -74,9 +74,8 @@ def integrated_loudness(samples: Any, rate: int) -> float:
     if frames < block:
         return -math.inf
     weighted = k_weighted(samples, rate)
-    cumulative = np.concatenate(
-        [np.zeros((weighted.shape[0], 1)), np.cumsum(weighted.astype(np.float64) ** 2, axis=1)], axis=1
-    )
+    squares = np.cumsum(weighted.astype(np.float64) ** 2, axis=1)  # float64: quiet blocks
+    cumulative = np.concatenate([np.zeros((weighted.shape[0], 1)), squares], axis=1)
     starts = np.arange(0, frames - block + 1, step)
     power = ((cumulative[:, starts + block] - cumulative[:, starts]) / block).sum(axis=0)
     with np.errstate(divide="ignore"):

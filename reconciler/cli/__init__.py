@@ -43,6 +43,7 @@ COMMAND_MODULES = (
     "importer",
     "migrate",
     "check",
+    "samples",
 )
 
 
