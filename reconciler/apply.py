@@ -6,8 +6,9 @@ bounds them), each waiting until its clone is ``completed``; a replacement's old
 clone is deleted only after its new clone is completed and recorded.
 
 Invariants kept here (see design.md):
-* nothing lost - every voiceId the service returns is written to the lockfile
-  (``voices`` or the ``pending`` journal) before the next step of its operation;
+* nothing lost - every voiceId the service returns is journalled (``voices`` or
+  ``pending``, through the lockfile's owner) before the next step of its operation;
+  a journal that cannot be written stops every operation not yet started;
 * exactly-once create - after an ambiguous failure the clone is looked for by its
   ownership tags and spec digest before the create is sent again;
 * create before destroy - see above;
@@ -26,14 +27,18 @@ from typing import Any, Protocol
 
 from reconciler.api.errors import AmbiguousCreateError, WavesError
 from reconciler.api.models import CURRENT_MODEL, Clone, CloneRequest
-from reconciler.lockfile import LockEntry, Lockfile, LockSample, PendingEntry, RetiredEntry
+from reconciler.lockfile import Lockfile, LockfileWriteError, PendingEntry, RetiredEntry, entry_for
 from reconciler.ownership import marker_tags, owner_of
-from reconciler.plan import BUSY, Action, Plan, VoiceLike, desired_digest
+from reconciler.plan import BUSY, Action, Plan, VoiceLike, desired_digest, voice_model
+
+NOT_ATTEMPTED = "not attempted: the lockfile cannot be written"
 
 
 class ClientLike(Protocol):
     async def list_clones(self, **filters: Any) -> list[Clone]: ...
-    async def create_clone(self, request: CloneRequest) -> Clone: ...
+    async def create_clone(
+        self, request: CloneRequest, *, before_send: Callable[[], None] | None = None
+    ) -> Clone: ...
     async def delete_clone(self, voice_id: str) -> Any: ...
 
 
@@ -97,44 +102,6 @@ class ApplyResult:
 
 def _now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def entry_for(
-    clone: Clone,
-    voice: VoiceLike,
-    digest: str | None,
-    previous: LockEntry | None = None,
-    *,
-    file_known: bool = True,
-) -> LockEntry:
-    """The lockfile entry for ``clone`` made from ``voice``."""
-    samples = [LockSample(text=s.text, audio_url=s.audio_url) for s in clone.samples]
-    same = previous is not None and previous.voice_id == clone.voice_id
-    if not samples and same:
-        samples = list(previous.samples)
-    file_sha = voice.file_sha256 if file_known else (previous.file_sha256 if same else None)
-    migrated_from = previous.migrated_from if previous is not None else None
-    legacy_before = previous is not None and _legacy_models(previous.model_ids)
-    if previous is not None and legacy_before and not same and clone.is_current:
-        migrated_from = previous.voice_id
-    return LockEntry(
-        voice_id=clone.voice_id,
-        display_name=clone.display_name or voice.display_name,
-        language=clone.language or (previous.language if same else None) or voice.language,
-        model_ids=clone.models or (previous.model_ids if same else []),
-        file_sha256=file_sha,
-        spec_digest=digest if file_known else (previous.spec_digest if same else None),
-        status=clone.status or (previous.status if same else None),
-        created_at=clone.created_at or (previous.created_at if same else None),
-        protect=voice.protect,
-        samples=samples,
-        migrated_from=migrated_from,
-    )
-
-
-def _legacy_models(model_ids: list[str]) -> bool:
-    """True for recorded modelIds that name models but not lightning-v3.1."""
-    return bool(model_ids) and CURRENT_MODEL not in model_ids
 
 
 class StatusWatcher:
@@ -229,19 +196,23 @@ class Applier:
 
     # -- lockfile journal ------------------------------------------------------------
     def save(self) -> None:
-        """Write the lockfile now (atomic; nothing if unchanged)."""
-        self.lock.save()
+        """Fold the journal into the lockfile (atomic; nothing if unchanged)."""
+        self.lock.fold()
 
-    def forget_voice_id(self, voice_id: str) -> None:
-        doc = self.lock.doc
-        for name, entry in list(doc.voices.items()):
-            if entry.voice_id == voice_id:
-                del doc.voices[name]
-        doc.pending.pop(voice_id, None)
-        doc.retired.pop(voice_id, None)
+    def halted(self) -> LockfileWriteError | None:
+        """The write error that stops new operations, once the journal failed."""
+        return self.lock.failed
+
+    def stop_if_halted(self) -> None:
+        """Called before every request that changes something: nothing unrecordable is sent."""
+        failed = self.lock.failed
+        if failed is not None:
+            raise failed
 
     # -- running ---------------------------------------------------------------------
     async def run(self) -> ApplyResult:
+        if self.plan.has_changes:  # before the first change: prove both files can be written
+            self.lock.begin()
         self.watcher = StatusWatcher(
             self.client, initial=self.opts.poll_initial, maximum=self.opts.poll_max
         )
@@ -249,7 +220,6 @@ class Applier:
             self.sync_unchanged()
             for action in self.plan.of_kind("adopt", "forget"):
                 self.repair(action)
-            self.save()
             deletes = self.plan.of_kind("delete")
             await asyncio.gather(*(self.guard(a, self.delete) for a in deletes))
             makes = self.plan.of_kind("create", "replace")
@@ -258,14 +228,27 @@ class Applier:
                 await self.sweep_strays()
         finally:
             await self.watcher.close()
-            self.save()
+            failed = self.halted()
+            try:
+                self.save()
+            except LockfileWriteError:
+                if failed is None:
+                    raise
+                self.lock.close()  # the journal stays; the next run replays it
+        if failed is not None:
+            raise failed
         return self.result
 
     async def guard(self, action: Action, op: Callable[[Action], Any]) -> None:
         """Run one operation; a failure is recorded, never raised to the others."""
         start = self.clock()
         try:
-            outcome = await op(action)
+            if self.halted():
+                outcome = Outcome(action, False, 0.0, error=NOT_ATTEMPTED)
+            else:
+                outcome = await op(action)
+        except LockfileWriteError as exc:
+            outcome = Outcome(action, False, 0.0, error=exc.message)
         except WavesError as exc:
             outcome = Outcome(action, False, 0.0, error=str(exc))
         except Exception as exc:  # a bug must not lose the other operations' results
@@ -283,8 +266,9 @@ class Applier:
                 continue
             if previous is None or previous.voice_id != action.voice_id:
                 continue
-            self.lock.doc.voices[voice.name] = entry_for(
-                action.clone, voice, previous.spec_digest, previous, file_known=False
+            self.lock.refresh(
+                voice.name,
+                entry_for(action.clone, previous, voice=voice, file_known=False),
             )
 
     def repair(self, action: Action) -> None:
@@ -296,18 +280,20 @@ class Applier:
             owner = owner_of(action.clone.tags)
             known = bool(owner and owner.spec == action.spec_digest)
             previous = doc.voices.get(action.name)
-            entry = entry_for(action.clone, voice, action.spec_digest, previous, file_known=known)
-            if previous is not None and previous.voice_id != entry.voice_id:
-                old = self.remote_by_id.get(previous.voice_id)
-                if old is not None and old.is_legacy and entry.migrated_from is None:
-                    entry.migrated_from = previous.voice_id
-                if previous.voice_id in self._planned_deletes():
-                    # Journal it: a crash before its delete must not leave it unrecorded.
-                    self.retire(previous.voice_id, action.name, entry.voice_id, keep=False)
-            doc.voices[action.name] = entry
-            doc.pending.pop(action.clone.voice_id, None)
+            entry = entry_for(
+                action.clone, previous, voice=voice, digest=action.spec_digest, file_known=known
+            )
+            with self.lock.step():
+                if previous is not None and previous.voice_id != entry.voice_id:
+                    old = self.remote_by_id.get(previous.voice_id)
+                    if old is not None and old.is_legacy and entry.migrated_from is None:
+                        entry = entry.model_copy(update={"migrated_from": previous.voice_id})
+                    if previous.voice_id in self._planned_deletes():
+                        # Journal it: a crash before its delete must not leave it unrecorded.
+                        self.retire(previous.voice_id, action.name, entry.voice_id, keep=False)
+                self.lock.adopt(action.name, entry)
         elif action.kind == "forget" and action.voice_id:
-            self.forget_voice_id(action.voice_id)
+            self.lock.forget(action.voice_id)
         outcome = Outcome(action, True, self.clock() - start, new_voice_id=action.voice_id)
         self.result.outcomes.append(outcome)
         self.reporter.finished(outcome)
@@ -316,18 +302,17 @@ class Applier:
         return {a.voice_id for a in self.plan.of_kind("delete") if a.voice_id}
 
     def retire(self, voice_id: str, name: str, replaced_by: str | None, *, keep: bool) -> None:
-        """Record ``voice_id`` as the retired old clone of ``name`` (in memory; save after)."""
-        doc = self.lock.doc
-        known = doc.retired.get(voice_id)
+        """Journal ``voice_id`` as the retired old clone of ``name``."""
+        known = self.lock.doc.retired.get(voice_id)
         clone = self.remote_by_id.get(voice_id)
-        doc.retired[voice_id] = RetiredEntry(
+        self.lock.retire(voice_id, RetiredEntry(
             name=name,
             replaced_by=replaced_by,
             model_ids=list(clone.models) if clone else (known.model_ids if known else []),
             display_name=clone.display_name if clone else (known.display_name if known else None),
             retired_at=known.retired_at if known and known.retired_at else _now_iso(),
             keep=keep,
-        )
+        ))
 
     async def delete(self, action: Action) -> Outcome:
         assert action.voice_id
@@ -342,12 +327,11 @@ class Applier:
             # migrate --keep-legacy: a superseded legacy clone is kept, not deleted.
             self.reporter.started(action, "Retiring")
             self.retire(action.voice_id, action.name or "", current.voice_id, keep=True)
-            self.save()
             return Outcome(action, True, 0.0, new_voice_id=current.voice_id, retired=True)
         self.reporter.started(action, "Destroying")
+        self.stop_if_halted()
         result = await self.client.delete_clone(action.voice_id)
-        self.forget_voice_id(action.voice_id)
-        self.save()
+        self.lock.forget(action.voice_id)
         gone = getattr(result, "already_gone", False)
         return Outcome(action, True, 0.0, detail="was already gone" if gone else None)
 
@@ -355,22 +339,23 @@ class Applier:
         """Create (or replace): exactly-once create, wait, record, then delete the old."""
         name = action.name or ""
         voice = self.voices[name]
-        digest = action.spec_digest or desired_digest(voice, self.opts.model)
+        digest = action.spec_digest or desired_digest(voice, voice_model(voice, self.opts.model))
         replacing = action.kind == "replace"
         self.reporter.started(action, "Replacing" if replacing else "Creating")
         clone = await self.create_once(voice, digest)
-        doc = self.lock.doc
         if replacing:
-            doc.pending[clone.voice_id] = PendingEntry(
-                name=name,
-                kind="replace",
-                replaces=action.voice_id,
-                spec_digest=digest,
-                file_sha256=voice.file_sha256,
+            self.lock.begin_replacement(
+                clone.voice_id,
+                PendingEntry(
+                    name=name,
+                    kind="replace",
+                    replaces=action.voice_id,
+                    spec_digest=digest,
+                    file_sha256=voice.file_sha256,
+                ),
             )
         else:
-            doc.voices[name] = entry_for(clone, voice, digest, doc.voices.get(name))
-        self.save()
+            self.lock.record(name, self._entry(clone, voice, digest))
 
         if clone.status in BUSY or clone.status is None:
             settled = await self.watcher.wait(clone.voice_id, self.opts.wait_timeout)
@@ -396,31 +381,30 @@ class Applier:
             if replacing:  # keep the old clone; drop the useless new one
                 with contextlib.suppress(WavesError):
                     await self.client.delete_clone(clone.voice_id)
-                    self.forget_voice_id(clone.voice_id)
+                    self.lock.forget(clone.voice_id)
             else:
-                doc.voices[name] = entry_for(clone, voice, digest, doc.voices.get(name))
-            self.save()
+                self.lock.record(name, self._entry(clone, voice, digest))
             return Outcome(action, False, 0.0, new_voice_id=clone.voice_id, error=problem)
 
-        previous = doc.voices.get(name)
-        doc.voices[name] = entry_for(clone, voice, digest, previous)
+        entry = self._entry(clone, voice, digest)
         if replacing and action.legacy and action.voice_id:
-            doc.voices[name].migrated_from = action.voice_id
-        doc.pending.pop(clone.voice_id, None)
+            entry = entry.model_copy(update={"migrated_from": action.voice_id})
         if not replacing:
-            self.save()
+            self.lock.record(name, entry)
             return Outcome(action, True, 0.0, new_voice_id=clone.voice_id)
 
         old = action.voice_id
         assert old
         keep = self.opts.keep_legacy and action.legacy
-        # Journalled as retired in the same write that records the new clone, so a crash
+        # Journalled as retired in the same step that records the new clone, so a crash
         # before the delete below leaves a record the next run finishes (keep=False).
-        self.retire(old, name, clone.voice_id, keep=keep)
-        self.save()
+        with self.lock.step():
+            self.lock.record(name, entry)
+            self.retire(old, name, clone.voice_id, keep=keep)
         if keep:
             return Outcome(action, True, 0.0, new_voice_id=clone.voice_id, retired=True)
         try:
+            self.stop_if_halted()
             await self.client.delete_clone(old)
         except WavesError as exc:
             return Outcome(
@@ -431,9 +415,11 @@ class Applier:
                 error=f"new clone {clone.voice_id} recorded, but deleting the old {old} failed: "
                 f"{exc} (the next apply deletes it)",
             )
-        self.forget_voice_id(old)
-        self.save()
+        self.lock.forget(old)
         return Outcome(action, True, 0.0, new_voice_id=clone.voice_id)
+
+    def _entry(self, clone: Clone, voice: VoiceLike, digest: str):
+        return entry_for(clone, self.lock.doc.voices.get(voice.name), voice=voice, digest=digest)
 
     # -- exactly-once create ------------------------------------------------------------
     def request_for(self, voice: VoiceLike, digest: str) -> CloneRequest:
@@ -445,7 +431,7 @@ class Applier:
             description=voice.description,
             accent=voice.accent,
             tags=tags,
-            model=self.opts.model,
+            model=voice_model(voice, self.opts.model),
         )
 
     async def create_once(self, voice: VoiceLike, digest: str) -> Clone:
@@ -454,8 +440,9 @@ class Applier:
         before = set(self.known_ids)
         last: AmbiguousCreateError | None = None
         for _attempt in range(self.opts.max_create_attempts):
+            self.stop_if_halted()
             try:
-                clone = await self.client.create_clone(request)
+                clone = await self.client.create_clone(request, before_send=self.stop_if_halted)
             except AmbiguousCreateError as exc:
                 self.ambiguous += 1
                 last = exc

@@ -51,6 +51,12 @@ class VoiceLike(Protocol):
     tags: tuple[str, ...]
     protect: bool
     file_sha256: str | None
+    # (optional) model: lightning-v3.1 | lightning-v3.1-pro; PlanOptions.model when absent
+
+
+def voice_model(voice: VoiceLike, default: str = CURRENT_MODEL) -> str:
+    """The clone model a voice asks for (``model`` in the manifest), else ``default``."""
+    return getattr(voice, "model", None) or default
 
 
 class ManifestLike(Protocol):
@@ -244,7 +250,7 @@ class _Planner:
 
     # -- one declared voice ---------------------------------------------------------------
     def plan_voice(self, name: str, voice: VoiceLike) -> None:
-        digest = desired_digest(voice, self.opts.model)
+        digest = desired_digest(voice, voice_model(voice, self.opts.model))
         entry = self.lock.voices.get(name)
         cands = self.candidates(name)
         self.claimed.update(c.voice_id for c in cands)
@@ -364,11 +370,15 @@ class _Planner:
             reasons.append(f"legacy clone (modelIds: {models}); lightning-v3.1 needs a re-clone")
         if clone.status == "failed":
             reasons.append("the clone failed on the service")
+        want_model = voice_model(voice, self.opts.model)
+        model_changed = clone.is_current and clone.clone_model != want_model
+        if model_changed:
+            reasons.append(f"model changed ({clone.clone_model} -> {want_model})")
         recorded_sha = entry.file_sha256 if entry and entry.voice_id == clone.voice_id else None
         changes = metadata_changes(clone, voice)
         if recorded_sha and voice.file_sha256 and recorded_sha != voice.file_sha256:
             reasons.append("audio file changed (sha256 differs)")
-        elif not recorded_sha and not changes:
+        elif not recorded_sha and not changes and not model_changed:
             owner = owner_of(clone.tags)
             if owner and owner.stack == self.m.stack and owner.spec and owner.spec != digest:
                 reasons.append(f"spec changed (digest {owner.spec} -> {digest})")

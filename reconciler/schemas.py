@@ -208,6 +208,29 @@ class SavedPlanDocument(_Out):
     plan: PlanDocument
 
 
+# --------------------------------------------------------------------------- plan --all-envs
+
+
+class EnvironmentPlanEntry(_Out):
+    """One environment of `plan --all-envs`: its plan, or why it could not be planned."""
+
+    environment: str = Field(description="The environment's name in the manifest.")
+    lockfile: str = Field(description="Its lockfile (voices.<env>.lock.json).")
+    plan: PlanDocument | None = Field(description="Its plan; null when it could not be planned.")
+    error: str | None = Field(description="Why it could not be planned (unreachable, ...).")
+
+
+class AllEnvironmentsPlanDocument(_Out):
+    """`voicectl plan --all-envs --format json`: every environment's plan."""
+
+    model_config = ConfigDict(title="voicectl plan --all-envs")
+
+    format_version: Literal[1] = Field(alias="formatVersion")
+    environments: list[EnvironmentPlanEntry]
+    has_changes: bool = Field(alias="hasChanges", description="Any environment has changes.")
+    failed: list[str] = Field(description="Environments that could not be planned.")
+
+
 # --------------------------------------------------------------------------- generation
 
 
@@ -222,6 +245,12 @@ def _manifest_schema() -> dict[str, Any]:
     from reconciler.manifest import ManifestDocument
 
     return _document("voices.yaml", ManifestDocument.model_json_schema(by_alias=True))
+
+
+def _include_schema() -> dict[str, Any]:
+    from reconciler.manifest.models import IncludedDocument
+
+    return _document("voices.d/*.yaml", IncludedDocument.model_json_schema(by_alias=True))
 
 
 def _lock_schema() -> dict[str, Any]:
@@ -290,6 +319,8 @@ SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
     "apply": ("apply.schema.json", _output_schema(ApplyDocument)),
     "saved-plan": ("saved-plan.schema.json", _output_schema(SavedPlanDocument)),
     "samples": ("samples.schema.json", _output_schema(SamplesDocument)),
+    "plan-all-envs": ("plan-all-envs.schema.json", _output_schema(AllEnvironmentsPlanDocument)),
+    "voices-include": ("voices-include.schema.json", _include_schema),
 }
 DEFAULT_DIR = "schemas"
 

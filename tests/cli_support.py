@@ -2,13 +2,17 @@
 
 ``Project.run(...)`` calls ``reconciler.cli.main`` in-process (fast; the client
 still talks to the sandbox over real sockets); ``Project.spawn(...)`` runs
-``python -m reconciler`` as a separate process (for concurrency and crash tests).
+``python -m reconciler`` as a separate process (for concurrency and crash tests);
+``Project.spawn_on_pty(...)`` runs it on a pseudo-terminal (:class:`Terminal`), for
+the confirmation prompt, which also holds a run still at a known point (waiting
+for an answer, under the lock) for as long as a test needs.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
 import zlib
@@ -22,6 +26,57 @@ from sandbox_support import KEY, ROOT, SandboxServer, write_wav
 
 from reconciler.cli import main
 from reconciler.ownership import owner_of
+
+
+class Terminal:
+    """A voicectl process on a pseudo-terminal: read what it prints, answer its prompt.
+
+    ``expect(text)`` blocks until ``text`` has been printed (an event, not a delay;
+    ``safety`` seconds only turn a hung process into a failure instead of a hang).
+    """
+
+    def __init__(self, argv: list[str], env: dict[str, str], safety: float = 120.0) -> None:
+        self.safety = safety
+        self.seen = b""
+        self._master, slave = os.openpty()
+        self.process = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdin=slave, stdout=slave, stderr=slave, close_fds=True
+        )
+        os.close(slave)
+        self._open = True
+
+    @property
+    def text(self) -> str:
+        return self.seen.decode(errors="replace")
+
+    def _read(self) -> bool:
+        """Read what is there (waiting up to ``safety`` s for something); False at the end."""
+        ready, _, _ = select.select([self._master], [], [], self.safety)
+        assert ready, f"the process printed nothing for {self.safety}s:\n{self.text}"
+        try:
+            chunk = os.read(self._master, 4096)
+        except OSError:  # the child closed the terminal
+            chunk = b""
+        self.seen += chunk
+        return bool(chunk)
+
+    def expect(self, text: str) -> str:
+        """Wait until ``text`` was printed; everything printed so far is returned."""
+        while text.encode() not in self.seen:
+            assert self._read(), f"exited before printing {text!r}:\n{self.text}"
+        return self.text
+
+    def send(self, line: str) -> None:
+        os.write(self._master, line.encode() + b"\n")
+
+    def finish(self) -> tuple[int, str]:
+        """Read to the end; (exit status, everything printed)."""
+        while self._open and self._read():
+            pass
+        if self._open:
+            os.close(self._master)
+            self._open = False
+        return self.process.wait(self.safety), self.text
 
 
 @dataclass
@@ -43,7 +98,15 @@ class Project:
         self.key = key
         self.manifest = root / "voices.yaml"
         self.lockfile = root / "voices.lock.json"
+        self._spawned: list[subprocess.Popen] = []
         (root / "samples").mkdir(exist_ok=True)
+
+    def close(self) -> None:
+        """Kill what :meth:`spawn` / :meth:`spawn_on_pty` started and is still running."""
+        for process in self._spawned:
+            if process.poll() is None:
+                process.kill()
+                process.wait(30)
 
     # -- files -------------------------------------------------------------------
     def sample(self, name: str, *, seconds: float = 6.0, variant: int = 0) -> str:
@@ -115,12 +178,22 @@ class Project:
         assert "Traceback" not in result.text
         return result
 
+    def spawn_on_pty(self, *args: str) -> Terminal:
+        """``python -m reconciler ARGS -f voices.yaml`` on a pseudo-terminal."""
+        env = dict(os.environ, **self.env())
+        env.pop("NO_COLOR", None)
+        terminal = Terminal(
+            [sys.executable, "-m", "reconciler", *args, "-f", str(self.manifest)], env
+        )
+        self._spawned.append(terminal.process)
+        return terminal
+
     def spawn(self, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
         """``python -m reconciler ARGS -f voices.yaml`` as its own process."""
         env = dict(os.environ)
         env.update(self.env())
         env.update(extra_env or {})
-        return subprocess.Popen(
+        process = subprocess.Popen(
             [sys.executable, "-m", "reconciler", *args, "-f", str(self.manifest)],
             cwd=ROOT,
             env=env,
@@ -129,3 +202,5 @@ class Project:
             stderr=subprocess.PIPE,
             text=True,
         )
+        self._spawned.append(process)
+        return process

@@ -13,7 +13,9 @@ from cli_support import Project
 
 @pytest.fixture
 def project(tmp_path, sandbox_server, capsys):
-    return Project(tmp_path, sandbox_server, capsys)
+    project = Project(tmp_path, sandbox_server, capsys)
+    yield project
+    project.close()
 
 
 def apply(project: Project, *args: str, expect: int = 0):
@@ -178,20 +180,26 @@ def test_mass_delete_threshold(project):
 
 
 def test_concurrent_applies_one_waits_out(project):
-    project.server.config(latency_ms=1000)  # the first apply holds its lock for seconds
     project.write({f"v{i}": {} for i in range(3)})
-    first = project.spawn("apply", "--auto-approve")
-    for line in first.stdout:  # "Plan: ..." is printed under the lock, after the list
-        if line.startswith("Plan:"):
-            break
+    # The first apply asks for confirmation on a terminal, holding the lock: it stays
+    # there, at a known point, until the test answers (no latency, no timing).
+    first = project.spawn_on_pty("apply")
+    first.expect("Enter a value:")
     impatient = project.spawn("apply", "--auto-approve")
-    patient = project.spawn("apply", "--auto-approve", "--lock-timeout", "60")
-    out2, err2 = impatient.communicate(timeout=60)
+    out2, err2 = impatient.communicate(timeout=120)
     assert impatient.returncode == 1, out2 + err2
     assert "another voicectl run holds the lock" in err2
-    out1, err1 = first.communicate(timeout=60)
-    assert first.returncode == 0, err1
-    out3, err3 = patient.communicate(timeout=60)
+    assert project.remote() == []  # refused before any change
+    patient = project.spawn("apply", "--auto-approve", "--lock-timeout", "600")
+    notice = ""
+    while "waiting up to 600s" not in notice:  # it found the lock taken and waits
+        line = patient.stderr.readline()
+        assert line, f"exited without waiting: {patient.wait(120)}"
+        notice += line
+    first.send("yes")
+    code, out1 = first.finish()
+    assert code == 0 and "Apply complete! 3 created, 0 replaced, 0 deleted." in out1, out1
+    out3, err3 = patient.communicate(timeout=120)
     assert patient.returncode == 0 and "No changes." in out3, out3 + err3
     assert len(project.remote()) == 3
 

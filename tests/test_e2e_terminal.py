@@ -2,56 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import select
-import subprocess
-import sys
-import time
-
 import pytest
 from cli_support import Project
-from sandbox_support import ROOT
 
 
 @pytest.fixture
 def project(tmp_path, sandbox_server, capsys):
-    return Project(tmp_path, sandbox_server, capsys)
+    project = Project(tmp_path, sandbox_server, capsys)
+    yield project
+    project.close()
 
 
 def run_on_pty(project: Project, answer: str, *args: str) -> tuple[int, str]:
-    master, slave = os.openpty()
-    env = dict(os.environ, **project.env())
-    env.pop("NO_COLOR", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "apply", "-f", str(project.manifest), *args],
-        cwd=ROOT,
-        env=env,
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        close_fds=True,
-    )
-    os.close(slave)
-    seen = b""
-    answered = False
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.2)
-        if ready:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            seen += chunk
-        if not answered and b"Enter a value:" in seen:
-            os.write(master, answer.encode() + b"\n")
-            answered = True
-        if proc.poll() is not None and not ready:
-            break
-    os.close(master)
-    return proc.wait(10), seen.decode(errors="replace")
+    terminal = project.spawn_on_pty("apply", *args)
+    terminal.expect("Enter a value:")
+    terminal.send(answer)
+    return terminal.finish()
 
 
 def test_yes_applies_with_a_live_bar(project):

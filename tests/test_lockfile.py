@@ -23,8 +23,8 @@ def test_missing_file_is_a_new_document(tmp_path):
 def test_save_is_deterministic_and_skips_no_op_writes(tmp_path):
     path = tmp_path / "voices.lock.json"
     lock = Lockfile.load(path, stack="bots")
-    lock.doc.voices["b"] = LockEntry(voice_id="voice_b", status="completed")
-    lock.doc.voices["a"] = LockEntry(voice_id="voice_a", model_ids=["lightning-v3.1"])
+    lock.record("b", LockEntry(voice_id="voice_b", status="completed"))
+    lock.record("a", LockEntry(voice_id="voice_a", model_ids=["lightning-v3.1"]))
     assert lock.save() is True
     text = path.read_text()
     assert text.endswith("}\n")
@@ -36,11 +36,11 @@ def test_save_is_deterministic_and_skips_no_op_writes(tmp_path):
     mtime = path.stat().st_mtime_ns
 
     again = Lockfile.load(path)
-    again.doc.voices["a"] = LockEntry(voice_id="voice_a", model_ids=["lightning-v3.1"])
+    again.record("a", LockEntry(voice_id="voice_a", model_ids=["lightning-v3.1"]))
     assert again.save() is False  # same content: no write, no serial bump
     assert path.read_text() == text and path.stat().st_mtime_ns == mtime
 
-    again.doc.voices["c"] = LockEntry(voice_id="voice_c")
+    again.record("c", LockEntry(voice_id="voice_c"))
     assert again.save() is True
     assert json.loads(path.read_text())["serial"] == 2
     assert json.loads(path.read_text())["lineage"] == data["lineage"]
@@ -49,7 +49,7 @@ def test_save_is_deterministic_and_skips_no_op_writes(tmp_path):
 def test_no_temp_files_left(tmp_path):
     lock = Lockfile.load(tmp_path / "voices.lock.json")
     for i in range(5):
-        lock.doc.voices[f"v{i}"] = LockEntry(voice_id=f"voice_{i}")
+        lock.record(f"v{i}", LockEntry(voice_id=f"voice_{i}"))
         lock.save()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["voices.lock.json"]
 
@@ -73,8 +73,8 @@ def test_bad_lockfiles_are_one_line_errors(tmp_path, text, message):
     assert "\n" not in err.value.message
 
 
-def test_run_lock_refuses_a_second_holder_at_once(tmp_path):
-    lockfile = tmp_path / "voices.lock.json"
+def _holder(lockfile) -> subprocess.Popen:
+    """Another process holding the run lock until a line arrives on its stdin."""
     holder = textwrap.dedent(
         f"""
         import sys, time
@@ -87,8 +87,14 @@ def test_run_lock_refuses_a_second_holder_at_once(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-c", holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_run_lock_refuses_a_second_holder_at_once(tmp_path):
+    lockfile = tmp_path / "voices.lock.json"
+    proc = _holder(lockfile)
     try:
-        assert proc.stdout.readline().strip() == "held"
         with pytest.raises(UserError) as err, RunLock(lockfile, timeout=0):
             pass
         assert "another voicectl run holds the lock" in err.value.message
@@ -99,3 +105,26 @@ def test_run_lock_refuses_a_second_holder_at_once(tmp_path):
         proc.communicate("\n", timeout=10)
     with RunLock(lockfile, timeout=0):
         assert lock_path_for(lockfile).exists()
+
+
+def test_run_lock_with_a_timeout_says_it_waits_then_takes_the_lock(tmp_path):
+    lockfile = tmp_path / "voices.lock.json"
+    proc = _holder(lockfile)
+    notices: list[str] = []
+
+    def on_wait(message: str) -> None:  # told once, before waiting: now let the holder go
+        notices.append(message)
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+
+    try:
+        with RunLock(lockfile, timeout=600, on_wait=on_wait):
+            assert proc.wait(30) == 0  # the holder is gone: the lock is ours
+    finally:
+        proc.communicate(timeout=10)
+    assert notices == [
+        f"{lockfile}: another voicectl run holds the lock; waiting up to 600s for it..."
+    ]
+    with RunLock(lockfile, timeout=600, on_wait=notices.append):  # free: no notice
+        pass
+    assert len(notices) == 1

@@ -58,7 +58,7 @@ def test_schema_command_prints_writes_and_checks(capsys, tmp_path):
     for file_name, _ in schemas.SCHEMAS.values():
         assert (target / file_name).read_bytes() == (SCHEMA_DIR / file_name).read_bytes()
     r = run(capsys, "schema", "--write", "--dir", str(target))
-    assert "5 schemas are up to date" in r.out
+    assert f"{len(schemas.SCHEMAS)} schemas are up to date" in r.out
     assert run(capsys, "schema", "--check", "--dir", str(target)).code == 0
     (target / "plan.schema.json").write_text("{}\n")
     r = run(capsys, "schema", "--check", "--dir", str(target))

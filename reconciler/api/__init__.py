@@ -3,7 +3,8 @@
 ``WavesClient`` (client.py) is the entry point; ``AdaptiveLimiter`` (limiter.py)
 finds the server's unpublished concurrency limit; retry.py holds the backoff and
 ``Retry-After`` rules; upload.py builds streamed multipart bodies; security.py
-keeps the key secret; responses.py reads the answers (error statuses to typed
+keeps the key secret; routes.py knows which delete route the service allows
+today (found out once per run); responses.py reads the answers (error statuses to typed
 errors, bodies to clones). Errors are in errors.py, data shapes in models.py.
 """
 
@@ -15,6 +16,8 @@ from reconciler.api.errors import (
     AuthError,
     BadRequestError,
     CloneLimitError,
+    DeleteUnavailableError,
+    DeprecatedRouteError,
     InsecureURLError,
     NotFoundError,
     RateLimitedError,
@@ -48,6 +51,8 @@ __all__ = [
     "CloneLimitError",
     "CloneRequest",
     "DeleteResult",
+    "DeleteUnavailableError",
+    "DeprecatedRouteError",
     "InsecureURLError",
     "LimiterStats",
     "NotFoundError",

@@ -39,8 +39,11 @@ import httpx
 
 from reconciler.api.errors import (
     AmbiguousCreateError,
+    AuthError,
     BadRequestError,
     CloneLimitError,
+    DeleteUnavailableError,
+    DeprecatedRouteError,
     NotFoundError,
     RateLimitedError,
     ServerError,
@@ -66,6 +69,14 @@ from reconciler.api.retry import (
     RetryPolicy,
     parse_retry_after,
 )
+from reconciler.api.routes import (
+    ROUTES,
+    Route,
+    RouteVerdict,
+    candidates,
+    check_via,
+    unavailable_reason,
+)
 from reconciler.api.security import (
     Redactor,
     api_key_from_env,
@@ -84,7 +95,11 @@ T = TypeVar("T")
 DEFAULT_API_URL = "https://api.smallest.ai"
 
 CLONES_PATH = "/waves/v1/voice-cloning"
-DELETE_PATH = "/waves/v1/lightning-large"
+DELETE_PATH = ROUTES["lightning-large"].path
+DELETE_V2_PATH = ROUTES["voice-cloning"].path
+# A voiceId that cannot exist (voice ids are voice_ + 10 letters or digits):
+# a delete probe with it tells which route works and deletes nothing.
+PROBE_VOICE_ID = "voice_voicectl-probe-cannot-exist"
 ADD_VOICE_PATH = "/waves/v1/lightning-large/add_voice"
 LEGACY_LIST_PATH = "/waves/v1/lightning-large/get_cloned_voices"
 TTS_PATH = "/waves/v1/tts"
@@ -119,6 +134,7 @@ class WavesClient:
         backoff_base: float = DEFAULT_BACKOFF_BASE,
         backoff_cap: float = DEFAULT_BACKOFF_CAP,
         limiter: AdaptiveLimiter | None = None,
+        delete_via: str = "auto",
     ):
         if parallelism < 1:
             raise ValueError("parallelism must be at least 1")
@@ -148,6 +164,12 @@ class WavesClient:
             trust_env=not is_loopback_host(self._base.host),
         )
         self._closed = False
+        self._delete_via = check_via(delete_via)
+        self._delete_route: Route | None = None  # the route that works, once known
+        self._delete_verdicts: list[RouteVerdict] = []
+        self._no_delete: str | None = None  # why no route deletes, once known
+        self._route_lock = asyncio.Lock()
+        self._lists_ok: bool | None = None  # did a list of this run succeed / get a 401?
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -176,6 +198,20 @@ class WavesClient:
     @property
     def retry_policy(self) -> RetryPolicy:
         return self._policy
+
+    @property
+    def delete_via(self) -> str:
+        return self._delete_via
+
+    @property
+    def delete_route(self) -> str | None:
+        """The route deletes use this run (``lightning-large``/``voice-cloning``), once known."""
+        return self._delete_route.name if self._delete_route else None
+
+    @property
+    def delete_unavailable(self) -> str | None:
+        """Why no route deletes for this key (one line), once the run has found out."""
+        return self._no_delete
 
     # -- the endpoints ---------------------------------------------------------
 
@@ -209,16 +245,26 @@ class WavesClient:
                 response, "data", op.name, log=self._log, redact=self._redact
             )
 
-        clones = await self._run(op, send)
+        try:
+            clones = await self._run(op, send)
+        except AuthError:
+            self._lists_ok = False
+            raise
+        self._lists_ok = True
         return filter_clones(
             clones, model_ids=model_ids, cloning_type=cloning_type, voice_id=voice_id
         )
 
-    async def create_clone(self, request: CloneRequest) -> Clone:
+    async def create_clone(
+        self, request: CloneRequest, *, before_send: Callable[[], None] | None = None
+    ) -> Clone:
         """Create a clone (``POST /waves/v1/voice-cloning``); never blindly retried.
 
         Raises :class:`AmbiguousCreateError` when the clone may exist although the
         create failed; any other error means it was definitely not created.
+        ``before_send`` is called once a concurrency slot is taken, right before
+        the request goes out; what it raises cancels the create unsent (the
+        applier stops queued creates this way once it cannot record them).
         """
         op = self._op(
             f"create {self._quote(request.display_name)}", "POST", CLONES_PATH, create=True
@@ -227,6 +273,8 @@ class WavesClient:
         form = clone_form(request)
 
         async def send(timeout: float) -> Clone:
+            if before_send is not None:
+                before_send()
             with open_upload(upload) as files:  # a fresh handle per try: rewound
                 response = await self._send(op, CLONES_PATH, timeout, data=form, files=files)
             return parse_created(response, request.display_name)
@@ -234,27 +282,139 @@ class WavesClient:
         return await self._run(op, send)
 
     async def delete_clone(self, voice_id: str) -> DeleteResult:
-        """Delete a clone (``DELETE /waves/v1/lightning-large``, any model).
+        """Delete a clone of any model, on whichever route the service allows today.
 
-        A 404 or "invalid voice id" is checked against the list: if the clone is
-        not there, the delete is done (``already_gone=True``, or ``False`` when an
-        earlier try of this call may have deleted it); if it is still listed, the
-        error stands.
+        The first delete of the run finds the route (:mod:`reconciler.api.routes`);
+        when none works it raises :class:`DeleteUnavailableError`, and so does every
+        later delete, without a request. A 404 or "invalid voice id" is checked
+        against the list: if the clone is not there, the delete is done
+        (``already_gone=True``, or ``False`` when an earlier try of this call may
+        have deleted it); if it is still listed, the error stands.
         """
-        op = self._op(f"delete {self._quote(voice_id)}", "DELETE", DELETE_PATH)
+        if self._delete_route is None and self._no_delete is None:
+            async with self._route_lock:
+                if self._delete_route is None and self._no_delete is None:
+                    return await self._find_route(voice_id)
+        if self._no_delete is not None:
+            raise DeleteUnavailableError(
+                f"delete {self._quote(voice_id)}: no delete route works for this key "
+                f"({self._no_delete})", reason=self._no_delete,
+            )
+        assert self._delete_route is not None
+        return await self._delete_on(self._delete_route, voice_id)
+
+    async def probe_delete_route(self, name: str) -> RouteVerdict:
+        """Ask one route whether this key may delete, with a voiceId that cannot exist.
+
+        Nothing is deleted on any server; the run's own route choice is untouched.
+        """
+        route = ROUTES[name]
+        op = self._op(f"delete probe on {route.label}", route.method, route.path)
+        try:
+            await self._send_delete(op, route, PROBE_VOICE_ID)
+        except NotFoundError as exc:
+            if exc.voice_unknown:
+                return RouteVerdict(route, True, "accepts this key", status=exc.status)
+            return RouteVerdict(route, False, f"absent ({exc.status})", status=exc.status)
+        except BadRequestError as exc:
+            if exc.status == 405:
+                return RouteVerdict(route, False, "absent (405)", status=405)
+            return RouteVerdict(route, True, "accepts this key", status=exc.status)
+        except DeprecatedRouteError as exc:
+            return self._retired(route, exc)
+        except AuthError as exc:
+            return RouteVerdict(route, False, f"refuses this key ({exc.status})",
+                                status=exc.status)
+        return RouteVerdict(route, True, "accepts this key", status=200)
+
+    def _retired(self, route: Route, exc: DeprecatedRouteError) -> RouteVerdict:
+        return RouteVerdict(route, False, f"retired ({exc.status} MODEL_DEPRECATED)",
+                            status=exc.status, recommended_endpoint=exc.recommended_endpoint)
+
+    async def _find_route(self, voice_id: str) -> DeleteResult:
+        """The run's first delete: try the routes in order (see routes.py); remember."""
+        for route in candidates(self._delete_via):
+            op = self._op(f"delete {self._quote(voice_id)}", route.method, route.path)
+            try:
+                await self._send_delete(op, route, voice_id)
+            except DeprecatedRouteError as exc:
+                self._delete_verdicts.append(self._retired(route, exc))
+                continue
+            except NotFoundError as exc:
+                if not exc.voice_unknown and exc.status == 404:
+                    # A bare 404: the route is absent, or the voice is. The list tells.
+                    if not await self._still_listed(voice_id):
+                        return DeleteResult(voice_id=voice_id, already_gone=not op.maybe_done)
+                    self._delete_verdicts.append(
+                        RouteVerdict(route, False, "absent (404)", status=404))
+                    continue
+                self._chosen(route)
+                return await self._gone_or_raise(voice_id, exc, maybe_done=op.maybe_done)
+            except BadRequestError as exc:
+                if exc.status == 405:
+                    self._delete_verdicts.append(
+                        RouteVerdict(route, False, "absent (405)", status=405))
+                    continue
+                if isinstance(exc, CloneLimitError):
+                    raise
+                self._chosen(route)
+                return await self._gone_or_raise(voice_id, exc, maybe_done=op.maybe_done)
+            except AuthError as exc:
+                if not await self._key_lists():
+                    raise  # a key that cannot list either is a bad key, not a verdict
+                self._delete_verdicts.append(
+                    RouteVerdict(route, False, f"this key may not delete ({exc.status})",
+                                 status=exc.status))
+                continue
+            self._chosen(route)
+            return DeleteResult(voice_id=voice_id)
+        self._no_delete = unavailable_reason(self._delete_verdicts)
+        self._log.warning("no delete route works for this key: %s", self._no_delete)
+        raise DeleteUnavailableError(
+            f"delete {self._quote(voice_id)}: no delete route works for this key "
+            f"({self._no_delete})", reason=self._no_delete,
+        )
+
+    async def _key_lists(self) -> bool:
+        """Does this key list fine? (Known from an earlier list of the run, else asked.)"""
+        if self._lists_ok is None:
+            try:
+                await self.list_clones()
+            except AuthError:
+                self._lists_ok = False
+        return bool(self._lists_ok)
+
+    def _chosen(self, route: Route) -> None:
+        self._delete_route = route
+        self._delete_verdicts.append(RouteVerdict(route, True, "deletes"))
+        self._log.info("deleting through %s", route.label)
+
+    async def _send_delete(self, op: _Op, route: Route, voice_id: str) -> None:
+        async def send(timeout: float) -> None:
+            await self._send(op, route.path, timeout, json={"voiceId": voice_id})
+
+        await self._run(op, send)
+
+    async def _delete_on(self, route: Route, voice_id: str) -> DeleteResult:
+        op = self._op(f"delete {self._quote(voice_id)}", route.method, route.path)
 
         async def send(timeout: float) -> DeleteResult:
-            await self._send(op, DELETE_PATH, timeout, json={"voiceId": voice_id})
+            await self._send(op, route.path, timeout, json={"voiceId": voice_id})
             return DeleteResult(voice_id=voice_id)
 
         try:
             return await self._run(op, send)
         except (NotFoundError, BadRequestError) as exc:
-            if isinstance(exc, CloneLimitError):
-                raise
-            if await self._still_listed(voice_id):
-                raise
-            return DeleteResult(voice_id=voice_id, already_gone=not op.maybe_done)
+            return await self._gone_or_raise(voice_id, exc, maybe_done=op.maybe_done)
+
+    async def _gone_or_raise(self, voice_id: str, exc: WavesError, *,
+                             maybe_done: bool) -> DeleteResult:
+        if isinstance(exc, CloneLimitError) or not isinstance(
+                exc, NotFoundError | BadRequestError):
+            raise exc
+        if await self._still_listed(voice_id):
+            raise exc
+        return DeleteResult(voice_id=voice_id, already_gone=not maybe_done)
 
     async def add_voice_legacy(self, display_name: str, file: Path) -> Clone:
         """Deprecated ``POST /waves/v1/lightning-large/add_voice``: a lightning-large-only
@@ -308,7 +468,9 @@ class WavesClient:
         op = self._op(f"tts {self._quote(voice_id)}", "POST", TTS_PATH)
 
         async def send(timeout: float) -> bytes:
-            response = await self._send(op, TTS_PATH, timeout, json=payload)
+            # Required: "omitting it can return an empty or unplayable response".
+            response = await self._send(op, TTS_PATH, timeout, json=payload,
+                                        extra_headers={"Accept": "audio/wav"})
             return response.content
 
         return await self._run(op, send)
@@ -367,10 +529,12 @@ class WavesClient:
     def _auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
 
-    async def _send(self, op: _Op, path: str, timeout: float, **kwargs: Any) -> httpx.Response:
+    async def _send(self, op: _Op, path: str, timeout: float, *,
+                    extra_headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
         """Send one request with the key; raise StatusFailure on an error status."""
+        headers = {**self._auth_headers(), **(extra_headers or {})}
         response = await self._http.request(
-            op.method, path, headers=self._auth_headers(), timeout=timeout, **kwargs
+            op.method, path, headers=headers, timeout=timeout, **kwargs
         )
         op.status = response.status_code
         if response.status_code >= 300:

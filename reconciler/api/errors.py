@@ -37,7 +37,42 @@ class CloneLimitError(BadRequestError):
 
 
 class NotFoundError(WavesError):
-    """404, or a 400 that says the voice id is unknown."""
+    """404, or a 400 that says the voice id is unknown.
+
+    ``voice_unknown`` is True when the server said the VOICE is unknown (a 400
+    "invalid voice id", or a 404 whose message says so); a bare 404 means the
+    route itself is not there.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, voice_unknown: bool = False):
+        super().__init__(message, status=status)
+        self.voice_unknown = voice_unknown
+
+
+class DeprecatedRouteError(WavesError):
+    """410 ``MODEL_DEPRECATED``: the service has retired this route.
+
+    ``server_message`` is the server's own words and ``recommended_endpoint`` the
+    route it recommends instead (either may be empty if the body lacked it).
+    """
+
+    def __init__(self, message: str, *, server_message: str = "",
+                 recommended_endpoint: str | None = None, status: int = 410):
+        super().__init__(message, status=status)
+        self.server_message = server_message
+        self.recommended_endpoint = recommended_endpoint
+
+
+class DeleteUnavailableError(WavesError):
+    """No delete route works for this key today (retired, absent, or refusing the key).
+
+    Not a failure of the run: the clone is handed to the user (and recorded) to be
+    deleted in the dashboard or by a later apply. ``reason`` says why, in one line.
+    """
+
+    def __init__(self, message: str, *, reason: str):
+        super().__init__(message)
+        self.reason = reason
 
 
 class RateLimitedError(WavesError):

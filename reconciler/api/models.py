@@ -15,6 +15,8 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 CURRENT_MODEL = "lightning-v3.1"  # the model id as clones' modelIds spell it
+PRO_MODEL = "lightning-v3.1-pro"  # the premium Pro pool (changelog 2026-08-10)
+CURRENT_MODELS = (CURRENT_MODEL, PRO_MODEL)  # a clone on either is current, never legacy
 LEGACY_MODEL = "lightning-large"
 TTS_MODEL = "lightning_v3.1"  # the same model as the TTS endpoint spells it
 
@@ -113,13 +115,21 @@ class Clone(_Lenient):
 
     @property
     def is_current(self) -> bool:
-        """True when the clone works on lightning-v3.1."""
-        return CURRENT_MODEL in self.models
+        """True when the clone works on lightning-v3.1 or lightning-v3.1-pro."""
+        return any(m in CURRENT_MODELS for m in self.models)
 
     @property
     def is_legacy(self) -> bool:
-        """True when the clone lacks lightning-v3.1 (e.g. made by add_voice)."""
+        """True when the clone lacks every current model (e.g. made by add_voice)."""
         return not self.is_current
+
+    @property
+    def clone_model(self) -> str | None:
+        """The current model this clone is on (Pro first), or None for a legacy one."""
+        for model in (PRO_MODEL, CURRENT_MODEL):
+            if model in self.models:
+                return model
+        return None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from reconciler.api.errors import (
     AuthError,
     BadRequestError,
     CloneLimitError,
+    DeprecatedRouteError,
     NotFoundError,
     RateLimitedError,
     ServerError,
@@ -78,6 +79,17 @@ def status_error(
     status = response.status_code
     message, code = server_message(response, redact)
     detail = f": {message}" if message else ""
+    if status == 410 or code == "MODEL_DEPRECATED":
+        recommended = _recommended_endpoint(response, redact)
+        instead = f" (use {recommended} instead)" if recommended else ""
+        return (
+            DeprecatedRouteError(
+                f"{name}: retired by the service ({status} {code or 'Gone'}){detail}{instead}",
+                server_message=message, recommended_endpoint=recommended, status=status,
+            ),
+            True,
+            False,
+        )
     if status in (401, 403):
         hint = "" if has_key else " (no API key was given: set SMALLEST_API_KEY)"
         return (
@@ -94,9 +106,11 @@ def status_error(
             False,
             True,
         )
-    if status == 404 or (status == 400 and _INVALID_VOICE.search(message or "")):
+    voice_unknown = bool(_INVALID_VOICE.search(message or ""))
+    if status == 404 or (status == 400 and voice_unknown):
         return (
-            NotFoundError(f"{name}: not found ({status}){detail}", status=status),
+            NotFoundError(f"{name}: not found ({status}){detail}", status=status,
+                          voice_unknown=voice_unknown),
             True,
             False,
         )
@@ -147,6 +161,10 @@ def server_message(response: httpx.Response, redact: Redact) -> tuple[str, str |
             if isinstance(value, dict) and isinstance(value.get("message"), str):
                 message = value["message"]
                 break
+            if isinstance(value, list) and value:  # [{"code", "path", "message"}, ...]
+                message = "; ".join(_issue_text(issue) for issue in value)
+                if message:
+                    break
         raw_code = body.get("error_code") or body.get("errorCode") or body.get("code")
         if isinstance(raw_code, str | int):
             code = redact(raw_code)
@@ -158,6 +176,28 @@ def server_message(response: httpx.Response, redact: Redact) -> tuple[str, str |
     if not message:
         message = response.reason_phrase or ""
     return redact(message), code
+
+
+def _issue_text(issue: Any) -> str:
+    """One issue of the array error shape: ``voice_id: Invalid Voice ID``."""
+    if not isinstance(issue, dict):
+        return str(issue)
+    text = str(issue.get("message") or issue.get("code") or "")
+    path = issue.get("path")
+    if isinstance(path, list) and path:
+        text = ".".join(str(p) for p in path) + ": " + text
+    elif isinstance(path, str) and path:
+        text = f"{path}: {text}"
+    return text
+
+
+def _recommended_endpoint(response: httpx.Response, redact: Redact) -> str | None:
+    try:
+        body = response.json()
+    except (ValueError, UnicodeDecodeError, httpx.ResponseNotRead):
+        return None
+    value = body.get("recommended_endpoint") if isinstance(body, dict) else None
+    return redact(value) if isinstance(value, str) and value.strip() else None
 
 
 def transport_error(

@@ -23,10 +23,13 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _SENDABLE_KEY = re.compile(r"^[\x21-\x7e]+$")  # visible ASCII, no spaces
 
 
-def api_key_from_env(environ: dict[str, str] | None = None) -> str | None:
-    """The key from ``SMALLEST_API_KEY``, whitespace stripped; None if unset or blank."""
+def api_key_from_env(
+    environ: dict[str, str] | None = None, *, name: str = API_KEY_ENV
+) -> str | None:
+    """The key from ``SMALLEST_API_KEY`` (or the variable ``name``: an environment's
+    apiKeyEnv), whitespace stripped; None if unset or blank."""
     env = os.environ if environ is None else environ
-    value = env.get(API_KEY_ENV)
+    value = env.get(name)
     if value is None:
         return None
     value = value.strip()

@@ -26,8 +26,8 @@ from reconciler.cli.options import (
     plan_options,
     replace_option,
 )
-from reconciler.cli.ui import confirm_apply, echo_warnings, logger_for, style_for
-from reconciler.engine import samples, workflow
+from reconciler.cli.ui import confirm_apply, echo_notice, echo_warnings, logger_for, style_for
+from reconciler.engine import environments, samples, workflow
 from reconciler.errors import UserError
 from reconciler.lockfile import Lockfile, RunLock
 from reconciler.manifest import display_path
@@ -184,9 +184,27 @@ class ApplyRun:
         self.source = display_path(path)
         self.plan = None
         self.result = None
+        self.target = environments.PLAIN
+
+    def _select(self) -> None:
+        """The environment (--env; a saved plan's own unless --env names another)."""
+        chosen = self.settings.env
+        if self.saved is not None:
+            planned = self.saved.inputs.environment
+            if chosen is not None and chosen != planned:
+                raise UserError(
+                    f"{self.plan_file} was planned for "
+                    f"{'environment ' + repr(planned) if planned else 'no environment'}, "
+                    f"not {chosen!r} (--env / VOICECTL_ENV); nothing was changed"
+                )
+            chosen = planned
+        self.target = environments.select(self.path, chosen)
+        if self.target.environment is not None:
+            self.source = f"{display_path(self.path)} ({self.target.environment})"
 
     def execute(self) -> bool:
         """Validate, lock, list, plan, confirm, apply. True when every operation succeeded."""
+        self._select()
         if self.saved is not None:
             try:
                 return self._execute_saved()
@@ -194,7 +212,7 @@ class ApplyRun:
                 self._summary(render.error_markdown("voicectl apply: refused", exc.message))
                 raise
         loaded = self._load()  # a bad manifest fails here: no lock taken, nothing written
-        with RunLock(loaded.lock.path, timeout=self.lock_timeout):
+        with RunLock(loaded.lock.path, timeout=self.lock_timeout, on_wait=echo_notice):
             # Re-read under the lock: another run may have written the lockfile meanwhile.
             loaded.lock = workflow.read_lockfile(loaded.lock.path, loaded.manifest.stack, [])
             return asyncio.run(self._run(loaded))
@@ -206,6 +224,7 @@ class ApplyRun:
             lockfile=self.lockfile,
             allow_outside_files=self.allow_outside_files,
             allow_any_duration=self.allow_any_duration,
+            target=self.target,
         )
         echo_warnings(loaded.warnings)
         return loaded
@@ -214,10 +233,10 @@ class ApplyRun:
         """Apply a saved plan: refuse it if any input changed, else apply exactly it."""
         assert self.saved is not None
         endpoint = savedplan.endpoint_for(
-            sandbox=self.settings.sandbox, api_url=self.settings.api_url
+            sandbox=self.settings.sandbox, api_url=self._connection().url
         )
-        lock_path = workflow.lockfile_path(self.path, self.lockfile)
-        with RunLock(lock_path, timeout=self.lock_timeout):
+        lock_path = workflow.lockfile_path(self.path, self.lockfile, self.target)
+        with RunLock(lock_path, timeout=self.lock_timeout, on_wait=echo_notice):
             reasons = savedplan.endpoint_changes(self.saved, endpoint)
             reasons += savedplan.file_changes(self.saved, self.path, Lockfile.load(lock_path))
             if reasons:
@@ -233,10 +252,17 @@ class ApplyRun:
         if problem:
             echo_warnings([problem])
 
-    async def _run(self, loaded: workflow.Loaded) -> bool:
-        conn = workflow.connection(
-            sandbox=self.settings.sandbox, api_url=self.settings.api_url, base_dir=self.path.parent
+    def _connection(self) -> workflow.Connection:
+        return workflow.connection(
+            sandbox=self.settings.sandbox,
+            api_url=self.settings.api_url,
+            base_dir=self.path.parent,
+            target=self.target,
+            delete_via=self.settings.delete_via,
         )
+
+    async def _run(self, loaded: workflow.Loaded) -> bool:
+        conn = self._connection()
         style = style_for(self.settings)
         text = self.fmt == "text"
         async with workflow.open_client(

@@ -16,7 +16,7 @@ import click
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import lockfile_option, text_or_json_options
 from reconciler.cli.ui import logger_for, style_for
-from reconciler.engine import workflow
+from reconciler.engine import environments, workflow
 from reconciler.engine.checking import check_voices, checks_json, probe_cell
 from reconciler.engine.inventory import table
 from reconciler.errors import UserError
@@ -60,7 +60,8 @@ def check(
     """Check that every voice in the lockfile exists, is completed and works on lightning-v3.1."""
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    lock_path = workflow.lockfile_path(path, lockfile)
+    env_target = environments.select(path, settings.env)
+    lock_path = workflow.lockfile_path(path, lockfile, env_target)
     lock = Lockfile.load(lock_path)
     if not lock.exists:
         raise UserError(f"{lock_path}: no lockfile yet; run `voicectl apply` or `voicectl import`")
@@ -69,7 +70,10 @@ def check(
             known = ", ".join(sorted(lock.doc.voices)) or "none"
             raise UserError(f"--target {name}: no voice of that name in {lock_path.name} ({known})")
     conn = workflow.connection(
-        sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent
+        sandbox=settings.sandbox,
+        api_url=settings.api_url,
+        base_dir=path.parent,
+        target=env_target,
     )
 
     async def run():

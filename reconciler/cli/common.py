@@ -15,6 +15,8 @@ class GlobalSettings:
     sandbox: bool = False
     debug: bool = False
     no_color: bool = False
+    env: str | None = None  # --env / VOICECTL_ENV: the environment of the manifest
+    delete_via: str | None = None
 
 
 def settings_of(ctx: click.Context) -> GlobalSettings:
@@ -54,6 +56,30 @@ def global_options(func):
             is_eager=True,
             callback=_store("sandbox"),
             help="Run against an embedded emulator (state in .voicectl/sandbox.json).",
+        ),
+        click.option(
+            "--env",
+            "env",
+            envvar="VOICECTL_ENV",
+            default=None,
+            metavar="NAME",
+            expose_value=False,
+            is_eager=True,
+            callback=_store("env"),
+            help="The environment to work on, when the manifest declares environments "
+            "(its own key, lockfile voices.NAME.lock.json and organisation).",
+        ),
+        click.option(
+            "--delete-via",
+            envvar="VOICECTL_DELETE_VIA",
+            type=click.Choice(["auto", "lightning-large", "voice-cloning"]),
+            default=None,
+            expose_value=False,
+            is_eager=True,
+            callback=_store("delete_via"),
+            help="Which delete route to use: auto (default: find out once per run), "
+            "lightning-large (DELETE /waves/v1/lightning-large) or voice-cloning "
+            "(POST /waves/v1/voice-cloning/delete).",
         ),
         click.option(
             "--debug",

@@ -21,8 +21,8 @@ import click
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import lock_timeout_option, lockfile_option
-from reconciler.cli.ui import echo_warnings, logger_for
-from reconciler.engine import adoption, workflow
+from reconciler.cli.ui import echo_notice, echo_warnings, logger_for
+from reconciler.engine import adoption, environments, workflow
 from reconciler.engine.inventory import LEGACY_MARK, table
 from reconciler.errors import UserError
 from reconciler.fsutil import atomic_write
@@ -89,13 +89,14 @@ def import_(
     """
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    lock_path = workflow.lockfile_path(path, lockfile)
+    env_target = environments.select(path, settings.env)
+    lock_path = workflow.lockfile_path(path, lockfile, env_target)
     if stack is not None and not re.match(NAME_PATTERN, stack):
         raise UserError(
             f"--stack {stack!r}: use 1-63 characters from a-z 0-9 . _ -, starting with "
             "a letter or digit"
         )
-    target = adoption.read_target(path, stack=stack)
+    target = adoption.read_target(path, stack=stack, environment=env_target.environment)
     samples = _samples_dir(samples_dir, target, allow_outside_files)
     if dry_run:
         lock = Lockfile.load(lock_path, stack=target.stack)
@@ -113,8 +114,9 @@ def import_(
             err=True,
         )
         return
-    with RunLock(lock_path, timeout=lock_timeout):
-        target = adoption.read_target(path, stack=stack)  # again, under the lock
+    with RunLock(lock_path, timeout=lock_timeout, on_wait=echo_notice):
+        # again, under the lock
+        target = adoption.read_target(path, stack=stack, environment=env_target.environment)
         lock = Lockfile.load(lock_path, stack=target.stack)
         if lock.exists and lock.doc.stack != target.stack:
             echo_warnings(
@@ -123,7 +125,7 @@ def import_(
                     f"says {target.stack!r}; the lockfile will follow the manifest"
                 ]
             )
-        lock.doc.stack = target.stack
+        lock.set_stack(target.stack)
         adoptions, skipped = _prepare(settings, path, target, lock, samples, select, exclude)
         _report_skips(skipped, select)
         if not adoptions:
@@ -159,7 +161,10 @@ def _samples_dir(value: str | None, target: adoption.Target, allow_outside: bool
 
 def _prepare(settings, path, target, lock, samples, select, exclude):
     conn = workflow.connection(
-        sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent
+        sandbox=settings.sandbox,
+        api_url=settings.api_url,
+        base_dir=path.parent,
+        target=environments.select(path, settings.env),
     )
 
     async def fetch():
@@ -211,7 +216,7 @@ def _write(target: adoption.Target, lock: Lockfile, adoptions) -> None:
     else:
         new_text = adoption.new_manifest_text(target.stack, adoptions)
     for a in adoptions:
-        lock.doc.voices[a.name] = a.lock_entry()
+        lock.adopt(a.name, a.lock_entry())
     bom = "\ufeff" if target.bom else ""
     try:
         atomic_write(target.path, bom + new_text)

@@ -19,7 +19,7 @@ import click
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import lockfile_option, text_or_json_options
 from reconciler.cli.ui import logger_for, style_for
-from reconciler.engine import workflow
+from reconciler.engine import environments, workflow
 from reconciler.engine.inventory import (
     LEGACY_MARK,
     inventory,
@@ -50,11 +50,15 @@ def list_(
     """List the organisation's clones: status, models (LEGACY marked), owner, age."""
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    lock_path = workflow.lockfile_path(path, lockfile)
+    env_target = environments.select(path, settings.env)
+    lock_path = workflow.lockfile_path(path, lockfile, env_target)
     lock = Lockfile.load(lock_path)
     doc = lock.doc if lock.exists else None
     conn = workflow.connection(
-        sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent
+        sandbox=settings.sandbox,
+        api_url=settings.api_url,
+        base_dir=path.parent,
+        target=env_target,
     )
 
     async def fetch():

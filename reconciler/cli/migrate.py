@@ -36,8 +36,8 @@ from reconciler.apply import ApplyOptions
 from reconciler.cli.apply import ApplyRun
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import apply_options, download_samples_option, plan_options
-from reconciler.cli.ui import logger_for
-from reconciler.engine import workflow
+from reconciler.cli.ui import echo_notice, logger_for
+from reconciler.engine import environments, workflow
 from reconciler.engine.inventory import table
 from reconciler.errors import UserError
 from reconciler.fsutil import atomic_write
@@ -178,7 +178,7 @@ def migrate(
         download_samples=Path(download_samples) if download_samples else None,
     )
     ok = run.execute()
-    lock = Lockfile.load(workflow.lockfile_path(path, lockfile))
+    lock = Lockfile.load(workflow.lockfile_path(path, lockfile, run.target))
     plan = run.plan
     waiting = plan.of_kind("wait") if plan is not None else []
     click.echo("")
@@ -234,21 +234,29 @@ def _finish(
     map_out: Path | None,
 ) -> bool:
     """Delete every retired clone whose replacement is healthy; all or nothing."""
-    lock_path = workflow.lockfile_path(path, lockfile)
+    env_target = environments.select(path, settings.env)
+    lock_path = workflow.lockfile_path(path, lockfile, env_target)
     if not lock_path.exists():
         raise UserError(f"{lock_path}: no lockfile; there is nothing to finish")
-    with RunLock(lock_path, timeout=lock_timeout):
+    with RunLock(lock_path, timeout=lock_timeout, on_wait=echo_notice):
         lock = Lockfile.load(lock_path)
         doc = lock.doc
         for name in sorted(targets):
             if name not in doc.voices and all(r.name != name for r in doc.retired.values()):
                 raise UserError(f"--target {name}: no voice of that name in {lock_path.name}")
         conn = workflow.connection(
-            sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent
+            sandbox=settings.sandbox,
+            api_url=settings.api_url,
+            base_dir=path.parent,
+            target=env_target,
+            delete_via=settings.delete_via,
         )
-        return asyncio.run(
-            _finish_async(conn, settings, lock, targets, parallelism, auto_approve, map_out)
-        )
+        try:
+            return asyncio.run(
+                _finish_async(conn, settings, lock, targets, parallelism, auto_approve, map_out)
+            )
+        finally:
+            lock.fold()  # whatever was journalled, also after an error or an abort
 
 
 async def _finish_async(conn, settings, lock, targets, parallelism, auto_approve, map_out) -> bool:
@@ -294,13 +302,14 @@ async def _finish_async(conn, settings, lock, targets, parallelism, auto_approve
                     ]
                 )
             )
+        lock.begin()  # journalled from here: each deletion is recorded as it happens
         for voice_id in gone:  # the old clone is not there any more: just drop the record
-            doc.retired.pop(voice_id, None)
-        lock.save()
+            lock.drop_retired(voice_id)
         if not to_delete:
             if gone:
                 click.echo(f"Dropped {len(gone)} retired record(s) whose clone no longer exists.")
             click.echo("Nothing to finish: no retired clone is left.")
+            lock.fold()
             _map(lock, map_out)
             return True
         rows = [[name, clean(old), "->", clean(new)] for old, name, new in to_delete]
@@ -311,12 +320,13 @@ async def _finish_async(conn, settings, lock, targets, parallelism, auto_approve
         click.echo("")
 
         async def delete(old: str, name: str) -> str | None:
+            if lock.failed is not None:
+                return f"{name}: not deleted: {lock.failed.message}"
             try:
                 await client.delete_clone(old)
             except WavesError as exc:
                 return f"{name}: deleting {old} failed: {exc}"
-            doc.retired.pop(old, None)
-            lock.save()
+            lock.drop_retired(old)
             click.echo(f"{name}: deleted old clone {clean(old)}")
             return None
 

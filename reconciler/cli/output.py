@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 import yaml
 
-from reconciler.cli.common import global_options, manifest_option
+from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import lockfile_option
-from reconciler.engine import workflow
+from reconciler.engine import environments, workflow
 from reconciler.errors import UserError
 from reconciler.lockfile import Lockfile
 
@@ -35,8 +35,13 @@ def env_name(name: str) -> str:
 )
 @global_options
 def output(name: str | None, manifest_file: str, lockfile: str | None, fmt: str | None) -> None:
-    """Print the voiceIds recorded in the lockfile, for apps and scripts."""
-    path = workflow.lockfile_path(Path(manifest_file), lockfile)
+    """Print the voiceIds recorded in the lockfile, for apps and scripts.
+
+    With environments, --env NAME reads that environment's lockfile.
+    """
+    settings = settings_of(click.get_current_context())
+    target = environments.select(Path(manifest_file), settings.env)
+    path = workflow.lockfile_path(Path(manifest_file), lockfile, target)
     lock = Lockfile.load(path)
     if not lock.exists:
         raise UserError(f"{path}: no lockfile yet; run `voicectl apply` first")

@@ -23,33 +23,13 @@ import click
 from reconciler import render
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import format_option, lock_timeout_option, lockfile_option
-from reconciler.cli.ui import logger_for
-from reconciler.engine import workflow
+from reconciler.cli.ui import echo_notice, logger_for
+from reconciler.engine import environments, workflow
 from reconciler.errors import UserError
-from reconciler.lockfile import LockEntry, Lockfile, LockSample, RunLock
+from reconciler.lockfile import Lockfile, RunLock, entry_for
 
 # lockfile field -> how to read it from a listed clone
 _FIELDS = ("displayName", "language", "modelIds", "status", "createdAt", "samples")
-
-
-def _listed(entry: LockEntry, clone: Any) -> dict[str, Any]:
-    """The refreshable fields as the service reports them (absent fields keep ours)."""
-    now = entry.model_dump(by_alias=True, mode="json")
-    fresh = {
-        "displayName": clone.display_name or now["displayName"],
-        "language": clone.language if clone.language is not None else now["language"],
-        "modelIds": clone.models or now["modelIds"],
-        "status": clone.status or now["status"],
-        "createdAt": clone.created_at or now["createdAt"],
-        "samples": (
-            [
-                LockSample(text=s.text, audio_url=s.audio_url).model_dump(by_alias=True)
-                for s in clone.samples
-            ]
-            or now["samples"]
-        ),
-    }
-    return fresh
 
 
 def _show(field: str, value: Any) -> str:
@@ -62,7 +42,7 @@ def _show(field: str, value: Any) -> str:
 
 
 def refresh_lock(lock: Lockfile, remote: list[Any]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Update ``lock.doc`` in memory from ``remote``; returns (changes, missing names)."""
+    """Update the lockfile's entries from ``remote``; returns (changes, missing names)."""
     by_id = {c.voice_id: c for c in remote}
     changes: list[dict[str, Any]] = []
     missing: list[str] = []
@@ -71,12 +51,13 @@ def refresh_lock(lock: Lockfile, remote: list[Any]) -> tuple[list[dict[str, Any]
         if clone is None:
             missing.append(name)
             continue
+        updated = entry_for(clone, entry)  # the one clone -> entry converter
         before = entry.model_dump(by_alias=True, mode="json")
-        fresh = _listed(entry, clone)
+        fresh = updated.model_dump(by_alias=True, mode="json")
         diff = {f: (before[f], fresh[f]) for f in _FIELDS if before[f] != fresh[f]}
         if not diff:
             continue
-        lock.doc.voices[name] = LockEntry.model_validate({**before, **fresh})
+        lock.refresh(name, updated)
         for field, (old, new) in diff.items():
             changes.append(
                 {"name": name, "voiceId": entry.voice_id, "field": field, "old": old, "new": new}
@@ -102,18 +83,22 @@ def refresh(
     """
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    lock_path = workflow.lockfile_path(path, lockfile)
+    env_target = environments.select(path, settings.env)
+    lock_path = workflow.lockfile_path(path, lockfile, env_target)
     if not Lockfile.load(lock_path).exists:
         raise UserError(f"{lock_path}: no lockfile yet; run `voicectl apply` first")
     conn = workflow.connection(
-        sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent
+        sandbox=settings.sandbox,
+        api_url=settings.api_url,
+        base_dir=path.parent,
+        target=env_target,
     )
 
     async def fetch():
         async with workflow.open_client(conn, logger=logger_for(settings)) as client:
             return await client.list_clones()
 
-    with RunLock(lock_path, timeout=lock_timeout):
+    with RunLock(lock_path, timeout=lock_timeout, on_wait=echo_notice):
         lock = Lockfile.load(lock_path)  # again, under the lock
         remote = asyncio.run(fetch())
         serial = lock.doc.serial

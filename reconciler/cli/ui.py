@@ -30,6 +30,11 @@ def echo_warnings(warnings: list[str]) -> None:
         click.echo(f"Warning: {clean(warning)}", err=True)
 
 
+def echo_notice(message: str) -> None:
+    """A one-line notice on stderr (e.g. that the run waits for the lock)."""
+    click.echo(clean(message), err=True)
+
+
 class _StderrHandler(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is now, not the stream it was made with
     (a run in the same process may have replaced and closed that one)."""

@@ -40,7 +40,7 @@ from pydantic import ValidationError
 from reconciler.api.models import Clone
 from reconciler.audio import EXTENSION_FORMATS, file_sha256
 from reconciler.errors import UserError
-from reconciler.lockfile import LockDocument, LockEntry, LockSample
+from reconciler.lockfile import LockDocument, LockEntry, entry_for
 from reconciler.manifest import (
     DISPLAY_NAME_MAX,
     FILE_PLACEHOLDER,
@@ -53,7 +53,7 @@ from reconciler.text import clean
 
 NAME_MAX = 63
 _NAME_RE = re.compile(NAME_PATTERN)
-FIELDS = ("file", "displayName", "language", "description", "accent", "tags")
+FIELDS = ("file", "displayName", "language", "description", "accent", "tags", "environments")
 
 
 # --------------------------------------------------------------------------- names
@@ -108,10 +108,15 @@ class Target:
     names: set[str]
     ignore: tuple[str, ...]
     defaults: Defaults
+    environment: str | None = None  # import --env: the stanzas are limited to it
 
 
-def read_target(path: Path, *, stack: str | None) -> Target:
-    """Read (and validate, files unchecked) the manifest; a missing one is created later."""
+def read_target(path: Path, *, stack: str | None, environment: str | None = None) -> Target:
+    """Read (and validate, files unchecked) the manifest; a missing one is created later.
+
+    With ``environment`` the stack is that environment's, and every stanza written
+    says ``environments: [NAME]`` (the clone lives in that environment only).
+    """
     from reconciler.manifest import load_manifest
 
     path = Path(path)
@@ -120,7 +125,9 @@ def read_target(path: Path, *, stack: str | None) -> Target:
         return Target(path, root, False, None, False, stack or "default", set(), (), Defaults())
     result = load_manifest(path, check_files=False)  # ManifestError lists every problem
     manifest = result.manifest
-    if stack is not None and stack != manifest.stack:
+    if environment is not None:
+        manifest = load_manifest(path, check_files=False, environment=environment).manifest
+    if stack is not None and stack != manifest.base_stack:
         raise UserError(
             f"--stack {stack}: {path} already says stack {manifest.stack!r}; "
             "leave --stack out (it is only for a new manifest)"
@@ -136,8 +143,10 @@ def read_target(path: Path, *, stack: str | None) -> Target:
         accent=d.get("accent"),
         tags=tuple(d.get("tags") or ()),
     )
-    names = set((data.get("voices") or {}).keys())
-    return Target(path, root, True, text, bom, manifest.stack, names, manifest.ignore, defaults)
+    names = set((data.get("voices") or {}).keys()) | set(result.manifest.voices)  # includes too
+    return Target(
+        path, root, True, text, bom, manifest.stack, names, manifest.ignore, defaults, environment
+    )
 
 
 # --------------------------------------------------------------------------- choosing clones
@@ -252,18 +261,7 @@ class Adoption:
         return self.sample is None
 
     def lock_entry(self) -> LockEntry:
-        c = self.clone
-        return LockEntry(
-            voice_id=c.voice_id,
-            display_name=c.display_name or None,
-            language=c.language,
-            model_ids=list(c.models),
-            file_sha256=self.file_sha256,
-            spec_digest=None,
-            status=c.status,
-            created_at=c.created_at,
-            samples=[LockSample(text=s.text, audio_url=s.audio_url) for s in c.samples],
-        )
+        return entry_for(self.clone, file_sha256=self.file_sha256)
 
 
 @dataclass(frozen=True)
@@ -429,6 +427,8 @@ def plan_adoptions(
         else:
             file_value = FILE_PLACEHOLDER
         stanza, more, bad = build_stanza(clone, name, file_value, target.defaults)
+        if target.environment is not None:
+            stanza["environments"] = [target.environment]
         problems.extend(f"{label}: {p}" for p in bad)
         adoptions.append(Adoption(name, clone, stanza, sample, sha, notes + more))
     return adoptions, problems
@@ -470,8 +470,8 @@ def stanza_lines(adoption: Adoption, indent: int, step: int) -> list[str]:
         if key not in adoption.stanza:
             continue
         value = adoption.stanza[key]
-        if key == "tags":
-            lines.append(f"{inner}tags:")
+        if key in ("tags", "environments"):
+            lines.append(f"{inner}{key}:")
             lines.extend(f"{inner}- {_scalar(t)}" for t in value)
         elif key == "file" and adoption.placeholder:
             lines.append(

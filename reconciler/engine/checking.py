@@ -20,8 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler import languages
 from reconciler.api.errors import WavesError
-from reconciler.api.models import CURRENT_MODEL, TTS_MODEL, Clone
+from reconciler.api.models import CURRENT_MODEL, PRO_MODEL, Clone
 from reconciler.lockfile import LockDocument
 from reconciler.text import clean
 
@@ -139,7 +140,7 @@ def static_problems(clone: Clone | None, voice_id: str) -> list[str]:
         problems.append(f"status is {clone.status or 'unknown'}, not completed")
     if not clone.is_current:
         models = ", ".join(clone.models) or "none"
-        problems.append(f"modelIds ({models}) lack {CURRENT_MODEL}")
+        problems.append(f"modelIds ({models}) lack {CURRENT_MODEL} or {PRO_MODEL}")
     return problems
 
 
@@ -168,15 +169,18 @@ async def check_voices(
 
         async def one(check: VoiceCheck) -> None:
             async with gate:
+                # The TTS model matching the clone: lightning_v3.1 or lightning_v3.1_pro
+                # (a legacy clone is probed on lightning_v3.1, where it is wanted).
+                tts_model = languages.tts_model(check.clone.clone_model if check.clone else None)
                 try:
-                    audio = await client.tts(check.voice_id, text, model=TTS_MODEL)
+                    audio = await client.tts(check.voice_id, text, model=tts_model)
                 except WavesError as exc:
                     check.probe_error = str(exc)
                     check.problems.append(f"probe failed: {exc}")
                     return
             check.probe = measure_wav(audio)
             if check.probe.problem:
-                check.problems.append(f"probe on {TTS_MODEL}: {check.probe.problem}")
+                check.problems.append(f"probe on {tts_model}: {check.probe.problem}")
 
         probed = [c for c in checks if c.clone is not None and c.clone.status == "completed"]
         await asyncio.gather(*(one(c) for c in probed))

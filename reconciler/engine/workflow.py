@@ -14,48 +14,76 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.api.models import Clone
+from reconciler.engine import environments
 from reconciler.errors import UserError
 from reconciler.lockfile import Lockfile
 from reconciler.plan import Plan, PlanOptions, make_plan
 
 DEFAULT_MANIFEST = "voices.yaml"
-LOCKFILE_NAME = "voices.lock.json"
+LOCKFILE_NAME = environments.LOCKFILE_NAME
 SANDBOX_STATE = Path(".voicectl") / "sandbox.json"
-SANDBOX_KEY = "sandbox-key"
+SANDBOX_KEY = environments.SANDBOX_KEY
 SANDBOX_URL = "http://127.0.0.1"
+Target = environments.Target
 
 
-def lockfile_path(manifest_path: Path, override: str | Path | None = None) -> Path:
-    """The lockfile: ``--lockfile`` if given, else voices.lock.json beside the manifest."""
-    if override:
-        return Path(override)
-    return manifest_path.parent / LOCKFILE_NAME
+def lockfile_path(
+    manifest_path: Path,
+    override: str | Path | None = None,
+    target: Target = environments.PLAIN,
+) -> Path:
+    """The lockfile: ``--lockfile`` if given, else voices.lock.json beside the manifest
+    (voices.<env>.lock.json for an environment)."""
+    return environments.lockfile_path(manifest_path, override, target)
 
 
 @dataclass(frozen=True)
 class Connection:
-    """Where and how to reach the Waves API for one command."""
+    """Where and how to reach the Waves API for one command (and one environment)."""
 
     sandbox: bool
     api_url: str | None
     state_file: Path | None = None
+    target: Target = environments.PLAIN
+    delete_via: str = "auto"  # --delete-via / VOICECTL_DELETE_VIA
+
+    @property
+    def url(self) -> str | None:
+        """The API URL this connection uses (None: the real service)."""
+        return None if self.sandbox else environments.api_url(self.target, self.api_url)
 
 
-def connection(*, sandbox: bool, api_url: str | None, base_dir: Path) -> Connection:
+def connection(
+    *,
+    sandbox: bool,
+    api_url: str | None,
+    base_dir: Path,
+    target: Target = environments.PLAIN,
+    delete_via: str | None = None,
+) -> Connection:
+    from reconciler.api.routes import DELETE_VIA_ENV, check_via
+
+    try:
+        via = check_via(delete_via or os.environ.get(DELETE_VIA_ENV))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     return Connection(
         sandbox=sandbox,
         api_url=api_url,
         state_file=(base_dir / SANDBOX_STATE) if sandbox else None,
+        target=target,
+        delete_via=via,
     )
 
 
 def open_client(conn: Connection, *, parallelism: int = 8, logger=None):
     """A WavesClient for ``conn``: the embedded emulator, or the service with the key.
 
-    Without ``--sandbox`` the key comes from SMALLEST_API_KEY; its absence is a
-    clear error, not a 401 later.
+    Without ``--sandbox`` the key comes from SMALLEST_API_KEY (an environment's:
+    the variable its apiKeyEnv names); its absence is a clear error, not a 401
+    later. With ``--sandbox`` each environment is its own emulated organisation.
     """
-    from reconciler.api.client import DEFAULT_API_URL, WavesClient, api_key_from_env
+    from reconciler.api.client import DEFAULT_API_URL, WavesClient
 
     if parallelism < 1:
         raise UserError(f"--parallelism must be at least 1, not {parallelism}")
@@ -65,19 +93,18 @@ def open_client(conn: Connection, *, parallelism: int = 8, logger=None):
         assert conn.state_file is not None
         return WavesClient(
             base_url=SANDBOX_URL,
-            api_key=SANDBOX_KEY,
+            api_key=conn.target.sandbox_key,
             parallelism=parallelism,
             transport=embedded_transport(conn.state_file, embedded_config()),
             logger=logger,
+            delete_via=conn.delete_via,
         )
-    key = api_key_from_env()
-    if not key:
-        raise UserError(
-            "SMALLEST_API_KEY is not set: export your Waves API key, or add --sandbox "
-            "to run against the built-in emulator"
-        )
-    url = conn.api_url or os.environ.get("VOICECTL_API_URL") or DEFAULT_API_URL
-    return WavesClient(base_url=url, api_key=key, parallelism=parallelism, logger=logger)
+    key = environments.api_key(conn.target)
+    url = conn.url or DEFAULT_API_URL
+    return WavesClient(
+        base_url=url, api_key=key, parallelism=parallelism, logger=logger,
+        delete_via=conn.delete_via,
+    )
 
 
 # The API-world knobs ``--sandbox`` reads from the environment (as ``sandbox serve`` does).
@@ -148,29 +175,42 @@ def load(
     lockfile: str | Path | None = None,
     allow_outside_files: bool = False,
     allow_any_duration: bool = False,
+    target: Target = environments.PLAIN,
 ) -> Loaded:
-    """Validate the manifest (before any API call) and read the lockfile."""
+    """Validate the manifest (before any API call) and read the lockfile (of the
+    target environment: its voices, defaults, stack and lockfile)."""
     from reconciler.manifest import load_manifest
 
     result = load_manifest(
         manifest_path,
         allow_outside_files=allow_outside_files,
         allow_any_duration=allow_any_duration,
+        environment=target.environment,
     )
-    path = lockfile_path(manifest_path, lockfile)
+    path = lockfile_path(manifest_path, lockfile, target)
     lock = read_lockfile(path, result.manifest.stack, result.warnings)
     return Loaded(result.manifest, result.warnings, lock)
 
 
 def read_lockfile(path: Path, stack: str, warnings: list[str]) -> Lockfile:
-    """Read the lockfile for ``stack``; a lockfile of another stack follows the manifest."""
+    """Read the lockfile for ``stack``; a lockfile of another stack follows the manifest,
+    except one of another environment of the same manifest (``--lockfile`` mixed up),
+    which is refused."""
     lock = Lockfile.load(path, stack=stack)
+    sep = environments.STACK_SEPARATOR
+    mine, theirs = stack.partition(sep), lock.doc.stack.partition(sep)
+    if lock.exists and mine[1] and theirs[1] and mine[0] == theirs[0] and mine[2] != theirs[2]:
+        raise UserError(
+            f"{lock.path}: the lockfile of environment {theirs[2]!r}, but this run is for "
+            f"environment {mine[2]!r}; nothing was changed (leave out --lockfile: each "
+            "environment has its own)"
+        )
     if lock.exists and lock.doc.stack != stack:
         warnings.append(
             f"{lock.path.name}: recorded for stack {lock.doc.stack!r}, the manifest says "
             f"{stack!r}; the lockfile will follow the manifest"
         )
-    lock.doc.stack = stack
+    lock.set_stack(stack)
     return lock
 
 

@@ -127,7 +127,7 @@ def load_manifest(
     if isinstance(raw_defaults, dict):
         _check_repeats(("defaults", "tags"), raw_defaults.get("tags"), report)
     if defaults is not None:
-        _language_warning(("defaults", "language"), defaults.language, report)
+        _language_warning(("defaults", "language"), defaults.language, report, defaults.model)
     env_defaults = _environment_defaults(data.get("environments"), defaults, report)
     if environment is not None and defaults is not None:
         envs.choose(environment, env_names, source)
@@ -204,7 +204,8 @@ def _environment_defaults(
         if own is None:
             continue
         if "language" in own.model_fields_set:
-            _language_warning((*path, "language"), own.language, report)
+            _language_warning((*path, "language"), own.language, report,
+                              own.model or defaults.model)
         merged[name] = envs.merged_defaults(defaults, own)
     return merged
 
@@ -261,8 +262,12 @@ def _resolve_voice(
         return None
     set_fields = voice.model_fields_set
     language = voice.language if "language" in set_fields else defaults.language
+    model = (voice.model if "model" in set_fields else None) or defaults.model \
+        or languages.DEFAULT_MODEL
     if "language" in set_fields:
-        _language_warning((*path, "language"), voice.language, report)
+        _language_warning((*path, "language"), voice.language, report, model)
+    elif "model" in set_fields and model != (defaults.model or languages.DEFAULT_MODEL):
+        _language_warning((*path, "model"), language, report, model)
     if language is None:
         report.warn(
             path,
@@ -291,6 +296,7 @@ def _resolve_voice(
         line=report.doc.pos_of(path, key=True).line if report.doc else 0,
         source=report.source,
         environments=tuple(dict.fromkeys(voice.environments)) if voice.environments else None,
+        model=model,
     )
 
 
@@ -316,8 +322,9 @@ def _check_repeats(path: tuple[Any, ...], tags: Any, report: _Report) -> None:
             seen[tag] = i
 
 
-def _language_warning(path: tuple[Any, ...], code: str | None, report: _Report) -> None:
-    warning = languages.language_warning(code) if code else None
+def _language_warning(path: tuple[Any, ...], code: str | None, report: _Report,
+                      model: str | None = None) -> None:
+    warning = languages.language_warning(code, model or languages.DEFAULT_MODEL) if code else None
     if warning:
         report.warn(path, warning)
 

@@ -90,6 +90,19 @@ def _check_language(value: str) -> str:
     return value
 
 
+def _check_model(value: str) -> str:
+    # The service's own wording (the fact sheet), so the user meets it once, here.
+    if value in languages.DEPRECATED_MODELS:
+        raise _err("Voice cloning for lightning-v2 is deprecated. Please use lightning-v3.1")
+    if value not in languages.CLONE_MODELS:
+        raise _err(
+            "{value!r}: Supported models: {models}",
+            value=value,
+            models=", ".join(languages.CLONE_MODELS),
+        )
+    return value
+
+
 def _check_display_name(value: str) -> str:
     if not 1 <= len(value) <= DISPLAY_NAME_MAX:
         raise _err(
@@ -147,6 +160,11 @@ Language = Annotated[
     AfterValidator(_check_language),
     WithJsonSchema({"type": "string", "pattern": languages.LANGUAGE_PATTERN}),
 ]
+Model = Annotated[
+    str,
+    AfterValidator(_check_model),
+    WithJsonSchema({"type": "string", "enum": list(languages.CLONE_MODELS)}),
+]
 DisplayName = Annotated[
     str,
     AfterValidator(_check_display_name),
@@ -179,6 +197,10 @@ class DefaultsDocument(_Document):
     )
     accent: NonEmpty | None = Field(
         default=None, description="Default accent (free text, e.g. general, indian)."
+    )
+    model: Model | None = Field(
+        default=None,
+        description="Default clone model: lightning-v3.1 (the default) or lightning-v3.1-pro.",
     )
     description: str | None = Field(default=None, description="Default description.")
     tags: list[Tag] | None = Field(
@@ -276,6 +298,11 @@ class VoiceDocument(_Document):
     )
     accent: NonEmpty | None = Field(
         default=None, description="Accent (e.g. general, indian). Default: defaults.accent."
+    )
+    model: Model | None = Field(
+        default=None,
+        description="The clone model: lightning-v3.1 or lightning-v3.1-pro. Default: "
+        "defaults.model, else lightning-v3.1. Changing it replaces the clone.",
     )
     tags: list[Tag] | None = Field(
         default=None,

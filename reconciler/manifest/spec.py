@@ -37,6 +37,7 @@ class VoiceSpec:
     line: int  # line of the voice's key, 1-based
     source: str = ""  # the file that declares the voice, as messages name it
     environments: tuple[str, ...] | None = None  # None: every environment
+    model: str = "lightning-v3.1"  # the clone model (lightning-v3.1 | lightning-v3.1-pro)
 
     @property
     def mime_type(self) -> str | None:

@@ -1,33 +1,24 @@
-"""voices.lock.json: read, deterministic atomic write, file lock, serial/lineage.
+"""The lockfile's document: its pydantic models, its canonical text, its parser.
 
 The lockfile is the record of what voicectl made: every voice's ``voiceId``
 and what it was made from. Apps and CI read it; the next run reconciles from it.
 
-* Deterministic: sorted keys, 2-space indent, trailing newline. A save that
-  changes nothing writes nothing, so an apply with no changes leaves the file
-  byte-identical.
-* Atomic: temp file in the same folder, fsync, rename, fsync the folder. A
-  crash at any instant leaves either the old or the new file, never half of one.
+* Deterministic: sorted keys, 2-space indent, trailing newline.
 * ``serial`` grows with every write; ``lineage`` is set once, when the file is
   born (Terraform's state serial and lineage, used to refuse stale saved plans).
-* An apply holds an exclusive file lock (``.voicectl/<name>.lock`` beside the
-  lockfile) for its whole run, so two applies never interleave.
-
-Only this module writes the lockfile.
+Nothing here changes a document: :mod:`reconciler.lockfile.store` is the one
+place that does (and journals it).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from pathlib import Path
 from typing import Any
 
-import filelock
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reconciler.errors import UserError
-from reconciler.fsutil import atomic_write
 
 LOCK_VERSION = 1
 
@@ -122,52 +113,8 @@ def render(doc: LockDocument) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _content(doc: LockDocument) -> str:
-    """What a lockfile says, without its serial (used to skip no-op writes)."""
-    return render(doc.model_copy(update={"serial": 0}))
-
-
 def new_document(stack: str) -> LockDocument:
     return LockDocument(lineage=str(uuid.uuid4()), serial=0, stack=stack)
-
-
-class Lockfile:
-    """A lockfile on disk and its current document.
-
-    ``doc`` is changed in memory by the caller; ``save()`` writes it atomically
-    (and only if something changed), bumping ``serial``.
-    """
-
-    def __init__(self, path: Path, doc: LockDocument, *, exists: bool):
-        self.path = path
-        self.doc = doc
-        self.exists = exists
-        self._saved = _content(doc) if exists else None
-
-    def __repr__(self) -> str:
-        return f"Lockfile({str(self.path)!r}, serial={self.doc.serial})"
-
-    @classmethod
-    def load(cls, path: Path, *, stack: str = "default") -> Lockfile:
-        """Read ``path``; a missing file gives a new, empty document."""
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return cls(path, new_document(stack), exists=False)
-        except OSError as exc:
-            raise UserError(f"{path}: cannot read the lockfile: {exc.strerror or exc}") from exc
-        return cls(path, parse(text, source=str(path)), exists=True)
-
-    def save(self) -> bool:
-        """Write the document if it changed; return True when a write happened."""
-        content = _content(self.doc)
-        if content == self._saved:
-            return False
-        self.doc.serial += 1
-        atomic_write(self.path, render(self.doc))
-        self._saved = content
-        self.exists = True
-        return True
 
 
 def parse(text: str, *, source: str = "voices.lock.json") -> LockDocument:
@@ -190,39 +137,3 @@ def parse(text: str, *, source: str = "voices.lock.json") -> LockDocument:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise UserError(f"{source}: {where}: {first['msg']}") from exc
-
-
-def lock_path_for(lockfile: Path) -> Path:
-    """Where the exclusive run lock for ``lockfile`` lives."""
-    return lockfile.parent / ".voicectl" / f"{lockfile.name}.lock"
-
-
-class RunLock:
-    """Exclusive lock held by an apply for its whole run.
-
-    ``timeout`` 0 fails at once when another run holds it; a positive value waits.
-    """
-
-    def __init__(self, lockfile: Path, *, timeout: float = 0.0):
-        self.lockfile = lockfile
-        self.path = lock_path_for(lockfile)
-        self.timeout = timeout
-        self._lock: filelock.BaseFileLock | None = None
-
-    def __enter__(self) -> RunLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = filelock.FileLock(str(self.path), timeout=self.timeout)
-        try:
-            self._lock.acquire()
-        except filelock.Timeout:
-            waited = f" after waiting {self.timeout:g}s" if self.timeout > 0 else ""
-            raise UserError(
-                f"{self.lockfile}: another voicectl run holds the lock ({self.path}){waited}; "
-                "wait for it to finish or pass --lock-timeout SECONDS"
-            ) from None
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None

@@ -1,0 +1,42 @@
+"""voices.lock.json and its ONE owner.
+
+* :mod:`.model`   the document (pydantic models), its canonical text, its parser
+* :mod:`.store`   :class:`Lockfile`: the only code that changes a document; journals
+                  every change (:mod:`.journal`) and folds it into the file at the end
+* :mod:`.entries` the one converter from a clone to a lockfile entry
+* :mod:`.runlock` the exclusive lock a run holds
+"""
+
+from reconciler.lockfile.entries import entry_for
+from reconciler.lockfile.journal import LockfileWriteError, journal_path_for
+from reconciler.lockfile.model import (
+    LOCK_VERSION,
+    LockDocument,
+    LockEntry,
+    LockSample,
+    PendingEntry,
+    RetiredEntry,
+    new_document,
+    parse,
+    render,
+)
+from reconciler.lockfile.runlock import RunLock, lock_path_for
+from reconciler.lockfile.store import Lockfile
+
+__all__ = [
+    "LOCK_VERSION",
+    "LockDocument",
+    "LockEntry",
+    "LockSample",
+    "Lockfile",
+    "LockfileWriteError",
+    "PendingEntry",
+    "RetiredEntry",
+    "RunLock",
+    "entry_for",
+    "journal_path_for",
+    "lock_path_for",
+    "new_document",
+    "parse",
+    "render",
+]

@@ -1,0 +1,175 @@
+"""The lockfile's journal: an append-only file of fsync'd steps, replayed after a crash.
+
+Rewriting the whole lockfile after every step costs O(voices) per step, so a
+run of N creates costs O(N²). Instead every step of a run is appended to
+``.voicectl/<lockfile name>.journal`` as ONE line and fsync'd before the run
+goes on (O(1) per step); the lockfile itself is written once, at the end of the
+run (temp file + fsync + rename), and the journal is then removed.
+
+The file::
+
+    {"journal": 1, "lineage": "<uuid>", "serial": 7, "stack": "bots"}   <- header
+    {"ops": [["set", "voices", "narrator", {...entry...}], ["del", "pending", "v_1"]]}
+    ...
+
+* The header names the lockfile state the steps apply to (its lineage and
+  serial). A journal whose lockfile has moved on (the fold's rename happened,
+  the journal's removal did not) is stale and ignored.
+* A line is one step and is applied whole or not at all: a line cut short by a
+  crash (no trailing newline, or not JSON) ends the replay; nothing after it was
+  ever acknowledged.
+* Operations are plain data (``set``/``del`` of a key in one of the document's
+  maps, ``stack``), so replaying a step twice gives the same document.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import UserError
+
+JOURNAL_VERSION = 1
+
+Op = list[Any]  # ["set", section, key, value] | ["del", section, key] | ["stack", value]
+
+
+class LockfileWriteError(UserError):
+    """The journal or the lockfile could not be written; the run must stop changing things."""
+
+
+def journal_path_for(lockfile: Path) -> Path:
+    """Where the journal of ``lockfile`` lives (beside the run lock)."""
+    return lockfile.parent / ".voicectl" / f"{lockfile.name}.journal"
+
+
+def write_error(path: Path, exc: OSError, what: str = "write") -> LockfileWriteError:
+    reason = exc.strerror or str(exc)
+    return LockfileWriteError(f"{path}: cannot {what}: {reason}")
+
+
+@dataclass
+class Replay:
+    """What a journal on disk says: its header and its whole steps."""
+
+    lineage: str
+    serial: int
+    stack: str
+    steps: list[list[Op]] = field(default_factory=list)
+    torn: bool = False  # the last line was cut short by a crash
+
+
+def read(path: Path) -> Replay | None:
+    """The journal at ``path``; None if there is none or its header is unreadable."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read the lockfile journal: {exc.strerror or exc}") from exc
+    lines = raw.split(b"\n")
+    tail = lines.pop()  # after the last newline: b"" unless the last write was cut short
+    try:
+        head = json.loads(lines[0]) if lines else None
+    except ValueError:
+        head = None
+    if (
+        not isinstance(head, dict)
+        or head.get("journal") != JOURNAL_VERSION
+        or not isinstance(head.get("lineage"), str)
+        or not isinstance(head.get("serial"), int)
+    ):
+        return None  # cut inside the header: nothing was journalled yet
+    replay = Replay(head["lineage"], head["serial"], str(head.get("stack") or "default"))
+    for line in lines[1:]:
+        try:
+            step = json.loads(line)
+        except ValueError:
+            replay.torn = True
+            return replay
+        if not isinstance(step, dict) or not isinstance(step.get("ops"), list):
+            replay.torn = True
+            return replay
+        replay.steps.append(step["ops"])
+    replay.torn = bool(tail)
+    return replay
+
+
+class Journal:
+    """An open journal: ``append`` writes one step and fsyncs it."""
+
+    def __init__(self, path: Path, fd: int):
+        self.path = path
+        self._fd = fd
+        self.failed: LockfileWriteError | None = None
+
+    @classmethod
+    def create(cls, path: Path, *, lineage: str, serial: int, stack: str) -> Journal:
+        """Start a fresh journal for the lockfile state (lineage, serial); fsync'd."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+        except OSError as exc:
+            raise write_error(path, exc, "create the lockfile journal") from None
+        journal = cls(path, fd)
+        head = {"journal": JOURNAL_VERSION, "lineage": lineage, "serial": serial, "stack": stack}
+        try:
+            journal._write(head)
+        except LockfileWriteError:
+            journal.close()
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            raise
+        fsync_dir(path.parent)
+        return journal
+
+    def append(self, ops: list[Op], *, default: Any = None) -> None:
+        """Write one step (all of ``ops``, or none of them after a crash) durably.
+
+        ``default`` turns values json cannot encode (models) into data.
+        """
+        if self.failed is not None:
+            raise self.failed
+        self._write({"ops": ops}, default)
+
+    def _write(self, record: dict[str, Any], default: Any = None) -> None:
+        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=default)
+        data = (text + "\n").encode()
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+            os.fsync(self._fd)
+        except OSError as exc:
+            self.failed = write_error(self.path, exc, "write the lockfile journal")
+            raise self.failed from None
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = -1
+
+
+def remove(path: Path) -> None:
+    """Delete a folded journal (a crash before this leaves a stale one, ignored later)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+    fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # platforms without directory file descriptors
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)

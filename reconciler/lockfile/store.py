@@ -1,0 +1,293 @@
+"""The lockfile's ONE owner: every change to a lockfile document goes through here.
+
+A :class:`Lockfile` is the file on disk plus its current document. Callers read
+``lock.doc`` freely but never change it; they call the transition methods
+(:meth:`record`, :meth:`begin_replacement`, :meth:`retire`, :meth:`forget`...)
+which change the document AND, during a run (after :meth:`begin`), append the
+change to the journal, fsync'd, before returning. So a voiceId the service
+returned is durable before the next step of its operation, at O(1) cost.
+
+:meth:`fold` writes the deterministic lockfile once (temp file + fsync + rename,
+only if its content changed: a no-op run leaves it byte-identical) and removes
+the journal. :meth:`load` replays a journal left by a crashed run, so every
+reader sees what that run recorded; the next run that writes folds it.
+
+Group steps that must land together with ``with lock.step():`` (one journal line).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import UserError
+from reconciler.fsutil import atomic_write
+from reconciler.lockfile import journal
+from reconciler.lockfile.journal import Journal, LockfileWriteError, Op, write_error
+from reconciler.lockfile.model import (
+    LockDocument,
+    LockEntry,
+    PendingEntry,
+    RetiredEntry,
+    new_document,
+    parse,
+    render,
+)
+
+# the document's maps a step may change, and the model of their values
+SECTIONS: dict[str, type] = {
+    "voices": LockEntry,
+    "pending": PendingEntry,
+    "retired": RetiredEntry,
+}
+
+
+def _dump(value: Any) -> Any:
+    """JSON data of a model (ops hold the models; the journal stores their data)."""
+    return value.model_dump(by_alias=True, mode="json")
+
+
+def _content(doc: LockDocument) -> dict[str, Any]:
+    """What a lockfile says, without its serial (compared to skip no-op writes)."""
+    data = _dump(doc)
+    data.pop("serial", None)
+    return data
+
+
+class Lockfile:
+    """A lockfile on disk and its current document (read ``doc``; change it only via methods)."""
+
+    def __init__(self, path: Path, doc: LockDocument, *, exists: bool):
+        self.path = path
+        self.doc = doc
+        self.exists = exists
+        self.journal_path = journal.journal_path_for(path)
+        self._saved = _content(doc) if exists else None
+        self._journal: Journal | None = None
+        self._batch: list[Op] | None = None
+        self.recovered = 0  # steps replayed from a crashed run's journal
+        self._stale_journal = False
+
+    def __repr__(self) -> str:
+        return f"Lockfile({str(self.path)!r}, serial={self.doc.serial})"
+
+    # -- reading -----------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: Path, *, stack: str = "default") -> Lockfile:
+        """Read ``path`` (a missing file gives a new, empty document) and replay its journal."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            lock = cls(path, new_document(stack), exists=False)
+        except OSError as exc:
+            raise UserError(f"{path}: cannot read the lockfile: {exc.strerror or exc}") from exc
+        else:
+            lock = cls(path, parse(text, source=str(path)), exists=True)
+        lock._replay(journal.read(lock.journal_path))
+        return lock
+
+    def _replay(self, found: journal.Replay | None) -> None:
+        if found is None:
+            self._stale_journal = self.journal_path.exists()
+            return
+        doc = self.doc
+        if self.exists and (found.lineage != doc.lineage or found.serial != doc.serial):
+            self._stale_journal = True  # already folded (or another lockfile's): ignore
+            return
+        if not self.exists:  # the crashed run was writing a new lockfile
+            self.doc = doc = doc.model_copy(
+                update={"lineage": found.lineage, "serial": found.serial, "stack": found.stack}
+            )
+        for ops in found.steps:
+            for op in ops:
+                self._apply(op)
+        self.recovered = len(found.steps)
+        self._stale_journal = True  # replayed into memory; the next fold removes it
+
+    # -- the run: journal, then fold ---------------------------------------------------
+    def begin(self) -> None:
+        """Prove the journal and the lockfile can be written, then journal every change.
+
+        Called before the first request that changes anything. A state recovered
+        from a crashed run's journal is folded first. Raises a one-line
+        :class:`LockfileWriteError` naming the path that cannot be written.
+        """
+        if self._journal is not None:
+            return
+        if self.recovered or self._stale_journal:
+            self.fold()
+        self._probe_lockfile()
+        self._journal = Journal.create(
+            self.journal_path, lineage=self.doc.lineage, serial=self.doc.serial,
+            stack=self.doc.stack,
+        )
+
+    def _probe_lockfile(self) -> None:
+        """Write (and remove) a temp file as large as the lockfile in its folder."""
+        folder = self.path.parent
+        try:
+            size = self.path.stat().st_size + 4096
+        except OSError:
+            size = 4096
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".probe", dir=folder)
+        except OSError as exc:
+            raise write_error(self.path, exc, "write the lockfile") from None
+        try:
+            try:
+                if hasattr(os, "posix_fallocate"):
+                    os.posix_fallocate(fd, 0, size)
+                else:  # pragma: no cover - every POSIX system voicectl runs on has it
+                    os.write(fd, b"\0" * size)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+        except OSError as exc:
+            raise write_error(self.path, exc, "write the lockfile") from None
+
+    @property
+    def failed(self) -> LockfileWriteError | None:
+        """The write error that stopped this run's journal, if any."""
+        return self._journal.failed if self._journal is not None else None
+
+    def fold(self) -> bool:
+        """Write the lockfile if its content changed, then remove the journal.
+
+        Returns True when the lockfile was written. After a journal write failed,
+        the lockfile is still written if it can be (what is in memory was either
+        journalled or never acted upon); the journal stays if that fails too.
+        """
+        content = _content(self.doc)
+        wrote = False
+        if content != self._saved:
+            self.doc.serial += 1
+            try:
+                atomic_write(self.path, render(self.doc))
+            except OSError as exc:
+                self.doc.serial -= 1
+                raise write_error(self.path, exc, "write the lockfile") from None
+            self._saved = content
+            self.exists = True
+            wrote = True
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+        if self.recovered or self._stale_journal or wrote or self.journal_path.exists():
+            journal.remove(self.journal_path)
+        self.recovered = 0
+        self._stale_journal = False
+        return wrote
+
+    def save(self) -> bool:
+        """Alias of :meth:`fold` for one-shot commands (refresh, import, migrate --finish)."""
+        return self.fold()
+
+    def close(self) -> None:
+        """Stop journalling without folding (the journal stays for the next run)."""
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+
+    # -- steps ---------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def step(self) -> Iterator[None]:
+        """Group the changes made inside into ONE journal line (all or nothing after a crash)."""
+        if self._batch is not None:
+            yield
+            return
+        self._batch = []
+        try:
+            yield
+        finally:
+            ops, self._batch = self._batch, None
+        if ops:
+            self._commit(ops)
+
+    def _change(self, op: Op) -> None:
+        if self._batch is not None:
+            self._batch.append(op)
+            self._apply(op)
+        else:
+            self._commit([op])
+
+    def _commit(self, ops: list[Op]) -> None:
+        if self._journal is not None:
+            self._journal.append(ops, default=_dump)  # durable before anything goes on
+        if self._batch is None:
+            for op in ops:
+                self._apply(op)
+
+    def _apply(self, op: Op) -> None:
+        doc = self.doc
+        kind = op[0]
+        if kind == "stack":
+            doc.stack = op[1]
+            return
+        section: dict[str, Any] = getattr(doc, op[1])
+        if kind == "set":
+            model = SECTIONS[op[1]]
+            section[op[2]] = op[3] if isinstance(op[3], model) else model.model_validate(op[3])
+        elif kind == "del":
+            section.pop(op[2], None)
+
+    def _set(self, section: str, key: str, value: Any) -> None:
+        if getattr(self.doc, section).get(key) == value:
+            return  # no change: nothing to journal
+        self._change(["set", section, key, value])
+
+    def _del(self, section: str, key: str) -> None:
+        if key in getattr(self.doc, section):
+            self._change(["del", section, key])
+
+    # -- the transitions (the only ways a lockfile changes) ------------------------------
+    def set_stack(self, stack: str) -> None:
+        if self.doc.stack != stack:
+            self._change(["stack", stack])
+
+    def record(self, name: str, entry: LockEntry) -> None:
+        """``name`` is now ``entry``'s clone; a pending record of that clone is settled."""
+        with self.step():
+            self._set("voices", name, entry)
+            self._del("pending", entry.voice_id)
+
+    def begin_replacement(self, voice_id: str, pending: PendingEntry) -> None:
+        """Journal a new clone made for a voice whose old clone still serves it."""
+        self._set("pending", voice_id, pending)
+
+    def retire(self, voice_id: str, retired: RetiredEntry) -> None:
+        """Record ``voice_id`` as an old clone kept (``keep``) or about to be deleted."""
+        self._set("retired", voice_id, retired)
+
+    def drop_retired(self, voice_id: str) -> None:
+        self._del("retired", voice_id)
+
+    def forget(self, voice_id: str) -> None:
+        """The clone ``voice_id`` is gone (deleted) or not ours: drop every record of it."""
+        with self.step():
+            for name, entry in list(self.doc.voices.items()):
+                if entry.voice_id == voice_id:
+                    self._del("voices", name)
+            self._del("pending", voice_id)
+            self._del("retired", voice_id)
+
+    def forget_name(self, name: str) -> None:
+        self._del("voices", name)
+
+    def adopt(self, name: str, entry: LockEntry) -> None:
+        """An existing clone found by its tags (or imported) becomes ``name``'s record."""
+        self.record(name, entry)
+
+    def refresh(self, name: str, entry: LockEntry) -> None:
+        """The service reports new facts (status, modelIds, samples) about ``name``'s clone."""
+        self._set("voices", name, entry)
+
+
+__all__ = ["Lockfile", "LockfileWriteError", "SECTIONS"]

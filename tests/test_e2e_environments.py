@@ -1,0 +1,265 @@
+"""Teams, end to end over real sockets: environments (two organisations, two keys),
+promotion, plan --all-envs, split manifests and saved plans that see includes."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_support import Project
+
+from reconciler.ownership import owner_of
+
+STAGING_KEY = "sk-sandbox-tests-staging-org"
+PROD_KEY = "sk-sandbox-tests-prod-org"
+
+MANIFEST = """
+version: 1
+stack: team
+defaults: {language: en}
+environments:
+  staging: {apiKeyEnv: KEY_STAGING}
+  prod: {apiKeyEnv: KEY_PROD%s}
+voices:
+  narrator: {file: samples/narrator.wav, displayName: Narrator}
+  beta: {file: samples/beta.wav, environments: [staging]}
+"""
+
+
+class EnvProject(Project):
+    """A project whose manifest declares staging and prod, each with its own key."""
+
+    def __init__(self, *args: Any, keys: dict[str, str] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.keys = {"KEY_STAGING": STAGING_KEY, "KEY_PROD": PROD_KEY} if keys is None else keys
+
+    def env(self) -> dict[str, str]:
+        return {**self.keys, "VOICECTL_API_URL": self.server.url}
+
+    def setup(self, prod_url: str = "") -> None:
+        self.sample("narrator")
+        self.sample("beta")
+        extra = f", apiUrl: {json.dumps(prod_url)}" if prod_url else ""
+        self.manifest.write_text(textwrap.dedent(MANIFEST % extra).lstrip())
+
+    def lock_of(self, env: str) -> dict[str, Any]:
+        return json.loads((self.root / f"voices.{env}.lock.json").read_text())
+
+    def owners(self, key: str) -> dict[str, tuple[str, str | None]]:
+        """name -> (stack, spec digest) of each clone in the organisation of ``key``."""
+        found = {}
+        for clone in self.server.clones(key):
+            owner = owner_of(clone.get("tags"))
+            assert owner is not None
+            found[f"{owner.stack}/{owner.name}"] = (clone["voiceId"], owner.spec)
+        return found
+
+
+@pytest.fixture
+def project(tmp_path: Path, sandbox_server, capsys, monkeypatch: pytest.MonkeyPatch):
+    for name in ("SMALLEST_API_KEY", "KEY_STAGING", "KEY_PROD", "VOICECTL_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    p = EnvProject(tmp_path, sandbox_server, capsys)
+    p.setup()
+    return p
+
+
+def test_two_environments_two_organisations_and_promotion(project: EnvProject) -> None:
+    r = project.run("plan", expect=1)
+    assert (
+        "Error: voices.yaml declares environments (staging, prod): choose one with --env "
+        "NAME or VOICECTL_ENV" in r.err.replace(str(project.root) + "/", "")
+    )
+
+    project.run("apply", "--env", "staging", "--auto-approve")
+    staging = project.owners(STAGING_KEY)
+    assert sorted(staging) == ["team@staging/beta", "team@staging/narrator"]
+    assert project.server.clones(PROD_KEY) == []  # another organisation, untouched
+    assert not project.lockfile.exists()  # only the environment's own lockfile
+    assert project.lock_of("staging")["stack"] == "team@staging"
+
+    ids = json.loads(project.run("output", "--env", "staging").out)
+    assert ids == {name.split("/")[1]: vid for name, (vid, _) in staging.items()}
+
+    # Promotion: prod lacks exactly what staging has and prod may have.
+    r = project.run("plan", "--env", "prod", "--detailed-exitcode", expect=2)
+    assert "+ narrator" in r.out and "beta" not in r.out
+    assert "Plan: 1 to create, 0 to replace, 0 to delete." in r.out
+    project.run("apply", "--auto-approve", "--env", "prod")
+    prod = project.owners(PROD_KEY)
+    assert sorted(prod) == ["team@prod/narrator"]
+    # the same sample and spec make the same spec digest, a new clone of its own
+    assert prod["team@prod/narrator"][1] == staging["team@staging/narrator"][1]
+    assert prod["team@prod/narrator"][0] != staging["team@staging/narrator"][0]
+    assert json.loads(project.run("output", "--env", "prod").out) == {
+        "narrator": prod["team@prod/narrator"][0]
+    }
+    r = project.run("output", "narrator", "--env", "prod")
+    assert r.out.strip() == prod["team@prod/narrator"][0]
+
+    r = project.run("plan", "--all-envs", "--detailed-exitcode")
+    table = r.out.split("\n\n")[0].splitlines()
+    assert table[1].split() == ["environment", "create", "replace", "delete"]
+    assert table[2].split() == ["staging", "0", "0", "0", "no", "changes"]
+    assert table[3].split() == ["prod", "0", "0", "0", "no", "changes"]
+    assert "== Environment staging (voices.staging.lock.json) ==" in r.out
+    assert r.out.count("No changes. The voice clones match the manifest.") == 2
+
+
+def test_env_from_the_variable_and_unknown_env(project: EnvProject, monkeypatch) -> None:
+    monkeypatch.setenv("VOICECTL_ENV", "staging")
+    r = project.run("plan", "--detailed-exitcode", expect=2)
+    assert "Plan: 2 to create" in r.out
+    r = project.run("plan", "--env", "qa", expect=1)
+    assert "environment 'qa' (--env / VOICECTL_ENV) is not declared in" in r.err
+    assert "it declares: staging, prod" in r.err
+
+
+def test_all_envs_lists_every_environment_and_exits_2_on_changes(project: EnvProject) -> None:
+    project.run("apply", "--env", "staging", "--auto-approve")
+    project.server.reset_stats()
+    r = project.run("plan", "--all-envs", "--detailed-exitcode", expect=2)
+    rows = [line.split() for line in r.out.split("\n\n")[0].splitlines()[2:]]
+    assert rows == [["staging", "0", "0", "0", "no", "changes"], ["prod", "1", "0", "0", "changes"]]
+    stats = project.server.stats()
+    assert stats["requests"].get("GET /waves/v1/voice-cloning") == 2  # one list per env
+    assert len(stats["max_in_flight"]) == 2  # two organisations were asked
+
+    doc = json.loads(project.run("plan", "--all-envs", "--format", "json").out)
+    assert [e["environment"] for e in doc["environments"]] == ["staging", "prod"]
+    assert doc["hasChanges"] is True and doc["failed"] == []
+    assert doc["environments"][1]["plan"]["summary"]["create"] == 1
+
+    md = project.run("plan", "--all-envs", "--format", "markdown").out
+    assert "| prod | 1 | 0 | 0 | changes |" in md
+    r = project.run("plan", "--all-envs", "--env", "prod", expect=1)
+    assert "--all-envs cannot be used with --env" in r.err
+
+
+def test_all_envs_with_one_environment_unreachable(
+    project: EnvProject, start_sandbox
+) -> None:
+    dead = start_sandbox()
+    dead_url = dead.url
+    dead.stop()  # nothing listens there any more
+    project.setup(prod_url=dead_url)
+    r = project.run("plan", "--all-envs", "--detailed-exitcode", expect=1)
+    rows = [line.split()[:4] for line in r.out.split("\n\n")[0].splitlines()[2:]]
+    assert rows == [["staging", "2", "0", "0"], ["prod", "-", "-", "-"]]
+    assert "Plan: 2 to create, 0 to replace, 0 to delete." in r.out  # staging still planned
+    assert "Error: environment prod: could not be planned:" in r.err
+    assert "staging" not in r.err
+
+
+def test_missing_key_variable_names_it_and_sends_nothing(
+    project: EnvProject, tmp_path: Path
+) -> None:
+    del project.keys["KEY_PROD"]
+    project.server.reset_stats()
+    r = project.run("plan", "--env", "prod", expect=1)
+    assert "Error: KEY_PROD (environment 'prod') is not set" in r.err
+    assert "nothing was sent" in r.err
+    r = project.run("plan", "--all-envs", expect=1)
+    assert "Error: KEY_PROD (environment 'prod') is not set" in r.err
+    r = project.run("apply", "--env", "prod", "--auto-approve", expect=1)
+    assert "KEY_PROD" in r.err
+    assert project.server.stats()["requests"] == {}
+    assert not (tmp_path / "voices.prod.lock.json").exists()
+
+
+def test_environments_sharing_an_organisation_stay_apart(project: EnvProject) -> None:
+    project.keys["KEY_PROD"] = STAGING_KEY  # by mistake: both keys of one organisation
+    project.run("apply", "--env", "staging", "--auto-approve")
+    project.run("apply", "--env", "prod", "--auto-approve")
+    owners = project.owners(STAGING_KEY)
+    assert sorted(owners) == ["team@prod/narrator", "team@staging/beta", "team@staging/narrator"]
+    # neither environment's plan touches the other's clones
+    project.run("plan", "--env", "staging", "--detailed-exitcode")
+    project.run("plan", "--env", "prod", "--detailed-exitcode")
+
+
+def test_a_lockfile_of_another_environment_is_refused(project: EnvProject) -> None:
+    project.run("apply", "--env", "staging", "--auto-approve")
+    r = project.run(
+        "plan", "--env", "prod", "--lockfile", str(project.root / "voices.staging.lock.json"),
+        expect=1,
+    )
+    assert "the lockfile of environment 'staging', but this run is for environment 'prod'" in r.err
+
+
+def test_sandbox_gives_each_environment_its_own_organisation(project: EnvProject) -> None:
+    project.keys.clear()  # the sandbox needs no key
+    project.run("--sandbox", "apply", "--env", "staging", "--auto-approve")
+    r = project.run("--sandbox", "plan", "--env", "prod", "--detailed-exitcode", expect=2)
+    assert "+ narrator" in r.out and "Plan: 1 to create" in r.out  # not adopted from staging
+    r = project.run("--sandbox", "plan", "--all-envs", "--detailed-exitcode", expect=2)
+    rows = [line.split()[:4] for line in r.out.split("\n\n")[0].splitlines()[2:]]
+    assert rows == [["staging", "0", "0", "0"], ["prod", "1", "0", "0"]]
+
+
+# ---------------------------------------------------------------- split manifests
+
+
+def _split(project: EnvProject) -> Path:
+    squad = project.root / "voices.d"
+    squad.mkdir()
+    project.manifest.write_text(
+        "version: 1\nstack: team\ndefaults: {language: en}\ninclude: ['voices.d/*.yaml']\n"
+        "voices:\n  narrator: {file: samples/narrator.wav}\n"
+    )
+    (squad / "support.yaml").write_text(
+        "voices:\n  beta:\n    file: ../samples/beta.wav\n    description: Support squad\n"
+    )
+    return squad
+
+
+def test_split_manifest_applies_and_validate_lists_files(project: EnvProject) -> None:
+    project.keys = {"SMALLEST_API_KEY": STAGING_KEY}
+    project.key = STAGING_KEY
+    squad = _split(project)
+    r = project.run("validate")
+    assert "Read 2 files: " in r.out and r.out.rstrip().endswith("voices.d/support.yaml.")
+    project.run("apply", "--auto-approve")
+    assert sorted(project.owned("team")) == ["beta", "narrator"]
+    (squad / "support.yaml").write_text("voices:\n  beta: {file: ../samples/beta.wav, tagz: [x]}\n")
+    r = project.run("plan", expect=1)
+    err = r.err.replace(str(project.root) + "/", "")
+    assert "Error: voices.d/support.yaml:2:37: voices.beta.tagz: unknown field 'tagz'" in err
+    (squad / "other.yaml").write_text("voices:\n  narrator: {file: ../samples/beta.wav}\n")
+    (squad / "support.yaml").write_text("voices:\n  beta: {file: ../samples/beta.wav}\n")
+    r = project.run("validate", expect=1)
+    assert (
+        "voices.d/other.yaml:2:3: voices.narrator: voice 'narrator' is declared twice: here "
+        "and in voices.yaml:6:3"
+    ) in r.err.replace(str(project.root) + "/", "")
+
+
+def test_a_changed_include_makes_a_saved_plan_stale(project: EnvProject) -> None:
+    project.keys = {"SMALLEST_API_KEY": STAGING_KEY}
+    project.key = STAGING_KEY
+    squad = _split(project)
+    plan_file = project.root / "plan.json"
+    project.run("plan", "--out", str(plan_file))
+    saved = json.loads(plan_file.read_text())
+    assert [i["path"] for i in saved["inputs"]["includes"]] == ["voices.d/support.yaml"]
+    assert saved["inputs"]["samples"]["beta"]["file"] == "samples/beta.wav"
+    (squad / "support.yaml").write_text(
+        "voices:\n  beta:\n    file: ../samples/beta.wav\n    description: Changed\n"
+    )
+    project.server.reset_stats()
+    r = project.run("apply", str(plan_file), expect=1)
+    assert "is stale: the included file voices.d/support.yaml changed" in r.err
+    assert project.server.stats()["requests"] == {}  # refused before any request
+
+    (squad / "support.yaml").write_text(
+        "voices:\n  beta:\n    file: ../samples/beta.wav\n    description: Support squad\n"
+    )
+    (squad / "new.yaml").write_text("voices: {}\n")
+    r = project.run("apply", str(plan_file), expect=1)
+    assert "is stale: voices.d/new.yaml is now included" in r.err
+    (squad / "new.yaml").unlink()
+    project.run("apply", str(plan_file))
+    assert sorted(project.owned("team")) == ["beta", "narrator"]
