@@ -19,7 +19,7 @@ from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import lockfile_option, text_or_json_options
 from reconciler.cli.ui import logger_for
 from reconciler.engine import clips as clip_engine
-from reconciler.engine import workflow
+from reconciler.engine import environments, workflow
 from reconciler.errors import UserError
 from reconciler.lockfile import Lockfile
 from reconciler.schemas import FORMAT_VERSION, SampleClipOut, SamplesDocument, SamplesVoice
@@ -50,10 +50,14 @@ def samples(
     fmt: str,
     as_json: bool,
 ) -> None:
-    """List (and with --download, fetch and check) the clones' sample clips."""
+    """List (and with --download, fetch and check) the clones' sample clips.
+
+    With environments, --env NAME reads that environment's lockfile.
+    """
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    lock_path = workflow.lockfile_path(path, lockfile)
+    target = environments.select(path, settings.env)
+    lock_path = workflow.lockfile_path(path, lockfile, target)
     lock = Lockfile.load(lock_path)
     if not lock.exists:
         raise UserError(f"{lock_path}: no lockfile yet; run `voicectl apply` first")
@@ -72,7 +76,7 @@ def samples(
                 f"--download {dest}: cannot create the folder: {exc.strerror or exc}"
             ) from None
         conn = workflow.connection(
-            sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent
+            sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent, target=target
         )
 
         async def run() -> None:
