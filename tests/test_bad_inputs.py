@@ -129,7 +129,7 @@ CASES = [
          [(2, 12, "defaults.tag: unknown field 'tag' (did you mean 'tags'?)")]),
     Case("unknown-field-no-match", f"version: 1\nvoices:\n  a: {{file: {GOOD}, colour: red}}\n",
          [(3, 31, "unknown field 'colour'; allowed: file, displayName, language, description, "
-                  "accent, tags, protect")]),
+                  "accent, model, tags, protect, quality, allowQuality, environments")]),
     # ------------------------------------------------------------ names and enums
     Case("bad-stack-name", "version: 1\nstack: Support Bots\n",
          [(2, 8, "stack: 'Support Bots' is not a valid name")]),

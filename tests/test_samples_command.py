@@ -88,3 +88,17 @@ def test_the_clip_policy_flags_silence_and_too_little_sound(tmp_path):
     assert clip_problem(measure_file(silent)).startswith("silent: 1.5 s without sound")
     assert clip_problem(measure_file(blip)).startswith("near-empty: 0.")
     assert clip_problem(measure_file(fine)) is None
+
+
+def test_apply_download_samples_warns_about_a_near_empty_clip(project, tmp_path):
+    project.server.config(empty_sample_rate=1.0)
+    project.write({"alpha": {}})
+    dest = tmp_path / "review"
+    r = project.run("apply", "--auto-approve", "--download-samples", str(dest))
+    assert "Apply complete! 1 created" in r.out and "Saved 2 samples to" in r.out
+    warned = [line for line in r.err.splitlines() if "near-empty: 150 bytes" in line]
+    assert warned == [
+        f"warning: {dest / f'alpha-{n}.wav'}: near-empty: 150 bytes (a clip that holds speech "
+        "has more than 1000); the clone may not speak (the legacy-clone symptom)"
+        for n in (1, 2)
+    ]

@@ -3,21 +3,21 @@
 The create answer carries ``samples`` (text + a signed ``audioUrl``) and the
 applier keeps them in the lockfile entry. After an apply, each new clone's
 samples are listed so a reviewer can listen before the new voiceIds go live;
-``--download-samples DIR`` saves them as ``DIR/NAME-N.wav`` (N from 1). The
+``--download-samples DIR`` saves them as ``DIR/NAME-N.wav`` (N from 1) and
+checks each (engine/clips.py: a silent or near-empty clip is a warning). The
 client sends the API key only to the API's own origin, never to the host of a
 signed URL elsewhere.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler.api.errors import WavesError
 from reconciler.apply import ApplyResult
+from reconciler.engine import clips
 from reconciler.lockfile import LockDocument, LockEntry
 from reconciler.text import clean
 
@@ -56,38 +56,6 @@ def sample_lines(clones: list[NewClone]) -> list[str]:
     return lines
 
 
-def file_name(name: str, n: int) -> str:
-    """``NAME-N.wav``; voice names are [a-z0-9._-], safe as file names."""
-    return f"{name}-{n}.wav"
-
-
-async def download(
-    client: Any, clones: list[NewClone], dest: Path
-) -> tuple[list[tuple[Path, int]], list[str]]:
-    """Save every sample to ``dest``: (saved paths and sizes, one error line per failure)."""
-    try:
-        dest.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return [], [f"--download-samples {dest}: cannot create the folder: {exc.strerror or exc}"]
-    jobs = [
-        (dest / file_name(c.name, n), sample.audio_url)
-        for c in clones
-        for n, sample in enumerate(c.entry.samples, start=1)
-        if sample.audio_url
-    ]
-
-    async def one(path: Path, url: str) -> tuple[Path, int | None, str | None]:
-        try:
-            return path, await client.download(url, path), None
-        except WavesError as exc:
-            return path, None, f"{path.name}: {exc}"
-
-    results = await asyncio.gather(*(one(p, u) for p, u in jobs))
-    saved = [(p, n) for p, n, err in results if err is None and n is not None]
-    errors = [err for _, _, err in results if err is not None]
-    return saved, errors
-
-
 async def report(
     client: Any,
     result: ApplyResult,
@@ -110,9 +78,34 @@ async def report(
                 echo(line)
     if dest is None or not clones:
         return True
-    saved, errors = await download(client, clones, dest)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        echo(
+            f"Error: could not save a sample: --download-samples {dest}: cannot create the "
+            f"folder: {exc.strerror or exc}",
+            err=True,
+        )
+        return False
+    found = [
+        clips.Clip(c.name, c.entry.voice_id, n, sample.text, sample.audio_url)
+        for c in clones
+        for n, sample in enumerate(c.entry.samples, start=1)
+        if sample.audio_url
+    ]
+    await clips.fetch(client, found, dest)
+    saved = [c for c in found if c.path is not None]
     if show and saved:
         echo(f"Saved {len(saved)} sample{'s' if len(saved) != 1 else ''} to {dest}/")
-    for error in errors:
-        echo(f"Error: could not save a sample: {clean(error)}", err=True)
-    return not errors
+    for clip in found:
+        if clip.error:
+            echo(f"Error: could not save a sample: {clip.file_name}: {clean(clip.error)}", err=True)
+    # The same sanity check as `voicectl samples`: a silent clip means a clone that
+    # will not speak. The clone is made and recorded, so it is a warning here.
+    note = clips.check(saved)
+    for clip in saved:
+        if clip.problem:
+            echo(f"warning: {clip.path}: {clip.problem}", err=True)
+    if note:
+        echo(f"warning: {note}", err=True)
+    return not any(c.error for c in found)
