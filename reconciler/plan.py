@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal, Protocol
 
-from deepdiff import DeepDiff
-
 from reconciler.api.models import CURRENT_MODEL, Clone
 from reconciler.lockfile import LockDocument, LockEntry
 from reconciler.ownership import owner_of, spec_digest, user_tags
@@ -158,9 +156,12 @@ def _norm(value: Any) -> Any:
 
 
 def metadata_changes(clone: Clone, voice: VoiceLike) -> list[Change]:
-    """Field-by-field differences between a clone and its declaration (via deepdiff).
+    """Field-by-field differences between a clone and its declaration.
 
     Ownership tags are ignored; tags compare as a set; a missing field equals "".
+    The common case (nothing differs) is one comparison of two small dicts; the
+    field list is built only when they differ. (The ownership digest cannot stand
+    in for this: a dashboard edit changes metadata and keeps the tags.)
     """
     have = {
         "displayName": clone.display_name,
@@ -176,9 +177,9 @@ def metadata_changes(clone: Clone, voice: VoiceLike) -> list[Change]:
         "accent": _norm(voice.accent),
         "tags": sorted(set(voice.tags)),
     }
-    diff = DeepDiff(have, want, ignore_order=True, view="tree")
-    fields = sorted({n.path(output_format="list")[0] for nodes in diff.values() for n in nodes})
-    return [Change(f, have[f], want[f]) for f in fields]
+    if have == want:
+        return []
+    return [Change(f, have[f], want[f]) for f in sorted(have) if have[f] != want[f]]
 
 
 def _age(created_at: str | None, now: float | None) -> float | None:
@@ -221,6 +222,16 @@ class _Planner:
         self.lock = lock
         self.opts = options
         self.remote = {c.voice_id: c for c in remote}
+        # Indexes, built once, so that matching is linear in voices + clones.
+        self.owners = {vid: owner_of(c.tags) for vid, c in self.remote.items()}
+        self.tagged: dict[str, list[Clone]] = {}  # this stack's ownership name -> clones
+        for vid, clone in self.remote.items():
+            owner = self.owners[vid]
+            if owner and owner.stack == manifest.stack:
+                self.tagged.setdefault(owner.name, []).append(clone)
+        self.pending_of: dict[str, list[str]] = {}  # voice name -> pending voiceIds
+        for vid, pending in lock.pending.items():
+            self.pending_of.setdefault(pending.name, []).append(vid)
         self.actions: list[Action] = []
         self.warnings: list[str] = []
         self.errors: list[str] = []
@@ -236,16 +247,14 @@ class _Planner:
         entry = self.lock.voices.get(name)
         if entry and entry.voice_id in self.remote:
             found[entry.voice_id] = self.remote[entry.voice_id]
-        for voice_id, pending in self.lock.pending.items():
-            if pending.name == name and voice_id in self.remote:
+        for voice_id in self.pending_of.get(name, ()):
+            if voice_id in self.remote:
                 found[voice_id] = self.remote[voice_id]
-        for clone in self.remote.values():
-            owner = owner_of(clone.tags)
-            if owner and owner.stack == self.m.stack and owner.name == name:
-                found[clone.voice_id] = clone
-        for voice_id in self.lock.retired:
-            if entry is None or voice_id != entry.voice_id:
-                found.pop(voice_id, None)
+        for clone in self.tagged.get(name, ()):
+            found[clone.voice_id] = clone
+        for voice_id in list(found):
+            if voice_id in self.lock.retired and (entry is None or voice_id != entry.voice_id):
+                del found[voice_id]
         return sorted(found.values(), key=_created_key)
 
     # -- one declared voice ---------------------------------------------------------------
@@ -254,7 +263,9 @@ class _Planner:
         entry = self.lock.voices.get(name)
         cands = self.candidates(name)
         self.claimed.update(c.voice_id for c in cands)
-        common = {"name": name, "display_name": voice.display_name, "spec_digest": digest}
+        common: dict[str, Any] = {
+            "name": name, "display_name": voice.display_name, "spec_digest": digest
+        }
 
         if not cands:
             reason = "declared, no clone exists"
@@ -281,7 +292,7 @@ class _Planner:
             return
 
         def matches(c: Clone) -> bool:
-            owner = owner_of(c.tags)
+            owner = self.owners.get(c.voice_id)
             return bool(owner and owner.spec == digest)
 
         locked = entry.voice_id if entry else None
@@ -379,7 +390,7 @@ class _Planner:
         if recorded_sha and voice.file_sha256 and recorded_sha != voice.file_sha256:
             reasons.append("audio file changed (sha256 differs)")
         elif not recorded_sha and not changes and not model_changed:
-            owner = owner_of(clone.tags)
+            owner = self.owners.get(clone.voice_id) or owner_of(clone.tags)
             if owner and owner.stack == self.m.stack and owner.spec and owner.spec != digest:
                 reasons.append(f"spec changed (digest {owner.spec} -> {digest})")
         if changes:
@@ -394,19 +405,19 @@ class _Planner:
         declared = set(self.m.voices)
         locked_ids = {e.voice_id: n for n, e in self.lock.voices.items()}
         pending_ids = {vid: p.name for vid, p in self.lock.pending.items()}
-        for name, entry in sorted(self.lock.voices.items()):
-            if name not in declared and entry.voice_id not in self.remote:
-                self.add(Action("forget", name, entry.voice_id, ("clone no longer exists",)))
+        for locked, entry in sorted(self.lock.voices.items()):
+            if locked not in declared and entry.voice_id not in self.remote:
+                self.add(Action("forget", locked, entry.voice_id, ("clone no longer exists",)))
         for vid, pend in sorted(self.lock.pending.items()):
             if vid not in self.remote and pend.name not in declared:
                 self.add(Action("forget", pend.name, vid, ("pending clone no longer exists",)))
         for clone in sorted(self.remote.values(), key=_created_key):
             if clone.voice_id in self.claimed or clone.voice_id in self.lock.retired:
                 continue
-            owner = owner_of(clone.tags)
+            owner = self.owners[clone.voice_id]
             ours = owner is not None and owner.stack == self.m.stack
             name = locked_ids.get(clone.voice_id) or pending_ids.get(clone.voice_id)
-            if name is None and ours:
+            if name is None and owner is not None and ours:
                 name = owner.name
             managed = ours or clone.voice_id in locked_ids or clone.voice_id in pending_ids
             if self.m.prune == "none" or (self.m.prune == "managed" and not managed):
@@ -542,7 +553,7 @@ class _Planner:
         locked = {e.voice_id for e in self.lock.voices.values()}
         count = 0
         for clone in remote:
-            owner = owner_of(clone.tags)
+            owner = self.owners[clone.voice_id]
             if clone.voice_id in locked or (owner and owner.stack == self.m.stack):
                 count += 1
         return count
@@ -554,7 +565,7 @@ class _Planner:
             if c.is_legacy
             and c.voice_id not in self.claimed
             and c.voice_id not in self.lock.retired
-            and owner_of(c.tags) is None
+            and self.owners[c.voice_id] is None
             and not is_ignored(c, self.m.ignore)
         ]
         if unmanaged:

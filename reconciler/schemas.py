@@ -15,12 +15,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-FORMAT_VERSION = 1
-SAVED_PLAN_KIND = "voicectl-saved-plan"
+FORMAT_VERSION: Final = 1
+SAVED_PLAN_KIND: Final = "voicectl-saved-plan"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 ActionName = Literal["adopt", "forget", "delete", "create", "replace", "wait", "noop"]

@@ -11,6 +11,9 @@
 #   VOICECTL_ACTION_PLAN_FILE      plan: save the plan there (--out);
 #                                  apply: apply exactly that saved plan
 #   VOICECTL_ACTION_FAIL_ON_DRIFT  true: a plan with pending changes (exit 2) fails
+#   VOICECTL_ACTION_COMMENT        true: keep one PR comment per manifest and environment
+#                                  up to date with the report (scripts/pr-comment.sh)
+#   VOICECTL_ENV                   the manifest's environment (--env), if any
 #   VOICECTL_BIN                   the voicectl to run               (default: voicectl)
 #   GITHUB_STEP_SUMMARY, GITHUB_OUTPUT, RUNNER_TEMP   set by GitHub Actions
 #
@@ -28,6 +31,7 @@ manifest=${VOICECTL_ACTION_MANIFEST:-voices.yaml}
 extra_args=${VOICECTL_ACTION_ARGS:-}
 plan_file=${VOICECTL_ACTION_PLAN_FILE:-}
 fail_on_drift=${VOICECTL_ACTION_FAIL_ON_DRIFT:-false}
+comment=${VOICECTL_ACTION_COMMENT:-false}
 voicectl=${VOICECTL_BIN:-voicectl}
 
 case "$command" in
@@ -56,6 +60,14 @@ case "$fail_on_drift" in
     ;;
 esac
 
+case "$comment" in
+  true | false) ;;
+  *)
+    echo "::error::voicectl action: comment must be true or false, not '$comment'"
+    exit 1
+    ;;
+esac
+
 tmp=${RUNNER_TEMP:-${TMPDIR:-/tmp}}
 if [ -n "$extra_args" ]; then
   # xargs splits with shell-like quoting and expands nothing (works with bash 3.2 too).
@@ -79,6 +91,13 @@ code=$?
 
 if [ -n "${GITHUB_STEP_SUMMARY:-}" ] && [ -s "$markdown" ]; then
   cat "$markdown" >>"$GITHUB_STEP_SUMMARY"
+fi
+
+if [ "$comment" = true ]; then
+  VOICECTL_COMMENT_REPORT="$markdown" VOICECTL_COMMENT_EXITCODE="$code" \
+    VOICECTL_COMMENT_COMMAND="$command" VOICECTL_COMMENT_MANIFEST="$manifest" \
+    bash "$(dirname "${BASH_SOURCE[0]}")/pr-comment.sh" \
+    || echo "::warning::voicectl: could not post or update the pull-request comment (see above)"
 fi
 
 changes=false

@@ -263,3 +263,27 @@ def test_a_changed_include_makes_a_saved_plan_stale(project: EnvProject) -> None
     (squad / "new.yaml").unlink()
     project.run("apply", str(plan_file))
     assert sorted(project.owned("team")) == ["beta", "narrator"]
+
+
+def test_a_saved_plan_keeps_its_environment(project: EnvProject) -> None:
+    plan_file = project.root / "prod.plan.json"
+    project.run("plan", "--env", "prod", "--out", str(plan_file))
+    assert json.loads(plan_file.read_text())["inputs"]["environment"] == "prod"
+    r = project.run("apply", str(plan_file), "--env", "staging", expect=1)
+    assert "was planned for environment 'prod', not 'staging'" in r.err
+    assert project.server.clones(STAGING_KEY) == [] == project.server.clones(PROD_KEY)
+    project.run("apply", str(plan_file))  # no --env: the plan's own
+    assert sorted(project.owners(PROD_KEY)) == ["team@prod/narrator"]
+    assert project.server.clones(STAGING_KEY) == []
+
+
+def test_list_check_and_refresh_work_on_the_chosen_environment(project: EnvProject) -> None:
+    project.run("apply", "--env", "staging", "--auto-approve")
+    listed = json.loads(project.run("list", "--env", "staging", "--json").out)
+    assert sorted(c["displayName"] for c in listed["clones"]) == ["Narrator", "beta"]
+    assert json.loads(project.run("list", "--env", "prod", "--json").out)["clones"] == []
+    project.run("check", "--env", "staging")
+    r = project.run("check", "--env", "prod", expect=1)
+    assert "voices.prod.lock.json" in r.err  # prod has no lockfile yet
+    project.run("refresh", "--env", "staging")
+    project.run("list", expect=1)  # which organisation? environments are declared

@@ -243,8 +243,10 @@ def test_a_second_validate_decodes_nothing(folder: Path) -> None:
     before = decoder.decode_count()
     first = outcome(path)
     assert decoder.decode_count() - before == 2
-    assert sorted(os.listdir(folder / ".voicectl" / "quality")) == sorted(
-        f"{load_manifest(path).manifest.voices[n].file_sha256}.json" for n in ("clean", "noisy")
+    cached = json.loads((folder / ".voicectl" / "sample-analysis.json").read_text())
+    assert cached["version"] == ANALYSIS_VERSION
+    assert sorted(cached["entries"]) == sorted(
+        load_manifest(path).manifest.voices[n].file_sha256 for n in ("clean", "noisy")
     )
     before = decoder.decode_count()
     assert outcome(path) == first
@@ -259,20 +261,26 @@ def test_a_second_validate_decodes_nothing(folder: Path) -> None:
     assert any("too quiet" in p for p in problems)
 
 
-def test_a_stale_or_corrupt_cache_entry_is_measured_again(folder: Path) -> None:
+def test_a_stale_or_corrupt_cache_is_measured_again(folder: Path) -> None:
     path = folder / "samples" / "a.wav"
     audio_support.write(path, audio_support.speech(6.0))
-    cache = AnalysisCache(folder / "cache")
+    store = folder / "cache.json"
     sha = "a" * 64
-    (result,) = analyse([(path, sha)], cache).values()
-    entry = folder / "cache" / f"{sha}.json"
-    assert json.loads(entry.read_text())["version"] == ANALYSIS_VERSION
-    for broken in ("{not json", json.dumps({"version": ANALYSIS_VERSION + 1, "measurement": {}})):
-        entry.write_text(broken)
+    (result,) = analyse([(path, sha)], AnalysisCache(store)).values()
+    assert json.loads(store.read_text())["version"] == ANALYSIS_VERSION
+    before = decoder.decode_count()
+    assert analyse([(path, sha)], AnalysisCache(store)) == {sha: result}
+    assert decoder.decode_count() - before == 0
+    for broken in (
+        "{not json",
+        json.dumps({"version": ANALYSIS_VERSION + 1, "entries": {sha: result.to_json()}}),
+        json.dumps({"version": ANALYSIS_VERSION, "entries": {sha: {"seconds": 1.0}}}),
+    ):
+        store.write_text(broken)
         before = decoder.decode_count()
-        assert analyse([(path, sha)], cache) == {sha: result}
+        assert analyse([(path, sha)], AnalysisCache(store)) == {sha: result}
         assert decoder.decode_count() - before == 1
-    assert AnalysisCache(None).get(sha) is None  # a folder that cannot be written: no cache
+    assert AnalysisCache(None).get(sha) is None  # no cache at all: nothing kept
 
 
 def test_samples_are_measured_concurrently(folder: Path) -> None:
@@ -313,4 +321,4 @@ def test_without_the_decoder_validate_says_once_that_quality_was_skipped(folder:
         "warning: voices.yaml: sample quality checks skipped: av is not installed "
         "(`pip install 'voicectl[quality]'` enables them)\n"
     )
-    assert not (folder / ".voicectl" / "quality").exists()
+    assert not (folder / ".voicectl" / "sample-analysis.json").exists()

@@ -77,4 +77,5 @@ def analyse(
     for sha256, result in zip(missing, measured):
         cache.put(sha256, result)
         results[sha256] = result
+    cache.save()
     return results

@@ -22,7 +22,7 @@ def mp3_duration(path: Path) -> float:
     from mutagen.mp3 import MP3
 
     try:
-        length = MP3(path).info.length
+        length = MP3(path).info.length  # type: ignore[attr-defined]  # mutagen types it None
     except (MutagenError, OSError, struct.error, ValueError) as exc:
         raise AudioError(f"no readable MPEG audio frames ({_reason(exc)})") from exc
     return float(length)
@@ -38,7 +38,7 @@ def mp4_duration(path: Path) -> float:
     from mutagen.mp4 import MP4
 
     try:
-        length = float(MP4(path).info.length)
+        length = float(MP4(path).info.length)  # type: ignore[attr-defined]  # as above
     except (MutagenError, OSError, struct.error, ValueError) as exc:
         raise AudioError(f"no readable MP4 audio track ({_reason(exc)})") from exc
     if length > 0:

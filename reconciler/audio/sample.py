@@ -97,11 +97,13 @@ def check_sample(
     name: str | None = None,
     allow_any_duration: bool = False,
     want_sha256: bool = True,
+    sha256_of: Callable[[Path], str] | None = None,
 ) -> SampleCheck:
     """Check one sample file the way the service will: exists, ≤ 5 MB, a real
     wav/mp3/mp4/webm, 5–15 s long (a warning instead with ``allow_any_duration``).
 
-    ``name`` is how messages refer to the file (default: ``path``).
+    ``name`` is how messages refer to the file (default: ``path``);
+    ``sha256_of`` hashes it (default: read it all; a :class:`HashCache` skips that).
     """
     name = name or str(path)
     result = SampleCheck()
@@ -180,7 +182,7 @@ def check_sample(
         else:
             result.errors.append(message + " (--allow-any-duration accepts it)")
             return result
-    digest = file_sha256(path) if want_sha256 else None
+    digest = (sha256_of or file_sha256)(path) if want_sha256 else None
     result.info = SampleInfo(
         path=path, size=st.st_size, format=fmt, duration=seconds, sha256=digest
     )

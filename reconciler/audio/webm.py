@@ -236,9 +236,11 @@ def _scan_block_group(
     tick = duration = None
     while fh.tell() < end:
         head = reader.header()
-        if head is None or head[1] is None:
+        if head is None:
             return
         ident, size, child = head
+        if size is None:
+            return
         if ident == _BLOCK:
             tick = _block_tick(reader, child, cluster_tick)
         elif ident == _BLOCK_DURATION:

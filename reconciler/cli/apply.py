@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from reconciler import render, savedplan
-from reconciler.apply import Applier, ApplyOptions
+from reconciler.apply import Applier, ApplyOptions, ApplyResult
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import (
     apply_options,
@@ -31,7 +31,7 @@ from reconciler.engine import environments, samples, workflow
 from reconciler.errors import UserError
 from reconciler.lockfile import Lockfile, RunLock
 from reconciler.manifest import display_path
-from reconciler.plan import PlanOptions
+from reconciler.plan import Plan, PlanOptions
 from reconciler.schemas import SavedPlanDocument
 
 # Options a saved plan fixes: giving them with PLANFILE is refused.
@@ -182,8 +182,8 @@ class ApplyRun:
         self.plan_file = plan_file or "the saved plan"
         self.download_samples = download_samples
         self.source = display_path(path)
-        self.plan = None
-        self.result = None
+        self.plan: Plan | None = None
+        self.result: ApplyResult | None = None
         self.target = environments.PLAIN
 
     def _select(self) -> None:

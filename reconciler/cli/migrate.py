@@ -42,7 +42,7 @@ from reconciler.engine.inventory import table
 from reconciler.errors import UserError
 from reconciler.fsutil import atomic_write
 from reconciler.lockfile import LockDocument, Lockfile, RunLock
-from reconciler.plan import PlanOptions
+from reconciler.plan import Action, PlanOptions
 from reconciler.text import clean
 
 MAP_FORMAT_VERSION = 1
@@ -180,7 +180,7 @@ def migrate(
     ok = run.execute()
     lock = Lockfile.load(workflow.lockfile_path(path, lockfile, run.target))
     plan = run.plan
-    waiting = plan.of_kind("wait") if plan is not None else []
+    waiting: list[Action] = plan.of_kind("wait") if plan is not None else []
     click.echo("")
     if migration_map(lock.doc)["voices"]:
         click.echo("Migrated voices (apps must use the new voiceIds):")

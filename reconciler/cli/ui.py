@@ -39,7 +39,7 @@ class _StderrHandler(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is now, not the stream it was made with
     (a run in the same process may have replaced and closed that one)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self):
         return sys.stderr
 

@@ -590,7 +590,7 @@ def _insert_text(text: str, adoptions: Sequence[Adoption]) -> str | None:
     empty_flow = (
         isinstance(voices_val, (yaml.MappingNode, yaml.SequenceNode)) and not voices_val.value
     )
-    if not (empty_scalar or empty_flow):
+    if voices_val is None or not (empty_scalar or empty_flow):
         return None
     start, end = voices_val.start_mark.index, voices_val.end_mark.index
     if start == end:  # `voices:` with nothing after it: the value is empty at the colon

@@ -12,12 +12,16 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler.api.models import Clone
 from reconciler.engine import environments
 from reconciler.errors import UserError
 from reconciler.lockfile import Lockfile
 from reconciler.plan import Plan, PlanOptions, make_plan
+
+if TYPE_CHECKING:
+    from reconciler.manifest import Manifest
 
 DEFAULT_MANIFEST = "voices.yaml"
 LOCKFILE_NAME = environments.LOCKFILE_NAME
@@ -164,7 +168,7 @@ def plan_for(
 class Loaded:
     """A validated manifest, its warnings, and its lockfile."""
 
-    manifest: object
+    manifest: Manifest
     warnings: list[str]
     lock: Lockfile
 

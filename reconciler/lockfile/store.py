@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from reconciler.errors import UserError
 from reconciler.fsutil import atomic_write
 from reconciler.lockfile import journal
@@ -39,7 +41,7 @@ from reconciler.lockfile.model import (
 )
 
 # the document's maps a step may change, and the model of their values
-SECTIONS: dict[str, type] = {
+SECTIONS: dict[str, type[BaseModel]] = {
     "voices": LockEntry,
     "pending": PendingEntry,
     "retired": RetiredEntry,
@@ -71,6 +73,7 @@ class Lockfile:
         self._batch: list[Op] | None = None
         self.recovered = 0  # steps replayed from a crashed run's journal
         self._stale_journal = False
+        self._names: dict[str, set[str]] | None = None  # voiceId -> names (built on demand)
 
     def __repr__(self) -> str:
         return f"Lockfile({str(self.path)!r}, serial={self.doc.serial})"
@@ -232,11 +235,25 @@ class Lockfile:
             doc.stack = op[1]
             return
         section: dict[str, Any] = getattr(doc, op[1])
+        old = section.get(op[2])
         if kind == "set":
             model = SECTIONS[op[1]]
             section[op[2]] = op[3] if isinstance(op[3], model) else model.model_validate(op[3])
         elif kind == "del":
             section.pop(op[2], None)
+        if op[1] == "voices" and self._names is not None:
+            if old is not None:
+                self._names.get(old.voice_id, set()).discard(op[2])
+            if kind == "set":
+                self._names.setdefault(section[op[2]].voice_id, set()).add(op[2])
+
+    def names_of(self, voice_id: str) -> list[str]:
+        """The voices whose entry names ``voice_id`` (an index, not a scan)."""
+        if self._names is None:
+            self._names = {}
+            for name, entry in self.doc.voices.items():
+                self._names.setdefault(entry.voice_id, set()).add(name)
+        return sorted(self._names.get(voice_id, ()))
 
     def _set(self, section: str, key: str, value: Any) -> None:
         if getattr(self.doc, section).get(key) == value:
@@ -272,9 +289,8 @@ class Lockfile:
     def forget(self, voice_id: str) -> None:
         """The clone ``voice_id`` is gone (deleted) or not ours: drop every record of it."""
         with self.step():
-            for name, entry in list(self.doc.voices.items()):
-                if entry.voice_id == voice_id:
-                    self._del("voices", name)
+            for name in self.names_of(voice_id):
+                self._del("voices", name)
             self._del("pending", voice_id)
             self._del("retired", voice_id)
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from reconciler import audio
+from reconciler.localcache import HashCache
 from reconciler.manifest.models import FILE_PLACEHOLDER
 from reconciler.manifest.report import _Report
 
@@ -29,6 +30,7 @@ class _Context:
     allow_any_duration: bool
     check_files: bool
     base: Path | None = None  # the folder of the file naming the samples (default: root)
+    hashes: HashCache | None = None  # sample sha256s remembered under .voicectl/
 
     @property
     def folder(self) -> Path:
@@ -38,7 +40,7 @@ class _Context:
         """The same options, for the voices of another (included) file."""
         return _Context(
             report, self.root, self.allow_outside_files, self.allow_any_duration,
-            self.check_files, base,
+            self.check_files, base, self.hashes,
         )
 
 
@@ -63,7 +65,7 @@ def _inside(root: Path, path: Path) -> bool:
 
 def _check_file(
     voice_path: tuple[Any, ...], raw: dict[str, Any], ctx: _Context
-) -> tuple[Path, audio.SampleInfo | None] | bool | None:
+) -> tuple[Path, audio.SampleInfo | None] | Literal[False] | None:
     """Check a voice's ``file``: (absolute path, audio info or None without
     check_files), False when it has problems, None when ``file`` is not text."""
     rel = raw.get("file")
@@ -109,7 +111,12 @@ def _check_file(
             )
             return False
     target = _absolute(ctx.folder, written, resolve=ctx.allow_outside_files)
-    check = audio.check_sample(target, name=rel, allow_any_duration=ctx.allow_any_duration)
+    check = audio.check_sample(
+        target,
+        name=rel,
+        allow_any_duration=ctx.allow_any_duration,
+        sha256_of=ctx.hashes.sha256 if ctx.hashes is not None else None,
+    )
     for message in check.errors:
         report.error(path, message)
     for message in check.warnings:

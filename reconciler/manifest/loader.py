@@ -20,9 +20,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from reconciler import languages
+from reconciler import audio, languages
 from reconciler.audio.cache import AnalysisCache
 from reconciler.errors import ManifestError
+from reconciler.localcache import HashCache
 from reconciler.manifest import environments as envs
 from reconciler.manifest import includes
 from reconciler.manifest.environments import check_voice_environments
@@ -104,7 +105,10 @@ def load_manifest(
         document = None
 
     root = Path(os.path.abspath(path)).parent
-    context = _Context(report, root, allow_outside_files, allow_any_duration, check_files)
+    hashes = HashCache(root, hasher=audio.file_sha256) if check_files else None
+    context = _Context(
+        report, root, allow_outside_files, allow_any_duration, check_files, hashes=hashes
+    )
     reports = [report]
     included = []
     for included_path in includes.expand(data.get("include"), path, root, report):
@@ -138,6 +142,8 @@ def load_manifest(
     files += [(context.for_file(one.report, one.file.path.parent), one.voices) for one in included]
     for ctx, raw_voices in files:
         _check_voices(raw_voices, defaults, ctx, env_names, entries)
+    if hashes is not None:
+        hashes.save()  # best effort: a cache that cannot be written is just not kept
     _check_cross(entries, data, report)
     if check_files and check_quality_of_samples:
         check_quality(

@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, Final, TextIO
 
 import click
 
@@ -28,7 +28,7 @@ from reconciler.apply import ApplyResult, Outcome
 from reconciler.plan import Action, Plan
 from reconciler.text import clean
 
-FORMAT_VERSION = schemas.FORMAT_VERSION
+FORMAT_VERSION: Final = schemas.FORMAT_VERSION
 
 SYMBOLS = {
     "create": ("+", "green"),

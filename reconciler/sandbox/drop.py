@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import MutableMapping
 from typing import Any
 
 CONNECTION_KEY = "voicectl.sandbox.connection"
@@ -36,7 +37,7 @@ class ConnectionHandle:
             await asyncio.wait_for(self.lost.wait(), timeout)
 
 
-def connection_of(scope: dict[str, Any]) -> ConnectionHandle | None:
+def connection_of(scope: MutableMapping[str, Any]) -> ConnectionHandle | None:
     """The handle the sandbox's server put in ``scope``, or None (e.g. in-process)."""
     state = scope.get("state")
     if isinstance(state, dict):

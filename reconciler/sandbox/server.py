@@ -142,7 +142,7 @@ def serve(
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )
     server = _Server(uv_config)
-    originals: dict[int, Any] = {}
+    originals: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             originals[sig] = signal.signal(sig, server.request_exit)

@@ -1,0 +1,140 @@
+"""Small JSON caches in the project's ``.voicectl/`` folder, never trusted over the files.
+
+A cache only saves work: a missing, corrupt, foreign-version or unwritable
+cache file is the same as an empty one, and a cache write that fails is
+ignored (the command's own result never depends on it).
+
+* :class:`JsonCache` - a key -> JSON value map in one file, loaded once,
+  written atomically at the end only if it changed. For example, a sample
+  analysis cached by the sample's sha256::
+
+      cache = JsonCache(cache_path(project_folder, "sample-analysis.json"), version=1)
+      found = cache.get(sha256)  # None when absent
+      cache.put(sha256, {"snr": 31.5})
+      cache.save()
+
+* :class:`HashCache` - the sha256 of sample files, keyed by path and trusted only
+  while the file's size, mtime, ctime and inode are what they were when it was
+  hashed (so a 1,000-voice repository of 5 MB samples is not re-read on every
+  plan). A file modified less than :data:`RACY_SECONDS` before it was hashed is
+  not cached: a second write within the clock's granularity could keep its
+  mtime (git's "racily clean" problem).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from reconciler.fsutil import atomic_write
+
+CACHE_DIR = ".voicectl"
+RACY_SECONDS = 2.0
+
+
+def cache_path(folder: Path, name: str) -> Path:
+    """``folder/.voicectl/name``: where the cache ``name`` of a project lives."""
+    return Path(folder) / CACHE_DIR / name
+
+
+class JsonCache:
+    """A key -> JSON value map in ``path`` (``{"version": N, "entries": {...}}``)."""
+
+    def __init__(self, path: Path, *, version: int = 1):
+        self.path = Path(path)
+        self.version = version
+        self._entries: dict[str, Any] | None = None
+        self._changed = False
+
+    def _load(self) -> dict[str, Any]:
+        if self._entries is None:
+            self._entries = {}
+            with contextlib.suppress(OSError, ValueError):
+                data = json.loads(self.path.read_bytes())
+                if (
+                    isinstance(data, dict)
+                    and data.get("version") == self.version
+                    and isinstance(data.get("entries"), dict)
+                ):
+                    self._entries = data["entries"]
+        return self._entries
+
+    def get(self, key: str) -> Any | None:
+        return self._load().get(key)
+
+    def put(self, key: str, value: Any) -> None:
+        entries = self._load()
+        if entries.get(key) != value:
+            entries[key] = value
+            self._changed = True
+
+    def drop(self, key: str) -> None:
+        if self._load().pop(key, None) is not None:
+            self._changed = True
+
+    def save(self) -> bool:
+        """Write the cache if it changed; False (and nothing raised) when it cannot be."""
+        if not self._changed:
+            return False
+        text = json.dumps(
+            {"version": self.version, "entries": self._load()},
+            ensure_ascii=False, separators=(",", ":"), sort_keys=True,
+        )
+        try:
+            atomic_write(self.path, text + "\n")
+        except OSError:
+            return False
+        self._changed = False
+        return True
+
+
+def _stamp(st: os.stat_result) -> list[int]:
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+class HashCache:
+    """sha256 of files, remembered while each file's stat stamp is unchanged."""
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        hasher: Callable[[Path], str],
+        name: str = "sample-hashes.json",
+        clock: Callable[[], float] = time.time,
+    ):
+        self.cache = JsonCache(cache_path(folder, name), version=1)
+        self.hasher = hasher
+        self.clock = clock
+        self.hits = 0
+        self.misses = 0
+
+    def sha256(self, path: Path) -> str:
+        """The file's sha256: from the cache when its stamp matches, else read and hashed."""
+        key = os.path.abspath(path)
+        before = os.stat(path)
+        found = self.cache.get(key)
+        if (
+            isinstance(found, dict)
+            and found.get("stamp") == _stamp(before)
+            and isinstance(found.get("sha256"), str)
+        ):
+            self.hits += 1
+            return found["sha256"]
+        self.misses += 1
+        digest = self.hasher(path)
+        after = os.stat(path)
+        stable = _stamp(after) == _stamp(before)
+        if stable and self.clock() - after.st_mtime_ns / 1e9 >= RACY_SECONDS:
+            self.cache.put(key, {"stamp": _stamp(after), "sha256": digest})
+        else:
+            self.cache.drop(key)
+        return digest
+
+    def save(self) -> bool:
+        return self.cache.save()

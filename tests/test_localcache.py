@@ -1,0 +1,103 @@
+"""The sample-hash cache under .voicectl/: used while a file is unchanged, never over it."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from reconciler.audio import file_sha256
+from reconciler.localcache import HashCache, JsonCache, cache_path
+
+
+class Counting:
+    """The real hasher, counting how often it reads a file."""
+
+    def __init__(self):
+        self.reads = 0
+
+    def __call__(self, path):
+        self.reads += 1
+        return file_sha256(path)
+
+
+def _aged(path, seconds=60):
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - int(seconds * 1e9)))
+
+
+def test_an_unchanged_file_is_read_once_across_runs(tmp_path):
+    sample = tmp_path / "a.wav"
+    sample.write_bytes(b"RIFF" + b"x" * 1000)
+    _aged(sample)
+    hasher = Counting()
+    first = HashCache(tmp_path, hasher=hasher)
+    assert first.sha256(sample) == file_sha256(sample)
+    assert first.save() is True
+    assert cache_path(tmp_path, "sample-hashes.json").exists()
+    second = HashCache(tmp_path, hasher=hasher)  # the next run
+    assert second.sha256(sample) == file_sha256(sample)
+    assert hasher.reads == 1 and second.hits == 1
+    assert second.save() is False  # nothing new: not rewritten
+
+
+def test_a_changed_file_is_rehashed_even_with_the_same_size_and_mtime(tmp_path):
+    sample = tmp_path / "a.wav"
+    sample.write_bytes(b"one" * 100)
+    _aged(sample)
+    hasher = Counting()
+    cache = HashCache(tmp_path, hasher=hasher)
+    cache.sha256(sample)
+    cache.save()
+    mtime = sample.stat().st_mtime_ns
+    sample.write_bytes(b"two" * 100)  # same size...
+    os.utime(sample, ns=(mtime, mtime))  # ...and the same mtime (ctime still moves)
+    again = HashCache(tmp_path, hasher=hasher)
+    assert again.sha256(sample) == file_sha256(sample)
+    assert hasher.reads == 2
+
+
+def test_a_file_replaced_by_another_inode_is_rehashed(tmp_path):
+    sample = tmp_path / "a.wav"
+    sample.write_bytes(b"one" * 100)
+    _aged(sample)
+    hasher = Counting()
+    cache = HashCache(tmp_path, hasher=hasher)
+    cache.sha256(sample)
+    cache.save()
+    other = tmp_path / "b.wav"
+    other.write_bytes(b"two" * 100)
+    _aged(other)
+    os.replace(other, sample)
+    assert HashCache(tmp_path, hasher=hasher).sha256(sample) == file_sha256(sample)
+    assert hasher.reads == 2
+
+
+def test_a_file_written_just_now_is_not_cached(tmp_path):
+    sample = tmp_path / "a.wav"
+    sample.write_bytes(b"fresh")
+    hasher = Counting()
+    cache = HashCache(tmp_path, hasher=hasher)
+    cache.sha256(sample)
+    assert cache.save() is False
+    HashCache(tmp_path, hasher=hasher).sha256(sample)
+    assert hasher.reads == 2
+
+
+def test_a_corrupt_or_foreign_cache_is_ignored(tmp_path):
+    sample = tmp_path / "a.wav"
+    sample.write_bytes(b"data" * 10)
+    _aged(sample)
+    path = cache_path(tmp_path, "sample-hashes.json")
+    path.parent.mkdir()
+    wrong_stamp = json.dumps({"version": 1, "entries": {str(sample): {"stamp": 1, "sha256": "f"}}})
+    for text in ("{not json", '{"version": 99, "entries": {}}', "[]", wrong_stamp):
+        path.write_text(text)
+        assert HashCache(tmp_path, hasher=file_sha256).sha256(sample) == file_sha256(sample)
+
+
+def test_a_cache_that_cannot_be_written_is_not_an_error(tmp_path):
+    (tmp_path / ".voicectl").write_text("a file where the folder should be")
+    cache = JsonCache(cache_path(tmp_path, "x.json"))
+    cache.put("k", {"v": 1})
+    assert cache.save() is False
+    assert cache.get("k") == {"v": 1}

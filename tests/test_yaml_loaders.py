@@ -1,0 +1,46 @@
+"""libyaml's C loader and the pure-Python one give the same values, positions and problems."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from reconciler.yamlpos import LOADER, YamlSyntaxError, load_yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TEXTS = [
+    (ROOT / "voices.yaml.example").read_text(),
+    "version: 1\nvoices:\n  a: {file: a.wav, tags: [x, 'y', \"z\"], protect: yes}\n",
+    "a: &x {k: 1}\nb:\n  <<: *x\n  j: 2024-01-05\nc: 1_000\nd: null\ne: ~\nf: 1.5\n",
+    "dup: 1\ndup: 2\nnested:\n  - {a: 1, a: 2}\n",
+    "bad: !!python/object:os.system x\nok: \"caf\\u00e9\"\n",
+    "r: &r [*r]\n",
+]
+
+
+def _view(doc):
+    return (
+        doc.data,
+        {p: (i.pos, i.key_pos, i.kind, i.plain, i.text) for p, i in doc.nodes.items()},
+        [(p.pos, p.path, p.message) for p in doc.problems],
+    )
+
+
+@pytest.mark.skipif(LOADER is yaml.SafeLoader, reason="PyYAML was built without libyaml")
+@pytest.mark.parametrize("text", TEXTS)
+def test_both_loaders_agree(text):
+    c = load_yaml(text, loader_class=yaml.CSafeLoader)
+    pure = load_yaml(text, loader_class=yaml.SafeLoader)
+    assert repr(_view(c)) == repr(_view(pure))
+
+
+@pytest.mark.parametrize("text", ["a: {b: 1\nc: 2\n", "a: 1\n---\nb: 2\n", "a: 'open\n"])
+def test_syntax_errors_read_the_same_whichever_loader_parsed(text):
+    with pytest.raises(YamlSyntaxError) as default:
+        load_yaml(text)
+    with pytest.raises(YamlSyntaxError) as pure:
+        load_yaml(text, loader_class=yaml.SafeLoader)
+    assert (default.value.pos, default.value.message) == (pure.value.pos, pure.value.message)
