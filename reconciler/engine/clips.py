@@ -96,10 +96,10 @@ def check(clips: list[Clip]) -> str | None:
     missing = decoder_missing()
     if missing is not None:
         return f"sample clips were not measured: {missing} (`{INSTALL_HINT}` enables it)"
-    hashes = {id(c): file_sha256(c.path) for c in saved if c.path is not None}
-    measured = analyse(((c.path, hashes[id(c)]) for c in saved), AnalysisCache(None))
-    for clip in saved:
-        result = measured[hashes[id(clip)]]
+    files = [(c, c.path, file_sha256(c.path)) for c in saved if c.path is not None]
+    measured = analyse(((path, sha) for _, path, sha in files), AnalysisCache(None))
+    for clip, _, sha in files:
+        result = measured[sha]
         if isinstance(result, str):
             clip.problem = clip.problem or f"its audio {result}"
             continue

@@ -49,7 +49,7 @@ def check_quality(
     problems already) and the voice as written; ``data`` is the manifest (its
     top-level ``quality``), ``report`` the manifest's own (for the note).
     """
-    todo = [(r, s, raw) for r, s, raw in voices if s is not None and s.file_sha256]
+    todo = [(r, s, s.file_sha256, raw) for r, s, raw in voices if s is not None and s.file_sha256]
     if not todo:
         return
     missing = decoder_missing()
@@ -60,12 +60,12 @@ def check_quality(
     if top is None:
         return  # reported by the document's validation
     base = _limits(QualityLimits(), top)
-    measured = analyse(((s.file, s.file_sha256) for _, s, _ in todo), cache)
-    for voice_report, spec, raw in todo:
+    measured = analyse(((s.file, sha) for _, s, sha, _ in todo), cache)
+    for voice_report, spec, sha, raw in todo:
         voice = _valid(VoiceDocument, raw)
         if voice is None:
             continue
-        _report_one(voice_report, spec, voice, measured[spec.file_sha256], base)
+        _report_one(voice_report, spec, voice, measured[sha], base)
 
 
 def _report_one(
