@@ -20,15 +20,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from reconciler.api.errors import AmbiguousCreateError, WavesError
+from reconciler.api.errors import AmbiguousCreateError, DeleteUnavailableError, WavesError
 from reconciler.api.models import CURRENT_MODEL, Clone, CloneRequest
-from reconciler.lockfile import Lockfile, LockfileWriteError, PendingEntry, RetiredEntry, entry_for
-from reconciler.ownership import marker_tags, owner_of
+from reconciler.lockfile import (
+    AwaitingEntry,
+    Lockfile,
+    LockfileWriteError,
+    PendingEntry,
+    RetiredEntry,
+    entry_for,
+)
+from reconciler.ownership import marker_tags, ours, owner_of, recorded_ids
 from reconciler.plan import BUSY, Action, Plan, VoiceLike, desired_digest, voice_model
 
 NOT_ATTEMPTED = "not attempted: the lockfile cannot be written"
@@ -81,12 +88,30 @@ class Outcome:
     error: str | None = None
     detail: str | None = None
     retired: bool = False
+    awaiting: bool = False  # its delete could not be done: handed off, recorded
+
+
+@dataclass(frozen=True)
+class HandOff:
+    """A clone to delete in the dashboard: no delete route works for this key."""
+
+    name: str | None
+    display_name: str | None
+    voice_id: str
+    reason: str  # orphan | duplicate | replaced | migrated | failed
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "displayName": self.display_name,
+                "voiceId": self.voice_id, "reason": self.reason}
 
 
 @dataclass
 class ApplyResult:
     outcomes: list[Outcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # clones no route could delete, in the order met (recorded in the lockfile)
+    awaiting_deletion: list[HandOff] = field(default_factory=list)
+    delete_unavailable: str | None = None  # why no route deletes, once known
 
     @property
     def failed(self) -> list[Outcome]:
@@ -97,10 +122,14 @@ class ApplyResult:
         return not self.failed
 
     def count(self, kind: str) -> int:
-        return sum(1 for o in self.outcomes if o.ok and o.action.kind == kind)
+        """Operations of ``kind`` done (a delete handed off as awaiting is not done)."""
+        return sum(
+            1 for o in self.outcomes
+            if o.ok and o.action.kind == kind and not (kind == "delete" and o.awaiting)
+        )
 
 
-def _now_iso() -> str:
+def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -173,7 +202,7 @@ class Applier:
         client: ClientLike,
         lock: Lockfile,
         stack: str,
-        voices: dict[str, VoiceLike],
+        voices: Mapping[str, VoiceLike],
         plan: Plan,
         remote: Iterable[Clone],
         options: ApplyOptions | None = None,
@@ -310,7 +339,7 @@ class Applier:
             replaced_by=replaced_by,
             model_ids=list(clone.models) if clone else (known.model_ids if known else []),
             display_name=clone.display_name if clone else (known.display_name if known else None),
-            retired_at=known.retired_at if known and known.retired_at else _now_iso(),
+            retired_at=known.retired_at if known and known.retired_at else now_iso(),
             keep=keep,
         ))
 
@@ -330,10 +359,35 @@ class Applier:
             return Outcome(action, True, 0.0, new_voice_id=current.voice_id, retired=True)
         self.reporter.started(action, "Destroying")
         self.stop_if_halted()
-        result = await self.client.delete_clone(action.voice_id)
+        try:
+            result = await self.client.delete_clone(action.voice_id)
+        except DeleteUnavailableError as exc:
+            if current is not None and current.voice_id == action.voice_id:
+                self.lock.forget_name(action.name or "")  # no longer the voice's clone
+            self.hand_off(action.voice_id, action.name, action.display_name,
+                          action.delete_reason or "orphan", exc, replaced_by=None)
+            return Outcome(action, True, 0.0, detail="awaiting deletion", awaiting=True)
         self.lock.forget(action.voice_id)
         gone = getattr(result, "already_gone", False)
         return Outcome(action, True, 0.0, detail="was already gone" if gone else None)
+
+    def hand_off(self, voice_id: str, name: str | None, display_name: str | None, reason: str,
+                 exc: DeleteUnavailableError, *, replaced_by: str | None) -> None:
+        """No route deletes: record the clone as awaiting deletion and hand it to the user."""
+        clone = self.remote_by_id.get(voice_id)
+        display = display_name or (clone.display_name if clone else None)
+        self.lock.await_deletion(voice_id, AwaitingEntry(
+            name=name,
+            display_name=display,
+            reason=reason,
+            replaced_by=replaced_by,
+            model_ids=list(clone.models) if clone else [],
+            since=now_iso(),
+            why=exc.reason,
+        ))
+        self.result.delete_unavailable = exc.reason
+        if all(h.voice_id != voice_id for h in self.result.awaiting_deletion):
+            self.result.awaiting_deletion.append(HandOff(name, display, voice_id, reason))
 
     async def make(self, action: Action) -> Outcome:
         """Create (or replace): exactly-once create, wait, record, then delete the old."""
@@ -379,9 +433,14 @@ class Applier:
             )
         if problem:
             if replacing:  # keep the old clone; drop the useless new one
-                with contextlib.suppress(WavesError):
+                try:
                     await self.client.delete_clone(clone.voice_id)
                     self.lock.forget(clone.voice_id)
+                except DeleteUnavailableError as exc:
+                    self.hand_off(clone.voice_id, name, clone.display_name, "failed", exc,
+                                  replaced_by=None)
+                except WavesError:
+                    pass
             else:
                 self.lock.record(name, self._entry(clone, voice, digest))
             return Outcome(action, False, 0.0, new_voice_id=clone.voice_id, error=problem)
@@ -406,6 +465,13 @@ class Applier:
         try:
             self.stop_if_halted()
             await self.client.delete_clone(old)
+        except DeleteUnavailableError as exc:
+            # The new clone is live and recorded; the old one is handed off (it stays
+            # retired with keep=False too, so every plan deletes it once a route works).
+            self.hand_off(old, name, None, "migrated" if action.legacy
+                          else "replaced", exc, replaced_by=clone.voice_id)
+            return Outcome(action, True, 0.0, new_voice_id=clone.voice_id, awaiting=True,
+                           detail=f"old clone {old} awaiting deletion")
         except WavesError as exc:
             return Outcome(
                 action,
@@ -493,9 +559,7 @@ class Applier:
                 for clone in clones:
                     owner = owner_of(clone.tags)
                     if (
-                        owner
-                        and owner.stack == self.stack
-                        and owner.name == name
+                        ours(owner, self.stack, name)
                         and owner.spec == digest
                         and clone.voice_id not in before
                     ):
@@ -519,10 +583,10 @@ class Applier:
             self.result.notes.append(f"could not check for duplicate clones: {exc}")
             return
         doc = self.lock.doc
-        recorded = {e.voice_id for e in doc.voices.values()} | set(doc.pending) | set(doc.retired)
+        recorded = recorded_ids(doc)
         for clone in clones:
             owner = owner_of(clone.tags)
-            if not owner or owner.stack != self.stack or owner.name not in self.voices:
+            if not ours(owner, self.stack) or owner.name not in self.voices:
                 continue
             if clone.voice_id in recorded or clone.status in BUSY:
                 continue
@@ -533,6 +597,9 @@ class Applier:
                 self.result.notes.append(
                     f"{owner.name}: deleted duplicate {clone.voice_id} left by an ambiguous create"
                 )
+            except DeleteUnavailableError as exc:
+                self.hand_off(clone.voice_id, owner.name, clone.display_name, "duplicate", exc,
+                              replaced_by=None)
             except WavesError as exc:
                 self.result.notes.append(
                     f"{owner.name}: duplicate {clone.voice_id} could not be deleted: {exc}"

@@ -9,6 +9,11 @@ a comma. Three tags say who owns a clone and what it was made from:
   (audio digest + every metadata field), so a clone found after an ambiguous
   create can be told apart from an older clone of the same voice.
 
+This module is also the ownership POLICY, the one place that answers "is this
+clone ours" (:func:`ours`: its tags name this stack), "which clones does the
+lockfile record" (:func:`recorded_ids`) and "who manages it" (:func:`manager_of`:
+the tags, else the lockfile, for imported clones that carry no tags).
+
 Pruning deletes only clones of this stack (octoDNS's ownership records and
 kubectl's prune labels are the precedent). User-visible tag diffs ignore them.
 """
@@ -19,6 +24,10 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeGuard
+
+if TYPE_CHECKING:
+    from reconciler.lockfile import LockDocument
 
 PREFIX = "voicectl-"
 STACK = PREFIX + "stack:"
@@ -65,6 +74,52 @@ def owner_of(tags: Iterable[str] | None) -> Owner | None:
     if not stack or not name:
         return None
     return Owner(stack=stack, name=name, spec=spec or None)
+
+
+def ours(owner: Owner | None, stack: str, name: str | None = None) -> TypeGuard[Owner]:
+    """Whether the tags (read by :func:`owner_of`) name ``stack`` (and voice ``name``)."""
+    return owner is not None and owner.stack == stack and (name is None or owner.name == name)
+
+
+def recorded_ids(doc: LockDocument) -> set[str]:
+    """Every voiceId the lockfile records: declared voices, pending creates, retired clones,
+    clones awaiting deletion."""
+    return {e.voice_id for e in doc.voices.values()} | set(doc.pending) | set(doc.retired) \
+        | set(doc.awaiting)
+
+
+@dataclass(frozen=True)
+class Manager:
+    """Who manages a clone: ``stack/name``, and how we know (tags, lockfile, retired...)."""
+
+    stack: str
+    name: str
+    via: str  # "tags" | "lockfile" | "retired" | "awaiting deletion"
+
+    def label(self) -> str:
+        base = f"{self.stack}/{self.name}"
+        return base if self.via == "tags" else f"{base} ({self.via})"
+
+
+def manager_of(clone: Any, lock: LockDocument | None) -> Manager | None:
+    """The manager from the tags, else from the lockfile (imported clones), else None."""
+    tagged = owner_of(clone.tags)
+    if tagged is not None:
+        return Manager(tagged.stack, tagged.name, "tags")
+    if lock is not None:
+        for name, entry in lock.voices.items():
+            if entry.voice_id == clone.voice_id:
+                return Manager(lock.stack, name, "lockfile")
+        pending = lock.pending.get(clone.voice_id)
+        if pending is not None:
+            return Manager(lock.stack, pending.name, "lockfile")
+        retired = lock.retired.get(clone.voice_id)
+        if retired is not None:
+            return Manager(lock.stack, retired.name, "retired")
+        awaiting = lock.awaiting.get(clone.voice_id)
+        if awaiting is not None:
+            return Manager(lock.stack, awaiting.name or clone.display_name, "awaiting deletion")
+    return None
 
 
 def spec_digest(

@@ -27,28 +27,45 @@ from typing import Any, Literal, Protocol
 
 from reconciler.api.models import CURRENT_MODEL, Clone
 from reconciler.lockfile import LockDocument, LockEntry
-from reconciler.ownership import owner_of, spec_digest, user_tags
+from reconciler.ownership import ours, owner_of, spec_digest, user_tags
+from reconciler.refusals import (
+    DEFAULT_SAFETY,
+    PlanRefused,
+    ProtectedVoice,
+    Refusal,
+    TooMuchChange,
+    for_targets,
+    too_much_change,
+)
 
 ActionKind = Literal["adopt", "forget", "delete", "create", "replace", "wait", "noop"]
 ORDER = ("adopt", "forget", "delete", "create", "replace", "wait", "noop")
 CHANGING = ("adopt", "forget", "delete", "create", "replace")
 BUSY = ("pending", "processing")
 
-MASS_DELETE_FRACTION = 0.30
-MASS_DELETE_MIN_EXISTING = 10
 
 
 class VoiceLike(Protocol):
     """What the plan needs of a declared voice (reconciler.manifest.VoiceSpec)."""
 
-    name: str
-    display_name: str
-    language: str | None
-    description: str | None
-    accent: str | None
-    tags: tuple[str, ...]
-    protect: bool
-    file_sha256: str | None
+    # read-only (a frozen VoiceSpec satisfies it)
+    @property
+    def name(self) -> str: ...
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def accent(self) -> str | None: ...
+    @property
+    def tags(self) -> tuple[str, ...]: ...
+    @property
+    def protect(self) -> bool: ...
+    @property
+    def file_sha256(self) -> str | None: ...
+
     # (optional) model: lightning-v3.1 | lightning-v3.1-pro; PlanOptions.model when absent
 
 
@@ -84,6 +101,10 @@ class Action:
     spec_digest: str | None = None
     status: str | None = None
     legacy: bool = False
+    # a delete's why, as the lockfile records it when no route can delete it
+    # (orphan | duplicate | replaced | migrated | failed)
+    delete_reason: str | None = None
+    awaiting: bool = False  # a delete recorded as awaiting deletion by an earlier run
     # the remote clone this action is about (delete/replace/adopt/noop/wait)
     clone: Clone | None = field(default=None, compare=False, repr=False)
 
@@ -109,8 +130,18 @@ class PlanOptions:
 class Plan:
     actions: tuple[Action, ...]
     warnings: tuple[str, ...] = ()
-    errors: tuple[str, ...] = ()
+    refusals: tuple[Refusal, ...] = ()  # the safety rules it breaks (reconciler.refusals)
     existing: int = 0  # clones the plan could touch, for the mass-delete check
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        """The refusals as one-line messages."""
+        return tuple(r.message for r in self.refusals)
+
+    def raise_if_unsafe(self) -> None:
+        """Raise :class:`PlanRefused` with every refusal, if there is any."""
+        if self.refusals:
+            raise PlanRefused(self.refusals, plan=self)
 
     def of_kind(self, *kinds: str) -> list[Action]:
         return [a for a in self.actions if a.kind in kinds]
@@ -227,14 +258,14 @@ class _Planner:
         self.tagged: dict[str, list[Clone]] = {}  # this stack's ownership name -> clones
         for vid, clone in self.remote.items():
             owner = self.owners[vid]
-            if owner and owner.stack == manifest.stack:
+            if ours(owner, manifest.stack):
                 self.tagged.setdefault(owner.name, []).append(clone)
         self.pending_of: dict[str, list[str]] = {}  # voice name -> pending voiceIds
         for vid, pending in lock.pending.items():
             self.pending_of.setdefault(pending.name, []).append(vid)
         self.actions: list[Action] = []
         self.warnings: list[str] = []
-        self.errors: list[str] = []
+        self.refusals: list[Refusal] = []
         self.claimed: set[str] = set()  # voiceIds accounted for by a declared voice
         # Deletes that lose no voice: extra clones (duplicates, superseded ones) of a voice
         # whose kept clone is healthy. Not counted by the mass-delete check, so finishing an
@@ -253,7 +284,8 @@ class _Planner:
         for clone in self.tagged.get(name, ()):
             found[clone.voice_id] = clone
         for voice_id in list(found):
-            if voice_id in self.lock.retired and (entry is None or voice_id != entry.voice_id):
+            set_aside = voice_id in self.lock.retired or voice_id in self.lock.awaiting
+            if set_aside and (entry is None or voice_id != entry.voice_id):
                 del found[voice_id]
         return sorted(found.values(), key=_created_key)
 
@@ -321,12 +353,13 @@ class _Planner:
             if _healthy(keeper):
                 self.safe_deletes.add(extra.voice_id)
             if extra.status == "failed":
-                why = "a failed clone of this voice"
+                why, code = "a failed clone of this voice", "failed"
             elif extra.voice_id == locked:
                 why = f"superseded by {keeper.voice_id}"
+                code = "migrated" if extra.is_legacy else "replaced"
             else:
-                why = f"duplicate of {keeper.voice_id} (same ownership tags)"
-            self.add_delete(extra, name, why)
+                why, code = f"duplicate of {keeper.voice_id} (same ownership tags)", "duplicate"
+            self.add_delete(extra, name, why, code)
 
         reasons, changes = self.replace_reasons(name, voice, keeper, entry, digest)
         if keeper.status in BUSY and not reasons:
@@ -334,9 +367,8 @@ class _Planner:
             return
         if reasons:
             if voice.protect:
-                self.errors.append(
-                    f"voices.{name}: protect is true, refusing to replace {keeper.voice_id} "
-                    f"({'; '.join(reasons)})"
+                self.refusals.append(
+                    ProtectedVoice(name, keeper.voice_id, "replace", "; ".join(reasons))
                 )
                 return
             if self.opts.legacy_only and not keeper.is_legacy:
@@ -391,7 +423,7 @@ class _Planner:
             reasons.append("audio file changed (sha256 differs)")
         elif not recorded_sha and not changes and not model_changed:
             owner = self.owners.get(clone.voice_id) or owner_of(clone.tags)
-            if owner and owner.stack == self.m.stack and owner.spec and owner.spec != digest:
+            if ours(owner, self.m.stack) and owner.spec and owner.spec != digest:
                 reasons.append(f"spec changed (digest {owner.spec} -> {digest})")
         if changes:
             fields = ", ".join(c.field for c in changes)
@@ -412,14 +444,15 @@ class _Planner:
             if vid not in self.remote and pend.name not in declared:
                 self.add(Action("forget", pend.name, vid, ("pending clone no longer exists",)))
         for clone in sorted(self.remote.values(), key=_created_key):
-            if clone.voice_id in self.claimed or clone.voice_id in self.lock.retired:
+            if clone.voice_id in self.claimed or clone.voice_id in self.lock.retired \
+                    or clone.voice_id in self.lock.awaiting:
                 continue
             owner = self.owners[clone.voice_id]
-            ours = owner is not None and owner.stack == self.m.stack
+            tagged = ours(owner, self.m.stack)
             name = locked_ids.get(clone.voice_id) or pending_ids.get(clone.voice_id)
-            if name is None and owner is not None and ours:
+            if name is None and owner is not None and tagged:
                 name = owner.name
-            managed = ours or clone.voice_id in locked_ids or clone.voice_id in pending_ids
+            managed = tagged or clone.voice_id in locked_ids or clone.voice_id in pending_ids
             if self.m.prune == "none" or (self.m.prune == "managed" and not managed):
                 if clone.voice_id in locked_ids or clone.voice_id in pending_ids:
                     # kept on the service, but no longer the manifest's: drop the record
@@ -434,7 +467,7 @@ class _Planner:
                     )
                 continue
             why = "no longer declared" if managed else "not declared (prune: all)"
-            self.add_delete(clone, name, why)
+            self.add_delete(clone, name, why, "orphan")
 
     def plan_retired(self) -> None:
         """Old clones recorded as retired: kept ones wait for `migrate --finish`; those of
@@ -454,9 +487,9 @@ class _Planner:
             if new is not None and _healthy(new):
                 self.safe_deletes.add(voice_id)
                 why = f"superseded by {new_id} (finishing an interrupted replacement)"
-                self.add_delete(clone, old.name, why)
+                self.add_delete(clone, old.name, why, "migrated" if clone.is_legacy else "replaced")
             elif old.name not in self.m.voices and self.m.prune != "none":
-                self.add_delete(clone, old.name, "no longer declared")
+                self.add_delete(clone, old.name, "no longer declared", "orphan")
             else:
                 self.warnings.append(
                     f"{old.name}: old clone {voice_id} is left until its replacement "
@@ -468,8 +501,28 @@ class _Planner:
                 f"`voicectl migrate --finish` deletes {'them' if kept != 1 else 'it'}"
             )
 
-    def add_delete(self, clone: Clone, name: str | None, why: str) -> None:
-        if is_ignored(clone, self.m.ignore):
+    def plan_awaiting(self) -> None:
+        """Clones an earlier run could not delete (no route worked): every plan shows
+        them as deletes until a run deletes them; one that is gone is forgotten."""
+        planned = {a.voice_id for a in self.actions if a.kind == "delete"}
+        for voice_id, waiting in sorted(self.lock.awaiting.items()):
+            if voice_id in planned:
+                continue
+            clone = self.remote.get(voice_id)
+            if clone is None:
+                self.add(Action("forget", waiting.name, voice_id,
+                                ("awaiting deletion, and no longer exists",),
+                                display_name=waiting.display_name, awaiting=True))
+                continue
+            if voice_id in self.lock.retired and self.lock.retired[voice_id].keep:
+                continue  # kept on purpose (migrate --keep-legacy): migrate --finish decides
+            self.safe_deletes.add(voice_id)  # approved by the run that handed it off
+            self.add_delete(clone, waiting.name, f"awaiting deletion ({waiting.reason})",
+                            waiting.reason, awaiting=True)
+
+    def add_delete(self, clone: Clone, name: str | None, why: str, code: str = "orphan",
+                   *, awaiting: bool = False) -> None:
+        if is_ignored(clone, self.m.ignore) and not awaiting:
             return
         if clone.status in BUSY:
             self.warnings.append(
@@ -478,11 +531,8 @@ class _Planner:
             )
             return
         entry = self.lock.voices.get(name) if name else None
-        if entry and entry.voice_id == clone.voice_id and entry.protect:
-            self.errors.append(
-                f"voices.{name}: protect is true, refusing to delete {clone.voice_id} ({why}); "
-                "set protect: false and apply first"
-            )
+        if name and entry and entry.voice_id == clone.voice_id and entry.protect:
+            self.refusals.append(ProtectedVoice(name, clone.voice_id, "delete", why))
             return
         self.add(
             Action(
@@ -494,6 +544,8 @@ class _Planner:
                 status=clone.status,
                 legacy=clone.is_legacy,
                 clone=clone,
+                delete_reason=code,
+                awaiting=awaiting or clone.voice_id in self.lock.awaiting,
             )
         )
 
@@ -519,6 +571,7 @@ class _Planner:
             self.plan_voice(name, voice)
         self.plan_orphans()
         self.plan_retired()
+        self.plan_awaiting()
         self.warn_unmanaged_legacy()
         actions = self.actions
         if self.opts.targets:
@@ -526,25 +579,19 @@ class _Planner:
         if self.opts.legacy_only:
             actions = [a for a in actions if _migration_action(a)]
         existing = self.existing_count()
-        errors = list(self.errors)
+        refusals = list(self.refusals)
         if self.opts.targets:
-            errors = [e for e in errors if any(f"voices.{t}:" in e for t in self.opts.targets)]
+            refusals = for_targets(refusals, self.opts.targets)
         destructive = sum(
             1
             for a in actions
             if a.kind in ("delete", "replace") and a.voice_id not in self.safe_deletes
         )
-        if (
-            not self.opts.allow_mass_delete
-            and existing >= MASS_DELETE_MIN_EXISTING
-            and destructive > MASS_DELETE_FRACTION * existing
-        ):
-            errors.append(
-                f"refusing to delete or replace {destructive} of {existing} existing clones "
-                f"(more than {MASS_DELETE_FRACTION:.0%}); pass --allow-mass-delete if you mean it"
-            )
+        safety = getattr(self.m, "safety", None) or DEFAULT_SAFETY
+        if not self.opts.allow_mass_delete and too_much_change(destructive, existing, safety):
+            refusals.append(TooMuchChange(destructive, existing, safety))
         actions = sorted(actions, key=lambda a: ORDER.index(a.kind))
-        return Plan(tuple(actions), tuple(self.warnings), tuple(errors), existing)
+        return Plan(tuple(actions), tuple(self.warnings), tuple(refusals), existing)
 
     def existing_count(self) -> int:
         remote = [c for c in self.remote.values() if c.voice_id not in self.safe_deletes]
@@ -554,7 +601,7 @@ class _Planner:
         count = 0
         for clone in remote:
             owner = self.owners[clone.voice_id]
-            if clone.voice_id in locked or (owner and owner.stack == self.m.stack):
+            if clone.voice_id in locked or ours(owner, self.m.stack):
                 count += 1
         return count
 

@@ -41,7 +41,7 @@ from reconciler.api.models import Clone
 from reconciler.errors import UserError
 from reconciler.fsutil import atomic_write
 from reconciler.lockfile import LockDocument, Lockfile
-from reconciler.ownership import owner_of
+from reconciler.ownership import ours, owner_of, recorded_ids
 from reconciler.plan import Plan, PlanOptions
 
 LISTED = 5  # how many voiceIds a staleness message names before "and N more"
@@ -49,6 +49,8 @@ LISTED = 5  # how many voiceIds a staleness message names before "and N more"
 
 class StalePlan(UserError):
     """The saved plan no longer matches its inputs; nothing was changed."""
+
+    refusal = True  # reports say "refused", not "failed"
 
     def __init__(self, plan_file: str, reasons: Sequence[str]):
         self.reasons = list(reasons)
@@ -104,11 +106,10 @@ def relevant_clones(
     remote: Iterable[Clone], *, stack: str, prune: str, lock: LockDocument
 ) -> list[Clone]:
     """The clones a plan for ``stack`` can act on (see the module docstring)."""
-    referenced = {e.voice_id for e in lock.voices.values()} | set(lock.pending) | set(lock.retired)
+    referenced = recorded_ids(lock)
     chosen = []
     for clone in remote:
-        owner = owner_of(clone.tags)
-        if prune == "all" or clone.voice_id in referenced or (owner and owner.stack == stack):
+        if prune == "all" or clone.voice_id in referenced or ours(owner_of(clone.tags), stack):
             chosen.append(clone)
     return sorted(chosen, key=lambda c: c.voice_id)
 
@@ -199,7 +200,7 @@ def build(
     )
 
 
-def render(doc: schemas.SavedPlanDocument) -> str:
+def to_text(doc: schemas.SavedPlanDocument) -> str:
     data = doc.model_dump(by_alias=True, mode="json")
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -209,7 +210,7 @@ def write(path: Path, doc: schemas.SavedPlanDocument) -> None:
     if path.is_dir():
         raise UserError(f"--out {path}: is a directory")
     try:
-        atomic_write(path, render(doc))
+        atomic_write(path, to_text(doc))
     except OSError as exc:
         raise UserError(f"--out {path}: cannot write the plan: {exc.strerror or exc}") from exc
 

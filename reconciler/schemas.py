@@ -37,6 +37,19 @@ class _Out(BaseModel):
     )
 
 
+# --------------------------------------------------------------------------- problems
+
+
+class ProblemOut(_Out):
+    """One error or warning, with where it is as far as known (null where not)."""
+
+    file: str | None = Field(description="The file it is in (the manifest as given), if any.")
+    line: int | None = Field(description="1-based line in that file.")
+    column: int | None = Field(description="1-based column in that file.")
+    path: str | None = Field(description="The manifest field, e.g. voices.narrator.file.")
+    message: str = Field(description="What is wrong, in words (without the position).")
+
+
 # --------------------------------------------------------------------------- plan
 
 
@@ -87,9 +100,11 @@ class PlanDocument(_Out):
     format_version: Literal[1] = Field(alias="formatVersion")
     actions: list[PlanAction]
     summary: PlanSummary
-    warnings: list[str]
-    errors: list[str] = Field(
-        description="Safety refusals (protect, mass delete); apply refuses a plan with errors."
+    warnings: list[ProblemOut] = Field(description="The manifest's and the plan's warnings.")
+    errors: list[ProblemOut] = Field(
+        description="Why there is no plan (an invalid manifest, an unreachable server, a "
+        "refused key...) or why apply refuses it (protect, mass delete). A document with "
+        "errors is a failed run (exit 1)."
     )
 
 
@@ -109,6 +124,26 @@ class ApplyOutcome(_Out):
     error: str | None
     elapsed_seconds: float = Field(alias="elapsedSeconds")
     retired: bool = Field(description="The old clone was kept, recorded as retired.")
+    awaiting_deletion: bool = Field(
+        default=False,
+        alias="awaitingDeletion",
+        description="Its delete (or a replacement's delete of the old clone) could not be "
+        "done because no delete route works for this key; the clone is in "
+        "awaitingDeletion and the lockfile.",
+    )
+
+
+class AwaitingDeletion(_Out):
+    """A clone to delete in the dashboard: no delete route works for this key today."""
+
+    name: str | None = Field(description="The voice it belonged to (null: none).")
+    display_name: str | None = Field(alias="displayName")
+    voice_id: str = Field(alias="voiceId")
+    reason: Literal["orphan", "duplicate", "replaced", "migrated", "failed"] = Field(
+        description="orphan: no longer declared; duplicate: an extra clone of a voice; "
+        "replaced: the old clone of a replacement; migrated: a legacy clone replaced on "
+        "lightning-v3.1; failed: a failed new clone"
+    )
 
 
 class ApplySummary(_Out):
@@ -130,6 +165,82 @@ class ApplyDocument(_Out):
     outcomes: list[ApplyOutcome]
     summary: ApplySummary
     notes: list[str]
+    errors: list[ProblemOut] = Field(
+        description="Why the run stopped or was refused before or around the operations "
+        "(the plan's own refusals are in plan.errors; failed operations in outcomes)."
+    )
+    awaiting_deletion: list[AwaitingDeletion] = Field(
+        default_factory=list,
+        alias="awaitingDeletion",
+        description="The hand-off: clones no delete route could delete (recorded in the "
+        "lockfile; every plan shows them as deletes; the first apply that can delete "
+        "them does). Not an error: ok and the exit code ignore it.",
+    )
+    delete_unavailable: str | None = Field(
+        default=None,
+        alias="deleteUnavailable",
+        description="Why no delete route works for this key, when a delete was tried.",
+    )
+
+
+# --------------------------------------------------------------------------- validate
+
+
+class ValidateDocument(_Out):
+    """`voicectl validate --format json`: the manifest's problems, offline."""
+
+    model_config = ConfigDict(title="voicectl validate (validate --format json)")
+
+    format_version: Literal[1] = Field(alias="formatVersion")
+    valid: bool
+    manifest: str = Field(description="The manifest as given.")
+    stack: str | None = Field(description="null when the manifest is invalid")
+    voices: int | None = Field(description="How many voices it declares; null when invalid.")
+    errors: list[ProblemOut]
+    warnings: list[ProblemOut]
+
+
+# --------------------------------------------------------------------------- doctor
+
+
+class DoctorCheck(_Out):
+    check: str = Field(description="key, list shape, delete, create MODEL, legacy routes, "
+                       "tts, clones")
+    status: Literal["ok", "warn", "fail", "info"] = Field(
+        description="fail: something voicectl needs is missing (exit 1)")
+    result: str = Field(description="What was found.")
+    means: str = Field(description="What it means for plan and apply.")
+
+
+class DoctorClones(_Out):
+    total: int
+    legacy: int
+    pro: int
+    failed: int
+    unmanaged: int
+
+
+class DoctorDocument(_Out):
+    """`voicectl doctor --format json`: which world of the API this key and endpoint are in."""
+
+    model_config = ConfigDict(title="voicectl doctor result (doctor --format json)")
+
+    format_version: Literal[1] = Field(alias="formatVersion")
+    ok: bool = Field(description="Nothing voicectl needs is missing.")
+    endpoint: str
+    world: Literal["seed", "current", "mixed"] = Field(
+        description="seed: the seed page's API; current: the newest published one "
+        "(old delete retired, legacy routes gone, Pro models); mixed: anything between")
+    delete_route: Literal["lightning-large", "voice-cloning"] | None = Field(
+        alias="deleteRoute", description="The route deletes use for this key (null: none).")
+    delete_routes: dict[str, str] = Field(
+        alias="deleteRoutes", description="Each route probed -> 'deletes' or why not.")
+    create_models: dict[str, bool | None] = Field(
+        alias="createModels", description="Each create model -> accepted (null: unknown).")
+    legacy_routes: Literal["live", "gone"] | None = Field(alias="legacyRoutes")
+    clones: DoctorClones | None
+    checks: list[DoctorCheck]
+
 
 
 # --------------------------------------------------------------------------- saved plan
@@ -319,6 +430,8 @@ SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
     "apply": ("apply.schema.json", _output_schema(ApplyDocument)),
     "saved-plan": ("saved-plan.schema.json", _output_schema(SavedPlanDocument)),
     "samples": ("samples.schema.json", _output_schema(SamplesDocument)),
+    "doctor": ("doctor.schema.json", _output_schema(DoctorDocument)),
+    "validate": ("validate.schema.json", _output_schema(ValidateDocument)),
     "plan-all-envs": ("plan-all-envs.schema.json", _output_schema(AllEnvironmentsPlanDocument)),
     "voices-include": ("voices-include.schema.json", _include_schema),
 }

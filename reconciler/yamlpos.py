@@ -58,6 +58,7 @@ class NodeInfo:
     kind: str  # 'scalar' | 'sequence' | 'mapping'
     plain: bool = False  # an unquoted scalar (so YAML typed it: yes, 1.0, 2024-01-01)
     text: str | None = None  # a scalar's source text
+    end: Pos | None = None  # where a scalar ends (just after its last character)
 
 
 @dataclass
@@ -168,7 +169,8 @@ class _Builder:
     def _scalar(self, node: ScalarNode, path: Path, key_pos: Pos | None) -> Any:
         plain = not node.style  # None from the pure parser, "" from libyaml
         self.doc.nodes[path] = NodeInfo(
-            _pos(node.start_mark), key_pos, "scalar", plain=plain, text=node.value
+            _pos(node.start_mark), key_pos, "scalar", plain=plain, text=node.value,
+            end=_pos(node.end_mark),
         )
         try:
             return self.loader.construct_object(node, deep=True)

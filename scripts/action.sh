@@ -83,12 +83,27 @@ if [ -n "$extra_args" ]; then
 fi
 
 markdown=$(mktemp "$tmp/voicectl-report.XXXXXX")
+# Problems in the manifest as workflow annotations, shown on the pull request's
+# diff at their lines (offline; the plan or apply below reports them too).
+validate_args=(validate --format github -f "$manifest")
+for word in "${args[@]}"; do
+  case "$word" in
+    --allow-any-duration | --allow-outside-files) validate_args+=("$word") ;;
+  esac
+done
+echo "+ voicectl ${validate_args[*]}"
+"$voicectl" "${validate_args[@]}" || true
 echo "+ voicectl ${args[*]}"
 # voicectl appends its Markdown report to GITHUB_STEP_SUMMARY; point it at our
 # file first, so that the report is also available to later steps.
 GITHUB_STEP_SUMMARY="$markdown" "$voicectl" "${args[@]}"
 code=$?
 
+if [ ! -s "$markdown" ]; then
+  # voicectl always writes a report; if it could not (it crashed, was killed), say so.
+  printf '### voicectl %s: failed (exit %s)\n\nvoicectl wrote no report; see the job log.\n' \
+    "$command" "$code" >"$markdown"
+fi
 if [ -n "${GITHUB_STEP_SUMMARY:-}" ] && [ -s "$markdown" ]; then
   cat "$markdown" >>"$GITHUB_STEP_SUMMARY"
 fi

@@ -81,9 +81,16 @@ def test_unsendable_keys_are_refused_without_echoing_them(bad: str) -> None:
 
 
 def test_repr_shows_only_the_base_url() -> None:
-    client = WavesClient(base_url="https://user:pw@api.example.test:8443/v?x=1", api_key=KEY)
+    client = WavesClient(base_url="https://api.example.test:8443/v?x=1", api_key=KEY)
     assert repr(client) == "WavesClient(base_url='https://api.example.test:8443/v')"
-    assert "pw" not in repr(client) and KEY not in repr(client)
+    assert KEY not in repr(client)
+
+
+def test_credentials_in_the_base_url_are_refused_without_showing_them() -> None:
+    with pytest.raises(WavesError) as info:
+        WavesClient(base_url="https://bob:hunter2@api.example.test:8443/v", api_key=KEY)
+    assert "carries credentials" in str(info.value)
+    assert "hunter2" not in str(info.value) and "bob" not in str(info.value)
 
 
 def test_safe_url_drops_query_and_userinfo() -> None:

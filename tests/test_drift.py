@@ -187,7 +187,7 @@ def test_unmanaged_legacy_clone_appearing_is_a_warning(project, fmt):
     out = plan(project, fmt, expect=0)
     warning = "1 legacy lightning-large clone is unmanaged; `voicectl import` them to migrate"
     if fmt == "json":
-        assert out["warnings"] == [warning]
+        assert [w["message"] for w in out["warnings"]] == [warning]
         assert [a["action"] for a in out["actions"]] == ["noop"]
     elif fmt == "markdown":
         assert "> **Warning:** 1 legacy lightning-large clone is unmanaged" in out

@@ -287,3 +287,15 @@ def test_list_check_and_refresh_work_on_the_chosen_environment(project: EnvProje
     assert "voices.prod.lock.json" in r.err  # prod has no lockfile yet
     project.run("refresh", "--env", "staging")
     project.run("list", expect=1)  # which organisation? environments are declared
+
+
+def test_all_envs_lists_the_environments_concurrently(project: EnvProject) -> None:
+    """The sandbox's list barrier answers only when two lists are in flight together:
+    --all-envs passes it, one environment's plan alone cannot."""
+    project.server.config(list_barrier=2, list_barrier_timeout=60)
+    r = project.run("plan", "--all-envs", "--detailed-exitcode", expect=2)
+    rows = [line.split()[:4] for line in r.out.split("\n\n")[0].splitlines()[2:]]
+    assert rows == [["staging", "2", "0", "0"], ["prod", "1", "0", "0"]]
+    project.server.config(list_barrier=2, list_barrier_timeout=0.2)
+    r = project.run("plan", "--env", "staging", expect=1)
+    assert "list barrier: 2 lists were never in flight together" in r.err

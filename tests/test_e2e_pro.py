@@ -81,3 +81,15 @@ def test_validate_refuses_other_models_at_file_line(project, model, message):
     result = project.run("validate", expect=1)
     assert "voices.yaml:5:" in result.err and message in result.err
     assert project.server.stats()["requests"] == {}
+
+
+def test_an_imported_pro_clone_keeps_its_model_and_is_not_replaced(project):
+    project.write({})
+    pro = project.server.seed_clone(displayName="Hand Pro", modelIds=["lightning-v3.1-pro"],
+                                    language="en")
+    project.sample("hand-pro")
+    project.run("import", "--samples", str(project.root / "samples"))
+    text = project.manifest.read_text()
+    assert "model: lightning-v3.1-pro" in text
+    assert project.ids() == {"hand-pro": pro["voiceId"]}
+    assert project.run("plan", "--detailed-exitcode", expect=0).out.startswith("No changes.")

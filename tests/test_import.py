@@ -354,7 +354,7 @@ def test_import_skips_owned_ignored_and_busy_clones_and_dedupes_names(project):
     dashboard(project, "Other stack", "samples/a.wav", tags="voicectl-stack:prod, voicectl-name:x")
     dashboard(project, "Test one", "samples/a.wav")
     project.manifest.write_text("version: 1\nstack: e2e\nignore: ['Test *']\n")
-    project.server.config(processing_seconds=60)
+    project.server.config(processing_seconds=3600)
     dashboard(project, "Busy", "samples/a.wav")
     r = project.run("import")
     assert "Skipped" in r.err and "owned by stack 'prod'" in r.err

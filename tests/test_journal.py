@@ -25,7 +25,7 @@ from reconciler.lockfile import (
     PendingEntry,
     RetiredEntry,
     journal_path_for,
-    render,
+    to_text,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +60,7 @@ def _steps(lock: Lockfile) -> None:
 
 def _said(lock: Lockfile) -> dict:
     """What the document says, without its lineage and serial."""
-    data = json.loads(render(lock.doc))
+    data = json.loads(to_text(lock.doc))
     del data["lineage"], data["serial"]
     return data
 
@@ -149,7 +149,7 @@ def test_every_crash_point_of_a_fold_recovers(tmp_path):
     journal = journal_path_for(path)
     journal_bytes = journal.read_bytes()
     old = path.read_bytes()
-    final = render(lock.doc.model_copy(update={"serial": lock.doc.serial + 1}))
+    final = to_text(lock.doc.model_copy(update={"serial": lock.doc.serial + 1}))
 
     # 1. killed while writing the temp file (any length of it): the old file stays whole
     for cut in (0, 1, len(final) // 2, len(final)):
@@ -161,7 +161,7 @@ def test_every_crash_point_of_a_fold_recovers(tmp_path):
     path.write_text(final)
     journal.write_bytes(journal_bytes)
     seen = Lockfile.load(path, stack="s")
-    assert seen.recovered == 0 and render(seen.doc) == final
+    assert seen.recovered == 0 and to_text(seen.doc) == final
     # the next run folds nothing new, removes the stale journal, keeps the file
     seen.begin()
     assert seen.fold() is False and path.read_text() == final

@@ -8,7 +8,7 @@ import pytest
 from cli_support import Project
 from test_import import dashboard, legacy
 
-from reconciler.engine.inventory import table, width
+from reconciler.render.table import table, width
 
 
 @pytest.fixture
@@ -52,7 +52,8 @@ def test_list_marks_legacy_and_owners_and_strips_control_characters(project):
 
     data = json.loads(project.run("list", "--json").out)
     assert data["formatVersion"] == 1
-    assert data["summary"] == {"total": 4, "legacy": 1, "unmanaged": 2}
+    assert data["summary"] == {"total": 4, "legacy": 1, "unmanaged": 2,
+                               "awaitingDeletion": 0}
     by_id = {c["voiceId"]: c for c in data["clones"]}
     assert by_id[old]["legacy"] is True and by_id[old]["modelIds"] == ["lightning-large"]
     assert by_id[old]["owner"] is None
@@ -60,7 +61,8 @@ def test_list_marks_legacy_and_owners_and_strips_control_characters(project):
     assert by_id[hand]["owner"] == {"stack": "e2e", "name": "hand-made", "via": "lockfile"}
     assert by_id[evil]["displayName"] == "Evil[31mName" and by_id[evil]["tags"] == ["a", "b"]
     assert set(by_id[alpha]) == {
-        "voiceId", "displayName", "status", "modelIds", "legacy", "owner", "language",
+        "voiceId", "displayName", "status", "modelIds", "legacy", "awaitingDeletion", "owner",
+        "language",
         "description", "accent", "tags", "cloningType", "createdAt",
     }  # fmt: skip
 

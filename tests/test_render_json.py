@@ -11,6 +11,7 @@ from sandbox_support import ROOT
 
 from reconciler.apply import ApplyResult, Outcome
 from reconciler.plan import ORDER, Action, Change, Plan
+from reconciler.refusals import Refusal
 from reconciler.render import apply_json, plan_json
 
 PLAN_SCHEMA = json.loads((ROOT / "schemas" / "plan.schema.json").read_text())
@@ -31,7 +32,7 @@ plans = st.builds(
     Plan,
     st.lists(actions, max_size=6).map(tuple),
     warnings=st.lists(st.text(), max_size=2).map(tuple),
-    errors=st.lists(st.text(), max_size=2).map(tuple),
+    refusals=st.lists(st.text().map(Refusal), max_size=2).map(tuple),
 )
 
 

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from reconciler.api.models import Clone
 from reconciler.apply import ApplyResult, Outcome
 from reconciler.plan import Action, Change, Plan
+from reconciler.refusals import Refusal
 from reconciler.render import apply_markdown, clean, html_text, md, plan_markdown
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -74,7 +75,7 @@ def hostile_plan() -> Plan:
     return Plan(
         tuple(actions),
         warnings=(f"{HOSTILE[7]} is processing; not deleted until it settles",),
-        errors=(),
+        refusals=(),
     )
 
 
@@ -90,7 +91,7 @@ def test_plan_markdown_golden_no_changes():
 def test_plan_markdown_golden_refused():
     plan = Plan(
         (Action("delete", "alpha", "voice_1", ("no longer declared",), display_name="A"),),
-        errors=("voices.alpha: protect is true, refusing to delete voice_1 (**no**)",),
+        refusals=(Refusal("voices.alpha: protect is true, refusing to delete voice_1 (**no**)"),),
     )
     golden("plan_refused.md", plan_markdown(plan))
 

@@ -29,6 +29,7 @@ from sandbox_support import (
     auth,
     multipart,
     org_of,
+    until_async,
 )
 
 pytestmark = pytest.mark.e2e
@@ -90,7 +91,8 @@ def test_sigterm_during_a_slow_request_still_exits_0(start_sandbox) -> None:
     async def main() -> None:
         async with server.async_client() as client:
             slow = asyncio.ensure_future(client.get(CLONES))
-            await asyncio.sleep(0.3)
+            await until_async(lambda: any(server.stats()["in_flight_now"].values()),
+                              "the request at the server")
             server.process.send_signal(signal.SIGTERM)
             try:
                 response = await slow
@@ -176,9 +178,9 @@ def test_flags_set_the_startup_config(start_sandbox) -> None:
                            "--profile", "current", "--delete-route", "voice-cloning")
     expected = {"seed": 3, "latency_ms": 2, "jitter_ms": 1, "concurrency_limit": 4,
                 "retry_after": 1, "fault_rate": 0.1, "fault_kinds": ["500"], "ghost_rate": 0.2,
-                "list_lag_ms": 10, "processing_seconds": 0.5, "failure_rate": 0.3,
-                "empty_sample_rate": 0.0, "clone_limit": 7, "api_key_count": 0,
-                "allowed_orgs": None,
+                "list_lag_ms": 10, "list_barrier": 0, "list_barrier_timeout": 10.0,
+                "processing_seconds": 0.5, "failure_rate": 0.3, "empty_sample_rate": 0.0,
+                "clone_limit": 7, "api_key_count": 0, "allowed_orgs": None,
                 "profile": "current", "delete_route": "voice-cloning", "legacy_routes": None,
                 "pro_model": None, "tts_accept_required": None,
                 "behaviour": {"profile": "current", "delete_route": "voice-cloning",

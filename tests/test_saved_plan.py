@@ -261,7 +261,7 @@ def test_step_summary_records_a_stale_refusal(project, tmp_path, monkeypatch):
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     stale(project, "changed")
     text = summary.read_text()
-    assert text.startswith("### voicectl apply: refused\n") and "is stale" in text
+    assert text.startswith("### voicectl apply: refused (1 error)\n") and "is stale" in text
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ from reconciler.api.errors import (
     TransportError,
     WavesError,
 )
-from reconciler.api.limiter import AdaptiveLimiter, LimiterStats, Outcome
+from reconciler.api.limiter import AdaptiveLimiter, LimiterStats, Signal
 from reconciler.api.models import (
     CURRENT_MODEL,
     LEGACY_MODEL,
@@ -56,7 +56,7 @@ __all__ = [
     "InsecureURLError",
     "LimiterStats",
     "NotFoundError",
-    "Outcome",
+    "Signal",
     "RateLimitedError",
     "RetryPolicy",
     "ServerError",

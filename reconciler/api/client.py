@@ -42,6 +42,7 @@ from reconciler.api.errors import (
     AuthError,
     BadRequestError,
     CloneLimitError,
+    ConnectionFailedError,
     DeleteUnavailableError,
     DeprecatedRouteError,
     NotFoundError,
@@ -55,6 +56,7 @@ from reconciler.api.responses import (
     BadBody,
     StatusFailure,
     bad_body_error,
+    deadline_error,
     definite,
     filter_clones,
     parse_clone_list,
@@ -189,7 +191,8 @@ class WavesClient:
 
     @property
     def base_url(self) -> str:
-        return safe_url(self._base)
+        """The API URL for messages: no credentials, no query, no trailing slash."""
+        return safe_url(self._base).rstrip("/")
 
     @property
     def limiter(self) -> AdaptiveLimiter:
@@ -326,6 +329,34 @@ class WavesClient:
             return RouteVerdict(route, False, f"refuses this key ({exc.status})",
                                 status=exc.status)
         return RouteVerdict(route, True, "accepts this key", status=200)
+
+    async def probe_create_model(self, model: str) -> tuple[bool | None, str]:
+        """Does the create endpoint accept ``model``? Asked WITHOUT a file, so nothing
+        can be made on any server: (True, why) accepted (the only complaint is the
+        missing file), (False, the server's words) refused, (None, why) unknown.
+        """
+        op = self._op(f"create probe for {model}", "POST", CLONES_PATH)
+        # Plain form fields as multipart parts, and no file part at all.
+        parts = {"displayName": (None, "voicectl doctor probe"), "model": (None, model)}
+
+        async def send(timeout: float) -> None:
+            await self._send(op, CLONES_PATH, timeout, files=parts)
+
+        try:
+            await self._run(op, send)
+        except AuthError:
+            raise
+        except BadRequestError as exc:
+            server = exc.message.removeprefix(f"{op.name}: ")
+            said = server.lower()
+            if "model" in said or "deprecated" in said:
+                return False, server
+            if "file" in said:
+                return True, "accepted (the create was refused only for the missing file)"
+            return None, server
+        except WavesError as exc:
+            return None, exc.message
+        return None, "the service answered 2xx to a create without a file (unexpected)"
 
     def _retired(self, route: Route, exc: DeprecatedRouteError) -> RouteVerdict:
         return RouteVerdict(route, False, f"retired ({exc.status} MODEL_DEPRECATED)",
@@ -548,6 +579,7 @@ class WavesClient:
     ) -> T:
         """Run ``send`` with a limiter slot per try, classify failures, retry what is safe."""
         budget = self._policy.budget()
+        last_error: WavesError | None = None
         while True:
             retry_after: float | None = None
             async with self._limiter.slot() as slot:
@@ -560,7 +592,21 @@ class WavesClient:
                     timeout = min(self._timeout, max(0.5, budget.remaining))
                 started = time.monotonic()
                 try:
-                    result = await send(timeout)
+                    # The total deadline holds while an answer is still arriving:
+                    # httpx's timeout is per read, so a server trickling bytes
+                    # would otherwise keep one try alive for ever.
+                    result = await asyncio.wait_for(
+                        send(timeout), timeout=max(0.001, budget.remaining)
+                    )
+                except asyncio.TimeoutError:
+                    self._log_try(op, "deadline", started, budget.tries)
+                    slot.neutral()
+                    if last_error is not None:  # the earlier failure is the story
+                        raise self._exhausted(op, last_error, budget, None) from None
+                    error: WavesError = deadline_error(
+                        op.name, self._policy.deadline, self.base_url
+                    )
+                    sent, retryable = True, False
                 except StatusFailure as failure:
                     response = failure.response
                     status = response.status_code
@@ -573,6 +619,7 @@ class WavesClient:
                     error, sent, retryable = status_error(
                         op.name, response, retry_after,
                         redact=self._redact, has_key=bool(self._api_key),
+                        base=self.base_url,
                     )
                 except BadBody as exc:
                     self._log_try(op, "unreadable body", started, budget.tries)
@@ -580,7 +627,9 @@ class WavesClient:
                     error, sent, retryable = bad_body_error(op.name, exc, self._redact)
                 except httpx.HTTPError as exc:
                     self._log_try(op, type(exc).__name__, started, budget.tries)
-                    error, sent, retryable = transport_error(op.name, exc, self._redact)
+                    error, sent, retryable = transport_error(
+                        op.name, exc, self._redact, self.base_url
+                    )
                 except UploadError as exc:
                     raise BadRequestError(f"{op.name}: {self._redact(exc)}") from None
                 else:
@@ -602,10 +651,11 @@ class WavesClient:
             if op.create and sent and not is_429:
                 retryable = False
             if not retryable:
-                raise error from None
+                raise self._with_hint(error) from None
+            last_error = error
             delay = budget.next_delay(retry_after)
             if delay is None:
-                raise self._exhausted(op, error, budget, retry_after) from None
+                raise self._with_hint(self._exhausted(op, error, budget, retry_after)) from None
             self._log.info(
                 "%s: %s; retrying in %.2fs (try %d of %d)",
                 op.name,
@@ -632,6 +682,18 @@ class WavesClient:
         if isinstance(error, ServerError):
             return ServerError(message, status=error.status or 500, error_code=error.error_code)
         return type(error)(message, status=error.status)  # TransportError, WavesError
+
+    def _with_hint(self, error: WavesError) -> WavesError:
+        """A failed connection, with its likely cause (the URL is already in the message)."""
+        if not isinstance(error, ConnectionFailedError):
+            return error
+        if self.base_url == DEFAULT_API_URL:
+            hint = "no network? use --sandbox to try voicectl without an account"
+        elif is_loopback_host(self._base.host):
+            hint = "is the sandbox running? start it with `voicectl sandbox serve`"
+        else:
+            hint = "check --api-url / VOICECTL_API_URL and the network"
+        return ConnectionFailedError(f"{error.message}; {hint}", status=error.status)
 
     # -- helpers -----------------------------------------------------------------------
 

@@ -101,6 +101,10 @@ class TransportError(WavesError):
     retryable = True
 
 
+class ConnectionFailedError(TransportError):
+    """No connection could be opened (refused, unknown host, no network): nothing was sent."""
+
+
 class AmbiguousCreateError(WavesError):
     """A create whose outcome is unknown: the clone may exist although it failed.
 

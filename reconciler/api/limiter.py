@@ -37,7 +37,7 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import asdict, dataclass
 
 
-class Outcome(enum.Enum):
+class Signal(enum.Enum):
     """What a finished request says about the server's capacity."""
 
     SUCCESS = "success"  # the server took and answered it (2xx, or a 4xx other than 429)
@@ -84,20 +84,20 @@ class Slot:
         self.limit_at_grant = limit
         self.granted_at = now
         self.full = False  # did the window fill up while this request was in flight?
-        self.outcome = Outcome.NEUTRAL
+        self.outcome = Signal.NEUTRAL
         self.released = False
         self.overlaps: set[Slot] = set()  # other requests in flight at the same time
         self.watchers: set[Slot] = set()  # refused requests whose ceiling bound counts us
         self.bound: int | None = None  # if refused: our bound on the server's limit
 
     def succeeded(self) -> None:
-        self.outcome = Outcome.SUCCESS
+        self.outcome = Signal.SUCCESS
 
     def rate_limited(self) -> None:
-        self.outcome = Outcome.RATE_LIMITED
+        self.outcome = Signal.RATE_LIMITED
 
     def neutral(self) -> None:
-        self.outcome = Outcome.NEUTRAL
+        self.outcome = Signal.NEUTRAL
 
     def __repr__(self) -> str:
         return f"Slot(seq={self.seq}, outcome={self.outcome.value}, released={self.released})"
@@ -193,7 +193,7 @@ class AdaptiveLimiter:
             return await future
         except asyncio.CancelledError:
             if future.done() and not future.cancelled():
-                self.release(future.result(), Outcome.NEUTRAL)  # granted, then cancelled
+                self.release(future.result(), Signal.NEUTRAL)  # granted, then cancelled
             else:
                 with suppress(ValueError):
                     self._waiters.remove(future)
@@ -228,7 +228,7 @@ class AdaptiveLimiter:
                 other.full = True
         return slot
 
-    def release(self, slot: Slot, outcome: Outcome | None = None) -> None:
+    def release(self, slot: Slot, outcome: Signal | None = None) -> None:
         """Give the slot back and learn from its outcome (idempotent)."""
         if slot.released:
             return
@@ -238,10 +238,10 @@ class AdaptiveLimiter:
         self._live.discard(slot)
         self._in_flight -= 1
         now = self._clock()
-        if slot.outcome is Outcome.SUCCESS:
+        if slot.outcome is Signal.SUCCESS:
             self.stats.succeeded += 1
             self._on_success(slot, now)
-        elif slot.outcome is Outcome.RATE_LIMITED:
+        elif slot.outcome is Signal.RATE_LIMITED:
             self.stats.rate_limited += 1
             self._on_rate_limited(slot, now)
         else:
@@ -279,7 +279,7 @@ class AdaptiveLimiter:
         # Upper bound on the server's limit: our requests that overlapped this one
         # and were not refused themselves (still-unanswered ones count, for now).
         bound = sum(
-            1 for o in slot.overlaps if not (o.released and o.outcome is Outcome.RATE_LIMITED)
+            1 for o in slot.overlaps if not (o.released and o.outcome is Signal.RATE_LIMITED)
         )
         self._lower_ceiling(bound, now)
         # Refused requests that counted this one as an occupant: tighten their bound.

@@ -26,6 +26,7 @@ from reconciler.api.errors import (
     AuthError,
     BadRequestError,
     CloneLimitError,
+    ConnectionFailedError,
     DeprecatedRouteError,
     NotFoundError,
     RateLimitedError,
@@ -74,8 +75,9 @@ def status_error(
     *,
     redact: Redact,
     has_key: bool,
+    base: str = "",
 ) -> tuple[WavesError, bool, bool]:
-    """(error, sent, retryable) for an error status."""
+    """(error, sent, retryable) for an error status. ``base``: the API URL, for messages."""
     status = response.status_code
     message, code = server_message(response, redact)
     detail = f": {message}" if message else ""
@@ -91,7 +93,16 @@ def status_error(
             False,
         )
     if status in (401, 403):
-        hint = "" if has_key else " (no API key was given: set SMALLEST_API_KEY)"
+        where = base or "the server"
+        if not has_key:
+            hint = f" (no API key was given to {where}: set SMALLEST_API_KEY)"
+        elif status == 401:
+            hint = (
+                f" ({where} refused the key in SMALLEST_API_KEY: check that it is this "
+                "service's key and still valid)"
+            )
+        else:
+            hint = f" ({where}: the key in SMALLEST_API_KEY may not do this)"
         return (
             AuthError(f"{name}: authentication failed ({status}){detail}{hint}", status=status),
             True,
@@ -201,14 +212,15 @@ def _recommended_endpoint(response: httpx.Response, redact: Redact) -> str | Non
 
 
 def transport_error(
-    name: str, exc: httpx.HTTPError, redact: Redact
+    name: str, exc: httpx.HTTPError, redact: Redact, base: str = ""
 ) -> tuple[WavesError, bool, bool]:
-    """(error, sent, retryable) for an exception from httpx."""
+    """(error, sent, retryable) for an exception from httpx. ``base``: the API URL."""
     what = redact(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+    to = f" to {base}" if base else ""
     if isinstance(exc, _LOCAL):
         return WavesError(f"{name}: request could not be sent: {what}"), False, False
     if isinstance(exc, _NOT_SENT):
-        return TransportError(f"{name}: connection failed: {what}"), False, True
+        return ConnectionFailedError(f"{name}: connection{to} failed: {what}"), False, True
     if isinstance(exc, httpx.TimeoutException):
         return (
             TransportError(f"{name}: timed out waiting for the server: {what}"),
@@ -216,6 +228,15 @@ def transport_error(
             True,
         )
     return TransportError(f"{name}: connection dropped: {what}"), True, True
+
+
+def deadline_error(name: str, deadline: float, base: str = "") -> TransportError:
+    """The total deadline ran out while an answer was still being sent or read."""
+    frm = f" from {base}" if base else ""
+    return TransportError(
+        f"{name}: no complete answer{frm} within the {deadline:g}s deadline "
+        "(the server is too slow or stalled)"
+    )
 
 
 def bad_body_error(name: str, exc: BadBody, redact: Redact) -> tuple[WavesError, bool, bool]:

@@ -69,12 +69,29 @@ def check_base_url(base_url: str, api_key: str | None, *, in_process: bool = Fal
     ``in_process``: the transport never leaves the process (``httpx.ASGITransport``,
     the embedded sandbox), so any host name is as safe as loopback.
     """
+    text = base_url.strip()
+    if "://" not in text:
+        shown = _strip_userinfo(text)
+        raise WavesError(
+            f"invalid API URL {shown!r}: no scheme; did you mean 'https://{shown}'?"
+        )
     try:
-        url = httpx.URL(base_url)
+        url = httpx.URL(text)
     except Exception as exc:  # httpx.InvalidURL and friends
-        raise WavesError(f"invalid API URL {base_url!r}: {exc}") from None
+        raise WavesError(f"invalid API URL {_strip_userinfo(text)!r}: {exc}") from None
     if url.scheme not in ("http", "https") or not url.host:
         raise WavesError(f"invalid API URL {safe_url(url)!r}: expected http(s)://host[:port]")
+    if url.userinfo:
+        raise WavesError(
+            f"invalid API URL {safe_url(url)!r}: it carries credentials (user:password@); "
+            f"remove them: the key comes from {API_KEY_ENV}"
+        )
+    if "/waves/v1" in url.path:
+        base = safe_url(url).split("/waves/v1", 1)[0]
+        raise WavesError(
+            f"invalid API URL {safe_url(url)!r}: give the base URL without /waves/v1 "
+            f"(voicectl adds the API paths): {base!r}"
+        )
     insecure = url.scheme == "http" and not in_process and not is_loopback_host(url.host)
     if insecure and api_key is not None:
         raise InsecureURLError(
@@ -82,6 +99,14 @@ def check_base_url(base_url: str, api_key: str | None, *, in_process: bool = Fal
             "use https (plain http is allowed only to localhost/127.0.0.1/::1)"
         )
     return url
+
+
+def _strip_userinfo(text: str) -> str:
+    """``text`` without anything up to an ``@`` in its authority (for messages)."""
+    scheme, sep, rest = text.rpartition("://")
+    authority, slash, path = rest.partition("/")
+    authority = authority.rpartition("@")[2]
+    return f"{scheme}{sep}{authority}{slash}{path}"
 
 
 def same_origin(a: httpx.URL, b: httpx.URL) -> bool:

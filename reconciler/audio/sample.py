@@ -17,6 +17,7 @@ from pathlib import Path
 
 from reconciler.audio.errors import AudioError
 from reconciler.audio.mpeg import mp3_duration, mp4_duration
+from reconciler.audio.mpegframes import measured_mp3_seconds
 from reconciler.audio.sniff import (
     EXTENSION_FORMATS,
     FORMAT_NAMES,
@@ -89,6 +90,18 @@ class SampleCheck:
 
 def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _real_mp3_seconds(path: Path, name: str, stated: float, result: SampleCheck) -> float:
+    """The audio an MP3 really holds; a warning when its header claims more."""
+    measured = measured_mp3_seconds(path)
+    if measured >= stated - max(0.25, stated * 0.02):
+        return stated
+    result.warnings.append(
+        f"{name} is cut short: its header says {stated:.1f} s, but its complete frames "
+        f"hold {measured:.1f} s of audio; {measured:.1f} s is what counts"
+    )
+    return measured
 
 
 def check_sample(
@@ -172,6 +185,11 @@ def check_sample(
             f"{st.st_size} bytes cannot hold that much audio"
         )
         return result
+    if fmt == "mp3":
+        seconds = _real_mp3_seconds(path, name, seconds, result)
+        if seconds <= 0:
+            result.errors.append(f"{name} contains no complete MPEG audio frame")
+            return result
     if not MIN_SECONDS <= seconds <= MAX_SECONDS:
         message = (
             f"{name} is {seconds:.1f} s long; the service wants "

@@ -44,6 +44,7 @@ COMMAND_MODULES = (
     "migrate",
     "check",
     "samples",
+    "doctor",
 )
 
 

@@ -10,7 +10,6 @@ as imported ones, show their stack/name too. Nothing is changed anywhere.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -18,16 +17,10 @@ import click
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import lockfile_option, text_or_json_options
-from reconciler.cli.ui import logger_for, style_for
+from reconciler.cli.ui import connection_for, logger_for, style_for
 from reconciler.engine import environments, workflow
-from reconciler.engine.inventory import (
-    LEGACY_MARK,
-    inventory,
-    inventory_json,
-    inventory_table,
-    summary,
-)
-from reconciler.lockfile import Lockfile
+from reconciler.engine.inventory import run_list
+from reconciler.render.inventory import LEGACY_MARK, inventory_json, inventory_table, summary
 
 
 @click.command("list")
@@ -50,26 +43,15 @@ def list_(
     """List the organisation's clones: status, models (LEGACY marked), owner, age."""
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    env_target = environments.select(path, settings.env)
-    lock_path = workflow.lockfile_path(path, lockfile, env_target)
-    lock = Lockfile.load(lock_path)
-    doc = lock.doc if lock.exists else None
-    conn = workflow.connection(
-        sandbox=settings.sandbox,
-        api_url=settings.api_url,
-        base_dir=path.parent,
-        target=env_target,
+    target = environments.select(path, settings.env)
+    conn = connection_for(settings, path, target)
+    rows = run_list(
+        conn,
+        workflow.lockfile_path(path, lockfile, target),
+        only_legacy=only_legacy,
+        only_unmanaged=only_unmanaged,
+        logger=logger_for(settings),
     )
-
-    async def fetch():
-        async with workflow.open_client(conn, logger=logger_for(settings)) as client:
-            return await client.list_clones()
-
-    rows = inventory(asyncio.run(fetch()), doc)
-    if only_legacy:
-        rows = [r for r in rows if r.legacy]
-    if only_unmanaged:
-        rows = [r for r in rows if r.owner is None]
     if as_json or fmt == "json":
         click.echo(json.dumps(inventory_json(rows), indent=2, ensure_ascii=False))
         return
@@ -83,6 +65,9 @@ def list_(
     line = f"\n{n} clone{'s' if n != 1 else ''}"
     line += f", {counts['legacy']} {LEGACY_MARK} (no lightning-v3.1)"
     line += f", {counts['unmanaged']} unmanaged."
+    if counts["awaitingDeletion"]:
+        line += (f" {counts['awaitingDeletion']} awaiting deletion: no delete route worked; "
+                 "delete them in the dashboard, or the next apply that can will.")
     click.echo(line)
     if counts["unmanaged"]:
         click.echo("`voicectl import` adopts unmanaged clones into the manifest.")

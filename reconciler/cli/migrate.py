@@ -24,69 +24,27 @@ more managed clones needs ``--allow-mass-delete``.
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from reconciler.api.errors import WavesError
-from reconciler.apply import ApplyOptions
-from reconciler.cli.apply import ApplyRun
+from reconciler import render
+from reconciler.api.errors import DeleteUnavailableError, WavesError
+from reconciler.apply import ApplyOptions, HandOff, now_iso
+from reconciler.cli.apply import run_and_show
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import apply_options, download_samples_option, plan_options
-from reconciler.cli.ui import echo_notice, logger_for
+from reconciler.cli.ui import connection_for, echo_notice, logger_for
 from reconciler.engine import environments, workflow
-from reconciler.engine.inventory import table
+from reconciler.engine.applying import ApplyRequest, select_target
+from reconciler.engine.migrating import migration_map, write_map
 from reconciler.errors import UserError
-from reconciler.fsutil import atomic_write
-from reconciler.lockfile import LockDocument, Lockfile, RunLock
+from reconciler.lockfile import AwaitingEntry, Lockfile, RunLock
 from reconciler.plan import Action, PlanOptions
+from reconciler.render.handoff import handoff_text
+from reconciler.render.table import table
 from reconciler.text import clean
-
-MAP_FORMAT_VERSION = 1
-
-
-def migration_map(doc: LockDocument) -> dict[str, Any]:
-    """The old -> new map of every migrated voice, from the lockfile (see the module doc)."""
-    kept = {vid for vid, r in doc.retired.items() if r.keep}
-    voices = {
-        name: {
-            "old": entry.migrated_from,
-            "new": entry.voice_id,
-            "oldKept": entry.migrated_from in kept,
-        }
-        for name, entry in sorted(doc.voices.items())
-        if entry.migrated_from
-    }
-    return {
-        "formatVersion": MAP_FORMAT_VERSION,
-        "voices": voices,
-        "ids": {v["old"]: v["new"] for v in voices.values()},
-    }
-
-
-def map_table(doc: LockDocument) -> str:
-    rows = []
-    for name, item in migration_map(doc)["voices"].items():
-        retired = doc.retired.get(item["old"])
-        if retired is None:
-            state = "deleted"
-        elif retired.keep:
-            state = "kept (retired)"
-        else:
-            state = "to delete"
-        rows.append([name, clean(item["old"]), "->", clean(item["new"]), state])
-    return table(["NAME", "OLD (LEGACY)", "", "NEW (lightning-v3.1)", "OLD CLONE"], rows)
-
-
-def write_map(path: Path, doc: LockDocument) -> None:
-    text = json.dumps(migration_map(doc), indent=2, sort_keys=True) + "\n"
-    try:
-        atomic_write(path, text)
-    except OSError as exc:
-        raise UserError(f"--map-out {path}: cannot write: {exc.strerror or exc}") from None
 
 
 @click.command()
@@ -158,9 +116,10 @@ def migrate(
         if not ok:
             ctx.exit(1)
         return
-    run = ApplyRun(
-        settings=settings,
+    target = select_target(path, settings.env)
+    request = ApplyRequest(
         path=path,
+        conn=connection_for(settings, path, target),
         lockfile=lockfile,
         plan_options=PlanOptions(
             targets=frozenset(targets),
@@ -171,20 +130,22 @@ def migrate(
         apply_options=ApplyOptions(wait_timeout=wait_timeout, keep_legacy=keep_legacy),
         parallelism=parallelism,
         auto_approve=auto_approve,
-        fmt="text",
         allow_outside_files=allow_outside_files,
         allow_any_duration=allow_any_duration,
         lock_timeout=lock_timeout,
         download_samples=Path(download_samples) if download_samples else None,
+        logger=logger_for(settings),
+        on_wait=echo_notice,
     )
-    ok = run.execute()
-    lock = Lockfile.load(workflow.lockfile_path(path, lockfile, run.target))
+    run = run_and_show(request, settings, "text", command="migrate")
+    ok = run.ok
+    lock = Lockfile.load(workflow.lockfile_path(path, lockfile, target))
     plan = run.plan
     waiting: list[Action] = plan.of_kind("wait") if plan is not None else []
     click.echo("")
     if migration_map(lock.doc)["voices"]:
         click.echo("Migrated voices (apps must use the new voiceIds):")
-        click.echo(map_table(lock.doc))
+        click.echo(render.migration_table(lock.doc))
     elif plan is not None and not plan.has_changes and not waiting:
         click.echo("Nothing to migrate: no managed voice uses a legacy clone.")
     if map_out:
@@ -244,13 +205,7 @@ def _finish(
         for name in sorted(targets):
             if name not in doc.voices and all(r.name != name for r in doc.retired.values()):
                 raise UserError(f"--target {name}: no voice of that name in {lock_path.name}")
-        conn = workflow.connection(
-            sandbox=settings.sandbox,
-            api_url=settings.api_url,
-            base_dir=path.parent,
-            target=env_target,
-            delete_via=settings.delete_via,
-        )
+        conn = connection_for(settings, path, env_target)
         try:
             return asyncio.run(
                 _finish_async(conn, settings, lock, targets, parallelism, auto_approve, map_out)
@@ -304,7 +259,7 @@ async def _finish_async(conn, settings, lock, targets, parallelism, auto_approve
             )
         lock.begin()  # journalled from here: each deletion is recorded as it happens
         for voice_id in gone:  # the old clone is not there any more: just drop the record
-            lock.drop_retired(voice_id)
+            lock.forget(voice_id)
         if not to_delete:
             if gone:
                 click.echo(f"Dropped {len(gone)} retired record(s) whose clone no longer exists.")
@@ -319,21 +274,39 @@ async def _finish_async(conn, settings, lock, targets, parallelism, auto_approve
             _confirm(len(to_delete))
         click.echo("")
 
-        async def delete(old: str, name: str) -> str | None:
+        handed: list[HandOff] = []
+        why: list[str] = []
+
+        async def delete(old: str, name: str, new: str) -> str | None:
             if lock.failed is not None:
                 return f"{name}: not deleted: {lock.failed.message}"
             try:
                 await client.delete_clone(old)
+            except DeleteUnavailableError as exc:
+                # Not an error: recorded (kept as retired too), handed to the user.
+                clone = remote.get(old)
+                display = clone.display_name if clone else None
+                lock.await_deletion(old, AwaitingEntry(
+                    name=name, display_name=display, reason="migrated", replaced_by=new,
+                    model_ids=list(clone.models) if clone else [], since=now_iso(),
+                    why=exc.reason,
+                ))
+                handed.append(HandOff(name, display, old, "migrated"))
+                why[:] = [exc.reason]
+                return None
             except WavesError as exc:
                 return f"{name}: deleting {old} failed: {exc}"
-            lock.drop_retired(old)
+            lock.forget(old)
             click.echo(f"{name}: deleted old clone {clean(old)}")
             return None
 
-        errors = [e for e in await asyncio.gather(*(delete(o, n) for o, n, _ in to_delete)) if e]
+        outcomes = await asyncio.gather(*(delete(o, n, w) for o, n, w in to_delete))
+        errors = [e for e in outcomes if e]
     lock.save()
-    done = len(to_delete) - len(errors)
+    done = len(to_delete) - len(errors) - len(handed)
     click.echo(f"\nFinished: {done} old clone{'s' if done != 1 else ''} deleted.")
+    if handed:
+        click.echo("\n" + handoff_text(handed, why[0] if why else None))
     for error in errors:
         click.echo(f"Error: {clean(error)}", err=True)
     _map(lock, map_out)

@@ -42,7 +42,8 @@ PLAN_OPTIONS = [
         "--allow-mass-delete",
         is_flag=True,
         envvar="VOICECTL_ALLOW_MASS_DELETE",
-        help="Allow deleting or replacing more than 30% of 10 or more existing clones.",
+        help="Allow deleting or replacing more than 30% of 10 or more existing clones "
+        "(thresholds: the manifest's safety:).",
     ),
     click.option(
         "--allow-outside-files",

@@ -9,21 +9,22 @@ form is appended to that file too, whatever ``--format`` says.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
-import time
 from pathlib import Path
 
 import click
 
-from reconciler import render, savedplan
+from reconciler import render
 from reconciler.cli.common import global_options, manifest_option, settings_of
+from reconciler.cli.failures import FailureReport, mark_reported
 from reconciler.cli.options import format_option, plan_options, replace_option
-from reconciler.cli.ui import echo_warnings, logger_for, style_for
-from reconciler.engine import allenvs, environments, workflow
+from reconciler.cli.ui import connection_for, echo_warnings, logger_for, style_for
+from reconciler.engine import allenvs, environments
+from reconciler.engine.planning import run_plan, save_plan
 from reconciler.errors import UserError
 from reconciler.manifest import display_path
 from reconciler.plan import PlanOptions
+from reconciler.refusals import PlanRefused
 
 
 @click.command()
@@ -92,63 +93,87 @@ def plan(
         if detailed_exitcode and code == 2:
             ctx.exit(2)
         return
+    with FailureReport("plan", fmt, display_path(path)) as report:
+        changes = _plan(
+            settings, path, manifest_file, report,
+            lockfile=lockfile,
+            options=options,
+            allow_outside_files=allow_outside_files,
+            allow_any_duration=allow_any_duration,
+            parallelism=parallelism,
+            fmt=fmt,
+            out=out,
+        )
+    if detailed_exitcode and changes:
+        ctx.exit(2)
+
+
+def _plan(
+    settings,
+    path: Path,
+    manifest_file: str,
+    report: FailureReport,
+    *,
+    lockfile: str | None,
+    options: PlanOptions,
+    allow_outside_files: bool,
+    allow_any_duration: bool,
+    parallelism: int,
+    fmt: str,
+    out: str | None,
+) -> bool:
+    """Load, list, plan, save (--out), print; True when anything is not converged."""
     target = environments.select(path, settings.env)
-    loaded = workflow.load(
+
+    def warn(warnings) -> None:
+        report.warnings = list(warnings)
+        echo_warnings(report.warnings)
+
+    run = run_plan(
         path,
+        connection_for(settings, path, target),
+        options,
         lockfile=lockfile,
         allow_outside_files=allow_outside_files,
         allow_any_duration=allow_any_duration,
-        target=target,
+        parallelism=parallelism,
+        logger=logger_for(settings),
+        warn=warn,
     )
-    echo_warnings(loaded.warnings)
-    conn = workflow.connection(
-        sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent, target=target
-    )
-    endpoint = savedplan.endpoint_for(sandbox=settings.sandbox, api_url=conn.url)
-
-    async def fetch():
-        async with workflow.open_client(
-            conn, parallelism=parallelism, logger=logger_for(settings)
-        ) as client:
-            return await client.list_clones()
-
-    remote = asyncio.run(fetch())
-    # The clock is part of the plan (list grace); a saved plan keeps it, so that
-    # `apply FILE` plans again at this same instant.
-    options = dataclasses.replace(options, now=time.time())
-    the_plan = workflow.plan_for(loaded.manifest, loaded.lock, remote, options)
-    source = display_path(path)
-    if target.environment is not None:
-        source = f"{source} ({target.environment})"
-    problem = render.append_step_summary(render.plan_markdown(the_plan, source=source))
-    echo_warnings([problem] if problem else [])
-    if fmt == "json":
-        click.echo(json.dumps(render.plan_json(the_plan), indent=2, ensure_ascii=False))
-    elif fmt == "markdown":
-        click.echo(render.plan_markdown(the_plan, source=source), nl=False)
-    else:
-        click.echo(render.plan_text(the_plan, style_for(settings)))
-    if the_plan.errors:
-        raise workflow.PlanRefused(the_plan.errors)
-    if out is not None:
-        doc = savedplan.build(
-            manifest=loaded.manifest,
+    the_plan = run.plan
+    if out is not None and not the_plan.errors:  # before printing: a failed save is a failure
+        save_plan(
+            run,
+            Path(out),
             manifest_arg=manifest_file,
-            lock=loaded.lock,
-            remote=remote,
-            plan=the_plan,
-            options=options,
-            endpoint=endpoint,
             allow_outside_files=allow_outside_files,
             allow_any_duration=allow_any_duration,
         )
-        savedplan.write(Path(out), doc)
+    source = display_path(path)
+    if target.environment is not None:
+        source = f"{source} ({target.environment})"
+    report.source = source
+    warnings = run.loaded.warnings
+    markdown = render.plan_markdown(the_plan, source=source, warnings=warnings)
+    problem = render.append_step_summary(markdown)
+    echo_warnings([problem] if problem else [])
+    if fmt == "json":
+        doc_json = render.plan_json(the_plan, warnings)
+        click.echo(json.dumps(doc_json, indent=2, ensure_ascii=False))
+    elif fmt == "markdown":
+        click.echo(markdown, nl=False)
+    else:
+        click.echo(render.plan_text(the_plan, style_for(settings)))
+    try:
+        the_plan.raise_if_unsafe()
+    except PlanRefused as exc:
+        raise mark_reported(exc) from None
+    if out is not None:
         click.echo(
             f"\nSaved the plan to {out}. To apply exactly this plan: voicectl apply {out}",
             err=fmt != "text",
         )
-    if detailed_exitcode and the_plan.has_changes:
-        ctx.exit(2)
+    return the_plan.has_changes
 
 
 def _plan_all_envs(
@@ -162,12 +187,7 @@ def _plan_all_envs(
     allenvs.check_keys(targets, sandbox=settings.sandbox)
     plans, warnings = allenvs.load_all(path, targets=targets, **load_options)
     echo_warnings(warnings)
-    conns = [
-        workflow.connection(
-            sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent, target=t
-        )
-        for t in targets
-    ]
+    conns = [connection_for(settings, path, t) for t in targets]
     asyncio.run(
         allenvs.fetch_all(plans, conns, parallelism=parallelism, logger=logger_for(settings))
     )

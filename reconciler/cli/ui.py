@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from pathlib import Path
 
 import click
 
+from reconciler import render
 from reconciler.cli.common import GlobalSettings
+from reconciler.cli.failures import FailureReport
+from reconciler.engine import workflow
 from reconciler.errors import UserError
 from reconciler.render import Style, clean
 
@@ -28,6 +32,22 @@ def style_for(settings: GlobalSettings) -> Style:
 def echo_warnings(warnings: list[str]) -> None:
     for warning in warnings:
         click.echo(f"Warning: {clean(warning)}", err=True)
+
+
+def connection_for(
+    settings: GlobalSettings,
+    manifest_path: Path,
+    target: workflow.Target = workflow.environments.PLAIN,
+) -> workflow.Connection:
+    """Where this command's client goes: the global options, the manifest's folder,
+    the environment (``--env``) it works on."""
+    return workflow.connection(
+        sandbox=settings.sandbox,
+        api_url=settings.api_url,
+        base_dir=manifest_path.parent,
+        target=target,
+        delete_via=settings.delete_via,
+    )
 
 
 def echo_notice(message: str) -> None:
@@ -80,3 +100,50 @@ def confirm_apply() -> None:
     answer = click.prompt("  Enter a value", default="", show_default=False)
     if answer.strip() != "yes":
         raise UserError("apply cancelled (the answer was not 'yes'); nothing was changed")
+
+
+class ApplyConsole:
+    """The terminal side of an apply (``engine.applying.ApplyUI``).
+
+    Warnings go to stderr; with ``--format text`` the plan and the progress lines
+    go to stdout and the confirmation is asked for; other formats print nothing
+    while the apply runs and need ``--auto-approve`` to change anything.
+    """
+
+    def __init__(
+        self, settings: GlobalSettings, fmt: str = "text", failures: FailureReport | None = None
+    ):
+        self.fmt = fmt
+        self.text = fmt == "text"
+        self.style = style_for(settings)
+        self.failures = failures
+        self.seen: list[str] = []  # the manifest's warnings, for the JSON and Markdown forms
+
+    def warnings(self, messages) -> None:
+        self.seen = list(messages)
+        if self.failures is not None:
+            self.failures.warnings = self.seen
+        echo_warnings(self.seen)
+
+    def planned(self, plan) -> None:
+        if self.text:
+            click.echo(render.plan_text(plan, self.style))
+
+    def confirm(self, plan) -> None:
+        if not self.text:
+            raise UserError(f"--format {self.fmt} needs --auto-approve")
+        confirm_apply()
+
+    def progress(self, plan) -> render.ProgressPrinter | None:
+        if self.failures is not None:  # from here on, a failure may come after changes
+            self.failures.changed = (
+                "Some operations may have run: every one that finished is in the lockfile; "
+                "run `voicectl plan` to see what is left."
+            )
+        if not self.text:
+            return None
+        printer = render.ProgressPrinter(
+            style=self.style, live=sys.stdout.isatty(), total=len(plan.changes)
+        )
+        click.echo("")
+        return printer

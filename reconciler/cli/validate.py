@@ -1,21 +1,28 @@
 """`voicectl validate`: check the manifest and its sample files, offline.
 
-Prints each warning as ``warning: <line>`` and each problem as its own line
-(``voices.yaml:12:7: voices.narrator.file: samples/n.wav does not exist``) on
-stderr, then ``Error: N problems in voices.yaml`` and exits 1. On success it
-prints one summary line on stdout, then the environments it declares and the
-files it read (when it includes others). No API key and no network are needed.
+``--format text`` (default) prints each warning as ``warning: <line>`` and each
+problem as its own line (``voices.yaml:12:7: voices.narrator.file: samples/n.wav
+does not exist``) on stderr, then ``Error: N problems in voices.yaml`` and exits
+1. On success it prints one summary line on stdout, then the environments it
+declares and the files it read (when it includes others). ``--format json``
+prints one document (schemas/validate.schema.json) whatever happens;
+``--format github`` prints each problem as a workflow annotation
+(``::error file=voices.yaml,line=12,col=7::...``) so it shows on the pull
+request's diff. No API key and no network are needed.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
+from reconciler import schemas
 from reconciler.cli.common import global_options, manifest_option
-from reconciler.errors import ManifestError, UserError
+from reconciler.errors import UserError
 from reconciler.manifest import display_path, load_manifest
+from reconciler.render.problems import annotation, error_lines, problems_out
 
 
 def _plural(n: int, word: str) -> str:
@@ -36,8 +43,19 @@ def _plural(n: int, word: str) -> str:
     is_flag=True,
     help="Warn instead of failing when a sample is not 5-15 s long.",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    envvar="VOICECTL_VALIDATE_FORMAT",
+    help="text, one JSON document, or GitHub workflow annotations (::error file=...).",
+)
 @global_options
-def validate(manifest_file: str, allow_outside_files: bool, allow_any_duration: bool) -> None:
+def validate(
+    manifest_file: str, allow_outside_files: bool, allow_any_duration: bool, fmt: str
+) -> None:
     """Check voices.yaml and its sample audio without calling the API."""
     path = Path(manifest_file)
     name = display_path(path)
@@ -47,14 +65,14 @@ def validate(manifest_file: str, allow_outside_files: bool, allow_any_duration: 
             allow_outside_files=allow_outside_files,
             allow_any_duration=allow_any_duration,
         )
-    except ManifestError as exc:
-        for warning in getattr(exc, "warnings", []):
-            click.echo(f"warning: {warning}", err=True)
-        for problem in exc.problems:
-            click.echo(problem, err=True)
-        raise UserError(f"{_plural(len(exc.problems), 'problem')} in {name}") from None
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+    except UserError as exc:
+        problems = error_lines(exc)
+        warnings = list(getattr(exc, "warnings", None) or [])
+        _report(fmt, name, None, problems, warnings)
+        raise UserError(f"{_plural(len(problems), 'problem')} in {name}") from None
+    _report(fmt, name, result.manifest, [], result.warnings)
+    if fmt != "text":
+        return
     manifest = result.manifest
     voices = _plural(len(manifest.voices), "voice")
     click.echo(f'{name} is valid: {voices} (stack "{manifest.stack}").')
@@ -63,6 +81,31 @@ def validate(manifest_file: str, allow_outside_files: bool, allow_any_duration: 
     if manifest.included:
         read = [name, *(display_path(f.path) for f in manifest.included)]
         click.echo(f"Read {_plural(len(read), 'file')}: {', '.join(read)}.")
+
+
+def _report(fmt: str, name: str, manifest, problems: list[str], warnings: list[str]) -> None:
+    if fmt == "json":
+        doc = schemas.ValidateDocument(
+            format_version=schemas.FORMAT_VERSION,
+            valid=not problems,
+            manifest=name,
+            stack=manifest.stack if manifest is not None else None,
+            voices=len(manifest.voices) if manifest is not None else None,
+            errors=problems_out(problems),
+            warnings=problems_out(warnings),
+        )
+        click.echo(json.dumps(doc.model_dump(by_alias=True, mode="json"), indent=2))
+        return
+    if fmt == "github":
+        for warning in warnings:
+            click.echo(annotation(warning, "warning"))
+        for problem in problems:
+            click.echo(annotation(problem, "error"))
+        return
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for problem in problems:
+        click.echo(problem, err=True)
 
 
 COMMANDS = [validate]

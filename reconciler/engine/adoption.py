@@ -37,7 +37,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from reconciler.api.models import Clone
+from reconciler.api.models import CURRENT_MODEL, Clone
 from reconciler.audio import EXTENSION_FORMATS, file_sha256
 from reconciler.errors import UserError
 from reconciler.lockfile import LockDocument, LockEntry, entry_for
@@ -47,13 +47,14 @@ from reconciler.manifest import (
     NAME_PATTERN,
     VoiceDocument,
 )
-from reconciler.ownership import owner_of, user_tags
+from reconciler.ownership import ours, owner_of, user_tags
 from reconciler.plan import BUSY, is_ignored, metadata_changes
 from reconciler.text import clean
 
 NAME_MAX = 63
 _NAME_RE = re.compile(NAME_PATTERN)
-FIELDS = ("file", "displayName", "language", "description", "accent", "tags", "environments")
+FIELDS = ("file", "displayName", "language", "description", "accent", "model", "tags",
+          "environments")
 
 
 # --------------------------------------------------------------------------- names
@@ -93,6 +94,7 @@ class Defaults:
     description: str | None = None
     accent: str | None = None
     tags: tuple[str, ...] = ()
+    model: str | None = None
 
 
 @dataclass
@@ -142,6 +144,7 @@ def read_target(path: Path, *, stack: str | None, environment: str | None = None
         description=d.get("description"),
         accent=d.get("accent"),
         tags=tuple(d.get("tags") or ()),
+        model=d.get("model"),
     )
     names = set((data.get("voices") or {}).keys()) | set(result.manifest.voices)  # includes too
     return Target(
@@ -191,7 +194,7 @@ def choose(
             skipped.append(
                 Skipped(clone, f"already managed ({recorded[clone.voice_id]})", managed=True)
             )
-        elif owner is not None and owner.stack == target.stack:
+        elif ours(owner, target.stack):
             skipped.append(
                 Skipped(
                     clone,
@@ -332,6 +335,9 @@ def build_stanza(
             stanza[key] = value
         elif default is not None and not legacy:
             stanza[key] = None  # the clone has none: override the manifest's default
+    model = clone.clone_model  # a Pro clone stays on Pro (else the plan would replace it)
+    if model is not None and model != (defaults.model or CURRENT_MODEL):
+        stanza["model"] = model
     tags = [t for t in dict.fromkeys(user_tags(clone.tags)) if t not in defaults.tags]
     if tags:
         stanza["tags"] = tags
@@ -462,7 +468,7 @@ def stanza_lines(adoption: Adoption, indent: int, step: int) -> list[str]:
     kind = (
         f"LEGACY {','.join(c.models) or 'no modelIds'}; `voicectl migrate` re-clones it"
         if adoption.legacy
-        else "lightning-v3.1"
+        else (c.clone_model or "lightning-v3.1")
     )
     lines = [f"{pad}# imported from {_comment(c.voice_id)} ({_comment(kind)})"]
     lines.append(f"{pad}{_scalar(adoption.name)}:")  # 'yes' and '1' must stay text

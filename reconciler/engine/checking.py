@@ -1,4 +1,4 @@
-"""Compatibility checks of the voices in the lockfile (``voicectl check``).
+"""The check use case: are the voices in the lockfile usable (``voicectl check``)?
 
 For every recorded voice: its clone exists, is ``completed``, and its
 ``modelIds`` include lightning-v3.1. With a probe, a short phrase is also
@@ -14,19 +14,21 @@ one at a time unless asked otherwise.
 from __future__ import annotations
 
 import asyncio
+import logging
 import struct
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from reconciler import languages
 from reconciler.api.errors import WavesError
 from reconciler.api.models import CURRENT_MODEL, PRO_MODEL, Clone
-from reconciler.lockfile import LockDocument
-from reconciler.text import clean
+from reconciler.engine import workflow
+from reconciler.errors import UserError
+from reconciler.lockfile import LockDocument, Lockfile
 
-FORMAT_VERSION = 1
 PROBE_TEXT = "Hello! This is a short check of this voice by voicectl."
 MIN_SPEECH_SECONDS = 0.3  # less audio than this cannot hold the probe phrase
 MIN_AUDIO_BYTES = 1000  # the legacy symptom is ~100-200 bytes in all
@@ -108,29 +110,6 @@ class VoiceCheck:
     def ok(self) -> bool:
         return not self.problems
 
-    def to_json(self) -> dict[str, Any]:
-        c = self.clone
-        probe = None
-        if self.probe is not None:
-            probe = {
-                "bytes": self.probe.size,
-                "seconds": round(self.probe.seconds, 3) if self.probe.seconds is not None else None,
-                "ok": self.probe.problem is None,
-            }
-        elif self.probe_error is not None:
-            probe = {"bytes": None, "seconds": None, "ok": False}
-        return {
-            "name": self.name,
-            "voiceId": clean(self.voice_id),
-            "exists": c is not None,
-            "status": clean(c.status) if c is not None and c.status else None,
-            "modelIds": [clean(m) for m in c.models] if c is not None else [],
-            "lightningV31": bool(c is not None and c.is_current),
-            "probe": probe,
-            "problems": [clean(p) for p in self.problems],
-            "ok": self.ok,
-        }
-
 
 def static_problems(clone: Clone | None, voice_id: str) -> list[str]:
     if clone is None:
@@ -187,26 +166,47 @@ async def check_voices(
     return checks
 
 
-def checks_json(checks: Sequence[VoiceCheck], *, probed: bool) -> dict[str, Any]:
-    failed = sum(1 for c in checks if not c.ok)
-    return {
-        "formatVersion": FORMAT_VERSION,
-        "ok": failed == 0,
-        "probe": probed,
-        "voices": [c.to_json() for c in checks],
-        "summary": {"checked": len(checks), "ok": len(checks) - failed, "failed": failed},
-    }
+@dataclass
+class CheckResult:
+    lock_path: Path
+    probed: bool
+    checks: list[VoiceCheck]
+
+    @property
+    def failed(self) -> list[VoiceCheck]:
+        return [c for c in self.checks if not c.ok]
 
 
-def probe_cell(check: VoiceCheck) -> str:
-    if check.probe is not None:
-        p = check.probe
-        secs = f"{p.seconds:.2f} s" if p.seconds is not None else "? s"
-        return f"{secs}, {_size(p.size)}"
-    if check.probe_error is not None:
-        return "error"
-    return "-"
+def run_check(
+    conn: workflow.Connection,
+    lock_path: Path,
+    *,
+    probe: bool = False,
+    probe_parallelism: int = 1,
+    targets: Sequence[str] = (),
+    logger: logging.Logger | None = None,
+) -> CheckResult:
+    """Read the lockfile, list the clones, check (and probe) every recorded voice."""
+    lock = Lockfile.load(lock_path)
+    if not lock.exists:
+        raise UserError(f"{lock_path}: no lockfile yet; run `voicectl apply` or `voicectl import`")
+    for name in targets:
+        if name not in lock.doc.voices:
+            known = ", ".join(sorted(lock.doc.voices)) or "none"
+            raise UserError(f"--target {name}: no voice of that name in {lock_path.name} ({known})")
 
+    async def run():
+        async with workflow.open_client(
+            conn, parallelism=max(2, probe_parallelism), logger=logger
+        ) as client:
+            remote = await client.list_clones()
+            return await check_voices(
+                client,
+                lock.doc,
+                remote,
+                probe=probe,
+                probe_parallelism=probe_parallelism,
+                targets=targets,
+            )
 
-def _size(n: int) -> str:
-    return f"{n} B" if n < 1024 else f"{n / 1024:.0f} KB"
+    return CheckResult(lock_path, probe, asyncio.run(run()))

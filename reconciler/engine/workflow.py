@@ -80,6 +80,28 @@ def connection(
     )
 
 
+DEADLINE_ENV = "VOICECTL_REQUEST_DEADLINE"
+DEFAULT_DEADLINE = 120.0
+
+
+def request_deadline(environ=None) -> float:
+    """Seconds one request may take in all, retries and a slow answer included.
+
+    ``VOICECTL_REQUEST_DEADLINE`` (default 120): a server that stalls or trickles
+    its answer fails the request after this long instead of hanging the run.
+    """
+    raw = (os.environ if environ is None else environ).get(DEADLINE_ENV, "").strip()
+    if not raw:
+        return DEFAULT_DEADLINE
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        raise UserError(f"{DEADLINE_ENV}={raw!r}: expected a number of seconds above 0")
+    return value
+
+
 def open_client(conn: Connection, *, parallelism: int = 8, logger=None):
     """A WavesClient for ``conn``: the embedded emulator, or the service with the key.
 
@@ -91,6 +113,7 @@ def open_client(conn: Connection, *, parallelism: int = 8, logger=None):
 
     if parallelism < 1:
         raise UserError(f"--parallelism must be at least 1, not {parallelism}")
+    deadline = request_deadline()
     if conn.sandbox:
         from reconciler.sandbox.embedded import embedded_transport
 
@@ -101,13 +124,14 @@ def open_client(conn: Connection, *, parallelism: int = 8, logger=None):
             parallelism=parallelism,
             transport=embedded_transport(conn.state_file, embedded_config()),
             logger=logger,
+            deadline=deadline,
             delete_via=conn.delete_via,
         )
     key = environments.api_key(conn.target)
     url = conn.url or DEFAULT_API_URL
     return WavesClient(
         base_url=url, api_key=key, parallelism=parallelism, logger=logger,
-        delete_via=conn.delete_via,
+        delete_via=conn.delete_via, deadline=deadline,
     )
 
 
@@ -216,10 +240,3 @@ def read_lockfile(path: Path, stack: str, warnings: list[str]) -> Lockfile:
         )
     lock.set_stack(stack)
     return lock
-
-
-class PlanRefused(UserError):
-    """The plan breaks a safety rule (protect, mass delete); nothing was changed."""
-
-    def __init__(self, errors: Sequence[str]):
-        super().__init__("\n".join(errors))

@@ -10,7 +10,9 @@
 from reconciler.lockfile.entries import entry_for
 from reconciler.lockfile.journal import LockfileWriteError, journal_path_for
 from reconciler.lockfile.model import (
+    AWAITING_REASONS,
     LOCK_VERSION,
+    AwaitingEntry,
     LockDocument,
     LockEntry,
     LockSample,
@@ -18,13 +20,15 @@ from reconciler.lockfile.model import (
     RetiredEntry,
     new_document,
     parse,
-    render,
+    to_text,
 )
 from reconciler.lockfile.runlock import RunLock, lock_path_for
 from reconciler.lockfile.store import Lockfile
 
 __all__ = [
+    "AWAITING_REASONS",
     "LOCK_VERSION",
+    "AwaitingEntry",
     "LockDocument",
     "LockEntry",
     "LockSample",
@@ -38,5 +42,5 @@ __all__ = [
     "lock_path_for",
     "new_document",
     "parse",
-    "render",
+    "to_text",
 ]

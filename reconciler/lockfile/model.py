@@ -84,6 +84,26 @@ class RetiredEntry(_Model):
     )
 
 
+AWAITING_REASONS = ("orphan", "duplicate", "replaced", "migrated", "failed")
+
+
+class AwaitingEntry(_Model):
+    """A clone voicectl should have deleted but could not: no delete route works for
+    the key (retired, or refusing API keys). Kept until a run deletes it (or finds it
+    gone), handed to the user meanwhile, and planned as a delete by every plan."""
+
+    name: str | None = Field(default=None, description="the voice it belonged to, if any")
+    display_name: str | None = Field(default=None, alias="displayName")
+    reason: str = Field(
+        description="orphan (no longer declared) | duplicate | replaced | migrated (a "
+        "legacy clone replaced on lightning-v3.1) | failed (a failed new clone)"
+    )
+    replaced_by: str | None = Field(default=None, alias="replacedBy")
+    model_ids: list[str] = Field(default_factory=list, alias="modelIds")
+    since: str | None = Field(default=None, description="when it was first handed off")
+    why: str | None = Field(default=None, description="why no route deleted it, one line")
+
+
 class LockDocument(_Model):
     """The whole voices.lock.json."""
 
@@ -98,9 +118,14 @@ class LockDocument(_Model):
     retired: dict[str, RetiredEntry] = Field(
         default_factory=dict, description="voiceId -> old clone kept until `migrate --finish`"
     )
+    awaiting: dict[str, AwaitingEntry] = Field(
+        default_factory=dict,
+        alias="awaitingDeletion",
+        description="voiceId -> clone to delete that no delete route could delete yet",
+    )
 
 
-def render(doc: LockDocument) -> str:
+def to_text(doc: LockDocument) -> str:
     """The canonical text of a lockfile: sorted keys, 2-space indent, newline."""
     data = doc.model_dump(by_alias=True, mode="json")
     for entry in data.get("voices", {}).values():
@@ -110,6 +135,8 @@ def render(doc: LockDocument) -> str:
         data.pop("pending", None)
     if not data.get("retired"):
         data.pop("retired", None)
+    if not data.get("awaitingDeletion"):
+        data.pop("awaitingDeletion", None)
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 

@@ -31,13 +31,14 @@ from reconciler.fsutil import atomic_write
 from reconciler.lockfile import journal
 from reconciler.lockfile.journal import Journal, LockfileWriteError, Op, write_error
 from reconciler.lockfile.model import (
+    AwaitingEntry,
     LockDocument,
     LockEntry,
     PendingEntry,
     RetiredEntry,
     new_document,
     parse,
-    render,
+    to_text,
 )
 
 # the document's maps a step may change, and the model of their values
@@ -45,6 +46,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "voices": LockEntry,
     "pending": PendingEntry,
     "retired": RetiredEntry,
+    "awaiting": AwaitingEntry,
 }
 
 
@@ -173,7 +175,7 @@ class Lockfile:
         if content != self._saved:
             self.doc.serial += 1
             try:
-                atomic_write(self.path, render(self.doc))
+                atomic_write(self.path, to_text(self.doc))
             except OSError as exc:
                 self.doc.serial -= 1
                 raise write_error(self.path, exc, "write the lockfile") from None
@@ -293,6 +295,18 @@ class Lockfile:
                 self._del("voices", name)
             self._del("pending", voice_id)
             self._del("retired", voice_id)
+            self._del("awaiting", voice_id)
+
+    def await_deletion(self, voice_id: str, awaiting: AwaitingEntry) -> None:
+        """No route could delete ``voice_id``: record it (with why) until a run can.
+
+        Its other records stay as they are (a replaced clone stays ``retired``); the
+        first date it was handed off is kept.
+        """
+        known = self.doc.awaiting.get(voice_id)
+        if known is not None and known.since:
+            awaiting = awaiting.model_copy(update={"since": known.since})
+        self._set("awaiting", voice_id, awaiting)
 
     def forget_name(self, name: str) -> None:
         self._del("voices", name)

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from reconciler import audio
 from reconciler.localcache import HashCache
+from reconciler.manifest.controls import has_control
 from reconciler.manifest.models import FILE_PLACEHOLDER
 from reconciler.manifest.report import _Report
 
@@ -71,6 +72,8 @@ def _check_file(
     rel = raw.get("file")
     if not isinstance(rel, str) or not rel.strip():
         return None
+    if has_control(rel):  # reported by the loader's control-character check
+        return False
     path = (*voice_path, "file")
     report = ctx.report
     written = Path(rel)

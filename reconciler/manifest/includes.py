@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from reconciler.manifest import controls
 from reconciler.manifest.models import EXTENSION_PREFIX, IncludedDocument
 from reconciler.manifest.report import _describe, _pydantic_problems, _Report, display_path
 from reconciler.manifest.sources import read_yaml_file
@@ -101,6 +102,7 @@ def read_included(path: Path, root: Path, manifest_source: str) -> Included:
         return Included(file, report, None)
     for problem in doc.problems:
         report.error(problem.path, problem.message, pos=problem.pos)
+    controls.report(report, read.controls, doc)
     data = doc.data
     if not isinstance(data, dict):
         report.error(

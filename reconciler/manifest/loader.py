@@ -24,8 +24,8 @@ from reconciler import audio, languages
 from reconciler.audio.cache import AnalysisCache
 from reconciler.errors import ManifestError
 from reconciler.localcache import HashCache
+from reconciler.manifest import controls, includes
 from reconciler.manifest import environments as envs
-from reconciler.manifest import includes
 from reconciler.manifest.environments import check_voice_environments
 from reconciler.manifest.files import _check_file, _Context, relative_name
 from reconciler.manifest.models import (
@@ -45,6 +45,7 @@ from reconciler.manifest.report import (
 )
 from reconciler.manifest.sources import read_yaml_file
 from reconciler.manifest.spec import LoadResult, Manifest, SourceFile, VoiceSpec
+from reconciler.refusals import DEFAULT_SAFETY, Safety
 from reconciler.yamlpos import Pos, format_path
 
 
@@ -88,6 +89,7 @@ def load_manifest(
     report = _Report(source, doc)
     for problem in doc.problems:
         report.error(problem.path, problem.message, pos=problem.pos)
+    controls.report(report, read.controls, doc)
     data = doc.data
     if not isinstance(data, dict):
         report.error(
@@ -174,6 +176,11 @@ def load_manifest(
         environments=declared,
         environment=environment,
         base_stack=document.stack,
+        safety=(
+            Safety(document.safety.max_change_fraction, document.safety.min_existing)
+            if document.safety is not None
+            else DEFAULT_SAFETY
+        ),
         sources=(
             SourceFile(path=Path(os.path.abspath(path)), rel=path.name, sha256=read.sha256),
             *(one.file for one in included),

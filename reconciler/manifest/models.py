@@ -24,6 +24,7 @@ from pydantic_core import PydanticCustomError
 
 from reconciler import languages
 from reconciler.audio.quality import KINDS as QUALITY_KINDS
+from reconciler.manifest.controls import char_name
 from reconciler.ownership import PREFIX as RESERVED_TAG_PREFIX
 
 MANIFEST_VERSION = 1
@@ -110,8 +111,13 @@ def _check_display_name(value: str) -> str:
             max=DISPLAY_NAME_MAX,
             n=len(value),
         )
-    if _CONTROL_RE.search(value):
-        raise _err("a displayName must be one line, without control characters")
+    if match := _CONTROL_RE.search(value):
+        raise _err(
+            "a displayName must be one line, without control characters (it holds {char})",
+            char=char_name(match.group()),
+        )
+    if not value.strip():
+        raise _err("a displayName may not be blank (only spaces)")
     return value
 
 
@@ -168,7 +174,9 @@ Model = Annotated[
 DisplayName = Annotated[
     str,
     AfterValidator(_check_display_name),
-    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": DISPLAY_NAME_MAX}),
+    WithJsonSchema(
+        {"type": "string", "minLength": 1, "maxLength": DISPLAY_NAME_MAX, "pattern": r"\S"}
+    ),
 ]
 NonEmpty = Annotated[
     str, AfterValidator(_check_nonempty), WithJsonSchema({"type": "string", "minLength": 1})
@@ -330,6 +338,25 @@ class VoiceDocument(_Document):
     )
 
 
+class SafetyDocument(_Document):
+    """The mass-change rule's thresholds (octoDNS's update/delete thresholds)."""
+
+    max_change_fraction: float = Field(
+        default=0.30,
+        gt=0,
+        le=1,
+        alias="maxChangeFraction",
+        description="Refuse a plan that deletes or replaces more than this fraction of the "
+        "existing clones (without --allow-mass-delete). Default 0.3.",
+    )
+    min_existing: int = Field(
+        default=10,
+        ge=0,
+        alias="minExisting",
+        description="Apply the rule only once at least this many clones exist. Default 10.",
+    )
+
+
 class EnvironmentDocument(_Document):
     """One environment (an organisation): where its key is, and what differs there."""
 
@@ -389,6 +416,11 @@ class ManifestDocument(_Document):
         description="The environments (organisations) this manifest is applied to, by "
         "name; each has its own key, lockfile (voices.<env>.lock.json) and stack. When "
         "declared, every command that talks to the service needs --env NAME.",
+    )
+    safety: SafetyDocument | None = Field(
+        default=None,
+        description="Thresholds of the plan's mass-change refusal (default: more than 30% "
+        "of at least 10 existing clones).",
     )
     include: list[NonEmpty] | None = Field(
         default=None,

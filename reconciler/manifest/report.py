@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from reconciler.errors import ManifestError
 from reconciler.manifest.models import MANIFEST_VERSION, _field_names, _model_at
+from reconciler.problems import Problem, from_text
 from reconciler.yamlpos import INVALID, NodeInfo, Pos, YamlDocument, format_path
 
 
@@ -40,12 +41,17 @@ class _Report:
     def __init__(self, source: str, doc: YamlDocument | None = None):
         self.source = source
         self.doc = doc
-        self.problems: list[tuple[Pos, int, str]] = []
-        self.warnings: list[tuple[Pos, int, str]] = []
+        self.problems: list[tuple[Pos, int, Problem]] = []
+        self.warnings: list[tuple[Pos, int, Problem]] = []
 
-    def _line(self, pos: Pos, path: tuple[Any, ...], message: str) -> str:
-        where = f"{format_path(path)}: " if path else ""
-        return f"{self.source}:{pos.line}:{pos.col}: {where}{message}"
+    def _line(self, pos: Pos, path: tuple[Any, ...], message: str) -> Problem:
+        return Problem(
+            message,
+            file=self.source,
+            line=pos.line,
+            column=pos.col,
+            path=format_path(path) if path else None,
+        )
 
     def _pos(self, path: tuple[Any, ...], pos: Pos | None, key: bool) -> Pos:
         if pos is not None:
@@ -70,7 +76,8 @@ class _Report:
 
     def add_line(self, line: str) -> None:
         """A problem already written as its line (a file that could not be read)."""
-        self.problems.append((Pos(1, 1), len(self.problems), line))
+        problem = from_text(line)
+        self.problems.append((Pos(1, 1), len(self.problems), problem))
 
     def problem_lines(self) -> list[str]:
         return [line for _, _, line in sorted(self.problems)]
@@ -93,12 +100,25 @@ def manifest_error(
     own line with its position first. ``warnings`` are the warnings found
     before it failed.
     """
+    problems = [p if isinstance(p, Problem) else _located(source, p) for p in problems]
     error = ManifestError(problems)
     count = len(problems)
     summary = f"{count} problem{'' if count == 1 else 's'} in {source}"
     error.message = "\n".join([*problems, summary])
     error.warnings = list(warnings or [])  # type: ignore[attr-defined]
     return error
+
+
+def _located(source: str, line: str) -> Problem:
+    """A problem line written by hand (``voices.yaml:3:1: ...`` or ``voices.yaml: ...``)."""
+    rest = line.removeprefix(f"{source}:")
+    if rest == line:
+        return Problem(line)
+    head, _, tail = rest.partition(": ")
+    numbers = head.strip().split(":")
+    if len(numbers) == 2 and all(n.isdigit() for n in numbers):
+        return Problem(tail, file=source, line=int(numbers[0]), column=int(numbers[1]))
+    return Problem(rest.strip(), file=source)
 
 
 def _describe(value: Any, info: NodeInfo | None) -> str:

@@ -8,10 +8,11 @@ includes, so an error inside an included file points at that file.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.errors import ManifestError
+from reconciler.manifest.controls import RawControl, raw_problems, strip_raw
 from reconciler.manifest.report import manifest_error
 from reconciler.yamlpos import YamlDocument, YamlSyntaxError, load_yaml
 
@@ -22,17 +23,19 @@ class ReadFile:
 
     sha256: str
     doc: YamlDocument | None
+    controls: list[RawControl] = field(default_factory=list)  # replaced by spaces
 
 
 def read_yaml_file(path: Path, source: str, what: str = "the manifest") -> ReadFile:
     """Read, decode and parse ``path``; raise ManifestError naming ``source`` on failure."""
     raw = _read(path, source, what)
-    text = _decode(raw, source, what)
+    text, found = strip_raw(_decode(raw, source, what))
     try:
         doc = load_yaml(text)
     except YamlSyntaxError as exc:
-        raise manifest_error(source, [f"{source}:{exc.pos}: {exc.message}"]) from None
-    return ReadFile(sha256=hashlib.sha256(raw).hexdigest(), doc=doc)
+        lines = [f"{source}:{pos}: {message}" for pos, _path, message in raw_problems(found, None)]
+        raise manifest_error(source, [*lines, f"{source}:{exc.pos}: {exc.message}"]) from None
+    return ReadFile(sha256=hashlib.sha256(raw).hexdigest(), doc=doc, controls=found)
 
 
 def _read(path: Path, source: str, what: str) -> bytes:

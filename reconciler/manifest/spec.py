@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler import audio
+from reconciler.refusals import DEFAULT_SAFETY, Safety
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class Manifest:
     environment: str | None = None  # the chosen one (load_manifest's ``environment``)
     base_stack: str = ""  # the manifest's own stack (before an environment's suffix)
     sources: tuple[SourceFile, ...] = ()  # the manifest first, then the included files
+    safety: Safety = DEFAULT_SAFETY  # the plan's mass-change thresholds (``safety:``)
 
     @property
     def included(self) -> tuple[SourceFile, ...]:

@@ -17,7 +17,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, TextIO
 
@@ -25,7 +25,13 @@ import click
 
 from reconciler import schemas
 from reconciler.apply import ApplyResult, Outcome
+from reconciler.engine import migrating
+from reconciler.engine.samples import NewClone
+from reconciler.lockfile import LockDocument
 from reconciler.plan import Action, Plan
+from reconciler.render.handoff import handoff_markdown, handoff_text
+from reconciler.render.problems import problems_out
+from reconciler.render.table import table
 from reconciler.text import clean
 
 FORMAT_VERSION: Final = schemas.FORMAT_VERSION
@@ -130,8 +136,9 @@ def _counts(plan: Plan) -> tuple[str, str]:
     return counts, (f"{repairs} lockfile repair{'s' if repairs != 1 else ''}" if repairs else "")
 
 
-def plan_document(plan: Plan) -> schemas.PlanDocument:
-    """The plan as its versioned model (schemas/plan.schema.json)."""
+def plan_document(plan: Plan, warnings: Sequence[str] = ()) -> schemas.PlanDocument:
+    """The plan as its versioned model (schemas/plan.schema.json); ``warnings`` (the
+    manifest's) come before the plan's own."""
     return schemas.PlanDocument(
         format_version=FORMAT_VERSION,
         actions=[
@@ -151,8 +158,8 @@ def plan_document(plan: Plan) -> schemas.PlanDocument:
             for a in plan.actions
         ],
         summary=schemas.PlanSummary(**plan.summary(), changes=len(plan.changes)),
-        warnings=list(plan.warnings),
-        errors=list(plan.errors),
+        warnings=problems_out([*warnings, *plan.warnings]),
+        errors=problems_out(plan.errors),
     )
 
 
@@ -162,9 +169,9 @@ def _json_value(value: Any) -> Any:
     return None if value is None else str(value)
 
 
-def plan_json(plan: Plan) -> dict[str, Any]:
+def plan_json(plan: Plan, warnings: Sequence[str] = ()) -> dict[str, Any]:
     """The versioned machine form of a plan (schemas/plan.schema.json)."""
-    return plan_document(plan).model_dump(by_alias=True, mode="json")
+    return plan_document(plan, warnings).model_dump(by_alias=True, mode="json")
 
 
 # -- apply progress ---------------------------------------------------------------------
@@ -239,7 +246,12 @@ class ProgressPrinter:
         self._labels.pop(id(action), None)
         self._done += 1
         secs = f"{outcome.elapsed:.0f}s"
-        if outcome.ok:
+        if outcome.ok and outcome.awaiting and action.kind == "delete":
+            self._print(
+                self.style(f"{_label(action)}: Not deleted: ", "yellow")
+                + "no delete route works for this key; awaiting deletion (see the hand-off)"
+            )
+        elif outcome.ok:
             done = PAST.get(verb, "Done")
             ids = ""
             if outcome.new_voice_id and action.kind in ("create", "replace"):
@@ -293,21 +305,44 @@ def apply_summary(result: ApplyResult) -> str:
     adopted = result.count("adopt")
     if adopted:
         counts = counts[:-1] + f", {adopted} adopted."
+    handoff = handoff_text(result.awaiting_deletion, result.delete_unavailable)
     if result.ok:
-        return f"Apply complete! {counts}"
+        return f"Apply complete! {counts}" + (f"\n\n{handoff}" if handoff else "")
     lines = [f"Apply failed: {len(result.failed)} operation(s) failed; {counts}"]
     for outcome in result.failed:
         a = outcome.action
         lines.append(f"  {_label(a)} ({a.kind}): {clean(outcome.error)}")
+    if handoff:
+        lines += ["", handoff]
     return "\n".join(lines)
 
 
-def apply_json(plan: Plan, result: ApplyResult) -> dict[str, Any]:
+def sample_lines(clones: Sequence[NewClone]) -> list[str]:
+    """Human lines: each new clone and the URLs of its samples."""
+    with_samples = [c for c in clones if any(s.audio_url for s in c.entry.samples)]
+    if not with_samples:
+        return []
+    lines = ["Samples of the new clones (listen before the new voiceIds go live):"]
+    for c in with_samples:
+        lines.append(f"  {clean(c.name)} ({clean(c.entry.voice_id)}):")
+        for n, sample in enumerate(c.entry.samples, start=1):
+            if sample.audio_url:
+                text = f'  "{clean(sample.text)}"' if sample.text else ""
+                lines.append(f"    {n}. {clean(sample.audio_url)}{text}")
+    return lines
+
+
+def apply_json(
+    plan: Plan,
+    result: ApplyResult,
+    warnings: Sequence[str] = (),
+    errors: Sequence[str] = (),
+) -> dict[str, Any]:
     """The versioned machine form of an apply (schemas/apply.schema.json)."""
     doc = schemas.ApplyDocument(
         format_version=FORMAT_VERSION,
-        ok=result.ok,
-        plan=plan_document(plan),
+        ok=result.ok and not errors,
+        plan=plan_document(plan, warnings),
         outcomes=[
             schemas.ApplyOutcome(
                 action=o.action.kind,
@@ -318,6 +353,7 @@ def apply_json(plan: Plan, result: ApplyResult) -> dict[str, Any]:
                 error=o.error,
                 elapsed_seconds=round(o.elapsed, 3),
                 retired=o.retired,
+                awaiting_deletion=o.awaiting,
             )
             for o in result.outcomes
         ],
@@ -329,6 +365,11 @@ def apply_json(plan: Plan, result: ApplyResult) -> dict[str, Any]:
             failed=len(result.failed),
         ),
         notes=list(result.notes),
+        errors=problems_out(errors),
+        awaiting_deletion=[
+            schemas.AwaitingDeletion.model_validate(h.to_json()) for h in result.awaiting_deletion
+        ],
+        delete_unavailable=result.delete_unavailable,
     )
     return doc.model_dump(by_alias=True, mode="json")
 
@@ -377,9 +418,9 @@ def _md_heading(plan: Plan) -> str:
     return counts + (f", {repairs}" if repairs else "")
 
 
-def _md_notices(plan: Plan) -> list[str]:
+def _md_notices(plan: Plan, warnings: Sequence[str] = ()) -> list[str]:
     lines: list[str] = []
-    for warning in plan.warnings:
+    for warning in [*warnings, *plan.warnings]:
         lines.append(f"> **Warning:** {md(warning)}")
         lines.append("")
     for error in plan.errors:
@@ -391,7 +432,9 @@ def _md_notices(plan: Plan) -> list[str]:
     return lines
 
 
-def plan_markdown(plan: Plan, *, source: str | None = None) -> str:
+def plan_markdown(
+    plan: Plan, *, source: str | None = None, warnings: Sequence[str] = ()
+) -> str:
     """The plan for a pull-request comment or a job summary.
 
     A summary table (Action | Name | Voice ID | Reasons), then one collapsible
@@ -435,17 +478,23 @@ def plan_markdown(plan: Plan, *, source: str | None = None) -> str:
             lines.append("")
         lines.append("</details>")
         lines.append("")
-    lines += _md_notices(plan)
+    lines += _md_notices(plan, warnings)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def apply_markdown(plan: Plan, result: ApplyResult | None, *, source: str | None = None) -> str:
+def apply_markdown(
+    plan: Plan,
+    result: ApplyResult | None,
+    *,
+    source: str | None = None,
+    warnings: Sequence[str] = (),
+) -> str:
     """The outcome of an apply for a job summary: a table of operations and notes.
 
     ``result`` None means nothing ran (the plan was refused): the plan is shown.
     """
     if result is None:
-        return plan_markdown(plan, source=source).replace(
+        return plan_markdown(plan, source=source, warnings=warnings).replace(
             "### voicectl plan:", "### voicectl apply (refused):", 1
         )
     done = [o for o in result.outcomes if o.action.changes_anything]
@@ -468,7 +517,9 @@ def apply_markdown(plan: Plan, result: ApplyResult | None, *, source: str | None
                 voice = f"{md(a.voice_id)} → {md(o.new_voice_id)}"
             elif o.new_voice_id and a.kind == "create":
                 voice = md(o.new_voice_id)
-            if o.ok:
+            if o.ok and o.awaiting and a.kind == "delete":
+                outcome = "**awaiting deletion** (see below)"
+            elif o.ok:
                 outcome = "done" + (" (old clone kept as retired)" if o.retired else "")
                 if o.detail:
                     outcome += f" ({md(o.detail)})"
@@ -479,10 +530,11 @@ def apply_markdown(plan: Plan, result: ApplyResult | None, *, source: str | None
     else:
         lines.append("The voice clones match the manifest.")
         lines.append("")
+    lines += handoff_markdown(result.awaiting_deletion, result.delete_unavailable, md)
     for note in result.notes:
         lines.append(f"> **Note:** {md(note)}")
         lines.append("")
-    for warning in plan.warnings:
+    for warning in [*warnings, *plan.warnings]:
         lines.append(f"> **Warning:** {md(warning)}")
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -495,11 +547,6 @@ def _apply_counts(result: ApplyResult) -> str:
     )
     adopted = result.count("adopt")
     return text + (f", {adopted} adopted" if adopted else "")
-
-
-def error_markdown(title: str, message: str) -> str:
-    """A refusal (a stale saved plan, say) for a job summary; ``title`` is ours, not escaped."""
-    return f"### {title}\n\n> **Error:** {md(message)}\n"
 
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
@@ -521,3 +568,18 @@ def append_step_summary(markdown: str, environ: Any = None) -> str | None:
     except OSError as exc:
         return f"cannot append to {STEP_SUMMARY_ENV} ({target}): {exc.strerror or exc}"
     return None
+
+
+def migration_table(doc: LockDocument) -> str:
+    """The old -> new voiceId table `voicectl migrate` prints."""
+    rows = []
+    for name, item in migrating.migration_map(doc)["voices"].items():
+        retired = doc.retired.get(item["old"])
+        if retired is None:
+            state = "deleted"
+        elif retired.keep:
+            state = "kept (retired)"
+        else:
+            state = "to delete"
+        rows.append([name, clean(item["old"]), "->", clean(item["new"]), state])
+    return table(["NAME", "OLD (LEGACY)", "", "NEW (lightning-v3.1)", "OLD CLONE"], rows)

@@ -130,6 +130,11 @@ async def create_clone(request: Request) -> Response:
 
 async def list_clones(request: Request) -> Response:
     sandbox: Sandbox = request.app.state.sandbox
+    config = sandbox.config
+    if not await sandbox.list_barrier.wait(config.list_barrier, config.list_barrier_timeout):
+        return error_response(
+            400, f"list barrier: {config.list_barrier} lists were never in flight together"
+        )
     org = sandbox.store.org(request.scope[ORG_KEY])
     query = request.query_params
     wanted_models = {

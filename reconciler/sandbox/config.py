@@ -72,6 +72,19 @@ class SandboxConfig(BaseModel):
     list_lag_ms: float = Field(
         default=0.0, ge=0, le=86_400_000, description="A new clone is listed this much later."
     )
+    list_barrier: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description="Clone lists wait until this many (of any organisations) are in flight "
+        "together (0: no barrier); for tests of concurrent listing (sandbox/barrier.py).",
+    )
+    list_barrier_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="Seconds a list waits at the barrier before it is refused (400).",
+    )
     processing_seconds: float = Field(
         default=0.0, ge=0, le=86_400, description="A new clone is 'processing' this long."
     )

@@ -72,6 +72,7 @@ class Stats:
     def __init__(self) -> None:
         self.in_flight: Counter[str] = Counter()
         self.admitted: Counter[str] = Counter()
+        self.held = 0  # /waves requests waiting at the gate while the sandbox holds them
         self.reset()
 
     def reset(self) -> None:
@@ -107,6 +108,7 @@ class Stats:
             "max_in_flight": dict(self.max_in_flight),
             "max_admitted": dict(self.max_admitted),
             "in_flight_now": {k: v for k, v in self.in_flight.items()},
+            "held_now": self.held,
             "rate_limited": self.rate_limited,
             "unauthorized": self.unauthorized,
             "faults": dict(self.faults),

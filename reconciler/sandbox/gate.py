@@ -121,6 +121,7 @@ class WavesGate:
                 return
             stats.admit(org_id)
             try:
+                await sandbox.wait_if_held(method, path)  # admitted: it keeps its place while held
                 decision = sandbox.faults.decide(sandbox.config, method, path)
                 scope[DECISION_KEY] = decision
                 if decision.delay_s > 0:

@@ -1,0 +1,85 @@
+"""Failures reported in the format the caller asked for.
+
+``with FailureReport("plan", fmt, source) as report:`` around a command's work:
+if a user error or a service error escapes (an invalid manifest, an unreachable
+server, a refused key, a held lock, a stale saved plan), the caller still gets
+what it asked for before the one ``Error:`` line on stderr (printed by
+``reconciler.cli.main``): ``--format json`` one document of the command's
+versioned shape with the failure in ``errors``, ``--format markdown`` a report,
+and with ``GITHUB_STEP_SUMMARY`` set, that report in the job summary. Warnings
+noted on the way (``report.warnings``) are in it too. An error the command has
+already reported in its output carries ``reported = True`` and is only re-raised.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import click
+
+from reconciler.api.errors import WavesError
+from reconciler.errors import UserError
+from reconciler.render import append_step_summary, clean
+from reconciler.render import problems as rp
+
+FAILURES = (UserError, WavesError)
+
+
+def mark_reported(exc: BaseException) -> BaseException:
+    exc.reported = True  # type: ignore[attr-defined]
+    return exc
+
+
+@dataclass
+class FailureReport:
+    command: str  # plan | apply | migrate ...
+    fmt: str
+    source: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    # For apply: the JSON/Markdown when a plan exists already (a refused plan).
+    json_doc: Callable[[list[str]], dict[str, Any]] | None = None
+    markdown_doc: Callable[[list[str]], str] | None = None
+    changed: str = "Nothing was changed."  # what the report says was done
+
+    def __enter__(self) -> FailureReport:
+        return self
+
+    def __exit__(self, kind, exc, tb) -> Literal[False]:
+        if exc is None or not isinstance(exc, FAILURES) or getattr(exc, "reported", False):
+            return False
+        self.report(
+            rp.error_lines(exc),
+            warnings=getattr(exc, "warnings", None) or [],
+            refused=getattr(exc, "refusal", False),
+        )
+        mark_reported(exc)
+        return False
+
+    def report(
+        self, errors: list[str], *, warnings: list[str] | None = None, refused: bool = False
+    ) -> None:
+        """Print the failure document (json/markdown) and append the job summary."""
+        seen = list(dict.fromkeys([*self.warnings, *(warnings or [])]))
+        if self.markdown_doc is not None:
+            markdown = self.markdown_doc(errors)
+        else:
+            markdown = rp.failure_markdown(
+                self.command, errors, seen, source=self.source, changed=self.changed,
+                refused=refused,
+            )
+        if self.fmt == "json":
+            if self.json_doc is not None:
+                doc = self.json_doc(errors)
+            elif self.command == "plan":
+                doc = rp.failed_plan_json(errors, seen)
+            else:
+                doc = rp.failed_apply_json(errors, seen)
+            click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        elif self.fmt == "markdown":
+            click.echo(markdown, nl=False)
+        problem = append_step_summary(markdown)
+        if problem:
+            click.echo(f"Warning: {clean(problem)}", err=True)

@@ -1,0 +1,90 @@
+"""The plan use case: validate, list, plan; and save the plan for `apply PLANFILE`.
+
+``run_plan`` never prints: warnings go to the caller's ``warn`` as soon as the
+manifest is read (before any API call), and the typed :class:`PlanRun` comes
+back for the command to render. A refused plan is returned, not raised, so the
+command can show it first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler import savedplan
+from reconciler.api.models import Clone
+from reconciler.engine import workflow
+from reconciler.plan import Plan, PlanOptions
+
+
+@dataclass
+class PlanRun:
+    """A plan and the inputs it was made from (a saved plan fingerprints them)."""
+
+    loaded: workflow.Loaded
+    remote: list[Clone]
+    plan: Plan
+    options: PlanOptions
+    endpoint: str
+
+
+def run_plan(
+    path: Path,
+    conn: workflow.Connection,
+    options: PlanOptions,
+    *,
+    lockfile: str | None = None,
+    allow_outside_files: bool = False,
+    allow_any_duration: bool = False,
+    parallelism: int = 8,
+    logger: logging.Logger | None = None,
+    warn: Callable[[Sequence[str]], None] = lambda _warnings: None,
+) -> PlanRun:
+    loaded = workflow.load(
+        path,
+        lockfile=lockfile,
+        allow_outside_files=allow_outside_files,
+        allow_any_duration=allow_any_duration,
+        target=conn.target,
+    )
+    warn(loaded.warnings)
+    endpoint = savedplan.endpoint_for(sandbox=conn.sandbox, api_url=conn.url)
+
+    async def fetch():
+        async with workflow.open_client(conn, parallelism=parallelism, logger=logger) as client:
+            return await client.list_clones()
+
+    remote = asyncio.run(fetch())
+    # The clock is part of the plan (list grace); a saved plan keeps it, so that
+    # `apply FILE` plans again at this same instant.
+    options = dataclasses.replace(options, now=time.time())
+    plan = workflow.plan_for(loaded.manifest, loaded.lock, remote, options)
+    return PlanRun(loaded, remote, plan, options, endpoint)
+
+
+def save_plan(
+    run: PlanRun,
+    out: Path,
+    *,
+    manifest_arg: str,
+    allow_outside_files: bool = False,
+    allow_any_duration: bool = False,
+) -> None:
+    """Write ``run`` as a saved plan file (``reconciler.savedplan``)."""
+    doc = savedplan.build(
+        manifest=run.loaded.manifest,
+        manifest_arg=manifest_arg,
+        lock=run.loaded.lock,
+        remote=run.remote,
+        plan=run.plan,
+        options=run.options,
+        endpoint=run.endpoint,
+        allow_outside_files=allow_outside_files,
+        allow_any_duration=allow_any_duration,
+    )
+    savedplan.write(out, doc)

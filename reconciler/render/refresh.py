@@ -1,0 +1,62 @@
+"""`voicectl refresh`: what changed in the lockfile, as text and as versioned JSON
+(schemas/refresh.schema.json)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.engine.refreshing import RefreshResult
+from reconciler.text import clean
+
+FORMAT_VERSION = 1
+
+
+def refresh_json(result: RefreshResult) -> dict[str, Any]:
+    return {
+        "formatVersion": FORMAT_VERSION,
+        "lockfile": str(result.lockfile),
+        "written": result.written,
+        "serial": result.serial,
+        "changes": [
+            {"name": c.name, "voiceId": c.voice_id, "field": c.field, "old": c.old, "new": c.new}
+            for c in result.changes
+        ],
+        "missing": [{"name": n, "voiceId": v} for n, v in result.missing],
+    }
+
+
+def _show(field: str, value: Any) -> str:
+    if field == "samples":
+        n = len(value or [])
+        return f"{n} sample{'s' if n != 1 else ''}"
+    if isinstance(value, list):
+        return "[" + ", ".join(clean(v) for v in value) + "]"
+    return "null" if value is None else json.dumps(clean(value), ensure_ascii=False)
+
+
+def refresh_lines(result: RefreshResult) -> list[str]:
+    """One line per changed field, then the outcome line (for stdout)."""
+    lines = [
+        f"~ {clean(c.name)} ({clean(c.voice_id)}): {c.field}: "
+        f"{_show(c.field, c.old)} -> {_show(c.field, c.new)}"
+        for c in result.changes
+    ]
+    if result.written:
+        voices = result.voices_changed
+        lines.append(
+            f"Refreshed {voices} voice{'s' if voices != 1 else ''} in {result.lockfile} "
+            f"(serial {result.serial_before} -> {result.serial})."
+        )
+    else:
+        lines.append(f"{result.lockfile} is up to date.")
+    return lines
+
+
+def missing_lines(result: RefreshResult) -> list[str]:
+    """One line per recorded clone the service no longer lists (for stderr)."""
+    return [
+        f"! {clean(name)}: clone {clean(voice_id)} is not listed by the service; entry kept "
+        "(see `voicectl plan`)"
+        for name, voice_id in result.missing
+    ]

@@ -1,0 +1,72 @@
+"""Migration in today's world (`sandbox serve --profile current`): ``add_voice`` is gone
+(410), so the legacy clones are seeded through ``POST /_sandbox/clones``; no delete
+route works for the key, so the migration completes with the legacy clones handed
+off; once the service lets the key delete, ``migrate --finish`` deletes them,
+exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cli_support import Project
+
+
+@pytest.fixture
+def project(tmp_path, sandbox_server, capsys):
+    sandbox_server.reset(profile="current")
+    return Project(tmp_path, sandbox_server, capsys)
+
+
+def seed_legacy(project: Project, n: int) -> dict[str, str]:
+    originals = {}
+    for i in range(n):
+        name = f"voice-{i}"
+        project.sample(name)
+        made = project.server.seed_clone(displayName=f"Voice {i}", modelIds=["lightning-large"])
+        originals[name] = made["voiceId"]
+    return originals
+
+
+def test_migration_completes_without_deletes_and_finish_deletes_later(project, tmp_path):
+    originals = seed_legacy(project, 2)
+    with project.server.client() as http:  # the legacy routes are gone in this world
+        gone = http.get("/waves/v1/lightning-large/get_cloned_voices")
+        assert gone.status_code == 410 and gone.json()["error_code"] == "MODEL_DEPRECATED"
+    listing = json.loads(project.run("list", "--json").out)
+    assert listing["summary"]["legacy"] == 2
+    project.run("import", "--stack", "e2e", "--samples", str(project.root / "samples"))
+
+    map_path = tmp_path / "map.json"
+    out = project.run("migrate", "--auto-approve", "--map-out", str(map_path)).out
+    assert "Apply complete! 0 created, 2 replaced, 0 deleted." in out
+    assert "Awaiting deletion: 2 clones could not be deleted" in out
+    ids = project.ids()
+    data = json.loads(map_path.read_text())
+    assert data["ids"] == {old: ids[name] for name, old in originals.items()}
+    assert all(v["oldKept"] for v in data["voices"].values())
+    lock = project.lock()
+    assert {v: e["reason"] for v, e in lock["awaitingDeletion"].items()} == {
+        old: "migrated" for old in originals.values()}
+    remote = {c["voiceId"]: c["modelIds"] for c in project.remote()}
+    assert remote == {**{v: ["lightning-large"] for v in originals.values()},
+                      **{v: ["lightning-v3.1"] for v in ids.values()}}
+    assert project.run("check", "--probe").code == 0  # the recorded voices are the new ones
+
+    # Still no route: --finish hands them off again, exit 0, nothing lost.
+    finish = project.run("migrate", "--finish", "--auto-approve").out
+    assert "Finished: 0 old clones deleted." in finish and "Awaiting deletion: 2" in finish
+    assert len(project.remote()) == 4
+
+    project.server.config(delete_route="voice-cloning")
+    project.server.reset_stats()
+    finish = project.run("migrate", "--finish", "--auto-approve").out
+    assert "Finished: 2 old clones deleted." in finish and "Awaiting" not in finish
+    assert project.server.stats()["clones_deleted"] == 2
+    assert sorted(c["voiceId"] for c in project.remote()) == sorted(ids.values())
+    lock = project.lock()
+    assert "awaitingDeletion" not in lock and "retired" not in lock
+    assert project.run("plan", "--detailed-exitcode").code == 0
+    again = project.run("migrate", "--finish", "--auto-approve").out
+    assert "Nothing to finish" in again
