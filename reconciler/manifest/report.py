@@ -72,7 +72,8 @@ class _Report:
 
     def note(self, message: str) -> None:
         """A warning about the whole manifest, without a position; listed first."""
-        self.warnings.append((Pos(0, 0), len(self.warnings), f"{self.source}: {message}"))
+        note = Problem(message, file=self.source)
+        self.warnings.append((Pos(0, 0), len(self.warnings), note))
 
     def add_line(self, line: str) -> None:
         """A problem already written as its line (a file that could not be read)."""
