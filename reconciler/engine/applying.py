@@ -83,6 +83,7 @@ class ApplyRun:
     saved_samples: list[tuple[Path, int]] = field(default_factory=list)
     sample_errors: list[str] = field(default_factory=list)
     interrupted: int | None = None  # the signal that stopped the run early, if one did
+    sample_warnings: list[str] = field(default_factory=list)  # silent or near-empty clips
 
     @property
     def changed(self) -> bool:
@@ -234,4 +235,5 @@ async def _run(request: ApplyRequest, ui: ApplyUI, loaded: workflow.Loaded) -> A
             run.saved_samples, run.sample_errors = await samples.download(
                 client, run.new_clones, request.download_samples
             )
+            run.sample_warnings = samples.check_saved(run.saved_samples)
         return run
