@@ -251,7 +251,9 @@ def test_import_with_samples_then_plan_replaces_only_legacy(project):
     stats = project.server.stats()
     assert stats["clones_created"] == 0 and stats["clones_deleted"] == 0
     manifest = yaml.safe_load(project.manifest.read_text())
-    assert manifest["version"] == 1 and manifest["stack"] == "default"
+    # import writes an explicit stack of this project's own, the one the lockfile records
+    assert manifest["version"] == 1 and manifest["stack"].startswith("project-")
+    assert manifest["stack"] == project.lock()["stack"]
     assert manifest["voices"]["narrator"] == {
         "file": "samples/narrator.wav",
         "displayName": "Narrator",

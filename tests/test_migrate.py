@@ -175,12 +175,14 @@ def test_migrating_many_needs_allow_mass_delete(project):
     assert set(project.ids()) == set(originals) | {"promo"}
 
 
-def test_placeholders_block_migrate_with_a_clear_error(project):
+def test_placeholders_block_only_their_own_voice_in_migrate(project):
     seeded_org(project, n_legacy=1)
     project.run("import", "--stack", "e2e")  # no --samples: placeholders
-    r = project.run("migrate", "--auto-approve", expect=1)
-    assert "voices.voice-0.file: FILL-ME-IN is a placeholder left by `voicectl import`" in r.err
-    assert project.server.stats()["clones_created"] == 2
+    r = project.run("migrate", "--auto-approve")
+    assert "voices.voice-0: its file is still the FILL-ME-IN placeholder" in r.text
+    assert "left alone (not re-cloned, not deleted)" in r.text
+    stats = project.server.stats()
+    assert stats["clones_created"] == 2 and stats["clones_deleted"] == 0
 
 
 # Where a migrate run is killed (SIGKILL: no cleanup, nothing flushed beyond what was

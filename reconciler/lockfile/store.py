@@ -35,6 +35,8 @@ from reconciler.lockfile.model import (
     LockDocument,
     LockEntry,
     PendingEntry,
+    ReleasedEntry,
+    ReplaceIntent,
     RetiredEntry,
     new_document,
     parse,
@@ -46,8 +48,12 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "voices": LockEntry,
     "pending": PendingEntry,
     "retired": RetiredEntry,
+    "released": ReleasedEntry,
+    "replacing": ReplaceIntent,
     "awaiting": AwaitingEntry,
 }
+# the document's single values a step may set (["meta", field, value])
+META = ("organization_id", "clone_limit")
 
 
 def _dump(value: Any) -> Any:
@@ -76,14 +82,16 @@ class Lockfile:
         self.recovered = 0  # steps replayed from a crashed run's journal
         self._stale_journal = False
         self._names: dict[str, set[str]] | None = None  # voiceId -> names (built on demand)
+        self._group = False
 
     def __repr__(self) -> str:
         return f"Lockfile({str(self.path)!r}, serial={self.doc.serial})"
 
     # -- reading -----------------------------------------------------------------------
     @classmethod
-    def load(cls, path: Path, *, stack: str = "default") -> Lockfile:
-        """Read ``path`` (a missing file gives a new, empty document) and replay its journal."""
+    def load(cls, path: Path, *, stack: str | None = "default") -> Lockfile:
+        """Read ``path`` (a missing file gives a new, empty document, of ``stack`` or, when
+        it is None, of a stack of its own) and replay its journal."""
         path = Path(path)
         try:
             text = path.read_text(encoding="utf-8")
@@ -115,13 +123,19 @@ class Lockfile:
         self._stale_journal = True  # replayed into memory; the next fold removes it
 
     # -- the run: journal, then fold ---------------------------------------------------
-    def begin(self) -> None:
+    def begin(self, *, group_commit: bool = False) -> None:
         """Prove the journal and the lockfile can be written, then journal every change.
 
         Called before the first request that changes anything. A state recovered
         from a crashed run's journal is folded first. Raises a one-line
         :class:`LockfileWriteError` naming the path that cannot be written.
+
+        Each change is fsync'd before its method returns; with ``group_commit``
+        it is only written, and the (async) caller must ``await lock.durable()``
+        before the next step of that operation - concurrent operations then
+        share fsyncs.
         """
+        self._group = group_commit
         if self._journal is not None:
             return
         if self.recovered or self._stale_journal:
@@ -157,6 +171,11 @@ class Lockfile:
                     os.unlink(tmp)
         except OSError as exc:
             raise write_error(self.path, exc, "write the lockfile") from None
+
+    async def durable(self) -> None:
+        """Wait until every change made so far is on disk (group commit's other half)."""
+        if self._journal is not None:
+            await self._journal.flush()
 
     @property
     def failed(self) -> LockfileWriteError | None:
@@ -198,6 +217,8 @@ class Lockfile:
     def close(self) -> None:
         """Stop journalling without folding (the journal stays for the next run)."""
         if self._journal is not None:
+            with contextlib.suppress(LockfileWriteError):
+                self._journal.sync()
             self._journal.close()
             self._journal = None
 
@@ -225,7 +246,8 @@ class Lockfile:
 
     def _commit(self, ops: list[Op]) -> None:
         if self._journal is not None:
-            self._journal.append(ops, default=_dump)  # durable before anything goes on
+            # durable before the caller goes on (group commit: once it awaits durable())
+            self._journal.append(ops, default=_dump, sync=not self._group)
         if self._batch is None:
             for op in ops:
                 self._apply(op)
@@ -235,6 +257,10 @@ class Lockfile:
         kind = op[0]
         if kind == "stack":
             doc.stack = op[1]
+            return
+        if kind == "meta":
+            if op[1] in META:
+                setattr(doc, op[1], op[2])
             return
         section: dict[str, Any] = getattr(doc, op[1])
         old = section.get(op[2])
@@ -295,6 +321,7 @@ class Lockfile:
                 self._del("voices", name)
             self._del("pending", voice_id)
             self._del("retired", voice_id)
+            self._del("released", voice_id)
             self._del("awaiting", voice_id)
 
     def await_deletion(self, voice_id: str, awaiting: AwaitingEntry) -> None:
@@ -318,6 +345,47 @@ class Lockfile:
     def refresh(self, name: str, entry: LockEntry) -> None:
         """The service reports new facts (status, modelIds, samples) about ``name``'s clone."""
         self._set("voices", name, entry)
+
+    # -- identity (reconciler.identity): organisation, moved, removed, intents ----------
+    def set_organisation(self, organization_id: str) -> None:
+        """The organisation the clones live in (from a create answer or the list)."""
+        if self.doc.organization_id != organization_id:
+            self._change(["meta", "organization_id", organization_id])
+
+    def set_clone_limit(self, held: int) -> None:
+        """A create was refused at the clone limit while the organisation held ``held``."""
+        if self.doc.clone_limit != held:
+            self._change(["meta", "clone_limit", held])
+
+    def move(self, old: str, new: str) -> None:
+        """``moved:``: the voice ``old`` is ``new`` now; its clone (voiceId) stays."""
+        entry = self.doc.voices.get(old)
+        if entry is None or old == new:
+            return
+        with self.step():
+            self._del("voices", old)
+            self._set("voices", new, entry)
+            for section in ("pending", "retired"):
+                for vid, item in list(getattr(self.doc, section).items()):
+                    if item.name == old:
+                        self._set(section, vid, item.model_copy(update={"name": new}))
+            intent = self.doc.replacing.get(old)
+            if intent is not None:
+                self._del("replacing", old)
+                self._set("replacing", new, intent)
+
+    def release(self, voice_id: str, released: ReleasedEntry) -> None:
+        """``removed:``: drop every record of the clone, and remember it was let go."""
+        with self.step():
+            self.forget(voice_id)
+            self._set("released", voice_id, released)
+
+    def intend_replacement(self, name: str, intent: ReplaceIntent) -> None:
+        """A forced replacement of ``name`` starts (durable before its create)."""
+        self._set("replacing", name, intent)
+
+    def drop_intent(self, name: str) -> None:
+        self._del("replacing", name)
 
 
 __all__ = ["Lockfile", "LockfileWriteError", "SECTIONS"]

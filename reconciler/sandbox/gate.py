@@ -90,6 +90,7 @@ class WavesGate:
         stats = sandbox.stats
         method = scope["method"]
         stats.requests[f"{method} {path}"] += 1
+        stats.log.append(f"{method} {path}")
 
         async def counted_send(message: Message) -> None:
             if message["type"] == "http.response.start":

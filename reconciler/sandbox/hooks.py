@@ -247,4 +247,4 @@ async def hook_seed_clone(request: Request) -> Response:
     )
     clone.anchor(now_epoch, now_mono)
     sandbox.store.add(org_id, clone)
-    return JSONResponse(list_entry(clone, now_mono, str(request.base_url)))
+    return JSONResponse(list_entry(clone, now_mono, str(request.base_url), org_id))
