@@ -346,7 +346,8 @@ class _Planner:
             entry = view.voices.pop(old)
             view.voices[new] = entry
             self.moves.append((old, new, entry.voice_id))
-        for table in (view.pending, view.retired):
+        tables: tuple[dict[str, Any], ...] = (view.pending, view.retired)
+        for table in tables:
             for key, item in list(table.items()):
                 if item.name in renames:
                     table[key] = item.model_copy(update={"name": renames[item.name]})
@@ -412,9 +413,9 @@ class _Planner:
             entry = self.lock.voices.get(name)
             if entry is not None:
                 found[entry.voice_id] = self.remote.get(entry.voice_id)
-            for clone in sorted(self.tagged.get(name, ()), key=_created_key):
-                if clone.voice_id not in self.lock.released:
-                    found[clone.voice_id] = clone
+            for tagged in sorted(self.tagged.get(name, ()), key=_created_key):
+                if tagged.voice_id not in self.lock.released:
+                    found[tagged.voice_id] = tagged
             for voice_id, clone in found.items():
                 self.claimed.add(voice_id)
                 if clone is None:

@@ -31,8 +31,8 @@ A voicectl project (``cli_support.Project``) on that server:
 Levels (markers; ``pytest -m "not e2e"`` is the fast subset, no server at all):
 
 * ``e2e`` - starts or talks to a real ``voicectl sandbox serve``. Every test using
-  ``sandbox_server``, ``sandbox_session_server``, ``start_sandbox``, ``srv`` or
-  ``project`` MUST be marked (``pytestmark = pytest.mark.e2e``): collection fails
+  a fixture built on ``sandbox_session_server`` or ``start_sandbox`` (``sandbox_server``,
+  ``srv``, ``project`` ...) MUST be marked (``pytestmark = pytest.mark.e2e``): collection fails
   otherwise, so the fast subset never starts a server by accident.
 * ``inprocess`` - the emulator app in-process (``sandbox_app``) or another
   subsystem end to end without sockets; ``property`` - hypothesis tests;
@@ -126,9 +126,9 @@ def project(tmp_path: Path, sandbox_server: SandboxServer, capsys: Any) -> Itera
 
 # --------------------------------------------------------------------------- levels
 
-REAL_SERVER_FIXTURES = frozenset(
-    {"sandbox_server", "sandbox_session_server", "start_sandbox", "srv", "project"}
-)
+# Every real-server fixture (sandbox_server, srv, project, ...) is built on one of these,
+# and pytest lists a test's fixtures with everything they depend on.
+REAL_SERVER_FIXTURES = frozenset({"sandbox_session_server", "start_sandbox"})
 LEVELS = ("unit", "property", "inprocess", "e2e")
 
 
