@@ -134,25 +134,35 @@ LEVELS = ("unit", "property", "inprocess", "e2e")
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Check the e2e marker against the fixtures; give every other test its level."""
-    unmarked = []
+    unmarked: list[tuple[str, pytest.Item]] = []
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         if item.get_closest_marker("e2e") is not None:
             continue
         if fixtures & REAL_SERVER_FIXTURES:
             uses = ", ".join(sorted(fixtures & REAL_SERVER_FIXTURES))
-            unmarked.append(f"{item.nodeid} (uses {uses})")
+            unmarked.append((f"{item.nodeid} (uses {uses})", item))
         elif getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
             item.add_marker(pytest.mark.property)
         elif "sandbox_app" in fixtures or item.get_closest_marker("inprocess") is not None:
             item.add_marker(pytest.mark.inprocess)
         else:
             item.add_marker(pytest.mark.unit)
-    if unmarked:
-        raise pytest.UsageError(
-            "these tests use a real sandbox server but are not marked e2e "
-            "(add pytestmark = pytest.mark.e2e):\n  " + "\n  ".join(unmarked)
-        )
+    if not unmarked:
+        return
+    message = (
+        "these tests use a real sandbox server but are not marked e2e "
+        "(add pytestmark = pytest.mark.e2e):\n  " + "\n  ".join(n for n, _ in unmarked)
+    )
+    if not hasattr(config, "workerinput"):
+        raise pytest.UsageError(message)
+    # An xdist worker cannot fail the collection visibly: each such test fails instead.
+    for _nodeid, item in unmarked:
+
+        def refuse(*_args: Any, **_kwargs: Any) -> None:
+            pytest.fail(message, pytrace=False)
+
+        item.runtest = refuse  # type: ignore[method-assign]
 
 
 @pytest.fixture
