@@ -126,7 +126,11 @@ def apply(
 
 
 def run_and_show(
-    request: ApplyRequest, settings: GlobalSettings, fmt: str, command: str = "apply"
+    request: ApplyRequest,
+    settings: GlobalSettings,
+    fmt: str,
+    command: str = "apply",
+    console_type: type[ApplyConsole] = ApplyConsole,
 ) -> ApplyRun:
     """Run the apply engine and render its outcome (also `voicectl migrate`'s apply).
 
@@ -137,7 +141,7 @@ def run_and_show(
     if request.conn.target.environment is not None:
         source = f"{source} ({request.conn.target.environment})"
     failures = FailureReport(command, fmt, source)
-    console = ApplyConsole(settings, fmt, failures)
+    console = console_type(settings, fmt, failures)
     with failures:
         try:
             run = run_apply(request, console)
