@@ -1,6 +1,6 @@
 """Execute a Plan: order, concurrency, exactly-once creates, journal to the lockfile.
 
-Order: lockfile repairs (adopt/forget), then deletes (they free the clone limit),
+Order: lockfile repairs (move/release/adopt/forget), then deletes (they free the clone limit),
 then creates and replacement creates concurrently (the client's adaptive limiter
 bounds them), each waiting until its clone is ``completed``; a replacement's old
 clone is deleted only after its new clone is completed and recorded.
@@ -11,8 +11,10 @@ Invariants kept here (see design.md):
   a journal that cannot be written stops every operation not yet started;
 * exactly-once create - after an ambiguous failure the clone is looked for by its
   ownership tags and spec digest before the create is sent again;
-* create before destroy - see above;
-* one failed operation does not stop the others.
+* create before destroy - see above (``--destroy-first NAME`` is the one opt-out);
+* one failed operation does not stop the others, except the clone limit: once a
+  create is refused with it, no further create is sent (they are reported once,
+  as not attempted, with the number of missing slots).
 """
 
 from __future__ import annotations
@@ -25,13 +27,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from reconciler.api.errors import AmbiguousCreateError, DeleteUnavailableError, WavesError
+from reconciler.api.errors import (
+    AmbiguousCreateError,
+    CloneLimitError,
+    DeleteUnavailableError,
+    WavesError,
+)
 from reconciler.api.models import CURRENT_MODEL, Clone, CloneRequest
 from reconciler.lockfile import (
     AwaitingEntry,
     Lockfile,
     LockfileWriteError,
     PendingEntry,
+    ReleasedEntry,
+    ReplaceIntent,
     RetiredEntry,
     entry_for,
 )
@@ -39,6 +48,7 @@ from reconciler.ownership import marker_tags, ours, owner_of, recorded_ids
 from reconciler.plan import BUSY, Action, Plan, VoiceLike, desired_digest, voice_model
 
 NOT_ATTEMPTED = "not attempted: the lockfile cannot be written"
+AT_LIMIT = "not attempted: the organisation's clone limit already refused a create"
 
 
 class ClientLike(Protocol):
@@ -77,6 +87,10 @@ class ApplyOptions:
     max_create_attempts: int = 4
     keep_legacy: bool = False  # keep replaced legacy clones, recorded as retired
     model: str = CURRENT_MODEL
+    # --destroy-first NAME: the old clone of these replacements is deleted before the create
+    destroy_first: frozenset[str] = frozenset()
+    # --replace NAME: recorded as an intent before the create, so an interruption keeps it
+    forced: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -88,6 +102,7 @@ class Outcome:
     error: str | None = None
     detail: str | None = None
     retired: bool = False
+    not_attempted: bool = False  # not sent: the clone limit already refused a create
     awaiting: bool = False  # its delete could not be done: handed off, recorded
 
 
@@ -193,6 +208,10 @@ class StatusWatcher:
                 await self._task
 
 
+class _AtLimit(Exception):
+    """Raised before a create is sent once the clone limit refused one in this run."""
+
+
 class Applier:
     """Runs one plan. ``voices`` maps names to declared voices (VoiceSpec)."""
 
@@ -222,6 +241,8 @@ class Applier:
         self.known_ids: set[str] = set(self.initial_ids)
         self.ambiguous = 0
         self.result = ApplyResult()
+        self.limit_hit = False  # a create was refused at the clone limit
+        self.held = len(self.initial_ids)  # clones the organisation holds (as far as known)
 
     # -- lockfile journal ------------------------------------------------------------
     def save(self) -> None:
@@ -247,17 +268,22 @@ class Applier:
         )
         try:
             self.sync_unchanged()
-            for action in self.plan.of_kind("adopt", "forget"):
+            self.record_organisation()
+            for action in self.plan.of_kind("move", "release", "adopt", "forget"):
                 self.repair(action)
+            self.drop_stale_intents()
             deletes = self.plan.of_kind("delete")
             await asyncio.gather(*(self.guard(a, self.delete) for a in deletes))
             makes = self.plan.of_kind("create", "replace")
             await asyncio.gather(*(self.guard(a, self.make) for a in makes))
             if self.ambiguous:
                 await self.sweep_strays()
+            self.report_limit()
         finally:
             await self.watcher.close()
             failed = self.halted()
+            if failed is None:
+                self.drop_stale_intents()
             try:
                 self.save()
             except LockfileWriteError:
@@ -284,7 +310,47 @@ class Applier:
             outcome = Outcome(action, False, 0.0, error=f"{type(exc).__name__}: {exc}")
         outcome.elapsed = self.clock() - start
         self.result.outcomes.append(outcome)
-        self.reporter.finished(outcome)
+        self.reporter.finished(outcome)  # a not-attempted one prints nothing there
+
+    # -- identity: organisation, forced-replacement intents, the clone limit ------------
+    def record_organisation(self) -> None:
+        """The lockfile learns its organisation from the list, when the list says it."""
+        orgs = {c.organization_id for c in self.remote_by_id.values() if c.organization_id}
+        if len(orgs) == 1 and (self.plan.has_changes or self.lock.exists):
+            self.lock.set_organisation(next(iter(orgs)))
+
+    def drop_stale_intents(self) -> None:
+        """A forced-replacement intent is done once its voice no longer names the old clone."""
+        doc = self.lock.doc
+        for name, intent in list(doc.replacing.items()):
+            entry = doc.voices.get(name)
+            if entry is None or entry.voice_id != intent.replaces:
+                self.lock.drop_intent(name)
+
+    def report_limit(self) -> None:
+        """One note for every create the clone limit stopped, with the slots missing."""
+        if not self.limit_hit:
+            return
+        skipped = [o for o in self.result.outcomes if o.not_attempted]
+        refused = [
+            o for o in self.result.outcomes
+            if not o.ok and not o.not_attempted and "clone limit" in (o.error or "")
+        ]
+        missing = len(skipped) + len(refused)
+        line = (
+            f"clone limit: the organisation is full (about {self.held} clones); "
+            f"{missing} more slot{'s are' if missing != 1 else ' is'} needed"
+        )
+        if skipped:
+            line += f" ({len(skipped)} create{'s' if len(skipped) != 1 else ''} not sent)"
+        line += (
+            ". Delete clones or raise the limit, or replace with --destroy-first NAME (that "
+            "voice has no voiceId between the delete and the create)"
+        )
+        self.result.notes.append(line)
+
+    def at_limit(self, action: Action) -> Outcome:
+        return Outcome(action, False, 0.0, error=AT_LIMIT, not_attempted=True)
 
     def sync_unchanged(self) -> None:
         """Refresh lockfile fields (status, modelIds...) of voices with nothing to do."""
@@ -302,7 +368,8 @@ class Applier:
 
     def repair(self, action: Action) -> None:
         doc = self.lock.doc
-        self.reporter.started(action, "Adopting" if action.kind == "adopt" else "Forgetting")
+        verbs = {"adopt": "Adopting", "move": "Moving", "release": "Releasing"}
+        self.reporter.started(action, verbs.get(action.kind, "Forgetting"))
         start = self.clock()
         if action.kind == "adopt" and action.clone is not None and action.name:
             voice = self.voices[action.name]
@@ -323,6 +390,22 @@ class Applier:
                 self.lock.adopt(action.name, entry)
         elif action.kind == "forget" and action.voice_id:
             self.lock.forget(action.voice_id)
+        elif action.kind == "move" and action.voice_id and action.name:
+            # moved: the entry changes its name, nothing else (the voiceId stays)
+            old = next(
+                (n for n, e in doc.voices.items() if e.voice_id == action.voice_id), None
+            )
+            if old is not None:
+                self.lock.move(old, action.name)
+        elif action.kind == "release" and action.voice_id:
+            self.lock.release(
+                action.voice_id,
+                ReleasedEntry(
+                    name=action.name or "",
+                    display_name=action.display_name,
+                    released_at=now_iso(),
+                ),
+            )
         outcome = Outcome(action, True, self.clock() - start, new_voice_id=action.voice_id)
         self.result.outcomes.append(outcome)
         self.reporter.finished(outcome)
@@ -368,6 +451,7 @@ class Applier:
                           action.delete_reason or "orphan", exc, replaced_by=None)
             return Outcome(action, True, 0.0, detail="awaiting deletion", awaiting=True)
         self.lock.forget(action.voice_id)
+        self.held -= 1
         gone = getattr(result, "already_gone", False)
         return Outcome(action, True, 0.0, detail="was already gone" if gone else None)
 
@@ -395,8 +479,32 @@ class Applier:
         voice = self.voices[name]
         digest = action.spec_digest or desired_digest(voice, voice_model(voice, self.opts.model))
         replacing = action.kind == "replace"
+        destroy_first = bool(replacing and action.voice_id and name in self.opts.destroy_first)
+        if self.limit_hit and not destroy_first:
+            return self.at_limit(action)
         self.reporter.started(action, "Replacing" if replacing else "Creating")
-        clone = await self.create_once(voice, digest)
+        if replacing and action.voice_id and name in self.opts.forced:
+            self.lock.intend_replacement(name, ReplaceIntent(replaces=action.voice_id))
+        if destroy_first:
+            assert action.voice_id
+            # --destroy-first: the old clone goes first (the voice has no voiceId meanwhile)
+            self.stop_if_halted()
+            await self.client.delete_clone(action.voice_id)
+            self.lock.forget(action.voice_id)
+            self.held -= 1
+            replacing = False
+        try:
+            clone = await self.create_once(voice, digest, room=destroy_first)
+        except _AtLimit:
+            return self.at_limit(action)
+        except CloneLimitError:
+            if not self.limit_hit:
+                self.limit_hit = True
+                self.lock.set_clone_limit(self.held)
+            raise
+        self.held += 1
+        if clone.organization_id:
+            self.lock.set_organisation(clone.organization_id)
         if replacing:
             self.lock.begin_replacement(
                 clone.voice_id,
@@ -482,6 +590,7 @@ class Applier:
                 f"{exc} (the next apply deletes it)",
             )
         self.lock.forget(old)
+        self.held -= 1
         return Outcome(action, True, 0.0, new_voice_id=clone.voice_id)
 
     def _entry(self, clone: Clone, voice: VoiceLike, digest: str):
@@ -500,15 +609,26 @@ class Applier:
             model=voice_model(voice, self.opts.model),
         )
 
-    async def create_once(self, voice: VoiceLike, digest: str) -> Clone:
-        """Create the clone exactly once, even when the service answers ambiguously."""
+    async def create_once(self, voice: VoiceLike, digest: str, *, room: bool = False) -> Clone:
+        """Create the clone exactly once, even when the service answers ambiguously.
+
+        Once the clone limit refused a create in this run, none is sent any more
+        (:class:`_AtLimit`), checked when its concurrency slot is taken; ``room``: this
+        create's own delete made room for it (--destroy-first).
+        """
         request = self.request_for(voice, digest)
         before = set(self.known_ids)
         last: AmbiguousCreateError | None = None
-        for _attempt in range(self.opts.max_create_attempts):
+
+        def before_send() -> None:
             self.stop_if_halted()
+            if self.limit_hit and not room:
+                raise _AtLimit
+
+        for _attempt in range(self.opts.max_create_attempts):
+            before_send()
             try:
-                clone = await self.client.create_clone(request, before_send=self.stop_if_halted)
+                clone = await self.client.create_clone(request, before_send=before_send)
             except AmbiguousCreateError as exc:
                 self.ambiguous += 1
                 last = exc

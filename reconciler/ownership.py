@@ -11,8 +11,11 @@ a comma. Three tags say who owns a clone and what it was made from:
 
 This module is also the ownership POLICY, the one place that answers "is this
 clone ours" (:func:`ours`: its tags name this stack), "which clones does the
-lockfile record" (:func:`recorded_ids`) and "who manages it" (:func:`manager_of`:
-the tags, else the lockfile, for imported clones that carry no tags).
+lockfile record" (:func:`recorded_ids`), "who manages it" (:func:`manager_of`:
+the tags, else the lockfile, for imported clones that carry no tags), "is it
+another stack's" (:func:`theirs`: never replaced or deleted by this stack, only
+``prune: all`` deletes it) and "whose is it", as a delete's plan line says it
+(:func:`delete_owner`).
 
 Pruning deletes only clones of this stack (octoDNS's ownership records and
 kubectl's prune labels are the precedent). User-visible tag diffs ignore them.
@@ -79,6 +82,31 @@ def owner_of(tags: Iterable[str] | None) -> Owner | None:
 def ours(owner: Owner | None, stack: str, name: str | None = None) -> TypeGuard[Owner]:
     """Whether the tags (read by :func:`owner_of`) name ``stack`` (and voice ``name``)."""
     return owner is not None and owner.stack == stack and (name is None or owner.name == name)
+
+
+def theirs(owner: Owner | None, stack: str) -> TypeGuard[Owner]:
+    """Whether the tags name ANOTHER stack: such a clone is never replaced or deleted
+    by ``stack``, whatever its lockfile says (a lockfile copied from another project)."""
+    return owner is not None and owner.stack != stack
+
+
+def delete_owner(
+    owner: Owner | None, stack: str, *, recorded: bool, imported: bool
+) -> str:
+    """Whose a clone is, for the plan line of its delete: ``made by stack X``, ``not made
+    by voicectl, deleted because prune: all``, or an imported clone whose audio is lost."""
+    if theirs(owner, stack):
+        return f"made by stack {owner.stack!r}, deleted because prune: all"
+    if owner is not None:
+        return f"made by stack {owner.stack!r}"
+    if imported:
+        return (
+            "imported by `voicectl import`, not made by voicectl: voicectl does not have "
+            "its audio, deleting it loses the voice"
+        )
+    if recorded:
+        return f"not made by voicectl; recorded in stack {stack!r}'s lockfile"
+    return "not made by voicectl, deleted because prune: all"
 
 
 def recorded_ids(doc: LockDocument) -> set[str]:

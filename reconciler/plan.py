@@ -8,7 +8,14 @@ lockfile is repaired, never a duplicate made). Of those candidates one is kept;
 extra clones for the same name (a duplicate left by a fault, or the old clone of
 an interrupted replacement) are deleted once the kept one is healthy.
 
+Identity (see reconciler.identity): a clone whose ownership tags name another
+stack is never a candidate, never replaced and never deleted by this stack (only
+``prune: all`` deletes it, and says whose it is); a clone released by ``removed:``
+is never pruned by ``prune: managed``; a lockfile of another organisation stops
+the plan before any change.
+
 Actions (in the order apply runs them):
+  move / release  lockfile-only: ``moved:`` renames, ``removed:`` lets a clone go
   adopt / forget  lockfile-only repairs, no API call
   delete          orphans (per ``prune``), duplicates, superseded clones
   create          declared, nothing matches
@@ -25,11 +32,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal, Protocol
 
+from reconciler import identity
 from reconciler.api.models import CURRENT_MODEL, Clone
 from reconciler.lockfile import LockDocument, LockEntry
-from reconciler.ownership import ours, owner_of, spec_digest, user_tags
+from reconciler.ownership import (
+    Owner,
+    delete_owner,
+    ours,
+    owner_of,
+    spec_digest,
+    theirs,
+    user_tags,
+)
 from reconciler.refusals import (
     DEFAULT_SAFETY,
+    OtherOrganisation,
     PlanRefused,
     ProtectedVoice,
     Refusal,
@@ -39,9 +56,12 @@ from reconciler.refusals import (
     too_much_change,
 )
 
-ActionKind = Literal["adopt", "forget", "delete", "create", "replace", "wait", "noop"]
-ORDER = ("adopt", "forget", "delete", "create", "replace", "wait", "noop")
-CHANGING = ("adopt", "forget", "delete", "create", "replace")
+ActionKind = Literal[
+    "move", "release", "adopt", "forget", "delete", "create", "replace", "wait", "noop"
+]
+ORDER = ("move", "release", "adopt", "forget", "delete", "create", "replace", "wait", "noop")
+CHANGING = ("move", "release", "adopt", "forget", "delete", "create", "replace")
+REPAIRS = ("move", "release", "adopt", "forget")
 BUSY = ("pending", "processing")
 
 
@@ -128,6 +148,10 @@ class PlanOptions:
     # clone may be missing from the list before it counts as gone (list lag).
     now: float | None = None
     list_grace: float = 120.0
+    # --new-organisation: the key's organisation is the project's from now on
+    new_organisation: bool = False
+    # --destroy-first NAME: replacements of these delete the old clone before the create
+    destroy_first: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -136,6 +160,8 @@ class Plan:
     warnings: tuple[str, ...] = ()
     refusals: tuple[Refusal, ...] = ()  # the safety rules it breaks (reconciler.refusals)
     existing: int = 0  # clones the plan could touch, for the mass-delete check
+    stack: str = ""
+    stack_note: str = ""  # where the stack comes from, when the manifest names none
 
     @property
     def errors(self) -> tuple[str, ...]:
@@ -159,7 +185,7 @@ class Plan:
         return any(a.changes_anything for a in self.actions)
 
     def summary(self) -> dict[str, int]:
-        counts = {k: 0 for k in ("create", "replace", "delete", "adopt", "forget", "wait", "noop")}
+        counts = {k: 0 for k in ORDER}
         for a in self.actions:
             counts[a.kind] += 1
         return counts
@@ -254,9 +280,13 @@ class _Planner:
         options: PlanOptions,
     ):
         self.m = manifest
-        self.lock = lock
         self.opts = options
         self.remote = {c.voice_id: c for c in remote}
+        self.moved: tuple[tuple[str, str], ...] = tuple(getattr(manifest, "moved", ()))
+        self.removed: tuple[str, ...] = tuple(getattr(manifest, "removed", ()))
+        self.held: tuple[str, ...] = tuple(getattr(manifest, "held", ()))
+        self.lock = lock
+        self.moves: list[tuple[str, str, str]] = []  # (from, to, voiceId) to record
         # Indexes, built once, so that matching is linear in voices + clones.
         self.owners = {vid: owner_of(c.tags) for vid, c in self.remote.items()}
         self.tagged: dict[str, list[Clone]] = {}  # this stack's ownership name -> clones
@@ -264,32 +294,185 @@ class _Planner:
             owner = self.owners[vid]
             if ours(owner, manifest.stack):
                 self.tagged.setdefault(owner.name, []).append(clone)
-        self.pending_of: dict[str, list[str]] = {}  # voice name -> pending voiceIds
-        for vid, pending in lock.pending.items():
-            self.pending_of.setdefault(pending.name, []).append(vid)
         self.actions: list[Action] = []
         self.warnings: list[str] = []
         self.refusals: list[Refusal] = []
+        self.lock = self.apply_moves(lock)
+        self.pending_of: dict[str, list[str]] = {}  # voice name -> pending voiceIds
+        for vid, pending in self.lock.pending.items():
+            self.pending_of.setdefault(pending.name, []).append(vid)
         self.claimed: set[str] = set()  # voiceIds accounted for by a declared voice
         # Deletes that lose no voice: extra clones (duplicates, superseded ones) of a voice
         # whose kept clone is healthy. Not counted by the mass-delete check, so finishing an
         # interrupted run is never refused when the run itself was allowed.
         self.safe_deletes: set[str] = set()
+        self.renamed: set[str] = set()  # old clones a rename without moved: replaces
+        self._by_id: dict[str, LockEntry] | None = None  # lockfile entries by voiceId
+
+    # -- identity ---------------------------------------------------------------------
+    def foreign(self, clone: Clone | None) -> Owner | None:
+        """The owner of a clone tagged with ANOTHER stack (never touched by this one)."""
+        owner = self.owners.get(clone.voice_id) if clone is not None else None
+        return owner if theirs(owner, self.m.stack) else None
+
+    def owner_text(self, clone: Clone) -> str:
+        """Whose a clone is, for the plan line of its delete (ownership.delete_owner)."""
+        if self._by_id is None:
+            self._by_id = {e.voice_id: e for e in self.lock.voices.values()}
+        entry = self._by_id.get(clone.voice_id)
+        return delete_owner(
+            self.owners.get(clone.voice_id),
+            self.m.stack,
+            recorded=entry is not None or clone.voice_id in self.lock.pending,
+            imported=entry is not None and not entry.file_sha256,
+        )
+
+    def apply_moves(self, lock: LockDocument) -> LockDocument:
+        """The lockfile as it reads once ``moved:`` is applied (renames only)."""
+        todo = [
+            (old, new) for old, new in self.moved if old in lock.voices and new not in lock.voices
+        ]
+        for old, new in self.moved:
+            if old in lock.voices and new in lock.voices:
+                self.warnings.append(
+                    f"moved: {old} -> {new}: the lockfile records both names; the move is "
+                    f"ignored (voices.{old}'s clone {lock.voices[old].voice_id} is no longer "
+                    "declared)"
+                )
+        renames = dict(todo)
+        pending_names = {p.name for p in lock.pending.values()} | {
+            r.name for r in lock.retired.values()
+        }
+        if not todo and not (renames.keys() & pending_names):
+            return lock
+        view = lock.model_copy(deep=True)
+        for old, new in todo:
+            entry = view.voices.pop(old)
+            view.voices[new] = entry
+            self.moves.append((old, new, entry.voice_id))
+        for table in (view.pending, view.retired):
+            for key, item in list(table.items()):
+                if item.name in renames:
+                    table[key] = item.model_copy(update={"name": renames[item.name]})
+        if any(old in view.replacing for old in renames):
+            view.replacing = {renames.get(k, k): v for k, v in view.replacing.items()}
+        return view
+
+    def organisation_problem(self) -> OtherOrganisation | None:
+        """Why the key looks like one of another organisation, or None."""
+        if self.opts.new_organisation:
+            return None
+        lock = self.lock
+        recorded = {e.voice_id: e for e in lock.voices.values()}
+        listed_orgs = {c.organization_id for c in self.remote.values() if c.organization_id}
+        rec = lock.organization_id
+        seen = tuple(sorted(listed_orgs))
+        if rec and listed_orgs and rec not in listed_orgs:
+            return OtherOrganisation(
+                f"the lockfile records organisation {rec}, but this key lists the clones of "
+                f"organisation {', '.join(seen)}: {identity.KEY_HINT} Nothing was changed; "
+                "--new-organisation moves the project there on purpose",
+                recorded=rec,
+                seen=seen,
+            )
+        ids = set(recorded) | set(lock.pending) | set(lock.retired)
+        if not ids or ids & set(self.remote) or (rec and rec in listed_orgs):
+            return None
+        young = [
+            e
+            for e in recorded.values()
+            if (age := _age(e.created_at, self.opts.now)) is not None
+            and age < self.opts.list_grace
+        ]
+        if recorded and len(young) == len(recorded):
+            return None  # the list may lag behind the creates of moments ago
+        n = len(ids)
+        return OtherOrganisation(
+            f"none of the {n} clone{'s' if n != 1 else ''} the lockfile records is listed by "
+            f"this key's organisation ({len(self.remote)} clones listed): {identity.KEY_HINT} "
+            "Nothing was changed; if they were deleted on purpose, --new-organisation "
+            "clones them again",
+            recorded=rec,
+            seen=seen,
+        )
+
+    # -- moved, removed, held ------------------------------------------------------------
+    def plan_moves(self) -> None:
+        for old, new, voice_id in self.moves:
+            self.add(
+                Action(
+                    "move",
+                    new,
+                    voice_id,
+                    reasons=(f"moved from {old} (moved:); no API call, the voiceId stays",),
+                    display_name=getattr(self.remote.get(voice_id), "display_name", None),
+                )
+            )
+
+    def plan_removed(self) -> None:
+        """``removed:`` names: drop from the lockfile, keep the clone, mark it released."""
+        for name in self.removed:
+            found: dict[str, Clone | None] = {}
+            entry = self.lock.voices.get(name)
+            if entry is not None:
+                found[entry.voice_id] = self.remote.get(entry.voice_id)
+            for clone in sorted(self.tagged.get(name, ()), key=_created_key):
+                if clone.voice_id not in self.lock.released:
+                    found[clone.voice_id] = clone
+            for voice_id, clone in found.items():
+                self.claimed.add(voice_id)
+                if clone is None:
+                    self.add(
+                        Action("forget", name, voice_id, ("removed: the clone no longer exists",))
+                    )
+                    continue
+                self.add(
+                    Action(
+                        "release",
+                        name,
+                        voice_id,
+                        reasons=(
+                            "removed: dropped from the lockfile; the clone is kept on the "
+                            "service and never pruned by this stack",
+                        ),
+                        display_name=clone.display_name,
+                        clone=clone,
+                    )
+                )
+
+    def plan_held(self) -> None:
+        """Voices whose file is import's placeholder: claimed (never deleted), untouched."""
+        for name in self.held:
+            cands = self.candidates(name)
+            self.claimed.update(c.voice_id for c in cands)
+            entry = self.lock.voices.get(name)
+            if entry is not None:
+                self.claimed.add(entry.voice_id)
+            self.warnings.append(
+                f"voices.{name}: its file is still the FILL-ME-IN placeholder; the voice is "
+                "left alone (not re-cloned, not deleted) until file: names its sample"
+            )
 
     # -- candidates ---------------------------------------------------------------------
     def candidates(self, name: str) -> list[Clone]:
         found: dict[str, Clone] = {}
+        names = {name} | {old for old, new in self.moved if new == name}
         entry = self.lock.voices.get(name)
-        if entry and entry.voice_id in self.remote:
-            found[entry.voice_id] = self.remote[entry.voice_id]
+        listed = self.remote.get(entry.voice_id) if entry else None
+        if listed is not None and not self.foreign(listed):
+            found[listed.voice_id] = listed
         for voice_id in self.pending_of.get(name, ()):
-            if voice_id in self.remote:
-                found[voice_id] = self.remote[voice_id]
-        for clone in self.tagged.get(name, ()):
-            found[clone.voice_id] = clone
+            clone = self.remote.get(voice_id)
+            if clone is not None and not self.foreign(clone):
+                found[voice_id] = clone
+        for tagged_name in sorted(names):
+            for clone in self.tagged.get(tagged_name, ()):
+                found[clone.voice_id] = clone
         for voice_id in list(found):
             set_aside = voice_id in self.lock.retired or voice_id in self.lock.awaiting
-            if set_aside and (entry is None or voice_id != entry.voice_id):
+            if (set_aside and (entry is None or voice_id != entry.voice_id)) or (
+                voice_id in self.lock.released  # released: never taken back
+            ):
                 del found[voice_id]
         return sorted(found.values(), key=_created_key)
 
@@ -305,6 +488,44 @@ class _Planner:
 
         if not cands:
             reason = "declared, no clone exists"
+            theirs = self.foreign(self.remote.get(entry.voice_id)) if entry else None
+            if entry is not None and theirs is not None:
+                reason = (
+                    f"the lockfile names clone {entry.voice_id}, but it was made by stack "
+                    f"{theirs.stack!r}: left alone, this stack makes its own"
+                )
+                self.warnings.append(
+                    f"voices.{name}: clone {entry.voice_id} belongs to stack {theirs.stack!r} "
+                    f"(its ownership tags), not {self.m.stack!r}: it is never replaced or "
+                    "deleted from here (manage it from its own project, or delete it with "
+                    "prune: all)"
+                )
+                self.claimed.add(entry.voice_id)
+                self.add(Action("create", reasons=(reason,), **common))
+                return
+            old = self.rename_source(name, voice)
+            if old is not None:
+                old_name, clone = old
+                self.renamed.add(clone.voice_id)
+                self.claimed.add(clone.voice_id)
+                reasons = [
+                    f"renamed from {old_name} without a moved: entry: a new clone is made and "
+                    f"completed before {old_name}'s clone {clone.voice_id} is deleted (add "
+                    f"`moved: [{{from: {old_name}, to: {name}}}]` to keep that clone instead)"
+                ]
+                reasons += self.destroy_first_reason(name, clone.voice_id)
+                self.add(
+                    Action(
+                        "replace",
+                        voice_id=clone.voice_id,
+                        reasons=tuple(reasons),
+                        status=clone.status,
+                        legacy=clone.is_legacy,
+                        clone=clone,
+                        **common,
+                    )
+                )
+                return
             if entry is not None:
                 age = _age(entry.created_at, self.opts.now)
                 if age is not None and age < self.opts.list_grace:
@@ -332,10 +553,22 @@ class _Planner:
             return bool(owner and owner.spec == digest)
 
         locked = entry.voice_id if entry else None
+        intent = self.lock.replacing.get(name)
+        if intent is not None and intent.replaces == locked:
+            # A forced --replace was interrupted: the new clone is the one to keep.
+            newer = [c for c in cands if c.voice_id != locked and matches(c)]
+            if any(c.status in BUSY for c in newer) and not any(_healthy(c) for c in newer):
+                self.add_wait(next(c for c in newer if c.status in BUSY), common)
+                return
+            if any(_healthy(c) for c in newer):
+                locked = None  # prefer the new clone below
         good = [c for c in cands if matches(c) and _healthy(c)]
         busy = [c for c in cands if matches(c) and c.status in BUSY and c.is_current]
         if good:
-            keeper = next((c for c in good if c.voice_id == locked), good[0])
+            keeper = next((c for c in good if c.voice_id == locked), None)
+            if keeper is None and intent is not None and locked is None:
+                keeper = next((c for c in reversed(good) if c.voice_id != intent.replaces), None)
+            keeper = keeper or good[0]
         elif busy:
             # A new clone of this exact spec is still being made: note it, touch nothing.
             self.add_wait(busy[-1], common)
@@ -358,7 +591,7 @@ class _Planner:
                 self.safe_deletes.add(extra.voice_id)
             if extra.status == "failed":
                 why, code = "a failed clone of this voice", "failed"
-            elif extra.voice_id == locked:
+            elif entry is not None and extra.voice_id == entry.voice_id:
                 why = f"superseded by {keeper.voice_id}"
                 code = "migrated" if extra.is_legacy else "replaced"
             else:
@@ -434,11 +667,42 @@ class _Planner:
             reasons.append(f"metadata changed ({fields})")
         if name in self.opts.replace:
             reasons.append("forced with --replace")
+        else:
+            intent = self.lock.replacing.get(name)
+            if intent is not None and intent.replaces == clone.voice_id:
+                reasons.append("finishing a --replace that was interrupted")
+        if reasons:
+            reasons += self.destroy_first_reason(name, clone.voice_id)
         return reasons, changes
+
+    def destroy_first_reason(self, name: str, voice_id: str) -> list[str]:
+        if name not in self.opts.destroy_first:
+            return []
+        return [
+            f"--destroy-first: {voice_id} is deleted BEFORE the new clone is made; {name} has "
+            "no voiceId between the delete and the create"
+        ]
+
+    def rename_source(self, name: str, voice: VoiceLike) -> tuple[str, Clone] | None:
+        """The clone of an undeclared name made from this voice's audio: a rename that
+        has no ``moved:`` entry (replaced create-before-destroy, never lost first)."""
+        if not voice.file_sha256:
+            return None
+        gone = set(self.m.voices) | set(self.held) | set(self.removed)
+        for old_name, entry in sorted(self.lock.voices.items()):
+            if old_name in gone or entry.file_sha256 != voice.file_sha256:
+                continue
+            clone = self.remote.get(entry.voice_id)
+            if clone is None or clone.voice_id in self.renamed or self.foreign(clone):
+                continue
+            if clone.voice_id in self.lock.released or clone.status in BUSY:
+                continue
+            return old_name, clone
+        return None
 
     # -- everything not declared -------------------------------------------------------
     def plan_orphans(self) -> None:
-        declared = set(self.m.voices)
+        declared = set(self.m.voices) | set(self.held)
         locked_ids = {e.voice_id: n for n, e in self.lock.voices.items()}
         pending_ids = {vid: p.name for vid, p in self.lock.pending.items()}
         for locked, entry in sorted(self.lock.voices.items()):
@@ -447,6 +711,11 @@ class _Planner:
         for vid, pend in sorted(self.lock.pending.items()):
             if vid not in self.remote and pend.name not in declared:
                 self.add(Action("forget", pend.name, vid, ("pending clone no longer exists",)))
+        busy_new = {
+            p.replaces
+            for vid, p in self.lock.pending.items()
+            if p.replaces and vid in self.remote and self.remote[vid].status in BUSY
+        }
         for clone in sorted(self.remote.values(), key=_created_key):
             if clone.voice_id in self.claimed or clone.voice_id in self.lock.retired \
                     or clone.voice_id in self.lock.awaiting:
@@ -454,9 +723,46 @@ class _Planner:
             owner = self.owners[clone.voice_id]
             tagged = ours(owner, self.m.stack)
             name = locked_ids.get(clone.voice_id) or pending_ids.get(clone.voice_id)
+            in_lock = clone.voice_id in locked_ids or clone.voice_id in pending_ids
             if name is None and owner is not None and tagged:
                 name = owner.name
-            managed = tagged or clone.voice_id in locked_ids or clone.voice_id in pending_ids
+            if clone.voice_id in self.lock.released:
+                let_go = self.lock.released[clone.voice_id].name in self.removed
+                if self.m.prune == "all" and not let_go:
+                    self.add_delete(clone, name, "not declared (prune: all); it was released")
+                continue
+            if clone.voice_id in busy_new:
+                self.warnings.append(
+                    f"{name or clone.display_name}: old clone {clone.voice_id} is kept until its "
+                    "replacement has completed"
+                )
+                continue
+            theirs = self.foreign(clone)
+            if theirs is not None:
+                if in_lock:
+                    self.add(
+                        Action(
+                            "forget",
+                            name,
+                            clone.voice_id,
+                            (
+                                f"made by stack {theirs.stack!r}, not {self.m.stack!r}: left on "
+                                "the service, dropped from this lockfile",
+                            ),
+                            display_name=clone.display_name,
+                        )
+                    )
+                    self.warnings.append(
+                        f"{clone.voice_id} ({clone.display_name}) is stack {theirs.stack!r}'s "
+                        f"(its ownership tags) although this lockfile names it: stack "
+                        f"{self.m.stack!r} never replaces or deletes it; prune: all would "
+                        "delete it"
+                    )
+                    continue
+                if self.m.prune == "all":
+                    self.add_delete(clone, name, "not declared (prune: all)")
+                continue
+            managed = tagged or in_lock
             if self.m.prune == "none" or (self.m.prune == "managed" and not managed):
                 if clone.voice_id in locked_ids or clone.voice_id in pending_ids:
                     # kept on the service, but no longer the manifest's: drop the record
@@ -563,6 +869,9 @@ class _Planner:
                 "not deleted until it settles"
             )
             return
+        theirs = self.foreign(clone)
+        if theirs is not None and self.m.prune != "all":
+            return  # never: a clone of another stack (only prune: all deletes it)
         entry = self.lock.voices.get(name) if name else None
         if name and entry and entry.voice_id == clone.voice_id and entry.protect:
             self.refusals.append(ProtectedVoice(name, clone.voice_id, "delete", why))
@@ -572,7 +881,7 @@ class _Planner:
                 "delete",
                 name,
                 clone.voice_id,
-                reasons=(why,),
+                reasons=(why, self.owner_text(clone)),
                 display_name=clone.display_name,
                 status=clone.status,
                 legacy=clone.is_legacy,
@@ -600,12 +909,20 @@ class _Planner:
 
     # -- whole plan -----------------------------------------------------------------------
     def run(self) -> Plan:
+        stack_note = self.stack_note()
+        problem = self.organisation_problem()
+        if problem is not None:
+            return Plan((), (), (problem,), 0, self.m.stack, stack_note)
+        self.plan_moves()
+        self.plan_removed()
+        self.plan_held()
         for name, voice in self.m.voices.items():
             self.plan_voice(name, voice)
         self.plan_orphans()
         self.plan_retired()
         self.plan_awaiting()
         self.warn_unmanaged_legacy()
+        self.warn_clone_limit()
         actions = self.actions
         if self.opts.targets:
             actions = [a for a in actions if a.name in self.opts.targets]
@@ -627,7 +944,41 @@ class _Planner:
         if not self.opts.allow_mass_delete and too_much_change(destructive, existing, safety):
             refusals.append(TooMuchChange(destructive, existing, safety))
         actions = sorted(actions, key=lambda a: ORDER.index(a.kind))
-        return Plan(tuple(actions), tuple(self.warnings), tuple(refusals), existing)
+        return Plan(
+            tuple(actions), tuple(self.warnings), tuple(refusals), existing, self.m.stack,
+            stack_note,
+        )
+
+    def stack_note(self) -> str:
+        if getattr(self.m, "stack_declared", True):
+            return ""
+        return (
+            "voices.yaml names no stack: this project's own, recorded in the lockfile"
+            if self.lock.stack == self.m.stack
+            else ""
+        )
+
+    def warn_clone_limit(self) -> None:
+        """Once a create was refused at the clone limit, say when this plan cannot fit."""
+        limit = self.lock.clone_limit
+        if limit is None:
+            return
+        deletes = sum(1 for a in self.actions if a.kind == "delete")
+        creates = sum(1 for a in self.actions if a.kind == "create")
+        replaces = [a for a in self.actions if a.kind == "replace"]
+        first = sum(1 for a in replaces if a.name not in self.opts.destroy_first)
+        room = limit - (len(self.remote) - deletes)
+        need = creates + first
+        if need <= room:
+            return
+        missing = need - max(room, 0)
+        self.warnings.append(
+            f"clone limit: the organisation held {limit} clones when a create was refused at "
+            f"its limit; this plan needs {need} new clone{'s' if need != 1 else ''} at once and "
+            f"{missing} slot{'s are' if missing != 1 else ' is'} missing: creates that cannot "
+            "fit are not sent. A replacement makes its new clone first; delete clones, or pass "
+            "--destroy-first NAME (that voice has no voiceId between the delete and the create)"
+        )
 
     def existing_count(self) -> int:
         remote = [c for c in self.remote.values() if c.voice_id not in self.safe_deletes]

@@ -78,6 +78,17 @@ class ProtectedVoice(Refusal):
         )
 
 
+class OtherOrganisation(Refusal):
+    """The key is of another organisation than the lockfile's: its organisation differs
+    from the recorded one, or none of the recorded clones is listed. Stops plan and apply
+    before any change; ``--new-organisation`` moves the project there on purpose."""
+
+    def __init__(self, message: str, *, recorded: str | None, seen: tuple[str, ...]):
+        self.recorded = recorded
+        self.seen = seen
+        super().__init__(message)
+
+
 class ReplacementNotReady(Refusal):
     """``migrate --finish``: an old clone's replacement is missing, unfinished or not
     on lightning-v3.1, so the old clone must stay."""

@@ -178,6 +178,8 @@ def build(
             allow_any_duration=allow_any_duration,
             list_grace=options.list_grace,
             now=options.now,
+            new_organisation=options.new_organisation,
+            destroy_first=sorted(options.destroy_first),
         ),
         inputs=schemas.SavedInputs(
             manifest=schemas.SavedFile(path=manifest_arg, sha256=manifest.raw_sha256),
@@ -270,6 +272,8 @@ def plan_options(doc: schemas.SavedPlanDocument) -> PlanOptions:
         allow_mass_delete=o.allow_mass_delete,
         list_grace=o.list_grace,
         now=o.now,
+        new_organisation=o.new_organisation,
+        destroy_first=frozenset(o.destroy_first),
     )
 
 

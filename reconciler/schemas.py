@@ -23,7 +23,9 @@ FORMAT_VERSION: Final = 1
 SAVED_PLAN_KIND: Final = "voicectl-saved-plan"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
-ActionName = Literal["adopt", "forget", "delete", "create", "replace", "wait", "noop"]
+ActionName = Literal[
+    "move", "release", "adopt", "forget", "delete", "create", "replace", "wait", "noop"
+]
 FieldValue = str | list[str] | None
 
 
@@ -85,11 +87,13 @@ class PlanSummary(_Out):
     create: int
     replace: int
     delete: int
+    move: int = Field(default=0, description="moved: renames (lockfile only)")
+    release: int = Field(default=0, description="removed: clones let go (lockfile only)")
     adopt: int
     forget: int
     wait: int
     noop: int
-    changes: int = Field(description="create + replace + delete + adopt + forget")
+    changes: int = Field(description="create + replace + delete + move + release + adopt + forget")
 
 
 class PlanDocument(_Out):
@@ -256,6 +260,8 @@ class SavedOptions(_Out):
     allow_any_duration: bool = Field(alias="allowAnyDuration")
     list_grace: float = Field(alias="listGrace")
     now: float = Field(description="When the remote list was taken (epoch seconds).")
+    new_organisation: bool = Field(default=False, alias="newOrganisation")
+    destroy_first: list[str] = Field(default_factory=list, alias="destroyFirst")
 
 
 class SavedFile(_Out):

@@ -42,6 +42,9 @@ class Manifest:
     stack: str = "test"
     prune: str = "managed"
     ignore: tuple[str, ...] = ()
+    moved: tuple[tuple[str, str], ...] = ()
+    removed: tuple[str, ...] = ()
+    held: tuple[str, ...] = ()
 
 
 def manifest(*voices: Voice, **kw) -> Manifest:

@@ -110,6 +110,37 @@ def multipart(
     return {"data": data, "files": {"file": (filename, body, content_type)}}
 
 
+# --------------------------------------------------------------------------- waiting
+
+
+SAFETY_SECONDS = 60.0  # only turns a condition that never comes into a failure
+
+
+def until(condition: Any, what: str, *, safety: float = SAFETY_SECONDS) -> Any:
+    """Wait for ``condition()`` to be truthy and return it (polling; the test waits for
+    the event, however long it takes, instead of sleeping a guessed time)."""
+    deadline = time.monotonic() + safety
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.01)
+
+
+async def until_async(condition: Any, what: str, *, safety: float = SAFETY_SECONDS) -> Any:
+    """:func:`until` inside an event loop: the loop keeps running while it waits."""
+    import asyncio
+
+    deadline = time.monotonic() + safety
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        await asyncio.sleep(0.01)
+
+
 # --------------------------------------------------------------------------- in-process
 
 
@@ -237,6 +268,15 @@ class SandboxServer:
     def stats(self) -> dict[str, Any]:
         return self._hook("GET", "stats")
 
+    def hold(self, on: bool = True, path: str | None = None,
+             method: str | None = None) -> dict[str, Any]:
+        """Hold admitted /waves requests (only ``method`` / ``path`` ones, if given) at the
+        gate until ``hold(False)`` or a reset: requests overlap by an event, not a latency."""
+        return self._hook("POST", "hold", {"hold": on, "path": path, "method": method})
+
+    def release(self) -> dict[str, Any]:
+        return self.hold(False)
+
     def reset_stats(self) -> dict[str, Any]:
         return self._hook("POST", "stats/reset")
 
@@ -252,6 +292,15 @@ class SandboxServer:
                               timeout=15)
         response.raise_for_status()
         return response.json()
+
+    def edit_clone(self, voice_id: str, **changes: Any) -> dict[str, Any]:
+        """``PATCH /_sandbox/clones/{voice_id}``: ``displayName="X"``, ``ready=True`` ..."""
+        return self._hook("PATCH", f"clones/{voice_id}", changes)
+
+    def finish_processing(self, key: str = KEY) -> None:
+        """End every clone's processing and list lag now (what a test would wait for)."""
+        for clone in self.clones(key):
+            self.edit_clone(clone["voiceId"], ready=True, listed=True)
 
     def clones(self, key: str = KEY) -> list[dict[str, Any]]:
         """The clones stored for ``key``'s organisation (listed or not, with status)."""

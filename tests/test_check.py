@@ -7,6 +7,7 @@ import struct
 
 import pytest
 from cli_support import Project
+from sandbox_support import until
 from test_import import legacy
 
 from reconciler.engine.checking import measure_wav
@@ -89,17 +90,24 @@ def test_check_all_green_then_flags_legacy_missing_and_processing(project):
 def test_probes_run_one_at_a_time_by_default(project):
     project.write({f"v{i}": {} for i in range(4)})
     project.run("apply", "--auto-approve")
-    project.server.config(latency_ms=150)
+    server = project.server
 
-    def peak(*args: str) -> int:
-        project.server.reset_stats()
-        project.run("check", "--probe", *args)
-        stats = project.server.stats()
+    def peak() -> int:
+        stats = server.stats()
         assert stats["requests"]["POST /waves/v1/tts"] == 4 and stats["rate_limited"] == 0
         return max(stats["max_in_flight"].values())
 
+    server.reset_stats()
+    project.run("check", "--probe")
     assert peak() == 1  # TTS allows one request at a time on the base plan
-    assert peak("--probe-parallelism", "4") > 1
+    server.reset_stats()
+    server.hold(path="/waves/v1/tts")  # probes wait at the server: do two ever overlap?
+    check = project.spawn("check", "--probe", "--probe-parallelism", "4")
+    until(lambda: server.stats()["held_now"] >= 2, "two probes at the server at once")
+    server.release()
+    out, err = check.communicate(timeout=120)
+    assert check.returncode == 0, out + err
+    assert peak() >= 2
 
 
 def test_check_errors(project):
@@ -109,7 +117,7 @@ def test_check_errors(project):
     project.run("apply", "--auto-approve")
     r = project.run("check", "--target", "nope", expect=1)
     assert "--target nope: no voice of that name" in r.err
-    project.server.config(processing_seconds=30)
+    project.server.config(processing_seconds=3600)
     project.run("apply", "--auto-approve", "--replace", "alpha", "--wait-timeout", "0.5", expect=1)
     r = project.run("check", expect=0)  # the old clone is still the recorded one
     assert "1 ok" in r.out

@@ -122,7 +122,10 @@ def test_clone_added_by_hand_is_deleted_with_prune_all(project, fmt):
         action = only(out, "delete")
         assert action["voiceId"] == stray and action["name"] is None
         assert action["displayName"] == "Made <by> hand"
-        assert action["reasons"] == ["not declared (prune: all)"]
+        assert action["reasons"] == [
+            "not declared (prune: all)",
+            "not made by voicectl, deleted because prune: all",
+        ]
     elif fmt == "markdown":
         row = md_row(out, "delete", "Made &lt;by&gt; hand")
         assert stray.replace("_", "\\_") in row and "prune\\: all" in row
@@ -150,7 +153,9 @@ def test_hand_made_duplicate_with_our_tags_is_deleted(project, fmt):
     why = f"duplicate of {original['voiceId']} (same ownership tags)"
     if fmt == "json":
         action = only(out, "delete")
-        assert (action["name"], action["voiceId"], action["reasons"]) == ("alpha", dup, [why])
+        assert (action["name"], action["voiceId"], action["reasons"]) == (
+            "alpha", dup, [why, "made by stack 'e2e'"]
+        )
     elif fmt == "markdown":
         assert dup.replace("_", "\\_") in md_row(out, "delete", "alpha")
     else:

@@ -35,6 +35,21 @@ async def test_edit_changes_what_the_list_shows(sandbox_app):
     assert listed["accent"] is None and listed["language"] == "hi"
 
 
+async def test_ready_and_listed_end_processing_and_list_lag_now(sandbox_app):
+    app = sandbox_app(processing_seconds=3600, list_lag_ms=3_600_000)
+    async with asgi_client(app) as client:
+        voice_id = await _make(client)
+        assert (await client.get(CLONES)).json()["data"] == []
+        r = await client.patch(f"/_sandbox/clones/{voice_id}", json={"listed": True})
+        assert r.status_code == 200 and r.json()["status"] == "processing"
+        (listed,) = (await client.get(CLONES)).json()["data"]
+        assert listed["status"] == "processing"
+        r = await client.patch(f"/_sandbox/clones/{voice_id}", json={"ready": True})
+        assert r.json()["status"] == "completed"
+        (listed,) = (await client.get(CLONES)).json()["data"]
+    assert listed["voiceId"] == voice_id and listed["status"] == "completed"
+
+
 @pytest.mark.parametrize(
     "body, message",
     [
@@ -42,6 +57,7 @@ async def test_edit_changes_what_the_list_shows(sandbox_app):
         ({"displayName": ""}, "displayName must be a non-empty string"),
         ({"tags": [1, 2]}, "tags must be a list of strings"),
         ({"description": 3}, "description must be a string or null"),
+        ({"ready": False}, "ready can only be set to true"),
     ],
 )
 async def test_bad_edits_are_refused(sandbox_app, body, message):

@@ -254,7 +254,9 @@ def test_import_with_samples_then_plan_replaces_only_legacy(project):
     stats = project.server.stats()
     assert stats["clones_created"] == 0 and stats["clones_deleted"] == 0
     manifest = yaml.safe_load(project.manifest.read_text())
-    assert manifest["version"] == 1 and manifest["stack"] == "default"
+    # import writes an explicit stack of this project's own, the one the lockfile records
+    assert manifest["version"] == 1 and manifest["stack"].startswith("project-")
+    assert manifest["stack"] == project.lock()["stack"]
     assert manifest["voices"]["narrator"] == {
         "file": "samples/narrator.wav",
         "displayName": "Narrator",
@@ -354,7 +356,7 @@ def test_import_skips_owned_ignored_and_busy_clones_and_dedupes_names(project):
     dashboard(project, "Other stack", "samples/a.wav", tags="voicectl-stack:prod, voicectl-name:x")
     dashboard(project, "Test one", "samples/a.wav")
     project.manifest.write_text("version: 1\nstack: e2e\nignore: ['Test *']\n")
-    project.server.config(processing_seconds=60)
+    project.server.config(processing_seconds=3600)
     dashboard(project, "Busy", "samples/a.wav")
     r = project.run("import")
     assert "Skipped" in r.err and "owned by stack 'prod'" in r.err

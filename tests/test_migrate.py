@@ -12,16 +12,12 @@ legacy clone left unless kept on purpose, lockfile and map agreeing with the ser
 from __future__ import annotations
 
 import json
-import os
-import random
-import time
 
 import pytest
 import yaml
 from cli_support import Project
+from sandbox_support import until
 from test_import import dashboard, legacy
-
-SEEDS = [int(s) for s in os.environ.get("VOICECTL_KILL_SEEDS", "1 2 3").split()]
 
 
 @pytest.fixture
@@ -181,46 +177,76 @@ def test_migrating_many_needs_allow_mass_delete(project):
     assert set(project.ids()) == set(originals) | {"promo"}
 
 
-def test_placeholders_block_migrate_with_a_clear_error(project):
+def test_placeholders_block_only_their_own_voice_in_migrate(project):
     seeded_org(project, n_legacy=1)
     project.run("import", "--stack", "e2e")  # no --samples: placeholders
-    r = project.run("migrate", "--auto-approve", expect=1)
-    assert "voices.voice-0.file: FILL-ME-IN is a placeholder left by `voicectl import`" in r.err
-    assert project.server.stats()["clones_created"] == 2
+    r = project.run("migrate", "--auto-approve")
+    assert "voices.voice-0: its file is still the FILL-ME-IN placeholder" in r.text
+    assert "left alone (not re-cloned, not deleted)" in r.text
+    stats = project.server.stats()
+    assert stats["clones_created"] == 2 and stats["clones_deleted"] == 0
 
 
-@pytest.mark.parametrize("keep", [False, True], ids=["delete", "keep-legacy"])
-@pytest.mark.parametrize("seed", SEEDS)
-def test_killed_migration_converges(project, tmp_path, seed, keep):
+# Where a migrate run is killed (SIGKILL: no cleanup, nothing flushed beyond what was
+# written), each reached by an event, not a guessed time: the server holds the run's
+# requests of one kind until the test has killed it.
+#   listing     - its first list is held: killed before anything was made;
+#   creating    - a create is held at the server: the server makes the clone after the
+#                 client is gone (an answer nobody read, nothing journalled);
+#   processing  - every new clone made and still processing (pending, or answered but
+#                 not yet journalled);
+#   deleting    - a delete of an old clone is held: recorded, the old one not yet gone.
+KILL_AT = {
+    "listing": {"hold": {}},
+    "creating": {"hold": {"method": "POST", "path": "/waves/v1/voice-cloning"}},
+    "processing": {"processing_seconds": 3600},
+    "deleting": {"hold": {"method": "DELETE"}},
+}
+
+
+@pytest.mark.parametrize(
+    ("phase", "keep"),
+    [*((phase, False) for phase in KILL_AT), ("listing", True), ("creating", True),
+     ("processing", True)],
+    ids=lambda v: {False: "delete", True: "keep-legacy"}.get(v, v) if isinstance(v, bool) else v,
+)
+def test_killed_migration_converges(project, tmp_path, phase, keep):
     originals = seeded_org(project, n_legacy=6)
     import_all(project)
-    seeded = project.server.stats()["clones_created"]
-    # A run takes ~1.5 s here (process start ~0.5 s, then list, 6 creates, processing,
-    # records and deletes), so kill times in 0.4-1.8 s land in every phase: before the
-    # creates, with creates in flight or answered but not journalled, clones processing
-    # (pending), recorded but the old clone not yet deleted (retired keep=false), deletes.
-    project.server.config(latency_ms=40, processing_seconds=0.6)
+    server = project.server
+    seeded = server.stats()["clones_created"]
     map_path = tmp_path / "map.json"
-    args = ["migrate", "--auto-approve", "--wait-timeout", "30", "--map-out", str(map_path)]
+    args = ["migrate", "--auto-approve", "--wait-timeout", "600", "--map-out", str(map_path)]
     if keep:
         args.append("--keep-legacy")
-    rng = random.Random(seed)
-    for _ in range(4):  # until a run is not killed, or 4 kills
-        proc = project.spawn(*args)
-        time.sleep(rng.uniform(0.4, 1.8))
-        if proc.poll() is not None:
-            proc.communicate(timeout=60)
-            break
-        proc.kill()  # SIGKILL: no cleanup, nothing flushed beyond what was written
-        proc.communicate(timeout=60)
+    how = KILL_AT[phase]
+    if "hold" in how:
+        server.hold(**how["hold"])
+    else:
+        server.config(processing_seconds=how["processing_seconds"])
+    proc = project.spawn(*args)
+
+    def reached() -> bool:
+        if "hold" in how:
+            return server.stats()["held_now"] >= 1
+        return server.stats()["clones_created"] == seeded + len(originals)
+
+    until(lambda: reached() or proc.poll() is not None, f"the run to reach {phase}")
+    assert proc.poll() is None, f"the run ended before {phase}: {proc.communicate()}"
+    proc.kill()
+    proc.communicate(timeout=60)
+    # Let the server finish what it was doing for the dead run, then move on at once.
+    server.release()
+    until(lambda: not any(server.stats()["in_flight_now"].values()), "the server to be idle")
+    server.config(processing_seconds=0)
+    server.finish_processing()
     log = []
-    for _attempt in range(12):
+    for _attempt in range(6):
         r = project.run(*args, expect=None)
         log.append(r.text)
         if r.code == 0:
             break
         assert "migration not finished" in r.err or "Apply failed" in r.out, r.text
-        time.sleep(0.5)
     else:
         raise AssertionError("migrate did not converge:\n" + "\n".join(log))
     project.server.config(latency_ms=0, processing_seconds=0)

@@ -168,10 +168,10 @@ def test_interrupted_replacement_still_processing_waits():
 
 
 def test_vanished_clone_is_recreated_and_undeclared_forgotten():
-    v, w = Voice("narrator"), Voice("gone")
-    vc, wc = clone_of(v), clone_of(w)
-    plan = make_plan(manifest(v), lock_with((v, vc), (w, wc)), [])
-    assert kinds(plan) == [("forget", "gone"), ("create", "narrator")]
+    v, w, k = Voice("narrator"), Voice("gone"), Voice("kept")
+    vc, wc, kc = clone_of(v), clone_of(w), clone_of(k)
+    plan = make_plan(manifest(v, k), lock_with((v, vc), (w, wc), (k, kc)), [kc])
+    assert kinds(plan) == [("forget", "gone"), ("create", "narrator"), ("noop", "kept")]
     assert "no longer exists" in plan.actions[1].reasons[0]
 
 
@@ -245,7 +245,14 @@ def test_recent_clone_missing_from_a_lagging_list_is_waited_for():
     soon = make_plan(manifest(v), lock, [], PlanOptions(now=made + 5))
     assert kinds(soon) == [("wait", "narrator")]
     assert "not listed yet" in soon.actions[0].reasons[0]
+    # Later, an empty list could be another organisation's: refused...
     later = make_plan(manifest(v), lock, [], PlanOptions(now=made + 500))
+    assert kinds(later) == [] and "SMALLEST_API_KEY" in later.errors[0]
+    # ...unless the list shows the recorded organisation (its other clones), or on purpose.
+    lock.organization_id = "org_1"
+    same_org = [foreign("Dashboard", organizationId="org_1")]
+    later = make_plan(manifest(v), lock, same_org, PlanOptions(now=made + 500))
     assert kinds(later) == [("create", "narrator")]
-    strict = make_plan(manifest(v), lock, [], PlanOptions(now=made + 5, list_grace=0))
+    strict = make_plan(manifest(v), lock, [], PlanOptions(now=made + 5, list_grace=0,
+                                                           new_organisation=True))
     assert kinds(strict) == [("create", "narrator")]

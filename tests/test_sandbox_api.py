@@ -501,8 +501,17 @@ async def test_api_keys_restrict_access(sandbox_app) -> None:
 # --------------------------------------------------------------------------- lifecycle
 
 
+async def _settled(client) -> dict:
+    """The one listed clone once it is no longer processing (however long that takes)."""
+    while True:
+        (entry,) = await listed(client)
+        if entry["status"] != "processing":
+            return entry
+        await asyncio.sleep(0.02)
+
+
 async def test_processing_then_completed(sandbox_app) -> None:
-    app = sandbox_app(processing_seconds=0.3)
+    app = sandbox_app(processing_seconds=3600)  # processing for the whole test
     async with asgi_client(app) as client:
         data = await made(client)
         assert data["status"] == "processing"
@@ -510,25 +519,17 @@ async def test_processing_then_completed(sandbox_app) -> None:
         assert entry["status"] == "processing"
         tts = await client.post(TTS, json={"text": "hi", "voice_id": data["voiceId"]})
         await assert_error(tts, 400, "not ready")
-        for _ in range(100):
-            (entry,) = await listed(client)
-            if entry["status"] != "processing":
-                break
-            await asyncio.sleep(0.05)
-        assert entry["status"] == "completed"
+    app = sandbox_app(processing_seconds=0.3)  # and it ends by itself
+    async with asgi_client(app) as client:
+        await made(client)
+        assert (await _settled(client))["status"] == "completed"
 
 
 async def test_failure_rate_makes_clones_end_failed(sandbox_app) -> None:
     app = sandbox_app(processing_seconds=0.2, failure_rate=1.0)
     async with asgi_client(app) as client:
-        data = await made(client)
-        assert data["status"] == "processing"
-        for _ in range(100):
-            (entry,) = await listed(client)
-            if entry["status"] != "processing":
-                break
-            await asyncio.sleep(0.05)
-        assert entry["status"] == "failed"
+        await made(client)
+        assert (await _settled(client))["status"] == "failed"
     # With no processing time the outcome is there at once; a rate mixes them.
     app = sandbox_app(failure_rate=0.5, seed=3)
     async with asgi_client(app) as client:

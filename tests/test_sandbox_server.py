@@ -29,6 +29,7 @@ from sandbox_support import (
     auth,
     multipart,
     org_of,
+    until_async,
 )
 
 pytestmark = pytest.mark.e2e
@@ -90,7 +91,8 @@ def test_sigterm_during_a_slow_request_still_exits_0(start_sandbox) -> None:
     async def main() -> None:
         async with server.async_client() as client:
             slow = asyncio.ensure_future(client.get(CLONES))
-            await asyncio.sleep(0.3)
+            await until_async(lambda: any(server.stats()["in_flight_now"].values()),
+                              "the request at the server")
             server.process.send_signal(signal.SIGTERM)
             try:
                 response = await slow

@@ -76,6 +76,9 @@ class Clone(_Lenient):
         default=None, validation_alias=AliasChoices("createdAt", "created_at")
     )
     samples: list[Sample] = Field(default_factory=list)
+    organization_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("organizationId", "organization_id")
+    )
 
     @field_validator("model", mode="before")
     @classmethod
@@ -100,6 +103,11 @@ class Clone(_Lenient):
     @classmethod
     def _samples(cls, value: Any) -> list[Any]:
         return value or []
+
+    @field_validator("organization_id", mode="before")
+    @classmethod
+    def _organization_id(cls, value: Any) -> str | None:
+        return value if isinstance(value, str) and value else None
 
     @field_validator("display_name", mode="before")
     @classmethod

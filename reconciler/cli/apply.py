@@ -22,6 +22,7 @@ from reconciler.cli.options import (
     apply_options,
     download_samples_option,
     format_option,
+    identity_options,
     plan_options,
     replace_option,
 )
@@ -48,6 +49,8 @@ _FIXED_BY_PLAN = {
     "allow_outside_files": "--allow-outside-files",
     "allow_any_duration": "--allow-any-duration",
     "list_grace": "--list-grace",
+    "new_organisation": "--new-organisation",
+    "destroy_first": "--destroy-first",
 }
 
 
@@ -56,6 +59,7 @@ _FIXED_BY_PLAN = {
 @manifest_option
 @plan_options
 @replace_option
+@identity_options
 @apply_options
 @format_option("text", "json", "markdown")
 @download_samples_option
@@ -73,6 +77,8 @@ def apply(
     list_grace: float,
     parallelism: int,
     replace: tuple[str, ...],
+    new_organisation: bool,
+    destroy_first: tuple[str, ...],
     auto_approve: bool,
     wait_timeout: float,
     lock_timeout: float,
@@ -102,6 +108,8 @@ def apply(
             replace=frozenset(replace),
             allow_mass_delete=allow_mass_delete,
             list_grace=list_grace,
+            new_organisation=new_organisation,
+            destroy_first=frozenset(destroy_first),
         )
     target = select_target(path, settings.env, saved, plan_file)
     request = ApplyRequest(
@@ -109,7 +117,11 @@ def apply(
         conn=connection_for(settings, path, target),
         lockfile=lockfile,
         plan_options=options,
-        apply_options=ApplyOptions(wait_timeout=wait_timeout),
+        apply_options=ApplyOptions(
+            wait_timeout=wait_timeout,
+            destroy_first=options.destroy_first,
+            forced=options.replace,
+        ),
         parallelism=parallelism,
         auto_approve=auto_approve,
         allow_outside_files=allow_outside_files,

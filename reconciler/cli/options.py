@@ -79,6 +79,30 @@ def plan_options(func):
     return apply_decorators(func, PLAN_OPTIONS)
 
 
+IDENTITY_OPTIONS = [
+    click.option(
+        "--new-organisation",
+        "new_organisation",
+        is_flag=True,
+        help="Move the project to the key's organisation on purpose: its voices are cloned "
+        "there and the lockfile records it (without it, a key of another organisation stops "
+        "plan and apply).",
+    ),
+    click.option(
+        "--destroy-first",
+        "destroy_first",
+        multiple=True,
+        metavar="NAME",
+        help="At the clone limit: replace NAME by deleting its old clone BEFORE the create "
+        "(NAME has no voiceId in between; a failed create loses it until the next apply).",
+    ),
+]
+
+
+def identity_options(func):
+    return apply_decorators(func, IDENTITY_OPTIONS)
+
+
 def replace_option(func):
     return click.option(
         "--replace",

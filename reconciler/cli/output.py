@@ -1,9 +1,14 @@
-"""`voicectl output`: print voiceIds from the lockfile (no API call)."""
+"""`voicectl output`: print voiceIds from the lockfile (no API call).
+
+It hands out only what apps can use: voices whose clone is ``completed`` (others
+are refused by name unless ``--any-status``), and only plausible voiceIds (a
+hand-edited or hostile lockfile is refused with its name, whatever the format,
+so ``--format env`` can never emit a second variable).
+"""
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import click
@@ -13,12 +18,13 @@ from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import lockfile_option
 from reconciler.engine import environments, workflow
 from reconciler.errors import UserError
+from reconciler.identity import env_name, plausible_voice_id
 from reconciler.lockfile import Lockfile
 
 
-def env_name(name: str) -> str:
-    """VOICE_ID_<NAME>, with every character that is not a letter or digit as _."""
-    return "VOICE_ID_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+def _listed(names: list[str], limit: int = 5) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 @click.command()
@@ -33,8 +39,19 @@ def env_name(name: str) -> str:
     help="json (default for all voices), env (VOICE_ID_NAME=...), yaml, or raw "
     "(default for one NAME: the bare voiceId).",
 )
+@click.option(
+    "--any-status",
+    is_flag=True,
+    help="Also hand out voices whose clone is not completed (processing, failed, ...).",
+)
 @global_options
-def output(name: str | None, manifest_file: str, lockfile: str | None, fmt: str | None) -> None:
+def output(
+    name: str | None,
+    manifest_file: str,
+    lockfile: str | None,
+    fmt: str | None,
+    any_status: bool,
+) -> None:
     """Print the voiceIds recorded in the lockfile, for apps and scripts.
 
     With environments, --env NAME reads that environment's lockfile.
@@ -53,6 +70,32 @@ def output(name: str | None, manifest_file: str, lockfile: str | None, fmt: str 
         ids = {name: ids[name]}
         fmt = fmt or "raw"
     fmt = fmt or "json"
+    hostile = sorted(n for n, voice_id in ids.items() if not plausible_voice_id(voice_id))
+    if hostile:
+        raise UserError(
+            f"{path}: the voiceId of {_listed(hostile)} is not a plausible voiceId (control "
+            "characters, spaces, '=' or path separators): the lockfile was edited by hand or "
+            "is not to be trusted; nothing was printed"
+        )
+    if not any_status:
+        status = {n: lock.doc.voices[n].status for n in ids}
+        busy = sorted(n for n, s in status.items() if s != "completed")
+        if busy:
+            what = ", ".join(f"{n} ({status[n] or 'unknown'})" for n in busy[:5])
+            more = f" and {len(busy) - 5} more" if len(busy) > 5 else ""
+            raise UserError(
+                f"{path}: not completed, so apps cannot use them yet: {what}{more}; run "
+                "`voicectl apply` again once they are, or pass --any-status"
+            )
+    if fmt == "env":
+        by_var: dict[str, str] = {}
+        for n in ids:
+            other = by_var.setdefault(env_name(n), n)
+            if other != n:
+                raise UserError(
+                    f"{path}: voices {other!r} and {n!r} both map to {env_name(n)}; "
+                    "rename one of them"
+                )
     if fmt == "raw":
         for voice_id in ids.values():
             click.echo(voice_id)

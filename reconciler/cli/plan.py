@@ -17,7 +17,12 @@ import click
 from reconciler import render
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.failures import FailureReport, mark_reported
-from reconciler.cli.options import format_option, plan_options, replace_option
+from reconciler.cli.options import (
+    format_option,
+    identity_options,
+    plan_options,
+    replace_option,
+)
 from reconciler.cli.ui import connection_for, echo_warnings, logger_for, style_for
 from reconciler.engine import allenvs, environments
 from reconciler.engine.planning import run_plan, save_plan
@@ -31,6 +36,7 @@ from reconciler.refusals import PlanRefused
 @manifest_option
 @plan_options
 @replace_option
+@identity_options
 @format_option("text", "json", "markdown")
 @click.option(
     "--detailed-exitcode",
@@ -65,6 +71,8 @@ def plan(
     list_grace: float,
     parallelism: int,
     replace: tuple[str, ...],
+    new_organisation: bool,
+    destroy_first: tuple[str, ...],
     fmt: str,
     detailed_exitcode: bool,
     all_envs: bool,
@@ -78,6 +86,8 @@ def plan(
         replace=frozenset(replace),
         allow_mass_delete=allow_mass_delete,
         list_grace=list_grace,
+        new_organisation=new_organisation,
+        destroy_first=frozenset(destroy_first),
     )
     if all_envs:
         for flag, value in (("--out", out), ("--lockfile", lockfile), ("--env", settings.env)):

@@ -106,7 +106,7 @@ class Target:
     exists: bool
     text: str | None  # without a BOM
     bom: bool
-    stack: str
+    stack: str | None  # None: the manifest names none; the lockfile's own is used
     names: set[str]
     ignore: tuple[str, ...]
     defaults: Defaults
@@ -124,14 +124,17 @@ def read_target(path: Path, *, stack: str | None, environment: str | None = None
     path = Path(path)
     root = Path(os.path.abspath(path)).parent
     if not path.exists():
-        return Target(path, root, False, None, False, stack or "default", set(), (), Defaults())
+        return Target(path, root, False, None, False, stack, set(), (), Defaults())
     result = load_manifest(path, check_files=False)  # ManifestError lists every problem
     manifest = result.manifest
     if environment is not None:
         manifest = load_manifest(path, check_files=False, environment=environment).manifest
     if stack is not None and stack != manifest.base_stack:
+        says = (
+            f"says stack {manifest.base_stack!r}" if manifest.stack_declared else "names no stack"
+        )
         raise UserError(
-            f"--stack {stack}: {path} already says stack {manifest.stack!r}; "
+            f"--stack {stack}: {path} already {says}; "
             "leave --stack out (it is only for a new manifest)"
         )
     raw = path.read_bytes()
@@ -147,8 +150,9 @@ def read_target(path: Path, *, stack: str | None, environment: str | None = None
         model=d.get("model"),
     )
     names = set((data.get("voices") or {}).keys()) | set(result.manifest.voices)  # includes too
+    declared = manifest.stack if manifest.stack_declared else None
     return Target(
-        path, root, True, text, bom, manifest.stack, names, manifest.ignore, defaults, environment
+        path, root, True, text, bom, declared, names, manifest.ignore, defaults, environment
     )
 
 

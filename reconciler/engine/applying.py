@@ -116,7 +116,8 @@ def run_apply(request: ApplyRequest, ui: ApplyUI) -> ApplyRun:
     loaded = _load(request, ui)  # a bad manifest fails here: no lock taken, nothing written
     with RunLock(loaded.lock.path, timeout=request.lock_timeout, on_wait=request.on_wait):
         # Re-read under the lock: another run may have written the lockfile meanwhile.
-        loaded.lock = workflow.read_lockfile(loaded.lock.path, loaded.manifest.stack, [])
+        loaded.lock = workflow.read_lockfile(loaded.lock.path, loaded.manifest, [])
+        loaded.manifest = workflow.bind_stack(loaded.manifest, loaded.lock)
         return asyncio.run(_run(request, ui, loaded))
 
 

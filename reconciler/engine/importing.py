@@ -65,12 +65,15 @@ def run_import(
     samples = _samples_dir(samples_dir, target, allow_outside_files)
     if dry_run:
         lock = Lockfile.load(lock_path, stack=target.stack)
+        target.stack = lock.doc.stack  # a manifest naming none: the lockfile's own
         adoptions, skipped = _prepare(conn, logger, target, lock, samples, select, exclude)
         return ImportResult(target, lock_path, adoptions, skipped)
     with RunLock(lock_path, timeout=lock_timeout, on_wait=on_wait):
         # again, under the lock
         target = adoption.read_target(path, stack=stack, environment=environment)
         lock = Lockfile.load(lock_path, stack=target.stack)
+        if target.stack is None:  # no stack named: the lockfile's own (a new one makes it)
+            target.stack = lock.doc.stack
         warnings = []
         if lock.exists and lock.doc.stack != target.stack:
             warnings.append(

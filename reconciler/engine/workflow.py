@@ -173,9 +173,12 @@ def plan_for(
                 raise UserError(
                     f"{flag} {name}: no voice of that name in {manifest.path.name} or the lockfile"
                 )
-    for name in sorted(options.replace):
-        if name not in manifest.voices:
-            raise UserError(f"--replace {name}: the voice is not declared in {manifest.path.name}")
+    for flag, names in (("--replace", options.replace), ("--destroy-first", options.destroy_first)):
+        for name in sorted(names):
+            if name not in manifest.voices:
+                raise UserError(
+                    f"{flag} {name}: the voice is not declared in {manifest.path.name}"
+                )
     if options.now is None:
         options = dataclasses.replace(options, now=time.time())
     return make_plan(manifest, lock.doc, remote, options)
@@ -207,16 +210,21 @@ def load(
         allow_outside_files=allow_outside_files,
         allow_any_duration=allow_any_duration,
         environment=target.environment,
+        hold_placeholders=True,
     )
     path = lockfile_path(manifest_path, lockfile, target)
-    lock = read_lockfile(path, result.manifest.stack, result.warnings)
-    return Loaded(result.manifest, result.warnings, lock)
+    lock = read_lockfile(path, result.manifest, result.warnings)
+    return Loaded(bind_stack(result.manifest, lock), result.warnings, lock)
 
 
-def read_lockfile(path: Path, stack: str, warnings: list[str]) -> Lockfile:
-    """Read the lockfile for ``stack``; a lockfile of another stack follows the manifest,
-    except one of another environment of the same manifest (``--lockfile`` mixed up),
-    which is refused."""
+def read_lockfile(path: Path, manifest, warnings: list[str]) -> Lockfile:
+    """Read the lockfile for the manifest's stack; a lockfile of another stack follows the
+    manifest, except one of another environment of the same manifest (``--lockfile``
+    mixed up), which is refused. A manifest that names no stack takes the lockfile's
+    (a new lockfile makes one of its own: reconciler.identity)."""
+    if not getattr(manifest, "stack_declared", True):
+        return Lockfile.load(path, stack=None)
+    stack = manifest.stack
     lock = Lockfile.load(path, stack=stack)
     sep = environments.STACK_SEPARATOR
     mine, theirs = stack.partition(sep), lock.doc.stack.partition(sep)
@@ -229,7 +237,15 @@ def read_lockfile(path: Path, stack: str, warnings: list[str]) -> Lockfile:
     if lock.exists and lock.doc.stack != stack:
         warnings.append(
             f"{lock.path.name}: recorded for stack {lock.doc.stack!r}, the manifest says "
-            f"{stack!r}; the lockfile will follow the manifest"
+            f"{stack!r}; the lockfile will follow the manifest (clones tagged "
+            f"{lock.doc.stack!r} are left alone)"
         )
     lock.set_stack(stack)
     return lock
+
+
+def bind_stack(manifest, lock: Lockfile):
+    """The manifest with the stack it really has (the lockfile's when it names none)."""
+    if getattr(manifest, "stack_declared", True) or manifest.stack == lock.doc.stack:
+        return manifest
+    return dataclasses.replace(manifest, stack=lock.doc.stack)

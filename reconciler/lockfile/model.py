@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reconciler.errors import UserError
+from reconciler.identity import auto_stack
 
 LOCK_VERSION = 1
 
@@ -84,6 +85,22 @@ class RetiredEntry(_Model):
     )
 
 
+class ReleasedEntry(_Model):
+    """A clone this stack let go of (``removed:``): kept on the service, never pruned."""
+
+    name: str
+    display_name: str | None = Field(default=None, alias="displayName")
+    released_at: str | None = Field(default=None, alias="releasedAt")
+
+
+class ReplaceIntent(_Model):
+    """A replacement asked for (``--replace``) and not finished yet: the next run
+    finishes it rather than keeping the old clone."""
+
+    replaces: str = Field(description="the voiceId being replaced")
+    forced: bool = Field(default=True, description="asked for with --replace")
+
+
 AWAITING_REASONS = ("orphan", "duplicate", "replaced", "migrated", "failed")
 
 
@@ -111,12 +128,28 @@ class LockDocument(_Model):
     lineage: str = Field(description="uuid set when the lockfile was first written")
     serial: int = Field(default=0, description="grows with every write")
     stack: str = "default"
+    organization_id: str | None = Field(
+        default=None,
+        alias="organizationId",
+        description="the organisation the clones live in (from the create answer)",
+    )
+    clone_limit: int | None = Field(
+        default=None,
+        alias="cloneLimit",
+        description="clones the organisation held when a create was refused at its clone limit",
+    )
     voices: dict[str, LockEntry] = Field(default_factory=dict)
     pending: dict[str, PendingEntry] = Field(
         default_factory=dict, description="voiceId -> operation that made it, not yet finished"
     )
     retired: dict[str, RetiredEntry] = Field(
         default_factory=dict, description="voiceId -> old clone kept until `migrate --finish`"
+    )
+    released: dict[str, ReleasedEntry] = Field(
+        default_factory=dict, description="voiceId -> clone let go by `removed:` (never pruned)"
+    )
+    replacing: dict[str, ReplaceIntent] = Field(
+        default_factory=dict, description="name -> a forced replacement not finished yet"
     )
     awaiting: dict[str, AwaitingEntry] = Field(
         default_factory=dict,
@@ -133,15 +166,17 @@ def to_text(doc: LockDocument) -> str:
             entry.pop("migratedFrom", None)
     if not data.get("pending"):
         data.pop("pending", None)
-    if not data.get("retired"):
-        data.pop("retired", None)
-    if not data.get("awaitingDeletion"):
-        data.pop("awaitingDeletion", None)
+    for key in ("retired", "awaitingDeletion", "released", "replacing", "organizationId",
+                "cloneLimit"):
+        if not data.get(key):
+            data.pop(key, None)
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def new_document(stack: str) -> LockDocument:
-    return LockDocument(lineage=str(uuid.uuid4()), serial=0, stack=stack)
+def new_document(stack: str | None) -> LockDocument:
+    """A new lockfile's document; ``stack`` None gives it a stack of its own."""
+    lineage = str(uuid.uuid4())
+    return LockDocument(lineage=lineage, serial=0, stack=stack or auto_stack(lineage))
 
 
 def parse(text: str, *, source: str = "voices.lock.json") -> LockDocument:

@@ -35,6 +35,8 @@ from reconciler.lockfile.model import (
     LockDocument,
     LockEntry,
     PendingEntry,
+    ReleasedEntry,
+    ReplaceIntent,
     RetiredEntry,
     new_document,
     parse,
@@ -46,8 +48,12 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "voices": LockEntry,
     "pending": PendingEntry,
     "retired": RetiredEntry,
+    "released": ReleasedEntry,
+    "replacing": ReplaceIntent,
     "awaiting": AwaitingEntry,
 }
+# the document's single values a step may set (["meta", field, value])
+META = ("organization_id", "clone_limit")
 
 
 def _dump(value: Any) -> Any:
@@ -82,8 +88,9 @@ class Lockfile:
 
     # -- reading -----------------------------------------------------------------------
     @classmethod
-    def load(cls, path: Path, *, stack: str = "default") -> Lockfile:
-        """Read ``path`` (a missing file gives a new, empty document) and replay its journal."""
+    def load(cls, path: Path, *, stack: str | None = "default") -> Lockfile:
+        """Read ``path`` (a missing file gives a new, empty document, of ``stack`` or, when
+        it is None, of a stack of its own) and replay its journal."""
         path = Path(path)
         try:
             text = path.read_text(encoding="utf-8")
@@ -236,6 +243,10 @@ class Lockfile:
         if kind == "stack":
             doc.stack = op[1]
             return
+        if kind == "meta":
+            if op[1] in META:
+                setattr(doc, op[1], op[2])
+            return
         section: dict[str, Any] = getattr(doc, op[1])
         old = section.get(op[2])
         if kind == "set":
@@ -295,6 +306,7 @@ class Lockfile:
                 self._del("voices", name)
             self._del("pending", voice_id)
             self._del("retired", voice_id)
+            self._del("released", voice_id)
             self._del("awaiting", voice_id)
 
     def await_deletion(self, voice_id: str, awaiting: AwaitingEntry) -> None:
@@ -318,6 +330,47 @@ class Lockfile:
     def refresh(self, name: str, entry: LockEntry) -> None:
         """The service reports new facts (status, modelIds, samples) about ``name``'s clone."""
         self._set("voices", name, entry)
+
+    # -- identity (reconciler.identity): organisation, moved, removed, intents ----------
+    def set_organisation(self, organization_id: str) -> None:
+        """The organisation the clones live in (from a create answer or the list)."""
+        if self.doc.organization_id != organization_id:
+            self._change(["meta", "organization_id", organization_id])
+
+    def set_clone_limit(self, held: int) -> None:
+        """A create was refused at the clone limit while the organisation held ``held``."""
+        if self.doc.clone_limit != held:
+            self._change(["meta", "clone_limit", held])
+
+    def move(self, old: str, new: str) -> None:
+        """``moved:``: the voice ``old`` is ``new`` now; its clone (voiceId) stays."""
+        entry = self.doc.voices.get(old)
+        if entry is None or old == new:
+            return
+        with self.step():
+            self._del("voices", old)
+            self._set("voices", new, entry)
+            for section in ("pending", "retired"):
+                for vid, item in list(getattr(self.doc, section).items()):
+                    if item.name == old:
+                        self._set(section, vid, item.model_copy(update={"name": new}))
+            intent = self.doc.replacing.get(old)
+            if intent is not None:
+                self._del("replacing", old)
+                self._set("replacing", new, intent)
+
+    def release(self, voice_id: str, released: ReleasedEntry) -> None:
+        """``removed:``: drop every record of the clone, and remember it was let go."""
+        with self.step():
+            self.forget(voice_id)
+            self._set("released", voice_id, released)
+
+    def intend_replacement(self, name: str, intent: ReplaceIntent) -> None:
+        """A forced replacement of ``name`` starts (durable before its create)."""
+        self._set("replacing", name, intent)
+
+    def drop_intent(self, name: str) -> None:
+        self._del("replacing", name)
 
 
 __all__ = ["Lockfile", "LockfileWriteError", "SECTIONS"]

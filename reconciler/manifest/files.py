@@ -12,7 +12,7 @@ and folder to here.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +32,10 @@ class _Context:
     check_files: bool
     base: Path | None = None  # the folder of the file naming the samples (default: root)
     hashes: HashCache | None = None  # sample sha256s remembered under .voicectl/
+    # plan/apply: a FILL-ME-IN file blocks only its voice (held; the plan warns);
+    # validate: it is an error.
+    hold_placeholders: bool = False
+    held: list[str] = field(default_factory=list)
 
     @property
     def folder(self) -> Path:
@@ -41,7 +45,7 @@ class _Context:
         """The same options, for the voices of another (included) file."""
         return _Context(
             report, self.root, self.allow_outside_files, self.allow_any_duration,
-            self.check_files, base, self.hashes,
+            self.check_files, base, self.hashes, self.hold_placeholders, self.held,
         )
 
 
@@ -97,6 +101,9 @@ def _check_file(
         return False
     if not ctx.check_files:
         return (_absolute(ctx.folder, written, resolve=False), None)
+    if rel.strip() == FILE_PLACEHOLDER and ctx.hold_placeholders:
+        ctx.held.append(str(voice_path[-1]))  # the plan warns, naming it
+        return False
     if rel.strip() == FILE_PLACEHOLDER:
         report.error(
             path,

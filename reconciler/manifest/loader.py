@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from reconciler import audio, languages
 from reconciler.errors import ManifestError
+from reconciler.identity import env_name
 from reconciler.localcache import HashCache
 from reconciler.manifest import controls, includes
 from reconciler.manifest import environments as envs
@@ -29,6 +30,7 @@ from reconciler.manifest.environments import check_voice_environments
 from reconciler.manifest.files import _check_file, _Context, relative_name
 from reconciler.manifest.models import (
     _NAME_RE,
+    DEFAULT_STACK,
     EXTENSION_PREFIX,
     DefaultsDocument,
     ManifestDocument,
@@ -63,6 +65,7 @@ def load_manifest(
     allow_any_duration: bool = False,
     check_files: bool = True,
     environment: str | None = None,
+    hold_placeholders: bool = False,
 ) -> LoadResult:
     """Read, validate and resolve a manifest and the files it includes.
 
@@ -73,6 +76,9 @@ def load_manifest(
     that environment's: its voices, its defaults, its stack (see
     environments.py); an environment the manifest does not declare raises
     UnknownEnvironment. Every voice is validated whatever the environment.
+    With ``hold_placeholders`` a voice whose file is import's FILL-ME-IN
+    placeholder is no error: it lands in the manifest's ``held`` (plan and
+    apply leave it alone and warn).
     """
     path = Path(path)
     source = display_path(path)
@@ -105,7 +111,8 @@ def load_manifest(
     root = Path(os.path.abspath(path)).parent
     hashes = HashCache(root, hasher=audio.file_sha256) if check_files else None
     context = _Context(
-        report, root, allow_outside_files, allow_any_duration, check_files, hashes=hashes
+        report, root, allow_outside_files, allow_any_duration, check_files, hashes=hashes,
+        hold_placeholders=hold_placeholders,
     )
     reports = [report]
     included = []
@@ -143,6 +150,7 @@ def load_manifest(
     if hashes is not None:
         hashes.save()  # best effort: a cache that cannot be written is just not kept
     _check_cross(entries, data, report)
+    moved, removed = _check_identity(data, entries, report)
 
     if any(r.problems for r in reports) or document is None or defaults is None:
         raise _fail(reports, report)
@@ -157,14 +165,14 @@ def load_manifest(
         path=path,
         root=root,
         version=document.version,
-        stack=envs.environment_stack(document.stack, environment),
+        stack=envs.environment_stack(document.stack or DEFAULT_STACK, environment),
         prune=document.prune,
         ignore=tuple(document.ignore or ()),
         voices=voices,
         raw_sha256=read.sha256,
         environments=declared,
         environment=environment,
-        base_stack=document.stack,
+        base_stack=document.stack or DEFAULT_STACK,
         safety=(
             Safety(document.safety.max_change_fraction, document.safety.min_existing)
             if document.safety is not None
@@ -174,6 +182,10 @@ def load_manifest(
             SourceFile(path=Path(os.path.abspath(path)), rel=path.name, sha256=read.sha256),
             *(one.file for one in included),
         ),
+        stack_declared=document.stack is not None,
+        moved=moved,
+        removed=removed,
+        held=tuple(context.held),
     )
     warnings = [line for r in reports for line in r.warning_lines()]
     return LoadResult(manifest=manifest, warnings=warnings)
@@ -371,3 +383,72 @@ def _check_cross(entries: dict[str, _Entry], data: dict[str, Any], main: _Report
                     "rename the voice or narrow the pattern",
                     key=not has_field,
                 )
+
+
+def _check_identity(
+    data: dict[str, Any], entries: dict[str, _Entry], report: _Report
+) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """Checks of names across the files: environment variable clashes, ``moved`` and
+    ``removed`` entries that contradict the voices or each other."""
+    declared = [n for n in entries if isinstance(n, str)]
+    by_env: dict[str, str] = {}
+    for name in declared:
+        var = env_name(name)
+        if var in by_env:
+            other = by_env[var]
+            first = entries[other].report
+            at = first.doc.pos_of(("voices", other), key=True) if first.doc else Pos(1, 1)
+            where = f"line {at.line}" if first is entries[name].report else f"{first.source}:{at}"
+            entries[name].report.error(
+                ("voices", name),
+                f"voices.{name} and voices.{other} ({where}) both map to the environment "
+                f"variable {var} (`voicectl output --format env`); rename one of them",
+                key=True,
+            )
+        else:
+            by_env[var] = name
+    moved: list[tuple[str, str]] = []
+    raw_moved = data.get("moved")
+    sources: dict[str, int] = {}
+    targets: dict[str, int] = {}
+    for i, entry in enumerate(raw_moved if isinstance(raw_moved, list) else []):
+        if not isinstance(entry, dict):
+            continue
+        old, new = entry.get("from"), entry.get("to")
+        if not (isinstance(old, str) and isinstance(new, str)):
+            continue
+        if not (_NAME_RE.match(old) and _NAME_RE.match(new)):
+            continue
+        problem = None
+        if old == new:
+            problem = ("from", f"moves {old!r} to itself")
+        elif old in declared:
+            problem = ("from", f"{old!r} is still declared in voices; a moved key must be gone")
+        elif new not in declared:
+            problem = ("to", f"{new!r} is not declared in voices")
+        elif old in sources:
+            problem = ("from", f"{old!r} is already moved by moved[{sources[old]}]")
+        elif new in targets:
+            problem = ("to", f"{new!r} is already the target of moved[{targets[new]}]")
+        if problem:
+            report.error(("moved", i, problem[0]), problem[1])
+            continue
+        sources[old], targets[new] = i, i
+        moved.append((old, new))
+    removed: list[str] = []
+    raw_removed = data.get("removed")
+    for i, name in enumerate(raw_removed if isinstance(raw_removed, list) else []):
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            continue
+        if name in declared:
+            report.error(
+                ("removed", i),
+                f"{name!r} is still declared in voices; remove it there to let it go",
+            )
+        elif name in sources:
+            report.error(("removed", i), f"{name!r} is also moved by moved[{sources[name]}]")
+        elif name in removed:
+            report.error(("removed", i), f"{name!r} is listed twice")
+        else:
+            removed.append(name)
+    return tuple(moved), tuple(removed)

@@ -301,6 +301,13 @@ class EnvironmentDocument(_Document):
     )
 
 
+class MovedDocument(_Document):
+    """A voice key renamed: the clone recorded as ``from`` is ``to``'s now (no API call)."""
+
+    from_: Name = Field(alias="from", description="The old key (no longer in voices).")
+    to: Name = Field(description="The new key (declared in voices).")
+
+
 class ManifestDocument(_Document):
     """voices.yaml: which voice clones should exist, for one stack."""
 
@@ -312,10 +319,11 @@ class ManifestDocument(_Document):
     version: Annotated[Literal[1], BeforeValidator(_exact_int)] = Field(
         description="The manifest format version; must be 1."
     )
-    stack: Name = Field(
-        default=DEFAULT_STACK,
+    stack: Name | None = Field(
+        default=None,
         description="Whose clones these are: voicectl tags every clone it makes with it, "
-        "and prunes only clones of this stack.",
+        "and prunes only clones of this stack. Left out: the project gets a stack of its "
+        "own, made once and recorded in the lockfile.",
     )
     prune: Literal["managed", "all", "none"] = Field(
         default="managed",
@@ -351,6 +359,16 @@ class ManifestDocument(_Document):
         default=None,
         description="The voices, by stable name. Empty or missing means none: with prune, "
         "every clone this stack owns is deleted.",
+    )
+    moved: list[MovedDocument] | None = Field(
+        default=None,
+        description="Renamed voice keys ({from: OLD, to: NEW}): the clone stays, only the "
+        "lockfile is rewritten.",
+    )
+    removed: list[Name] | None = Field(
+        default=None,
+        description="Voice keys voicectl stops managing without deleting their clones "
+        "(released: never pruned afterwards).",
     )
 
 
@@ -390,6 +408,8 @@ def _model_at(path: tuple[Any, ...]) -> type[BaseModel] | None:
         return DefaultsDocument
     if len(path) == 2 and path[0] == "voices":
         return VoiceDocument
+    if len(path) == 2 and path[0] == "moved":
+        return MovedDocument
     if len(path) == 2 and path[0] == "environments":
         return EnvironmentDocument
     if len(path) == 3 and path[0] == "environments" and path[2] == "defaults":

@@ -85,6 +85,12 @@ class Manifest:
     def included(self) -> tuple[SourceFile, ...]:
         """The files read through ``include`` (not the manifest itself)."""
         return self.sources[1:]
+    # False when the manifest names no stack: ``stack`` is then the lockfile's own
+    # (see reconciler.engine.workflow.bind_stack), never a name shared with other projects.
+    stack_declared: bool = True
+    moved: tuple[tuple[str, str], ...] = ()  # (from, to): renamed keys, no API call
+    removed: tuple[str, ...] = ()  # keys let go: dropped from the lockfile, clone kept
+    held: tuple[str, ...] = ()  # voices whose file is still import's placeholder
 
     def is_ignored(self, display_name: str | None, voice_id: str | None = None) -> bool:
         """True when a clone matches an ``ignore`` entry (voiceId, or displayName glob)."""

@@ -37,6 +37,8 @@ from reconciler.text import clean
 FORMAT_VERSION: Final = schemas.FORMAT_VERSION
 
 SYMBOLS = {
+    "move": ("→", "cyan"),
+    "release": ("~", "cyan"),
     "create": ("+", "green"),
     "delete": ("-", "red"),
     "replace": ("-/+", "yellow"),
@@ -46,6 +48,8 @@ SYMBOLS = {
     "noop": (" ", None),
 }
 HEADINGS = {
+    "move": "will be renamed in the lockfile (no API call)",
+    "release": "will be let go: dropped from the lockfile, its clone kept",
     "create": "will be created",
     "delete": "will be deleted",
     "replace": "must be replaced",
@@ -79,6 +83,8 @@ def _label(action: Action) -> str:
 def plan_text(plan: Plan, style: Style, *, show_noop: bool = False) -> str:
     """Terraform-like human plan: one block per change, then the summary line."""
     lines: list[str] = []
+    if getattr(plan, "stack_note", ""):
+        lines += [f"Stack: {clean(plan.stack)} ({clean(plan.stack_note)})", ""]
     changes = [a for a in plan.actions if a.kind not in ("noop",) or show_noop]
     if any(a.changes_anything or a.kind == "wait" for a in changes):
         lines.append("voicectl will perform the following actions:")
@@ -132,7 +138,7 @@ def _counts(plan: Plan) -> tuple[str, str]:
     """'2 to create, 1 to replace, 0 to delete' and '1 lockfile repair' (or '')."""
     s = plan.summary()
     counts = f"{s['create']} to create, {s['replace']} to replace, {s['delete']} to delete"
-    repairs = s["adopt"] + s["forget"]
+    repairs = s["adopt"] + s["forget"] + s["move"] + s["release"]
     return counts, (f"{repairs} lockfile repair{'s' if repairs != 1 else ''}" if repairs else "")
 
 
@@ -180,6 +186,8 @@ PAST = {
     "Replacing": "Replacement complete",
     "Destroying": "Destruction complete",
     "Adopting": "Recorded",
+    "Moving": "Renamed in the lockfile",
+    "Releasing": "Let go (clone kept)",
     "Forgetting": "Dropped from the lockfile",
 }
 FAILED = {
@@ -245,6 +253,8 @@ class ProgressPrinter:
         self._still.pop(id(action), None)
         self._labels.pop(id(action), None)
         self._done += 1
+        if getattr(outcome, "not_attempted", False):
+            return  # named once, together, in the summary
         secs = f"{outcome.elapsed:.0f}s"
         if outcome.ok and outcome.awaiting and action.kind == "delete":
             self._print(
@@ -309,9 +319,14 @@ def apply_summary(result: ApplyResult) -> str:
     if result.ok:
         return f"Apply complete! {counts}" + (f"\n\n{handoff}" if handoff else "")
     lines = [f"Apply failed: {len(result.failed)} operation(s) failed; {counts}"]
+    skipped = [o for o in result.failed if getattr(o, "not_attempted", False)]
     for outcome in result.failed:
         a = outcome.action
-        lines.append(f"  {_label(a)} ({a.kind}): {clean(outcome.error)}")
+        if outcome not in skipped:
+            lines.append(f"  {_label(a)} ({a.kind}): {clean(outcome.error)}")
+    if skipped:  # once, not one line each: they all failed for the same reason
+        names = ", ".join(sorted(_label(o.action) for o in skipped))
+        lines.append(f"  not attempted (the clone limit refused a create): {names}")
     if handoff:
         lines += ["", handoff]
     return "\n".join(lines)

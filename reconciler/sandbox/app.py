@@ -76,6 +76,7 @@ from reconciler.sandbox.gate import WavesGate
 from reconciler.sandbox.hooks import (
     hook_config,
     hook_edit_clone,
+    hook_hold,
     hook_reset,
     hook_sample,
     hook_seed_clone,
@@ -134,6 +135,7 @@ def create_app(config: SandboxConfig | None = None, *, state_file: Path | None =
         Route("/_sandbox/reset", hook_reset, methods=["POST"]),
         Route("/_sandbox/config", hook_config, methods=["GET", "POST"]),
         Route("/_sandbox/stats", hook_stats, methods=["GET"]),
+        Route("/_sandbox/hold", hook_hold, methods=["POST"]),
         Route("/_sandbox/stats/reset", hook_stats_reset, methods=["POST"]),
         Route("/_sandbox/samples/{voice_id}/{n:int}.wav", hook_sample, methods=["GET"]),
         Route("/_sandbox/clones", hook_seed_clone, methods=["POST"]),

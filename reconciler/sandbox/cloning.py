@@ -47,9 +47,13 @@ def samples(clone: CloneRecord, base_url: str) -> list[dict[str, str]]:
     ]
 
 
-def list_entry(clone: CloneRecord, now: float, base_url: str) -> dict[str, Any]:
+def list_entry(
+    clone: CloneRecord, now: float, base_url: str, org_id: str | None = None
+) -> dict[str, Any]:
     entry: dict[str, Any] = {"_id": clone.record_id, "voiceId": clone.voice_id,
                              "displayName": clone.display_name}
+    if org_id is not None:  # the organisation the clone lives in (as the create answer)
+        entry["organizationId"] = org_id
     if not clone.legacy:
         entry.update(description=clone.description, accent=clone.accent)
     entry["tags"] = list(clone.tags)
@@ -157,7 +161,7 @@ async def list_clones(request: Request) -> Response:
             continue
         if "status" in query and clone.status(now) != query["status"]:
             continue
-        entries.append(list_entry(clone, now, base_url))
+        entries.append(list_entry(clone, now, base_url, org.org_id))
     return JSONResponse({"data": entries})
 
 

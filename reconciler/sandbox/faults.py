@@ -10,11 +10,13 @@ in arrival order, which the network decides.)
 from __future__ import annotations
 
 import random
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.sandbox.config import FAULT_KINDS, SandboxConfig
+
+LOG_SIZE = 2000  # requests kept in the stats' log
 
 # Paths whose POST creates a clone: ghosts and hidden successes apply to these.
 CREATE_PATHS = ("/waves/v1/voice-cloning", "/waves/v1/lightning-large/add_voice")
@@ -72,11 +74,15 @@ class Stats:
     def __init__(self) -> None:
         self.in_flight: Counter[str] = Counter()
         self.admitted: Counter[str] = Counter()
+        self.held = 0  # /waves requests waiting at the gate while the sandbox holds them
         self.reset()
 
     def reset(self) -> None:
         """Zero the counters; the live in-flight numbers stay what they are."""
         self.requests: Counter[str] = Counter()
+        # every /waves request in arrival order ("POST /waves/v1/voice-cloning"), the last
+        # LOG_SIZE: tests read the order of creates and deletes from it
+        self.log: deque[str] = deque(maxlen=LOG_SIZE)
         self.responses: Counter[str] = Counter()
         self.max_in_flight: dict[str, int] = {k: v for k, v in self.in_flight.items() if v}
         self.max_admitted: dict[str, int] = {k: v for k, v in self.admitted.items() if v}
@@ -103,10 +109,12 @@ class Stats:
     def snapshot(self) -> dict[str, Any]:
         return {
             "requests": dict(self.requests),
+            "log": list(self.log),
             "responses": dict(self.responses),
             "max_in_flight": dict(self.max_in_flight),
             "max_admitted": dict(self.max_admitted),
             "in_flight_now": {k: v for k, v in self.in_flight.items()},
+            "held_now": self.held,
             "rate_limited": self.rate_limited,
             "unauthorized": self.unauthorized,
             "faults": dict(self.faults),

@@ -90,6 +90,7 @@ class WavesGate:
         stats = sandbox.stats
         method = scope["method"]
         stats.requests[f"{method} {path}"] += 1
+        stats.log.append(f"{method} {path}")
 
         async def counted_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -121,6 +122,7 @@ class WavesGate:
                 return
             stats.admit(org_id)
             try:
+                await sandbox.wait_if_held(method, path)  # admitted: it keeps its place while held
                 decision = sandbox.faults.decide(sandbox.config, method, path)
                 scope[DECISION_KEY] = decision
                 if decision.delay_s > 0:

@@ -75,6 +75,24 @@ async def hook_config(request: Request) -> Response:
     return JSONResponse(config.public())
 
 
+async def hook_hold(request: Request) -> Response:
+    """``POST /_sandbox/hold {"hold": true|false}``: hold admitted /waves requests at
+    the gate (they keep their place against the concurrency limit) or let them go;
+    ``"path": "/waves/v1/tts"`` and/or ``"method": "DELETE"`` hold only those requests.
+    ``GET /_sandbox/stats`` counts the waiting ones in ``held_now``; a reset lets go."""
+    body = await _json_object(request)
+    if isinstance(body, Response):
+        return body
+    hold, path, method = body.get("hold"), body.get("path"), body.get("method")
+    if not isinstance(hold, bool):
+        return error_response(400, "body must be {\"hold\": true} or {\"hold\": false}")
+    if not all(v is None or isinstance(v, str) for v in (path, method)):
+        return error_response(400, "path and method must be strings")
+    sandbox: Sandbox = request.app.state.sandbox
+    sandbox.hold(hold, path, method)
+    return JSONResponse({"hold": sandbox.holding, "held_now": sandbox.stats.held})
+
+
 async def hook_stats(request: Request) -> Response:
     return JSONResponse(request.app.state.sandbox.stats.snapshot())
 
@@ -97,6 +115,7 @@ async def hook_sample(request: Request) -> Response:
 
 _EDITABLE = {"displayName": "display_name", "description": "description", "accent": "accent",
              "language": "language", "tags": "tags"}
+_NOW = ("ready", "listed")  # ``true``: end the clone's processing / list lag now
 
 
 async def hook_edit_clone(request: Request) -> Response:
@@ -105,7 +124,9 @@ async def hook_edit_clone(request: Request) -> Response:
 
     Body: any of ``displayName`` (non-empty string), ``description``, ``accent``,
     ``language`` (string or null), ``tags`` (list of strings, or one comma-separated
-    string). Answers the clone as ``GET /_sandbox/state`` shows it.
+    string); and ``ready: true`` (its processing ends now) or ``listed: true`` (its list
+    lag ends now), so a test moves a clone on by an event instead of waiting out a
+    duration. Answers the clone as ``GET /_sandbox/state`` shows it.
     """
     sandbox: Sandbox = request.app.state.sandbox
     found = sandbox.store.find(request.path_params["voice_id"])
@@ -114,13 +135,19 @@ async def hook_edit_clone(request: Request) -> Response:
     body = await _json_object(request)
     if isinstance(body, Response):
         return body
-    unknown = sorted(set(body) - set(_EDITABLE))
+    unknown = sorted(set(body) - set(_EDITABLE) - set(_NOW))
     if unknown:
         return error_response(
-            400, f"cannot edit {', '.join(unknown)}; editable: {', '.join(_EDITABLE)}"
+            400, f"cannot edit {', '.join(unknown)}; editable: {', '.join((*_EDITABLE, *_NOW))}"
         )
     changes: dict[str, Any] = {}
+    now_epoch, now_mono = time.time(), time.monotonic()
     for key, value in body.items():
+        if key in _NOW:
+            if value is not True:
+                return error_response(400, f"{key} can only be set to true")
+            changes[f"{key}_epoch"], changes[f"{key}_mono"] = now_epoch, now_mono
+            continue
         if key == "tags":
             if isinstance(value, str):
                 value = [t.strip() for t in value.split(",") if t.strip()]
@@ -138,7 +165,7 @@ async def hook_edit_clone(request: Request) -> Response:
     for attr, value in changes.items():
         setattr(clone, attr, value)
     sandbox.store.save()
-    return JSONResponse(state_entry(clone, time.monotonic()))
+    return JSONResponse(state_entry(clone, now_mono))
 
 
 _SEED_TEXT = {"displayName": "display_name", "description": "description", "accent": "accent",
@@ -220,4 +247,4 @@ async def hook_seed_clone(request: Request) -> Response:
     )
     clone.anchor(now_epoch, now_mono)
     sandbox.store.add(org_id, clone)
-    return JSONResponse(list_entry(clone, now_mono, str(request.base_url)))
+    return JSONResponse(list_entry(clone, now_mono, str(request.base_url), org_id))

@@ -8,6 +8,7 @@ the gate and the handlers reach it as ``request.app.state.sandbox``.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,36 @@ class Sandbox:
         self.faults = FaultEngine(self.config.seed)
         self.stats = Stats()
         self.list_barrier = ListBarrier()
+        self._hold: asyncio.Event | None = None  # set while /waves requests are held
+        self._hold_only: tuple[str | None, str | None] = (None, None)  # (method, path)
+
+    # -- holding requests (for tests: an overlap made by an event, not a latency) --
+    @property
+    def holding(self) -> bool:
+        return self._hold is not None
+
+    def hold(self, on: bool, path: str | None = None, method: str | None = None) -> None:
+        """Hold admitted /waves requests (only those with ``method`` / to ``path``, if
+        given) at the gate (``on``), or let them all go."""
+        if on:
+            self._hold_only = (method.upper() if method else None, path)
+            if self._hold is None:
+                self._hold = asyncio.Event()
+        elif self._hold is not None:
+            self._hold.set()
+            self._hold = None
+
+    async def wait_if_held(self, method: str, path: str) -> None:
+        """Wait here while requests are held (counted in ``stats.held``)."""
+        gate = self._hold
+        only_method, only_path = self._hold_only
+        if gate is None or only_method not in (None, method) or only_path not in (None, path):
+            return
+        self.stats.held += 1
+        try:
+            await gate.wait()
+        finally:
+            self.stats.held -= 1
 
     def update_config(self, changes: dict[str, Any]) -> SandboxConfig:
         """Apply a partial config change (raises ``ValidationError``); a new seed reseeds."""
@@ -45,6 +76,7 @@ class Sandbox:
         """
         new = self.baseline.updated(_normalise_keys(changes or {}))
         self.config = new
+        self.hold(False)
         self.store.clear()
         self.stats.reset()
         self.faults.reseed(new.seed)
