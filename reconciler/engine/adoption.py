@@ -198,7 +198,7 @@ def choose(
             skipped.append(
                 Skipped(clone, f"already managed ({recorded[clone.voice_id]})", managed=True)
             )
-        elif ours(owner, target.stack):
+        elif target.stack is not None and ours(owner, target.stack):
             skipped.append(
                 Skipped(
                     clone,

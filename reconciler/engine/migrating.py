@@ -37,6 +37,7 @@ from reconciler.errors import UserError
 from reconciler.fsutil import atomic_write
 from reconciler.lockfile import LockDocument, Lockfile
 from reconciler.plan import PlanOptions
+from reconciler.schemas import MigrationMapDocument
 
 MAP_FORMAT_VERSION = 1
 
@@ -54,11 +55,12 @@ def migration_map(doc: LockDocument) -> dict[str, Any]:
         for name, entry in sorted(doc.voices.items())
         if entry.migrated_from
     }
-    return {
+    doc = {
         "formatVersion": MAP_FORMAT_VERSION,
         "voices": voices,
         "ids": {v["old"]: v["new"] for v in voices.values()},
     }
+    return MigrationMapDocument.model_validate(doc).model_dump(by_alias=True, mode="json")
 
 
 def write_map(path: Path, doc: LockDocument) -> None:
