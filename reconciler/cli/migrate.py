@@ -11,12 +11,10 @@ schemas/migration-map.schema.json.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from reconciler import render
-from reconciler.apply import ApplyOptions
-from reconciler.cli.apply import run_and_show
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import (
     apply_options,
@@ -25,10 +23,25 @@ from reconciler.cli.options import (
     plan_options,
 )
 from reconciler.cli.ui import FinishConsole, connection_for, echo_notice, logger_for
-from reconciler.engine import migrating, workflow
-from reconciler.engine.applying import ApplyRequest, select_target
 from reconciler.errors import UserError
+from reconciler.lazy import lazy_module
 from reconciler.text import clean
+
+# imported on first use: building the command (--help, completion) stays cheap
+if TYPE_CHECKING:  # the real modules, for the type checker
+    import reconciler.apply as _apply
+    import reconciler.cli.apply as _cli_apply
+    import reconciler.engine.applying as _engine_applying
+    import reconciler.engine.migrating as migrating
+    import reconciler.engine.workflow as workflow
+    import reconciler.render as render
+else:
+    _apply = lazy_module("reconciler.apply")
+    _cli_apply = lazy_module("reconciler.cli.apply")
+    _engine_applying = lazy_module("reconciler.engine.applying")
+    migrating = lazy_module("reconciler.engine.migrating")
+    render = lazy_module("reconciler.render")
+    workflow = lazy_module("reconciler.engine.workflow")
 
 
 @click.command()
@@ -86,7 +99,7 @@ def migrate(
     """
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    target = select_target(path, settings.env)
+    target = _engine_applying.select_target(path, settings.env)
     if finish:
         if keep_legacy:
             raise UserError("--finish and --keep-legacy contradict each other; pick one")
@@ -98,12 +111,12 @@ def migrate(
         options = migrating.migrate_options(
             frozenset(targets), allow_mass_delete=allow_mass_delete, list_grace=list_grace
         )
-    request = ApplyRequest(
+    request = _engine_applying.ApplyRequest(
         path=path,
         conn=connection_for(settings, path, target),
         lockfile=lockfile,
         plan_options=options,
-        apply_options=ApplyOptions(wait_timeout=wait_timeout, keep_legacy=keep_legacy),
+        apply_options=_apply.ApplyOptions(wait_timeout=wait_timeout, keep_legacy=keep_legacy),
         parallelism=parallelism,
         auto_approve=auto_approve,
         allow_outside_files=allow_outside_files,
@@ -115,9 +128,11 @@ def migrate(
         refusal_hint=migrating.FINISH_HINT if finish else None,
     )
     if finish:
-        run = run_and_show(request, settings, fmt, command="migrate", console_type=FinishConsole)
+        run = _cli_apply.run_and_show(
+            request, settings, fmt, command="migrate", console_type=FinishConsole
+        )
     else:
-        run = run_and_show(request, settings, fmt, command="migrate")
+        run = _cli_apply.run_and_show(request, settings, fmt, command="migrate")
     result = migrating.result_of(run, workflow.lockfile_path(path, lockfile, target))
     text = fmt == "text"
     if text:

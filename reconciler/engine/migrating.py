@@ -55,12 +55,12 @@ def migration_map(doc: LockDocument) -> dict[str, Any]:
         for name, entry in sorted(doc.voices.items())
         if entry.migrated_from
     }
-    doc = {
+    out = {
         "formatVersion": MAP_FORMAT_VERSION,
         "voices": voices,
         "ids": {v["old"]: v["new"] for v in voices.values()},
     }
-    return MigrationMapDocument.model_validate(doc).model_dump(by_alias=True, mode="json")
+    return MigrationMapDocument.model_validate(out).model_dump(by_alias=True, mode="json")
 
 
 def write_map(path: Path, doc: LockDocument) -> None:
