@@ -34,7 +34,7 @@ from typing import Any, Literal, Protocol
 
 from reconciler import identity
 from reconciler.api.models import CURRENT_MODEL, Clone
-from reconciler.lockfile import LockDocument, LockEntry
+from reconciler.lockfile.model import LockDocument, LockEntry
 from reconciler.ownership import (
     Owner,
     delete_owner,
