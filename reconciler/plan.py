@@ -33,6 +33,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal, Protocol
 
 from reconciler import identity
+from reconciler.actions import CHANGING, ORDER
 from reconciler.api.models import CURRENT_MODEL, Clone
 from reconciler.lockfile.model import LockDocument, LockEntry
 from reconciler.ownership import (
@@ -59,9 +60,6 @@ from reconciler.refusals import (
 ActionKind = Literal[
     "move", "release", "adopt", "forget", "delete", "create", "replace", "wait", "noop"
 ]
-ORDER = ("move", "release", "adopt", "forget", "delete", "create", "replace", "wait", "noop")
-CHANGING = ("move", "release", "adopt", "forget", "delete", "create", "replace")
-REPAIRS = ("move", "release", "adopt", "forget")
 BUSY = ("pending", "processing")
 
 
