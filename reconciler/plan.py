@@ -372,8 +372,8 @@ class _Planner:
                 seen=seen,
             )
         ids = set(recorded) | set(lock.pending) | set(lock.retired)
-        if not ids or ids & set(self.remote) or (rec and rec in listed_orgs):
-            return None
+        if not ids or ids & set(self.remote) or (rec and rec in listed_orgs) or self.tagged:
+            return None  # a recorded clone, the recorded organisation or this stack's tags
         young = [
             e
             for e in recorded.values()
