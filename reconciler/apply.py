@@ -262,7 +262,7 @@ class Applier:
     # -- running ---------------------------------------------------------------------
     async def run(self) -> ApplyResult:
         if self.plan.has_changes:  # before the first change: prove both files can be written
-            self.lock.begin()
+            self.lock.begin(group_commit=True)  # concurrent operations share fsyncs
         self.watcher = StatusWatcher(
             self.client, initial=self.opts.poll_initial, maximum=self.opts.poll_max
         )
@@ -272,6 +272,7 @@ class Applier:
             for action in self.plan.of_kind("move", "release", "adopt", "forget"):
                 self.repair(action)
             self.drop_stale_intents()
+            await self.lock.durable()
             deletes = self.plan.of_kind("delete")
             await asyncio.gather(*(self.guard(a, self.delete) for a in deletes))
             makes = self.plan.of_kind("create", "replace")
@@ -302,6 +303,7 @@ class Applier:
                 outcome = Outcome(action, False, 0.0, error=NOT_ATTEMPTED)
             else:
                 outcome = await op(action)
+                await self.lock.durable()  # what the operation recorded, before it is reported
         except LockfileWriteError as exc:
             outcome = Outcome(action, False, 0.0, error=exc.message)
         except WavesError as exc:
@@ -518,6 +520,7 @@ class Applier:
             )
         else:
             self.lock.record(name, self._entry(clone, voice, digest))
+        await self.lock.durable()  # the voiceId is on disk before the next step
 
         if clone.status in BUSY or clone.status is None:
             settled = await self.watcher.wait(clone.voice_id, self.opts.wait_timeout)
@@ -568,6 +571,7 @@ class Applier:
         with self.lock.step():
             self.lock.record(name, entry)
             self.retire(old, name, clone.voice_id, keep=keep)
+        await self.lock.durable()
         if keep:
             return Outcome(action, True, 0.0, new_voice_id=clone.voice_id, retired=True)
         try:

@@ -14,6 +14,8 @@ from typing import Any
 def clean(value: Any) -> str:
     """Text safe for a terminal: control/format characters dropped, line breaks made spaces."""
     text = "" if value is None else str(value)
+    if text.isprintable():  # the common case, in C: no control, format or separator chars
+        return text.strip()
     out = []
     for ch in text:
         category = unicodedata.category(ch)

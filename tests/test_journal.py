@@ -240,3 +240,49 @@ def test_sigkill_after_acknowledged_steps_loses_none_of_them(tmp_path, after):
     seen.begin()
     seen.fold()
     assert set(json.loads(path.read_text())["voices"]) == set(ids)
+
+
+GROUP_WORKER = textwrap.dedent(
+    """
+    import asyncio, sys
+    from pathlib import Path
+    from reconciler.lockfile import LockEntry, Lockfile
+    lock = Lockfile.load(Path(sys.argv[1]), stack="s")
+    lock.begin(group_commit=True)
+
+    async def one(i):
+        await asyncio.sleep(0)
+        lock.record(f"v{i}", LockEntry(voice_id=f"voice_{i}"))
+        await lock.durable()  # concurrent steps share an fsync
+        print(i, flush=True)  # acknowledged only once durable
+
+    async def main():
+        await asyncio.gather(*(one(i) for i in range(int(sys.argv[2]))))
+        print("all", flush=True)
+        await asyncio.to_thread(sys.stdin.readline)  # never folds: the parent kills it
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_group_commit_acknowledges_only_durable_steps(tmp_path):
+    path = tmp_path / "voices.lock.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", GROUP_WORKER, str(path), "40"],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        acknowledged = []
+        for line in proc.stdout:
+            if line.strip() == "all":
+                break
+            acknowledged.append(int(line))
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        proc.stdout.close()
+        proc.stdin.close()
+    assert sorted(acknowledged) == list(range(40))
+    ids = _voices(Lockfile.load(path))
+    assert ids == {f"v{i}": f"voice_{i}" for i in range(40)}

@@ -10,32 +10,55 @@ errors, bodies to clones). Errors are in errors.py, data shapes in models.py.
 
 from __future__ import annotations
 
-from reconciler.api.client import DEFAULT_API_URL, WavesClient
-from reconciler.api.errors import (
-    AmbiguousCreateError,
-    AuthError,
-    BadRequestError,
-    CloneLimitError,
-    DeleteUnavailableError,
-    DeprecatedRouteError,
-    InsecureURLError,
-    NotFoundError,
-    RateLimitedError,
-    ServerError,
-    TransportError,
-    WavesError,
-)
-from reconciler.api.limiter import AdaptiveLimiter, LimiterStats, Signal
-from reconciler.api.models import (
-    CURRENT_MODEL,
-    LEGACY_MODEL,
-    TTS_MODEL,
-    Clone,
-    CloneRequest,
-    DeleteResult,
-)
-from reconciler.api.retry import RetryPolicy, backoff_delay, parse_retry_after
-from reconciler.api.security import API_KEY_ENV, api_key_from_env, is_loopback_host
+import importlib
+from typing import Any
+
+_EXPORTS = {  # name -> module: imported on first use (PEP 562), so that
+    # `import reconciler.api.errors` (or models) does not load httpx
+    "API_KEY_ENV": "reconciler.api.security",
+    "AdaptiveLimiter": "reconciler.api.limiter",
+    "AmbiguousCreateError": "reconciler.api.errors",
+    "AuthError": "reconciler.api.errors",
+    "BadRequestError": "reconciler.api.errors",
+    "CURRENT_MODEL": "reconciler.api.models",
+    "Clone": "reconciler.api.models",
+    "CloneLimitError": "reconciler.api.errors",
+    "CloneRequest": "reconciler.api.models",
+    "DEFAULT_API_URL": "reconciler.api.client",
+    "DeleteResult": "reconciler.api.models",
+    "DeleteUnavailableError": "reconciler.api.errors",
+    "DeprecatedRouteError": "reconciler.api.errors",
+    "InsecureURLError": "reconciler.api.errors",
+    "LEGACY_MODEL": "reconciler.api.models",
+    "LimiterStats": "reconciler.api.limiter",
+    "NotFoundError": "reconciler.api.errors",
+    "RateLimitedError": "reconciler.api.errors",
+    "Signal": "reconciler.api.limiter",
+    "RetryPolicy": "reconciler.api.retry",
+    "ServerError": "reconciler.api.errors",
+    "TTS_MODEL": "reconciler.api.models",
+    "TransportError": "reconciler.api.errors",
+    "WavesClient": "reconciler.api.client",
+    "WavesError": "reconciler.api.errors",
+    "api_key_from_env": "reconciler.api.security",
+    "backoff_delay": "reconciler.api.retry",
+    "is_loopback_host": "reconciler.api.security",
+    "parse_retry_after": "reconciler.api.retry",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
 
 __all__ = [
     "API_KEY_ENV",

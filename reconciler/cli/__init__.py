@@ -8,6 +8,7 @@ adds the traceback.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
@@ -19,47 +20,107 @@ from reconciler.api.errors import WavesError
 from reconciler.cli.common import global_options
 from reconciler.errors import UserError
 
+# Every command lives in its own module under reconciler/cli/, imported only when
+# that command runs (or is completed): `voicectl --help`, `--version` and the
+# completion of one command stay cheap. Name -> (module, the first sentence of its
+# help, shown by `voicectl --help` without importing it; tests/test_startup.py
+# checks that both match the commands themselves).
+COMMAND_TABLE: dict[str, tuple[str, str]] = {
+    "apply": ("apply", "Create missing clones, replace changed or legacy ones, delete orphans."),
+    "check": (
+        "check",
+        "Check that every voice in the lockfile exists, is completed and works on "
+        "lightning-v3.1.",
+    ),
+    "doctor": (
+        "doctor",
+        "Check the key, the endpoint and the organisation: which API world this is.",
+    ),
+    "completion": ("completion", "Print the completion script for SHELL (bash, zsh or fish)."),
+    "import": (
+        "importer",
+        "Adopt existing clones that no stack owns into the manifest and the lockfile.",
+    ),
+    "init": (
+        "init",
+        "Scaffold voices.yaml, samples/ and .gitignore entries in DIRECTORY (default: .).",
+    ),
+    "list": (
+        "listing",
+        "List the organisation's clones: status, models (LEGACY marked), owner, age.",
+    ),
+    "migrate": ("migrate", "Re-clone managed legacy (lightning-large) voices on lightning-v3.1."),
+    "output": ("output", "Print the voiceIds recorded in the lockfile, for apps and scripts."),
+    "plan": ("plan", "Show what `apply` would change."),
+    "refresh": (
+        "refresh",
+        "Update the lockfile from the service (status, modelIds, samples...).",
+    ),
+    "sandbox": (
+        "sandbox",
+        "The Waves API emulator, for tests and dry runs (no real clones are made).",
+    ),
+    "schema": (
+        "schema",
+        "Print a JSON Schema (NAME), or write/check them all (--write/--check).",
+    ),
+    "validate": ("validate", "Check voices.yaml and its sample audio without calling the API."),
+}
+COMMAND_MODULES = tuple(dict.fromkeys(module for module, _ in COMMAND_TABLE.values()))
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use, from :data:`COMMAND_TABLE`."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMAND_TABLE, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_TABLE:
+            _load(COMMAND_TABLE[cmd_name][0])
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``--help``, from the table: no command module imported."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for name in names:
+            loaded = self.commands.get(name)
+            if loaded is None:
+                loaded = click.Command(name, help=COMMAND_TABLE[name][1])
+            if loaded.hidden:
+                continue
+            rows.append((name, loaded.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _load(module_name: str) -> None:
+    module = importlib.import_module(f"reconciler.cli.{module_name}")
+    for command in module.COMMANDS:
+        if command.name not in cli.commands:
+            cli.add_command(command)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="voicectl")
 @global_options
 def cli() -> None:
     """Declarative voice clones for the Smallest AI Waves API."""
 
 
-# Each command lives in its own module under reconciler/cli/; they are imported
-# when the CLI runs so `import reconciler.cli` stays cheap.
-COMMAND_MODULES = (
-    "sandbox",
-    "plan",
-    "apply",
-    "output",
-    "validate",
-    "refresh",
-    "schema",
-    "init",
-    "completion",
-    "listing",
-    "importer",
-    "migrate",
-    "check",
-    "doctor",
-)
-
-
 def _register_commands() -> None:
-    import importlib
-
+    """Import every command now (tests, schema generation, the help-table check)."""
     for module_name in COMMAND_MODULES:
-        module = importlib.import_module(f"reconciler.cli.{module_name}")
-        for command in module.COMMANDS:
-            if command.name not in cli.commands:
-                cli.add_command(command)
+        _load(module_name)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI and turn errors into exit codes."""
-    _register_commands()
     args = list(argv if argv is not None else sys.argv[1:])
     debug = "--debug" in args or os.environ.get("VOICECTL_DEBUG", "").lower() in ("1", "true")
     try:

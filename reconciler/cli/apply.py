@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from reconciler import render, savedplan
-from reconciler.apply import ApplyOptions
 from reconciler.cli.common import GlobalSettings, global_options, manifest_option, settings_of
 from reconciler.cli.failures import FailureReport, mark_reported
 from reconciler.cli.options import (
@@ -33,13 +32,30 @@ from reconciler.cli.ui import (
     echo_warnings,
     logger_for,
 )
-from reconciler.engine.applying import ApplyRequest, ApplyRun, run_apply, select_target
 from reconciler.errors import UserError
-from reconciler.manifest import display_path
-from reconciler.plan import Plan, PlanOptions
-from reconciler.refusals import PlanRefused
-from reconciler.render.problems import failed_apply_json
-from reconciler.schemas import SavedPlanDocument
+from reconciler.lazy import lazy_module
+
+# imported on first use: building the command (--help, completion) stays cheap
+if TYPE_CHECKING:  # the real modules, for the type checker
+    import reconciler.apply as _apply
+    import reconciler.engine.applying as _engine_applying
+    import reconciler.manifest as _manifest
+    import reconciler.plan as _planner
+    import reconciler.refusals as _refusals
+    import reconciler.render as render
+    import reconciler.render.problems as _render_problems
+    import reconciler.savedplan as savedplan
+    import reconciler.schemas as _schemas
+else:
+    _apply = lazy_module("reconciler.apply")
+    _engine_applying = lazy_module("reconciler.engine.applying")
+    _manifest = lazy_module("reconciler.manifest")
+    _planner = lazy_module("reconciler.plan")
+    _refusals = lazy_module("reconciler.refusals")
+    _render_problems = lazy_module("reconciler.render.problems")
+    _schemas = lazy_module("reconciler.schemas")
+    render = lazy_module("reconciler.render")
+    savedplan = lazy_module("reconciler.savedplan")
 
 # Options a saved plan fixes: giving them with PLANFILE is refused.
 _FIXED_BY_PLAN = {
@@ -103,7 +119,7 @@ def apply(
         allow_outside_files = saved.options.allow_outside_files
         allow_any_duration = saved.options.allow_any_duration
     else:
-        options = PlanOptions(
+        options = _planner.PlanOptions(
             targets=frozenset(targets),
             replace=frozenset(replace),
             allow_mass_delete=allow_mass_delete,
@@ -111,13 +127,13 @@ def apply(
             new_organisation=new_organisation,
             destroy_first=frozenset(destroy_first),
         )
-    target = select_target(path, settings.env, saved, plan_file)
-    request = ApplyRequest(
+    target = _engine_applying.select_target(path, settings.env, saved, plan_file)
+    request = _engine_applying.ApplyRequest(
         path=path,
         conn=connection_for(settings, path, target),
         lockfile=lockfile,
         plan_options=options,
-        apply_options=ApplyOptions(
+        apply_options=_apply.ApplyOptions(
             wait_timeout=wait_timeout,
             destroy_first=options.destroy_first,
             forced=options.replace,
@@ -138,22 +154,25 @@ def apply(
 
 
 def run_and_show(
-    request: ApplyRequest, settings: GlobalSettings, fmt: str, command: str = "apply"
-) -> ApplyRun:
+    request: _engine_applying.ApplyRequest,
+    settings: GlobalSettings,
+    fmt: str,
+    command: str = "apply",
+) -> _engine_applying.ApplyRun:
     """Run the apply engine and render its outcome (also `voicectl migrate`'s apply).
 
     Whatever fails on the way is also reported in the asked-for format (see
     ``cli/failures.py``): a JSON document, a Markdown report, the job summary.
     """
-    source = display_path(request.path)
+    source = _manifest.display_path(request.path)
     if request.conn.target.environment is not None:
         source = f"{source} ({request.conn.target.environment})"
     failures = FailureReport(command, fmt, source)
     console = ApplyConsole(settings, fmt, failures)
     with failures:
         try:
-            run = run_apply(request, console)
-        except PlanRefused as exc:
+            run = _engine_applying.run_apply(request, console)
+        except _refusals.PlanRefused as exc:
             if exc.plan is not None:
                 _show_refused(exc.plan, fmt, source, console.seen)
                 raise mark_reported(exc) from None
@@ -162,17 +181,24 @@ def run_and_show(
     return run
 
 
-def _show_refused(plan: Plan, fmt: str, source: str, warnings: list[str]) -> None:
+def _show_refused(plan: _planner.Plan, fmt: str, source: str, warnings: list[str]) -> None:
     markdown = render.apply_markdown(plan, None, source=source, warnings=warnings)
     if fmt == "json":
-        doc = failed_apply_json(plan.errors, [], plan=render.plan_document(plan, warnings))
+        planned = render.plan_document(plan, warnings)
+        doc = _render_problems.failed_apply_json(plan.errors, [], plan=planned)
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     elif fmt == "markdown":
         click.echo(markdown, nl=False)
     _summary(markdown)
 
 
-def _show(run: ApplyRun, request: ApplyRequest, fmt: str, source: str, warnings: list[str]):
+def _show(
+    run: _engine_applying.ApplyRun,
+    request: _engine_applying.ApplyRequest,
+    fmt: str,
+    source: str,
+    warnings: list[str],
+):
     if fmt == "text" and run.changed:
         for note in run.result.notes:
             click.echo(f"Note: {render.clean(note)}")
@@ -205,7 +231,7 @@ def _summary(markdown: str) -> None:
 
 def _saved_plan(
     ctx: click.Context, plan_file: str, path: Path, lockfile: str | None
-) -> tuple[SavedPlanDocument, Path, str | None]:
+) -> tuple[_schemas.SavedPlanDocument, Path, str | None]:
     """Read PLANFILE; the manifest and lockfile are the plan's unless given explicitly."""
     given = click.core.ParameterSource
     for param, flag in _FIXED_BY_PLAN.items():

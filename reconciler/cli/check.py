@@ -9,15 +9,26 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import lockfile_option, text_or_json_options
 from reconciler.cli.ui import connection_for, logger_for, style_for
-from reconciler.engine import environments, workflow
-from reconciler.engine.checking import run_check
-from reconciler.render.check import check_text, checks_json
+from reconciler.lazy import lazy_module
+
+# imported on first use: building the command (--help, completion) stays cheap
+if TYPE_CHECKING:  # the real modules, for the type checker
+    import reconciler.engine.checking as _engine_checking
+    import reconciler.engine.environments as environments
+    import reconciler.engine.workflow as workflow
+    import reconciler.render.check as _render_check
+else:
+    _engine_checking = lazy_module("reconciler.engine.checking")
+    _render_check = lazy_module("reconciler.render.check")
+    environments = lazy_module("reconciler.engine.environments")
+    workflow = lazy_module("reconciler.engine.workflow")
 
 
 @click.command()
@@ -57,7 +68,7 @@ def check(
     settings = settings_of(ctx)
     path = Path(manifest_file)
     target = environments.select(path, settings.env)
-    result = run_check(
+    result = _engine_checking.run_check(
         connection_for(settings, path, target),
         workflow.lockfile_path(path, lockfile, target),
         probe=probe,
@@ -66,10 +77,10 @@ def check(
         logger=logger_for(settings),
     )
     if as_json or fmt == "json":
-        doc = checks_json(result.checks, probed=probe)
+        doc = _render_check.checks_json(result.checks, probed=probe)
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
-        click.echo(check_text(result, style_for(settings)))
+        click.echo(_render_check.check_text(result, style_for(settings)))
     if result.failed:
         ctx.exit(1)
 

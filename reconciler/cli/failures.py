@@ -16,16 +16,25 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
-from reconciler.api.errors import WavesError
 from reconciler.errors import UserError
-from reconciler.render import append_step_summary, clean
-from reconciler.render import problems as rp
+from reconciler.lazy import lazy_module
+from reconciler.text import clean
 
-FAILURES = (UserError, WavesError)
+# imported on first use: building the command (--help, completion) stays cheap
+if TYPE_CHECKING:  # the real modules, for the type checker
+    import reconciler.api.errors as _errors
+    import reconciler.render as _render
+    import reconciler.render.problems as rp
+else:
+    _errors = lazy_module("reconciler.api.errors")
+    _render = lazy_module("reconciler.render")
+    rp = lazy_module("reconciler.render.problems")
+
+FAILURES = (UserError, _errors.WavesError)
 
 
 def mark_reported(exc: BaseException) -> BaseException:
@@ -80,6 +89,6 @@ class FailureReport:
             click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         elif self.fmt == "markdown":
             click.echo(markdown, nl=False)
-        problem = append_step_summary(markdown)
+        problem = _render.append_step_summary(markdown)
         if problem:
             click.echo(f"Warning: {clean(problem)}", err=True)

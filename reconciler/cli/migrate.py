@@ -26,25 +26,44 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from reconciler import render
-from reconciler.api.errors import DeleteUnavailableError, WavesError
-from reconciler.apply import ApplyOptions, HandOff, now_iso
-from reconciler.cli.apply import run_and_show
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import apply_options, download_samples_option, plan_options
 from reconciler.cli.ui import connection_for, echo_notice, logger_for
-from reconciler.engine import environments, workflow
-from reconciler.engine.applying import ApplyRequest, select_target
-from reconciler.engine.migrating import migration_map, write_map
 from reconciler.errors import UserError
-from reconciler.lockfile import AwaitingEntry, Lockfile, RunLock
-from reconciler.plan import Action, PlanOptions
-from reconciler.render.handoff import handoff_text
-from reconciler.render.table import table
+from reconciler.lazy import lazy_module
 from reconciler.text import clean
+
+# imported on first use: building the command (--help, completion) stays cheap
+if TYPE_CHECKING:  # the real modules, for the type checker
+    import reconciler.api.errors as _api_errors
+    import reconciler.apply as _apply
+    import reconciler.cli.apply as _cli_apply
+    import reconciler.engine.applying as _engine_applying
+    import reconciler.engine.environments as environments
+    import reconciler.engine.migrating as _engine_migrating
+    import reconciler.engine.workflow as workflow
+    import reconciler.lockfile as _lockfile
+    import reconciler.plan as _planner
+    import reconciler.render as render
+    import reconciler.render.handoff as _render_handoff
+    import reconciler.render.table as _render_table
+else:
+    _api_errors = lazy_module("reconciler.api.errors")
+    _apply = lazy_module("reconciler.apply")
+    _cli_apply = lazy_module("reconciler.cli.apply")
+    _engine_applying = lazy_module("reconciler.engine.applying")
+    _engine_migrating = lazy_module("reconciler.engine.migrating")
+    _lockfile = lazy_module("reconciler.lockfile")
+    _planner = lazy_module("reconciler.plan")
+    _render_handoff = lazy_module("reconciler.render.handoff")
+    _render_table = lazy_module("reconciler.render.table")
+    environments = lazy_module("reconciler.engine.environments")
+    render = lazy_module("reconciler.render")
+    workflow = lazy_module("reconciler.engine.workflow")
 
 
 @click.command()
@@ -116,18 +135,18 @@ def migrate(
         if not ok:
             ctx.exit(1)
         return
-    target = select_target(path, settings.env)
-    request = ApplyRequest(
+    target = _engine_applying.select_target(path, settings.env)
+    request = _engine_applying.ApplyRequest(
         path=path,
         conn=connection_for(settings, path, target),
         lockfile=lockfile,
-        plan_options=PlanOptions(
+        plan_options=_planner.PlanOptions(
             targets=frozenset(targets),
             allow_mass_delete=allow_mass_delete,
             legacy_only=True,
             list_grace=list_grace,
         ),
-        apply_options=ApplyOptions(wait_timeout=wait_timeout, keep_legacy=keep_legacy),
+        apply_options=_apply.ApplyOptions(wait_timeout=wait_timeout, keep_legacy=keep_legacy),
         parallelism=parallelism,
         auto_approve=auto_approve,
         allow_outside_files=allow_outside_files,
@@ -137,19 +156,19 @@ def migrate(
         logger=logger_for(settings),
         on_wait=echo_notice,
     )
-    run = run_and_show(request, settings, "text", command="migrate")
+    run = _cli_apply.run_and_show(request, settings, "text", command="migrate")
     ok = run.ok
-    lock = Lockfile.load(workflow.lockfile_path(path, lockfile, target))
+    lock = _lockfile.Lockfile.load(workflow.lockfile_path(path, lockfile, target))
     plan = run.plan
-    waiting: list[Action] = plan.of_kind("wait") if plan is not None else []
+    waiting: list[_planner.Action] = plan.of_kind("wait") if plan is not None else []
     click.echo("")
-    if migration_map(lock.doc)["voices"]:
+    if _engine_migrating.migration_map(lock.doc)["voices"]:
         click.echo("Migrated voices (apps must use the new voiceIds):")
         click.echo(render.migration_table(lock.doc))
     elif plan is not None and not plan.has_changes and not waiting:
         click.echo("Nothing to migrate: no managed voice uses a legacy clone.")
     if map_out:
-        write_map(Path(map_out), lock.doc)
+        _engine_migrating.write_map(Path(map_out), lock.doc)
         click.echo(f"Wrote the voiceId map to {map_out}.")
     kept = sum(1 for r in lock.doc.retired.values() if r.keep)
     if kept:
@@ -199,8 +218,8 @@ def _finish(
     lock_path = workflow.lockfile_path(path, lockfile, env_target)
     if not lock_path.exists():
         raise UserError(f"{lock_path}: no lockfile; there is nothing to finish")
-    with RunLock(lock_path, timeout=lock_timeout, on_wait=echo_notice):
-        lock = Lockfile.load(lock_path)
+    with _lockfile.RunLock(lock_path, timeout=lock_timeout, on_wait=echo_notice):
+        lock = _lockfile.Lockfile.load(lock_path)
         doc = lock.doc
         for name in sorted(targets):
             if name not in doc.voices and all(r.name != name for r in doc.retired.values()):
@@ -269,12 +288,12 @@ async def _finish_async(conn, settings, lock, targets, parallelism, auto_approve
             return True
         rows = [[name, clean(old), "->", clean(new)] for old, name, new in to_delete]
         click.echo("Old clones to delete (their replacements are completed on lightning-v3.1):")
-        click.echo(table(["NAME", "OLD (TO DELETE)", "", "REPLACED BY"], rows))
+        click.echo(_render_table.table(["NAME", "OLD (TO DELETE)", "", "REPLACED BY"], rows))
         if not auto_approve:
             _confirm(len(to_delete))
         click.echo("")
 
-        handed: list[HandOff] = []
+        handed: list[_apply.HandOff] = []
         why: list[str] = []
 
         async def delete(old: str, name: str, new: str) -> str | None:
@@ -282,19 +301,19 @@ async def _finish_async(conn, settings, lock, targets, parallelism, auto_approve
                 return f"{name}: not deleted: {lock.failed.message}"
             try:
                 await client.delete_clone(old)
-            except DeleteUnavailableError as exc:
+            except _api_errors.DeleteUnavailableError as exc:
                 # Not an error: recorded (kept as retired too), handed to the user.
                 clone = remote.get(old)
                 display = clone.display_name if clone else None
-                lock.await_deletion(old, AwaitingEntry(
+                lock.await_deletion(old, _lockfile.AwaitingEntry(
                     name=name, display_name=display, reason="migrated", replaced_by=new,
-                    model_ids=list(clone.models) if clone else [], since=now_iso(),
+                    model_ids=list(clone.models) if clone else [], since=_apply.now_iso(),
                     why=exc.reason,
                 ))
-                handed.append(HandOff(name, display, old, "migrated"))
+                handed.append(_apply.HandOff(name, display, old, "migrated"))
                 why[:] = [exc.reason]
                 return None
-            except WavesError as exc:
+            except _api_errors.WavesError as exc:
                 return f"{name}: deleting {old} failed: {exc}"
             lock.forget(old)
             click.echo(f"{name}: deleted old clone {clean(old)}")
@@ -306,16 +325,16 @@ async def _finish_async(conn, settings, lock, targets, parallelism, auto_approve
     done = len(to_delete) - len(errors) - len(handed)
     click.echo(f"\nFinished: {done} old clone{'s' if done != 1 else ''} deleted.")
     if handed:
-        click.echo("\n" + handoff_text(handed, why[0] if why else None))
+        click.echo("\n" + _render_handoff.handoff_text(handed, why[0] if why else None))
     for error in errors:
         click.echo(f"Error: {clean(error)}", err=True)
     _map(lock, map_out)
     return not errors
 
 
-def _map(lock: Lockfile, map_out: Path | None) -> None:
+def _map(lock: _lockfile.Lockfile, map_out: Path | None) -> None:
     if map_out is not None:
-        write_map(map_out, lock.doc)
+        _engine_migrating.write_map(map_out, lock.doc)
         click.echo(f"Wrote the voiceId map to {map_out}.")
 
 

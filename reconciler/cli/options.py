@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from reconciler.cli.common import apply_decorators
+from reconciler.cli.complete import voice_names
 
 lockfile_option = click.option(
     "--lockfile",
@@ -36,6 +37,7 @@ PLAN_OPTIONS = [
         "targets",
         multiple=True,
         metavar="NAME",
+        shell_complete=voice_names,
         help="Limit the plan to this voice (repeatable).",
     ),
     click.option(
@@ -109,6 +111,7 @@ def replace_option(func):
         "replace",
         multiple=True,
         metavar="NAME",
+        shell_complete=voice_names,
         help="Force a re-clone of this voice (repeatable).",
     )(func)
 

@@ -10,16 +10,26 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import yaml
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
+from reconciler.cli.complete import voice_names
 from reconciler.cli.options import lockfile_option
-from reconciler.engine import environments, workflow
 from reconciler.errors import UserError
 from reconciler.identity import env_name, plausible_voice_id
-from reconciler.lockfile import Lockfile
+from reconciler.lazy import lazy_module
+
+# imported on first use: building the command (--help, completion) stays cheap
+if TYPE_CHECKING:  # the real modules, for the type checker
+    import reconciler.engine.environments as environments
+    import reconciler.engine.workflow as workflow
+    import reconciler.lockfile as _lockfile
+else:
+    _lockfile = lazy_module("reconciler.lockfile")
+    environments = lazy_module("reconciler.engine.environments")
+    workflow = lazy_module("reconciler.engine.workflow")
 
 
 def _listed(names: list[str], limit: int = 5) -> str:
@@ -28,7 +38,7 @@ def _listed(names: list[str], limit: int = 5) -> str:
 
 
 @click.command()
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=voice_names)
 @manifest_option
 @lockfile_option
 @click.option(
@@ -59,7 +69,7 @@ def output(
     settings = settings_of(click.get_current_context())
     target = environments.select(Path(manifest_file), settings.env)
     path = workflow.lockfile_path(Path(manifest_file), lockfile, target)
-    lock = Lockfile.load(path)
+    lock = _lockfile.Lockfile.load(path)
     if not lock.exists:
         raise UserError(f"{path}: no lockfile yet; run `voicectl apply` first")
     ids = {n: e.voice_id for n, e in sorted(lock.doc.voices.items())}
@@ -105,6 +115,8 @@ def output(
         for n, voice_id in ids.items():
             click.echo(f"{env_name(n)}={voice_id}")
     else:
+        import yaml  # only for this format: completion and the others do without it
+
         click.echo(yaml.safe_dump(ids, sort_keys=True, default_flow_style=False), nl=False)
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from reconciler import render
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.failures import FailureReport, mark_reported
 from reconciler.cli.options import (
@@ -24,12 +24,26 @@ from reconciler.cli.options import (
     replace_option,
 )
 from reconciler.cli.ui import connection_for, echo_warnings, logger_for, style_for
-from reconciler.engine import allenvs, environments
-from reconciler.engine.planning import run_plan, save_plan
 from reconciler.errors import UserError
-from reconciler.manifest import display_path
-from reconciler.plan import PlanOptions
-from reconciler.refusals import PlanRefused
+from reconciler.lazy import lazy_module
+
+# imported on first use: building the command (--help, completion) stays cheap
+if TYPE_CHECKING:  # the real modules, for the type checker
+    import reconciler.engine.allenvs as allenvs
+    import reconciler.engine.environments as environments
+    import reconciler.engine.planning as _engine_planning
+    import reconciler.manifest as _manifest
+    import reconciler.plan as _planner
+    import reconciler.refusals as _refusals
+    import reconciler.render as render
+else:
+    _engine_planning = lazy_module("reconciler.engine.planning")
+    _manifest = lazy_module("reconciler.manifest")
+    _planner = lazy_module("reconciler.plan")
+    _refusals = lazy_module("reconciler.refusals")
+    allenvs = lazy_module("reconciler.engine.allenvs")
+    environments = lazy_module("reconciler.engine.environments")
+    render = lazy_module("reconciler.render")
 
 
 @click.command()
@@ -81,7 +95,7 @@ def plan(
     """Show what `apply` would change. Makes no change anywhere (except --out FILE)."""
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    options = PlanOptions(
+    options = _planner.PlanOptions(
         targets=frozenset(targets),
         replace=frozenset(replace),
         allow_mass_delete=allow_mass_delete,
@@ -103,7 +117,7 @@ def plan(
         if detailed_exitcode and code == 2:
             ctx.exit(2)
         return
-    with FailureReport("plan", fmt, display_path(path)) as report:
+    with FailureReport("plan", fmt, _manifest.display_path(path)) as report:
         changes = _plan(
             settings, path, manifest_file, report,
             lockfile=lockfile,
@@ -125,7 +139,7 @@ def _plan(
     report: FailureReport,
     *,
     lockfile: str | None,
-    options: PlanOptions,
+    options: _planner.PlanOptions,
     allow_outside_files: bool,
     allow_any_duration: bool,
     parallelism: int,
@@ -139,7 +153,7 @@ def _plan(
         report.warnings = list(warnings)
         echo_warnings(report.warnings)
 
-    run = run_plan(
+    run = _engine_planning.run_plan(
         path,
         connection_for(settings, path, target),
         options,
@@ -152,14 +166,14 @@ def _plan(
     )
     the_plan = run.plan
     if out is not None and not the_plan.errors:  # before printing: a failed save is a failure
-        save_plan(
+        _engine_planning.save_plan(
             run,
             Path(out),
             manifest_arg=manifest_file,
             allow_outside_files=allow_outside_files,
             allow_any_duration=allow_any_duration,
         )
-    source = display_path(path)
+    source = _manifest.display_path(path)
     if target.environment is not None:
         source = f"{source} ({target.environment})"
     report.source = source
@@ -176,7 +190,7 @@ def _plan(
         click.echo(render.plan_text(the_plan, style_for(settings)))
     try:
         the_plan.raise_if_unsafe()
-    except PlanRefused as exc:
+    except _refusals.PlanRefused as exc:
         raise mark_reported(exc) from None
     if out is not None:
         click.echo(
@@ -187,7 +201,13 @@ def _plan(
 
 
 def _plan_all_envs(
-    settings, path: Path, options: PlanOptions, *, fmt: str, parallelism: int, **load_options
+    settings,
+    path: Path,
+    options: _planner.PlanOptions,
+    *,
+    fmt: str,
+    parallelism: int,
+    **load_options,
 ) -> int:
     """Plan every environment: 0 no changes, 2 changes somewhere, 1 one failed or
     was refused (the others are still planned and shown)."""
@@ -203,7 +223,7 @@ def _plan_all_envs(
     )
     allenvs.plan_all(plans, options)
     result = allenvs.AllPlans(plans, warnings)
-    source = display_path(path)
+    source = _manifest.display_path(path)
     markdown = render_envs.all_markdown(result, source=source)
     problem = render.append_step_summary(markdown)
     echo_warnings([problem] if problem else [])

@@ -6,15 +6,25 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from reconciler import render
 from reconciler.cli.common import GlobalSettings
 from reconciler.cli.failures import FailureReport
-from reconciler.engine import workflow
 from reconciler.errors import UserError
-from reconciler.render import Style, clean
+from reconciler.lazy import lazy_module
+from reconciler.text import clean
+
+# imported on first use: building the command (--help, completion) stays cheap
+if TYPE_CHECKING:  # the real modules, for the type checker
+    import reconciler.engine.workflow as workflow
+    import reconciler.render as _render
+    import reconciler.render as render
+else:
+    _render = lazy_module("reconciler.render")
+    render = lazy_module("reconciler.render")
+    workflow = lazy_module("reconciler.engine.workflow")
 
 
 def color_enabled(settings: GlobalSettings, stream=None) -> bool:
@@ -25,8 +35,8 @@ def color_enabled(settings: GlobalSettings, stream=None) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
-def style_for(settings: GlobalSettings) -> Style:
-    return Style(color=color_enabled(settings))
+def style_for(settings: GlobalSettings) -> _render.Style:
+    return _render.Style(color=color_enabled(settings))
 
 
 def echo_warnings(warnings: list[str]) -> None:
@@ -37,10 +47,12 @@ def echo_warnings(warnings: list[str]) -> None:
 def connection_for(
     settings: GlobalSettings,
     manifest_path: Path,
-    target: workflow.Target = workflow.environments.PLAIN,
+    target: workflow.Target | None = None,
 ) -> workflow.Connection:
     """Where this command's client goes: the global options, the manifest's folder,
-    the environment (``--env``) it works on."""
+    the environment (``--env``) it works on (default: the manifest's plain one)."""
+    if target is None:
+        target = workflow.environments.PLAIN
     return workflow.connection(
         sandbox=settings.sandbox,
         api_url=settings.api_url,

@@ -24,6 +24,7 @@ The file::
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -100,12 +101,20 @@ def read(path: Path) -> Replay | None:
 
 
 class Journal:
-    """An open journal: ``append`` writes one step and fsyncs it."""
+    """An open journal: ``append`` writes one step and fsyncs it.
+
+    With ``sync=False`` the step is only written; :meth:`sync` (or, from async
+    code, :meth:`flush`, which lets concurrent steps share one fsync: group
+    commit) makes everything written so far durable.
+    """
 
     def __init__(self, path: Path, fd: int):
         self.path = path
         self._fd = fd
         self.failed: LockfileWriteError | None = None
+        self.written = 0  # steps written
+        self.synced = 0  # steps known durable
+        self._flushing: asyncio.Future[None] | None = None
 
     @classmethod
     def create(cls, path: Path, *, lineage: str, serial: int, stack: str) -> Journal:
@@ -127,16 +136,17 @@ class Journal:
         fsync_dir(path.parent)
         return journal
 
-    def append(self, ops: list[Op], *, default: Any = None) -> None:
-        """Write one step (all of ``ops``, or none of them after a crash) durably.
-
-        ``default`` turns values json cannot encode (models) into data.
-        """
+    def append(self, ops: list[Op], *, default: Any = None, sync: bool = True) -> None:
+        """Write one step (all of ``ops``, or none of them after a crash); durable at
+        once unless ``sync`` is False. ``default`` turns models into data."""
         if self.failed is not None:
             raise self.failed
-        self._write({"ops": ops}, default)
+        self._write({"ops": ops}, default, sync=sync)
+        self.written += 1
+        if sync:
+            self.synced = self.written
 
-    def _write(self, record: dict[str, Any], default: Any = None) -> None:
+    def _write(self, record: dict[str, Any], default: Any = None, *, sync: bool = True) -> None:
         text = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=default)
         data = (text + "\n").encode()
         try:
@@ -144,10 +154,54 @@ class Journal:
             while view:
                 written = os.write(self._fd, view)
                 view = view[written:]
-            os.fsync(self._fd)
+            if sync:
+                os.fsync(self._fd)
         except OSError as exc:
-            self.failed = write_error(self.path, exc, "write the lockfile journal")
-            raise self.failed from None
+            raise self._fail(exc) from None
+
+    def _fail(self, exc: OSError) -> LockfileWriteError:
+        self.failed = write_error(self.path, exc, "write the lockfile journal")
+        return self.failed
+
+    def sync(self) -> None:
+        """Make every step written so far durable (one fsync)."""
+        if self.failed is not None:
+            raise self.failed
+        if self.synced < self.written:
+            upto = self.written
+            try:
+                os.fsync(self._fd)
+            except OSError as exc:
+                raise self._fail(exc) from None
+            self.synced = max(self.synced, upto)
+
+    async def flush(self) -> None:
+        """Wait until every step written so far is durable.
+
+        One fsync runs at a time, in a worker thread; the steps written while it
+        runs are covered by the next one, so N concurrent operations share fsyncs
+        instead of paying one each (group commit).
+        """
+        target = self.written
+        while self.synced < target:
+            if self.failed is not None:
+                raise self.failed
+            if self._flushing is None:
+                self._flushing = asyncio.ensure_future(self._fsync_once())
+            await asyncio.shield(self._flushing)
+        if self.failed is not None:
+            raise self.failed
+
+    async def _fsync_once(self) -> None:
+        upto = self.written
+        try:
+            await asyncio.to_thread(os.fsync, self._fd)
+        except OSError as exc:
+            self._fail(exc)
+        else:
+            self.synced = max(self.synced, upto)
+        finally:
+            self._flushing = None
 
     def close(self) -> None:
         if self._fd >= 0:

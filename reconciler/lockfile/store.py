@@ -82,6 +82,7 @@ class Lockfile:
         self.recovered = 0  # steps replayed from a crashed run's journal
         self._stale_journal = False
         self._names: dict[str, set[str]] | None = None  # voiceId -> names (built on demand)
+        self._group = False
 
     def __repr__(self) -> str:
         return f"Lockfile({str(self.path)!r}, serial={self.doc.serial})"
@@ -122,13 +123,19 @@ class Lockfile:
         self._stale_journal = True  # replayed into memory; the next fold removes it
 
     # -- the run: journal, then fold ---------------------------------------------------
-    def begin(self) -> None:
+    def begin(self, *, group_commit: bool = False) -> None:
         """Prove the journal and the lockfile can be written, then journal every change.
 
         Called before the first request that changes anything. A state recovered
         from a crashed run's journal is folded first. Raises a one-line
         :class:`LockfileWriteError` naming the path that cannot be written.
+
+        Each change is fsync'd before its method returns; with ``group_commit``
+        it is only written, and the (async) caller must ``await lock.durable()``
+        before the next step of that operation - concurrent operations then
+        share fsyncs.
         """
+        self._group = group_commit
         if self._journal is not None:
             return
         if self.recovered or self._stale_journal:
@@ -164,6 +171,11 @@ class Lockfile:
                     os.unlink(tmp)
         except OSError as exc:
             raise write_error(self.path, exc, "write the lockfile") from None
+
+    async def durable(self) -> None:
+        """Wait until every change made so far is on disk (group commit's other half)."""
+        if self._journal is not None:
+            await self._journal.flush()
 
     @property
     def failed(self) -> LockfileWriteError | None:
@@ -205,6 +217,8 @@ class Lockfile:
     def close(self) -> None:
         """Stop journalling without folding (the journal stays for the next run)."""
         if self._journal is not None:
+            with contextlib.suppress(LockfileWriteError):
+                self._journal.sync()
             self._journal.close()
             self._journal = None
 
@@ -232,7 +246,8 @@ class Lockfile:
 
     def _commit(self, ops: list[Op]) -> None:
         if self._journal is not None:
-            self._journal.append(ops, default=_dump)  # durable before anything goes on
+            # durable before the caller goes on (group commit: once it awaits durable())
+            self._journal.append(ops, default=_dump, sync=not self._group)
         if self._batch is None:
             for op in ops:
                 self._apply(op)

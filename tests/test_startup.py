@@ -1,0 +1,116 @@
+"""Instant at the prompt: the quick commands import only what they need.
+
+Each case runs the real CLI in a fresh interpreter and reads back ``sys.modules``
+at exit (no timing: what is imported is what costs).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sandbox_support import write_wav
+
+import reconciler.cli as cli_module
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("httpx", "httpcore", "anyio", "starlette", "uvicorn", "deepdiff", "pydantic")
+
+PROBE = textwrap.dedent(
+    """
+    import atexit, json, runpy, sys
+    out, args = sys.argv[1], sys.argv[2:]
+    atexit.register(lambda: open(out, "w").write(json.dumps(sorted(sys.modules))))
+    sys.argv = ["voicectl", *args]
+    runpy.run_module("reconciler", run_name="__main__")
+    """
+)
+
+
+def run(tmp_path: Path, *args: str, env: dict[str, str] | None = None):
+    out = tmp_path / "modules.json"
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(out), *args],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        capture_output=True, text=True, timeout=120,
+    )
+    modules = {m.split(".")[0] for m in json.loads(out.read_text())}
+    return done, modules
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    write_wav(tmp_path / "a.wav", seconds=6.0)
+    (tmp_path / "voices.yaml").write_text(
+        "version: 1\nstack: s\nvoices:\n"
+        "  narrator: {file: a.wav, language: en}\n"
+        "  newsreader: {file: a.wav, language: en}\n"
+        "  bot: {file: a.wav, language: en}\n"
+    )
+    (tmp_path / "voices.lock.json").write_text(json.dumps(
+        {"version": 1, "lineage": "x", "serial": 1, "stack": "s",
+         "voices": {"nightly": {"voiceId": "voice_n"}}}
+    ))
+    return tmp_path
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["completion", "bash"]])
+def test_help_version_and_completion_script_import_nothing_heavy(tmp_path, args):
+    done, modules = run(tmp_path, *args)
+    assert done.returncode == 0, done.stderr
+    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+    assert "yaml" not in modules
+
+
+def _complete(project: Path, words: str):
+    cword = len(words.split()) - (0 if words.endswith(" ") else 1)
+    return run(project, env={
+        "_VOICECTL_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": str(cword),
+    })
+
+
+@pytest.mark.parametrize(
+    "words, expected",
+    [
+        ("voicectl plan --target ", ["bot", "narrator", "newsreader", "nightly"]),
+        ("voicectl apply --replace n", ["narrator", "newsreader", "nightly"]),
+        ("voicectl output ne", ["newsreader"]),
+        ("voicectl migrate --target b", ["bot"]),
+    ],
+)
+def test_completion_offers_voice_names_from_the_manifest_without_the_network(
+    project, words, expected
+):
+    done, modules = _complete(project, words)
+    assert done.returncode == 0, done.stderr
+    offered = [line.split(",", 1)[1] for line in done.stdout.splitlines()]
+    assert offered == expected
+    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+
+
+def test_validate_of_a_small_manifest_loads_no_http_or_server_code(project):
+    done, modules = run(project, "validate", "-f", "voices.yaml")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "pydantic" in modules  # the manifest's models are pydantic: used, so loaded
+    assert not modules & {"httpx", "httpcore", "anyio", "starlette", "uvicorn", "deepdiff"}
+
+
+def test_the_help_table_matches_the_commands_themselves():
+    lazy_help = CliRunner().invoke(cli_module.cli, ["--help"]).output
+    cli_module._register_commands()
+    for name, (module, first) in cli_module.COMMAND_TABLE.items():
+        command = cli_module.cli.commands[name]
+        assert command.callback.__module__ == f"reconciler.cli.{module}"
+        assert command.get_short_help_str(10_000) == first
+    modules = {p.stem for p in (ROOT / "reconciler" / "cli").glob("*.py")
+               if "\nCOMMANDS = [" in p.read_text()}
+    assert modules == set(cli_module.COMMAND_MODULES)  # no command missing from the table
+    assert set(cli_module.cli.commands) == set(cli_module.COMMAND_TABLE)
+    loaded_help = CliRunner().invoke(cli_module.cli, ["--help"]).output
+    assert lazy_help == loaded_help
