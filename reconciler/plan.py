@@ -366,7 +366,7 @@ class _Planner:
         if rec and listed_orgs and rec not in listed_orgs:
             return OtherOrganisation(
                 f"the lockfile records organisation {rec}, but this key lists the clones of "
-                f"organisation {', '.join(seen)}: {identity.KEY_HINT} Nothing was changed; "
+                f"organisation {', '.join(seen)}: {identity.key_hint(self.m)} Nothing was changed; "
                 "--new-organisation moves the project there on purpose",
                 recorded=rec,
                 seen=seen,
@@ -385,7 +385,8 @@ class _Planner:
         n = len(ids)
         return OtherOrganisation(
             f"none of the {n} clone{'s' if n != 1 else ''} the lockfile records is listed by "
-            f"this key's organisation ({len(self.remote)} clones listed): {identity.KEY_HINT} "
+            f"this key's organisation ({len(self.remote)} clones listed): "
+            f"{identity.key_hint(self.m)} "
             "Nothing was changed; if they were deleted on purpose, --new-organisation "
             "clones them again",
             recorded=rec,
