@@ -393,12 +393,54 @@ def _output_schema(model: type[BaseModel]) -> Callable[[], dict[str, Any]]:
 
 
 # name -> (file name, generator). The names are what `voicectl schema NAME` takes.
+# --------------------------------------------------------------------------- samples
+
+
+class SampleClipOut(_Out):
+    """One sample clip the service made for a clone, and what checking it found."""
+
+    n: int = Field(description="1-based; the downloaded file is NAME-N.wav")
+    text: str | None = Field(description="The sentence the clip reads.")
+    audio_url: str | None = Field(alias="audioUrl", description="Where it is (a signed URL).")
+    file: str | None = Field(description="Where it was saved; null without --download.")
+    bytes: int | None = Field(description="Its size as downloaded; null without --download.")
+    error: str | None = Field(description="Why the download failed; null when it did not.")
+    seconds: float | None = Field(description="Decoded length; null when not measured.")
+    speech_seconds: float | None = Field(
+        alias="speechSeconds", description="Seconds that are not silence; null when not measured."
+    )
+    loudness_lufs: float | None = Field(
+        alias="loudnessLufs", description="BS.1770 integrated loudness; null when not measured."
+    )
+    problem: str | None = Field(
+        description="Why the clip suggests the clone will not speak (silent, near-empty); "
+        "null when none was found."
+    )
+
+
+class SamplesVoice(_Out):
+    name: str
+    voice_id: str = Field(alias="voiceId")
+    samples: list[SampleClipOut]
+
+
+class SamplesDocument(_Out):
+    """``voicectl samples --format json``: the recorded sample clips of each clone."""
+
+    format_version: Literal[1] = Field(alias="formatVersion")
+    voices: list[SamplesVoice]
+    downloaded: bool = Field(description="Whether the clips were downloaded and checked.")
+    problems: int = Field(description="Clips with a problem or a failed download.")
+    note: str | None = Field(description="E.g. that the clips could not be measured.")
+
+
 SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
     "voices": ("voices.schema.json", _manifest_schema),
     "voices.lock": ("voices.lock.schema.json", _lock_schema),
     "plan": ("plan.schema.json", _output_schema(PlanDocument)),
     "apply": ("apply.schema.json", _output_schema(ApplyDocument)),
     "saved-plan": ("saved-plan.schema.json", _output_schema(SavedPlanDocument)),
+    "samples": ("samples.schema.json", _output_schema(SamplesDocument)),
     "doctor": ("doctor.schema.json", _output_schema(DoctorDocument)),
     "validate": ("validate.schema.json", _output_schema(ValidateDocument)),
     "plan-all-envs": ("plan-all-envs.schema.json", _output_schema(AllEnvironmentsPlanDocument)),

@@ -214,6 +214,8 @@ def _show(
             click.echo(f"Saved {n} sample{'s' if n != 1 else ''} to {request.download_samples}/")
     for error in run.sample_errors:
         click.echo(f"Error: could not save a sample: {render.clean(error)}", err=True)
+    for warning in run.sample_warnings:
+        click.echo(f"warning: {warning}", err=True)
     markdown = render.apply_markdown(run.plan, run.result, source=source, warnings=warnings)
     if fmt == "json":
         doc = render.apply_json(run.plan, run.result, warnings)

@@ -78,6 +78,7 @@ class ApplyRun:
     new_clones: list[samples.NewClone] = field(default_factory=list)
     saved_samples: list[tuple[Path, int]] = field(default_factory=list)
     sample_errors: list[str] = field(default_factory=list)
+    sample_warnings: list[str] = field(default_factory=list)  # silent or near-empty clips
 
     @property
     def changed(self) -> bool:
@@ -217,4 +218,5 @@ async def _run(request: ApplyRequest, ui: ApplyUI, loaded: workflow.Loaded) -> A
             run.saved_samples, run.sample_errors = await samples.download(
                 client, run.new_clones, request.download_samples
             )
+            run.sample_warnings = samples.check_saved(run.saved_samples)
         return run
