@@ -394,11 +394,11 @@ class Applier:
             self.lock.forget(action.voice_id)
         elif action.kind == "move" and action.voice_id and action.name:
             # moved: the entry changes its name, nothing else (the voiceId stays)
-            old = next(
+            old_name = next(
                 (n for n, e in doc.voices.items() if e.voice_id == action.voice_id), None
             )
-            if old is not None:
-                self.lock.move(old, action.name)
+            if old_name is not None:
+                self.lock.move(old_name, action.name)
         elif action.kind == "release" and action.voice_id:
             self.lock.release(
                 action.voice_id,

@@ -348,7 +348,8 @@ class _Planner:
             entry = view.voices.pop(old)
             view.voices[new] = entry
             self.moves.append((old, new, entry.voice_id))
-        for table in (view.pending, view.retired):
+        tables: tuple[dict[str, Any], ...] = (view.pending, view.retired)
+        for table in tables:
             for key, item in list(table.items()):
                 if item.name in renames:
                     table[key] = item.model_copy(update={"name": renames[item.name]})
@@ -374,8 +375,8 @@ class _Planner:
                 seen=seen,
             )
         ids = set(recorded) | set(lock.pending) | set(lock.retired)
-        if not ids or ids & set(self.remote) or (rec and rec in listed_orgs):
-            return None
+        if not ids or ids & set(self.remote) or (rec and rec in listed_orgs) or self.tagged:
+            return None  # a recorded clone, the recorded organisation or this stack's tags
         young = [
             e
             for e in recorded.values()
@@ -418,9 +419,9 @@ class _Planner:
             for clone in sorted(self.tagged.get(name, ()), key=_created_key):
                 if clone.voice_id not in self.lock.released:
                     found[clone.voice_id] = clone
-            for voice_id, clone in found.items():
+            for voice_id, listed in found.items():
                 self.claimed.add(voice_id)
-                if clone is None:
+                if listed is None:
                     self.add(
                         Action("forget", name, voice_id, ("removed: the clone no longer exists",))
                     )
@@ -434,8 +435,8 @@ class _Planner:
                             "removed: dropped from the lockfile; the clone is kept on the "
                             "service and never pruned by this stack",
                         ),
-                        display_name=clone.display_name,
-                        clone=clone,
+                        display_name=listed.display_name,
+                        clone=listed,
                     )
                 )
 

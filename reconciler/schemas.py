@@ -104,6 +104,11 @@ class PlanDocument(_Out):
     format_version: Literal[1] = Field(alias="formatVersion")
     actions: list[PlanAction]
     summary: PlanSummary
+    stack: str | None = Field(
+        default=None,
+        description="The stack whose clones this plan may touch (a manifest without "
+        "`stack` has one of its own, recorded in the lockfile).",
+    )
     warnings: list[ProblemOut] = Field(description="The manifest's and the plan's warnings.")
     errors: list[ProblemOut] = Field(
         description="Why there is no plan (an invalid manifest, an unreachable server, a "

@@ -142,6 +142,7 @@ def plan_document(plan: Plan, warnings: Sequence[str] = ()) -> schemas.PlanDocum
             for a in plan.actions
         ],
         summary=schemas.PlanSummary(**plan.summary(), changes=len(plan.changes)),
+        stack=plan.stack or None,
         warnings=problems_out([*warnings, *plan.warnings]),
         errors=problems_out(plan.errors),
     )
