@@ -39,7 +39,7 @@ def write_project(folder: Path, count: int) -> Path:
     (folder / "samples").mkdir()
     lines = ["version: 1", "stack: bench", "defaults: {language: en}", "voices:"]
     for i in range(count):
-        make_sample(folder / "samples" / f"v{i:02d}.wav", seconds=5.5, rate=8000 + i)
+        make_sample(folder / "samples" / f"v{i:02d}.wav", seconds=5.5, rate=16000 + i)
         lines += [f"  v{i:02d}:", f"    file: samples/v{i:02d}.wav"]
     manifest = folder / "voices.yaml"
     manifest.write_text("\n".join(lines) + "\n")

@@ -20,6 +20,19 @@ _VOICE_ID_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 KEY_HINT = "is SMALLEST_API_KEY the key of another organisation?"
 
 
+def key_hint(manifest: object) -> str:
+    """KEY_HINT naming the variable the key really came from: an environment's
+    apiKeyEnv when the manifest is one environment's."""
+    env = getattr(manifest, "environment", None)
+    declared = getattr(manifest, "environments", None) or {}
+    if env is None or env not in declared:
+        return KEY_HINT
+    return (
+        f"is {declared[env].api_key_env} (environment {env!r}) the key of another "
+        "organisation?"
+    )
+
+
 def auto_stack(lineage: str) -> str:
     """The stack of a manifest that names none: unique per lockfile (its lineage)."""
     return AUTO_STACK_PREFIX + re.sub(r"[^a-z0-9]", "", lineage.lower())[:12]

@@ -113,7 +113,7 @@ class Project:
         """Write samples/<name>.wav (a tone unique to name+variant); return its path."""
         freq = 200 + zlib.crc32(f"{name}/{variant}".encode()) % 600
         rel = f"samples/{name}.wav"
-        write_wav(self.root / rel, seconds=seconds, freq=freq, rate=8000)
+        write_wav(self.root / rel, seconds=seconds, freq=freq, rate=16000)
         return rel
 
     def write(self, voices: dict[str, dict[str, Any]], **top: Any) -> None:

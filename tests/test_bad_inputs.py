@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import audio_support
 import pytest
 from privileges import run_unprivileged
 from sandbox_support import write_wav
@@ -123,7 +124,7 @@ CASES = [
          [(2, 12, "defaults.tag: unknown field 'tag' (did you mean 'tags'?)")]),
     Case("unknown-field-no-match", f"version: 1\nvoices:\n  a: {{file: {GOOD}, colour: red}}\n",
          [(3, 31, "unknown field 'colour'; allowed: file, displayName, language, description, "
-                  "accent, model, tags, protect, environments")]),
+                  "accent, model, tags, protect, quality, allowQuality, environments")]),
     # ------------------------------------------------------------ names and enums
     Case("bad-stack-name", "version: 1\nstack: Support Bots\n",
          [(2, 8, "stack: 'Support Bots' is not a valid name")]),
@@ -266,8 +267,9 @@ CASES = [
 def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     work = tmp_path / "repo"
     (work / "samples").mkdir(parents=True)
-    shutil.copy(AUDIO / "tone-6s.wav", work / "samples" / "good.wav")
-    shutil.copy(AUDIO / "tone-6s.wav", tmp_path / "outside.wav")
+    # real speech: a tone is not speech and would draw quality warnings
+    audio_support.write(work / "samples" / "good.wav", audio_support.speech(6.0))
+    audio_support.write(tmp_path / "outside.wav", audio_support.speech(6.0))
     monkeypatch.chdir(work)
     for name in ("VOICECTL_FILE", "VOICECTL_ALLOW_ANY_DURATION", "VOICECTL_ALLOW_OUTSIDE_FILES"):
         monkeypatch.delenv(name, raising=False)
@@ -368,11 +370,11 @@ def test_warnings_do_not_fail_validation(folder: Path, capsys: pytest.CaptureFix
 
 def test_allow_flags_and_env(folder: Path, capsys: pytest.CaptureFixture[str],
                              monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    shutil.copy(AUDIO / "tone-2s.wav", folder / "short.wav")
-    write_manifest(
+    audio_support.write(folder / "short.wav", audio_support.speech(2.0))
+    write_manifest(  # 2 s is less speech than the 3 s a clone needs: accepted on purpose
         folder,
         "version: 1\nvoices:\n  a: {file: ../outside.wav, language: en}\n"
-        "  b: {file: short.wav, language: en}\n",
+        "  b: {file: short.wav, language: en, allowQuality: [speech]}\n",
     )
     assert run_cli(["validate"], capsys)[0] == 1
     code, out, err = run_cli(["validate", "--allow-outside-files", "--allow-any-duration"], capsys)

@@ -301,3 +301,17 @@ def test_all_envs_lists_the_environments_concurrently(project: EnvProject) -> No
     project.server.config(list_barrier=2, list_barrier_timeout=0.2)
     r = project.run("plan", "--env", "staging", expect=1)
     assert "list barrier: 2 lists were never in flight together" in r.err
+
+
+def test_each_environment_lockfile_records_its_organisation(project: EnvProject) -> None:
+    project.run("apply", "--env", "staging", "--auto-approve")
+    project.run("apply", "--env", "prod", "--auto-approve")
+    staging_org = project.lock_of("staging").get("organizationId")
+    prod_org = project.lock_of("prod").get("organizationId")
+    assert staging_org and prod_org and staging_org != prod_org
+    project.keys["KEY_STAGING"] = PROD_KEY  # staging's variable now holds prod's key
+    project.server.reset_stats()
+    r = project.run("apply", "--env", "staging", "--auto-approve", expect=1)
+    assert "is KEY_STAGING (environment 'staging') the key of another organisation?" in r.err
+    assert project.server.stats()["clones_created"] == 0
+    assert sorted(project.owners(PROD_KEY)) == ["team@prod/narrator"]

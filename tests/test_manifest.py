@@ -8,6 +8,7 @@ import shutil
 import textwrap
 from pathlib import Path
 
+import audio_support
 import jsonschema
 import pytest
 import yaml
@@ -41,10 +42,11 @@ def problems_of(path: Path, **kwargs) -> list[str]:
 
 @pytest.fixture
 def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A manifest folder with samples/a.wav (6 s) and samples/b.mp3 (7.2 s); cwd is it."""
+    """A manifest folder with samples/a.wav (6 s) and samples/b.mp3 (7.2 s) of real
+    speech (a tone is not speech: it would draw quality warnings); cwd is it."""
     (tmp_path / "samples").mkdir()
-    shutil.copy(GOOD, tmp_path / "samples" / "a.wav")
-    shutil.copy(AUDIO / "tone-7s-id3.mp3", tmp_path / "samples" / "b.mp3")
+    audio_support.write(tmp_path / "samples" / "a.wav", audio_support.speech(6.0))
+    audio_support.write(tmp_path / "samples" / "b.mp3", audio_support.speech(7.2))
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -283,17 +285,30 @@ def test_check_files_false_skips_the_disk_but_not_the_escape_rules(folder: Path)
 
 
 def test_allow_any_duration_turns_the_error_into_a_warning(folder: Path) -> None:
-    shutil.copy(AUDIO / "tone-2s.wav", folder / "samples" / "short.wav")
+    audio_support.write(folder / "samples" / "short.wav", audio_support.speech(4.0))
     path = write(folder, "version: 1\nvoices:\n  v: {file: samples/short.wav, language: en}\n")
     assert problems_of(path) == [
-        "voices.yaml:3:13: voices.v.file: samples/short.wav is 2.0 s long; the service wants "
+        "voices.yaml:3:13: voices.v.file: samples/short.wav is 4.0 s long; the service wants "
         "5-15 s of clean speech (--allow-any-duration accepts it)"
     ]
     result = load_manifest(path, allow_any_duration=True)
-    assert result.manifest.voices["v"].duration == pytest.approx(2.0)
-    assert result.warnings == [
-        "voices.yaml:3:13: voices.v.file: samples/short.wav is 2.0 s long; the service wants "
+    assert result.manifest.voices["v"].duration == pytest.approx(4.0)
+    assert result.warnings[0] == (
+        "voices.yaml:3:13: voices.v.file: samples/short.wav is 4.0 s long; the service wants "
         "5-15 s of clean speech"
+    )
+    # The quality checks still measure what is in it: under 5 s of speech is padding.
+    assert result.warnings[1].startswith(
+        "voices.yaml:3:13: voices.v.file: samples/short.wav: mostly padding: "
+    )
+
+
+def test_allow_any_duration_does_not_accept_too_little_speech(folder: Path) -> None:
+    shutil.copy(AUDIO / "tone-2s.wav", folder / "samples" / "short.wav")
+    path = write(folder, "version: 1\nvoices:\n  v: {file: samples/short.wav, language: en}\n")
+    assert problems_of(path, allow_any_duration=True) == [
+        "voices.yaml:3:13: voices.v.file: samples/short.wav: only 2.0 s of speech (needs 3 s); "
+        "0.0 s of the 2.0 s file is silence (allowQuality: [speech] accepts it)"
     ]
 
 

@@ -43,8 +43,8 @@ def test_protected_voice_refusals_are_typed_and_carry_the_name() -> None:
     with pytest.raises(PlanRefused) as info:
         delete.raise_if_unsafe()
     assert info.value.refusals == list(delete.refusals) and info.value.plan is delete
-    current = clone_of(v)  # up to date: nothing to replace, nothing refused
-    make_plan(manifest(v), lock_with((v, current)), [current]).raise_if_unsafe()
+    healthy = clone_of(v)
+    make_plan(manifest(v), lock_with((v, healthy)), [healthy]).raise_if_unsafe()
 
 
 def test_target_keeps_the_refusals_of_the_targeted_voices_by_name() -> None:

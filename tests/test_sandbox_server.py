@@ -179,7 +179,7 @@ def test_flags_set_the_startup_config(start_sandbox) -> None:
     expected = {"seed": 3, "latency_ms": 2, "jitter_ms": 1, "concurrency_limit": 4,
                 "retry_after": 1, "fault_rate": 0.1, "fault_kinds": ["500"], "ghost_rate": 0.2,
                 "list_lag_ms": 10, "list_barrier": 0, "list_barrier_timeout": 10.0,
-                "processing_seconds": 0.5, "failure_rate": 0.3,
+                "processing_seconds": 0.5, "failure_rate": 0.3, "empty_sample_rate": 0.0,
                 "clone_limit": 7, "api_key_count": 0, "allowed_orgs": None,
                 "profile": "current", "delete_route": "voice-cloning", "legacy_routes": None,
                 "pro_model": None, "tts_accept_required": None,

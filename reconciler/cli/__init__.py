@@ -56,6 +56,10 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         "refresh",
         "Update the lockfile from the service (status, modelIds, samples...).",
     ),
+    "samples": (
+        "samples",
+        "List (and with --download, fetch and check) the clones' sample clips.",
+    ),
     "sandbox": (
         "sandbox",
         "The Waves API emulator, for tests and dry runs (no real clones are made).",

@@ -158,6 +158,7 @@ def run_and_show(
     settings: GlobalSettings,
     fmt: str,
     command: str = "apply",
+    console_type: type[ApplyConsole] = ApplyConsole,
 ) -> _engine_applying.ApplyRun:
     """Run the apply engine and render its outcome (also `voicectl migrate`'s apply).
 
@@ -168,7 +169,7 @@ def run_and_show(
     if request.conn.target.environment is not None:
         source = f"{source} ({request.conn.target.environment})"
     failures = FailureReport(command, fmt, source)
-    console = ApplyConsole(settings, fmt, failures)
+    console = console_type(settings, fmt, failures)
     with failures:
         try:
             run = _engine_applying.run_apply(request, console)
@@ -214,6 +215,8 @@ def _show(
             click.echo(f"Saved {n} sample{'s' if n != 1 else ''} to {request.download_samples}/")
     for error in run.sample_errors:
         click.echo(f"Error: could not save a sample: {render.clean(error)}", err=True)
+    for warning in run.sample_warnings:
+        click.echo(f"warning: {warning}", err=True)
     markdown = render.apply_markdown(run.plan, run.result, source=source, warnings=warnings)
     if fmt == "json":
         doc = render.apply_json(run.plan, run.result, warnings)

@@ -98,6 +98,11 @@ def sandbox() -> None:
 @_option("--list-lag-ms", "A new clone appears in lists this much later.", metavar="MS")
 @_option("--processing-seconds", "A new clone is 'processing' this long.", metavar="S")
 @_option("--failure-rate", "Fraction of new clones that end 'failed' (0-1).", metavar="F")
+@_option(
+    "--empty-sample-rate",
+    "Fraction of clones whose sample clips are near-empty WAVs (0-1).",
+    metavar="F",
+)
 @_option("--clone-limit", "Clones an organisation may hold (default 100).")
 @_option(
     "--api-key",

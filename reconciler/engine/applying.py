@@ -66,6 +66,7 @@ class ApplyRequest:
     download_samples: Path | None = None
     logger: logging.Logger | None = None
     on_wait: Callable[[str], None] | None = None  # told once when the run waits for the lock
+    refusal_hint: str | None = None  # the last line of a refusal (what to do about it)
 
 
 @dataclass
@@ -78,6 +79,7 @@ class ApplyRun:
     new_clones: list[samples.NewClone] = field(default_factory=list)
     saved_samples: list[tuple[Path, int]] = field(default_factory=list)
     sample_errors: list[str] = field(default_factory=list)
+    sample_warnings: list[str] = field(default_factory=list)  # silent or near-empty clips
 
     @property
     def changed(self) -> bool:
@@ -179,7 +181,7 @@ async def _run(request: ApplyRequest, ui: ApplyUI, loaded: workflow.Loaded) -> A
             if reasons:
                 raise savedplan.StalePlan(_plan_file(request), reasons)
         ui.planned(plan)
-        plan.raise_if_unsafe()
+        plan.raise_if_unsafe(request.refusal_hint)
 
         def applier(reporter: Reporter | None) -> Applier:
             return Applier(
@@ -217,4 +219,5 @@ async def _run(request: ApplyRequest, ui: ApplyUI, loaded: workflow.Loaded) -> A
             run.saved_samples, run.sample_errors = await samples.download(
                 client, run.new_clones, request.download_samples
             )
+            run.sample_warnings = samples.check_saved(run.saved_samples)
         return run

@@ -4,7 +4,9 @@ The create answer carries ``samples`` (text + a signed ``audioUrl``) and the
 applier keeps them in the lockfile entry. After an apply, each new clone's
 samples are listed (``render.sample_lines``) so a reviewer can listen before
 the new voiceIds go live;
-``--download-samples DIR`` saves them as ``DIR/NAME-N.wav`` (N from 1). The
+``--download-samples DIR`` saves them as ``DIR/NAME-N.wav`` (N from 1), and
+``check_saved`` measures them (engine/clips.py: a silent or near-empty clip is
+a warning, the clone being made and recorded already). The
 client sends the API key only to the API's own origin, never to the host of a
 signed URL elsewhere.
 """
@@ -18,6 +20,7 @@ from typing import Any
 
 from reconciler.api.errors import WavesError
 from reconciler.apply import ApplyResult
+from reconciler.engine import clips
 from reconciler.lockfile import LockDocument, LockEntry
 
 
@@ -70,3 +73,15 @@ async def download(
     saved = [(p, n) for p, n, err in results if err is None and n is not None]
     errors = [err for _, _, err in results if err is not None]
     return saved, errors
+
+
+def check_saved(saved: list[tuple[Path, int]]) -> list[str]:
+    """The same sanity check as `voicectl samples` on the saved clips: one warning
+    line per silent or near-empty clip (and one when they could not be measured)."""
+    found = []
+    for path, size in saved:
+        clip = clips.Clip(path.stem, "", 0, None, None, path=path, size=size)
+        found.append(clip)
+    note = clips.check(found)
+    lines = [f"{c.path}: {c.problem}" for c in found if c.problem]
+    return [*lines, note] if note else lines

@@ -136,7 +136,14 @@ def open_client(conn: Connection, *, parallelism: int = 8, logger=None):
 
 
 # The API-world knobs ``--sandbox`` reads from the environment (as ``sandbox serve`` does).
-EMBEDDED_KNOBS = ("profile", "delete_route", "legacy_routes", "pro_model", "tts_accept_required")
+EMBEDDED_KNOBS = (
+    "profile",
+    "delete_route",
+    "legacy_routes",
+    "pro_model",
+    "tts_accept_required",
+    "empty_sample_rate",
+)
 
 
 def embedded_config():

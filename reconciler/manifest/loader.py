@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from reconciler import audio, languages
+from reconciler.audio.cache import AnalysisCache
 from reconciler.errors import ManifestError
 from reconciler.identity import env_name
 from reconciler.localcache import HashCache
@@ -36,6 +37,7 @@ from reconciler.manifest.models import (
     ManifestDocument,
     VoiceDocument,
 )
+from reconciler.manifest.quality import check_quality
 from reconciler.manifest.report import (
     _describe,
     _pydantic_problems,
@@ -65,6 +67,7 @@ def load_manifest(
     allow_any_duration: bool = False,
     check_files: bool = True,
     environment: str | None = None,
+    check_quality_of_samples: bool = True,
     hold_placeholders: bool = False,
 ) -> LoadResult:
     """Read, validate and resolve a manifest and the files it includes.
@@ -72,7 +75,8 @@ def load_manifest(
     Raises ManifestError with every problem found (sorted by file, then
     position); its ``warnings`` attribute holds the warnings found on the way.
     Files are checked only with ``check_files`` (then VoiceSpec's file_sha256,
-    audio_format and duration are set). With ``environment``, the manifest is
+    audio_format and duration are set), and then what they hold (quality.py)
+    unless ``check_quality_of_samples`` is false. With ``environment``, the manifest is
     that environment's: its voices, its defaults, its stack (see
     environments.py); an environment the manifest does not declare raises
     UnknownEnvironment. Every voice is validated whatever the environment.
@@ -150,6 +154,13 @@ def load_manifest(
     if hashes is not None:
         hashes.save()  # best effort: a cache that cannot be written is just not kept
     _check_cross(entries, data, report)
+    if check_files and check_quality_of_samples:
+        check_quality(
+            [(e.report, e.spec, e.raw) for e in entries.values()],
+            data,
+            report,
+            AnalysisCache.beside(root),
+        )
     moved, removed = _check_identity(data, entries, report)
 
     if any(r.problems for r in reports) or document is None or defaults is None:
@@ -230,6 +241,7 @@ class _Entry:
 
     report: _Report
     spec: VoiceSpec | None
+    raw: Any = None  # the voice as written (for its quality limits)
 
 
 def _check_voices(
@@ -255,7 +267,7 @@ def _check_voices(
                 key=True,
             )
             continue
-        entries[name] = _Entry(report, _resolve_voice(name, raw, defaults, ctx, env_names))
+        entries[name] = _Entry(report, _resolve_voice(name, raw, defaults, ctx, env_names), raw)
 
 
 def _resolve_voice(

@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from reconciler import languages
+from reconciler.audio.quality import KINDS as QUALITY_KINDS
 from reconciler.manifest.controls import char_name
 from reconciler.ownership import PREFIX as RESERVED_TAG_PREFIX
 
@@ -217,6 +218,72 @@ class DefaultsDocument(_Document):
     )
 
 
+def _finite(value: float) -> float:
+    if value != value or value in (float("inf"), float("-inf")):
+        raise _err("expected a finite number")
+    return value
+
+
+Number = Annotated[float, AfterValidator(_finite), WithJsonSchema({"type": "number"})]
+
+
+class QualityDocument(_Document):
+    """Limits of the sample quality checks (each unset limit keeps its default).
+
+    Set at the top of the manifest for every voice, and per voice over that.
+    """
+
+    min_speech_seconds: Number | None = Field(
+        default=None, alias="minSpeechSeconds",
+        description="Error: less speech than this, in seconds (default 3).",
+    )
+    padded_speech_seconds: Number | None = Field(
+        default=None, alias="paddedSpeechSeconds",
+        description="Warning (mostly padding): less speech than this, in seconds (default 5).",
+    )
+    min_speech_percent: Number | None = Field(
+        default=None, alias="minSpeechPercent",
+        description="Warning (mostly padding): less of the file than this is speech, in "
+        "percent (default 60).",
+    )
+    max_silence_seconds: Number | None = Field(
+        default=None, alias="maxSilenceSeconds",
+        description="Warning: a silence inside the speech longer than this, in seconds "
+        "(default 2).",
+    )
+    max_clipping_percent: Number | None = Field(
+        default=None, alias="maxClippingPercent",
+        description="Warning: more samples than this at full scale, in percent (default 0.1).",
+    )
+    error_clipping_percent: Number | None = Field(
+        default=None, alias="errorClippingPercent",
+        description="Error: more samples than this at full scale, in percent (default 1).",
+    )
+    min_loudness: Number | None = Field(
+        default=None, alias="minLoudness",
+        description="Warning: quieter than this integrated loudness, in LUFS (default -35).",
+    )
+    error_loudness: Number | None = Field(
+        default=None, alias="errorLoudness",
+        description="Error: quieter than this integrated loudness, in LUFS (default -50).",
+    )
+    max_loudness: Number | None = Field(
+        default=None, alias="maxLoudness",
+        description="Warning: louder than this integrated loudness, in LUFS (default -8).",
+    )
+    min_snr: Number | None = Field(
+        default=None, alias="minSnr",
+        description="Warning: an estimated signal-to-noise ratio below this, in dB (default 20).",
+    )
+    min_sample_rate: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, alias="minSampleRate",
+        description="Warning: a sample rate below this, in Hz (default 16000).",
+    )
+
+
+QualityKind = Literal[QUALITY_KINDS]  # type: ignore[valid-type]
+
+
 class VoiceDocument(_Document):
     """One voice clone. Its key in ``voices`` is its stable name."""
 
@@ -252,6 +319,16 @@ class VoiceDocument(_Document):
     )
     protect: bool = Field(
         default=False, description="Never delete or replace this clone (default false)."
+    )
+    quality: QualityDocument | None = Field(
+        default=None,
+        description="Quality limits for this voice's sample, over the top-level quality.",
+    )
+    allow_quality: list[QualityKind] | None = Field(
+        default=None,
+        alias="allowQuality",
+        description="Quality findings this voice accepts on purpose (e.g. [clipping]): "
+        "they are not reported.",
     )
     environments: list[Name] | None = Field(
         default=None,
@@ -338,6 +415,9 @@ class ManifestDocument(_Document):
     defaults: DefaultsDocument | None = Field(
         default=None, description="Defaults for language, accent, description and tags."
     )
+    quality: QualityDocument | None = Field(
+        default=None, description="Limits of the sample quality checks, for every voice."
+    )
     environments: dict[Name, EnvironmentDocument] | None = Field(
         default=None,
         min_length=1,
@@ -406,6 +486,8 @@ def _model_at(path: tuple[Any, ...]) -> type[BaseModel] | None:
         return ManifestDocument
     if path == ("defaults",):
         return DefaultsDocument
+    if path == ("quality",) or (len(path) == 3 and path[0] == "voices" and path[2] == "quality"):
+        return QualityDocument
     if len(path) == 2 and path[0] == "voices":
         return VoiceDocument
     if len(path) == 2 and path[0] == "moved":

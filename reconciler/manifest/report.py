@@ -70,6 +70,11 @@ class _Report:
         at = self._pos(path, pos, key)
         self.warnings.append((at, len(self.warnings), self._line(at, path, message)))
 
+    def note(self, message: str) -> None:
+        """A warning about the whole manifest, without a position; listed first."""
+        note = Problem(message, file=self.source)
+        self.warnings.append((Pos(0, 0), len(self.warnings), note))
+
     def add_line(self, line: str) -> None:
         """A problem already written as its line (a file that could not be read)."""
         problem = from_text(line)
@@ -139,6 +144,7 @@ _EXPECTED = {
     "string_type": "expected text",
     "bool_type": "expected true or false",
     "int_type": "expected a whole number",
+    "float_type": "expected a number",
     "list_type": "expected a list",
     "dict_type": "expected a mapping (key: value lines)",
     "model_type": "expected a mapping (key: value lines)",

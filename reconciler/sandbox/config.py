@@ -91,6 +91,13 @@ class SandboxConfig(BaseModel):
     failure_rate: float = Field(
         default=0.0, ge=0, le=1, description="Fraction of new clones that end 'failed'."
     )
+    empty_sample_rate: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Fraction of clones whose sample clips are near-empty WAVs (~150 bytes, "
+        "the legacy-clone symptom); which clones is fixed by their voiceId.",
+    )
     clone_limit: int = Field(default=100, ge=0, description="Clones an organisation may hold.")
     profile: Literal["seed", "current"] = Field(
         default="seed",

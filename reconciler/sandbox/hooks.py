@@ -109,6 +109,8 @@ async def hook_sample(request: Request) -> Response:
     number = request.path_params["n"]
     if sandbox.store.find(voice_id) is None or not 1 <= number <= len(SAMPLE_TEXTS):
         return error_response(404, "Not found")
+    if wav.voice_fraction(voice_id) < sandbox.config.empty_sample_rate:
+        return Response(wav.near_empty_wav(), media_type="audio/wav")
     audio = wav.tone_wav(1.5, frequency=wav.voice_frequency(voice_id) + 20 * (number - 1))
     return Response(audio, media_type="audio/wav")
 

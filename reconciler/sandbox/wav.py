@@ -28,6 +28,12 @@ def voice_frequency(voice_id: str) -> int:
     return 110 + int.from_bytes(digest[:2], "big") % 220
 
 
+def voice_fraction(voice_id: str) -> float:
+    """A stable number in [0, 1) for a voice id (which clones a rate picks)."""
+    digest = hashlib.sha256(b"voicectl-sandbox-fraction:" + voice_id.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
 def _one_second(frequency: int, sample_rate: int, amplitude: float) -> bytes:
     # With an integer frequency one second holds whole periods, so seconds can be
     # repeated without a click and only sample_rate sines are ever computed.

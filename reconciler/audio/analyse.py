@@ -1,0 +1,81 @@
+"""Measure many samples at once: the cache first, then the misses decoded concurrently.
+
+``analyse`` takes (path, sha256) pairs and returns each sha256's ``Measurement``
+(or the text of why it could not be decoded). Identical content is decoded
+once; the misses run on a thread pool as wide as the machine (FFmpeg decodes
+and numpy computes with the GIL released, so threads do scale).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from reconciler.audio.cache import AnalysisCache
+from reconciler.audio.errors import AudioError
+from reconciler.audio.measurement import Measurement
+
+
+def _default_workers() -> int:
+    """The pool's width: ``VOICECTL_QUALITY_WORKERS`` if set, else the CPU count."""
+    try:
+        return max(1, int(os.environ.get("VOICECTL_QUALITY_WORKERS", "")))
+    except ValueError:
+        return os.cpu_count() or 1
+
+
+def measure_file(path: Path, decode: Callable[[Path], Any] | None = None) -> Measurement | str:
+    """Decode (with ``decode``, default decode.decode) and measure one file: its
+    Measurement, or why it cannot be decoded."""
+    from reconciler.audio.decode import decode as default_decode
+    from reconciler.audio.measure import measure
+
+    try:
+        return measure((decode or default_decode)(path))
+    except AudioError as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+
+
+def analyse(
+    samples: Iterable[tuple[Path, str]],
+    cache: AnalysisCache,
+    *,
+    workers: int | None = None,
+    decode: Callable[[Path], Any] | None = None,
+) -> dict[str, Measurement | str]:
+    """sha256 -> Measurement (or decode error) for every sample, cached ones undecoded.
+
+    ``workers`` bounds the pool (default: ``VOICECTL_QUALITY_WORKERS``, else the
+    CPU count); ``decode`` replaces
+    the decoder (default decode.decode).
+    """
+    one = partial(measure_file, decode=decode)
+    results: dict[str, Measurement | str] = {}
+    missing: dict[str, Path] = {}
+    for path, sha256 in samples:
+        if sha256 in results or sha256 in missing:
+            continue
+        hit = cache.get(sha256)
+        if hit is None:
+            missing[sha256] = path
+        else:
+            results[sha256] = hit
+    if not missing:
+        return results
+    width = max(1, min(len(missing), workers or _default_workers()))
+    if width == 1:
+        measured = [one(p) for p in missing.values()]
+    else:
+        with ThreadPoolExecutor(max_workers=width, thread_name_prefix="voicectl-audio") as pool:
+            measured = list(pool.map(one, missing.values()))
+    for sha256, result in zip(missing, measured):
+        cache.put(sha256, result)
+        results[sha256] = result
+    cache.save()
+    return results

@@ -1,0 +1,111 @@
+"""Decode a sample (wav, mp3, mp4/m4a, webm/opus) to float PCM with PyAV.
+
+PyAV wraps FFmpeg and ships it inside its wheels, so one library reads all four
+formats the service takes, with no program to install beside it. It is the
+``quality`` extra (``pip install 'voicectl[quality]'``) because of its size:
+without it ``decoder_missing()`` says why, and the quality checks are skipped
+(the header checks in check.py never need it). ``decode_count()`` counts the files
+decoded by this process, so the analysis cache can be shown to spare them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reconciler.audio.errors import AudioError
+
+log = logging.getLogger("voicectl.audio")
+
+INSTALL_HINT = "pip install 'voicectl[quality]'"
+_decoded = 0
+_count_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Pcm:
+    """Decoded audio: ``samples`` is a float32 array (channels, frames) in [-1, 1]."""
+
+    samples: Any  # numpy.ndarray, shape (channels, frames)
+    rate: int  # Hz, as the stream is coded
+    channels: int
+    codec: str
+
+    @property
+    def seconds(self) -> float:
+        return self.samples.shape[1] / self.rate if self.rate else 0.0
+
+
+def decoder_missing() -> str | None:
+    """None when PyAV and numpy import; else what is missing, as a short phrase."""
+    try:
+        import av  # noqa: F401
+        import numpy  # noqa: F401
+    except ImportError as exc:
+        return f"{exc.name or 'av'} is not installed"
+    return None
+
+
+def decode_count() -> int:
+    """How many files this process has decoded so far."""
+    return _decoded
+
+
+def decode(path: Path) -> Pcm:
+    """Every sample of the first audio stream of ``path`` as float32; raises AudioError."""
+    global _decoded
+    import av
+    import numpy as np
+
+    with _count_lock:
+        _decoded += 1
+    log.debug("decoding %s", path)
+    parts: list[Any] = []
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise AudioError("no audio stream")
+            stream = container.streams.audio[0]
+            ctx = stream.codec_context
+            rate, channels = int(ctx.sample_rate or 0), int(ctx.channels or 0)
+            for frame in container.decode(stream):
+                parts.append(_planes(frame, np))
+            codec = ctx.name
+    except av.error.FFmpegError as exc:
+        raise AudioError(f"cannot be decoded ({_reason(exc)})") from exc
+    if not parts or rate <= 0:
+        raise AudioError("holds no decodable audio")
+    samples = np.concatenate(parts, axis=1).astype(np.float32, copy=False)
+    return Pcm(samples=samples, rate=rate, channels=samples.shape[0] or channels, codec=codec)
+
+
+_SCALE = {"u8": 128.0, "s16": 32768.0, "s32": 2147483648.0, "flt": 1.0, "dbl": 1.0}
+
+
+def _planes(frame: Any, np: Any) -> Any:
+    """One decoded frame as float32 (channels, samples), without a resampler.
+
+    Packed formats come as one interleaved row, planar ones as a row per channel.
+    """
+    name = frame.format.name
+    packed = name.rstrip("p") if frame.format.is_planar else name
+    data = frame.to_ndarray()
+    if packed not in _SCALE:
+        raise AudioError(f"an unusual sample format ({name})")
+    channels = len(frame.layout.channels)
+    if not frame.format.is_planar:
+        data = data.reshape(-1, channels).T
+    data = data.astype(np.float32)
+    if packed == "u8":
+        data -= 128.0
+    if _SCALE[packed] != 1.0:
+        data /= _SCALE[packed]
+    return data
+
+
+def _reason(exc: BaseException) -> str:
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return str(text).splitlines()[0][:120]

@@ -1,0 +1,55 @@
+"""``Measurement``: the plain numbers measured in a sample, and the method's constants.
+
+No numpy here, so the cache (cache.py) and the policy (quality.py) work on
+cached measurements without the ``quality`` extra; measure.py computes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+FRAME_SECONDS = 0.02
+NOISE_PERCENTILE = 10
+SPEECH_PERCENTILE = 95
+SPEECH_ABOVE_FLOOR = 12.0  # dB
+SPEECH_BELOW_PEAK = 20.0  # dB
+SILENCE_DBFS = -60.0
+DIGITAL_SILENCE = 1.0 / 32768
+BRIDGE_SECONDS = 0.3
+CLIP_LEVEL = 0.98  # of full scale (-0.18 dBFS)
+FLOOR_DB = -120.0  # what "no signal at all" reads as, so numbers stay finite
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Plain numbers about one sample (seconds, dB, percent); JSON-safe."""
+
+    seconds: float  # decoded length
+    rate: int
+    channels: int
+    codec: str
+    speech_seconds: float
+    silent_seconds: float  # near-silent frames in total
+    longest_silence: float  # the longest run of near-silent frames inside the speech
+    longest_silence_at: float  # where it starts
+    digital_silence_seconds: float
+    clipped_percent: float  # of the samples, in flat-top runs at full scale
+    clipped_runs: int
+    longest_clip_run: int  # samples
+    peak_dbfs: float
+    rms_dbfs: float
+    loudness_lufs: float  # FLOOR_DB when every block is gated out
+    noise_dbfs: float
+    speech_dbfs: float
+    snr_db: float
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Measurement:
+        names = {f.name for f in fields(cls)}
+        if set(data) != names:
+            raise ValueError("not a Measurement")
+        return cls(**data)
