@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
+from reconciler.actions import KIND
 from reconciler.api.errors import (
     AmbiguousCreateError,
     CloneLimitError,
@@ -382,8 +383,7 @@ class Applier:
 
     def repair(self, action: Action) -> None:
         doc = self.lock.doc
-        verbs = {"adopt": "Adopting", "move": "Moving", "release": "Releasing"}
-        self.reporter.started(action, verbs.get(action.kind, "Forgetting"))
+        self.reporter.started(action, KIND[action.kind].verb or "Forgetting")
         start = self.clock()
         if action.kind == "adopt" and action.clone is not None and action.name:
             voice = self.voices[action.name]
@@ -406,11 +406,11 @@ class Applier:
             self.lock.forget(action.voice_id)
         elif action.kind == "move" and action.voice_id and action.name:
             # moved: the entry changes its name, nothing else (the voiceId stays)
-            old = next(
+            old_name = next(
                 (n for n, e in doc.voices.items() if e.voice_id == action.voice_id), None
             )
-            if old is not None:
-                self.lock.move(old, action.name)
+            if old_name is not None:
+                self.lock.move(old_name, action.name)
         elif action.kind == "release" and action.voice_id:
             self.lock.release(
                 action.voice_id,
@@ -457,7 +457,7 @@ class Applier:
         self.stop_if_halted()
         if self.stopping:
             raise NotStarted()
-        self.reporter.started(action, "Destroying")
+        self.reporter.started(action, KIND["delete"].verb or "")
         try:
             result = await self.client.delete_clone(action.voice_id)
         except DeleteUnavailableError as exc:
@@ -498,7 +498,7 @@ class Applier:
         destroy_first = bool(replacing and action.voice_id and name in self.opts.destroy_first)
         if self.limit_hit and not destroy_first:
             return self.at_limit(action)
-        verb = "Replacing" if replacing else "Creating"
+        verb = KIND[action.kind].verb or ""
         # Queued until its request goes out (the limiter may hold it back): only then
         # "Creating..." is printed and its clock starts.
         queued = getattr(self.reporter, "queued", None)

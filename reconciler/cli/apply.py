@@ -158,6 +158,7 @@ def run_and_show(
     settings: GlobalSettings,
     fmt: str,
     command: str = "apply",
+    console_type: type[ApplyConsole] = ApplyConsole,
 ) -> _engine_applying.ApplyRun:
     """Run the apply engine and render its outcome (also `voicectl migrate`'s apply).
 
@@ -168,7 +169,7 @@ def run_and_show(
     if request.conn.target.environment is not None:
         source = f"{source} ({request.conn.target.environment})"
     failures = FailureReport(command, fmt, source)
-    console = ApplyConsole(settings, fmt, failures)
+    console = console_type(settings, fmt, failures)
     with failures:
         try:
             run = _engine_applying.run_apply(request, console)

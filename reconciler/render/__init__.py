@@ -24,6 +24,7 @@ from typing import Any, Final, TextIO
 import click
 
 from reconciler import schemas
+from reconciler.actions import FAILED, HEADINGS, PAST, SYMBOLS
 from reconciler.apply import NOT_STARTED, ApplyResult, Outcome
 from reconciler.engine import migrating
 from reconciler.engine.samples import NewClone
@@ -35,29 +36,6 @@ from reconciler.render.table import table
 from reconciler.text import clean
 
 FORMAT_VERSION: Final = schemas.FORMAT_VERSION
-
-SYMBOLS = {
-    "move": ("→", "cyan"),
-    "release": ("~", "cyan"),
-    "create": ("+", "green"),
-    "delete": ("-", "red"),
-    "replace": ("-/+", "yellow"),
-    "adopt": ("=", "cyan"),
-    "forget": ("~", "cyan"),
-    "wait": ("…", "blue"),
-    "noop": (" ", None),
-}
-HEADINGS = {
-    "move": "will be renamed in the lockfile (no API call)",
-    "release": "will be let go: dropped from the lockfile, its clone kept",
-    "create": "will be created",
-    "delete": "will be deleted",
-    "replace": "must be replaced",
-    "adopt": "will be recorded in the lockfile",
-    "forget": "will be dropped from the lockfile",
-    "wait": "is still being made; left alone",
-}
-
 
 @dataclass
 class Style:
@@ -208,6 +186,7 @@ def plan_document(plan: Plan, warnings: Sequence[str] = ()) -> schemas.PlanDocum
             for a in plan.actions
         ],
         summary=schemas.PlanSummary(**plan.summary(), changes=len(plan.changes)),
+        stack=plan.stack or None,
         warnings=problems_out([*warnings, *plan.warnings, *_json_notes(plan)]),
         errors=problems_out(plan.errors),
     )
@@ -230,22 +209,6 @@ def plan_json(plan: Plan, warnings: Sequence[str] = ()) -> dict[str, Any]:
 
 
 # -- apply progress ---------------------------------------------------------------------
-PAST = {
-    "Creating": "Creation complete",
-    "Replacing": "Replacement complete",
-    "Destroying": "Destruction complete",
-    "Adopting": "Recorded",
-    "Moving": "Renamed in the lockfile",
-    "Releasing": "Let go (clone kept)",
-    "Forgetting": "Dropped from the lockfile",
-}
-FAILED = {
-    "Creating": "Creation failed",
-    "Replacing": "Replacement failed",
-    "Destroying": "Destruction failed",
-}
-
-
 @dataclass
 class ProgressPrinter:
     """Terraform-style lines per operation, and a live status line on a TTY."""
