@@ -9,6 +9,8 @@ import stat
 import pytest
 from cli_support import Project
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture
 def project(tmp_path, sandbox_server, capsys):

@@ -21,6 +21,8 @@ import pytest
 from cli_support import Project, Terminal
 from sandbox_support import ROOT
 
+pytestmark = pytest.mark.e2e
+
 VOICES = ("alpha", "bravo", "charlie")
 
 

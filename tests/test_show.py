@@ -11,6 +11,8 @@ from sandbox_support import ROOT
 
 from reconciler.cli import main
 
+pytestmark = pytest.mark.e2e
+
 PLAN_SCHEMA = json.loads((ROOT / "schemas" / "plan.schema.json").read_text())
 
 
