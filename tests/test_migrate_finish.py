@@ -71,6 +71,7 @@ def project(tmp_path, sandbox_server, capsys):
     return Project(tmp_path, sandbox_server, capsys)
 
 
+@pytest.mark.e2e
 def test_finish_speaks_json_and_writes_the_job_summary(project, tmp_path, monkeypatch):
     originals = seeded_org(project, n_legacy=2)
     import_all(project)

@@ -25,6 +25,7 @@ def project(tmp_path, sandbox_server, capsys):
     return Project(tmp_path, sandbox_server, capsys)
 
 
+@pytest.mark.e2e
 def test_list_check_refresh_and_the_migration_map_match_their_schemas(project, tmp_path):
     seeded_org(project, n_legacy=2)
     listing = valid("list", json.loads(project.run("list", "--json").out))

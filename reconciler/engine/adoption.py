@@ -499,7 +499,7 @@ def stanzas_text(adoptions: Sequence[Adoption], indent: int = 2, step: int = 2) 
     return "".join(line + "\n" for a in adoptions for line in stanza_lines(a, indent, step))
 
 
-def new_manifest_text(stack: str, adoptions: Sequence[Adoption]) -> str:
+def new_manifest_text(stack: str | None, adoptions: Sequence[Adoption]) -> str:
     head = (
         "# voicectl manifest: the voice clones that should exist (see `voicectl validate`).\n"
         f"version: 1\nstack: {_scalar(stack)}\n\nvoices:\n"
