@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
+from reconciler.actions import KIND
 from reconciler.api.errors import (
     AmbiguousCreateError,
     CloneLimitError,
@@ -370,8 +371,7 @@ class Applier:
 
     def repair(self, action: Action) -> None:
         doc = self.lock.doc
-        verbs = {"adopt": "Adopting", "move": "Moving", "release": "Releasing"}
-        self.reporter.started(action, verbs.get(action.kind, "Forgetting"))
+        self.reporter.started(action, KIND[action.kind].verb or "Forgetting")
         start = self.clock()
         if action.kind == "adopt" and action.clone is not None and action.name:
             voice = self.voices[action.name]
@@ -394,11 +394,11 @@ class Applier:
             self.lock.forget(action.voice_id)
         elif action.kind == "move" and action.voice_id and action.name:
             # moved: the entry changes its name, nothing else (the voiceId stays)
-            old = next(
+            old_name = next(
                 (n for n, e in doc.voices.items() if e.voice_id == action.voice_id), None
             )
-            if old is not None:
-                self.lock.move(old, action.name)
+            if old_name is not None:
+                self.lock.move(old_name, action.name)
         elif action.kind == "release" and action.voice_id:
             self.lock.release(
                 action.voice_id,
@@ -442,7 +442,7 @@ class Applier:
             self.reporter.started(action, "Retiring")
             self.retire(action.voice_id, action.name or "", current.voice_id, keep=True)
             return Outcome(action, True, 0.0, new_voice_id=current.voice_id, retired=True)
-        self.reporter.started(action, "Destroying")
+        self.reporter.started(action, KIND["delete"].verb or "")
         self.stop_if_halted()
         try:
             result = await self.client.delete_clone(action.voice_id)
@@ -484,7 +484,7 @@ class Applier:
         destroy_first = bool(replacing and action.voice_id and name in self.opts.destroy_first)
         if self.limit_hit and not destroy_first:
             return self.at_limit(action)
-        self.reporter.started(action, "Replacing" if replacing else "Creating")
+        self.reporter.started(action, KIND[action.kind].verb or "")
         if replacing and action.voice_id and name in self.opts.forced:
             self.lock.intend_replacement(name, ReplaceIntent(replaces=action.voice_id))
         if destroy_first:

@@ -79,7 +79,9 @@ def owner_of(tags: Iterable[str] | None) -> Owner | None:
     return Owner(stack=stack, name=name, spec=spec or None)
 
 
-def ours(owner: Owner | None, stack: str, name: str | None = None) -> TypeGuard[Owner]:
+def ours(
+    owner: Owner | None, stack: str | None, name: str | None = None
+) -> TypeGuard[Owner]:
     """Whether the tags (read by :func:`owner_of`) name ``stack`` (and voice ``name``)."""
     return owner is not None and owner.stack == stack and (name is None or owner.name == name)
 

@@ -33,8 +33,9 @@ from datetime import datetime, timezone
 from typing import Any, Literal, Protocol
 
 from reconciler import identity
+from reconciler.actions import CHANGING, ORDER
 from reconciler.api.models import CURRENT_MODEL, Clone
-from reconciler.lockfile import LockDocument, LockEntry
+from reconciler.lockfile.model import LockDocument, LockEntry
 from reconciler.ownership import (
     Owner,
     delete_owner,
@@ -50,6 +51,7 @@ from reconciler.refusals import (
     PlanRefused,
     ProtectedVoice,
     Refusal,
+    ReplacementNotReady,
     TooMuchChange,
     for_targets,
     too_much_change,
@@ -58,9 +60,6 @@ from reconciler.refusals import (
 ActionKind = Literal[
     "move", "release", "adopt", "forget", "delete", "create", "replace", "wait", "noop"
 ]
-ORDER = ("move", "release", "adopt", "forget", "delete", "create", "replace", "wait", "noop")
-CHANGING = ("move", "release", "adopt", "forget", "delete", "create", "replace")
-REPAIRS = ("move", "release", "adopt", "forget")
 BUSY = ("pending", "processing")
 
 
@@ -139,6 +138,9 @@ class PlanOptions:
     replace: frozenset[str] = frozenset()
     allow_mass_delete: bool = False
     legacy_only: bool = False  # `voicectl migrate`: only legacy replacements (+ their repairs)
+    # `voicectl migrate --finish`: only the deletes of the old clones kept as retired whose
+    # replacement is healthy (refused, all or nothing, while one is not), and their repairs
+    finish_retired: bool = False
     model: str = CURRENT_MODEL
     # The time (epoch seconds) the remote list was taken, and how long a recorded
     # clone may be missing from the list before it counts as gone (list lag).
@@ -164,10 +166,10 @@ class Plan:
         """The refusals as one-line messages."""
         return tuple(r.message for r in self.refusals)
 
-    def raise_if_unsafe(self) -> None:
-        """Raise :class:`PlanRefused` with every refusal, if there is any."""
+    def raise_if_unsafe(self, hint: str | None = None) -> None:
+        """Raise :class:`PlanRefused` with every refusal (and ``hint``), if there is any."""
         if self.refusals:
-            raise PlanRefused(self.refusals, plan=self)
+            raise PlanRefused(self.refusals, plan=self, hint=hint)
 
     def of_kind(self, *kinds: str) -> list[Action]:
         return [a for a in self.actions if a.kind in kinds]
@@ -346,7 +348,8 @@ class _Planner:
             entry = view.voices.pop(old)
             view.voices[new] = entry
             self.moves.append((old, new, entry.voice_id))
-        for table in (view.pending, view.retired):
+        tables: tuple[dict[str, Any], ...] = (view.pending, view.retired)
+        for table in tables:
             for key, item in list(table.items()):
                 if item.name in renames:
                     table[key] = item.model_copy(update={"name": renames[item.name]})
@@ -372,8 +375,8 @@ class _Planner:
                 seen=seen,
             )
         ids = set(recorded) | set(lock.pending) | set(lock.retired)
-        if not ids or ids & set(self.remote) or (rec and rec in listed_orgs):
-            return None
+        if not ids or ids & set(self.remote) or (rec and rec in listed_orgs) or self.tagged:
+            return None  # a recorded clone, the recorded organisation or this stack's tags
         young = [
             e
             for e in recorded.values()
@@ -416,9 +419,9 @@ class _Planner:
             for clone in sorted(self.tagged.get(name, ()), key=_created_key):
                 if clone.voice_id not in self.lock.released:
                     found[clone.voice_id] = clone
-            for voice_id, clone in found.items():
+            for voice_id, listed in found.items():
                 self.claimed.add(voice_id)
-                if clone is None:
+                if listed is None:
                     self.add(
                         Action("forget", name, voice_id, ("removed: the clone no longer exists",))
                     )
@@ -432,8 +435,8 @@ class _Planner:
                             "removed: dropped from the lockfile; the clone is kept on the "
                             "service and never pruned by this stack",
                         ),
-                        display_name=clone.display_name,
-                        clone=clone,
+                        display_name=listed.display_name,
+                        clone=listed,
                     )
                 )
 
@@ -785,12 +788,15 @@ class _Planner:
             if clone is None:
                 self.add(Action("forget", old.name, voice_id, ("retired clone no longer exists",)))
                 continue
-            if old.keep:
-                kept += 1
-                continue
             current = self.lock.voices.get(old.name)
             new_id = current.voice_id if current is not None else old.replaced_by
             new = self.remote.get(new_id or "")
+            if old.keep and self.opts.finish_retired:
+                self.finish_retired(voice_id, old.name, clone, new_id, new)
+                continue
+            if old.keep:
+                kept += 1
+                continue
             if new is not None and _healthy(new):
                 self.safe_deletes.add(voice_id)
                 why = f"superseded by {new_id} (finishing an interrupted replacement)"
@@ -807,6 +813,32 @@ class _Planner:
                 f"{kept} old clone{'s are' if kept != 1 else ' is'} kept as retired; "
                 f"`voicectl migrate --finish` deletes {'them' if kept != 1 else 'it'}"
             )
+
+    def finish_retired(
+        self, voice_id: str, name: str, clone: Clone, new_id: str | None, new: Clone | None
+    ) -> None:
+        """`migrate --finish`: delete a kept old clone once its replacement is healthy."""
+        if new is None:
+            problem = f"its replacement {new_id or '(unknown)'} does not exist on the service"
+        elif new.status != "completed":
+            problem = f"its replacement {new_id} is {new.status or 'of unknown status'}"
+        elif not new.is_current:
+            models = ", ".join(new.models) or "none"
+            problem = f"its replacement {new_id} is not on lightning-v3.1 (modelIds: {models})"
+        else:
+            self.safe_deletes.add(voice_id)  # the voice lives on in its replacement
+            why = f"kept as retired; its replacement {new_id} is completed on lightning-v3.1"
+            self.add_delete(clone, name, why, "migrated", awaiting=voice_id in self.lock.awaiting)
+            return
+        self.refusals.append(ReplacementNotReady(name, voice_id, problem))
+
+    def _finishing(self, action: Action) -> bool:
+        """Actions `migrate --finish` keeps: about retired (or handed-off migrated) clones."""
+        vid = action.voice_id or ""
+        waiting = self.lock.awaiting.get(vid)
+        return action.kind in ("delete", "forget") and (
+            vid in self.lock.retired or (waiting is not None and waiting.reason == "migrated")
+        )
 
     def plan_awaiting(self) -> None:
         """Clones an earlier run could not delete (no route worked): every plan shows
@@ -896,6 +928,9 @@ class _Planner:
             actions = [a for a in actions if a.name in self.opts.targets]
         if self.opts.legacy_only:
             actions = [a for a in actions if _migration_action(a)]
+        if self.opts.finish_retired:
+            actions = [a for a in actions if self._finishing(a)]
+            self.refusals = [r for r in self.refusals if isinstance(r, ReplacementNotReady)]
         existing = self.existing_count()
         refusals = list(self.refusals)
         if self.opts.targets:

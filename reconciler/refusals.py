@@ -112,7 +112,11 @@ class PlanRefused(UserError):
 
     refusal = True  # the failure report says "refused", not "failed"
 
-    def __init__(self, refusals: Sequence[Refusal | str], plan: Any = None):
+    def __init__(
+        self, refusals: Sequence[Refusal | str], plan: Any = None, hint: str | None = None
+    ):
         self.refusals = [r if isinstance(r, Refusal) else Refusal(r) for r in refusals]
         self.plan = plan
-        super().__init__("\n".join(r.message for r in self.refusals))
+        self.hint = hint  # a last line: what to do about it
+        lines = [r.message for r in self.refusals] + ([hint] if hint else [])
+        super().__init__("\n".join(lines))

@@ -104,6 +104,11 @@ class PlanDocument(_Out):
     format_version: Literal[1] = Field(alias="formatVersion")
     actions: list[PlanAction]
     summary: PlanSummary
+    stack: str | None = Field(
+        default=None,
+        description="The stack whose clones this plan may touch (a manifest without "
+        "`stack` has one of its own, recorded in the lockfile).",
+    )
     warnings: list[ProblemOut] = Field(description="The manifest's and the plan's warnings.")
     errors: list[ProblemOut] = Field(
         description="Why there is no plan (an invalid manifest, an unreachable server, a "
@@ -245,6 +250,130 @@ class DoctorDocument(_Out):
     clones: DoctorClones | None
     checks: list[DoctorCheck]
 
+
+
+# ------------------------------------------------------- list, check, refresh, migration map
+
+
+class ListOwner(_Out):
+    stack: str
+    name: str
+    via: str = Field(description="How it is known: tags, lockfile, retired, awaiting deletion.")
+
+
+class ListClone(_Out):
+    voice_id: str = Field(alias="voiceId")
+    display_name: str = Field(alias="displayName")
+    status: str | None
+    model_ids: list[str] = Field(alias="modelIds")
+    legacy: bool = Field(description="No lightning-v3.1 among its models.")
+    awaiting_deletion: str | None = Field(
+        alias="awaitingDeletion", description="Why it awaits deletion (lockfile), or null."
+    )
+    owner: ListOwner | None = Field(description="Who manages it; null: nobody (unmanaged).")
+    language: str | None
+    description: str | None
+    accent: str | None
+    tags: list[str]
+    cloning_type: str | None = Field(alias="cloningType")
+    created_at: str | None = Field(alias="createdAt")
+
+
+class ListSummary(_Out):
+    total: int
+    legacy: int
+    unmanaged: int
+    awaiting_deletion: int = Field(alias="awaitingDeletion")
+
+
+class ListDocument(_Out):
+    """`voicectl list --json`: the organisation's clones, oldest first."""
+
+    model_config = ConfigDict(title="voicectl list result (list --json)")
+
+    format_version: Literal[1] = Field(alias="formatVersion")
+    clones: list[ListClone]
+    summary: ListSummary
+
+
+class CheckProbe(_Out):
+    bytes: int | None = Field(description="Bytes of the synthesised WAV (null: the probe failed).")
+    seconds: float | None = Field(description="Its audio length (null: not measurable).")
+    ok: bool
+
+
+class CheckVoice(_Out):
+    name: str
+    voice_id: str = Field(alias="voiceId")
+    exists: bool
+    status: str | None
+    model_ids: list[str] = Field(alias="modelIds")
+    lightning_v31: bool = Field(alias="lightningV31")
+    probe: CheckProbe | None = Field(description="null without --probe (or not probed).")
+    problems: list[str]
+    ok: bool
+
+
+class CheckSummary(_Out):
+    checked: int
+    ok: int
+    failed: int
+
+
+class CheckDocument(_Out):
+    """`voicectl check --json`: is every recorded voice usable on lightning-v3.1?"""
+
+    model_config = ConfigDict(title="voicectl check result (check --json)")
+
+    format_version: Literal[1] = Field(alias="formatVersion")
+    ok: bool
+    probe: bool = Field(description="Whether a TTS probe ran (--probe).")
+    voices: list[CheckVoice]
+    summary: CheckSummary
+
+
+class RefreshChange(_Out):
+    name: str
+    voice_id: str = Field(alias="voiceId")
+    field: str = Field(description="The lockfile field (displayName, modelIds, status...).")
+    old: Any = Field(description="Its value before (as in the lockfile).")
+    new: Any = Field(description="Its value now (as the service reports it).")
+
+
+class RefreshMissing(_Out):
+    name: str
+    voice_id: str = Field(alias="voiceId")
+
+
+class RefreshDocument(_Out):
+    """`voicectl refresh --format json`: what changed in the lockfile, and what is missing."""
+
+    model_config = ConfigDict(title="voicectl refresh result (refresh --format json)")
+
+    format_version: Literal[1] = Field(alias="formatVersion")
+    lockfile: str
+    written: bool = Field(description="false: nothing changed, the file is untouched.")
+    serial: int
+    changes: list[RefreshChange]
+    missing: list[RefreshMissing] = Field(
+        description="Recorded clones the service does not list; their entries are kept."
+    )
+
+
+class MigratedVoice(_Out):
+    old: str = Field(description="The legacy voiceId it replaced.")
+    new: str = Field(description="The lightning-v3.1 voiceId apps must use now.")
+    old_kept: bool = Field(alias="oldKept", description="The old clone still exists (kept).")
+
+
+class MigrationMapDocument(_Out):
+    """`voicectl migrate --map-out FILE`: the old -> new voiceId map, from the lockfile."""
+
+    model_config = ConfigDict(title="voicectl migration map (migrate --map-out)")
+
+    format_version: Literal[1] = Field(alias="formatVersion")
+    voices: dict[str, MigratedVoice]
+    ids: dict[str, str] = Field(description="Old voiceId -> new voiceId.")
 
 
 # --------------------------------------------------------------------------- saved plan
@@ -440,6 +569,10 @@ SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
     "validate": ("validate.schema.json", _output_schema(ValidateDocument)),
     "plan-all-envs": ("plan-all-envs.schema.json", _output_schema(AllEnvironmentsPlanDocument)),
     "voices-include": ("voices-include.schema.json", _include_schema),
+    "list": ("list.schema.json", _output_schema(ListDocument)),
+    "check": ("check.schema.json", _output_schema(CheckDocument)),
+    "refresh": ("refresh.schema.json", _output_schema(RefreshDocument)),
+    "migration-map": ("migration-map.schema.json", _output_schema(MigrationMapDocument)),
 }
 DEFAULT_DIR = "schemas"
 

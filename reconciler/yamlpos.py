@@ -231,6 +231,38 @@ class _Builder:
 LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present
 
 
+def _refuse_a_bomb(root: Node) -> None:
+    """Refuse a document whose aliases expand past MAX_NODES values, counting each
+    node once (memoised) instead of building the expansion first: an alias bomb is
+    refused in milliseconds, not after a million values were built."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active or isinstance(node, ScalarNode):
+            return 1  # a recursive alias is reported by the builder
+        active.add(key)
+        if isinstance(node, SequenceNode):
+            total = 1 + sum(size(child) for child in node.value)
+        elif isinstance(node, MappingNode):
+            total = 1 + sum(size(value) for _key, value in node.value)
+        else:
+            total = 1
+        active.discard(key)
+        sizes[key] = total
+        if total > MAX_NODES:
+            raise YamlSyntaxError(
+                _pos(node.start_mark),
+                f"the document expands to more than {MAX_NODES} values (an alias bomb?)",
+            )
+        return total
+
+    size(root)
+
+
 def load_yaml(text: str, *, loader_class: type | None = None) -> YamlDocument | None:
     """Build the single YAML document in ``text``; None when it holds no document.
 
@@ -258,6 +290,7 @@ def load_yaml(text: str, *, loader_class: type | None = None) -> YamlDocument | 
             return None
         doc = YamlDocument(data=None)
         try:
+            _refuse_a_bomb(root)
             doc.data = _Builder(loader, doc).build(root, (), None)
         except RecursionError:
             raise YamlSyntaxError(

@@ -23,6 +23,21 @@ In-process (``httpx.ASGITransport``; fast, no sockets):
   ``sandbox_support.asgi_client(app, key)`` inside an async test
   (``@pytest.mark.anyio``; ``anyio_backend`` is pinned to asyncio here).
 
+A voicectl project (``cli_support.Project``) on that server:
+
+* ``project`` - a folder under ``tmp_path`` with ``voices.yaml`` helpers, run through
+  the real CLI against ``sandbox_server``; processes it spawned are killed at the end.
+
+Levels (markers; ``pytest -m "not e2e"`` is the fast subset, no server at all):
+
+* ``e2e`` - starts or talks to a real ``voicectl sandbox serve``. Every test using
+  a fixture built on ``sandbox_session_server`` or ``start_sandbox`` (``sandbox_server``,
+  ``srv``, ``project`` ...) MUST be marked (``pytestmark = pytest.mark.e2e``): collection fails
+  otherwise, so the fast subset never starts a server by accident.
+* ``inprocess`` - the emulator app in-process (``sandbox_app``) or another
+  subsystem end to end without sockets; ``property`` - hypothesis tests;
+  ``unit`` - everything else. These three are given by this file, not by hand.
+
 Audio:
 
 * ``wav_file(name="sample.wav", seconds=8.0, freq=440, rate=16000)`` - writes a real
@@ -38,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import Project
 from hypothesis import settings
 from sandbox_support import SandboxServer, write_wav
 
@@ -45,6 +61,14 @@ from sandbox_support import SandboxServer, write_wav
 # run, so a pass is reproducible. Plain `pytest` explores new random examples.
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_plan_builders() -> None:
+    """plan_support numbers the clones it builds: from 1 in every test, whatever ran before."""
+    import plan_support
+
+    plan_support.reset()
 
 
 @pytest.fixture(scope="session")
@@ -90,6 +114,55 @@ def start_sandbox() -> Iterator[Callable[..., SandboxServer]]:
     for server in started:
         if server.process is not None and server.process.poll() is None:
             server.stop()
+
+
+@pytest.fixture
+def project(tmp_path: Path, sandbox_server: SandboxServer, capsys: Any) -> Iterator[Project]:
+    """A voicectl project folder driven through the CLI against the shared server."""
+    made = Project(tmp_path, sandbox_server, capsys)
+    yield made
+    made.close()
+
+
+# --------------------------------------------------------------------------- levels
+
+# Every real-server fixture (sandbox_server, srv, project, ...) is built on one of these,
+# and pytest lists a test's fixtures with everything they depend on.
+REAL_SERVER_FIXTURES = frozenset({"sandbox_session_server", "start_sandbox"})
+LEVELS = ("unit", "property", "inprocess", "e2e")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Check the e2e marker against the fixtures; give every other test its level."""
+    unmarked: list[tuple[str, pytest.Item]] = []
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if item.get_closest_marker("e2e") is not None:
+            continue
+        if fixtures & REAL_SERVER_FIXTURES:
+            uses = ", ".join(sorted(fixtures & REAL_SERVER_FIXTURES))
+            unmarked.append((f"{item.nodeid} (uses {uses})", item))
+        elif getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.property)
+        elif "sandbox_app" in fixtures or item.get_closest_marker("inprocess") is not None:
+            item.add_marker(pytest.mark.inprocess)
+        else:
+            item.add_marker(pytest.mark.unit)
+    if not unmarked:
+        return
+    message = (
+        "these tests use a real sandbox server but are not marked e2e "
+        "(add pytestmark = pytest.mark.e2e):\n  " + "\n  ".join(n for n, _ in unmarked)
+    )
+    if not hasattr(config, "workerinput"):
+        raise pytest.UsageError(message)
+    # An xdist worker cannot fail the collection visibly: each such test fails instead.
+    for _nodeid, item in unmarked:
+
+        def refuse(*_args: Any, **_kwargs: Any) -> None:
+            pytest.fail(message, pytrace=False)
+
+        item.runtest = refuse  # type: ignore[method-assign]
 
 
 @pytest.fixture

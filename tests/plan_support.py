@@ -51,7 +51,18 @@ def manifest(*voices: Voice, **kw) -> Manifest:
     return Manifest(voices={v.name: v for v in voices}, **kw)
 
 
-_counter = 0
+_counter = 0  # clones made so far in this test (conftest resets it before each test)
+
+
+def reset() -> None:
+    """Start numbering clones afresh: a test's ids and times never depend on test order."""
+    global _counter
+    _counter = 0
+
+
+def _created_at(n: int) -> str:
+    """The n-th clone of a test is made n seconds after 2026-01-01T00:00:00Z."""
+    return f"2026-01-01T{n // 3600:02d}:{n // 60 % 60:02d}:{n % 60:02d}.000Z"
 
 
 def clone_of(
@@ -79,7 +90,7 @@ def clone_of(
         "tags": tags,
         "status": status,
         "modelIds": list(models),
-        "createdAt": f"2026-01-01T00:00:{_counter % 60:02d}.000Z",
+        "createdAt": _created_at(_counter),
     }
     data.update(overrides)
     return Clone.model_validate(data)

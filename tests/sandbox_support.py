@@ -16,6 +16,7 @@ import os
 import queue
 import re
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -77,11 +78,31 @@ def wav_bytes(seconds: float = 8.0, freq: float = 440.0, rate: int = 16000) -> b
     return buffer.getvalue()
 
 
-def write_wav(path: Path, seconds: float = 8.0, freq: float = 440.0, rate: int = 16000) -> Path:
-    """Write a real 16-bit mono WAV tone to ``path`` (parents created); returns ``path``."""
+def write_wav(path: Path, seconds: float = 8.0, freq: float = 440.0, rate: int = 16000,
+              *, size: int | None = None) -> Path:
+    """Write a real 16-bit mono WAV tone to ``path`` (parents created); returns ``path``.
+
+    The suite's one WAV writer: ``freq=0`` is silence; ``size=N`` writes a valid WAV of
+    exactly N bytes of silence instead (in chunks, so a big one costs no memory).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(wav_bytes(seconds, freq, rate))
+    if size is None:
+        path.write_bytes(wav_bytes(seconds, freq, rate))
+        return path
+    data_len = size - 44
+    header = (
+        b"RIFF" + struct.pack("<I", size - 8) + b"WAVEfmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
+        + b"data" + struct.pack("<I", data_len)
+    )
+    chunk = b"\x00" * (1 << 16)
+    with open(path, "wb") as fh:
+        fh.write(header)
+        left = data_len
+        while left > 0:
+            fh.write(chunk[: min(left, len(chunk))])
+            left -= len(chunk)
     return path
 
 

@@ -25,10 +25,6 @@ BIN = Path(sys.executable).parent
 EXAMPLES = ROOT / "examples" / "github"
 
 
-@pytest.fixture
-def project(tmp_path, sandbox_server, capsys):
-    return Project(tmp_path, sandbox_server, capsys)
-
 
 def run_step(project: Project, **inputs: str) -> tuple[subprocess.CompletedProcess, dict, str]:
     """Run action.yml's 'Run voicectl' step as the runner would, with ``inputs``."""
@@ -86,6 +82,7 @@ def test_action_is_a_composite_action_with_the_documented_inputs():
     assert set(ACTION["outputs"]) == {"exitcode", "changes", "markdown"}
 
 
+@pytest.mark.e2e
 def test_plan_with_changes_passes_and_reports(project):
     project.write({"alpha": {}})
     proc, outputs, summary = run_step(project)
@@ -96,6 +93,7 @@ def test_plan_with_changes_passes_and_reports(project):
     assert "+ voicectl plan --detailed-exitcode -f voices.yaml" in proc.stdout
 
 
+@pytest.mark.e2e
 def test_plan_with_drift_fails_when_asked(project):
     project.write({"alpha": {}})
     proc, outputs, summary = run_step(project, **{"fail-on-drift": "true"})
@@ -104,6 +102,7 @@ def test_plan_with_drift_fails_when_asked(project):
     assert outputs["changes"] == "true" and "1 to create" in summary
 
 
+@pytest.mark.e2e
 def test_apply_then_plan_is_clean(project):
     project.write({"alpha": {}, "bravo": {}})
     proc, outputs, summary = run_step(project, command="apply")
@@ -116,6 +115,7 @@ def test_apply_then_plan_is_clean(project):
     assert summary.startswith("### voicectl plan: no changes")
 
 
+@pytest.mark.e2e
 def test_saved_plan_round_trip_and_args_with_quotes(project):
     project.write({"alpha": {}, "bravo": {}})
     proc, outputs, _ = run_step(
@@ -132,6 +132,7 @@ def test_saved_plan_round_trip_and_args_with_quotes(project):
     assert summary.startswith("### voicectl apply: refused")
 
 
+@pytest.mark.e2e
 def test_errors_fail_the_step(project):
     project.write({"alpha": {"file": "samples/missing.wav"}})
     proc, outputs, _ = run_step(project)
@@ -140,6 +141,7 @@ def test_errors_fail_the_step(project):
     assert "::error::voicectl plan failed (exit 1)" in proc.stdout
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "inputs, message",
     [
@@ -155,6 +157,7 @@ def test_bad_inputs_fail_clearly(project, inputs, message):
     assert project.remote() == []
 
 
+@pytest.mark.e2e
 def test_working_directory_and_manifest_inputs(project):
     sub = project.root / "voices"
     sub.mkdir()

@@ -138,6 +138,7 @@ def rig(tmp_path: Path, sandbox_server, capsys) -> CommentRig:
     return CommentRig(project, tmp_path)
 
 
+@pytest.mark.e2e
 def test_one_comment_per_environment_created_then_updated_in_place(rig: CommentRig) -> None:
     proc = rig.step(comment="true", environment="staging")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -179,6 +180,7 @@ def test_one_comment_per_environment_created_then_updated_in_place(rig: CommentR
     assert "updated the pull request comment" in proc.stdout
 
 
+@pytest.mark.e2e
 def test_no_comment_outside_a_pull_request_and_bad_input(rig: CommentRig) -> None:
     rig.event.write_text(json.dumps({"push": {}}))
     proc = rig.step(comment="true", environment="staging")
@@ -190,6 +192,7 @@ def test_no_comment_outside_a_pull_request_and_bad_input(rig: CommentRig) -> Non
     assert proc.returncode == 0 and rig.calls() == []
 
 
+@pytest.mark.e2e
 def test_a_failed_plan_says_so_in_the_comment(rig: CommentRig) -> None:
     proc = rig.step(comment="true", environment="qa")
     assert proc.returncode == 1

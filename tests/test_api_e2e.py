@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import http.server
 import shutil
-import struct
 import threading
 import time
 import tracemalloc
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sandbox_support import until_async
+from sandbox_support import until_async, write_wav
 from test_api_support import KEY, Sandbox, run, sandbox_fixture
 
 from reconciler.api import (
@@ -620,22 +619,7 @@ def test_download_sends_the_key_only_to_the_api_host(recorder, tmp_path: Path) -
 
 def big_wav(path: Path, size: int) -> Path:
     """A WAV header followed by silence, ``size`` bytes in all (written in chunks)."""
-    data_len = size - 44
-    header = (
-        b"RIFF"
-        + struct.pack("<I", size - 8)
-        + b"WAVEfmt "
-        + struct.pack("<IHHIIHH", 16, 1, 1, 48000, 96000, 2, 16)
-        + b"data"
-        + struct.pack("<I", data_len)
-    )
-    with open(path, "wb") as fh:
-        fh.write(header)
-        chunk = b"\x00" * (1 << 16)
-        left = data_len
-        while left > 0:
-            fh.write(chunk[: min(left, len(chunk))])
-            left -= len(chunk)
+    write_wav(path, rate=48000, size=size)
     assert path.stat().st_size == size
     return path
 

@@ -16,13 +16,14 @@ Each revision is applied until a run succeeds. Then:
 from __future__ import annotations
 
 import asyncio
-import wave
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sandbox_support import write_wav
 
 from reconciler.api.client import WavesClient
 from reconciler.api.errors import WavesError
@@ -61,12 +62,9 @@ class Manifest:
 
 def _audio(folder: Path, name: str, variant: int) -> Path:
     path = folder / f"{name}-{variant}.wav"
-    if not path.exists():
-        with wave.open(str(path), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(8000)
-            w.writeframes(bytes([variant, len(name)]) * 8000 * 5)
+    if not path.exists():  # a tone unique to the name, 3 Hz apart per variant
+        freq = 100 + zlib.crc32(name.encode()) % 1000 + 3 * variant
+        write_wav(path, seconds=5, freq=freq, rate=8000)
     return path
 
 

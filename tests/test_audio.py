@@ -8,6 +8,7 @@ import wave
 from pathlib import Path
 
 import pytest
+import sandbox_support
 from privileges import run_unprivileged
 
 from reconciler import audio
@@ -41,12 +42,8 @@ EXAMPLES = Path(__file__).parent.parent / "examples"
 
 
 def write_wav(path: Path, seconds: float, rate: int = 8000) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(b"\0\0" * int(seconds * rate))
-    return path
+    """Silence: the suite's one writer (sandbox_support.write_wav) with no tone."""
+    return sandbox_support.write_wav(path, seconds, freq=0, rate=rate)
 
 
 def riff(chunks: list[tuple[bytes, bytes]], *, sizes: dict[bytes, int] | None = None) -> bytes:

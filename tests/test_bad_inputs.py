@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import wave
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import audio_support
 import pytest
 from privileges import run_unprivileged
+from sandbox_support import write_wav
 
 from reconciler.audio import MAX_BYTES
 from reconciler.cli import main
@@ -43,12 +43,7 @@ def text_file(to: str, content: str) -> Setup:
 
 def big_wav(to: str) -> Setup:
     def setup(folder: Path) -> None:
-        path = folder / to
-        with wave.open(str(path), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(8000)
-            w.writeframes(b"\0\0" * 8000 * 6)
+        path = write_wav(folder / to, seconds=6, freq=0, rate=8000)
         with open(path, "ab") as fh:  # sparse: nothing is written to disk
             fh.truncate(MAX_BYTES + 1000)
 
@@ -436,6 +431,7 @@ def test_example_validates_through_the_cli() -> None:
     assert proc.stdout == 'voices.yaml.example is valid: 3 voices (stack "example").\n'
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("command", ["plan", "apply"])
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_input_stops_plan_and_apply_before_any_api_call(

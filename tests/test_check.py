@@ -6,18 +6,11 @@ import json
 import struct
 
 import pytest
-from cli_support import Project
 from sandbox_support import until
 from test_import import legacy
 
 from reconciler.engine.checking import measure_wav
 from reconciler.sandbox import wav
-
-
-@pytest.fixture
-def project(tmp_path, sandbox_server, capsys):
-    return Project(tmp_path, sandbox_server, capsys)
-
 
 # --------------------------------------------------------------------------- measurement
 
@@ -52,6 +45,7 @@ def test_silence_and_non_wav_and_streamed_headers():
 # --------------------------------------------------------------------------- end to end
 
 
+@pytest.mark.e2e
 def test_check_all_green_then_flags_legacy_missing_and_processing(project):
     project.write({"alpha": {}, "bravo": {}})
     project.run("apply", "--auto-approve")
@@ -87,6 +81,7 @@ def test_check_all_green_then_flags_legacy_missing_and_processing(project):
     assert [v["name"] for v in json.loads(only.out)["voices"]] == ["alpha"]
 
 
+@pytest.mark.e2e
 def test_probes_run_one_at_a_time_by_default(project):
     project.write({f"v{i}": {} for i in range(4)})
     project.run("apply", "--auto-approve")
@@ -110,6 +105,7 @@ def test_probes_run_one_at_a_time_by_default(project):
     assert peak() >= 2
 
 
+@pytest.mark.e2e
 def test_check_errors(project):
     r = project.run("check", expect=1)
     assert "no lockfile yet" in r.err

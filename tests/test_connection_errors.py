@@ -11,14 +11,16 @@ from collections.abc import Iterator
 import pytest
 from cli_support import Project
 
+pytestmark = pytest.mark.e2e
+
 SECRET = "sk-do-not-print-me-0123456789"
 
 
 @pytest.fixture
-def project(tmp_path, sandbox_server, capsys):
-    p = Project(tmp_path, sandbox_server, capsys, key=SECRET)
-    p.write({"a": {}})
-    return p
+def project(project):
+    project.key = SECRET
+    project.write({"a": {}})
+    return project
 
 
 def run_with(project: Project, monkeypatch, url: str, *args: str, **env: str):

@@ -14,10 +14,8 @@ from sandbox_support import OTHER_KEY
 
 from reconciler import schemas
 
+pytestmark = pytest.mark.e2e
 
-@pytest.fixture
-def project(tmp_path, sandbox_server, capsys):
-    return Project(tmp_path, sandbox_server, capsys)
 
 
 def seed_org(project: Project) -> None:

@@ -16,13 +16,11 @@ import pytest
 from cli_support import Project
 from sandbox_support import ADD_VOICE, CLONES, DELETE, ROOT
 
+pytestmark = pytest.mark.e2e
+
 PLAN_SCHEMA = json.loads((ROOT / "schemas" / "plan.schema.json").read_text())
 FORMATS = ("text", "json", "markdown")
 
-
-@pytest.fixture
-def project(tmp_path, sandbox_server, capsys):
-    return Project(tmp_path, sandbox_server, capsys)
 
 
 def apply(project: Project, *args: str) -> None:

@@ -75,6 +75,7 @@ async def test_unknown_clone_is_404_and_needs_no_key(sandbox_app):
     assert r.status_code == 404
 
 
+@pytest.mark.e2e
 def test_edit_over_a_real_socket_persists_in_the_state(sandbox_server):
     with sandbox_server.client() as http:
         r = http.post(CLONES, **multipart("Alpha", language="en"))

@@ -10,12 +10,8 @@ import json
 import pytest
 from cli_support import Project
 
+pytestmark = pytest.mark.e2e
 
-@pytest.fixture
-def project(tmp_path, sandbox_server, capsys):
-    project = Project(tmp_path, sandbox_server, capsys)
-    yield project
-    project.close()
 
 
 def apply(project: Project, *args: str, expect: int = 0):

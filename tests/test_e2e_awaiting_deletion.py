@@ -15,14 +15,16 @@ import pytest
 from cli_support import Project
 from sandbox_support import DELETE, DELETE_V2
 
+pytestmark = pytest.mark.e2e
+
 NO_ROUTE = ("DELETE /waves/v1/lightning-large: retired (410 MODEL_DEPRECATED); "
             "POST /waves/v1/voice-cloning/delete: this key may not delete (401)")
 
 
 @pytest.fixture
-def project(tmp_path, sandbox_server, capsys):
-    sandbox_server.reset(profile="current")
-    return Project(tmp_path, sandbox_server, capsys)
+def project(project):
+    project.server.reset(profile="current")
+    return project
 
 
 def apply(project: Project, *args: str, expect: int = 0):

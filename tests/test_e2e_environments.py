@@ -13,6 +13,8 @@ from cli_support import Project
 
 from reconciler.ownership import owner_of
 
+pytestmark = pytest.mark.e2e
+
 STAGING_KEY = "sk-sandbox-tests-staging-org"
 PROD_KEY = "sk-sandbox-tests-prod-org"
 

@@ -15,6 +15,8 @@ import os
 import pytest
 from cli_support import Project
 
+pytestmark = pytest.mark.e2e
+
 SEEDS = [int(s) for s in os.environ.get("VOICECTL_FAULT_SEEDS", "1 2").split()]
 VOICES = {f"v{i}": {} for i in range(6)}
 
@@ -34,10 +36,6 @@ CASES = {
     ),
 }
 
-
-@pytest.fixture
-def project(tmp_path, sandbox_server, capsys):
-    return Project(tmp_path, sandbox_server, capsys)
 
 
 def converge(project: Project, *, tries: int = 8, log: list[str] | None = None) -> int:

@@ -13,12 +13,14 @@ import json
 import pytest
 from cli_support import Project
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture
-def project(tmp_path, sandbox_server, capsys):
+def project(project):
     # The current world, but with a working delete route so replacements finish.
-    sandbox_server.reset(profile="current", delete_route="voice-cloning")
-    return Project(tmp_path, sandbox_server, capsys)
+    project.server.reset(profile="current", delete_route="voice-cloning")
+    return project
 
 
 def apply(project: Project, *args: str, expect: int = 0):

@@ -5,12 +5,8 @@ from __future__ import annotations
 import pytest
 from cli_support import Project
 
+pytestmark = pytest.mark.e2e
 
-@pytest.fixture
-def project(tmp_path, sandbox_server, capsys):
-    project = Project(tmp_path, sandbox_server, capsys)
-    yield project
-    project.close()
 
 
 def run_on_pty(project: Project, answer: str, *args: str) -> tuple[int, str]:

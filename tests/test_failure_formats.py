@@ -20,6 +20,8 @@ import pytest
 from cli_support import Project
 from sandbox_support import ROOT
 
+pytestmark = pytest.mark.e2e
+
 SCHEMAS = ROOT / "schemas"
 PLAN_SCHEMA = json.loads((SCHEMAS / "plan.schema.json").read_text())
 APPLY_SCHEMA = json.loads((SCHEMAS / "apply.schema.json").read_text())
@@ -32,12 +34,11 @@ BROKEN = (
 
 
 @pytest.fixture
-def project(tmp_path, sandbox_server, capsys, monkeypatch):
+def project(project, monkeypatch):
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-    p = Project(tmp_path, sandbox_server, capsys)
-    p.sample("a")
-    p.sample("b")
-    return p
+    project.sample("a")
+    project.sample("b")
+    return project
 
 
 def one_document(out: str) -> dict:

@@ -10,10 +10,8 @@ from sandbox_support import DELETE
 
 from reconciler.lockfile import RunLock
 
+pytestmark = pytest.mark.e2e
 
-@pytest.fixture
-def project(tmp_path, sandbox_server, capsys):
-    return Project(tmp_path, sandbox_server, capsys)
 
 
 def only_reads(project: Project) -> None:

@@ -17,6 +17,8 @@ import yaml
 from cli_support import Project
 from sandbox_support import OTHER_KEY, org_of
 
+pytestmark = pytest.mark.e2e
+
 CLONES = "/waves/v1/voice-cloning"
 POST = f"POST {CLONES}"
 

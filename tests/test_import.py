@@ -52,10 +52,6 @@ def dashboard(project: Project, display_name: str, sample: str, **fields: str) -
     return r.json()["data"]["voiceId"]
 
 
-@pytest.fixture
-def project(tmp_path, sandbox_server, capsys):
-    return Project(tmp_path, sandbox_server, capsys)
-
 
 def clone(**fields) -> Clone:
     base = {"voiceId": "voice_x", "displayName": "X", "status": "completed"}
@@ -244,6 +240,7 @@ def seed(project: Project) -> dict[str, str]:
     return ids
 
 
+@pytest.mark.e2e
 def test_import_with_samples_then_plan_replaces_only_legacy(project):
     ids = seed(project)
     project.server.reset_stats()
@@ -302,6 +299,7 @@ def test_import_with_samples_then_plan_replaces_only_legacy(project):
     assert "Nothing to import" in again.out
 
 
+@pytest.mark.e2e
 def test_import_without_samples_writes_placeholders_and_dry_run_writes_nothing(project):
     seed(project)
     dry = project.run("import", "--dry-run", "--select", "voice_*", "--select", "Narr*")
@@ -320,6 +318,7 @@ def test_import_without_samples_writes_placeholders_and_dry_run_writes_nothing(p
     assert "--select Nope*: no importable clone matches" in none.err
 
 
+@pytest.mark.e2e
 def test_import_keeps_a_hand_written_manifests_comments(project):
     seed(project)
     project.sample("narrator-own")
@@ -337,6 +336,7 @@ def test_import_keeps_a_hand_written_manifests_comments(project):
     assert project.lock()["stack"] == "e2e"
 
 
+@pytest.mark.e2e
 def test_import_refuses_a_name_declared_but_not_recorded(project):
     seed(project)
     project.write({"narrator": {}}, stack="default")
@@ -349,6 +349,7 @@ def test_import_refuses_a_name_declared_but_not_recorded(project):
     assert "Imported 3 clones" in ok.out
 
 
+@pytest.mark.e2e
 def test_import_skips_owned_ignored_and_busy_clones_and_dedupes_names(project):
     project.sample("a")
     dashboard(project, "Same", "samples/a.wav")
@@ -366,6 +367,7 @@ def test_import_skips_owned_ignored_and_busy_clones_and_dedupes_names(project):
     assert project.run("validate", expect=1).err.count("FILL-ME-IN is a placeholder") == 2
 
 
+@pytest.mark.e2e
 def test_import_bad_inputs_are_one_line_errors(project):
     seed(project)
     r = project.run("import", "--samples", "nowhere", expect=1)
@@ -383,6 +385,7 @@ def test_import_bad_inputs_are_one_line_errors(project):
     assert "--stack 'Bad Stack'" in r.err
 
 
+@pytest.mark.e2e
 def test_control_characters_in_a_current_clones_name_refuse_the_import(project):
     project.sample("a")
     dashboard(project, "Evil\x1b[2J name", "samples/a.wav")
@@ -393,6 +396,7 @@ def test_control_characters_in_a_current_clones_name_refuse_the_import(project):
     project.run("import", "--exclude", "Evil*")
 
 
+@pytest.mark.e2e
 def test_import_keeps_a_bom_and_crlf_line_ends(project):
     project.sample("alpha")
     dashboard(project, "Alpha", "samples/alpha.wav", language="en")

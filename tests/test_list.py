@@ -5,17 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from cli_support import Project
 from test_import import dashboard, legacy
 
 from reconciler.render.table import table, width
 
 
-@pytest.fixture
-def project(tmp_path, sandbox_server, capsys):
-    return Project(tmp_path, sandbox_server, capsys)
-
-
+@pytest.mark.e2e
 def test_list_marks_legacy_and_owners_and_strips_control_characters(project):
     project.sample("s")
     old = legacy(project, "Old IVR", "samples/s.wav")
@@ -72,6 +67,7 @@ def test_list_marks_legacy_and_owners_and_strips_control_characters(project):
     assert old in unmanaged and evil in unmanaged and alpha not in unmanaged
 
 
+@pytest.mark.e2e
 def test_list_needs_no_manifest(project, tmp_path):
     project.sample("s")
     legacy(project, "Old", "samples/s.wav")

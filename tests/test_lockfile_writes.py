@@ -22,6 +22,8 @@ from privileges import unprivileged_prefix
 
 from reconciler.lockfile import journal_path_for
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture
 def project(tmp_path, sandbox_server, capsys):

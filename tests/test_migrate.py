@@ -19,10 +19,8 @@ from cli_support import Project
 from sandbox_support import until
 from test_import import dashboard, legacy
 
+pytestmark = pytest.mark.e2e
 
-@pytest.fixture
-def project(tmp_path, sandbox_server, capsys):
-    return Project(tmp_path, sandbox_server, capsys)
 
 
 def seeded_org(project: Project, n_legacy: int = 3) -> dict[str, str]:

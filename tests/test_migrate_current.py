@@ -12,11 +12,13 @@ import json
 import pytest
 from cli_support import Project
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture
-def project(tmp_path, sandbox_server, capsys):
-    sandbox_server.reset(profile="current")
-    return Project(tmp_path, sandbox_server, capsys)
+def project(project):
+    project.server.reset(profile="current")
+    return project
 
 
 def seed_legacy(project: Project, n: int) -> dict[str, str]:

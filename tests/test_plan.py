@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from plan_support import Voice, clone_of, foreign, lock_with, manifest
 
-from reconciler.lockfile import LockDocument, RetiredEntry
+from reconciler.lockfile import LockDocument, ReleasedEntry, ReplaceIntent, RetiredEntry
 from reconciler.plan import PlanOptions, make_plan
 
 EMPTY = LockDocument(lineage="x")
@@ -256,3 +256,93 @@ def test_recent_clone_missing_from_a_lagging_list_is_waited_for():
     strict = make_plan(manifest(v), lock, [], PlanOptions(now=made + 5, list_grace=0,
                                                            new_organisation=True))
     assert kinds(strict) == [("create", "narrator")]
+
+
+# -- identity (issue 9) ----------------------------------------------------------------
+def test_a_clone_of_another_stack_is_never_replaced_or_deleted_whatever_the_lockfile():
+    v, gone = Voice("narrator"), Voice("gone")
+    theirs, theirs_gone = clone_of(v, stack="shop"), clone_of(gone, stack="shop")
+    lock = lock_with((v, theirs), (gone, theirs_gone))  # a lockfile copied from "shop"
+    plan = make_plan(manifest(v), lock, [theirs, theirs_gone])
+    assert kinds(plan) == [("forget", "gone"), ("create", "narrator")]
+    assert "made by stack 'shop'" in plan.actions[1].reasons[0]
+    assert any("belongs to stack 'shop'" in w for w in plan.warnings)
+    # only prune: all deletes it, and says whose it is
+    plan = make_plan(manifest(prune="all"), EMPTY, [theirs])
+    assert [(a.kind, a.voice_id) for a in plan.actions] == [("delete", theirs.voice_id)]
+    assert plan.actions[0].reasons[1] == "made by stack 'shop', deleted because prune: all"
+
+
+def test_moved_renames_the_entry_and_keeps_the_clone():
+    old, new = Voice("narrator"), Voice("narrator-en", display_name="narrator")
+    new = replace(new, file_sha256=old.file_sha256)
+    c = clone_of(old)
+    plan = make_plan(manifest(new, moved=(("narrator", "narrator-en"),)), lock_with((old, c)), [c])
+    assert [(a.kind, a.name, a.voice_id) for a in plan.actions] == [
+        ("move", "narrator-en", c.voice_id),
+        ("noop", "narrator-en", c.voice_id),
+    ]
+    # a lost lockfile: found by the tags, which carry the old name
+    lost = make_plan(manifest(new, moved=(("narrator", "narrator-en"),)), EMPTY, [c])
+    assert [(a.kind, a.voice_id) for a in lost.actions] == [("adopt", c.voice_id)]
+
+
+def test_a_rename_without_moved_is_a_replacement_not_a_delete_first():
+    old = Voice("narrator")
+    new = replace(Voice("narrator-en", display_name="narrator"), file_sha256=old.file_sha256)
+    c = clone_of(old)
+    plan = make_plan(manifest(new), lock_with((old, c)), [c])
+    (action,) = plan.actions
+    assert (action.kind, action.name, action.voice_id) == ("replace", "narrator-en", c.voice_id)
+    assert "renamed from narrator without a moved: entry" in action.reasons[0]
+
+
+def test_removed_releases_and_released_clones_are_never_pruned():
+    v, w = Voice("narrator"), Voice("promo")
+    vc, wc = clone_of(v), clone_of(w)
+    plan = make_plan(manifest(v, removed=("promo",)), lock_with((v, vc), (w, wc)), [vc, wc])
+    assert ("release", "promo") in kinds(plan) and not plan.of_kind("delete")
+    lock = lock_with((v, vc))
+    lock.released[wc.voice_id] = ReleasedEntry(name="promo")
+    assert kinds(make_plan(manifest(v), lock, [vc, wc])) == [("noop", "narrator")]
+
+
+def test_a_placeholder_voice_is_held_not_deleted():
+    v, p = Voice("narrator"), Voice("promo")
+    pc = clone_of(p, tagged=False)
+    plan = make_plan(manifest(v, held=("promo",)), lock_with((p, pc)), [pc])
+    assert kinds(plan) == [("create", "narrator")]
+    assert any("voices.promo: its file is still the FILL-ME-IN placeholder" in w
+               for w in plan.warnings)
+
+
+def test_an_interrupted_forced_replace_keeps_its_intent():
+    v = Voice("narrator")
+    old = clone_of(v)
+    lock = lock_with((v, old))
+    lock.replacing["narrator"] = ReplaceIntent(replaces=old.voice_id)
+    # the create never happened: the next plan replaces again, without --replace
+    (action,) = make_plan(manifest(v), lock, [old]).actions
+    assert action.kind == "replace" and "interrupted" in action.reasons[-1]
+    # the new clone exists (same tags and digest): kept, the old one deleted
+    new = clone_of(v)
+    plan = make_plan(manifest(v), lock, [old, new])
+    assert [(a.kind, a.voice_id) for a in plan.actions] == [
+        ("adopt", new.voice_id),
+        ("delete", old.voice_id),
+    ]
+    busy = clone_of(v, status="processing")
+    assert kinds(make_plan(manifest(v), lock, [old, busy])) == [("wait", "narrator")]
+
+
+def test_a_key_of_another_organisation_is_refused_before_any_action():
+    v = Voice("narrator")
+    c = clone_of(v)
+    lock = lock_with((v, c))
+    lock.organization_id = "org_a"
+    elsewhere = foreign("Theirs", organizationId="org_b")
+    plan = make_plan(manifest(v), lock, [elsewhere])
+    assert plan.actions == () and "records organisation org_a" in plan.errors[0]
+    assert "SMALLEST_API_KEY" in plan.errors[0]
+    moved = make_plan(manifest(v), lock, [elsewhere], PlanOptions(new_organisation=True))
+    assert kinds(moved) == [("create", "narrator")]

@@ -144,11 +144,13 @@ MOVED_ORG = PlanOptions(allow_mass_delete=True, new_organisation=True)
 
 
 def first_plan(m, lock, remote):
-    """The first plan; a lockfile none of whose clones is listed is refused as
-    another organisation's, and then applied on purpose (--new-organisation)."""
+    """The first plan; a lockfile none of whose clones is listed (and no clone of this
+    stack either) is refused as another organisation's, and then applied on purpose
+    (--new-organisation)."""
     recorded = {e.voice_id for e in lock.voices.values()}
     plan = make_plan(m, lock, list(remote.values()), OPTIONS)
-    if recorded and not recorded & set(remote):
+    ours = [c for c in remote.values() if (o := owner_of(c.tags)) and o.stack == m.stack]
+    if recorded and not recorded & set(remote) and not ours:
         assert not plan.actions and "SMALLEST_API_KEY" in plan.errors[0]
         plan = make_plan(m, lock, list(remote.values()), MOVED_ORG)
     return plan

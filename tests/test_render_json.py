@@ -52,7 +52,7 @@ def test_plan_json_shape():
     )
     doc = plan_json(plan)
     jsonschema.validate(doc, PLAN_SCHEMA)
-    assert list(doc) == ["formatVersion", "actions", "summary", "warnings", "errors"]
+    assert list(doc) == ["formatVersion", "actions", "summary", "stack", "warnings", "errors"]
     assert doc["formatVersion"] == 1
     assert doc["actions"][0] == {
         "action": "create",

@@ -6,12 +6,9 @@ from __future__ import annotations
 import wave
 
 import pytest
-from cli_support import Project
 
+pytestmark = pytest.mark.e2e
 
-@pytest.fixture
-def project(tmp_path, sandbox_server, capsys):
-    return Project(tmp_path, sandbox_server, capsys)
 
 
 def test_apply_shows_and_saves_the_samples_of_new_clones(project, tmp_path):

@@ -20,6 +20,7 @@ def schema() -> dict:
     return json.loads((ROOT / "schemas" / "samples.schema.json").read_text())
 
 
+@pytest.mark.e2e
 def test_samples_lists_downloads_and_checks_the_clips(project, tmp_path):
     project.write({"alpha": {}, "bravo": {}})
     project.run("apply", "--auto-approve")
@@ -47,6 +48,7 @@ def test_samples_lists_downloads_and_checks_the_clips(project, tmp_path):
     assert clip["speechSeconds"] == pytest.approx(1.5, abs=0.05) and clip["problem"] is None
 
 
+@pytest.mark.e2e
 def test_a_near_empty_clip_is_reported(project, tmp_path):
     project.write({"alpha": {}})
     project.run("apply", "--auto-approve")
@@ -63,6 +65,7 @@ def test_a_near_empty_clip_is_reported(project, tmp_path):
     assert doc["voices"][0]["samples"][0]["speechSeconds"] == 0.0
 
 
+@pytest.mark.e2e
 def test_samples_without_a_lockfile_or_of_an_unknown_voice(project):
     project.write({"alpha": {}})
     r = project.run("samples", expect=1)
@@ -90,6 +93,7 @@ def test_the_clip_policy_flags_silence_and_too_little_sound(tmp_path):
     assert clip_problem(measure_file(fine)) is None
 
 
+@pytest.mark.e2e
 def test_apply_download_samples_warns_about_a_near_empty_clip(project, tmp_path):
     project.server.config(empty_sample_rate=1.0)
     project.write({"alpha": {}})

@@ -16,10 +16,6 @@ from reconciler.savedplan import safe_endpoint
 SAVED_SCHEMA = json.loads((ROOT / "schemas" / "saved-plan.schema.json").read_text())
 
 
-@pytest.fixture
-def project(tmp_path, sandbox_server, capsys):
-    return Project(tmp_path, sandbox_server, capsys)
-
 
 def save(project: Project, *args: str, expect: int = 0) -> dict:
     project.run("plan", "--out", str(project.root / "plan.json"), *args, expect=expect)
@@ -47,6 +43,7 @@ def stale(project: Project, *fragments: str) -> str:
     return line
 
 
+@pytest.mark.e2e
 def test_saved_plan_applies_exactly_and_only_once(project):
     project.write({"alpha": {}, "bravo": {}})
     doc = save(project, "--target", "alpha")
@@ -59,6 +56,7 @@ def test_saved_plan_applies_exactly_and_only_once(project):
     assert "plan.json is stale" in line
 
 
+@pytest.mark.e2e
 def test_second_application_after_a_change_is_refused_by_serial(project):
     project.write({"alpha": {}})
     project.run("apply", "--auto-approve")
@@ -71,6 +69,7 @@ def test_second_application_after_a_change_is_refused_by_serial(project):
     assert line.endswith("run `voicectl plan --out` again and review the new plan")
 
 
+@pytest.mark.e2e
 def test_remote_change_alone_is_named(project):
     """A replacement done by someone else's apply: files equal, the clones differ."""
     project.write({"alpha": {}})
@@ -83,6 +82,7 @@ def test_remote_change_alone_is_named(project):
     stale(project, f"the remote clones changed: {new} added, {old} deleted")
 
 
+@pytest.mark.e2e
 def test_saved_plan_needs_no_confirmation_and_holds_no_secret(project):
     project.write({"alpha": {}})
     save(project)
@@ -93,6 +93,7 @@ def test_saved_plan_needs_no_confirmation_and_holds_no_secret(project):
     apply_saved(project)  # stdin is not a terminal: no question asked
 
 
+@pytest.mark.e2e
 def test_no_changes_plan_applies_as_no_changes(project):
     project.write({"alpha": {}})
     project.run("apply", "--auto-approve")
@@ -104,6 +105,7 @@ def test_no_changes_plan_applies_as_no_changes(project):
     assert project.lockfile.read_bytes() == before
 
 
+@pytest.mark.e2e
 def test_refused_when_the_manifest_changed(project):
     project.write({"alpha": {}})
     save(project)
@@ -111,6 +113,7 @@ def test_refused_when_the_manifest_changed(project):
     stale(project, f"the manifest {project.manifest} changed")
 
 
+@pytest.mark.e2e
 def test_refused_when_a_sample_changed_or_went_missing(project):
     project.write({"alpha": {}, "bravo": {}})
     save(project)
@@ -119,6 +122,7 @@ def test_refused_when_a_sample_changed_or_went_missing(project):
     stale(project, "sample samples/alpha.wav changed", "sample samples/bravo.wav is missing")
 
 
+@pytest.mark.e2e
 def test_refused_when_the_lockfile_was_deleted_replaced_or_edited(project):
     project.write({"alpha": {}})
     project.run("apply", "--auto-approve")
@@ -143,6 +147,7 @@ def test_refused_when_the_lockfile_was_deleted_replaced_or_edited(project):
     apply_saved(project)  # the same inputs again: applies
 
 
+@pytest.mark.e2e
 def test_refused_when_remote_clones_were_added_deleted_or_changed(project):
     project.write({"alpha": {}, "bravo": {}}, prune="all")
     project.run("apply", "--auto-approve")
@@ -166,6 +171,7 @@ def test_refused_when_remote_clones_were_added_deleted_or_changed(project):
     )
 
 
+@pytest.mark.e2e
 def test_other_stacks_clones_do_not_make_the_plan_stale(project):
     """With prune: managed, clones this stack cannot touch are not part of the plan."""
     project.write({"alpha": {}})
@@ -181,6 +187,7 @@ def test_other_stacks_clones_do_not_make_the_plan_stale(project):
     apply_saved(project)
 
 
+@pytest.mark.e2e
 def test_refused_when_run_against_another_endpoint(project):
     project.write({"alpha": {}})
     save(project)
@@ -188,6 +195,7 @@ def test_refused_when_run_against_another_endpoint(project):
     assert f"it was made against {project.server.url}, this run uses sandbox" in r.err
 
 
+@pytest.mark.e2e
 def test_plan_options_cannot_be_changed_at_apply(project):
     project.write({"alpha": {}})
     save(project)
@@ -198,6 +206,7 @@ def test_plan_options_cannot_be_changed_at_apply(project):
     assert project.remote() == []
 
 
+@pytest.mark.e2e
 def test_plan_with_errors_is_not_saved(project):
     project.write({"alpha": {"protect": True}})
     project.run("apply", "--auto-approve")
@@ -207,6 +216,7 @@ def test_plan_with_errors_is_not_saved(project):
     assert not (project.root / "plan.json").exists()
 
 
+@pytest.mark.e2e
 def test_json_format_keeps_stdout_pure(project):
     project.write({"alpha": {}})
     r = project.run("plan", "--format", "json", "--out", str(project.root / "plan.json"))
@@ -214,6 +224,7 @@ def test_json_format_keeps_stdout_pure(project):
     assert "Saved the plan" in r.err
 
 
+@pytest.mark.e2e
 def test_saved_plan_keeps_its_clock_a_wait_stays_a_wait(project):
     """The plan's clock is saved: a clone waited for at plan time is still waited for."""
     project.write({"alpha": {}})
@@ -226,6 +237,7 @@ def test_saved_plan_keeps_its_clock_a_wait_stays_a_wait(project):
     assert "No changes." in r.out and project.remote() == []
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "content, message",
     [
@@ -247,12 +259,14 @@ def test_bad_plan_files(project, content, message):
     assert len(r.err.strip().splitlines()) == 1
 
 
+@pytest.mark.e2e
 def test_manifest_given_as_plan_file_hints_at_f(project):
     project.write({"alpha": {}})
     r = project.run("apply", str(project.manifest), expect=1)
     assert "to name the manifest, use -f" in r.err
 
 
+@pytest.mark.e2e
 def test_step_summary_records_a_stale_refusal(project, tmp_path, monkeypatch):
     project.write({"alpha": {}})
     save(project)

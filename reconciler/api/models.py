@@ -9,10 +9,12 @@ of that, keep unknown fields, and expose one normalised view.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+
+if TYPE_CHECKING:  # a type only: the models do no file I/O (the plan imports them)
+    from pathlib import Path
 
 CURRENT_MODEL = "lightning-v3.1"  # the model id as clones' modelIds spell it
 PRO_MODEL = "lightning-v3.1-pro"  # the premium Pro pool (changelog 2026-08-10)

@@ -99,19 +99,32 @@ def logger_for(settings: GlobalSettings) -> logging.Logger:
     return logger
 
 
-def confirm_apply() -> None:
-    """Ask as Terraform does; refuse clearly when there is no terminal to ask on."""
+def confirm(what: str, question: list[str], *, approve: str, cancelled: str) -> None:
+    """Ask as Terraform does (only 'yes' approves); refuse clearly when there is no
+    terminal to ask on. ``what`` names the command, ``approve`` what --auto-approve
+    would do without asking, ``cancelled`` says what was (not) done."""
     if not sys.stdin.isatty():
         raise UserError(
-            "apply needs confirmation but stdin is not a terminal; "
-            "pass --auto-approve to apply without asking"
+            f"{what} needs confirmation but stdin is not a terminal; "
+            f"pass --auto-approve to {approve} without asking"
         )
-    click.echo("\nDo you want to perform these actions?")
-    click.echo("  voicectl will perform the actions described above.")
-    click.echo("  Only 'yes' will be accepted to approve.\n")
+    click.echo("\n" + "\n".join(question) + "\n")
     answer = click.prompt("  Enter a value", default="", show_default=False)
     if answer.strip() != "yes":
-        raise UserError("apply cancelled (the answer was not 'yes'); nothing was changed")
+        raise UserError(f"{what} cancelled (the answer was not 'yes'); {cancelled}")
+
+
+def confirm_apply() -> None:
+    confirm(
+        "apply",
+        [
+            "Do you want to perform these actions?",
+            "  voicectl will perform the actions described above.",
+            "  Only 'yes' will be accepted to approve.",
+        ],
+        approve="apply",
+        cancelled="nothing was changed",
+    )
 
 
 class ApplyConsole:
@@ -159,3 +172,25 @@ class ApplyConsole:
         )
         click.echo("")
         return printer
+
+
+class FinishConsole(ApplyConsole):
+    """`migrate --finish`: asks before deleting old clones (lockfile repairs alone
+    need no confirmation)."""
+
+    def confirm(self, plan) -> None:
+        deletes = len(plan.of_kind("delete"))
+        if not deletes:
+            return
+        if not self.text:
+            raise UserError(f"--format {self.fmt} needs --auto-approve")
+        confirm(
+            "migrate --finish",
+            [
+                f"Delete these {deletes} old clone{'s' if deletes != 1 else ''}? Apps still "
+                "using",
+                "their voiceIds will stop working. Only 'yes' will be accepted to approve.",
+            ],
+            approve="delete",
+            cancelled="nothing was deleted",
+        )

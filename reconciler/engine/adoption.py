@@ -186,6 +186,8 @@ def choose(
     recorded: dict[str, str] = {e.voice_id: f"voices.{n}" for n, e in lock.voices.items()}
     recorded.update({vid: f"pending {p.name}" for vid, p in lock.pending.items()})
     recorded.update({vid: f"retired {r.name}" for vid, r in lock.retired.items()})
+    stack = target.stack
+    assert stack is not None, "the import use case resolves a manifest's missing stack first"
     chosen: list[Clone] = []
     skipped: list[Skipped] = []
     for clone in sorted(remote, key=lambda c: (c.created_at or "", c.voice_id)):
@@ -198,7 +200,7 @@ def choose(
             skipped.append(
                 Skipped(clone, f"already managed ({recorded[clone.voice_id]})", managed=True)
             )
-        elif ours(owner, target.stack):
+        elif ours(owner, stack):
             skipped.append(
                 Skipped(
                     clone,
@@ -497,7 +499,7 @@ def stanzas_text(adoptions: Sequence[Adoption], indent: int = 2, step: int = 2) 
     return "".join(line + "\n" for a in adoptions for line in stanza_lines(a, indent, step))
 
 
-def new_manifest_text(stack: str, adoptions: Sequence[Adoption]) -> str:
+def new_manifest_text(stack: str | None, adoptions: Sequence[Adoption]) -> str:
     head = (
         "# voicectl manifest: the voice clones that should exist (see `voicectl validate`).\n"
         f"version: 1\nstack: {_scalar(stack)}\n\nvoices:\n"

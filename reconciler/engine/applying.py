@@ -66,6 +66,7 @@ class ApplyRequest:
     download_samples: Path | None = None
     logger: logging.Logger | None = None
     on_wait: Callable[[str], None] | None = None  # told once when the run waits for the lock
+    refusal_hint: str | None = None  # the last line of a refusal (what to do about it)
 
 
 @dataclass
@@ -180,7 +181,7 @@ async def _run(request: ApplyRequest, ui: ApplyUI, loaded: workflow.Loaded) -> A
             if reasons:
                 raise savedplan.StalePlan(_plan_file(request), reasons)
         ui.planned(plan)
-        plan.raise_if_unsafe()
+        plan.raise_if_unsafe(request.refusal_hint)
 
         def applier(reporter: Reporter | None) -> Applier:
             return Applier(

@@ -129,6 +129,7 @@ def _write(target: adoption.Target, lock: Lockfile, adoptions) -> None:
         assert target.text is not None
         new_text = adoption.add_voices(target.text, adoptions)
     else:
+        assert target.stack is not None, "resolved from the lockfile before writing"
         new_text = adoption.new_manifest_text(target.stack, adoptions)
     for a in adoptions:
         lock.adopt(a.name, a.lock_entry())

@@ -17,17 +17,28 @@ run that was killed half-way and run again the map is still complete. JSON shape
      "ids": {"voice_a": "voice_b"}}
 
 ``oldKept`` is true while the old clone is kept as retired (``--keep-legacy``).
+
+``migrate --finish`` is the same planner and applier as every other run
+(``PlanOptions.finish_retired``): the plan holds the deletes of the kept old clones whose
+replacement is completed on lightning-v3.1, and refuses (``ReplacementNotReady``)
+all of them while one replacement is missing, unfinished or not current.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from reconciler.engine import environments, workflow
 from reconciler.errors import UserError
 from reconciler.fsutil import atomic_write
-from reconciler.lockfile import LockDocument
+from reconciler.lockfile import LockDocument, Lockfile
+from reconciler.schemas import MigrationMapDocument
+
+if TYPE_CHECKING:
+    from reconciler.engine.applying import ApplyRun
 
 MAP_FORMAT_VERSION = 1
 
@@ -45,11 +56,12 @@ def migration_map(doc: LockDocument) -> dict[str, Any]:
         for name, entry in sorted(doc.voices.items())
         if entry.migrated_from
     }
-    return {
+    out = {
         "formatVersion": MAP_FORMAT_VERSION,
         "voices": voices,
         "ids": {v["old"]: v["new"] for v in voices.values()},
     }
+    return MigrationMapDocument.model_validate(out).model_dump(by_alias=True, mode="json")
 
 
 def write_map(path: Path, doc: LockDocument) -> None:
@@ -58,3 +70,43 @@ def write_map(path: Path, doc: LockDocument) -> None:
         atomic_write(path, text)
     except OSError as exc:
         raise UserError(f"--map-out {path}: cannot write: {exc.strerror or exc}") from None
+
+
+FINISH_HINT = "nothing was deleted (fix these, or --target the other voices)"
+
+
+def check_finishable(path: Path, lockfile: str | None, target: environments.Target) -> None:
+    lock_path = workflow.lockfile_path(path, lockfile, target)
+    if not lock_path.exists():
+        raise UserError(f"{lock_path}: no lockfile; there is nothing to finish")
+
+
+@dataclass
+class MigrateResult:
+    """A migrate (or finish) run and the lockfile it left: the map, what is kept."""
+
+    run: ApplyRun
+    doc: LockDocument
+
+    @property
+    def map(self) -> dict[str, Any]:
+        return migration_map(self.doc)
+
+    @property
+    def kept(self) -> int:
+        """Old clones kept as retired on purpose (--keep-legacy), for --finish to delete."""
+        return sum(1 for r in self.doc.retired.values() if r.keep)
+
+    @property
+    def waiting(self) -> list[str]:
+        """Voices whose clone is still being made (the migration is not finished)."""
+        return [a.name or "" for a in self.run.plan.of_kind("wait")]
+
+    @property
+    def deleted(self) -> int:
+        return self.run.result.count("delete")
+
+
+def result_of(run: ApplyRun, lock_path: Path) -> MigrateResult:
+    """Read the lockfile again after the run (the map comes from it, not from the run)."""
+    return MigrateResult(run=run, doc=Lockfile.load(lock_path).doc)

@@ -19,45 +19,24 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 import click
 
 from reconciler import schemas
+from reconciler.actions import FAILED, HEADINGS, PAST, SYMBOLS
 from reconciler.apply import ApplyResult, Outcome
-from reconciler.engine import migrating
-from reconciler.engine.samples import NewClone
-from reconciler.lockfile import LockDocument
 from reconciler.plan import Action, Plan
 from reconciler.render.handoff import handoff_markdown, handoff_text
 from reconciler.render.problems import problems_out
 from reconciler.render.table import table
 from reconciler.text import clean
 
+if TYPE_CHECKING:  # types only: `validate` renders without loading the engine
+    from reconciler.engine.samples import NewClone
+    from reconciler.lockfile import LockDocument
+
 FORMAT_VERSION: Final = schemas.FORMAT_VERSION
-
-SYMBOLS = {
-    "move": ("→", "cyan"),
-    "release": ("~", "cyan"),
-    "create": ("+", "green"),
-    "delete": ("-", "red"),
-    "replace": ("-/+", "yellow"),
-    "adopt": ("=", "cyan"),
-    "forget": ("~", "cyan"),
-    "wait": ("…", "blue"),
-    "noop": (" ", None),
-}
-HEADINGS = {
-    "move": "will be renamed in the lockfile (no API call)",
-    "release": "will be let go: dropped from the lockfile, its clone kept",
-    "create": "will be created",
-    "delete": "will be deleted",
-    "replace": "must be replaced",
-    "adopt": "will be recorded in the lockfile",
-    "forget": "will be dropped from the lockfile",
-    "wait": "is still being made; left alone",
-}
-
 
 @dataclass
 class Style:
@@ -164,6 +143,7 @@ def plan_document(plan: Plan, warnings: Sequence[str] = ()) -> schemas.PlanDocum
             for a in plan.actions
         ],
         summary=schemas.PlanSummary(**plan.summary(), changes=len(plan.changes)),
+        stack=plan.stack or None,
         warnings=problems_out([*warnings, *plan.warnings]),
         errors=problems_out(plan.errors),
     )
@@ -181,22 +161,6 @@ def plan_json(plan: Plan, warnings: Sequence[str] = ()) -> dict[str, Any]:
 
 
 # -- apply progress ---------------------------------------------------------------------
-PAST = {
-    "Creating": "Creation complete",
-    "Replacing": "Replacement complete",
-    "Destroying": "Destruction complete",
-    "Adopting": "Recorded",
-    "Moving": "Renamed in the lockfile",
-    "Releasing": "Let go (clone kept)",
-    "Forgetting": "Dropped from the lockfile",
-}
-FAILED = {
-    "Creating": "Creation failed",
-    "Replacing": "Replacement failed",
-    "Destroying": "Destruction failed",
-}
-
-
 @dataclass
 class ProgressPrinter:
     """Terraform-style lines per operation, and a live status line on a TTY."""
@@ -588,6 +552,8 @@ def append_step_summary(markdown: str, environ: Any = None) -> str | None:
 def migration_table(doc: LockDocument) -> str:
     """The old -> new voiceId table `voicectl migrate` prints."""
     rows = []
+    from reconciler.engine import migrating
+
     for name, item in migrating.migration_map(doc)["voices"].items():
         retired = doc.retired.get(item["old"])
         if retired is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from reconciler import schemas
 from reconciler.engine.checking import CheckResult, VoiceCheck
 from reconciler.render.table import table
 from reconciler.text import clean
@@ -38,13 +39,14 @@ def check_json(check: VoiceCheck) -> dict[str, Any]:
 
 def checks_json(checks: Sequence[VoiceCheck], *, probed: bool) -> dict[str, Any]:
     failed = sum(1 for c in checks if not c.ok)
-    return {
+    doc = {
         "formatVersion": FORMAT_VERSION,
         "ok": failed == 0,
         "probe": probed,
         "voices": [check_json(c) for c in checks],
         "summary": {"checked": len(checks), "ok": len(checks) - failed, "failed": failed},
     }
+    return schemas.CheckDocument.model_validate(doc).model_dump(by_alias=True, mode="json")
 
 
 def probe_cell(check: VoiceCheck) -> str:

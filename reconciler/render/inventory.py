@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from reconciler import schemas
 from reconciler.engine.inventory import Row
 from reconciler.render.table import table
 from reconciler.text import clean
@@ -39,11 +40,12 @@ def row_json(row: Row) -> dict[str, Any]:
 
 def inventory_json(rows: Sequence[Row]) -> dict[str, Any]:
     """The versioned machine form: ``{"formatVersion": 1, "clones": [...], "summary": {...}}``."""
-    return {
+    doc = {
         "formatVersion": FORMAT_VERSION,
         "clones": [row_json(r) for r in rows],
         "summary": summary(rows),
     }
+    return schemas.ListDocument.model_validate(doc).model_dump(by_alias=True, mode="json")
 
 
 def summary(rows: Sequence[Row]) -> dict[str, int]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from reconciler import schemas
 from reconciler.engine.refreshing import RefreshResult
 from reconciler.text import clean
 
@@ -13,7 +14,7 @@ FORMAT_VERSION = 1
 
 
 def refresh_json(result: RefreshResult) -> dict[str, Any]:
-    return {
+    doc = {
         "formatVersion": FORMAT_VERSION,
         "lockfile": str(result.lockfile),
         "written": result.written,
@@ -24,6 +25,7 @@ def refresh_json(result: RefreshResult) -> dict[str, Any]:
         ],
         "missing": [{"name": n, "voiceId": v} for n, v in result.missing],
     }
+    return schemas.RefreshDocument.model_validate(doc).model_dump(by_alias=True, mode="json")
 
 
 def _show(field: str, value: Any) -> str:

@@ -1,0 +1,49 @@
+"""Every versioned JSON output validates against its committed schema (schemas/*.json);
+test_schemas.py keeps those files equal to the models (the drift check)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from cli_support import Project
+from test_migrate import import_all, seeded_org
+
+SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+
+
+def valid(name: str, doc: dict) -> dict:
+    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(doc)
+    return doc
+
+
+@pytest.fixture
+def project(tmp_path, sandbox_server, capsys):
+    return Project(tmp_path, sandbox_server, capsys)
+
+
+@pytest.mark.e2e
+def test_list_check_refresh_and_the_migration_map_match_their_schemas(project, tmp_path):
+    seeded_org(project, n_legacy=2)
+    listing = valid("list", json.loads(project.run("list", "--json").out))
+    assert listing["summary"]["unmanaged"] == 3
+    import_all(project)
+    map_path = tmp_path / "map.json"
+    project.run("migrate", "--auto-approve", "--keep-legacy", "--map-out", str(map_path))
+    assert len(valid("migration-map", json.loads(map_path.read_text()))["ids"]) == 2
+    listing = valid("list", json.loads(project.run("list", "--json").out))
+    assert {c["owner"]["via"] for c in listing["clones"]} == {"tags", "lockfile", "retired"}
+    checked = valid("check", json.loads(project.run("check", "--json", "--probe").out))
+    assert checked["ok"] and checked["probe"] and checked["summary"]["checked"] == 3
+    refreshed = valid("refresh", json.loads(project.run("refresh", "--format", "json").out))
+    assert refreshed["missing"] == []
+    gone = project.ids()["voice-0"]
+    with project.server.client() as http:
+        http.request("DELETE", "/waves/v1/lightning-large", json={"voiceId": gone})
+    refreshed = valid("refresh", json.loads(project.run("refresh", "--format", "json").out))
+    assert refreshed["missing"] == [{"name": "voice-0", "voiceId": gone}]
+    failed = valid("check", json.loads(project.run("check", "--json", expect=1).out))
+    assert failed["summary"]["failed"] == 1
