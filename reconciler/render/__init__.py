@@ -29,7 +29,7 @@ from reconciler.apply import NOT_STARTED, ApplyResult, Outcome
 from reconciler.plan import Action, Plan
 from reconciler.render.handoff import handoff_markdown, handoff_text
 from reconciler.render.problems import problems_out
-from reconciler.render.table import table
+from reconciler.render.table import table as text_table  # (render.table is the module)
 from reconciler.text import clean
 
 if TYPE_CHECKING:  # types only: `validate` renders without loading the engine
@@ -647,4 +647,4 @@ def migration_table(doc: LockDocument) -> str:
         else:
             state = "to delete"
         rows.append([name, clean(item["old"]), "->", clean(item["new"]), state])
-    return table(["NAME", "OLD (LEGACY)", "", "NEW (lightning-v3.1)", "OLD CLONE"], rows)
+    return text_table(["NAME", "OLD (LEGACY)", "", "NEW (lightning-v3.1)", "OLD CLONE"], rows)
