@@ -26,7 +26,6 @@ import click
 from reconciler import schemas
 from reconciler.actions import FAILED, HEADINGS, PAST, SYMBOLS
 from reconciler.apply import ApplyResult, Outcome
-from reconciler.engine import migrating
 from reconciler.engine.samples import NewClone
 from reconciler.lockfile import LockDocument
 from reconciler.plan import Action, Plan
@@ -550,6 +549,8 @@ def append_step_summary(markdown: str, environ: Any = None) -> str | None:
 
 def migration_table(doc: LockDocument) -> str:
     """The old -> new voiceId table `voicectl migrate` prints."""
+    from reconciler.engine import migrating  # here: `validate` must not load the engine
+
     rows = []
     for name, item in migrating.migration_map(doc)["voices"].items():
         retired = doc.retired.get(item["old"])
