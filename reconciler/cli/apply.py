@@ -19,10 +19,12 @@ from reconciler.cli.common import GlobalSettings, global_options, manifest_optio
 from reconciler.cli.failures import FailureReport, mark_reported
 from reconciler.cli.options import (
     apply_options,
+    apply_options_of,
     download_samples_option,
     format_option,
     identity_options,
     plan_options,
+    plan_options_of,
     replace_option,
 )
 from reconciler.cli.ui import (
@@ -119,25 +121,14 @@ def apply(
         allow_outside_files = saved.options.allow_outside_files
         allow_any_duration = saved.options.allow_any_duration
     else:
-        options = _planner.PlanOptions(
-            targets=frozenset(targets),
-            replace=frozenset(replace),
-            allow_mass_delete=allow_mass_delete,
-            list_grace=list_grace,
-            new_organisation=new_organisation,
-            destroy_first=frozenset(destroy_first),
-        )
+        options = plan_options_of(ctx.params)
     target = _engine_applying.select_target(path, settings.env, saved, plan_file)
     request = _engine_applying.ApplyRequest(
         path=path,
         conn=connection_for(settings, path, target),
         lockfile=lockfile,
         plan_options=options,
-        apply_options=_apply.ApplyOptions(
-            wait_timeout=wait_timeout,
-            destroy_first=options.destroy_first,
-            forced=options.replace,
-        ),
+        apply_options=apply_options_of(ctx.params, options),
         parallelism=parallelism,
         auto_approve=auto_approve,
         allow_outside_files=allow_outside_files,

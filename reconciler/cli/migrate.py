@@ -18,9 +18,11 @@ import click
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import (
     apply_options,
+    apply_options_of,
     download_samples_option,
     format_option,
     plan_options,
+    plan_options_of,
 )
 from reconciler.cli.ui import FinishConsole, connection_for, echo_notice, logger_for
 from reconciler.errors import UserError
@@ -106,17 +108,15 @@ def migrate(
         if download_samples:
             raise UserError("--download-samples has no use with --finish (it makes no clone)")
         migrating.check_finishable(path, lockfile, target)
-        options = migrating.finish_options(frozenset(targets), list_grace=list_grace)
+        options = plan_options_of(ctx.params, finish_retired=True)  # see engine.migrating
     else:
-        options = migrating.migrate_options(
-            frozenset(targets), allow_mass_delete=allow_mass_delete, list_grace=list_grace
-        )
+        options = plan_options_of(ctx.params, legacy_only=True)
     request = _engine_applying.ApplyRequest(
         path=path,
         conn=connection_for(settings, path, target),
         lockfile=lockfile,
         plan_options=options,
-        apply_options=_apply.ApplyOptions(wait_timeout=wait_timeout, keep_legacy=keep_legacy),
+        apply_options=apply_options_of(ctx.params, options, keep_legacy=keep_legacy),
         parallelism=parallelism,
         auto_approve=auto_approve,
         allow_outside_files=allow_outside_files,

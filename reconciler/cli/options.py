@@ -1,10 +1,20 @@
-"""Options shared by several commands (plan, apply, migrate, import, refresh...)."""
+"""Options shared by several commands (plan, apply, migrate, import, refresh...), and
+the one place their parsed values become ``PlanOptions`` and ``ApplyOptions``
+(:func:`plan_options_of`, :func:`apply_options_of`), so plan, apply and migrate
+cannot each read them differently."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from reconciler.cli.common import apply_decorators
+
+if TYPE_CHECKING:
+    from reconciler.apply import ApplyOptions
+    from reconciler.plan import PlanOptions
 from reconciler.cli.complete import voice_names
 
 lockfile_option = click.option(
@@ -167,3 +177,33 @@ def format_option(*choices: str, default: str = "text"):
         envvar="VOICECTL_FORMAT",
         help="Output format.",
     )
+
+
+def plan_options_of(params: Mapping[str, Any], **fixed: Any) -> PlanOptions:
+    """The plan options the shared flags ask for (``ctx.params``); ``fixed`` sets what a
+    command decides itself (``legacy_only`` for migrate, ``finish_retired`` for --finish)."""
+    from reconciler.plan import PlanOptions
+
+    values: dict[str, Any] = {
+        "targets": frozenset(params.get("targets") or ()),
+        "replace": frozenset(params.get("replace") or ()),
+        "allow_mass_delete": bool(params.get("allow_mass_delete")),
+        "new_organisation": bool(params.get("new_organisation")),
+        "destroy_first": frozenset(params.get("destroy_first") or ()),
+    }
+    if params.get("list_grace") is not None:
+        values["list_grace"] = params["list_grace"]
+    return PlanOptions(**{**values, **fixed})
+
+
+def apply_options_of(
+    params: Mapping[str, Any], plan: PlanOptions, **fixed: Any
+) -> ApplyOptions:
+    """The apply options of the shared flags, for ``plan`` (its --replace and
+    --destroy-first carry over)."""
+    from reconciler.apply import ApplyOptions
+
+    values: dict[str, Any] = {"destroy_first": plan.destroy_first, "forced": plan.replace}
+    if params.get("wait_timeout") is not None:
+        values["wait_timeout"] = params["wait_timeout"]
+    return ApplyOptions(**{**values, **fixed})

@@ -21,6 +21,7 @@ from reconciler.cli.options import (
     format_option,
     identity_options,
     plan_options,
+    plan_options_of,
     replace_option,
 )
 from reconciler.cli.ui import connection_for, echo_warnings, logger_for, style_for
@@ -95,14 +96,7 @@ def plan(
     """Show what `apply` would change. Makes no change anywhere (except --out FILE)."""
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    options = _planner.PlanOptions(
-        targets=frozenset(targets),
-        replace=frozenset(replace),
-        allow_mass_delete=allow_mass_delete,
-        list_grace=list_grace,
-        new_organisation=new_organisation,
-        destroy_first=frozenset(destroy_first),
-    )
+    options = plan_options_of(ctx.params)
     if all_envs:
         for flag, value in (("--out", out), ("--lockfile", lockfile), ("--env", settings.env)):
             if value:

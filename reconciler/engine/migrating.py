@@ -19,7 +19,7 @@ run that was killed half-way and run again the map is still complete. JSON shape
 ``oldKept`` is true while the old clone is kept as retired (``--keep-legacy``).
 
 ``migrate --finish`` is the same planner and applier as every other run
-(``finish_options``): the plan holds the deletes of the kept old clones whose
+(``PlanOptions.finish_retired``): the plan holds the deletes of the kept old clones whose
 replacement is completed on lightning-v3.1, and refuses (``ReplacementNotReady``)
 all of them while one replacement is missing, unfinished or not current.
 """
@@ -29,15 +29,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.engine import environments, workflow
-from reconciler.engine.applying import ApplyRun
 from reconciler.errors import UserError
 from reconciler.fsutil import atomic_write
 from reconciler.lockfile import LockDocument, Lockfile
-from reconciler.plan import PlanOptions
 from reconciler.schemas import MigrationMapDocument
+
+if TYPE_CHECKING:
+    from reconciler.engine.applying import ApplyRun
 
 MAP_FORMAT_VERSION = 1
 
@@ -72,24 +73,6 @@ def write_map(path: Path, doc: LockDocument) -> None:
 
 
 FINISH_HINT = "nothing was deleted (fix these, or --target the other voices)"
-
-
-def migrate_options(
-    targets: frozenset[str], *, allow_mass_delete: bool, list_grace: float
-) -> PlanOptions:
-    """`migrate`: the plan limited to legacy replacements and the repairs they need."""
-    return PlanOptions(
-        targets=targets,
-        allow_mass_delete=allow_mass_delete,
-        legacy_only=True,
-        list_grace=list_grace,
-    )
-
-
-def finish_options(targets: frozenset[str], *, list_grace: float) -> PlanOptions:
-    """`migrate --finish`: the plan limited to deleting the old clones kept as retired,
-    each once its replacement is healthy (refused, all or nothing, while one is not)."""
-    return PlanOptions(targets=targets, finish_retired=True, list_grace=list_grace)
 
 
 def check_finishable(path: Path, lockfile: str | None, target: environments.Target) -> None:

@@ -19,20 +19,22 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 import click
 
 from reconciler import schemas
 from reconciler.actions import FAILED, HEADINGS, PAST, SYMBOLS
 from reconciler.apply import ApplyResult, Outcome
-from reconciler.engine.samples import NewClone
-from reconciler.lockfile import LockDocument
 from reconciler.plan import Action, Plan
 from reconciler.render.handoff import handoff_markdown, handoff_text
 from reconciler.render.problems import problems_out
-from reconciler.render.table import table
+from reconciler.render.table import table as text_table  # (render.table is the module)
 from reconciler.text import clean
+
+if TYPE_CHECKING:  # types only: `validate` renders without loading the engine
+    from reconciler.engine.samples import NewClone
+    from reconciler.lockfile import LockDocument
 
 FORMAT_VERSION: Final = schemas.FORMAT_VERSION
 
@@ -549,9 +551,9 @@ def append_step_summary(markdown: str, environ: Any = None) -> str | None:
 
 def migration_table(doc: LockDocument) -> str:
     """The old -> new voiceId table `voicectl migrate` prints."""
-    from reconciler.engine import migrating  # here: `validate` must not load the engine
-
     rows = []
+    from reconciler.engine import migrating
+
     for name, item in migrating.migration_map(doc)["voices"].items():
         retired = doc.retired.get(item["old"])
         if retired is None:
@@ -561,4 +563,4 @@ def migration_table(doc: LockDocument) -> str:
         else:
             state = "to delete"
         rows.append([name, clean(item["old"]), "->", clean(item["new"]), state])
-    return table(["NAME", "OLD (LEGACY)", "", "NEW (lightning-v3.1)", "OLD CLONE"], rows)
+    return text_table(["NAME", "OLD (LEGACY)", "", "NEW (lightning-v3.1)", "OLD CLONE"], rows)
