@@ -6,7 +6,9 @@ and exits 130 (Ctrl-C) or 143 (SIGTERM); a second Ctrl-C stops at once. Every
 case ends with a lockfile the next apply converges from, without a duplicate.
 
 Each test waits on what the process prints (events), never on a clock. The
-sandbox's latency only keeps the first create in flight while the signal is sent.
+sandbox holds every create at its gate (the hold hook), so the first create is
+in flight when the signal is sent; the test releases it only after the process
+printed that it saw the signal.
 """
 
 from __future__ import annotations
@@ -50,9 +52,18 @@ def read_until(proc: subprocess.Popen, text: str, seen: list[str]) -> None:
         seen.append(line)
 
 
+def settled(project: Project) -> None:
+    """Release held creates and wait until the server answered every request (a
+    cut create finishes at the server: its clone must exist before the next list)."""
+    server = project.server
+    server.release()
+    while server.stats()["held_now"] or any(server.stats()["in_flight_now"].values()):
+        pass  # waits on the server's own counters, no clock
+
+
 def converges(project: Project) -> None:
     """The next apply finishes the job: one clone per voice, all recorded."""
-    project.server.config(latency_ms=0)
+    settled(project)
     project.run("apply", "--auto-approve")
     owned = project.owned()
     assert sorted(owned) == list(VOICES) and all(len(v) == 1 for v in owned.values()), owned
@@ -65,12 +76,13 @@ def converges(project: Project) -> None:
     (signal.SIGTERM, 143, "SIGTERM"),
 ])
 def test_signal_during_apply_lets_the_one_in_flight_finish(project, signum, code, name):
-    project.server.config(latency_ms=4000)
+    project.server.hold(method="POST")  # creates wait at the server until released
     proc = spawn(project, "--auto-approve", "--parallelism", "1")
     seen: list[str] = []
     read_until(proc, ": Creating...", seen)  # the first create's request is out
     proc.send_signal(signum)
     read_until(proc, f"Interrupt ({name}) received: no new operation starts", seen)
+    project.server.release()  # now the one in flight may finish
     out, _ = proc.communicate(timeout=120)
     text = "".join(seen) + out
     assert proc.returncode == code, text
@@ -91,7 +103,7 @@ def test_signal_during_apply_lets_the_one_in_flight_finish(project, signum, code
 
 
 def test_second_ctrl_c_stops_now_and_the_next_run_converges(project):
-    project.server.config(latency_ms=4000)
+    project.server.hold(method="POST")  # the first create stays in flight: nothing ends it
     proc = spawn(project, "--auto-approve", "--parallelism", "1")
     seen: list[str] = []
     read_until(proc, ": Creating...", seen)
