@@ -453,6 +453,9 @@ class _Planner:
                     found[clone.voice_id] = clone
             for voice_id, listed in found.items():
                 self.claimed.add(voice_id)
+                if listed is None and entry is not None and voice_id == entry.voice_id \
+                        and self.wait_if_young(name, entry):
+                    continue
                 if listed is None:
                     self.add(
                         Action("forget", name, voice_id, ("removed: the clone no longer exists",))
@@ -746,6 +749,8 @@ class _Planner:
         pending_ids = {vid: p.name for vid, p in self.lock.pending.items()}
         for locked, entry in sorted(self.lock.voices.items()):
             if locked not in declared and entry.voice_id not in self.remote:
+                if self.wait_if_young(locked, entry):
+                    continue
                 self.add(Action("forget", locked, entry.voice_id, ("clone no longer exists",)))
         for vid, pend in sorted(self.lock.pending.items()):
             if vid not in self.remote and pend.name not in declared:
@@ -929,6 +934,26 @@ class _Planner:
                 awaiting=awaiting or clone.voice_id in self.lock.awaiting,
             )
         )
+
+    def wait_if_young(self, name: str, entry: Any) -> bool:
+        """A recorded clone missing from the list is forgotten only on evidence it is
+        gone: one made less than --list-grace ago may just not be listed yet, so it
+        stays recorded (a wait) instead of being dropped from the lockfile."""
+        age = _age(entry.created_at, self.opts.now)
+        if age is None or age >= self.opts.list_grace:
+            return False
+        self.add(
+            Action(
+                "wait",
+                name,
+                entry.voice_id,
+                (
+                    f"clone {entry.voice_id} was made {age:.0f}s ago and is not listed yet; "
+                    "it stays recorded until the list shows it is gone",
+                ),
+            )
+        )
+        return True
 
     def add_wait(self, clone: Clone, common: dict[str, Any]) -> None:
         """Note a clone still being made; nothing is done to it in this run."""
