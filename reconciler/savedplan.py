@@ -293,6 +293,50 @@ def endpoint_changes(doc: schemas.SavedPlanDocument, endpoint: str) -> list[str]
     return [f"it was made against {saved}, this run uses {endpoint}"]
 
 
+def _outside(rel: str, root: Path) -> bool:
+    """Whether a recorded path leaves ``root`` (absolute, ``..``, a NUL, a link out)."""
+    if not rel or "\0" in rel or os.path.isabs(rel):
+        return True
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(os.path.join(root, rel))
+    return os.path.commonpath([real_root, real]) != real_root
+
+
+def check_paths(doc: schemas.SavedPlanDocument, manifest_path: Path, plan_file: str) -> None:
+    """Refuse at once a plan whose recorded paths leave the manifest's folder: the
+    plan's own manifest could not have named them (unless it was made with
+    --allow-outside-files), so the plan file was edited. Nothing is read from them."""
+    if doc.options.allow_outside_files:
+        return
+    root = Path(os.path.abspath(manifest_path)).parent
+    recorded: list[tuple[str, str | None, str]] = [
+        ("sample", n, s.file) for n, s in sorted(doc.inputs.samples.items())
+    ]
+    recorded += [("included file", None, i.path) for i in doc.inputs.includes]
+    for what, name, rel in recorded:
+        if _outside(rel, root):
+            who = f" of {name}" if name else ""
+            raise UserError(
+                f"{plan_file}: the {what}{who} {rel!r} is outside the manifest's folder "
+                f"{root}: the plan file was edited; nothing was changed. Make a new plan "
+                "with `voicectl plan --out`"
+            )
+
+
+def sample_edits(doc: schemas.SavedPlanDocument, manifest: Any, plan_file: str) -> None:
+    """Refuse a plan whose recorded samples are not the ones its (unchanged) manifest
+    names: the plan file was edited after it was made."""
+    now = {name: voice.file_rel for name, voice in manifest.voices.items()}
+    then = {name: sample.file for name, sample in doc.inputs.samples.items()}
+    for name in sorted(set(now) | set(then)):
+        if now.get(name) != then.get(name):
+            raise UserError(
+                f"{plan_file}: the sample recorded for {name} ({then.get(name) or 'none'}) is "
+                f"not the manifest's ({now.get(name) or 'none'}): the plan file was edited; "
+                "nothing was changed. Make a new plan with `voicectl plan --out`"
+            )
+
+
 def file_changes(
     doc: schemas.SavedPlanDocument, manifest_path: Path, lock: Lockfile
 ) -> list[str]:

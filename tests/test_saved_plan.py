@@ -122,6 +122,50 @@ def test_refused_when_a_sample_changed_or_went_missing(project):
     stale(project, "sample samples/alpha.wav changed", "sample samples/bravo.wav is missing")
 
 
+def edit_plan(project: Project, **samples: str) -> None:
+    path = project.root / "plan.json"
+    doc = json.loads(path.read_text())
+    for name, file in samples.items():
+        doc["inputs"]["samples"][name]["file"] = file
+    path.write_text(json.dumps(doc))
+
+
+def refused_as_edited(project: Project, *fragments: str) -> str:
+    before = sorted(c["voiceId"] for c in project.remote())
+    r = apply_saved(project, expect=1)
+    (line,) = r.err.strip().splitlines()  # one line, no traceback
+    for fragment in ("plan.json: the ", "the plan file was edited", *fragments):
+        assert fragment in line, line
+    assert sorted(c["voiceId"] for c in project.remote()) == before
+    assert not project.lockfile.exists()
+    return line
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("edited", [
+    "../outside.wav", "/etc/hostname", "samples/../../outside.wav", "samples/\u0000.wav",
+])
+def test_plan_with_sample_paths_edited_outside_the_folder_is_refused(project, edited):
+    project.write({"alpha": {}})
+    save(project)
+    (project.root.parent / "outside.wav").write_bytes(b"x")
+    edit_plan(project, alpha=edited)
+    line = refused_as_edited(project, "sample of alpha", "outside the manifest's folder")
+    assert "\x00" not in line
+
+
+@pytest.mark.e2e
+def test_plan_with_a_sample_path_edited_inside_the_folder_is_refused(project):
+    project.write({"alpha": {}, "bravo": {}})
+    save(project)
+    edit_plan(project, alpha="samples/bravo.wav")  # and its hash, so no file looks changed
+    doc = json.loads((project.root / "plan.json").read_text())
+    doc["inputs"]["samples"]["alpha"]["sha256"] = doc["inputs"]["samples"]["bravo"]["sha256"]
+    (project.root / "plan.json").write_text(json.dumps(doc))
+    refused_as_edited(project, "sample recorded for alpha (samples/bravo.wav)",
+                      "the manifest's (samples/alpha.wav)")
+
+
 @pytest.mark.e2e
 def test_refused_when_the_lockfile_was_deleted_replaced_or_edited(project):
     project.write({"alpha": {}})

@@ -146,11 +146,13 @@ def _run_saved(request: ApplyRequest, ui: ApplyUI) -> ApplyRun:
     endpoint = savedplan.endpoint_for(sandbox=request.conn.sandbox, api_url=request.conn.url)
     lock_path = workflow.lockfile_path(request.path, request.lockfile, request.conn.target)
     with RunLock(lock_path, timeout=request.lock_timeout, on_wait=request.on_wait):
+        savedplan.check_paths(request.saved, request.path, _plan_file(request))
         reasons = savedplan.endpoint_changes(request.saved, endpoint)
         reasons += savedplan.file_changes(request.saved, request.path, Lockfile.load(lock_path))
         if reasons:
             raise savedplan.StalePlan(_plan_file(request), reasons)
         loaded = _load(request, ui)
+        savedplan.sample_edits(request.saved, loaded.manifest, _plan_file(request))
         reasons = savedplan.include_changes(request.saved, loaded.manifest)
         if reasons:
             raise savedplan.StalePlan(_plan_file(request), reasons)
