@@ -10,6 +10,7 @@ appended there as Markdown too.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -242,7 +243,9 @@ def _show(
             click.echo(f"Note: {render.clean(note)}")
         click.echo("")
         click.echo(render.apply_summary(run.result))
-        lines = render.sample_lines(run.new_clones)
+        lines = render.sample_lines(
+            run.new_clones, embedded=request.conn.sandbox, tty=sys.stdout.isatty()
+        )
         if lines:
             click.echo("")
             for line in lines:

@@ -367,12 +367,37 @@ def apply_summary(result: ApplyResult) -> str:
     return "\n".join(lines)
 
 
-def sample_lines(clones: Sequence[NewClone]) -> list[str]:
-    """Human lines: each new clone and the URLs of its samples."""
+SHORT_SAMPLES = 10  # clones named in a non-TTY run's sample block, at most
+
+
+def sample_lines(
+    clones: Sequence[NewClone], *, embedded: bool = False, tty: bool = True
+) -> list[str]:
+    """Human lines: each new clone and the URLs of its samples.
+
+    The embedded sandbox (``--sandbox``) has no server, so its URLs open nothing:
+    they are not printed as links; one line says where the samples are and how to
+    save them. Without a terminal (CI logs) the block is short: one line per clone
+    (its URLs, no texts), at most SHORT_SAMPLES clones."""
     with_samples = [c for c in clones if any(s.audio_url for s in c.entry.samples)]
     if not with_samples:
         return []
+    if embedded:
+        n = len(with_samples)
+        return [
+            f"Samples of the {n} new clone{'s' if n != 1 else ''} are in the embedded sandbox "
+            "(--sandbox has no server, so no URL would open them); `apply --download-samples "
+            "DIR` or `voicectl samples --sandbox --download DIR` saves them as files."
+        ]
     lines = ["Samples of the new clones (listen before the new voiceIds go live):"]
+    if not tty:
+        for c in with_samples[:SHORT_SAMPLES]:
+            urls = " ".join(clean(s.audio_url) for s in c.entry.samples if s.audio_url)
+            lines.append(f"  {clean(c.name)} ({clean(c.entry.voice_id)}): {urls}")
+        if len(with_samples) > SHORT_SAMPLES:
+            more = len(with_samples) - SHORT_SAMPLES
+            lines.append(f"  ... and {more} more (`voicectl samples` lists them all)")
+        return lines
     for c in with_samples:
         lines.append(f"  {clean(c.name)} ({clean(c.entry.voice_id)}):")
         for n, sample in enumerate(c.entry.samples, start=1):
