@@ -148,7 +148,7 @@ class PlanOptions:
     # The time (epoch seconds) the remote list was taken, and how long a recorded
     # clone may be missing from the list before it counts as gone (list lag).
     now: float | None = None
-    list_grace: float = 120.0
+    list_grace: float = 30.0
     # --new-organisation: the key's organisation is the project's from now on
     new_organisation: bool = False
     # --destroy-first NAME: replacements of these delete the old clone before the create

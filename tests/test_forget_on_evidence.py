@@ -12,6 +12,7 @@ import json
 
 import pytest
 from cli_support import Project
+from sandbox_support import CLONES, DELETE
 
 pytestmark = pytest.mark.e2e
 
@@ -60,3 +61,24 @@ def test_past_the_grace_an_unlisted_clone_is_forgotten(project):
     assert "clone no longer exists" in out and "bravo" in out
     project.run("apply", "--auto-approve", "--list-grace", "0")
     assert "bravo" not in project.ids() and bravo
+
+
+def lists(project: Project) -> int:
+    return sum(1 for line in project.server.stats()["log"] if line.startswith("GET ") and
+               line.endswith(CLONES))
+
+
+def test_a_missing_recorded_clone_is_listed_once_more_before_concluding(project):
+    project.write({"alpha": {}, "bravo": {}})
+    project.run("apply", "--auto-approve")
+    project.server.reset_stats()
+    project.run("plan")
+    assert lists(project) == 1  # everything recorded is listed: one list is enough
+
+    bravo = project.ids()["bravo"]
+    with project.server.client() as http:  # deleted by hand
+        http.request("DELETE", DELETE, json={"voiceId": bravo}).raise_for_status()
+    project.server.reset_stats()
+    out = project.run("plan", "--list-grace", "0").out
+    assert lists(project) == 2, project.server.stats()["log"]  # asked again first
+    assert f"clone {bravo} no longer exists on the service" in out  # then drift

@@ -70,7 +70,7 @@ PLAN_OPTIONS = [
     click.option(
         "--list-grace",
         type=click.FloatRange(min=0),
-        default=120.0,
+        default=30.0,
         show_default=True,
         envvar="VOICECTL_LIST_GRACE",
         help="Seconds a just-made clone may be missing from the list before it counts as "

@@ -175,7 +175,7 @@ async def _run(request: ApplyRequest, ui: ApplyUI, loaded: workflow.Loaded) -> A
     async with workflow.open_client(
         request.conn, parallelism=request.parallelism, logger=request.logger
     ) as client:
-        remote = await client.list_clones()
+        remote = await workflow.list_for_plan(client, loaded.lock)
         if saved is not None:
             reasons = savedplan.remote_changes(
                 saved, remote, manifest=loaded.manifest, lock=loaded.lock

@@ -58,7 +58,7 @@ def run_plan(
 
     async def fetch():
         async with workflow.open_client(conn, parallelism=parallelism, logger=logger) as client:
-            return await client.list_clones()
+            return await workflow.list_for_plan(client, loaded.lock)
 
     remote = asyncio.run(fetch())
     # The clock is part of the plan (list grace); a saved plan keeps it, so that

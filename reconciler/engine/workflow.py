@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reconciler.api.models import Clone
 from reconciler.engine import environments
@@ -164,6 +164,21 @@ def embedded_config():
         problem = describe_validation_error(exc)
         knob = problem.split(":", 1)[0]
         raise UserError(f"VOICECTL_SANDBOX_{knob.upper()}: {problem.split(': ', 1)[1]}") from None
+
+
+async def list_for_plan(client: Any, lock: Lockfile) -> list[Clone]:
+    """The clone list a plan is made from. When a clone the lockfile records (or a
+    pending one) is missing from it, the list is asked once more before anything is
+    concluded (a list can lag or drop an entry for a moment): a recorded clone counts
+    as missing only when two lists in a row lack it. The second answer is used, plus
+    any clone only the first showed (never forget on a single missing entry)."""
+    remote = list(await client.list_clones())
+    recorded = {e.voice_id for e in lock.doc.voices.values()} | set(lock.doc.pending)
+    if recorded <= {c.voice_id for c in remote}:
+        return remote
+    again = list(await client.list_clones())
+    seen = {c.voice_id for c in again}
+    return again + [c for c in remote if c.voice_id not in seen]
 
 
 def plan_for(
