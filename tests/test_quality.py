@@ -122,11 +122,14 @@ DEFECTS = {
 }
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("name", list(DEFECTS))
+# Opus codes at 48 kHz whatever the input, so a webm file cannot show a telephone rate.
+DEFECT_CASES = [
+    (name, fmt) for name in DEFECTS for fmt in FORMATS if (name, fmt) != ("telephone", "webm")
+]
+
+
+@pytest.mark.parametrize(("name", "fmt"), DEFECT_CASES)
 def test_each_defect_is_caught_with_its_number(folder: Path, name: str, fmt: str) -> None:
-    if name == "telephone" and fmt == "webm":
-        pytest.skip("Opus codes at 48 kHz whatever the input: the rate is not there to see")
     rel = sample(folder, name, fmt)
     path = manifest(folder, {"v": rel})
     problems, warnings = outcome(path)
