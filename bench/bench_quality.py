@@ -96,11 +96,11 @@ def main() -> None:
     )
     print(f"speed-up of the pool over one worker: {serial / cold:.2f}x")
     print(
-        f"ratio warm/cold (nothing decoded): {warm / cold:.2f} wall, "
-        f"{warm_cpu / cold_cpu:.2f} CPU"
+        f"ratio warm/cold (nothing decoded): {warm / cold:.2f} wall, {warm_cpu / cold_cpu:.2f} CPU"
     )
     if load > cores:
         print("note: the machine was busy (load > cores): wall-time ratios are pessimistic")
+
 
 if __name__ == "__main__":
     main()

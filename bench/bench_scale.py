@@ -87,7 +87,11 @@ def voicectl(args: list[str], *, env: dict[str, str], cwd: Path, timeout: float)
         start = time.perf_counter()
         proc = subprocess.Popen(
             [sys.executable, "-m", "reconciler", *args],
-            cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         deadline = start + timeout
         while True:
@@ -142,14 +146,19 @@ def measure(count: int, *, source: Path, timeout: float) -> dict[str, float]:
         )
         server_cpu = cpu_seconds(sandbox.proc.pid) - server_before
         if apply.code != 0:
-            print(f"  apply of {count}: exit {apply.code}" +
-                  (" (stopped: --timeout)" if apply.code == -1 else ""))
+            print(
+                f"  apply of {count}: exit {apply.code}"
+                + (" (stopped: --timeout)" if apply.code == -1 else "")
+            )
             print("  " + "\n  ".join(apply.out.strip().splitlines()[-5:]))
             results["apply_failed"] = 1
             return results
         results.update(
-            apply_wall=apply.wall, apply_cpu=apply.cpu, apply_server=server_cpu,
-            apply_local=apply.wall - server_cpu, apply_rss=apply.rss_mb,
+            apply_wall=apply.wall,
+            apply_cpu=apply.cpu,
+            apply_server=server_cpu,
+            apply_local=apply.wall - server_cpu,
+            apply_rss=apply.rss_mb,
         )
         listed, n = list_time(sandbox.url)
         assert n == count, f"the sandbox lists {n} clones, not {count}"
@@ -197,8 +206,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     load = os.getloadavg()
-    print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
-          f"({os.cpu_count()} cores); voicectl from {args.source}")
+    print(
+        f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+        f"({os.cpu_count()} cores); voicectl from {args.source}"
+    )
     measured = {}
     for count in sizes:
         measured[count] = measure(count, source=args.source.resolve(), timeout=args.timeout)
@@ -208,13 +219,17 @@ def main(argv: list[str] | None = None) -> int:
         a, b = measured[small], measured[big]
         scale = big / small
         print(f"growth {big}/{small} ({scale:g}x the voices; linear <= {scale * 1.1:g}x):")
-        for key, label in (("apply_local", "apply local overhead"),
-                           ("plan_local", "no-op plan local overhead")):
+        for key, label in (
+            ("apply_local", "apply local overhead"),
+            ("plan_local", "no-op plan local overhead"),
+        ):
             if key in a and key in b:
                 print(f"  {label}: {b[key] / a[key]:.2f}x")
         if "plan_rss" in b:
-            print(f"  peak RSS at {big}: apply {b.get('apply_rss', 0):.0f} MB, "
-                  f"plan {b['plan_rss']:.0f} MB (target <= 150)")
+            print(
+                f"  peak RSS at {big}: apply {b.get('apply_rss', 0):.0f} MB, "
+                f"plan {b['plan_rss']:.0f} MB (target <= 150)"
+            )
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     failed = any(k.endswith("_failed") for r in measured.values() for k in r)
     return 1 if failed else 0

@@ -64,8 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "PYTHONPATH": str(source)}
     env.pop("_VOICECTL_COMPLETE", None)
     load = os.getloadavg()
-    print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
-          f"({os.cpu_count()} cores); voicectl from {source}; {args.runs} runs each")
+    print(
+        f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+        f"({os.cpu_count()} cores); voicectl from {source}; {args.runs} runs each"
+    )
     py = sys.executable
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -73,15 +75,20 @@ def main(argv: list[str] | None = None) -> int:
         small = project(folder, 1)
         words = f"voicectl plan -f {big} --target v09"
         complete_env = {
-            **env, "_VOICECTL_COMPLETE": "bash_complete",
-            "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1),
+            **env,
+            "_VOICECTL_COMPLETE": "bash_complete",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split()) - 1),
         }
         cases = [
             ("python -c pass", [py, "-c", "pass"], env),
             ("voicectl --help", [py, "-m", "reconciler", "--help"], env),
             ("voicectl --version", [py, "-m", "reconciler", "--version"], env),
-            ("completion: plan --target v09<TAB> (1,000 voices)",
-             [py, "-m", "reconciler"], complete_env),
+            (
+                "completion: plan --target v09<TAB> (1,000 voices)",
+                [py, "-m", "reconciler"],
+                complete_env,
+            ),
             ("validate (1 voice)", [py, "-m", "reconciler", "validate", "-f", str(small)], env),
         ]
         results = {}
@@ -91,8 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     targets = {"voicectl --help": "<= 0.15 s, <= 10x", "voicectl --version": "<= 0.15 s, <= 10x"}
     for label, (best, median) in results.items():
         target = targets.get(label, "<= 0.2 s" if label.startswith("completion") else "")
-        print(f"  {label:50s} best {best:.3f} s  median {median:.3f} s  "
-              f"= {best / bare:.1f}x bare Python" + (f"  (target {target})" if target else ""))
+        print(
+            f"  {label:50s} best {best:.3f} s  median {median:.3f} s  "
+            f"= {best / bare:.1f}x bare Python" + (f"  (target {target})" if target else "")
+        )
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 

@@ -122,8 +122,12 @@ class HandOff:
     reason: str  # orphan | duplicate | replaced | migrated | failed
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "displayName": self.display_name,
-                "voiceId": self.voice_id, "reason": self.reason}
+        return {
+            "name": self.name,
+            "displayName": self.display_name,
+            "voiceId": self.voice_id,
+            "reason": self.reason,
+        }
 
 
 @dataclass
@@ -145,7 +149,8 @@ class ApplyResult:
     def count(self, kind: str) -> int:
         """Operations of ``kind`` done (a delete handed off as awaiting is not done)."""
         return sum(
-            1 for o in self.outcomes
+            1
+            for o in self.outcomes
             if o.ok and o.action.kind == kind and not (kind == "delete" and o.awaiting)
         )
 
@@ -348,7 +353,8 @@ class Applier:
             return
         skipped = [o for o in self.result.outcomes if o.not_attempted]
         refused = [
-            o for o in self.result.outcomes
+            o
+            for o in self.result.outcomes
             if not o.ok and not o.not_attempted and "clone limit" in (o.error or "")
         ]
         missing = len(skipped) + len(refused)
@@ -431,14 +437,19 @@ class Applier:
         """Journal ``voice_id`` as the retired old clone of ``name``."""
         known = self.lock.doc.retired.get(voice_id)
         clone = self.remote_by_id.get(voice_id)
-        self.lock.retire(voice_id, RetiredEntry(
-            name=name,
-            replaced_by=replaced_by,
-            model_ids=list(clone.models) if clone else (known.model_ids if known else []),
-            display_name=clone.display_name if clone else (known.display_name if known else None),
-            retired_at=known.retired_at if known and known.retired_at else now_iso(),
-            keep=keep,
-        ))
+        self.lock.retire(
+            voice_id,
+            RetiredEntry(
+                name=name,
+                replaced_by=replaced_by,
+                model_ids=list(clone.models) if clone else (known.model_ids if known else []),
+                display_name=clone.display_name
+                if clone
+                else (known.display_name if known else None),
+                retired_at=known.retired_at if known and known.retired_at else now_iso(),
+                keep=keep,
+            ),
+        )
 
     async def delete(self, action: Action) -> Outcome:
         assert action.voice_id
@@ -463,28 +474,45 @@ class Applier:
         except DeleteUnavailableError as exc:
             if current is not None and current.voice_id == action.voice_id:
                 self.lock.forget_name(action.name or "")  # no longer the voice's clone
-            self.hand_off(action.voice_id, action.name, action.display_name,
-                          action.delete_reason or "orphan", exc, replaced_by=None)
+            self.hand_off(
+                action.voice_id,
+                action.name,
+                action.display_name,
+                action.delete_reason or "orphan",
+                exc,
+                replaced_by=None,
+            )
             return Outcome(action, True, 0.0, detail="awaiting deletion", awaiting=True)
         self.lock.forget(action.voice_id)
         self.held -= 1
         gone = getattr(result, "already_gone", False)
         return Outcome(action, True, 0.0, detail="was already gone" if gone else None)
 
-    def hand_off(self, voice_id: str, name: str | None, display_name: str | None, reason: str,
-                 exc: DeleteUnavailableError, *, replaced_by: str | None) -> None:
+    def hand_off(
+        self,
+        voice_id: str,
+        name: str | None,
+        display_name: str | None,
+        reason: str,
+        exc: DeleteUnavailableError,
+        *,
+        replaced_by: str | None,
+    ) -> None:
         """No route deletes: record the clone as awaiting deletion and hand it to the user."""
         clone = self.remote_by_id.get(voice_id)
         display = display_name or (clone.display_name if clone else None)
-        self.lock.await_deletion(voice_id, AwaitingEntry(
-            name=name,
-            display_name=display,
-            reason=reason,
-            replaced_by=replaced_by,
-            model_ids=list(clone.models) if clone else [],
-            since=now_iso(),
-            why=exc.reason,
-        ))
+        self.lock.await_deletion(
+            voice_id,
+            AwaitingEntry(
+                name=name,
+                display_name=display,
+                reason=reason,
+                replaced_by=replaced_by,
+                model_ids=list(clone.models) if clone else [],
+                since=now_iso(),
+                why=exc.reason,
+            ),
+        )
         self.result.delete_unavailable = exc.reason
         if all(h.voice_id != voice_id for h in self.result.awaiting_deletion):
             self.result.awaiting_deletion.append(HandOff(name, display, voice_id, reason))
@@ -579,8 +607,9 @@ class Applier:
                     await self.client.delete_clone(clone.voice_id)
                     self.lock.forget(clone.voice_id)
                 except DeleteUnavailableError as exc:
-                    self.hand_off(clone.voice_id, name, clone.display_name, "failed", exc,
-                                  replaced_by=None)
+                    self.hand_off(
+                        clone.voice_id, name, clone.display_name, "failed", exc, replaced_by=None
+                    )
                 except WavesError:
                     pass
             else:
@@ -611,10 +640,22 @@ class Applier:
         except DeleteUnavailableError as exc:
             # The new clone is live and recorded; the old one is handed off (it stays
             # retired with keep=False too, so every plan deletes it once a route works).
-            self.hand_off(old, name, None, "migrated" if action.legacy
-                          else "replaced", exc, replaced_by=clone.voice_id)
-            return Outcome(action, True, 0.0, new_voice_id=clone.voice_id, awaiting=True,
-                           detail=f"old clone {old} awaiting deletion")
+            self.hand_off(
+                old,
+                name,
+                None,
+                "migrated" if action.legacy else "replaced",
+                exc,
+                replaced_by=clone.voice_id,
+            )
+            return Outcome(
+                action,
+                True,
+                0.0,
+                new_voice_id=clone.voice_id,
+                awaiting=True,
+                detail=f"old clone {old} awaiting deletion",
+            )
         except WavesError as exc:
             return Outcome(
                 action,
@@ -670,6 +711,7 @@ class Applier:
 
         for _attempt in range(self.opts.max_create_attempts):
             before_send()
+
             def slot_taken() -> None:
                 before_send()
                 if on_send is not None:
@@ -766,8 +808,14 @@ class Applier:
                     f"{owner.name}: deleted duplicate {clone.voice_id} left by an ambiguous create"
                 )
             except DeleteUnavailableError as exc:
-                self.hand_off(clone.voice_id, owner.name, clone.display_name, "duplicate", exc,
-                              replaced_by=None)
+                self.hand_off(
+                    clone.voice_id,
+                    owner.name,
+                    clone.display_name,
+                    "duplicate",
+                    exc,
+                    replaced_by=None,
+                )
             except WavesError as exc:
                 self.result.notes.append(
                     f"{owner.name}: duplicate {clone.voice_id} could not be deleted: {exc}"

@@ -27,10 +27,7 @@ def key_hint(manifest: object) -> str:
     declared = getattr(manifest, "environments", None) or {}
     if env is None or env not in declared:
         return KEY_HINT
-    return (
-        f"is {declared[env].api_key_env} (environment {env!r}) the key of another "
-        "organisation?"
-    )
+    return f"is {declared[env].api_key_env} (environment {env!r}) the key of another organisation?"
 
 
 def auto_stack(lineage: str) -> str:

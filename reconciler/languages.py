@@ -145,8 +145,7 @@ def language_warning(code: str, model: str | None = DEFAULT_MODEL) -> str | None
     doubt = DOUBTFUL[m].get(code)
     if doubt is not None:
         return (
-            f"language {code!r} on {m}: {doubt}; the service may refuse it or "
-            f"treat it differently"
+            f"language {code!r} on {m}: {doubt}; the service may refuse it or treat it differently"
         )
     known = " ".join(LANGUAGES[m])
     base = code.split("-", 1)[0]

@@ -83,7 +83,9 @@ class JsonCache:
             return False
         text = json.dumps(
             {"version": self.version, "entries": self._load()},
-            ensure_ascii=False, separators=(",", ":"), sort_keys=True,
+            ensure_ascii=False,
+            separators=(",", ":"),
+            sort_keys=True,
         )
         try:
             atomic_write(self.path, text + "\n")

@@ -79,9 +79,7 @@ def owner_of(tags: Iterable[str] | None) -> Owner | None:
     return Owner(stack=stack, name=name, spec=spec or None)
 
 
-def ours(
-    owner: Owner | None, stack: str | None, name: str | None = None
-) -> TypeGuard[Owner]:
+def ours(owner: Owner | None, stack: str | None, name: str | None = None) -> TypeGuard[Owner]:
     """Whether the tags (read by :func:`owner_of`) name ``stack`` (and voice ``name``)."""
     return owner is not None and owner.stack == stack and (name is None or owner.name == name)
 
@@ -92,9 +90,7 @@ def theirs(owner: Owner | None, stack: str) -> TypeGuard[Owner]:
     return owner is not None and owner.stack != stack
 
 
-def delete_owner(
-    owner: Owner | None, stack: str, *, recorded: bool, imported: bool
-) -> str:
+def delete_owner(owner: Owner | None, stack: str, *, recorded: bool, imported: bool) -> str:
     """Whose a clone is, for the plan line of its delete: ``made by stack X``, ``not made
     by voicectl, deleted because prune: all``, or an imported clone whose audio is lost."""
     if theirs(owner, stack):
@@ -114,8 +110,12 @@ def delete_owner(
 def recorded_ids(doc: LockDocument) -> set[str]:
     """Every voiceId the lockfile records: declared voices, pending creates, retired clones,
     clones awaiting deletion."""
-    return {e.voice_id for e in doc.voices.values()} | set(doc.pending) | set(doc.retired) \
+    return (
+        {e.voice_id for e in doc.voices.values()}
+        | set(doc.pending)
+        | set(doc.retired)
         | set(doc.awaiting)
+    )
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,6 @@ ActionKind = Literal[
 BUSY = ("pending", "processing")
 
 
-
 class VoiceLike(Protocol):
     """What the plan needs of a declared voice (reconciler.manifest.VoiceSpec)."""
 
@@ -173,6 +172,7 @@ class Plan:
         """Raise :class:`PlanRefused` with every refusal (and ``hint``), if there is any."""
         if self.refusals:
             raise PlanRefused(self.refusals, plan=self, hint=hint)
+
     # voices with changes a migration leaves to `voicectl apply` (legacy_only)
     other_pending: tuple[str, ...] = ()
     # set by the caller: another run held the lock while this plan was made
@@ -186,7 +186,6 @@ class Plan:
     def converged(self) -> bool:
         """Nothing to do AND nothing in flight: no change, no wait, no other run busy."""
         return not self.has_changes and not self.waiting and not self.lock_held
-
 
     def of_kind(self, *kinds: str) -> list[Action]:
         return [a for a in self.actions if a.kind in kinds]
@@ -412,8 +411,7 @@ class _Planner:
         young = [
             e
             for e in recorded.values()
-            if (age := _age(e.created_at, self.opts.now)) is not None
-            and age < self.opts.list_grace
+            if (age := _age(e.created_at, self.opts.now)) is not None and age < self.opts.list_grace
         ]
         if recorded and len(young) == len(recorded):
             return None  # the list may lag behind the creates of moments ago
@@ -453,8 +451,12 @@ class _Planner:
                     found[clone.voice_id] = clone
             for voice_id, listed in found.items():
                 self.claimed.add(voice_id)
-                if listed is None and entry is not None and voice_id == entry.voice_id \
-                        and self.wait_if_young(name, entry):
+                if (
+                    listed is None
+                    and entry is not None
+                    and voice_id == entry.voice_id
+                    and self.wait_if_young(name, entry)
+                ):
                     continue
                 if listed is None:
                     self.add(
@@ -518,7 +520,9 @@ class _Planner:
         cands = self.candidates(name)
         self.claimed.update(c.voice_id for c in cands)
         common: dict[str, Any] = {
-            "name": name, "display_name": voice.display_name, "spec_digest": digest
+            "name": name,
+            "display_name": voice.display_name,
+            "spec_digest": digest,
         }
         spec = spec_of(voice, voice_model(voice, self.opts.model))
 
@@ -761,8 +765,11 @@ class _Planner:
             if p.replaces and vid in self.remote and self.remote[vid].status in BUSY
         }
         for clone in sorted(self.remote.values(), key=_created_key):
-            if clone.voice_id in self.claimed or clone.voice_id in self.lock.retired \
-                    or clone.voice_id in self.lock.awaiting:
+            if (
+                clone.voice_id in self.claimed
+                or clone.voice_id in self.lock.retired
+                or clone.voice_id in self.lock.awaiting
+            ):
                 continue
             owner = self.owners[clone.voice_id]
             tagged = ours(owner, self.m.stack)
@@ -893,18 +900,37 @@ class _Planner:
                 continue
             clone = self.remote.get(voice_id)
             if clone is None:
-                self.add(Action("forget", waiting.name, voice_id,
-                                ("awaiting deletion, and no longer exists",),
-                                display_name=waiting.display_name, awaiting=True))
+                self.add(
+                    Action(
+                        "forget",
+                        waiting.name,
+                        voice_id,
+                        ("awaiting deletion, and no longer exists",),
+                        display_name=waiting.display_name,
+                        awaiting=True,
+                    )
+                )
                 continue
             if voice_id in self.lock.retired and self.lock.retired[voice_id].keep:
                 continue  # kept on purpose (migrate --keep-legacy): migrate --finish decides
             self.safe_deletes.add(voice_id)  # approved by the run that handed it off
-            self.add_delete(clone, waiting.name, f"awaiting deletion ({waiting.reason})",
-                            waiting.reason, awaiting=True)
+            self.add_delete(
+                clone,
+                waiting.name,
+                f"awaiting deletion ({waiting.reason})",
+                waiting.reason,
+                awaiting=True,
+            )
 
-    def add_delete(self, clone: Clone, name: str | None, why: str, code: str = "orphan",
-                   *, awaiting: bool = False) -> None:
+    def add_delete(
+        self,
+        clone: Clone,
+        name: str | None,
+        why: str,
+        code: str = "orphan",
+        *,
+        awaiting: bool = False,
+    ) -> None:
         if is_ignored(clone, self.m.ignore) and not awaiting:
             return
         if clone.status in BUSY:
@@ -994,7 +1020,8 @@ class _Planner:
             self.other_pending += [
                 a.name or a.voice_id or "?"
                 for a in actions
-                if a.changes_anything and not _migration_action(a)
+                if a.changes_anything
+                and not _migration_action(a)
                 and (not self.opts.targets or a.name in self.opts.targets)
             ]
             actions = [a for a in actions if _migration_action(a)]
@@ -1015,8 +1042,13 @@ class _Planner:
             refusals.append(TooMuchChange(destructive, existing, safety))
         actions = sorted(actions, key=lambda a: ORDER.index(a.kind))
         return Plan(
-            tuple(actions), tuple(self.warnings), tuple(refusals), existing, self.m.stack,
-            stack_note, other_pending=tuple(dict.fromkeys(self.other_pending)),
+            tuple(actions),
+            tuple(self.warnings),
+            tuple(refusals),
+            existing,
+            self.m.stack,
+            stack_note,
+            other_pending=tuple(dict.fromkeys(self.other_pending)),
         )
 
     def stack_note(self) -> str:

@@ -41,7 +41,11 @@ class Problem(str):
         text = f"{where}{path + ': ' if path else ''}{message}"
         self = super().__new__(cls, text)
         self.file, self.line, self.column, self.path, self.message = (
-            file, line, column, path, message,
+            file,
+            line,
+            column,
+            path,
+            message,
         )
         return self
 
@@ -58,8 +62,7 @@ def from_text(text: str) -> Problem:
     if isinstance(text, Problem):
         return text
     parts = parts_of(text)
-    return Problem(parts["message"], file=parts["file"], line=parts["line"],
-                   column=parts["column"])
+    return Problem(parts["message"], file=parts["file"], line=parts["line"], column=parts["column"])
 
 
 def parts_of(text: str) -> dict[str, Any]:
@@ -84,6 +87,11 @@ def parts_of(text: str) -> dict[str, Any]:
         }
     match = _FILE_FIRST.match(text)
     if match:
-        return {"file": match["file"], "line": None, "column": None, "path": None,
-                "message": match["rest"]}
+        return {
+            "file": match["file"],
+            "line": None,
+            "column": None,
+            "path": None,
+            "message": match["rest"],
+        }
     return {"file": None, "line": None, "column": None, "path": None, "message": text}

@@ -337,9 +337,7 @@ def sample_edits(doc: schemas.SavedPlanDocument, manifest: Any, plan_file: str) 
             )
 
 
-def file_changes(
-    doc: schemas.SavedPlanDocument, manifest_path: Path, lock: Lockfile
-) -> list[str]:
+def file_changes(doc: schemas.SavedPlanDocument, manifest_path: Path, lock: Lockfile) -> list[str]:
     """What changed on disk since the plan: manifest, sample files, lockfile.
 
     Checked before the manifest is loaded and before any API call; when something
@@ -464,9 +462,16 @@ def plan_of(doc: schemas.SavedPlanDocument) -> Plan:
             reasons=tuple(a.reasons),
             changes=tuple(Change(c.field, c.old, c.new) for c in a.changes),
             display_name=a.display_name,
-            spec=tuple(sorted(a.spec.items(), key=lambda kv: _SPEC_ORDER.index(kv[0])
-                              if kv[0] in _SPEC_ORDER else len(_SPEC_ORDER)))
-            if a.spec else (),
+            spec=tuple(
+                sorted(
+                    a.spec.items(),
+                    key=lambda kv: (
+                        _SPEC_ORDER.index(kv[0]) if kv[0] in _SPEC_ORDER else len(_SPEC_ORDER)
+                    ),
+                )
+            )
+            if a.spec
+            else (),
         )
         for a in doc.plan.actions
     )

@@ -218,10 +218,12 @@ class ValidateDocument(_Out):
 
 
 class DoctorCheck(_Out):
-    check: str = Field(description="key, list shape, delete, create MODEL, legacy routes, "
-                       "tts, clones")
+    check: str = Field(
+        description="key, list shape, delete, create MODEL, legacy routes, tts, clones"
+    )
     status: Literal["ok", "warn", "fail", "info"] = Field(
-        description="fail: something voicectl needs is missing (exit 1)")
+        description="fail: something voicectl needs is missing (exit 1)"
+    )
     result: str = Field(description="What was found.")
     means: str = Field(description="What it means for plan and apply.")
 
@@ -244,17 +246,20 @@ class DoctorDocument(_Out):
     endpoint: str
     world: Literal["seed", "current", "mixed"] = Field(
         description="seed: the seed page's API; current: the newest published one "
-        "(old delete retired, legacy routes gone, Pro models); mixed: anything between")
+        "(old delete retired, legacy routes gone, Pro models); mixed: anything between"
+    )
     delete_route: Literal["lightning-large", "voice-cloning"] | None = Field(
-        alias="deleteRoute", description="The route deletes use for this key (null: none).")
+        alias="deleteRoute", description="The route deletes use for this key (null: none)."
+    )
     delete_routes: dict[str, str] = Field(
-        alias="deleteRoutes", description="Each route probed -> 'deletes' or why not.")
+        alias="deleteRoutes", description="Each route probed -> 'deletes' or why not."
+    )
     create_models: dict[str, bool | None] = Field(
-        alias="createModels", description="Each create model -> accepted (null: unknown).")
+        alias="createModels", description="Each create model -> accepted (null: unknown)."
+    )
     legacy_routes: Literal["live", "gone"] | None = Field(alias="legacyRoutes")
     clones: DoctorClones | None
     checks: list[DoctorCheck]
-
 
 
 # ------------------------------------------------------- list, check, refresh, migration map

@@ -169,7 +169,11 @@ class _Builder:
     def _scalar(self, node: ScalarNode, path: Path, key_pos: Pos | None) -> Any:
         plain = not node.style  # None from the pure parser, "" from libyaml
         self.doc.nodes[path] = NodeInfo(
-            _pos(node.start_mark), key_pos, "scalar", plain=plain, text=node.value,
+            _pos(node.start_mark),
+            key_pos,
+            "scalar",
+            plain=plain,
+            text=node.value,
             end=_pos(node.end_mark),
         )
         try:

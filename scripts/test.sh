@@ -11,6 +11,7 @@ PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 .venv/bin/mypy   # reconciler/, configured in pyproject.toml (pydantic plugin)
 order=()
 if [[ " $* " != *" no:randomly "* ]]; then

@@ -70,8 +70,9 @@ def write(path: Path, samples: np.ndarray, rate: int = RATE) -> Path:
     with av.open(str(path), "w", format=container_format) as out:
         out_rate = 48000 if codec == "libopus" else rate
         stream = out.add_stream(codec, rate=out_rate, layout="mono")
-        frame = av.AudioFrame.from_ndarray(clipped.astype(np.float32)[None, :], format="flt",
-                                           layout="mono")
+        frame = av.AudioFrame.from_ndarray(
+            clipped.astype(np.float32)[None, :], format="flt", layout="mono"
+        )
         frame.sample_rate = rate
         frame.pts = None
         for packet in stream.encode(frame):

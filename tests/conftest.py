@@ -104,8 +104,9 @@ def start_sandbox() -> Iterator[Callable[..., SandboxServer]]:
     """
     started: list[SandboxServer] = []
 
-    def start(*flags: str, env: dict[str, str] | None = None,
-              startup_timeout: float = 30.0) -> SandboxServer:
+    def start(
+        *flags: str, env: dict[str, str] | None = None, startup_timeout: float = 30.0
+    ) -> SandboxServer:
         server = SandboxServer(*flags, env=env, startup_timeout=startup_timeout)
         started.append(server)
         return server.start()
@@ -174,8 +175,12 @@ def sandbox_app() -> Callable[..., Any]:
     from reconciler.sandbox.app import create_app
     from reconciler.sandbox.config import SandboxConfig
 
-    def make(config: SandboxConfig | dict[str, Any] | None = None, *,
-             state_file: Path | None = None, **settings: Any) -> Any:
+    def make(
+        config: SandboxConfig | dict[str, Any] | None = None,
+        *,
+        state_file: Path | None = None,
+        **settings: Any,
+    ) -> Any:
         if isinstance(config, dict):
             settings = {**config, **settings}
             config = None
@@ -190,8 +195,9 @@ def sandbox_app() -> Callable[..., Any]:
 def wav_file(tmp_path: Path) -> Callable[..., Path]:
     """Factory: ``wav_file("a.wav", seconds=8.0, freq=440, rate=16000)`` -> a real WAV path."""
 
-    def make(name: str = "sample.wav", seconds: float = 8.0, freq: float = 440.0,
-             rate: int = 16000) -> Path:
+    def make(
+        name: str = "sample.wav", seconds: float = 8.0, freq: float = 440.0, rate: int = 16000
+    ) -> Path:
         return write_wav(tmp_path / name, seconds=seconds, freq=freq, rate=rate)
 
     return make

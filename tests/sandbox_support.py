@@ -78,8 +78,14 @@ def wav_bytes(seconds: float = 8.0, freq: float = 440.0, rate: int = 16000) -> b
     return buffer.getvalue()
 
 
-def write_wav(path: Path, seconds: float = 8.0, freq: float = 440.0, rate: int = 16000,
-              *, size: int | None = None) -> Path:
+def write_wav(
+    path: Path,
+    seconds: float = 8.0,
+    freq: float = 440.0,
+    rate: int = 16000,
+    *,
+    size: int | None = None,
+) -> Path:
     """Write a real 16-bit mono WAV tone to ``path`` (parents created); returns ``path``.
 
     The suite's one WAV writer: ``freq=0`` is silence; ``size=N`` writes a valid WAV of
@@ -92,9 +98,12 @@ def write_wav(path: Path, seconds: float = 8.0, freq: float = 440.0, rate: int =
         return path
     data_len = size - 44
     header = (
-        b"RIFF" + struct.pack("<I", size - 8) + b"WAVEfmt "
+        b"RIFF"
+        + struct.pack("<I", size - 8)
+        + b"WAVEfmt "
         + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
-        + b"data" + struct.pack("<I", data_len)
+        + b"data"
+        + struct.pack("<I", data_len)
     )
     chunk = b"\x00" * (1 << 16)
     with open(path, "wb") as fh:
@@ -195,8 +204,9 @@ class SandboxServer:
     status. ``stdout_lines`` / ``stderr_text()`` hold what the process printed.
     """
 
-    def __init__(self, *flags: str, env: dict[str, str] | None = None,
-                 startup_timeout: float = 30.0) -> None:
+    def __init__(
+        self, *flags: str, env: dict[str, str] | None = None, startup_timeout: float = 30.0
+    ) -> None:
         self.flags = tuple(flags)
         self.extra_env = dict(env or {})
         self.startup_timeout = startup_timeout
@@ -215,8 +225,13 @@ class SandboxServer:
         env["PYTHONUNBUFFERED"] = "1"
         cmd = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", "0", *self.flags]
         self.process = subprocess.Popen(
-            cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         threading.Thread(target=self._pump_stdout, daemon=True).start()
         threading.Thread(target=self._pump_stderr, daemon=True).start()
@@ -296,8 +311,9 @@ class SandboxServer:
     def stats(self) -> dict[str, Any]:
         return self._hook("GET", "stats")
 
-    def hold(self, on: bool = True, path: str | None = None,
-             method: str | None = None) -> dict[str, Any]:
+    def hold(
+        self, on: bool = True, path: str | None = None, method: str | None = None
+    ) -> dict[str, Any]:
         """Hold admitted /waves requests (only ``method`` / ``path`` ones, if given) at the
         gate until ``hold(False)`` or a reset: requests overlap by an event, not a latency."""
         return self._hook("POST", "hold", {"hold": on, "path": path, "method": method})
@@ -316,8 +332,9 @@ class SandboxServer:
         """Put a clone of any kind into ``key``'s organisation (``POST /_sandbox/clones``);
         returns it as the list shows it. ``seed_clone(displayName="Old",
         modelIds=["lightning-large"])`` makes a legacy clone even when add_voice is gone."""
-        response = httpx.post(f"{self.url}/_sandbox/clones", json=clone, headers=auth(key),
-                              timeout=15)
+        response = httpx.post(
+            f"{self.url}/_sandbox/clones", json=clone, headers=auth(key), timeout=15
+        )
         response.raise_for_status()
         return response.json()
 
@@ -340,11 +357,13 @@ class SandboxServer:
         """A sync httpx client on this server, authorised as ``key``."""
         headers = auth(key) if key is not None else {}
         headers.update(kwargs.pop("headers", {}))
-        return httpx.Client(base_url=self.url, headers=headers,
-                            timeout=kwargs.pop("timeout", 30), **kwargs)
+        return httpx.Client(
+            base_url=self.url, headers=headers, timeout=kwargs.pop("timeout", 30), **kwargs
+        )
 
     def async_client(self, key: str | None = KEY, **kwargs: Any) -> httpx.AsyncClient:
         headers = auth(key) if key is not None else {}
         headers.update(kwargs.pop("headers", {}))
-        return httpx.AsyncClient(base_url=self.url, headers=headers,
-                                 timeout=kwargs.pop("timeout", 30), **kwargs)
+        return httpx.AsyncClient(
+            base_url=self.url, headers=headers, timeout=kwargs.pop("timeout", 30), **kwargs
+        )

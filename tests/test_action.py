@@ -25,7 +25,6 @@ BIN = Path(sys.executable).parent
 EXAMPLES = ROOT / "examples" / "github"
 
 
-
 def run_step(project: Project, **inputs: str) -> tuple[subprocess.CompletedProcess, dict, str]:
     """Run action.yml's 'Run voicectl' step as the runner would, with ``inputs``."""
     step = next(s for s in ACTION["runs"]["steps"] if s.get("id") == "run")
@@ -58,9 +57,7 @@ def run_step(project: Project, **inputs: str) -> tuple[subprocess.CompletedProce
     proc = subprocess.run(
         ["bash", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
     )
-    outputs = dict(
-        line.split("=", 1) for line in output.read_text().splitlines() if "=" in line
-    )
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
     return proc, outputs, summary.read_text()
 
 

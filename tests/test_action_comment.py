@@ -88,9 +88,7 @@ class CommentRig:
         step = next(s for s in ACTION["runs"]["steps"] if s.get("id") == "run")
         values = {k: str(v.get("default", "")) for k, v in ACTION["inputs"].items()}
         values.update({"github-token": "ghs_test_token", **inputs})
-        env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("VOICECTL_", "GITHUB_"))
-        }
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("VOICECTL_", "GITHUB_"))}
         for name, template in step["env"].items():
             env[name] = re.sub(
                 r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}", lambda m: values[m.group(1)], str(template)
@@ -115,7 +113,11 @@ class CommentRig:
         env.pop("SMALLEST_API_KEY", None)
         script = step["run"].replace("$GITHUB_ACTION_PATH", str(ROOT))
         return subprocess.run(
-            ["bash", "-c", script], cwd=root, env=env, capture_output=True, text=True,
+            ["bash", "-c", script],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
             timeout=120,
         )
 
@@ -126,7 +128,8 @@ def rig(tmp_path: Path, sandbox_server, capsys) -> CommentRig:
     repo.mkdir()
     project = Project(repo, sandbox_server, capsys)
     project.sample("narrator")
-    project.manifest.write_text(textwrap.dedent("""
+    project.manifest.write_text(
+        textwrap.dedent("""
         version: 1
         stack: team
         environments:
@@ -134,7 +137,8 @@ def rig(tmp_path: Path, sandbox_server, capsys) -> CommentRig:
           prod: {apiKeyEnv: KEY_PROD}
         voices:
           narrator: {file: samples/narrator.wav, language: en}
-    """).lstrip())
+    """).lstrip()
+    )
     return CommentRig(project, tmp_path)
 
 
@@ -231,7 +235,8 @@ def test_the_environment_matrix_examples() -> None:
     job = apply["jobs"]["apply"]
     assert apply["on"]["push"]["branches"] == ["main"]
     assert job["concurrency"] == {
-        "group": "voicectl-apply-${{ matrix.environment }}", "cancel-in-progress": False,
+        "group": "voicectl-apply-${{ matrix.environment }}",
+        "cancel-in-progress": False,
     }
     assert job["strategy"]["max-parallel"] == 1  # staging, then prod
     plan_step, apply_step = _ours(job)
@@ -246,9 +251,7 @@ def test_the_environment_matrix_examples() -> None:
     assert step["with"]["fail-on-drift"] == "true"
 
 
-def test_the_teams_example_plans_both_environments_in_the_sandbox(
-    tmp_path: Path, capsys
-) -> None:
+def test_the_teams_example_plans_both_environments_in_the_sandbox(tmp_path: Path, capsys) -> None:
     from reconciler.cli import main
 
     examples = ROOT / "examples"

@@ -49,8 +49,11 @@ def deletes(server) -> dict[str, int]:
     ("world", "route", "expected"),
     [
         ({}, "lightning-large", {OLD: 3, NEW: 0}),
-        ({"profile": "current", "delete_route": "voice-cloning"}, "voice-cloning",
-         {OLD: 1, NEW: 3}),
+        (
+            {"profile": "current", "delete_route": "voice-cloning"},
+            "voice-cloning",
+            {OLD: 1, NEW: 3},
+        ),
         ({"delete_route": "voice-cloning"}, "voice-cloning", {OLD: 1, NEW: 3}),
     ],
 )
@@ -77,12 +80,14 @@ def test_no_route_deletes_one_probe_per_run(sandbox_server) -> None:
         async with client(sandbox_server) as api:
             ids = await make(api, 4)
             sandbox_server.reset_stats()
-            outcomes = await asyncio.gather(*(api.delete_clone(v) for v in ids),
-                                            return_exceptions=True)
+            outcomes = await asyncio.gather(
+                *(api.delete_clone(v) for v in ids), return_exceptions=True
+            )
             assert all(isinstance(o, DeleteUnavailableError) for o in outcomes)
             reason = api.delete_unavailable
-            assert reason == (f"{OLD}: retired (410 MODEL_DEPRECATED); "
-                              f"{NEW}: this key may not delete (401)")
+            assert reason == (
+                f"{OLD}: retired (410 MODEL_DEPRECATED); {NEW}: this key may not delete (401)"
+            )
             assert outcomes[0].reason == reason and reason in str(outcomes[0])
             assert len(await api.list_clones()) == 4
 
@@ -127,16 +132,20 @@ def test_probe_deletes_nothing_in_any_world(sandbox_server) -> None:
     for world, verdicts in (
         ({}, {"lightning-large": True, "voice-cloning": False}),
         ({"profile": "current"}, {"lightning-large": False, "voice-cloning": False}),
-        ({"profile": "current", "delete_route": "voice-cloning"},
-         {"lightning-large": False, "voice-cloning": True}),
+        (
+            {"profile": "current", "delete_route": "voice-cloning"},
+            {"lightning-large": False, "voice-cloning": True},
+        ),
     ):
         sandbox_server.reset(**world)
 
         async def main() -> dict[str, bool]:
             async with client(sandbox_server) as api:
                 await make(api, 1)
-                return {name: (await api.probe_delete_route(name)).works
-                        for name in ("lightning-large", "voice-cloning")}
+                return {
+                    name: (await api.probe_delete_route(name)).works
+                    for name in ("lightning-large", "voice-cloning")
+                }
 
         assert asyncio.run(main()) == verdicts, world
         assert sandbox_server.stats()["clones_deleted"] == 0
@@ -154,8 +163,9 @@ def test_retired_routes_are_typed_errors(sandbox_server) -> None:
             assert error.status == 410
             assert error.recommended_endpoint == "POST /waves/v1/voice-cloning"
             assert "deprecated" in error.server_message
-            assert str(error).startswith("list legacy voices: retired by the service (410 "
-                                         "MODEL_DEPRECATED): ")
+            assert str(error).startswith(
+                "list legacy voices: retired by the service (410 MODEL_DEPRECATED): "
+            )
             with pytest.raises(NotFoundError) as unknown:
                 await api.tts("voice_nope", "Hello")
             assert "voice_id: Invalid Voice ID" in str(unknown.value)

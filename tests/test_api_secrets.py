@@ -86,8 +86,16 @@ def test_the_key_appears_nowhere(
     run(main())
 
     kinds = {type(e).__name__ for e in errors}
-    assert {"ServerError", "TransportError", "AmbiguousCreateError", "CloneLimitError",
-            "BadRequestError", "NotFoundError", "AuthError", "InsecureURLError"} <= kinds
+    assert {
+        "ServerError",
+        "TransportError",
+        "AmbiguousCreateError",
+        "CloneLimitError",
+        "BadRequestError",
+        "NotFoundError",
+        "AuthError",
+        "InsecureURLError",
+    } <= kinds
     assert len(errors) >= 25
     for exc in errors:
         for text in texts_of(exc):
@@ -95,8 +103,9 @@ def test_the_key_appears_nowhere(
             assert "\n" not in str(exc)  # one line
     for text in reprs:
         assert KEY not in text
-    assert any(r.name.startswith("reconciler.api") and r.levelno == logging.DEBUG
-               for r in caplog.records)
+    assert any(
+        r.name.startswith("reconciler.api") and r.levelno == logging.DEBUG for r in caplog.records
+    )
     assert any(r.name.startswith(("httpx", "httpcore")) for r in caplog.records)
     for record in caplog.records:
         assert KEY not in record.getMessage()

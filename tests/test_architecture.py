@@ -25,10 +25,26 @@ PRINTING_LAYERS = ("reconciler/cli/", "reconciler/render/")
 OWN_PROGRAMS = ("reconciler/sandbox/",)  # the emulator: its own process, its own output
 
 IO_MODULES = {
-    "httpx", "socket", "ssl", "urllib.request", "http.client", "asyncio", "subprocess",
-    "os", "pathlib", "io", "shutil", "tempfile", "filelock", "reconciler.api.client",
-    "reconciler.api.upload", "reconciler.api.limiter", "reconciler.api.retry",
-    "reconciler.lockfile.store", "reconciler.lockfile.journal", "reconciler.lockfile.runlock",
+    "httpx",
+    "socket",
+    "ssl",
+    "urllib.request",
+    "http.client",
+    "asyncio",
+    "subprocess",
+    "os",
+    "pathlib",
+    "io",
+    "shutil",
+    "tempfile",
+    "filelock",
+    "reconciler.api.client",
+    "reconciler.api.upload",
+    "reconciler.api.limiter",
+    "reconciler.api.retry",
+    "reconciler.lockfile.store",
+    "reconciler.lockfile.journal",
+    "reconciler.lockfile.runlock",
     "reconciler.fsutil",
 }
 LOCK_SECTIONS = {"voices", "pending", "retired", "awaiting"}
@@ -74,8 +90,10 @@ def imports_of(module: str, path: Path) -> set[str]:
             elif isinstance(node, ast.ImportFrom):
                 base = node.module or ""
                 if node.level:
-                    base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1]
-                                    + ([node.module] if node.module else []))
+                    base = ".".join(
+                        package.split(".")[: len(package.split(".")) - node.level + 1]
+                        + ([node.module] if node.module else [])
+                    )
                 names.add(base)
                 names.update(f"{base}.{a.name}" for a in node.names)
             elif isinstance(node, (ast.If, ast.Try)):
@@ -131,8 +149,10 @@ def test_the_plan_does_no_io() -> None:
         if path is None:
             continue
         calls = [
-            node.lineno for node in ast.walk(tree(path))
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            node.lineno
+            for node in ast.walk(tree(path))
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
             and node.func.id in ("open", "print", "input")
         ]
         assert not calls, f"{_rel(path)}:{calls[0]}: the plan's code does I/O"
@@ -183,8 +203,12 @@ def _mutations(path: Path) -> list[int]:
         elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
             targets = [node.target]
         lines += [node.lineno for target in targets if _changes_document(target)]
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                and node.func.attr in MUTATORS and _lock_section(node.func.value):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in MUTATORS
+            and _lock_section(node.func.value)
+        ):
             lines.append(node.lineno)
     return lines
 
@@ -229,7 +253,8 @@ def _prints(path: Path) -> list[int]:
         elif isinstance(func, ast.Attribute):
             chain = _chain(func)
             if tuple(chain[-2:]) in PRINTERS or (
-                len(chain) >= 3 and chain[-3:-1] in (["sys", "stdout"], ["sys", "stderr"])
+                len(chain) >= 3
+                and chain[-3:-1] in (["sys", "stdout"], ["sys", "stderr"])
                 and chain[-1] in ("write", "writelines")
             ):
                 lines.append(node.lineno)

@@ -37,13 +37,21 @@ def run_with(project: Project, monkeypatch, url: str, *args: str, **env: str):
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("api.smallest.ai", "invalid API URL 'api.smallest.ai': no scheme; did you mean "
-         "'https://api.smallest.ai'?"),
-        ("https://api.smallest.ai/waves/v1", "give the base URL without /waves/v1 "
-         "(voicectl adds the API paths): 'https://api.smallest.ai'"),
-        ("https://bob:hunter2@api.example.com", "invalid API URL 'https://api.example.com/': "
-         "it carries credentials (user:password@); remove them: the key comes from "
-         "SMALLEST_API_KEY"),
+        (
+            "api.smallest.ai",
+            "invalid API URL 'api.smallest.ai': no scheme; did you mean 'https://api.smallest.ai'?",
+        ),
+        (
+            "https://api.smallest.ai/waves/v1",
+            "give the base URL without /waves/v1 "
+            "(voicectl adds the API paths): 'https://api.smallest.ai'",
+        ),
+        (
+            "https://bob:hunter2@api.example.com",
+            "invalid API URL 'https://api.example.com/': "
+            "it carries credentials (user:password@); remove them: the key comes from "
+            "SMALLEST_API_KEY",
+        ),
         ("bob:hunter2@api.example.com", "'api.example.com': no scheme"),
     ],
 )
@@ -75,16 +83,21 @@ def test_default_url_unreachable_suggests_the_sandbox(project, monkeypatch):
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
     line = run_with(
-        project, monkeypatch, "", "list",
-        HTTPS_PROXY=f"http://127.0.0.1:{port}", https_proxy=f"http://127.0.0.1:{port}",
+        project,
+        monkeypatch,
+        "",
+        "list",
+        HTTPS_PROXY=f"http://127.0.0.1:{port}",
+        https_proxy=f"http://127.0.0.1:{port}",
         ALL_PROXY=f"http://127.0.0.1:{port}",
     )
     assert "connection to https://api.smallest.ai failed" in line
     assert line.endswith("no network? use --sandbox to try voicectl without an account")
 
 
-def test_401_mentions_the_variable_and_the_url_not_the_key(start_sandbox, tmp_path, capsys,
-                                                           monkeypatch):
+def test_401_mentions_the_variable_and_the_url_not_the_key(
+    start_sandbox, tmp_path, capsys, monkeypatch
+):
     server = start_sandbox("--api-key", "sk-the-only-good-key")
     project = Project(tmp_path, server, capsys, key=SECRET)
     project.write({"a": {}})
@@ -121,7 +134,7 @@ class TrickleServer:
                 self.requests += 1
                 conn.sendall(
                     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                    b"Content-Length: 100000000\r\n\r\n{\"voices\": ["
+                    b'Content-Length: 100000000\r\n\r\n{"voices": ['
                 )
                 while not self.stop.wait(0.05):
                     conn.sendall(b" ")
@@ -151,6 +164,7 @@ def test_trickling_answer_is_cut_by_the_total_deadline(project, monkeypatch, tri
 
 
 def test_bad_deadline_value_is_a_user_error(project, monkeypatch):
-    line = run_with(project, monkeypatch, "http://127.0.0.1:1", "list",
-                    VOICECTL_REQUEST_DEADLINE="soon")
+    line = run_with(
+        project, monkeypatch, "http://127.0.0.1:1", "list", VOICECTL_REQUEST_DEADLINE="soon"
+    )
     assert line == "Error: VOICECTL_REQUEST_DEADLINE='soon': expected a number of seconds above 0"

@@ -17,7 +17,6 @@ from reconciler import schemas
 pytestmark = pytest.mark.e2e
 
 
-
 def seed_org(project: Project) -> None:
     server = project.server
     server.seed_clone(displayName="Old", modelIds=["lightning-large"])
@@ -27,20 +26,44 @@ def seed_org(project: Project) -> None:
 
 
 WORLDS = [
-    ({}, "seed", "lightning-large",
-     {"lightning-large": "deletes", "voice-cloning": "absent (404)"},
-     {"lightning-v3.1": True, "lightning-v3.1-pro": False}, "live"),
-    ({"profile": "current"}, "current", None,
-     {"lightning-large": "retired (410 MODEL_DEPRECATED)",
-      "voice-cloning": "refuses this key (401)"},
-     {"lightning-v3.1": True, "lightning-v3.1-pro": True}, "gone"),
-    ({"profile": "current", "delete_route": "voice-cloning"}, "current", "voice-cloning",
-     {"lightning-large": "retired (410 MODEL_DEPRECATED)", "voice-cloning": "deletes"},
-     {"lightning-v3.1": True, "lightning-v3.1-pro": True}, "gone"),
-    ({"delete_route": "none", "pro_model": True}, "mixed", None,
-     {"lightning-large": "retired (410 MODEL_DEPRECATED)",
-      "voice-cloning": "refuses this key (401)"},
-     {"lightning-v3.1": True, "lightning-v3.1-pro": True}, "live"),
+    (
+        {},
+        "seed",
+        "lightning-large",
+        {"lightning-large": "deletes", "voice-cloning": "absent (404)"},
+        {"lightning-v3.1": True, "lightning-v3.1-pro": False},
+        "live",
+    ),
+    (
+        {"profile": "current"},
+        "current",
+        None,
+        {
+            "lightning-large": "retired (410 MODEL_DEPRECATED)",
+            "voice-cloning": "refuses this key (401)",
+        },
+        {"lightning-v3.1": True, "lightning-v3.1-pro": True},
+        "gone",
+    ),
+    (
+        {"profile": "current", "delete_route": "voice-cloning"},
+        "current",
+        "voice-cloning",
+        {"lightning-large": "retired (410 MODEL_DEPRECATED)", "voice-cloning": "deletes"},
+        {"lightning-v3.1": True, "lightning-v3.1-pro": True},
+        "gone",
+    ),
+    (
+        {"delete_route": "none", "pro_model": True},
+        "mixed",
+        None,
+        {
+            "lightning-large": "retired (410 MODEL_DEPRECATED)",
+            "voice-cloning": "refuses this key (401)",
+        },
+        {"lightning-v3.1": True, "lightning-v3.1-pro": True},
+        "live",
+    ),
 ]
 
 

@@ -22,7 +22,6 @@ PLAN_SCHEMA = json.loads((ROOT / "schemas" / "plan.schema.json").read_text())
 FORMATS = ("text", "json", "markdown")
 
 
-
 def apply(project: Project, *args: str) -> None:
     project.run("apply", "--auto-approve", *args)
 
@@ -152,7 +151,9 @@ def test_hand_made_duplicate_with_our_tags_is_deleted(project, fmt):
     if fmt == "json":
         action = only(out, "delete")
         assert (action["name"], action["voiceId"], action["reasons"]) == (
-            "alpha", dup, [why, "made by stack 'e2e'"]
+            "alpha",
+            dup,
+            [why, "made by stack 'e2e'"],
         )
     elif fmt == "markdown":
         assert dup.replace("_", "\\_") in md_row(out, "delete", "alpha")

@@ -13,7 +13,6 @@ from cli_support import Project
 pytestmark = pytest.mark.e2e
 
 
-
 def apply(project: Project, *args: str, expect: int = 0):
     return project.run("apply", "--auto-approve", *args, expect=expect)
 

@@ -17,8 +17,10 @@ from sandbox_support import DELETE, DELETE_V2
 
 pytestmark = pytest.mark.e2e
 
-NO_ROUTE = ("DELETE /waves/v1/lightning-large: retired (410 MODEL_DEPRECATED); "
-            "POST /waves/v1/voice-cloning/delete: this key may not delete (401)")
+NO_ROUTE = (
+    "DELETE /waves/v1/lightning-large: retired (410 MODEL_DEPRECATED); "
+    "POST /waves/v1/voice-cloning/delete: this key may not delete (401)"
+)
 
 
 @pytest.fixture
@@ -38,8 +40,9 @@ def deletes_sent(project: Project) -> int:
 
 WORLDS = [
     pytest.param({"profile": "current"}, "voice-cloning", id="current-then-new-route"),
-    pytest.param({"profile": "seed", "delete_route": "none"}, "lightning-large",
-                 id="seed-then-old-route"),
+    pytest.param(
+        {"profile": "seed", "delete_route": "none"}, "lightning-large", id="seed-then-old-route"
+    ),
 ]
 
 
@@ -57,14 +60,18 @@ def test_prune_and_replace_hand_off_then_finish_when_deleting_works(project, wor
     assert "Awaiting deletion: 2 clones could not be deleted" in out and NO_ROUTE in out
     new_change = project.ids()["change"]
     assert new_change != ids["change"] and set(project.ids()) == {"keep", "change"}
-    for line in ("drop", ids["drop"], "no longer declared"), ("change", ids["change"],
-                                                              "replaced by a new clone"):
+    for line in (
+        ("drop", ids["drop"], "no longer declared"),
+        ("change", ids["change"], "replaced by a new clone"),
+    ):
         assert any(all(cell in row for cell in line) for row in out.splitlines()), line
 
     lock = project.lock()
     awaiting = lock["awaitingDeletion"]
     assert {v: (e["name"], e["reason"]) for v, e in awaiting.items()} == {
-        ids["drop"]: ("drop", "orphan"), ids["change"]: ("change", "replaced")}
+        ids["drop"]: ("drop", "orphan"),
+        ids["change"]: ("change", "replaced"),
+    }
     assert awaiting[ids["change"]]["replacedBy"] == new_change
     assert awaiting[ids["drop"]]["why"] == NO_ROUTE
 
@@ -85,7 +92,9 @@ def test_prune_and_replace_hand_off_then_finish_when_deleting_works(project, wor
     again = json.loads(apply(project, "--format", "json").out)
     assert again["ok"] is True
     assert sorted((h["name"], h["reason"]) for h in again["awaitingDeletion"]) == [
-        ("change", "replaced"), ("drop", "orphan")]
+        ("change", "replaced"),
+        ("drop", "orphan"),
+    ]
     assert {h["voiceId"] for h in again["awaitingDeletion"]} == {ids["drop"], ids["change"]}
     assert len(project.remote()) == 4
 
@@ -138,8 +147,9 @@ def test_a_duplicate_is_handed_off_as_duplicate_and_deleted_once(project):
     project.write({"a": {}})
     apply(project)
     (mine,) = project.remote()
-    twin = project.server.seed_clone(displayName=mine["displayName"], tags=mine["tags"],
-                                     language="en")  # same ownership tags: a duplicate
+    twin = project.server.seed_clone(
+        displayName=mine["displayName"], tags=mine["tags"], language="en"
+    )  # same ownership tags: a duplicate
     out = apply(project).out
     assert "Awaiting deletion: 1 clone could not be deleted" in out
     assert project.lock()["awaitingDeletion"][twin["voiceId"]]["reason"] == "duplicate"
@@ -155,8 +165,7 @@ def test_a_duplicate_is_handed_off_as_duplicate_and_deleted_once(project):
     assert project.server.stats()["clones_deleted"] == 1  # cleared exactly once
 
 
-def test_delete_via_pins_the_route_from_the_command_line_and_the_environment(project,
-                                                                             monkeypatch):
+def test_delete_via_pins_the_route_from_the_command_line_and_the_environment(project, monkeypatch):
     project.server.reset(profile="current", delete_route="voice-cloning")
     project.write({"a": {}, "b": {}})
     apply(project)

@@ -141,9 +141,7 @@ def test_all_envs_lists_every_environment_and_exits_2_on_changes(project: EnvPro
     assert "--all-envs cannot be used with --env" in r.err
 
 
-def test_all_envs_with_one_environment_unreachable(
-    project: EnvProject, start_sandbox
-) -> None:
+def test_all_envs_with_one_environment_unreachable(project: EnvProject, start_sandbox) -> None:
     dead = start_sandbox()
     dead_url = dead.url
     dead.stop()  # nothing listens there any more
@@ -186,7 +184,11 @@ def test_environments_sharing_an_organisation_stay_apart(project: EnvProject) ->
 def test_a_lockfile_of_another_environment_is_refused(project: EnvProject) -> None:
     project.run("apply", "--env", "staging", "--auto-approve")
     r = project.run(
-        "plan", "--env", "prod", "--lockfile", str(project.root / "voices.staging.lock.json"),
+        "plan",
+        "--env",
+        "prod",
+        "--lockfile",
+        str(project.root / "voices.staging.lock.json"),
         expect=1,
     )
     assert "the lockfile of environment 'staging', but this run is for environment 'prod'" in r.err

@@ -37,7 +37,6 @@ CASES = {
 }
 
 
-
 def converge(project: Project, *, tries: int = 8, log: list[str] | None = None) -> int:
     """Run apply until it exits 0; return how many runs it took."""
     for attempt in range(1, tries + 1):

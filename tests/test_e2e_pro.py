@@ -28,8 +28,10 @@ def apply(project: Project, *args: str, expect: int = 0):
 
 
 def test_pro_voice_is_created_on_pro_and_stays(project):
-    project.write({"pro": {"model": "lightning-v3.1-pro", "language": "ja"}, "plain": {}},
-                  defaults={"language": "en"})
+    project.write(
+        {"pro": {"model": "lightning-v3.1-pro", "language": "ja"}, "plain": {}},
+        defaults={"language": "en"},
+    )
     apply(project)
     models = {c["displayName"]: c["modelIds"] for c in project.remote()}
     assert models == {"pro": ["lightning-v3.1-pro"], "plain": ["lightning-v3.1"]}
@@ -41,8 +43,9 @@ def test_pro_voice_is_created_on_pro_and_stays(project):
 
 
 def test_defaults_model_applies_to_every_voice(project):
-    project.write({"a": {}, "b": {"model": "lightning-v3.1"}},
-                  defaults={"model": "lightning-v3.1-pro"})
+    project.write(
+        {"a": {}, "b": {"model": "lightning-v3.1"}}, defaults={"model": "lightning-v3.1-pro"}
+    )
     apply(project)
     models = {c["displayName"]: c["modelIds"] for c in project.remote()}
     assert models == {"a": ["lightning-v3.1-pro"], "b": ["lightning-v3.1"]}
@@ -60,7 +63,8 @@ def test_a_model_change_is_a_replacement(project):
     new = project.ids()["alpha"]
     assert new != old
     assert [(c["voiceId"], c["modelIds"]) for c in project.remote()] == [
-        (new, ["lightning-v3.1-pro"])]
+        (new, ["lightning-v3.1-pro"])
+    ]
     assert project.run("plan", "--detailed-exitcode", expect=0).out.startswith("No changes.")
 
 
@@ -72,12 +76,21 @@ def test_a_seeded_pro_clone_is_adopted_not_migrated(project):
     assert entries["Hand Pro"]["legacy"] is False and entries["Old"]["legacy"] is True
 
 
-@pytest.mark.parametrize("model, message", [
-    ("lightning-v2", "voices.alpha.model: Voice cloning for lightning-v2 is deprecated. "
-                     "Please use lightning-v3.1"),
-    ("lightning-v9", "voices.alpha.model: 'lightning-v9': Supported models: lightning-v3.1, "
-                     "lightning-v3.1-pro"),
-])
+@pytest.mark.parametrize(
+    "model, message",
+    [
+        (
+            "lightning-v2",
+            "voices.alpha.model: Voice cloning for lightning-v2 is deprecated. "
+            "Please use lightning-v3.1",
+        ),
+        (
+            "lightning-v9",
+            "voices.alpha.model: 'lightning-v9': Supported models: lightning-v3.1, "
+            "lightning-v3.1-pro",
+        ),
+    ],
+)
 def test_validate_refuses_other_models_at_file_line(project, model, message):
     project.write({"alpha": {"model": model}})
     result = project.run("validate", expect=1)
@@ -87,8 +100,9 @@ def test_validate_refuses_other_models_at_file_line(project, model, message):
 
 def test_an_imported_pro_clone_keeps_its_model_and_is_not_replaced(project):
     project.write({})
-    pro = project.server.seed_clone(displayName="Hand Pro", modelIds=["lightning-v3.1-pro"],
-                                    language="en")
+    pro = project.server.seed_clone(
+        displayName="Hand Pro", modelIds=["lightning-v3.1-pro"], language="en"
+    )
     project.sample("hand-pro")
     project.run("import", "--samples", str(project.root / "samples"))
     text = project.manifest.read_text()

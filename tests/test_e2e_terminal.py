@@ -8,7 +8,6 @@ from cli_support import Project
 pytestmark = pytest.mark.e2e
 
 
-
 def run_on_pty(project: Project, answer: str, *args: str) -> tuple[int, str]:
     terminal = project.spawn_on_pty("apply", *args)
     terminal.expect("Enter a value:")

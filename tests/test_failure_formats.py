@@ -129,10 +129,16 @@ def hold_lock(project: Project) -> subprocess.Popen:
     lock = project.root / ".voicectl" / "voices.lock.json.lock"
     lock.parent.mkdir(exist_ok=True)
     proc = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, filelock; l = filelock.FileLock(sys.argv[1]); l.acquire(); "
-         "print('held', flush=True); sys.stdin.read()", str(lock)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, filelock; l = filelock.FileLock(sys.argv[1]); l.acquire(); "
+            "print('held', flush=True); sys.stdin.read()",
+            str(lock),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout.readline().strip() == "held"
     return proc
@@ -201,14 +207,18 @@ def test_validate_json_invalid_and_valid(project):
     doc = one_document(project.run("validate", "--format", "json").out)
     jsonschema.validate(doc, VALIDATE_SCHEMA)
     assert doc == {
-        "formatVersion": 1, "valid": True, "manifest": str(project.manifest), "stack": "e2e",
-        "voices": 1, "errors": [], "warnings": [],
+        "formatVersion": 1,
+        "valid": True,
+        "manifest": str(project.manifest),
+        "stack": "e2e",
+        "voices": 1,
+        "errors": [],
+        "warnings": [],
     }
 
 
 def test_validate_json_missing_manifest(project):
-    r = project.run("validate", "--format", "json", "-f", str(project.root / "nope.yaml"),
-                    expect=1)
+    r = project.run("validate", "--format", "json", "-f", str(project.root / "nope.yaml"), expect=1)
     doc = one_document(r.out)
     jsonschema.validate(doc, VALIDATE_SCHEMA)
     assert doc["errors"][0]["message"] == "the manifest does not exist"
@@ -229,8 +239,7 @@ def test_validate_github_annotations(project):
 
 def test_validate_github_percent_and_newline_are_escaped(project):
     project.manifest.write_text(
-        'version: 1\nstack: e2e\nvoices:\n  a:\n    file: "samples/100%\\n.wav"\n'
-        "    language: en\n"
+        'version: 1\nstack: e2e\nvoices:\n  a:\n    file: "samples/100%\\n.wav"\n    language: en\n'
     )
     r = project.run("validate", "--format", "github", expect=1)
     name = str(project.manifest).replace(":", "%3A").replace(",", "%2C")

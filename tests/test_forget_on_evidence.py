@@ -64,8 +64,11 @@ def test_past_the_grace_an_unlisted_clone_is_forgotten(project):
 
 
 def lists(project: Project) -> int:
-    return sum(1 for line in project.server.stats()["log"] if line.startswith("GET ") and
-               line.endswith(CLONES))
+    return sum(
+        1
+        for line in project.server.stats()["log"]
+        if line.startswith("GET ") and line.endswith(CLONES)
+    )
 
 
 def test_a_missing_recorded_clone_is_listed_once_more_before_concluding(project):

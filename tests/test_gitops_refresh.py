@@ -13,7 +13,6 @@ from reconciler.lockfile import RunLock
 pytestmark = pytest.mark.e2e
 
 
-
 def only_reads(project: Project) -> None:
     requests = project.server.stats()["requests"]
     assert {k for k, v in requests.items() if v} <= {"GET /waves/v1/voice-cloning"}, requests
@@ -66,8 +65,13 @@ def test_dashboard_rename_is_recorded_but_the_clone_is_not_touched(project):
     doc = json.loads(r.out)
     assert doc["written"] is True and doc["missing"] == []
     assert doc["changes"] == [
-        {"name": "alpha", "voiceId": voice_id, "field": "displayName", "old": "Alpha",
-         "new": "Renamed"}
+        {
+            "name": "alpha",
+            "voiceId": voice_id,
+            "field": "displayName",
+            "old": "Alpha",
+            "new": "Renamed",
+        }
     ]
     only_reads(project)
     assert project.remote()[0]["displayName"] == "Renamed"

@@ -89,7 +89,7 @@ def test_escaped_nul_in_a_file_path(here, capsys):
 def test_escaped_escape_in_a_display_name_names_the_character(here, capsys):
     code, lines, _ = validate(
         here,
-        b'version: 1\nvoices:\n  a:\n    file: good.wav\n    language: en\n'
+        b"version: 1\nvoices:\n  a:\n    file: good.wav\n    language: en\n"
         b'    displayName: "A\\e[1m"\n',
         capsys,
     )

@@ -134,12 +134,16 @@ def test_delete_lines_name_the_owner(project):
     apply(project)
     project.sample("hand")
     with project.server.client() as http, open(project.root / "samples/hand.wav", "rb") as fh:
-        http.post(CLONES, data={"displayName": "Hand"},
-                  files={"file": ("h.wav", fh, "audio/wav")}).raise_for_status()
+        http.post(
+            CLONES, data={"displayName": "Hand"}, files={"file": ("h.wav", fh, "audio/wav")}
+        ).raise_for_status()
     project.write({"narrator": {}}, prune="all")
     doc = plan_json(project)
-    reasons = {a["name"] or a["displayName"]: a["reasons"] for a in doc["actions"]
-               if a["action"] == "delete"}
+    reasons = {
+        a["name"] or a["displayName"]: a["reasons"]
+        for a in doc["actions"]
+        if a["action"] == "delete"
+    }
     assert reasons["promo"] == ["no longer declared", "made by stack 'e2e'"]
     assert reasons["Hand"][1] == "not made by voicectl, deleted because prune: all"
     text = project.run("plan").out
@@ -162,10 +166,13 @@ def test_a_key_of_another_organisation_stops_before_any_change(project):
     other = Project(project.root, project.server, project.capsys, key=OTHER_KEY)
     # the other organisation holds a clone of its own: its list names its organisation
     other.sample("theirs")
-    with project.server.client(OTHER_KEY) as http, \
-            open(project.root / "samples/theirs.wav", "rb") as fh:
-        http.post(CLONES, data={"displayName": "Theirs"},
-                  files={"file": ("t.wav", fh, "audio/wav")}).raise_for_status()
+    with (
+        project.server.client(OTHER_KEY) as http,
+        open(project.root / "samples/theirs.wav", "rb") as fh,
+    ):
+        http.post(
+            CLONES, data={"displayName": "Theirs"}, files={"file": ("t.wav", fh, "audio/wav")}
+        ).raise_for_status()
     project.server.reset_stats()
     for command in (("plan",), ("apply", "--auto-approve")):
         r = other.run(*command, expect=1)
@@ -202,8 +209,10 @@ def test_moved_renames_without_any_api_call(project):
     project.write({"narrator": {"displayName": "Narrator"}})
     apply(project)
     voice_id = project.ids()["narrator"]
-    project.write({"narrator-en": {"file": "samples/narrator.wav", "displayName": "Narrator"}},
-                  moved=[{"from": "narrator", "to": "narrator-en"}])
+    project.write(
+        {"narrator-en": {"file": "samples/narrator.wav", "displayName": "Narrator"}},
+        moved=[{"from": "narrator", "to": "narrator-en"}],
+    )
     text = project.run("plan").out
     assert "narrator-en will be renamed in the lockfile (no API call)" in text
     assert "moved from narrator" in text
@@ -276,8 +285,9 @@ def test_a_rename_whose_create_fails_keeps_the_old_clone(project):
 def test_a_placeholder_voice_blocks_only_itself(project):
     project.sample("legacy")
     with project.server.client() as http, open(project.root / "samples/legacy.wav", "rb") as fh:
-        http.post(CLONES, data={"displayName": "Promo"},
-                  files={"file": ("p.wav", fh, "audio/wav")}).raise_for_status()
+        http.post(
+            CLONES, data={"displayName": "Promo"}, files={"file": ("p.wav", fh, "audio/wav")}
+        ).raise_for_status()
     before = project.manifest.read_text() if project.manifest.exists() else None
     project.write({"narrator": {}})
     project.run("import")  # no --samples: promo's file is FILL-ME-IN
@@ -339,8 +349,9 @@ def test_the_clone_limit_stops_further_creates_and_says_how_many_slots(project):
     assert project.lock()["cloneLimit"] == 2
     # the next plan knows the limit before sending anything
     doc = plan_json(project)
-    assert any(w.startswith("clone limit:") and "3 slots are missing" in w
-               for w in warnings_of(doc))
+    assert any(
+        w.startswith("clone limit:") and "3 slots are missing" in w for w in warnings_of(doc)
+    )
 
 
 def test_destroy_first_replaces_at_the_clone_limit(project):

@@ -52,7 +52,6 @@ def dashboard(project: Project, display_name: str, sample: str, **fields: str) -
     return r.json()["data"]["voiceId"]
 
 
-
 def clone(**fields) -> Clone:
     base = {"voiceId": "voice_x", "displayName": "X", "status": "completed"}
     base.update(fields)

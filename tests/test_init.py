@@ -81,8 +81,10 @@ def test_gitignore_is_appended_once(capsys, tmp_path):
 def test_schema_url_instead_of_a_local_schema(capsys, tmp_path):
     url = "https://example.test/schemas/voices.schema.json"
     run(capsys, "init", str(tmp_path), "--schema-url", url)
-    assert (tmp_path / "voices.yaml").read_text().startswith(
-        f"# yaml-language-server: $schema={url}\n"
+    assert (
+        (tmp_path / "voices.yaml")
+        .read_text()
+        .startswith(f"# yaml-language-server: $schema={url}\n")
     )
     assert not (tmp_path / "voices.schema.json").exists()
 
@@ -122,11 +124,17 @@ def test_completion_unknown_shell(capsys):
 
 
 def _complete(words: str, cword: int) -> list[str]:
-    env = dict(os.environ, _VOICECTL_COMPLETE="bash_complete", COMP_WORDS=words,
-               COMP_CWORD=str(cword))
+    env = dict(
+        os.environ, _VOICECTL_COMPLETE="bash_complete", COMP_WORDS=words, COMP_CWORD=str(cword)
+    )
     out = subprocess.run(
-        [sys.executable, "-m", "reconciler"], env=env, cwd=ROOT, capture_output=True,
-        text=True, timeout=60, check=True,
+        [sys.executable, "-m", "reconciler"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     ).stdout
     return [line.split(",", 1)[1] for line in out.splitlines()]
 

@@ -39,8 +39,12 @@ def spawn(project: Project, *args: str) -> subprocess.Popen:
     env.pop("NO_COLOR", None)
     return subprocess.Popen(
         [sys.executable, "-m", "reconciler", "apply", "-f", str(project.manifest), *args],
-        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -71,10 +75,13 @@ def converges(project: Project) -> None:
     assert "No changes." in project.run("plan").out
 
 
-@pytest.mark.parametrize(("signum", "code", "name"), [
-    (signal.SIGINT, 130, "Ctrl-C"),
-    (signal.SIGTERM, 143, "SIGTERM"),
-])
+@pytest.mark.parametrize(
+    ("signum", "code", "name"),
+    [
+        (signal.SIGINT, 130, "Ctrl-C"),
+        (signal.SIGTERM, 143, "SIGTERM"),
+    ],
+)
 def test_signal_during_apply_lets_the_one_in_flight_finish(project, signum, code, name):
     project.server.hold(method="POST")  # creates wait at the server until released
     proc = spawn(project, "--auto-approve", "--parallelism", "1")

@@ -222,7 +222,10 @@ def test_sigkill_after_acknowledged_steps_loses_none_of_them(tmp_path, after):
     path = tmp_path / "voices.lock.json"
     proc = subprocess.Popen(
         [sys.executable, "-c", WORKER, str(path), "50"],
-        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         acknowledged = [proc.stdout.readline() for _ in range(after)]
@@ -270,7 +273,10 @@ def test_group_commit_acknowledges_only_durable_steps(tmp_path):
     path = tmp_path / "voices.lock.json"
     proc = subprocess.Popen(
         [sys.executable, "-c", GROUP_WORKER, str(path), "40"],
-        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         acknowledged = []

@@ -47,8 +47,7 @@ def test_list_marks_legacy_and_owners_and_strips_control_characters(project):
 
     data = json.loads(project.run("list", "--json").out)
     assert data["formatVersion"] == 1
-    assert data["summary"] == {"total": 4, "legacy": 1, "unmanaged": 2,
-                               "awaitingDeletion": 0}
+    assert data["summary"] == {"total": 4, "legacy": 1, "unmanaged": 2, "awaitingDeletion": 0}
     by_id = {c["voiceId"]: c for c in data["clones"]}
     assert by_id[old]["legacy"] is True and by_id[old]["modelIds"] == ["lightning-large"]
     assert by_id[old]["owner"] is None

@@ -34,8 +34,9 @@ from reconciler.sandbox.config import SandboxConfig
 
 KEY = os.environ.get("VOICECTL_LIVE_API_KEY")
 pytestmark = [
-    pytest.mark.skipif(not KEY, reason="set VOICECTL_LIVE_API_KEY to hold the emulator "
-                       "against the real service"),
+    pytest.mark.skipif(
+        not KEY, reason="set VOICECTL_LIVE_API_KEY to hold the emulator against the real service"
+    ),
     pytest.mark.live,
 ]
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "narrator.wav"
@@ -76,9 +77,11 @@ async def exchange(http: httpx.AsyncClient, name: str) -> dict[str, Any]:
     """The raw answers of one create, one list and one TTS request."""
     answers: dict[str, Any] = {}
     with SAMPLE.open("rb") as fh:
-        made = await http.post(CLONES, data={"displayName": name, "language": "en",
-                                             "tags": "voicectl-contract-test"},
-                               files={"file": (SAMPLE.name, fh, "audio/wav")})
+        made = await http.post(
+            CLONES,
+            data={"displayName": name, "language": "en", "tags": "voicectl-contract-test"},
+            files={"file": (SAMPLE.name, fh, "audio/wav")},
+        )
     assert made.status_code == 200, made.text
     answers["create"] = made.json()
     voice_id = answers["create"]["data"]["voiceId"]
@@ -91,15 +94,24 @@ async def exchange(http: httpx.AsyncClient, name: str) -> dict[str, Any]:
         await asyncio.sleep(2)
     assert entry is not None, "the new clone never appeared in the list"
     answers["list entry"] = entry
-    speech = await http.post(TTS, json={"text": "Hello there.", "voice_id": voice_id,
-                                        "model": "lightning_v3.1", "sample_rate": 24000,
-                                        "output_format": "wav"},
-                             headers={"Accept": "audio/wav"})
+    speech = await http.post(
+        TTS,
+        json={
+            "text": "Hello there.",
+            "voice_id": voice_id,
+            "model": "lightning_v3.1",
+            "sample_rate": 24000,
+            "output_format": "wav",
+        },
+        headers={"Accept": "audio/wav"},
+    )
     assert speech.status_code == 200, speech.text[:200]
     assert speech.content[:4] == b"RIFF"
-    unknown = await http.post(TTS, json={"text": "Hi", "voice_id": "voice_nope",
-                                         "model": "lightning_v3.1"},
-                              headers={"Accept": "audio/wav"})
+    unknown = await http.post(
+        TTS,
+        json={"text": "Hi", "voice_id": "voice_nope", "model": "lightning_v3.1"},
+        headers={"Accept": "audio/wav"},
+    )
     answers["tts unknown voice"] = {"status": unknown.status_code, **unknown.json()}
     answers["voiceId"] = voice_id
     return answers
@@ -118,8 +130,9 @@ def test_the_emulator_answers_like_the_service() -> None:
             real = await exchange(live, name)
         profile = "current" if report.world in ("current", "mixed") else "seed"
         app = create_app(SandboxConfig(profile=profile))
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://sandbox", headers=headers) as emu:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://sandbox", headers=headers
+        ) as emu:
             emulated = await exchange(emu, name)
         try:
             for part in ("create", "list entry", "tts unknown voice"):
@@ -129,7 +142,9 @@ def test_the_emulator_answers_like_the_service() -> None:
                 try:
                     await client.delete_clone(real["voiceId"])
                 except DeleteUnavailableError as exc:
-                    print(f"\nHAND-OFF: delete {real['voiceId']} ({name}) in the dashboard: "
-                          f"{exc.reason}")
+                    print(
+                        f"\nHAND-OFF: delete {real['voiceId']} ({name}) in the dashboard: "
+                        f"{exc.reason}"
+                    )
 
     asyncio.run(main())

@@ -42,10 +42,24 @@ def _apply(project: Project, *extra: str, file_limit: int | None = None, prefix=
 
     env = dict(os.environ, PYTHONPATH=str(ROOT), **project.env())
     return subprocess.run(
-        [*prefix, sys.executable, "-m", "reconciler", "apply", "--auto-approve",
-         "-f", str(project.manifest), *extra],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-        preexec_fn=limit, stdin=subprocess.DEVNULL,
+        [
+            *prefix,
+            sys.executable,
+            "-m",
+            "reconciler",
+            "apply",
+            "--auto-approve",
+            "-f",
+            str(project.manifest),
+            *extra,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=limit,
+        stdin=subprocess.DEVNULL,
     )
 
 

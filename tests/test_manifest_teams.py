@@ -65,7 +65,8 @@ def test_environments_are_declared_and_chosen(folder: Path) -> None:
     assert list(base.environments) == ["staging", "prod"]
     staging_env = base.environments["staging"]
     assert (staging_env.api_key_env, staging_env.api_url) == (
-        "SMALLEST_API_KEY_STAGING", "http://127.0.0.1:9",
+        "SMALLEST_API_KEY_STAGING",
+        "http://127.0.0.1:9",
     )
     assert base.environments["prod"].api_url is None
     assert base.environment is None and base.stack == "team"
@@ -169,23 +170,35 @@ def test_a_voice_environment_without_declared_environments(folder: Path) -> None
 
 
 def test_includes_merge_voices_with_paths_relative_to_their_file(folder: Path) -> None:
-    write(folder, "voices.yaml", """
+    write(
+        folder,
+        "voices.yaml",
+        """
         version: 1
         stack: team
         defaults: {language: en}
         include: ["voices.d/*.yaml"]
         voices:
           main: {file: samples/a.wav}
-    """)
-    write(folder, "voices.d/b-squad.yaml", """
+    """,
+    )
+    write(
+        folder,
+        "voices.d/b-squad.yaml",
+        """
         voices:
           bravo: {file: ../samples/b.mp3, displayName: Bravo}
-    """)
-    write(folder, "voices.d/a-squad.yaml", """
+    """,
+    )
+    write(
+        folder,
+        "voices.d/a-squad.yaml",
+        """
         x-common: &common {language: hi}
         voices:
           alpha: {<<: *common, file: ../samples/a.wav}
-    """)
+    """,
+    )
     m = load_manifest(folder / "voices.yaml").manifest
     assert list(m.voices) == ["main", "alpha", "bravo"]  # the manifest's, then sorted files
     assert m.voices["alpha"].language == "hi" and m.voices["bravo"].language == "en"
@@ -193,19 +206,28 @@ def test_includes_merge_voices_with_paths_relative_to_their_file(folder: Path) -
     assert m.voices["bravo"].file_rel == "samples/b.mp3"  # relative to the manifest's folder
     assert m.voices["alpha"].source == "voices.d/a-squad.yaml"
     assert [f.rel for f in m.sources] == [
-        "voices.yaml", "voices.d/a-squad.yaml", "voices.d/b-squad.yaml",
+        "voices.yaml",
+        "voices.d/a-squad.yaml",
+        "voices.d/b-squad.yaml",
     ]
     assert all(len(f.sha256) == 64 for f in m.sources)
 
 
 def test_errors_point_into_the_included_file(folder: Path) -> None:
-    write(folder, "voices.yaml", """
+    write(
+        folder,
+        "voices.yaml",
+        """
         version: 1
         include: [voices.d/*.yaml]
         voices:
           main: {file: samples/a.wav, language: en}
-    """)
-    write(folder, "voices.d/squad.yaml", """
+    """,
+    )
+    write(
+        folder,
+        "voices.d/squad.yaml",
+        """
         voices:
           ok: {file: ../samples/a.wav, language: en}
           bad:
@@ -214,7 +236,8 @@ def test_errors_point_into_the_included_file(folder: Path) -> None:
             dispalyName: Oops
           out: {file: ../../elsewhere.wav, language: en}
         stack: mine
-    """)
+    """,
+    )
     assert problems_of(folder / "voices.yaml") == [
         "voices.d/squad.yaml:4:11: voices.bad.file: ../samples/missing.wav does not exist",
         "voices.d/squad.yaml:6:5: voices.bad.dispalyName: unknown field 'dispalyName' "
@@ -235,12 +258,16 @@ def test_yaml_syntax_error_in_an_included_file(folder: Path) -> None:
 
 
 def test_a_name_declared_in_two_files_names_both(folder: Path) -> None:
-    write(folder, "voices.yaml", """
+    write(
+        folder,
+        "voices.yaml",
+        """
         version: 1
         include: ["voices.d/*.yaml"]
         voices:
           narrator: {file: samples/a.wav, language: en}
-    """)
+    """,
+    )
     write(folder, "voices.d/one.yaml", "voices:\n  solo: {file: ../samples/a.wav}\n")
     write(folder, "voices.d/two.yaml", "voices:\n\n  narrator: {file: ../samples/b.mp3}\n")
     assert problems_of(folder / "voices.yaml") == [
@@ -254,7 +281,10 @@ def test_include_globs_stay_inside_the_manifest_folder(folder: Path, tmp_path: P
     outside.mkdir(exist_ok=True)
     (outside / "x.yaml").write_text("voices: {}\n")
     (folder / "linked").symlink_to(outside, target_is_directory=True)
-    write(folder, "voices.yaml", f"""
+    write(
+        folder,
+        "voices.yaml",
+        f"""
         version: 1
         include:
           - ../*.yaml
@@ -262,7 +292,8 @@ def test_include_globs_stay_inside_the_manifest_folder(folder: Path, tmp_path: P
           - linked/*.yaml
           - nothing/*.yaml
         voices: {{}}
-    """)
+    """,
+    )
     with pytest.raises(ManifestError) as info:
         load_manifest(folder / "voices.yaml")
     assert info.value.problems == [
@@ -285,16 +316,24 @@ def test_the_manifest_never_includes_itself(folder: Path) -> None:
 
 
 def test_included_voices_may_be_limited_to_an_environment(folder: Path) -> None:
-    write(folder, "voices.yaml", """
+    write(
+        folder,
+        "voices.yaml",
+        """
         version: 1
         include: [squad.yaml]
         environments: {staging: {apiKeyEnv: K_S}, prod: {apiKeyEnv: K_P}}
-    """)
-    write(folder, "squad.yaml", """
+    """,
+    )
+    write(
+        folder,
+        "squad.yaml",
+        """
         voices:
           beta: {file: samples/a.wav, language: en, environments: [staging]}
           typo: {file: samples/a.wav, language: en, environments: [prd]}
-    """)
+    """,
+    )
     assert problems_of(folder / "voices.yaml") == [
         "squad.yaml:3:60: voices.typo.environments[0]: environment 'prd' is not declared; "
         "the manifest declares: staging, prod"

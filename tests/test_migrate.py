@@ -22,7 +22,6 @@ from test_import import dashboard, legacy
 pytestmark = pytest.mark.e2e
 
 
-
 def seeded_org(project: Project, n_legacy: int = 3) -> dict[str, str]:
     """n legacy clones (samples/voice-N.wav) and one dashboard clone (samples/promo.wav).
 
@@ -79,8 +78,7 @@ def test_list_import_plan_migrate_check(project, tmp_path):
     stray = legacy(project, "Stray", "samples/stray.wav")  # stays unmanaged on purpose
 
     listed = json.loads(project.run("list", "--json").out)
-    assert listed["summary"] == {"total": 5, "legacy": 4, "unmanaged": 5,
-                                 "awaitingDeletion": 0}
+    assert listed["summary"] == {"total": 5, "legacy": 4, "unmanaged": 5, "awaitingDeletion": 0}
 
     import_all(project, "--exclude", "Stray")
     assert yaml.safe_load(project.manifest.read_text())["voices"]["voice-0"] == {
@@ -205,8 +203,12 @@ KILL_AT = {
 
 @pytest.mark.parametrize(
     ("phase", "keep"),
-    [*((phase, False) for phase in KILL_AT), ("listing", True), ("creating", True),
-     ("processing", True)],
+    [
+        *((phase, False) for phase in KILL_AT),
+        ("listing", True),
+        ("creating", True),
+        ("processing", True),
+    ],
     ids=lambda v: {False: "delete", True: "keep-legacy"}.get(v, v) if isinstance(v, bool) else v,
 )
 def test_killed_migration_converges(project, tmp_path, phase, keep):

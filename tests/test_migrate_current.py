@@ -50,10 +50,13 @@ def test_migration_completes_without_deletes_and_finish_deletes_later(project, t
     assert all(v["oldKept"] for v in data["voices"].values())
     lock = project.lock()
     assert {v: e["reason"] for v, e in lock["awaitingDeletion"].items()} == {
-        old: "migrated" for old in originals.values()}
+        old: "migrated" for old in originals.values()
+    }
     remote = {c["voiceId"]: c["modelIds"] for c in project.remote()}
-    assert remote == {**{v: ["lightning-large"] for v in originals.values()},
-                      **{v: ["lightning-v3.1"] for v in ids.values()}}
+    assert remote == {
+        **{v: ["lightning-large"] for v in originals.values()},
+        **{v: ["lightning-v3.1"] for v in ids.values()},
+    }
     assert project.run("check", "--probe").code == 0  # the recorded voices are the new ones
 
     # Still no route: --finish hands them off again, exit 0, nothing lost.

@@ -38,8 +38,9 @@ def test_finish_plans_only_the_deletes_of_kept_old_clones() -> None:
     ]
     assert "its replacement" in plan.actions[0].reasons[0]
     assert plan.refusals == () and not plan.warnings
-    only_b = make_plan(manifest(a, b, c), lock, remote, PlanOptions(
-        finish_retired=True, targets=frozenset(["b"])))
+    only_b = make_plan(
+        manifest(a, b, c), lock, remote, PlanOptions(finish_retired=True, targets=frozenset(["b"]))
+    )
     assert [x.name for x in only_b.actions] == ["b"]
     # without --finish, the kept clones stay, with a reminder
     plain = make_plan(manifest(a, b), lock, remote)
@@ -60,7 +61,9 @@ def test_finish_is_refused_all_or_nothing_while_a_replacement_is_not_ready() -> 
     gone = make_plan(manifest(a, b), lock, [new_a, old_a, old_b], FINISH)
     assert "does not exist on the service" in gone.refusals[0].message
     ok_a = make_plan(
-        manifest(a, b), lock, [new_a, new_b, old_a, old_b],
+        manifest(a, b),
+        lock,
+        [new_a, new_b, old_a, old_b],
         PlanOptions(finish_retired=True, targets=frozenset(["a"])),
     )
     assert ok_a.refusals == () and [x.name for x in ok_a.of_kind("delete")] == ["a"]

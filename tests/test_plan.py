@@ -254,8 +254,9 @@ def test_recent_clone_missing_from_a_lagging_list_is_waited_for():
     same_org = [foreign("Dashboard", organizationId="org_1")]
     later = make_plan(manifest(v), lock, same_org, PlanOptions(now=made + 500))
     assert kinds(later) == [("create", "narrator")]
-    strict = make_plan(manifest(v), lock, [], PlanOptions(now=made + 5, list_grace=0,
-                                                           new_organisation=True))
+    strict = make_plan(
+        manifest(v), lock, [], PlanOptions(now=made + 5, list_grace=0, new_organisation=True)
+    )
     assert kinds(strict) == [("create", "narrator")]
 
 
@@ -313,8 +314,9 @@ def test_a_placeholder_voice_is_held_not_deleted():
     pc = clone_of(p, tagged=False)
     plan = make_plan(manifest(v, held=("promo",)), lock_with((p, pc)), [pc])
     assert kinds(plan) == [("create", "narrator")]
-    assert any("voices.promo: its file is still the FILL-ME-IN placeholder" in w
-               for w in plan.warnings)
+    assert any(
+        "voices.promo: its file is still the FILL-ME-IN placeholder" in w for w in plan.warnings
+    )
 
 
 def test_an_interrupted_forced_replace_keeps_its_intent():

@@ -96,9 +96,7 @@ def scenarios(draw):
     if undeclared and declared and draw(st.booleans()):
         moved.append((draw(st.sampled_from(undeclared)), draw(st.sampled_from(declared))))
     moved_from = {old for old, _ in moved}
-    removed = tuple(
-        n for n in undeclared if n not in moved_from and draw(st.integers(0, 3)) == 0
-    )
+    removed = tuple(n for n in undeclared if n not in moved_from and draw(st.integers(0, 3)) == 0)
     m = manifest(*voices, prune=prune, moved=tuple(moved), removed=removed)
     remote: dict = {}
     lock = LockDocument(lineage="l", stack=m.stack)
@@ -188,7 +186,8 @@ def test_every_declared_voice_ends_with_exactly_one_clone(scenario):
     deleted = {a.voice_id for a in plan.of_kind("delete")}
     for vid, new in moved.items():
         rivals = [
-            c for c in remote.values()
+            c
+            for c in remote.values()
             if c.voice_id != vid and (o := owner_of(c.tags)) and o.name == new
         ]
         if not rivals:  # nothing else claims the new name: the moved clone is kept
@@ -201,7 +200,9 @@ def test_every_declared_voice_ends_with_exactly_one_clone(scenario):
         ours = [
             c
             for c in remote.values()
-            if (o := owner_of(c.tags)) and o.stack == m.stack and o.name == name
+            if (o := owner_of(c.tags))
+            and o.stack == m.stack
+            and o.name == name
             and c.voice_id not in lock.released  # let go: no longer this stack's
         ]
         locked = lock.voices[name].voice_id

@@ -136,8 +136,10 @@ def test_each_defect_is_caught_with_its_number(folder: Path, name: str, fmt: str
     error, start, carries = DEFECTS[name]
     if name == "silence" and fmt == "m4a":
         # AAC codes 10 s of digital silence in 2 KB: the header check refuses it first.
-        assert problems == [f"voices.yaml:5:11: voices.v.file: {rel} looks truncated: its "
-                            "header says 10.1 s, but 2088 bytes cannot hold that much audio"]
+        assert problems == [
+            f"voices.yaml:5:11: voices.v.file: {rel} looks truncated: its "
+            "header says 10.1 s, but 2088 bytes cannot hold that much audio"
+        ]
         return
     if name == "clipped" and fmt == "m4a":
         # AAC rounds the flat tops off: less is left at full scale, still over the warning.
@@ -317,7 +319,11 @@ def test_without_the_decoder_validate_says_once_that_quality_was_skipped(folder:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(blocker), str(ROOT)])}
     run = subprocess.run(
         [sys.executable, "-m", "reconciler", "validate"],
-        cwd=folder, env=env, capture_output=True, text=True, check=False,
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert run.returncode == 0, run.stderr
     assert run.stderr == (

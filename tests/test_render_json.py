@@ -65,8 +65,16 @@ def test_plan_json_shape():
     }
     assert doc["actions"][1]["changes"] == [{"field": "tags", "old": ["x"], "new": ["y"]}]
     assert doc["summary"] == {
-        "create": 1, "replace": 1, "delete": 0, "move": 0, "release": 0, "adopt": 0,
-        "forget": 0, "wait": 0, "noop": 0, "changes": 2,
+        "create": 1,
+        "replace": 1,
+        "delete": 0,
+        "move": 0,
+        "release": 0,
+        "adopt": 0,
+        "forget": 0,
+        "wait": 0,
+        "noop": 0,
+        "changes": 2,
     }
 
 

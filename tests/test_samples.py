@@ -10,7 +10,6 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 
-
 def test_apply_shows_and_saves_the_samples_of_new_clones(project, tmp_path):
     project.write({"alpha": {}, "bravo": {}})
     heard = tmp_path / "review" / "samples"
@@ -67,12 +66,14 @@ def test_download_samples_must_be_a_folder(project, tmp_path):
 def test_embedded_sandbox_prints_no_sample_links_but_saves_them(project, tmp_path):
     project.write({"alpha": {}, "bravo": {}})
     heard = tmp_path / "heard"
-    out = project.run("--sandbox", "apply", "--auto-approve", "--download-samples",
-                      str(heard)).out
+    out = project.run("--sandbox", "apply", "--auto-approve", "--download-samples", str(heard)).out
     assert "Samples of the 2 new clones are in the embedded sandbox" in out
     assert "_sandbox/samples" not in out and "http" not in out  # no link that opens nothing
     assert sorted(p.name for p in heard.iterdir()) == [
-        "alpha-1.wav", "alpha-2.wav", "bravo-1.wav", "bravo-2.wav",
+        "alpha-1.wav",
+        "alpha-2.wav",
+        "bravo-1.wav",
+        "bravo-2.wav",
     ]
 
 

@@ -37,8 +37,19 @@ pytestmark = pytest.mark.anyio
 VOICE_ID = re.compile(r"^voice_[A-Za-z0-9]{10}$")
 HEX24 = re.compile(r"^[0-9a-f]{24}$")
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-LIST_KEYS = {"_id", "voiceId", "displayName", "description", "accent", "tags", "language",
-             "status", "cloningType", "modelIds", "createdAt"}
+LIST_KEYS = {
+    "_id",
+    "voiceId",
+    "displayName",
+    "description",
+    "accent",
+    "tags",
+    "language",
+    "status",
+    "cloningType",
+    "modelIds",
+    "createdAt",
+}
 
 
 async def create(client: httpx.AsyncClient, name: str = "Narrator", **kwargs) -> httpx.Response:
@@ -61,8 +72,12 @@ async def listed(client: httpx.AsyncClient, **params) -> list[dict]:
 def parse_wav(data: bytes) -> tuple[int, int, int, int]:
     """(channels, sample width, rate, frames) of a WAV, or an assertion error."""
     with wave.open(io.BytesIO(data), "rb") as audio:
-        return (audio.getnchannels(), audio.getsampwidth(), audio.getframerate(),
-                audio.getnframes())
+        return (
+            audio.getnchannels(),
+            audio.getsampwidth(),
+            audio.getframerate(),
+            audio.getnframes(),
+        )
 
 
 async def assert_error(response: httpx.Response, status: int, pattern: str = "") -> str:
@@ -86,8 +101,17 @@ async def test_create_answers_the_documented_shape(sandbox_app) -> None:
         assert set(body) == {"message", "data"}
         assert body["message"] == "Voice clone created successfully"
         data = body["data"]
-        assert set(data) == {"voiceId", "displayName", "status", "language", "model",
-                             "audioFileNames", "createdAt", "organizationId", "samples"}
+        assert set(data) == {
+            "voiceId",
+            "displayName",
+            "status",
+            "language",
+            "model",
+            "audioFileNames",
+            "createdAt",
+            "organizationId",
+            "samples",
+        }
         assert VOICE_ID.match(data["voiceId"])
         assert data["displayName"] == "My voice"
         assert data["status"] == "completed"
@@ -109,8 +133,14 @@ async def test_create_answers_the_documented_shape(sandbox_app) -> None:
 
 async def test_the_stored_clone_lists_with_every_field(sandbox_app) -> None:
     async with asgi_client(sandbox_app()) as client:
-        data = await made(client, "Narrator", language="hi", description="calm and slow",
-                          accent="indian", tags="en, tone-test")
+        data = await made(
+            client,
+            "Narrator",
+            language="hi",
+            description="calm and slow",
+            accent="indian",
+            tags="en, tone-test",
+        )
         (entry,) = await listed(client)
         assert set(entry) >= LIST_KEYS
         assert HEX24.match(entry["_id"])
@@ -208,8 +238,9 @@ async def test_octet_stream_with_an_audio_extension_is_accepted(sandbox_app, fil
 )
 async def test_other_types_are_refused(sandbox_app, filename: str, mime: str) -> None:
     async with asgi_client(sandbox_app()) as client:
-        await assert_error(await create(client, filename=filename, content_type=mime), 400,
-                           "Unsupported file type")
+        await assert_error(
+            await create(client, filename=filename, content_type=mime), 400, "Unsupported file type"
+        )
         assert await listed(client) == []
 
 
@@ -244,18 +275,19 @@ async def test_clone_limit(sandbox_app) -> None:
         await made(client, "two")
         error = await assert_error(await create(client, "three"), 400)
         assert "clone limit" in error.lower()
-        await assert_error(await client.post(ADD_VOICE, **multipart("legacy")), 400,
-                           "clone limit")
+        await assert_error(await client.post(ADD_VOICE, **multipart("legacy")), 400, "clone limit")
         assert (await create(other, "elsewhere")).status_code == 200  # per organisation
-        assert (await client.request("DELETE", DELETE,
-                                     json={"voiceId": first["voiceId"]})).status_code == 200
+        assert (
+            await client.request("DELETE", DELETE, json={"voiceId": first["voiceId"]})
+        ).status_code == 200
         assert (await create(client, "three")).status_code == 200
 
 
 async def test_a_broken_multipart_body_is_a_400(sandbox_app) -> None:
     async with asgi_client(sandbox_app()) as client:
         response = await client.post(
-            CLONES, content=b"--xyz\r\nContent-Disposition: form-data\r\n\r\nbroken",
+            CLONES,
+            content=b"--xyz\r\nContent-Disposition: form-data\r\n\r\nbroken",
             headers={"Content-Type": "multipart/form-data; boundary=xyz"},
         )
         await assert_error(response, 400)
@@ -270,15 +302,16 @@ async def test_list_filters(sandbox_app) -> None:
         b = await made(client, "b")
         legacy = (await client.post(ADD_VOICE, **multipart("old"))).json()["data"]
         everything = await listed(client)
-        assert [e["voiceId"] for e in everything] == [a["voiceId"], b["voiceId"],
-                                                       legacy["voiceId"]]
+        assert [e["voiceId"] for e in everything] == [a["voiceId"], b["voiceId"], legacy["voiceId"]]
         ids = {e["voiceId"]: e["_id"] for e in everything}
 
         def voice_ids(entries: list[dict]) -> list[str]:
             return [e["voiceId"] for e in entries]
 
-        assert voice_ids(await listed(client, modelIds="lightning-v3.1")) == [a["voiceId"],
-                                                                                b["voiceId"]]
+        assert voice_ids(await listed(client, modelIds="lightning-v3.1")) == [
+            a["voiceId"],
+            b["voiceId"],
+        ]
         assert voice_ids(await listed(client, modelIds="lightning-large")) == [legacy["voiceId"]]
         assert len(await listed(client, modelIds="lightning-large,lightning-v3.1")) == 3
         assert voice_ids(await listed(client, voiceId=b["voiceId"])) == [b["voiceId"]]
@@ -372,8 +405,15 @@ async def test_get_cloned_voices_lists_legacy_clones_only(sandbox_app) -> None:
         body = response.json()
         assert set(body) == {"voices"}
         (voice,) = body["voices"]
-        assert set(voice) == {"displayName", "accent", "tags", "voiceId", "model", "status",
-                              "createdAt"}
+        assert set(voice) == {
+            "displayName",
+            "accent",
+            "tags",
+            "voiceId",
+            "model",
+            "status",
+            "createdAt",
+        }
         assert voice["voiceId"] == legacy["voiceId"] and voice["displayName"] == "Old"
         assert voice["model"] == "lightning-large" and voice["status"] == "completed"
         assert voice["tags"] == [] and ISO_MS.match(voice["createdAt"])
@@ -387,10 +427,17 @@ async def test_tts_returns_a_wav_that_grows_with_the_text(sandbox_app) -> None:
         voice = (await made(client))["voiceId"]
         lengths = []
         for text in ("Hello there.", "Hello there. " * 10):
-            response = await client.post(TTS, json={
-                "text": text, "voice_id": voice, "model": "lightning_v3.1",
-                "sample_rate": 16000, "output_format": "wav", "language": "en",
-            })
+            response = await client.post(
+                TTS,
+                json={
+                    "text": text,
+                    "voice_id": voice,
+                    "model": "lightning_v3.1",
+                    "sample_rate": 16000,
+                    "output_format": "wav",
+                    "language": "en",
+                },
+            )
             assert response.status_code == 200
             assert response.headers["content-type"] == "audio/wav"
             channels, width, rate, frames = parse_wav(response.content)
@@ -399,11 +446,19 @@ async def test_tts_returns_a_wav_that_grows_with_the_text(sandbox_app) -> None:
             lengths.append(len(response.content))
         assert lengths[1] > 5 * lengths[0]
         # Defaults: 24 kHz, wav; the pro model too; pcm is raw samples.
-        response = await client.post(TTS, json={"text": "Hi there", "voice_id": voice,
-                                                "model": "lightning_v3.1_pro"})
+        response = await client.post(
+            TTS, json={"text": "Hi there", "voice_id": voice, "model": "lightning_v3.1_pro"}
+        )
         assert parse_wav(response.content)[2] == 24000
-        response = await client.post(TTS, json={"text": "Hi there", "voice_id": voice,
-                                                "output_format": "pcm", "sample_rate": 8000})
+        response = await client.post(
+            TTS,
+            json={
+                "text": "Hi there",
+                "voice_id": voice,
+                "output_format": "pcm",
+                "sample_rate": 8000,
+            },
+        )
         assert response.status_code == 200
         assert len(response.content) == 2 * int(round(0.06 * 8 * 8000))
 
@@ -412,8 +467,11 @@ async def test_a_legacy_clone_on_lightning_v31_gets_a_near_empty_wav(sandbox_app
     async with asgi_client(sandbox_app()) as client:
         legacy = (await client.post(ADD_VOICE, **multipart("Old"))).json()["data"]["voiceId"]
         text = "This sentence should take a few seconds to say."
-        for path, model in ((TTS, "lightning_v3.1"), (TTS, "lightning_v3.1_pro"),
-                            (GET_SPEECH, None)):
+        for path, model in (
+            (TTS, "lightning_v3.1"),
+            (TTS, "lightning_v3.1_pro"),
+            (GET_SPEECH, None),
+        ):
             body = {"text": text, "voice_id": legacy, "sample_rate": 24000}
             if model:
                 body["model"] = model
@@ -422,8 +480,9 @@ async def test_a_legacy_clone_on_lightning_v31_gets_a_near_empty_wav(sandbox_app
             assert 100 <= len(response.content) <= 200
             assert parse_wav(response.content)[3] < 100  # frames: almost nothing
         # On its own model it speaks.
-        response = await client.post(TTS, json={"text": text, "voice_id": legacy,
-                                                "model": "lightning-large"})
+        response = await client.post(
+            TTS, json={"text": text, "voice_id": legacy, "model": "lightning-large"}
+        )
         assert response.status_code == 200 and len(response.content) > 10_000
 
 
@@ -438,17 +497,28 @@ async def test_tts_errors(sandbox_app) -> None:
     app = sandbox_app()
     async with asgi_client(app) as client, asgi_client(app, OTHER_KEY) as other:
         voice = (await made(client))["voiceId"]
-        await assert_error(await client.post(TTS, json={"text": "hi", "voice_id": "voice_nope"}),
-                           404, "voice_nope")
+        await assert_error(
+            await client.post(TTS, json={"text": "hi", "voice_id": "voice_nope"}), 404, "voice_nope"
+        )
         await assert_error(await other.post(TTS, json={"text": "hi", "voice_id": voice}), 404)
         await assert_error(await client.post(TTS, json={"voice_id": voice}), 400, "text")
         await assert_error(await client.post(TTS, json={"text": "hi"}), 400, "voice_id")
-        await assert_error(await client.post(TTS, json={"text": "hi", "voice_id": voice,
-                                                        "model": "lightning-v3.1"}), 400, "model")
-        await assert_error(await client.post(TTS, json={"text": "hi", "voice_id": voice,
-                                                        "sample_rate": 12345}), 400, "sample_rate")
-        await assert_error(await client.post(TTS, json={"text": "hi", "voice_id": voice,
-                                                        "output_format": "ogg"}), 400)
+        await assert_error(
+            await client.post(
+                TTS, json={"text": "hi", "voice_id": voice, "model": "lightning-v3.1"}
+            ),
+            400,
+            "model",
+        )
+        await assert_error(
+            await client.post(TTS, json={"text": "hi", "voice_id": voice, "sample_rate": 12345}),
+            400,
+            "sample_rate",
+        )
+        await assert_error(
+            await client.post(TTS, json={"text": "hi", "voice_id": voice, "output_format": "ogg"}),
+            400,
+        )
         await assert_error(await client.post(TTS, content=b"not json"), 400)
 
 
@@ -457,11 +527,24 @@ async def test_tts_errors(sandbox_app) -> None:
 
 async def test_every_waves_endpoint_needs_a_bearer_key(sandbox_app) -> None:
     app = sandbox_app()
-    endpoints = [("POST", CLONES), ("GET", CLONES), ("DELETE", DELETE), ("POST", ADD_VOICE),
-                 ("GET", LEGACY_LIST), ("POST", TTS), ("POST", GET_SPEECH),
-                 ("GET", "/waves/v1/unknown")]
-    bad_headers = [{}, {"Authorization": ""}, {"Authorization": "Basic abc"},
-                   {"Authorization": "Bearer"}, {"Authorization": "Bearer a b"}, {"X-Api-Key": KEY}]
+    endpoints = [
+        ("POST", CLONES),
+        ("GET", CLONES),
+        ("DELETE", DELETE),
+        ("POST", ADD_VOICE),
+        ("GET", LEGACY_LIST),
+        ("POST", TTS),
+        ("POST", GET_SPEECH),
+        ("GET", "/waves/v1/unknown"),
+    ]
+    bad_headers = [
+        {},
+        {"Authorization": ""},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Bearer a b"},
+        {"X-Api-Key": KEY},
+    ]
     async with asgi_client(app, key=None) as client:
         for method, path in endpoints:
             for headers in bad_headers:
@@ -494,7 +577,8 @@ async def test_api_keys_restrict_access(sandbox_app) -> None:
         config = (await one.get("/_sandbox/config")).json()
         assert config["api_key_count"] == 2
         assert sorted(config["allowed_orgs"]) == sorted(
-            [org_of("sk-allowed-one"), org_of("sk-allowed-two")])
+            [org_of("sk-allowed-one"), org_of("sk-allowed-two")]
+        )
         assert "sk-allowed" not in json.dumps((await one.get("/_sandbox/state")).json())
 
 
@@ -596,23 +680,49 @@ async def test_hooks(sandbox_app) -> None:
     async with asgi_client(app) as client:
         config = (await client.post("/_sandbox/config", json={"fault-rate": 0.25})).json()
         assert config["fault_rate"] == 0.25 and config["latency_ms"] == 5
-        assert set(config) >= {"seed", "latency_ms", "jitter_ms", "concurrency_limit",
-                               "retry_after", "fault_rate", "fault_kinds", "ghost_rate",
-                               "list_lag_ms", "processing_seconds", "failure_rate",
-                               "clone_limit", "api_key_count", "allowed_orgs"}
-        await assert_error(await client.post("/_sandbox/config", json={"fault_rate": 2}), 400,
-                           "fault_rate")
+        assert set(config) >= {
+            "seed",
+            "latency_ms",
+            "jitter_ms",
+            "concurrency_limit",
+            "retry_after",
+            "fault_rate",
+            "fault_kinds",
+            "ghost_rate",
+            "list_lag_ms",
+            "processing_seconds",
+            "failure_rate",
+            "clone_limit",
+            "api_key_count",
+            "allowed_orgs",
+        }
+        await assert_error(
+            await client.post("/_sandbox/config", json={"fault_rate": 2}), 400, "fault_rate"
+        )
         await assert_error(await client.post("/_sandbox/config", json={"bogus": 1}), 400, "bogus")
         await assert_error(await client.post("/_sandbox/config", content=b"[1]"), 400)
         await client.post("/_sandbox/config", json={"fault_rate": 0})
         await made(client)
         stats = (await client.get("/_sandbox/stats")).json()
-        assert set(stats) >= {"requests", "max_in_flight", "max_admitted", "in_flight_now",
-                              "rate_limited", "faults", "clones_created"}
+        assert set(stats) >= {
+            "requests",
+            "max_in_flight",
+            "max_admitted",
+            "in_flight_now",
+            "rate_limited",
+            "faults",
+            "clones_created",
+        }
         assert stats["requests"] == {f"POST {CLONES}": 1}
         assert stats["clones_created"] == 1
-        assert stats["faults"] == {"500": 0, "502": 0, "503": 0, "drop": 0, "truncate": 0,
-                                   "ghost": 0}
+        assert stats["faults"] == {
+            "500": 0,
+            "502": 0,
+            "503": 0,
+            "drop": 0,
+            "truncate": 0,
+            "ghost": 0,
+        }
         assert stats["in_flight_now"] == {org_of(KEY): 0}
         assert stats["max_in_flight"] == {org_of(KEY): 1}
         zeroed = (await client.post("/_sandbox/stats/reset")).json()
@@ -629,11 +739,13 @@ async def test_hooks(sandbox_app) -> None:
 async def test_tts_accepts_a_whole_float_sample_rate(sandbox_app) -> None:
     async with asgi_client(sandbox_app()) as client:
         voice = (await made(client))["voiceId"]
-        response = await client.post(TTS, json={"text": "hi", "voice_id": voice,
-                                                "sample_rate": 16000.0})
+        response = await client.post(
+            TTS, json={"text": "hi", "voice_id": voice, "sample_rate": 16000.0}
+        )
         assert response.status_code == 200 and parse_wav(response.content)[2] == 16000
-        response = await client.post(TTS, json={"text": "hi", "voice_id": voice,
-                                                "sample_rate": 16000.5})
+        response = await client.post(
+            TTS, json={"text": "hi", "voice_id": voice, "sample_rate": 16000.5}
+        )
         await assert_error(response, 400, "sample_rate")
 
 
@@ -657,7 +769,8 @@ async def test_a_real_wav_file_upload(sandbox_app, wav_file) -> None:
     async with asgi_client(app) as client:
         with path.open("rb") as fh:
             response = await client.post(
-                CLONES, data={"displayName": "Narrator", "language": "en"},
+                CLONES,
+                data={"displayName": "Narrator", "language": "en"},
                 files={"file": (path.name, fh, "audio/wav")},
             )
         assert response.status_code == 200
@@ -670,15 +783,21 @@ async def test_embedded_transport_keeps_state_beside_the_manifest(tmp_path: Path
 
     state_file = tmp_path / ".voicectl" / "sandbox.json"
     transport = embedded_transport(state_file)
-    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox",
-                                 headers={"Authorization": "Bearer any-key-at-all"}) as client:
-        responses = await asyncio.gather(*(client.post(CLONES, **multipart(f"v{i}"))
-                                           for i in range(8)))
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://sandbox",
+        headers={"Authorization": "Bearer any-key-at-all"},
+    ) as client:
+        responses = await asyncio.gather(
+            *(client.post(CLONES, **multipart(f"v{i}")) for i in range(8))
+        )
         assert {r.status_code for r in responses} == {200}
     assert state_file.exists()
-    async with httpx.AsyncClient(transport=embedded_transport(state_file),
-                                 base_url="http://sandbox",
-                                 headers={"Authorization": "Bearer any-key-at-all"}) as client:
+    async with httpx.AsyncClient(
+        transport=embedded_transport(state_file),
+        base_url="http://sandbox",
+        headers={"Authorization": "Bearer any-key-at-all"},
+    ) as client:
         entries = (await client.get(CLONES)).json()["data"]
         assert sorted(e["displayName"] for e in entries) == [f"v{i}" for i in range(8)]
     config = transport.app.state.sandbox.config

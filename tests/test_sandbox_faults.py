@@ -31,8 +31,9 @@ pytestmark = pytest.mark.anyio
 ORG = org_of(KEY)
 
 
-async def outcome(client: httpx.AsyncClient, method: str = "GET", path: str = CLONES,
-                  **kwargs) -> str:
+async def outcome(
+    client: httpx.AsyncClient, method: str = "GET", path: str = CLONES, **kwargs
+) -> str:
     """What a request met: its status, 'truncate' for a cut JSON body, or the exception name."""
     try:
         response = await client.request(method, path, **kwargs)
@@ -106,8 +107,10 @@ async def test_a_fault_can_hide_a_delete_that_happened(sandbox_app) -> None:
     app = sandbox_app(seed=2)
     sandbox = app.state.sandbox
     async with asgi_client(app) as client:
-        ids = [(await client.post(CLONES, **multipart(f"v{i}"))).json()["data"]["voiceId"]
-               for i in range(16)]
+        ids = [
+            (await client.post(CLONES, **multipart(f"v{i}"))).json()["data"]["voiceId"]
+            for i in range(16)
+        ]
         sandbox.update_config({"fault_rate": 1.0, "fault_kinds": ["503"]})
         for voice_id in ids:
             response = await client.request("DELETE", DELETE, json={"voiceId": voice_id})
@@ -181,8 +184,9 @@ async def test_concurrency_limit_answers_429_at_once(sandbox_app) -> None:
                 assert response.headers["retry-after"] == "1.5"
         # Another organisation has its own allowance.
         async with asgi_client(app, "sk-someone-else") as other:
-            both = await asyncio.gather(client.get(CLONES), client.get(CLONES),
-                                        other.get(CLONES), other.get(CLONES))
+            both = await asyncio.gather(
+                client.get(CLONES), client.get(CLONES), other.get(CLONES), other.get(CLONES)
+            )
             assert [r.status_code for r in both] == [200, 200, 200, 200]
     assert stats.rate_limited == 4
     assert stats.max_admitted[ORG] == 2
@@ -225,7 +229,8 @@ async def test_hold_keeps_admitted_requests_at_the_gate_until_released(sandbox_a
     sandbox = app.state.sandbox
     async with asgi_client(app) as client, asgi_client(app, key=None) as hooks:
         assert (await hooks.post("/_sandbox/hold", json={"hold": True})).json() == {
-            "hold": True, "held_now": 0
+            "hold": True,
+            "held_now": 0,
         }
         first = asyncio.create_task(client.get(CLONES))
         await until_async(lambda: sandbox.stats.held == 1, "the request held")
@@ -233,7 +238,8 @@ async def test_hold_keeps_admitted_requests_at_the_gate_until_released(sandbox_a
         assert (await hooks.get("/_sandbox/stats")).json()["held_now"] == 1
         assert not first.done()
         assert (await hooks.post("/_sandbox/hold", json={"hold": False})).json() == {
-            "hold": False, "held_now": 1
+            "hold": False,
+            "held_now": 1,
         }
         assert (await first).status_code == 200
         assert sandbox.stats.held == 0 and (await client.get(CLONES)).status_code == 200
@@ -248,8 +254,7 @@ async def test_hold_keeps_admitted_requests_at_the_gate_until_released(sandbox_a
 
 
 async def test_hooks_never_fault(sandbox_app) -> None:
-    app = sandbox_app(fault_rate=1.0, fault_kinds=["drop"], concurrency_limit=1,
-                      latency_ms=100)
+    app = sandbox_app(fault_rate=1.0, fault_kinds=["drop"], concurrency_limit=1, latency_ms=100)
     async with asgi_client(app, key=None) as client:
         responses = await asyncio.gather(*(client.get("/_sandbox/stats") for _ in range(5)))
         assert {r.status_code for r in responses} == {200}
@@ -284,10 +289,14 @@ async def test_same_seed_same_faults(sandbox_app) -> None:
             for i in range(15):
                 results.append(await outcome(client))
                 results.append(await outcome(client, "POST", CLONES, **multipart(f"v{i}")))
-            results.append(json.dumps(sorted(
-                (c.display_name, c.voice_id, c.outcome)
-                for c in app.state.sandbox.store.org(ORG).clones.values()
-            )))
+            results.append(
+                json.dumps(
+                    sorted(
+                        (c.display_name, c.voice_id, c.outcome)
+                        for c in app.state.sandbox.store.org(ORG).clones.values()
+                    )
+                )
+            )
             return results
 
     first = await run(7)

@@ -40,11 +40,19 @@ async def seed(client: httpx.AsyncClient, key: str = KEY, **clone) -> httpx.Resp
     return await client.post("/_sandbox/clones", json=clone, headers=auth(key))
 
 
-async def speak(client: httpx.AsyncClient, voice_id: str, model: str = "lightning_v3.1",
-                accept: str | None = "audio/wav", **extra) -> httpx.Response:
+async def speak(
+    client: httpx.AsyncClient,
+    voice_id: str,
+    model: str = "lightning_v3.1",
+    accept: str | None = "audio/wav",
+    **extra,
+) -> httpx.Response:
     headers = {"Accept": accept} if accept else {"Accept": "*/*"}
-    return await client.post(TTS, json={"text": "Hello there", "voice_id": voice_id,
-                                        "model": model, **extra}, headers=headers)
+    return await client.post(
+        TTS,
+        json={"text": "Hello there", "voice_id": voice_id, "model": model, **extra},
+        headers=headers,
+    )
 
 
 async def test_seed_profile_is_the_seed_page(sandbox_app) -> None:
@@ -75,12 +83,15 @@ async def test_current_profile_retires_deletes_and_legacy_routes(sandbox_app) ->
         assert body["status"] == "error" and body["recommended_endpoint"].endswith(DELETE_V2)
         new = await client.post(DELETE_V2, json={"voiceId": voice["voiceId"]})
         assert new.status_code == 401 and isinstance(new.json()["error"], str)
-        for response in (await client.post(ADD_VOICE, **multipart("Old")),
-                         await client.get(LEGACY_LIST)):
+        for response in (
+            await client.post(ADD_VOICE, **multipart("Old")),
+            await client.get(LEGACY_LIST),
+        ):
             assert response.status_code == 410
             assert response.json()["error_code"] == "MODEL_DEPRECATED"
         assert [c["voiceId"] for c in (await client.get(CLONES)).json()["data"]] == [
-            voice["voiceId"]]
+            voice["voiceId"]
+        ]
     assert app.state.sandbox.stats.clones_deleted == 0
     assert app.state.sandbox.stats.clones_created == 1
 
@@ -97,16 +108,19 @@ async def test_delete_route_changes_at_run_time(sandbox_app) -> None:
         assert isinstance(new.json()["organizationId"], str)
         again = await client.post(DELETE_V2, json={"voiceId": a["voiceId"]})
         assert again.status_code == 400
-        assert (await client.request("DELETE", DELETE, json={"voiceId": b["voiceId"]})
-                ).status_code == 410
+        assert (
+            await client.request("DELETE", DELETE, json={"voiceId": b["voiceId"]})
+        ).status_code == 410
         await client.post("/_sandbox/config", json={"delete_route": "lightning-large"})
-        assert (await client.request("DELETE", DELETE, json={"voiceId": b["voiceId"]})
-                ).status_code == 200
+        assert (
+            await client.request("DELETE", DELETE, json={"voiceId": b["voiceId"]})
+        ).status_code == 200
         assert (await client.post(DELETE_V2, json={"voiceId": b["voiceId"]})).status_code == 404
         bad = await client.post("/_sandbox/config", json={"delete_route": "sideways"})
         assert bad.status_code == 400 and "delete_route" in bad.json()["error"]
-        gone = await client.post("/_sandbox/config", json={"profile": "seed",
-                                                          "legacy_routes": "gone"})
+        gone = await client.post(
+            "/_sandbox/config", json={"profile": "seed", "legacy_routes": "gone"}
+        )
         assert gone.json()["behaviour"]["legacy_routes"] == "gone"
         assert (await client.get(LEGACY_LIST)).status_code == 410
     assert app.state.sandbox.stats.clones_deleted == 2
@@ -118,15 +132,17 @@ async def test_pro_clones_in_the_current_world(sandbox_app) -> None:
         assert pro["model"]["modelName"] == "lightning-v3.1-pro"
         listed = (await client.get(CLONES)).json()["data"][0]
         assert listed["modelIds"] == ["lightning-v3.1-pro"]
-        for model, message in (("lightning-v2", "Voice cloning for lightning-v2 is deprecated"),
-                               ("lightning-v9", "Supported models: lightning-v3.1, "
-                                                "lightning-v3.1-pro")):
+        for model, message in (
+            ("lightning-v2", "Voice cloning for lightning-v2 is deprecated"),
+            ("lightning-v9", "Supported models: lightning-v3.1, lightning-v3.1-pro"),
+        ):
             response = await client.post(CLONES, **multipart("X", model=model))
             assert response.status_code == 400 and message in response.json()["error"]
         ja = await client.post(CLONES, **multipart("X", language="ja"))
         assert ja.status_code == 400
         assert ja.json()["error"].startswith(
-            "Language 'ja' is not supported on the lightning_v3.1 model. Supported languages: ")
+            "Language 'ja' is not supported on the lightning_v3.1 model. Supported languages: "
+        )
         # The model is checked before the file: a probe without audio makes nothing.
         probe = await client.post(CLONES, data={"displayName": "p", "model": "lightning-v3.1-pro"})
         assert probe.status_code == 400 and probe.json()["error"] == "No file provided"
@@ -144,8 +160,9 @@ async def test_tts_needs_accept_and_matching_model_in_current(sandbox_app) -> No
         assert len((await speak(client, pro["voiceId"], "lightning_v3.1")).content) < 300
         unknown = await speak(client, "voice_nope")
         assert unknown.status_code == 400
-        assert unknown.json() == {"error": [{"code": "custom", "path": ["voice_id"],
-                                             "message": "Invalid Voice ID"}]}
+        assert unknown.json() == {
+            "error": [{"code": "custom", "path": ["voice_id"], "message": "Invalid Voice ID"}]
+        }
         lang = await speak(client, v31["voiceId"], language="ko")
         assert lang.status_code == 400 and "lightning_v3.1 model" in lang.json()["error"]
         ok = await speak(client, pro["voiceId"], "lightning_v3.1_pro", language="ko")
@@ -155,14 +172,15 @@ async def test_tts_needs_accept_and_matching_model_in_current(sandbox_app) -> No
 async def test_seeded_clones_of_every_kind(sandbox_app) -> None:
     app = sandbox_app(profile="current")
     async with asgi_client(app) as client:
-        unauth = await client.post("/_sandbox/clones", json={"displayName": "x"},
-                                   headers={"Authorization": ""})
+        unauth = await client.post(
+            "/_sandbox/clones", json={"displayName": "x"}, headers={"Authorization": ""}
+        )
         assert unauth.status_code == 401
-        legacy = await seed(client, displayName="Old", modelIds=["lightning-large"],
-                            tags="a, b")
+        legacy = await seed(client, displayName="Old", modelIds=["lightning-large"], tags="a, b")
         assert legacy.status_code == 200, legacy.text
-        failed = (await seed(client, displayName="Bad", status="failed",
-                             modelIds=["lightning-v3.1-pro"])).json()
+        failed = (
+            await seed(client, displayName="Bad", status="failed", modelIds=["lightning-v3.1-pro"])
+        ).json()
         busy = (await seed(client, displayName="Busy", status="processing")).json()
         assert (await seed(client, displayName="X", status="weird")).status_code == 400
         assert (await seed(client, displayName="X", color="red")).status_code == 400

@@ -60,8 +60,10 @@ def raw_request(url: str, request: bytes, timeout: float = 15.0) -> bytes:
 
 
 def get_request(path: str, key: str = KEY) -> bytes:
-    return (f"GET {path} HTTP/1.1\r\nHost: sandbox\r\nAuthorization: Bearer {key}\r\n"
-            "Connection: close\r\n\r\n").encode()
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: sandbox\r\nAuthorization: Bearer {key}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
 
 
 # --------------------------------------------------------------------------- the process
@@ -91,8 +93,9 @@ def test_sigterm_during_a_slow_request_still_exits_0(start_sandbox) -> None:
     async def main() -> None:
         async with server.async_client() as client:
             slow = asyncio.ensure_future(client.get(CLONES))
-            await until_async(lambda: any(server.stats()["in_flight_now"].values()),
-                              "the request at the server")
+            await until_async(
+                lambda: any(server.stats()["in_flight_now"].values()), "the request at the server"
+            )
             server.process.send_signal(signal.SIGTERM)
             try:
                 response = await slow
@@ -109,7 +112,11 @@ def run_serve(*flags: str, env: dict[str, str] | None = None) -> subprocess.Comp
     clean = {k: v for k, v in os.environ.items() if not k.startswith("VOICECTL_SANDBOX_")}
     return subprocess.run(
         [sys.executable, "-m", "reconciler", "sandbox", "serve", *flags],
-        cwd=ROOT, env={**clean, **(env or {})}, capture_output=True, text=True, timeout=30,
+        cwd=ROOT,
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
 
 
@@ -153,14 +160,16 @@ def test_a_corrupt_state_file_is_one_line_and_exit_1(tmp_path: Path) -> None:
 
 
 def test_flags_come_from_the_environment_too(start_sandbox) -> None:
-    server = start_sandbox(env={
-        "VOICECTL_SANDBOX_SEED": "5",
-        "VOICECTL_SANDBOX_CLONE_LIMIT": "1",
-        "VOICECTL_SANDBOX_RETRY_AFTER": "0.25",
-        "VOICECTL_SANDBOX_FAULT_KINDS": "drop,503",
-        "VOICECTL_SANDBOX_LATENCY_MS": "1",
-        "VOICECTL_SANDBOX_API_KEY": f"{KEY} {OTHER_KEY}",
-    })
+    server = start_sandbox(
+        env={
+            "VOICECTL_SANDBOX_SEED": "5",
+            "VOICECTL_SANDBOX_CLONE_LIMIT": "1",
+            "VOICECTL_SANDBOX_RETRY_AFTER": "0.25",
+            "VOICECTL_SANDBOX_FAULT_KINDS": "drop,503",
+            "VOICECTL_SANDBOX_LATENCY_MS": "1",
+            "VOICECTL_SANDBOX_API_KEY": f"{KEY} {OTHER_KEY}",
+        }
+    )
     config = server.state()["config"]
     assert config["seed"] == 5 and config["clone_limit"] == 1 and config["retry_after"] == 0.25
     assert config["fault_kinds"] == ["drop", "503"] and config["latency_ms"] == 1
@@ -170,22 +179,68 @@ def test_flags_come_from_the_environment_too(start_sandbox) -> None:
 
 
 def test_flags_set_the_startup_config(start_sandbox) -> None:
-    server = start_sandbox("--seed", "3", "--latency-ms", "2", "--jitter-ms", "1",
-                           "--concurrency-limit", "4", "--retry-after", "1", "--fault-rate",
-                           "0.1", "--fault-kinds", "500", "--ghost-rate", "0.2",
-                           "--list-lag-ms", "10", "--processing-seconds", "0.5",
-                           "--failure-rate", "0.3", "--clone-limit", "7", "--access-log",
-                           "--profile", "current", "--delete-route", "voice-cloning")
-    expected = {"seed": 3, "latency_ms": 2, "jitter_ms": 1, "concurrency_limit": 4,
-                "retry_after": 1, "fault_rate": 0.1, "fault_kinds": ["500"], "ghost_rate": 0.2,
-                "list_lag_ms": 10, "list_barrier": 0, "list_barrier_timeout": 10.0,
-                "processing_seconds": 0.5, "failure_rate": 0.3, "empty_sample_rate": 0.0,
-                "clone_limit": 7, "api_key_count": 0, "allowed_orgs": None,
-                "profile": "current", "delete_route": "voice-cloning", "legacy_routes": None,
-                "pro_model": None, "tts_accept_required": None,
-                "behaviour": {"profile": "current", "delete_route": "voice-cloning",
-                              "legacy_routes": "gone", "pro_model": True,
-                              "tts_accept_required": True}}
+    server = start_sandbox(
+        "--seed",
+        "3",
+        "--latency-ms",
+        "2",
+        "--jitter-ms",
+        "1",
+        "--concurrency-limit",
+        "4",
+        "--retry-after",
+        "1",
+        "--fault-rate",
+        "0.1",
+        "--fault-kinds",
+        "500",
+        "--ghost-rate",
+        "0.2",
+        "--list-lag-ms",
+        "10",
+        "--processing-seconds",
+        "0.5",
+        "--failure-rate",
+        "0.3",
+        "--clone-limit",
+        "7",
+        "--access-log",
+        "--profile",
+        "current",
+        "--delete-route",
+        "voice-cloning",
+    )
+    expected = {
+        "seed": 3,
+        "latency_ms": 2,
+        "jitter_ms": 1,
+        "concurrency_limit": 4,
+        "retry_after": 1,
+        "fault_rate": 0.1,
+        "fault_kinds": ["500"],
+        "ghost_rate": 0.2,
+        "list_lag_ms": 10,
+        "list_barrier": 0,
+        "list_barrier_timeout": 10.0,
+        "processing_seconds": 0.5,
+        "failure_rate": 0.3,
+        "empty_sample_rate": 0.0,
+        "clone_limit": 7,
+        "api_key_count": 0,
+        "allowed_orgs": None,
+        "profile": "current",
+        "delete_route": "voice-cloning",
+        "legacy_routes": None,
+        "pro_model": None,
+        "tts_accept_required": None,
+        "behaviour": {
+            "profile": "current",
+            "delete_route": "voice-cloning",
+            "legacy_routes": "gone",
+            "pro_model": True,
+            "tts_accept_required": True,
+        },
+    }
     assert server.state()["config"] == expected
     server.config(fault_rate=0)
     assert server.reset() == expected  # reset goes back to the flags
@@ -371,12 +426,14 @@ def test_state_file_survives_a_restart(start_sandbox, tmp_path: Path) -> None:
         assert listed[0]["voiceId"] == made["voiceId"] and listed[0]["tags"] == ["a", "b"]
         assert listed[0]["status"] == "processing"  # still an hour to go
         assert [c["displayName"] for c in other.get(CLONES).json()["data"]] == ["Theirs"]
-        response = client.request("DELETE", "/waves/v1/lightning-large",
-                                  json={"voiceId": made["voiceId"]})
+        response = client.request(
+            "DELETE", "/waves/v1/lightning-large", json={"voiceId": made["voiceId"]}
+        )
         assert response.status_code == 200
     assert again.stop() == 0
-    assert [c["displayName"] for c in json.loads(state.read_text())["orgs"][org_of(KEY)]
-            ["clones"]] == ["Legacy"]
+    assert [
+        c["displayName"] for c in json.loads(state.read_text())["orgs"][org_of(KEY)]["clones"]
+    ] == ["Legacy"]
 
 
 def test_state_file_is_whole_after_a_kill(start_sandbox, tmp_path: Path) -> None:

@@ -16,7 +16,6 @@ from reconciler.savedplan import safe_endpoint
 SAVED_SCHEMA = json.loads((ROOT / "schemas" / "saved-plan.schema.json").read_text())
 
 
-
 def save(project: Project, *args: str, expect: int = 0) -> dict:
     project.run("plan", "--out", str(project.root / "plan.json"), *args, expect=expect)
     doc = json.loads((project.root / "plan.json").read_text())
@@ -142,9 +141,15 @@ def refused_as_edited(project: Project, *fragments: str) -> str:
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("edited", [
-    "../outside.wav", "/etc/hostname", "samples/../../outside.wav", "samples/\u0000.wav",
-])
+@pytest.mark.parametrize(
+    "edited",
+    [
+        "../outside.wav",
+        "/etc/hostname",
+        "samples/../../outside.wav",
+        "samples/\u0000.wav",
+    ],
+)
 def test_plan_with_sample_paths_edited_outside_the_folder_is_refused(project, edited):
     project.write({"alpha": {}})
     save(project)
@@ -162,8 +167,11 @@ def test_plan_with_a_sample_path_edited_inside_the_folder_is_refused(project):
     doc = json.loads((project.root / "plan.json").read_text())
     doc["inputs"]["samples"]["alpha"]["sha256"] = doc["inputs"]["samples"]["bravo"]["sha256"]
     (project.root / "plan.json").write_text(json.dumps(doc))
-    refused_as_edited(project, "sample recorded for alpha (samples/bravo.wav)",
-                      "the manifest's (samples/alpha.wav)")
+    refused_as_edited(
+        project,
+        "sample recorded for alpha (samples/bravo.wav)",
+        "the manifest's (samples/alpha.wav)",
+    )
 
 
 @pytest.mark.e2e
@@ -243,8 +251,12 @@ def test_refused_when_run_against_another_endpoint(project):
 def test_plan_options_cannot_be_changed_at_apply(project):
     project.write({"alpha": {}})
     save(project)
-    for flag in (["--target", "alpha"], ["--replace", "alpha"], ["--list-grace", "5"],
-                 ["--allow-mass-delete"]):
+    for flag in (
+        ["--target", "alpha"],
+        ["--replace", "alpha"],
+        ["--list-grace", "5"],
+        ["--allow-mass-delete"],
+    ):
         r = apply_saved(project, *flag, expect=1)
         assert f"{flag[0]} cannot be used with a saved plan" in r.err
     assert project.remote() == []

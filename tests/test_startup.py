@@ -37,8 +37,11 @@ def run(tmp_path: Path, *args: str, env: dict[str, str] | None = None):
     out = tmp_path / "modules.json"
     done = subprocess.run(
         [sys.executable, "-c", PROBE, str(out), *args],
-        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
-        capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     modules = {m.split(".")[0] for m in json.loads(out.read_text())}
     return done, modules
@@ -53,10 +56,17 @@ def project(tmp_path: Path) -> Path:
         "  newsreader: {file: a.wav, language: en}\n"
         "  bot: {file: a.wav, language: en}\n"
     )
-    (tmp_path / "voices.lock.json").write_text(json.dumps(
-        {"version": 1, "lineage": "x", "serial": 1, "stack": "s",
-         "voices": {"nightly": {"voiceId": "voice_n"}}}
-    ))
+    (tmp_path / "voices.lock.json").write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "lineage": "x",
+                "serial": 1,
+                "stack": "s",
+                "voices": {"nightly": {"voiceId": "voice_n"}},
+            }
+        )
+    )
     return tmp_path
 
 
@@ -70,9 +80,14 @@ def test_help_version_and_completion_script_import_nothing_heavy(tmp_path, args)
 
 def _complete(project: Path, words: str):
     cword = len(words.split()) - (0 if words.endswith(" ") else 1)
-    return run(project, env={
-        "_VOICECTL_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": str(cword),
-    })
+    return run(
+        project,
+        env={
+            "_VOICECTL_COMPLETE": "bash_complete",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(cword),
+        },
+    )
 
 
 @pytest.mark.parametrize(
@@ -108,8 +123,11 @@ def test_the_help_table_matches_the_commands_themselves():
         command = cli_module.cli.commands[name]
         assert command.callback.__module__ == f"reconciler.cli.{module}"
         assert command.get_short_help_str(10_000) == first
-    modules = {p.stem for p in (ROOT / "reconciler" / "cli").glob("*.py")
-               if "\nCOMMANDS = [" in p.read_text()}
+    modules = {
+        p.stem
+        for p in (ROOT / "reconciler" / "cli").glob("*.py")
+        if "\nCOMMANDS = [" in p.read_text()
+    }
     assert modules == set(cli_module.COMMAND_MODULES)  # no command missing from the table
     assert set(cli_module.cli.commands) == set(cli_module.COMMAND_TABLE)
     loaded_help = CliRunner().invoke(cli_module.cli, ["--help"]).output

@@ -16,7 +16,7 @@ TEXTS = [
     "version: 1\nvoices:\n  a: {file: a.wav, tags: [x, 'y', \"z\"], protect: yes}\n",
     "a: &x {k: 1}\nb:\n  <<: *x\n  j: 2024-01-05\nc: 1_000\nd: null\ne: ~\nf: 1.5\n",
     "dup: 1\ndup: 2\nnested:\n  - {a: 1, a: 2}\n",
-    "bad: !!python/object:os.system x\nok: \"caf\\u00e9\"\n",
+    'bad: !!python/object:os.system x\nok: "caf\\u00e9"\n',
     "r: &r [*r]\n",
 ]
 

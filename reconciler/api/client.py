@@ -107,6 +107,7 @@ ADD_VOICE_PATH = "/waves/v1/lightning-large/add_voice"
 LEGACY_LIST_PATH = "/waves/v1/lightning-large/get_cloned_voices"
 TTS_PATH = "/waves/v1/tts"
 
+
 @dataclass
 class _Op:
     """What one operation learnt across its tries."""
@@ -245,9 +246,7 @@ class WavesClient:
 
         async def send(timeout: float) -> list[Clone]:
             response = await self._send(op, CLONES_PATH, timeout, params=params or None)
-            return parse_clone_list(
-                response, "data", op.name, log=self._log, redact=self._redact
-            )
+            return parse_clone_list(response, "data", op.name, log=self._log, redact=self._redact)
 
         try:
             clones = await self._run(op, send)
@@ -302,7 +301,8 @@ class WavesClient:
         if self._no_delete is not None:
             raise DeleteUnavailableError(
                 f"delete {self._quote(voice_id)}: no delete route works for this key "
-                f"({self._no_delete})", reason=self._no_delete,
+                f"({self._no_delete})",
+                reason=self._no_delete,
             )
         assert self._delete_route is not None
         return await self._delete_on(self._delete_route, voice_id)
@@ -327,8 +327,7 @@ class WavesClient:
         except DeprecatedRouteError as exc:
             return self._retired(route, exc)
         except AuthError as exc:
-            return RouteVerdict(route, False, f"refuses this key ({exc.status})",
-                                status=exc.status)
+            return RouteVerdict(route, False, f"refuses this key ({exc.status})", status=exc.status)
         return RouteVerdict(route, True, "accepts this key", status=200)
 
     async def probe_create_model(self, model: str) -> tuple[bool | None, str]:
@@ -360,8 +359,13 @@ class WavesClient:
         return None, "the service answered 2xx to a create without a file (unexpected)"
 
     def _retired(self, route: Route, exc: DeprecatedRouteError) -> RouteVerdict:
-        return RouteVerdict(route, False, f"retired ({exc.status} MODEL_DEPRECATED)",
-                            status=exc.status, recommended_endpoint=exc.recommended_endpoint)
+        return RouteVerdict(
+            route,
+            False,
+            f"retired ({exc.status} MODEL_DEPRECATED)",
+            status=exc.status,
+            recommended_endpoint=exc.recommended_endpoint,
+        )
 
     async def _find_route(self, voice_id: str) -> DeleteResult:
         """The run's first delete: try the routes in order (see routes.py); remember."""
@@ -378,14 +382,16 @@ class WavesClient:
                     if not await self._still_listed(voice_id):
                         return DeleteResult(voice_id=voice_id, already_gone=not op.maybe_done)
                     self._delete_verdicts.append(
-                        RouteVerdict(route, False, "absent (404)", status=404))
+                        RouteVerdict(route, False, "absent (404)", status=404)
+                    )
                     continue
                 self._chosen(route)
                 return await self._gone_or_raise(voice_id, exc, maybe_done=op.maybe_done)
             except BadRequestError as exc:
                 if exc.status == 405:
                     self._delete_verdicts.append(
-                        RouteVerdict(route, False, "absent (405)", status=405))
+                        RouteVerdict(route, False, "absent (405)", status=405)
+                    )
                     continue
                 if isinstance(exc, CloneLimitError):
                     raise
@@ -395,8 +401,10 @@ class WavesClient:
                 if not await self._key_lists():
                     raise  # a key that cannot list either is a bad key, not a verdict
                 self._delete_verdicts.append(
-                    RouteVerdict(route, False, f"this key may not delete ({exc.status})",
-                                 status=exc.status))
+                    RouteVerdict(
+                        route, False, f"this key may not delete ({exc.status})", status=exc.status
+                    )
+                )
                 continue
             self._chosen(route)
             return DeleteResult(voice_id=voice_id)
@@ -404,7 +412,8 @@ class WavesClient:
         self._log.warning("no delete route works for this key: %s", self._no_delete)
         raise DeleteUnavailableError(
             f"delete {self._quote(voice_id)}: no delete route works for this key "
-            f"({self._no_delete})", reason=self._no_delete,
+            f"({self._no_delete})",
+            reason=self._no_delete,
         )
 
     async def _key_lists(self) -> bool:
@@ -439,10 +448,10 @@ class WavesClient:
         except (NotFoundError, BadRequestError) as exc:
             return await self._gone_or_raise(voice_id, exc, maybe_done=op.maybe_done)
 
-    async def _gone_or_raise(self, voice_id: str, exc: WavesError, *,
-                             maybe_done: bool) -> DeleteResult:
-        if isinstance(exc, CloneLimitError) or not isinstance(
-                exc, NotFoundError | BadRequestError):
+    async def _gone_or_raise(
+        self, voice_id: str, exc: WavesError, *, maybe_done: bool
+    ) -> DeleteResult:
+        if isinstance(exc, CloneLimitError) or not isinstance(exc, NotFoundError | BadRequestError):
             raise exc
         if await self._still_listed(voice_id):
             raise exc
@@ -468,9 +477,7 @@ class WavesClient:
 
         async def send(timeout: float) -> list[Clone]:
             response = await self._send(op, LEGACY_LIST_PATH, timeout)
-            return parse_clone_list(
-                response, "voices", op.name, log=self._log, redact=self._redact
-            )
+            return parse_clone_list(response, "voices", op.name, log=self._log, redact=self._redact)
 
         return await self._run(op, send)
 
@@ -501,8 +508,9 @@ class WavesClient:
 
         async def send(timeout: float) -> bytes:
             # Required: "omitting it can return an empty or unplayable response".
-            response = await self._send(op, TTS_PATH, timeout, json=payload,
-                                        extra_headers={"Accept": "audio/wav"})
+            response = await self._send(
+                op, TTS_PATH, timeout, json=payload, extra_headers={"Accept": "audio/wav"}
+            )
             return response.content
 
         return await self._run(op, send)
@@ -562,8 +570,15 @@ class WavesClient:
     def _auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
 
-    async def _send(self, op: _Op, path: str, timeout: float, *,
-                    extra_headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
+    async def _send(
+        self,
+        op: _Op,
+        path: str,
+        timeout: float,
+        *,
+        extra_headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
         """Send one request with the key; raise StatusFailure on an error status."""
         headers = {**self._auth_headers(), **(extra_headers or {})}
         response = await self._http.request(
@@ -619,8 +634,11 @@ class WavesClient:
                     elif status < 500:
                         slot.succeeded()
                     error, sent, retryable = status_error(
-                        op.name, response, retry_after,
-                        redact=self._redact, has_key=bool(self._api_key),
+                        op.name,
+                        response,
+                        retry_after,
+                        redact=self._redact,
+                        has_key=bool(self._api_key),
                         base=self.base_url,
                     )
                 except BadBody as exc:
@@ -728,4 +746,3 @@ class WavesClient:
                 op.name,
                 tries,
             )
-

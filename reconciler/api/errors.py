@@ -56,8 +56,14 @@ class DeprecatedRouteError(WavesError):
     route it recommends instead (either may be empty if the body lacked it).
     """
 
-    def __init__(self, message: str, *, server_message: str = "",
-                 recommended_endpoint: str | None = None, status: int = 410):
+    def __init__(
+        self,
+        message: str,
+        *,
+        server_message: str = "",
+        recommended_endpoint: str | None = None,
+        status: int = 410,
+    ):
         super().__init__(message, status=status)
         self.server_message = server_message
         self.recommended_endpoint = recommended_endpoint

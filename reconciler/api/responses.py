@@ -87,7 +87,9 @@ def status_error(
         return (
             DeprecatedRouteError(
                 f"{name}: retired by the service ({status} {code or 'Gone'}){detail}{instead}",
-                server_message=message, recommended_endpoint=recommended, status=status,
+                server_message=message,
+                recommended_endpoint=recommended,
+                status=status,
             ),
             True,
             False,
@@ -111,17 +113,16 @@ def status_error(
     if status == 429:
         wait = f", retry after {retry_after:g}s" if retry_after is not None else ""
         return (
-            RateLimitedError(
-                f"{name}: rate limited (429){wait}{detail}", retry_after=retry_after
-            ),
+            RateLimitedError(f"{name}: rate limited (429){wait}{detail}", retry_after=retry_after),
             False,
             True,
         )
     voice_unknown = bool(_INVALID_VOICE.search(message or ""))
     if status == 404 or (status == 400 and voice_unknown):
         return (
-            NotFoundError(f"{name}: not found ({status}){detail}", status=status,
-                          voice_unknown=voice_unknown),
+            NotFoundError(
+                f"{name}: not found ({status}){detail}", status=status, voice_unknown=voice_unknown
+            ),
             True,
             False,
         )

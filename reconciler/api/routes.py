@@ -59,8 +59,9 @@ def check_via(value: str | None) -> str:
     """``value`` if it is a known ``--delete-via`` choice (None: auto); else ValueError."""
     via = (value or "auto").strip().lower() or "auto"
     if via not in DELETE_VIA:
-        raise ValueError(f"{DELETE_VIA_ENV}/--delete-via: {value!r} is not one of "
-                         f"{', '.join(DELETE_VIA)}")
+        raise ValueError(
+            f"{DELETE_VIA_ENV}/--delete-via: {value!r} is not one of {', '.join(DELETE_VIA)}"
+        )
     return via
 
 

@@ -72,9 +72,7 @@ def check_base_url(base_url: str, api_key: str | None, *, in_process: bool = Fal
     text = base_url.strip()
     if "://" not in text:
         shown = _strip_userinfo(text)
-        raise WavesError(
-            f"invalid API URL {shown!r}: no scheme; did you mean 'https://{shown}'?"
-        )
+        raise WavesError(f"invalid API URL {shown!r}: no scheme; did you mean 'https://{shown}'?")
     try:
         url = httpx.URL(text)
     except Exception as exc:  # httpx.InvalidURL and friends

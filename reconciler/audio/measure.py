@@ -116,9 +116,7 @@ def measure(pcm: Pcm) -> Measurement:
         speech_seconds=round(float(speech.sum()) * frame / rate, 3),
         silent_seconds=round(float(silent.sum()) * frame / rate, 3),
         longest_silence=round(float(lengths[longest]) * frame / rate, 3) if longest >= 0 else 0.0,
-        longest_silence_at=round(float(starts[longest]) * frame / rate, 3)
-        if longest >= 0
-        else 0.0,
+        longest_silence_at=round(float(starts[longest]) * frame / rate, 3) if longest >= 0 else 0.0,
         digital_silence_seconds=round(float(digital.sum()) * frame / rate, 3),
         clipped_percent=round(100.0 * clipped / samples.size, 4) if samples.size else 0.0,
         clipped_runs=runs,
@@ -134,9 +132,22 @@ def measure(pcm: Pcm) -> Measurement:
 
 def _empty(pcm: Pcm, seconds: float) -> Measurement:
     return Measurement(
-        seconds=round(seconds, 3), rate=pcm.rate, channels=pcm.channels, codec=pcm.codec,
-        speech_seconds=0.0, silent_seconds=round(seconds, 3), longest_silence=0.0,
-        longest_silence_at=0.0, digital_silence_seconds=round(seconds, 3), clipped_percent=0.0,
-        clipped_runs=0, longest_clip_run=0, peak_dbfs=FLOOR_DB, rms_dbfs=FLOOR_DB,
-        loudness_lufs=FLOOR_DB, noise_dbfs=FLOOR_DB, speech_dbfs=FLOOR_DB, snr_db=0.0,
+        seconds=round(seconds, 3),
+        rate=pcm.rate,
+        channels=pcm.channels,
+        codec=pcm.codec,
+        speech_seconds=0.0,
+        silent_seconds=round(seconds, 3),
+        longest_silence=0.0,
+        longest_silence_at=0.0,
+        digital_silence_seconds=round(seconds, 3),
+        clipped_percent=0.0,
+        clipped_runs=0,
+        longest_clip_run=0,
+        peak_dbfs=FLOOR_DB,
+        rms_dbfs=FLOOR_DB,
+        loudness_lufs=FLOOR_DB,
+        noise_dbfs=FLOOR_DB,
+        speech_dbfs=FLOOR_DB,
+        snr_db=0.0,
     )

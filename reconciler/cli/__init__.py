@@ -30,8 +30,7 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
     "apply": ("apply", "Create missing clones, replace changed or legacy ones, delete orphans."),
     "check": (
         "check",
-        "Check that every voice in the lockfile exists, is completed and works on "
-        "lightning-v3.1.",
+        "Check that every voice in the lockfile exists, is completed and works on lightning-v3.1.",
     ),
     "show": ("show", "Show a saved plan (from `voicectl plan --out`); no API call, no key needed."),
     "doctor": (

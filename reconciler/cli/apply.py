@@ -213,8 +213,7 @@ def _interrupted(run: _engine_applying.ApplyRun, fmt: str, source: str, warnings
         for a in not_done:
             why = reasons.get(id(a)) or "stopped before it finished"
             click.echo(
-                f"  not done: {render.clean(a.name or a.voice_id)} ({a.kind}): "
-                f"{render.clean(why)}"
+                f"  not done: {render.clean(a.name or a.voice_id)} ({a.kind}): {render.clean(why)}"
             )
         click.echo("Next: run `voicectl apply` again; `voicectl plan` shows what is left.")
     markdown = render.apply_markdown(

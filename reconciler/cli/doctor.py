@@ -32,8 +32,9 @@ _COLOURS = {"ok": "green", "warn": "yellow", "fail": "red", "info": None}
 @text_or_json_options
 @global_options
 @click.pass_context
-def doctor(ctx: click.Context, manifest_file: str, lockfile: str | None, fmt: str,
-           as_json: bool) -> None:
+def doctor(
+    ctx: click.Context, manifest_file: str, lockfile: str | None, fmt: str, as_json: bool
+) -> None:
     """Check the key, the endpoint and the organisation: which API world this is.
 
     Read-only: deletes are probed with a voiceId that cannot exist and creates
@@ -46,34 +47,45 @@ def doctor(ctx: click.Context, manifest_file: str, lockfile: str | None, fmt: st
     target = environments.select(path, settings.env) if path.exists() else environments.PLAIN
     lock_path = workflow.lockfile_path(path, lockfile, target)
     lock = Lockfile.load(lock_path) if lock_path.exists() else None
-    conn = workflow.connection(sandbox=settings.sandbox, api_url=settings.api_url,
-                               base_dir=path.parent, target=target,
-                               delete_via=settings.delete_via)
+    conn = workflow.connection(
+        sandbox=settings.sandbox,
+        api_url=settings.api_url,
+        base_dir=path.parent,
+        target=target,
+        delete_via=settings.delete_via,
+    )
 
     async def run():
         async with workflow.open_client(conn, logger=logger_for(settings)) as client:
-            return await diagnose(client, lock=lock.doc if lock else None,
-                                  delete_via=conn.delete_via)
+            return await diagnose(
+                client, lock=lock.doc if lock else None, delete_via=conn.delete_via
+            )
 
     report = asyncio.run(run())
     if as_json or fmt == "json":
         doc = schemas.DoctorDocument.model_validate(report.to_json())
-        click.echo(json.dumps(doc.model_dump(by_alias=True, mode="json"), indent=2,
-                              ensure_ascii=False))
+        click.echo(
+            json.dumps(doc.model_dump(by_alias=True, mode="json"), indent=2, ensure_ascii=False)
+        )
     else:
         style = style_for(settings)
-        rows = [[f.check, f.status.upper(), clean(f.result), clean(f.means)]
-                for f in report.findings]
+        rows = [
+            [f.check, f.status.upper(), clean(f.result), clean(f.means)] for f in report.findings
+        ]
 
         def colour(row: int, col: int, cell: str) -> str:
             hue = _COLOURS[report.findings[row].status]
             return style(cell, hue, bold=True) if col == 1 and hue else cell
 
         click.echo(f"Endpoint: {clean(report.endpoint)}  (API world: {report.world})\n")
-        click.echo(table(["CHECK", "STATUS", "RESULT", "MEANS FOR PLAN AND APPLY"], rows,
-                         style=colour))
-        verdict = "voicectl can work here." if report.ok else \
-            "Something voicectl needs is missing (FAIL above)."
+        click.echo(
+            table(["CHECK", "STATUS", "RESULT", "MEANS FOR PLAN AND APPLY"], rows, style=colour)
+        )
+        verdict = (
+            "voicectl can work here."
+            if report.ok
+            else "Something voicectl needs is missing (FAIL above)."
+        )
         click.echo(f"\n{verdict}")
     ctx.exit(0 if report.ok else 1)
 

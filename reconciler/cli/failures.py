@@ -76,7 +76,11 @@ class FailureReport:
             markdown = self.markdown_doc(errors)
         else:
             markdown = rp.failure_markdown(
-                self.command, errors, seen, source=self.source, changed=self.changed,
+                self.command,
+                errors,
+                seen,
+                source=self.source,
+                changed=self.changed,
                 refused=refused,
             )
         if self.fmt == "json":

@@ -27,5 +27,3 @@ class Terminated(BaseException):
 
 def raise_terminated(_signum: int, _frame: Any) -> None:
     raise Terminated()
-
-

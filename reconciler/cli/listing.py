@@ -66,8 +66,10 @@ def list_(
     line += f", {counts['legacy']} {LEGACY_MARK} (no lightning-v3.1)"
     line += f", {counts['unmanaged']} unmanaged."
     if counts["awaitingDeletion"]:
-        line += (f" {counts['awaitingDeletion']} awaiting deletion: no delete route worked; "
-                 "delete them in the dashboard, or the next apply that can will.")
+        line += (
+            f" {counts['awaitingDeletion']} awaiting deletion: no delete route worked; "
+            "delete them in the dashboard, or the next apply that can will."
+        )
     click.echo(line)
     if counts["unmanaged"]:
         click.echo("`voicectl import` adopts unmanaged clones into the manifest.")

@@ -196,9 +196,7 @@ def plan_options_of(params: Mapping[str, Any], **fixed: Any) -> PlanOptions:
     return PlanOptions(**{**values, **fixed})
 
 
-def apply_options_of(
-    params: Mapping[str, Any], plan: PlanOptions, **fixed: Any
-) -> ApplyOptions:
+def apply_options_of(params: Mapping[str, Any], plan: PlanOptions, **fixed: Any) -> ApplyOptions:
     """The apply options of the shared flags, for ``plan`` (its --replace and
     --destroy-first carry over)."""
     from reconciler.apply import ApplyOptions

@@ -101,11 +101,18 @@ def plan(
     if all_envs:
         for flag, value in (("--out", out), ("--lockfile", lockfile), ("--env", settings.env)):
             if value:
-                raise UserError(f"--all-envs cannot be used with {flag} (it plans each "
-                                "environment with its own lockfile)")
+                raise UserError(
+                    f"--all-envs cannot be used with {flag} (it plans each "
+                    "environment with its own lockfile)"
+                )
         code = _plan_all_envs(
-            settings, path, options, fmt=fmt, parallelism=parallelism,
-            allow_outside_files=allow_outside_files, allow_any_duration=allow_any_duration,
+            settings,
+            path,
+            options,
+            fmt=fmt,
+            parallelism=parallelism,
+            allow_outside_files=allow_outside_files,
+            allow_any_duration=allow_any_duration,
         )
         if code == 1:
             ctx.exit(1)
@@ -114,7 +121,10 @@ def plan(
         return
     with FailureReport("plan", fmt, _manifest.display_path(path)) as report:
         changes = _plan(
-            settings, path, manifest_file, report,
+            settings,
+            path,
+            manifest_file,
+            report,
             lockfile=lockfile,
             options=options,
             allow_outside_files=allow_outside_files,

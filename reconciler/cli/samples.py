@@ -87,8 +87,11 @@ def samples(
         note = clip_engine.check(found)
     bad = [c for c in found if c.error or c.problem]
     if as_json or fmt == "json":
-        click.echo(json.dumps(_document(found, dest is not None, len(bad), note), indent=2,
-                              ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                _document(found, dest is not None, len(bad), note), indent=2, ensure_ascii=False
+            )
+        )
     else:
         _text(found, lock_path, name, note)
     if bad:

@@ -65,10 +65,17 @@ def sandbox() -> None:
     "The /waves/v1/lightning-large/* routes: live or gone (410) (default: the profile's).",
     metavar="live|gone",
 )
-@_option("--pro-model", "Create accepts lightning-v3.1-pro: true or false "
-         "(default: the profile's).", metavar="BOOL")
-@_option("--tts-accept-required", "TTS answers an empty body without 'Accept: audio/wav': "
-         "true or false (default: the profile's).", metavar="BOOL")
+@_option(
+    "--pro-model",
+    "Create accepts lightning-v3.1-pro: true or false (default: the profile's).",
+    metavar="BOOL",
+)
+@_option(
+    "--tts-accept-required",
+    "TTS answers an empty body without 'Accept: audio/wav': "
+    "true or false (default: the profile's).",
+    metavar="BOOL",
+)
 @_option("--seed", "Seed of the fault RNG: same seed, same faults (default: random).")
 @_option("--latency-ms", "Latency added to every /waves request.", metavar="MS")
 @_option("--jitter-ms", "Uniform +/- jitter around the latency.", metavar="MS")

@@ -31,8 +31,11 @@ def show(ctx: click.Context, plan_file: str, fmt: str) -> None:
     if doc.inputs.environment:
         manifest = f"{manifest} ({doc.inputs.environment})"
     if fmt == "json":
-        click.echo(json.dumps(doc.plan.model_dump(by_alias=True, mode="json"), indent=2,
-                              ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                doc.plan.model_dump(by_alias=True, mode="json"), indent=2, ensure_ascii=False
+            )
+        )
         return
     if fmt == "markdown":
         click.echo(render.plan_markdown(plan, source=manifest), nl=False)

@@ -206,8 +206,7 @@ class FinishConsole(ApplyConsole):
         confirm(
             "migrate --finish",
             [
-                f"Delete these {deletes} old clone{'s' if deletes != 1 else ''}? Apps still "
-                "using",
+                f"Delete these {deletes} old clone{'s' if deletes != 1 else ''}? Apps still using",
                 "their voiceIds will stop working. Only 'yes' will be accepted to approve.",
             ],
             approve="delete",

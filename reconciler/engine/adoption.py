@@ -53,8 +53,16 @@ from reconciler.text import clean
 
 NAME_MAX = 63
 _NAME_RE = re.compile(NAME_PATTERN)
-FIELDS = ("file", "displayName", "language", "description", "accent", "model", "tags",
-          "environments")
+FIELDS = (
+    "file",
+    "displayName",
+    "language",
+    "description",
+    "accent",
+    "model",
+    "tags",
+    "environments",
+)
 
 
 # --------------------------------------------------------------------------- names

@@ -47,8 +47,12 @@ class Finding:
     means: str  # what it means for plan and apply
 
     def to_json(self) -> dict[str, Any]:
-        return {"check": self.check, "status": self.status, "result": clean(self.result),
-                "means": clean(self.means)}
+        return {
+            "check": self.check,
+            "status": self.status,
+            "result": clean(self.result),
+            "means": clean(self.means),
+        }
 
 
 @dataclass
@@ -108,23 +112,32 @@ def clone_counts(clones: Sequence[Clone], lock: LockDocument | None) -> dict[str
     }
 
 
-async def diagnose(client: Any, *, lock: LockDocument | None = None,
-                   delete_via: str = "auto") -> DoctorReport:
+async def diagnose(
+    client: Any, *, lock: LockDocument | None = None, delete_via: str = "auto"
+) -> DoctorReport:
     """Run every check against ``client``'s endpoint; nothing is created or deleted."""
     report = DoctorReport(endpoint=client.base_url)
     try:
         clones = await client.list_clones()
     except AuthError as exc:
-        report.add("key", "fail", str(exc),
-                   "plan and apply cannot run: set SMALLEST_API_KEY to a key of this "
-                   "organisation")
+        report.add(
+            "key",
+            "fail",
+            str(exc),
+            "plan and apply cannot run: set SMALLEST_API_KEY to a key of this organisation",
+        )
         return report
     except WavesError as exc:
-        report.add("key", "fail", str(exc),
-                   "plan and apply cannot run: the endpoint does not list clones")
+        report.add(
+            "key", "fail", str(exc), "plan and apply cannot run: the endpoint does not list clones"
+        )
         return report
-    report.add("key", "ok", f"the key lists the organisation's clones ({len(clones)})",
-               "plan, apply and list can read the organisation")
+    report.add(
+        "key",
+        "ok",
+        f"the key lists the organisation's clones ({len(clones)})",
+        "plan, apply and list can read the organisation",
+    )
     _shape(report, clones)
     await _deletes(report, client, delete_via)
     await _creates(report, client)
@@ -133,7 +146,8 @@ async def diagnose(client: Any, *, lock: LockDocument | None = None,
     counts = clone_counts(clones, lock)
     report.counts = counts
     report.add(
-        "clones", "info",
+        "clones",
+        "info",
         f"{counts['total']} clones: {counts['legacy']} legacy, {counts['pro']} Pro, "
         f"{counts['failed']} failed, {counts['unmanaged']} unmanaged",
         _clone_meaning(counts),
@@ -145,12 +159,19 @@ def _shape(report: DoctorReport, clones: Sequence[Clone]) -> None:
     no_status = sum(1 for c in clones if not c.status)
     no_models = sum(1 for c in clones if not c.models)
     if no_status or no_models:
-        report.add("list shape", "warn",
-                   f"{no_status} entries without status, {no_models} without modelIds",
-                   "such clones are planned as not ready / legacy; check them in the dashboard")
+        report.add(
+            "list shape",
+            "warn",
+            f"{no_status} entries without status, {no_models} without modelIds",
+            "such clones are planned as not ready / legacy; check them in the dashboard",
+        )
     else:
-        report.add("list shape", "ok", "every entry has voiceId, status and modelIds",
-                   "the plan can tell current, legacy, busy and failed clones apart")
+        report.add(
+            "list shape",
+            "ok",
+            "every entry has voiceId, status and modelIds",
+            "the plan can tell current, legacy, busy and failed clones apart",
+        )
 
 
 async def _deletes(report: DoctorReport, client: Any, delete_via: str) -> None:
@@ -165,15 +186,22 @@ async def _deletes(report: DoctorReport, client: Any, delete_via: str) -> None:
         route = working[0].route
         report.delete_route = route.name
         others = "; ".join(f"{v.route.label}: {v.why}" for v in verdicts if not v.works)
-        report.add("delete", "ok", f"{route.label} accepts this key"
-                   + (f" ({others})" if others else ""),
-                   "prune, replacements and migrations delete old clones")
+        report.add(
+            "delete",
+            "ok",
+            f"{route.label} accepts this key" + (f" ({others})" if others else ""),
+            "prune, replacements and migrations delete old clones",
+        )
         return
     why = "; ".join(f"{v.route.label}: {v.why}" for v in verdicts)
-    report.add("delete", "warn", f"no delete route works for this key ({why})",
-               "apply still creates and replaces; clones to delete are handed off (delete "
-               "them in the dashboard), recorded as awaiting deletion, and deleted by the "
-               "first apply that can")
+    report.add(
+        "delete",
+        "warn",
+        f"no delete route works for this key ({why})",
+        "apply still creates and replaces; clones to delete are handed off (delete "
+        "them in the dashboard), recorded as awaiting deletion, and deleted by the "
+        "first apply that can",
+    )
 
 
 async def _creates(report: DoctorReport, client: Any) -> None:
@@ -182,15 +210,22 @@ async def _creates(report: DoctorReport, client: Any) -> None:
         report.create_models[model] = accepted
         needed = model == languages.DEFAULT_MODEL
         if accepted:
-            report.add(f"create {model}", "ok", said,
-                       f"voices with model: {model} can be created")
+            report.add(f"create {model}", "ok", said, f"voices with model: {model} can be created")
         elif accepted is False:
-            report.add(f"create {model}", "fail" if needed else "info", said,
-                       f"voices with model: {model} cannot be created"
-                       + ("" if needed else f"; keep them on {languages.DEFAULT_MODEL}"))
+            report.add(
+                f"create {model}",
+                "fail" if needed else "info",
+                said,
+                f"voices with model: {model} cannot be created"
+                + ("" if needed else f"; keep them on {languages.DEFAULT_MODEL}"),
+            )
         else:
-            report.add(f"create {model}", "warn", f"unknown: {said}",
-                       f"creates with model: {model} may fail")
+            report.add(
+                f"create {model}",
+                "warn",
+                f"unknown: {said}",
+                f"creates with model: {model} may fail",
+            )
 
 
 async def _legacy(report: DoctorReport, client: Any) -> None:
@@ -198,16 +233,24 @@ async def _legacy(report: DoctorReport, client: Any) -> None:
         await client.list_legacy_voices()
     except DeprecatedRouteError as exc:
         report.legacy_routes = "gone"
-        report.add("legacy routes", "info", f"retired: {exc.server_message or exc}",
-                   "nothing voicectl needs: legacy clones still list, and migrate "
-                   "re-clones them through the current endpoint")
+        report.add(
+            "legacy routes",
+            "info",
+            f"retired: {exc.server_message or exc}",
+            "nothing voicectl needs: legacy clones still list, and migrate "
+            "re-clones them through the current endpoint",
+        )
         return
     except WavesError as exc:
         report.add("legacy routes", "info", f"unknown: {exc}", "nothing voicectl needs")
         return
     report.legacy_routes = "live"
-    report.add("legacy routes", "info", "the lightning-large routes still answer",
-               "nothing voicectl needs; legacy clones are migrated either way")
+    report.add(
+        "legacy routes",
+        "info",
+        "the lightning-large routes still answer",
+        "nothing voicectl needs; legacy clones are migrated either way",
+    )
 
 
 async def _tts(report: DoctorReport, client: Any, clones: Sequence[Clone]) -> None:
@@ -222,33 +265,52 @@ async def _tts(report: DoctorReport, client: Any, clones: Sequence[Clone]) -> No
             return
         info = measure_wav(audio)
         if info.problem:
-            report.add("tts", "warn", f"{voice.voice_id} on {model}: {info.problem}",
-                       "check --probe will flag such clones")
+            report.add(
+                "tts",
+                "warn",
+                f"{voice.voice_id} on {model}: {info.problem}",
+                "check --probe will flag such clones",
+            )
         else:
-            report.add("tts", "ok", f"{voice.voice_id} spoke on {model} ({info.size} bytes)",
-                       "check --probe can tell working clones from broken ones")
+            report.add(
+                "tts",
+                "ok",
+                f"{voice.voice_id} spoke on {model} ({info.size} bytes)",
+                "check --probe can tell working clones from broken ones",
+            )
         return
     try:
         await client.tts(PROBE_VOICE_ID, PROBE_TEXT)
     except NotFoundError:
-        report.add("tts", "ok", "answers (no completed clone to speak with; an unknown "
-                   "voice was refused as expected)", "check --probe can run")
+        report.add(
+            "tts",
+            "ok",
+            "answers (no completed clone to speak with; an unknown voice was refused as expected)",
+            "check --probe can run",
+        )
         return
     except WavesError as exc:
         report.add("tts", "warn", str(exc), "check --probe may fail")
         return
-    report.add("tts", "warn", "an unknown voice was not refused",
-               "check --probe may not tell broken clones apart")
+    report.add(
+        "tts",
+        "warn",
+        "an unknown voice was not refused",
+        "check --probe may not tell broken clones apart",
+    )
 
 
 def _clone_meaning(counts: dict[str, int]) -> str:
     parts = []
     if counts["legacy"]:
-        parts.append("legacy clones do not work on lightning-v3.1: `voicectl migrate` "
-                     "re-clones the managed ones")
+        parts.append(
+            "legacy clones do not work on lightning-v3.1: `voicectl migrate` "
+            "re-clones the managed ones"
+        )
     if counts["unmanaged"]:
-        parts.append("unmanaged clones are left alone (prune: managed); `voicectl import` "
-                     "adopts them")
+        parts.append(
+            "unmanaged clones are left alone (prune: managed); `voicectl import` adopts them"
+        )
     if counts["failed"]:
         parts.append("failed clones of managed voices are replaced by apply")
     return "; ".join(parts) or "nothing to migrate or adopt"

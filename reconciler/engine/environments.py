@@ -111,9 +111,7 @@ def every(manifest_path: Path) -> list[Target]:
     """Every declared environment, in the manifest's order (``plan --all-envs``)."""
     envs = declared(manifest_path)
     if not envs:
-        raise UserError(
-            f"--all-envs: {display_path(Path(manifest_path))} declares no environments"
-        )
+        raise UserError(f"--all-envs: {display_path(Path(manifest_path))} declares no environments")
     return list(envs.values())
 
 
@@ -152,9 +150,7 @@ def missing_keys(targets: list[Target]) -> list[Target]:
 
 
 def missing_key_message(targets: list[Target]) -> str:
-    parts = [
-        f"{t.key_env or '(no apiKeyEnv)'} (environment {t.environment!r})" for t in targets
-    ]
+    parts = [f"{t.key_env or '(no apiKeyEnv)'} (environment {t.environment!r})" for t in targets]
     return (
         f"{', '.join(parts)} {'is' if len(parts) == 1 else 'are'} not set: export "
         "the environment's Waves API key in the variable its apiKeyEnv names, or add "

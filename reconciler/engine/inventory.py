@@ -35,13 +35,11 @@ class Row:
         return self.clone.is_legacy
 
 
-
 def inventory(clones: Iterable[Clone], lock: LockDocument | None = None) -> list[Row]:
     """One row per clone, oldest first (createdAt, then voiceId)."""
     awaiting = lock.awaiting if lock is not None else {}
     rows = [
-        Row(c, manager_of(c, lock),
-            awaiting[c.voice_id].reason if c.voice_id in awaiting else None)
+        Row(c, manager_of(c, lock), awaiting[c.voice_id].reason if c.voice_id in awaiting else None)
         for c in clones
     ]
     rows.sort(key=lambda r: (r.clone.created_at or "", r.clone.voice_id))

@@ -130,8 +130,12 @@ def open_client(conn: Connection, *, parallelism: int = 8, logger=None):
     key = environments.api_key(conn.target)
     url = conn.url or DEFAULT_API_URL
     return WavesClient(
-        base_url=url, api_key=key, parallelism=parallelism, logger=logger,
-        delete_via=conn.delete_via, deadline=deadline,
+        base_url=url,
+        api_key=key,
+        parallelism=parallelism,
+        logger=logger,
+        delete_via=conn.delete_via,
+        deadline=deadline,
     )
 
 
@@ -198,9 +202,7 @@ def plan_for(
     for flag, names in (("--replace", options.replace), ("--destroy-first", options.destroy_first)):
         for name in sorted(names):
             if name not in manifest.voices:
-                raise UserError(
-                    f"{flag} {name}: the voice is not declared in {manifest.path.name}"
-                )
+                raise UserError(f"{flag} {name}: the voice is not declared in {manifest.path.name}")
     if options.now is None:
         options = dataclasses.replace(options, now=time.time())
     return make_plan(manifest, lock.doc, remote, options)

@@ -166,8 +166,14 @@ def to_text(doc: LockDocument) -> str:
             entry.pop("migratedFrom", None)
     if not data.get("pending"):
         data.pop("pending", None)
-    for key in ("retired", "awaitingDeletion", "released", "replacing", "organizationId",
-                "cloneLimit"):
+    for key in (
+        "retired",
+        "awaitingDeletion",
+        "released",
+        "replacing",
+        "organizationId",
+        "cloneLimit",
+    ):
         if not data.get(key):
             data.pop(key, None)
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

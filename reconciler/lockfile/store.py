@@ -142,7 +142,9 @@ class Lockfile:
             self.fold()
         self._probe_lockfile()
         self._journal = Journal.create(
-            self.journal_path, lineage=self.doc.lineage, serial=self.doc.serial,
+            self.journal_path,
+            lineage=self.doc.lineage,
+            serial=self.doc.serial,
             stack=self.doc.stack,
         )
 

@@ -65,14 +65,11 @@ def check_voice_environments(
         elif name not in names:
             report.error(
                 (*path, i),
-                f"environment {name!r} is not declared; the manifest declares: "
-                f"{', '.join(names)}",
+                f"environment {name!r} is not declared; the manifest declares: {', '.join(names)}",
             )
 
 
-def merged_defaults(
-    base: DefaultsDocument, own: DefaultsDocument | None
-) -> DefaultsDocument:
+def merged_defaults(base: DefaultsDocument, own: DefaultsDocument | None) -> DefaultsDocument:
     """An environment's defaults over the manifest's, field by field; tags are added
     after the manifest's (as a voice's own tags are)."""
     if own is None:

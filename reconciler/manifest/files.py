@@ -44,8 +44,15 @@ class _Context:
     def for_file(self, report: _Report, base: Path) -> _Context:
         """The same options, for the voices of another (included) file."""
         return _Context(
-            report, self.root, self.allow_outside_files, self.allow_any_duration,
-            self.check_files, base, self.hashes, self.hold_placeholders, self.held,
+            report,
+            self.root,
+            self.allow_outside_files,
+            self.allow_any_duration,
+            self.check_files,
+            base,
+            self.hashes,
+            self.hold_placeholders,
+            self.held,
         )
 
 

@@ -50,7 +50,8 @@ def expand(patterns: Any, manifest: Path, root: Path, report: _Report) -> list[P
         written = Path(pattern)
         if written.is_absolute() or pattern.startswith("~"):
             report.error(
-                where, f"{pattern} is an absolute path; include globs are relative to the "
+                where,
+                f"{pattern} is an absolute path; include globs are relative to the "
                 "manifest's folder and stay inside it",
             )
             continue
@@ -71,7 +72,8 @@ def expand(patterns: Any, manifest: Path, root: Path, report: _Report) -> list[P
             link = _first_symlink(root, match)
             if link is not None:
                 report.error(
-                    where, f"{pattern} matches {match.relative_to(root).as_posix()}, which "
+                    where,
+                    f"{pattern} matches {match.relative_to(root).as_posix()}, which "
                     f"goes through a symlink ({link}); included files must really be inside "
                     "the manifest's folder",
                 )
@@ -106,7 +108,8 @@ def read_included(path: Path, root: Path, manifest_source: str) -> Included:
     data = doc.data
     if not isinstance(data, dict):
         report.error(
-            (), "an included file must be a mapping with a 'voices:' field, got "
+            (),
+            "an included file must be a mapping with a 'voices:' field, got "
             f"{_describe(data, doc.nodes.get(()))}",
         )
         return Included(file, report, None)

@@ -115,7 +115,12 @@ def load_manifest(
     root = Path(os.path.abspath(path)).parent
     hashes = HashCache(root, hasher=audio.file_sha256) if check_files else None
     context = _Context(
-        report, root, allow_outside_files, allow_any_duration, check_files, hashes=hashes,
+        report,
+        root,
+        allow_outside_files,
+        allow_any_duration,
+        check_files,
+        hashes=hashes,
         hold_placeholders=hold_placeholders,
     )
     reports = [report]
@@ -169,8 +174,11 @@ def load_manifest(
         name: entry.spec
         for name, entry in entries.items()
         if entry.spec is not None
-        and (environment is None or entry.spec.environments is None
-             or environment in entry.spec.environments)
+        and (
+            environment is None
+            or entry.spec.environments is None
+            or environment in entry.spec.environments
+        )
     }
     manifest = Manifest(
         path=path,
@@ -229,8 +237,9 @@ def _environment_defaults(
         if own is None:
             continue
         if "language" in own.model_fields_set:
-            _language_warning((*path, "language"), own.language, report,
-                              own.model or defaults.model)
+            _language_warning(
+                (*path, "language"), own.language, report, own.model or defaults.model
+            )
         merged[name] = envs.merged_defaults(defaults, own)
     return merged
 
@@ -279,7 +288,10 @@ def _resolve_voice(
     if isinstance(raw, dict):
         _check_repeats((*path, "tags"), raw.get("tags"), report)
         check_voice_environments(
-            (*path, "environments"), raw.get("environments"), env_names, report,
+            (*path, "environments"),
+            raw.get("environments"),
+            env_names,
+            report,
             ctx.report.source if ctx.folder == ctx.root else "the manifest",
         )
     voice = _validate_part(VoiceDocument, raw)
@@ -287,8 +299,11 @@ def _resolve_voice(
         return None
     set_fields = voice.model_fields_set
     language = voice.language if "language" in set_fields else defaults.language
-    model = (voice.model if "model" in set_fields else None) or defaults.model \
+    model = (
+        (voice.model if "model" in set_fields else None)
+        or defaults.model
         or languages.DEFAULT_MODEL
+    )
     if "language" in set_fields:
         _language_warning((*path, "language"), voice.language, report, model)
     elif "model" in set_fields and model != (defaults.model or languages.DEFAULT_MODEL):
@@ -309,9 +324,7 @@ def _resolve_voice(
         file_rel=relative_name(ctx, voice.file, target),
         display_name=voice.display_name if voice.display_name is not None else name,
         language=language,
-        description=(
-            voice.description if "description" in set_fields else defaults.description
-        ),
+        description=(voice.description if "description" in set_fields else defaults.description),
         accent=voice.accent if "accent" in set_fields else defaults.accent,
         tags=_merge_tags(defaults.tags or [], voice.tags or []),
         protect=voice.protect,
@@ -347,8 +360,9 @@ def _check_repeats(path: tuple[Any, ...], tags: Any, report: _Report) -> None:
             seen[tag] = i
 
 
-def _language_warning(path: tuple[Any, ...], code: str | None, report: _Report,
-                      model: str | None = None) -> None:
+def _language_warning(
+    path: tuple[Any, ...], code: str | None, report: _Report, model: str | None = None
+) -> None:
     warning = languages.language_warning(code, model or languages.DEFAULT_MODEL) if code else None
     if warning:
         report.warn(path, warning)
@@ -389,8 +403,8 @@ def _check_cross(entries: dict[str, _Entry], data: dict[str, Any], main: _Report
                     f"displayName {spec.display_name!r} matches ignore[{i}] "
                     f"{pattern!r} (in {main.source}), so voicectl would never create or "
                     "update it; rename the voice or narrow the pattern"
-                    if report is not main else
-                    f"displayName {spec.display_name!r} matches ignore[{i}] "
+                    if report is not main
+                    else f"displayName {spec.display_name!r} matches ignore[{i}] "
                     f"{pattern!r}, so voicectl would never create or update it; "
                     "rename the voice or narrow the pattern",
                     key=not has_field,

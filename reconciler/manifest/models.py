@@ -234,49 +234,60 @@ class QualityDocument(_Document):
     """
 
     min_speech_seconds: Number | None = Field(
-        default=None, alias="minSpeechSeconds",
+        default=None,
+        alias="minSpeechSeconds",
         description="Error: less speech than this, in seconds (default 3).",
     )
     padded_speech_seconds: Number | None = Field(
-        default=None, alias="paddedSpeechSeconds",
+        default=None,
+        alias="paddedSpeechSeconds",
         description="Warning (mostly padding): less speech than this, in seconds (default 5).",
     )
     min_speech_percent: Number | None = Field(
-        default=None, alias="minSpeechPercent",
+        default=None,
+        alias="minSpeechPercent",
         description="Warning (mostly padding): less of the file than this is speech, in "
         "percent (default 60).",
     )
     max_silence_seconds: Number | None = Field(
-        default=None, alias="maxSilenceSeconds",
+        default=None,
+        alias="maxSilenceSeconds",
         description="Warning: a silence inside the speech longer than this, in seconds "
         "(default 2).",
     )
     max_clipping_percent: Number | None = Field(
-        default=None, alias="maxClippingPercent",
+        default=None,
+        alias="maxClippingPercent",
         description="Warning: more samples than this at full scale, in percent (default 0.1).",
     )
     error_clipping_percent: Number | None = Field(
-        default=None, alias="errorClippingPercent",
+        default=None,
+        alias="errorClippingPercent",
         description="Error: more samples than this at full scale, in percent (default 1).",
     )
     min_loudness: Number | None = Field(
-        default=None, alias="minLoudness",
+        default=None,
+        alias="minLoudness",
         description="Warning: quieter than this integrated loudness, in LUFS (default -35).",
     )
     error_loudness: Number | None = Field(
-        default=None, alias="errorLoudness",
+        default=None,
+        alias="errorLoudness",
         description="Error: quieter than this integrated loudness, in LUFS (default -50).",
     )
     max_loudness: Number | None = Field(
-        default=None, alias="maxLoudness",
+        default=None,
+        alias="maxLoudness",
         description="Warning: louder than this integrated loudness, in LUFS (default -8).",
     )
     min_snr: Number | None = Field(
-        default=None, alias="minSnr",
+        default=None,
+        alias="minSnr",
         description="Warning: an estimated signal-to-noise ratio below this, in dB (default 20).",
     )
     min_sample_rate: Annotated[int, Field(ge=1)] | None = Field(
-        default=None, alias="minSampleRate",
+        default=None,
+        alias="minSampleRate",
         description="Warning: a sample rate below this, in Hz (default 16000).",
     )
 

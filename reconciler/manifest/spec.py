@@ -85,6 +85,7 @@ class Manifest:
     def included(self) -> tuple[SourceFile, ...]:
         """The files read through ``include`` (not the manifest itself)."""
         return self.sources[1:]
+
     # False when the manifest names no stack: ``stack`` is then the lockfile's own
     # (see reconciler.engine.workflow.bind_stack), never a name shared with other projects.
     stack_declared: bool = True

@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # types only: `validate` renders without loading the engine
 
 FORMAT_VERSION: Final = schemas.FORMAT_VERSION
 
+
 @dataclass
 class Style:
     """Colours on a TTY only; NO_COLOR and --no-color switch them off."""
@@ -507,9 +508,7 @@ def _md_notices(plan: Plan, warnings: Sequence[str] = ()) -> list[str]:
     return lines
 
 
-def plan_markdown(
-    plan: Plan, *, source: str | None = None, warnings: Sequence[str] = ()
-) -> str:
+def plan_markdown(plan: Plan, *, source: str | None = None, warnings: Sequence[str] = ()) -> str:
     """The plan for a pull-request comment or a job summary.
 
     A summary table (Action | Name | Voice ID | Reasons), then one collapsible

@@ -17,8 +17,10 @@ def _row(env_plan) -> tuple[str, list[str], str]:
     if env_plan.plan is None:
         return env_plan.name, ["-"] * 3, f"not planned: {clean(env_plan.error or '?')}"
     summary = env_plan.plan.summary()
-    note = "refused" if env_plan.plan.errors else (
-        "changes" if env_plan.plan.has_changes else "no changes"
+    note = (
+        "refused"
+        if env_plan.plan.errors
+        else ("changes" if env_plan.plan.has_changes else "no changes")
     )
     return env_plan.name, [str(summary[c]) for c in COLUMNS], note
 

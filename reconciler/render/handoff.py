@@ -25,8 +25,12 @@ HEADER = ("NAME", "DISPLAY NAME", "VOICE ID", "REASON")
 
 def _rows(items: Sequence[HandOff], cell: Callable[[Any], str]) -> list[tuple[str, ...]]:
     return [
-        (cell(h.name or "-"), cell(h.display_name or "-"), cell(h.voice_id),
-         cell(REASONS.get(h.reason, h.reason)))
+        (
+            cell(h.name or "-"),
+            cell(h.display_name or "-"),
+            cell(h.voice_id),
+            cell(REASONS.get(h.reason, h.reason)),
+        )
         for h in items
     ]
 
@@ -39,8 +43,7 @@ def handoff_text(items: Sequence[HandOff], why: str | None) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
     lines = [
         f"Awaiting deletion: {len(items)} clone{'s' if len(items) != 1 else ''} could not be "
-        "deleted: no delete route works for this key"
-        + (f" ({clean(why)})" if why else "") + ".",
+        "deleted: no delete route works for this key" + (f" ({clean(why)})" if why else "") + ".",
         "Delete them in the dashboard. They stay recorded in the lockfile; every plan shows "
         "them, and the first apply that can delete them does (or notices they are gone).",
         "",
@@ -49,15 +52,17 @@ def handoff_text(items: Sequence[HandOff], why: str | None) -> str:
     return "\n".join(lines)
 
 
-def handoff_markdown(items: Sequence[HandOff], why: str | None,
-                     md: Callable[[Any], str]) -> list[str]:
+def handoff_markdown(
+    items: Sequence[HandOff], why: str | None, md: Callable[[Any], str]
+) -> list[str]:
     """The same hand-off as Markdown lines (a heading, a note and a table)."""
     if not items:
         return []
     lines = [
         "#### Awaiting deletion: delete these clones in the dashboard",
         "",
-        "No delete route works for this key" + (f" ({md(why)})" if why else "")
+        "No delete route works for this key"
+        + (f" ({md(why)})" if why else "")
         + ". They stay recorded in the lockfile; the first apply that can delete them does.",
         "",
         "| " + " | ".join(h.title() for h in HEADER) + " |",

@@ -50,8 +50,11 @@ def samples(clone: CloneRecord, base_url: str) -> list[dict[str, str]]:
 def list_entry(
     clone: CloneRecord, now: float, base_url: str, org_id: str | None = None
 ) -> dict[str, Any]:
-    entry: dict[str, Any] = {"_id": clone.record_id, "voiceId": clone.voice_id,
-                             "displayName": clone.display_name}
+    entry: dict[str, Any] = {
+        "_id": clone.record_id,
+        "voiceId": clone.voice_id,
+        "displayName": clone.display_name,
+    }
     if org_id is not None:  # the organisation the clone lives in (as the create answer)
         entry["organizationId"] = org_id
     if not clone.legacy:
@@ -99,13 +102,18 @@ def _create_options(sandbox: Sandbox, form: FormData) -> dict[str, Any] | JSONRe
         return error_response(400, languages.refusal(language, model))
     tags = [
         piece.strip()
-        for value in form.getlist("tags") if isinstance(value, str)
-        for piece in value.split(",") if piece.strip()
+        for value in form.getlist("tags")
+        if isinstance(value, str)
+        for piece in value.split(",")
+        if piece.strip()
     ]
     return {
-        "model_ids": [model], "legacy": False,
+        "model_ids": [model],
+        "legacy": False,
         "description": optional_text(form, "description"),
-        "accent": optional_text(form, "accent"), "tags": tags, "language": language,
+        "accent": optional_text(form, "accent"),
+        "tags": tags,
+        "language": language,
     }
 
 
@@ -116,20 +124,22 @@ async def create_clone(request: Request) -> Response:
         return clone
     model = clone.model_ids[0]
     base_url = str(request.base_url)
-    return JSONResponse({
-        "message": "Voice clone created successfully",
-        "data": {
-            "voiceId": clone.voice_id,
-            "displayName": clone.display_name,
-            "status": clone.status(),
-            "language": clone.language,
-            "model": {"_id": model_object_id(model), "modelName": model},
-            "audioFileNames": [clone.audio.filename],
-            "createdAt": clone.created_at,
-            "organizationId": request.scope[ORG_KEY],
-            "samples": samples(clone, base_url),
-        },
-    })
+    return JSONResponse(
+        {
+            "message": "Voice clone created successfully",
+            "data": {
+                "voiceId": clone.voice_id,
+                "displayName": clone.display_name,
+                "status": clone.status(),
+                "language": clone.language,
+                "model": {"_id": model_object_id(model), "modelName": model},
+                "audioFileNames": [clone.audio.filename],
+                "createdAt": clone.created_at,
+                "organizationId": request.scope[ORG_KEY],
+                "samples": samples(clone, base_url),
+            },
+        }
+    )
 
 
 async def list_clones(request: Request) -> Response:
@@ -142,7 +152,9 @@ async def list_clones(request: Request) -> Response:
     org = sandbox.store.org(request.scope[ORG_KEY])
     query = request.query_params
     wanted_models = {
-        piece.strip() for value in query.getlist("modelIds") for piece in value.split(",")
+        piece.strip()
+        for value in query.getlist("modelIds")
+        for piece in value.split(",")
         if piece.strip()
     }
     now = time.monotonic()
@@ -169,7 +181,7 @@ async def _delete_body(request: Request) -> str | Response:
     try:
         body = json.loads(await request.body() or b"null")
     except (ValueError, UnicodeDecodeError):
-        return error_response(400, "Request body must be JSON: {\"voiceId\": \"...\"}")
+        return error_response(400, 'Request body must be JSON: {"voiceId": "..."}')
     voice_id = body.get("voiceId") if isinstance(body, dict) else None
     if not isinstance(voice_id, str) or not voice_id:
         return error_response(400, "voiceId is required")
@@ -214,5 +226,6 @@ async def delete_clone_v2(request: Request) -> Response:
         return voice_id
     if not _remove(request, voice_id):
         return error_response(400, "Invalid voice id")
-    return JSONResponse({"success": True, "voiceId": voice_id,
-                         "organizationId": request.scope[ORG_KEY]})
+    return JSONResponse(
+        {"success": True, "voiceId": voice_id, "organizationId": request.scope[ORG_KEY]}
+    )

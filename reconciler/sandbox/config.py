@@ -168,8 +168,11 @@ class SandboxConfig(BaseModel):
     def behaviour(self) -> profiles.Behaviour:
         """The API world these settings describe, every knob resolved."""
         return profiles.resolve(
-            self.profile, delete_route=self.delete_route, legacy_routes=self.legacy_routes,
-            pro_model=self.pro_model, tts_accept_required=self.tts_accept_required,
+            self.profile,
+            delete_route=self.delete_route,
+            legacy_routes=self.legacy_routes,
+            pro_model=self.pro_model,
+            tts_accept_required=self.tts_accept_required,
         )
 
     @property

@@ -27,10 +27,18 @@ from reconciler.sandbox.wire import DECISION_KEY, ORG_KEY, error_response
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_DISPLAY_NAME = 500
-ACCEPTED_MIME_TYPES = frozenset({
-    "audio/mpeg", "audio/mpeg-3", "audio/wav", "audio/wave",
-    "audio/webm", "video/webm", "audio/mp4", "video/mp4",
-})
+ACCEPTED_MIME_TYPES = frozenset(
+    {
+        "audio/mpeg",
+        "audio/mpeg-3",
+        "audio/wav",
+        "audio/wave",
+        "audio/webm",
+        "video/webm",
+        "audio/mp4",
+        "video/mp4",
+    }
+)
 OCTET_STREAM_EXTENSIONS = (".mp3", ".wav", ".mp4", ".webm")
 
 CloneOptions = Callable[[FormData], dict[str, Any] | JSONResponse]
@@ -69,8 +77,16 @@ async def clone_from_form(request: Request, options: CloneOptions) -> CloneRecor
         await form.close()
 
 
-def new_clone(sandbox: Sandbox, request: Request, *, display_name: str, audio: AudioInfo,
-              model_ids: list[str], legacy: bool, **metadata: Any) -> CloneRecord:
+def new_clone(
+    sandbox: Sandbox,
+    request: Request,
+    *,
+    display_name: str,
+    audio: AudioInfo,
+    model_ids: list[str],
+    legacy: bool,
+    **metadata: Any,
+) -> CloneRecord:
     config = sandbox.config
     decision: Decision | None = request.scope.get(DECISION_KEY)
     now_epoch, now_mono = time.time(), time.monotonic()
@@ -108,8 +124,9 @@ async def read_upload(form: FormData) -> tuple[AudioInfo, None] | tuple[None, JS
     filename = upload.filename or "audio"
     content_type = (upload.content_type or "application/octet-stream").split(";")[0]
     content_type = content_type.strip().lower()
-    octet_ok = (content_type == "application/octet-stream"
-                and filename.lower().endswith(OCTET_STREAM_EXTENSIONS))
+    octet_ok = content_type == "application/octet-stream" and filename.lower().endswith(
+        OCTET_STREAM_EXTENSIONS
+    )
     if content_type not in ACCEPTED_MIME_TYPES and not octet_ok:
         return None, error_response(
             400,
@@ -125,8 +142,9 @@ async def read_upload(form: FormData) -> tuple[AudioInfo, None] | tuple[None, JS
         digest.update(chunk)
     if size == 0:
         return None, error_response(400, "file is empty")
-    return AudioInfo(filename=filename, size=size, sha256=digest.hexdigest(),
-                     content_type=content_type), None
+    return AudioInfo(
+        filename=filename, size=size, sha256=digest.hexdigest(), content_type=content_type
+    ), None
 
 
 def read_display_name(form: FormData) -> tuple[str, None] | tuple[None, JSONResponse]:

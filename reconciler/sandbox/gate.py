@@ -116,8 +116,9 @@ class WavesGate:
                 headers = {}
                 if sandbox.config.retry_after is not None:
                     headers["Retry-After"] = _format_seconds(sandbox.config.retry_after)
-                response = JSONResponse({"error": "Too many requests"}, status_code=429,
-                                        headers=headers)
+                response = JSONResponse(
+                    {"error": "Too many requests"}, status_code=429, headers=headers
+                )
                 await response(scope, receive, counted_send)
                 return
             stats.admit(org_id)
@@ -133,8 +134,9 @@ class WavesGate:
         finally:
             stats.leave(org_id)
 
-    async def _answer(self, scope: Scope, receive: _TrackedReceive, send: Send,
-                      decision: Decision) -> None:
+    async def _answer(
+        self, scope: Scope, receive: _TrackedReceive, send: Send, decision: Decision
+    ) -> None:
         stats = self.sandbox.stats
         fault = decision.fault
         if fault is None and not decision.ghost:
@@ -158,8 +160,9 @@ class WavesGate:
             await self._fail(scope, receive, send, fault)
         elif decision.ghost and status == 200:
             stats.faults["ghost"] += 1
-            await error_response(500, "Voice clone request timed out",
-                                 error_code="voice_clone_timeout")(scope, receive, send)
+            await error_response(
+                500, "Voice clone request timed out", error_code="voice_clone_timeout"
+            )(scope, receive, send)
         else:
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": body})

@@ -85,7 +85,7 @@ async def hook_hold(request: Request) -> Response:
         return body
     hold, path, method = body.get("hold"), body.get("path"), body.get("method")
     if not isinstance(hold, bool):
-        return error_response(400, "body must be {\"hold\": true} or {\"hold\": false}")
+        return error_response(400, 'body must be {"hold": true} or {"hold": false}')
     if not all(v is None or isinstance(v, str) for v in (path, method)):
         return error_response(400, "path and method must be strings")
     sandbox: Sandbox = request.app.state.sandbox
@@ -115,8 +115,13 @@ async def hook_sample(request: Request) -> Response:
     return Response(audio, media_type="audio/wav")
 
 
-_EDITABLE = {"displayName": "display_name", "description": "description", "accent": "accent",
-             "language": "language", "tags": "tags"}
+_EDITABLE = {
+    "displayName": "display_name",
+    "description": "description",
+    "accent": "accent",
+    "language": "language",
+    "tags": "tags",
+}
 _NOW = ("ready", "listed")  # ``true``: end the clone's processing / list lag now
 
 
@@ -170,8 +175,13 @@ async def hook_edit_clone(request: Request) -> Response:
     return JSONResponse(state_entry(clone, now_mono))
 
 
-_SEED_TEXT = {"displayName": "display_name", "description": "description", "accent": "accent",
-              "language": "language", "cloningType": "cloning_type"}
+_SEED_TEXT = {
+    "displayName": "display_name",
+    "description": "description",
+    "accent": "accent",
+    "language": "language",
+    "cloningType": "cloning_type",
+}
 SEED_STATUSES = ("completed", "failed", "processing")
 
 
@@ -206,8 +216,9 @@ async def hook_seed_clone(request: Request) -> Response:
     known = {*_SEED_TEXT, "modelIds", "tags", "status"}
     unknown = sorted(set(body) - known)
     if unknown:
-        return error_response(400, f"unknown clone fields {', '.join(unknown)}; "
-                                   f"known: {', '.join(sorted(known))}")
+        return error_response(
+            400, f"unknown clone fields {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
     name = body.get("displayName")
     if not isinstance(name, str) or not name:
         return error_response(400, "displayName must be a non-empty string")
@@ -221,8 +232,11 @@ async def hook_seed_clone(request: Request) -> Response:
     models = body.get("modelIds", ["lightning-v3.1"])
     if isinstance(models, str):
         models = [models]
-    if not isinstance(models, list) or not models or not all(
-            isinstance(m, str) and m for m in models):
+    if (
+        not isinstance(models, list)
+        or not models
+        or not all(isinstance(m, str) and m for m in models)
+    ):
         return error_response(400, "modelIds must be a non-empty list of strings")
     tags = body.get("tags", [])
     if isinstance(tags, str):

@@ -39,10 +39,12 @@ async def add_voice(request: Request) -> Response:
     )
     if isinstance(clone, Response):
         return clone
-    return JSONResponse({
-        "message": "Voice added successfully",
-        "data": {"voiceId": clone.voice_id, "model": LEGACY_MODEL, "status": clone.status()},
-    })
+    return JSONResponse(
+        {
+            "message": "Voice added successfully",
+            "data": {"voiceId": clone.voice_id, "model": LEGACY_MODEL, "status": clone.status()},
+        }
+    )
 
 
 async def get_cloned_voices(request: Request) -> Response:

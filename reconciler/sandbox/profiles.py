@@ -27,10 +27,18 @@ OLD_DELETE_PATH = "/waves/v1/lightning-large"
 NEW_DELETE_PATH = "/waves/v1/voice-cloning/delete"
 
 _DEFAULTS = {
-    "seed": {"delete_route": "lightning-large", "legacy_routes": "live",
-             "pro_model": False, "tts_accept_required": False},
-    "current": {"delete_route": "none", "legacy_routes": "gone",
-                "pro_model": True, "tts_accept_required": True},
+    "seed": {
+        "delete_route": "lightning-large",
+        "legacy_routes": "live",
+        "pro_model": False,
+        "tts_accept_required": False,
+    },
+    "current": {
+        "delete_route": "none",
+        "legacy_routes": "gone",
+        "pro_model": True,
+        "tts_accept_required": True,
+    },
 }
 
 
@@ -72,8 +80,12 @@ def resolve(profile: str, **overrides: object) -> Behaviour:
 
 def deprecated_body(message: str, recommended: str) -> dict[str, str]:
     """The 410 body of a retired route, in the published shape."""
-    return {"status": "error", "error_code": "MODEL_DEPRECATED", "message": message,
-            "recommended_endpoint": recommended}
+    return {
+        "status": "error",
+        "error_code": "MODEL_DEPRECATED",
+        "message": message,
+        "recommended_endpoint": recommended,
+    }
 
 
 OLD_DELETE_GONE = deprecated_body(

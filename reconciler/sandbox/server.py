@@ -154,8 +154,9 @@ def serve(
         sock.close()
 
 
-async def _run(server: _Server, sock: socket.socket, url: str,
-               on_ready: Callable[[str], Any] | None) -> None:
+async def _run(
+    server: _Server, sock: socket.socket, url: str, on_ready: Callable[[str], Any] | None
+) -> None:
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started and not task.done():
         await asyncio.sleep(0.01)

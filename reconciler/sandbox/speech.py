@@ -30,14 +30,17 @@ TTS_MODELS = (*languages.TTS_MODELS.values(), "lightning-large")
 
 def _wants_wav(request: Request) -> bool:
     accept = request.headers.get("accept", "")
-    return any(part.split(";")[0].strip().lower() in ("audio/wav", "audio/*")
-               for part in accept.split(","))
+    return any(
+        part.split(";")[0].strip().lower() in ("audio/wav", "audio/*") for part in accept.split(",")
+    )
 
 
 def _unknown_voice(sandbox: Sandbox, voice_id: str) -> Response:
     if sandbox.config.behaviour.array_errors:  # the newest reference's shape
-        return JSONResponse({"error": [{"code": "custom", "path": ["voice_id"],
-                                        "message": "Invalid Voice ID"}]}, status_code=400)
+        return JSONResponse(
+            {"error": [{"code": "custom", "path": ["voice_id"], "message": "Invalid Voice ID"}]},
+            status_code=400,
+        )
     return error_response(404, f"Voice not found: {voice_id}")
 
 
@@ -73,19 +76,24 @@ async def _speech(request: Request, *, path_model: str | None) -> Response:
     sample_rate = body.get("sample_rate", wav.DEFAULT_SAMPLE_RATE)
     if isinstance(sample_rate, float) and sample_rate.is_integer():
         sample_rate = int(sample_rate)
-    if not isinstance(sample_rate, int) or isinstance(sample_rate, bool) \
-            or sample_rate not in wav.SAMPLE_RATES:
-        return error_response(400, "sample_rate must be one of "
-                              + ", ".join(str(r) for r in wav.SAMPLE_RATES))
+    if (
+        not isinstance(sample_rate, int)
+        or isinstance(sample_rate, bool)
+        or sample_rate not in wav.SAMPLE_RATES
+    ):
+        return error_response(
+            400, "sample_rate must be one of " + ", ".join(str(r) for r in wav.SAMPLE_RATES)
+        )
     output_format = body.get("output_format") or "wav"
     if output_format not in ("wav", "pcm"):
-        return error_response(
-            400, f"Unsupported output_format '{output_format}': use wav or pcm"
-        )
+        return error_response(400, f"Unsupported output_format '{output_format}': use wav or pcm")
     clone_model = languages.clone_model_of_tts(model)
     language = body.get("language")
-    if language is not None and clone_model is not None \
-            and not languages.is_accepted(language, clone_model):
+    if (
+        language is not None
+        and clone_model is not None
+        and not languages.is_accepted(language, clone_model)
+    ):
         return error_response(400, languages.refusal(language, clone_model))
     clone = sandbox.store.org(request.scope[ORG_KEY]).clones.get(voice_id)
     if clone is None:
@@ -100,8 +108,11 @@ async def _speech(request: Request, *, path_model: str | None) -> Response:
         # The real service's bug: no error, just a WAV of almost nothing.
         pcm = b"\x00\x00" * wav.NEAR_EMPTY_FRAMES
     else:
-        pcm = wav.pcm_tone(wav.speech_seconds(text), frequency=wav.voice_frequency(voice_id),
-                           sample_rate=sample_rate)
+        pcm = wav.pcm_tone(
+            wav.speech_seconds(text),
+            frequency=wav.voice_frequency(voice_id),
+            sample_rate=sample_rate,
+        )
     if output_format == "pcm":
         return Response(pcm, media_type="audio/pcm")
     return Response(wav.wav_bytes(pcm, sample_rate=sample_rate), media_type="audio/wav")

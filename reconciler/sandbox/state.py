@@ -56,13 +56,21 @@ class AudioInfo:
     content_type: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"filename": self.filename, "size": self.size, "sha256": self.sha256,
-                "contentType": self.content_type}
+        return {
+            "filename": self.filename,
+            "size": self.size,
+            "sha256": self.sha256,
+            "contentType": self.content_type,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AudioInfo:
-        return cls(filename=str(data["filename"]), size=int(data["size"]),
-                   sha256=str(data["sha256"]), content_type=str(data.get("contentType", "")))
+        return cls(
+            filename=str(data["filename"]),
+            size=int(data["size"]),
+            sha256=str(data["sha256"]),
+            content_type=str(data.get("contentType", "")),
+        )
 
 
 @dataclass
@@ -167,8 +175,9 @@ class Store:
     # -- ids ---------------------------------------------------------------------
     def reseed(self, seed: int | None) -> None:
         """Restart the id generator (seeded runs make the same ids)."""
-        self._ids = random.Random(f"voicectl-sandbox-ids:{seed}") if seed is not None \
-            else random.Random()
+        self._ids = (
+            random.Random(f"voicectl-sandbox-ids:{seed}") if seed is not None else random.Random()
+        )
 
     def new_voice_id(self) -> str:
         while True:

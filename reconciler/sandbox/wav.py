@@ -47,8 +47,13 @@ def _one_second(frequency: int, sample_rate: int, amplitude: float) -> bytes:
     return samples.tobytes()
 
 
-def pcm_tone(seconds: float, *, frequency: int = 220, sample_rate: int = DEFAULT_SAMPLE_RATE,
-             amplitude: float = 0.3) -> bytes:
+def pcm_tone(
+    seconds: float,
+    *,
+    frequency: int = 220,
+    sample_rate: int = DEFAULT_SAMPLE_RATE,
+    amplitude: float = 0.3,
+) -> bytes:
     """16-bit little-endian mono PCM of a tone lasting ``seconds``."""
     frames = max(0, int(round(seconds * sample_rate)))
     second = _one_second(frequency, sample_rate, amplitude)
@@ -67,8 +72,13 @@ def wav_bytes(pcm: bytes, *, sample_rate: int = DEFAULT_SAMPLE_RATE) -> bytes:
     return buffer.getvalue()
 
 
-def tone_wav(seconds: float, *, frequency: int = 220, sample_rate: int = DEFAULT_SAMPLE_RATE,
-             amplitude: float = 0.3) -> bytes:
+def tone_wav(
+    seconds: float,
+    *,
+    frequency: int = 220,
+    sample_rate: int = DEFAULT_SAMPLE_RATE,
+    amplitude: float = 0.3,
+) -> bytes:
     """A complete WAV file of a tone lasting ``seconds``."""
     pcm = pcm_tone(seconds, frequency=frequency, sample_rate=sample_rate, amplitude=amplitude)
     return wav_bytes(pcm, sample_rate=sample_rate)
