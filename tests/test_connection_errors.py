@@ -106,6 +106,17 @@ def test_401_mentions_the_variable_and_the_url_not_the_key(
     assert "refused the key in SMALLEST_API_KEY" in line
 
 
+def test_401_names_the_environments_own_key_variable(start_sandbox, tmp_path, capsys, monkeypatch):
+    server = start_sandbox("--api-key", "sk-the-only-good-key")
+    project = Project(tmp_path, server, capsys, key=SECRET)
+    project.write({"a": {}}, environments={"prod": {"apiKeyEnv": "KEY_PROD"}})
+    project.env = lambda: {"KEY_PROD": SECRET, "VOICECTL_API_URL": server.url}
+    result = project.run("--env", "prod", "plan", expect=1)
+    assert SECRET not in result.text
+    assert "refused the key in KEY_PROD" in result.err, result.err
+    assert "SMALLEST_API_KEY" not in result.err
+
+
 class TrickleServer:
     """Answers every request with headers and then one body byte at a time, for ever
     (until the client goes away): each read arrives well within any read timeout."""

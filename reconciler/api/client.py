@@ -80,6 +80,7 @@ from reconciler.api.routes import (
     unavailable_reason,
 )
 from reconciler.api.security import (
+    API_KEY_ENV,
     Redactor,
     api_key_from_env,
     check_api_key,
@@ -139,10 +140,12 @@ class WavesClient:
         backoff_cap: float = DEFAULT_BACKOFF_CAP,
         limiter: AdaptiveLimiter | None = None,
         delete_via: str = "auto",
+        key_env: str = API_KEY_ENV,
     ):
         if parallelism < 1:
             raise ValueError("parallelism must be at least 1")
         self._api_key = check_api_key(api_key)
+        self._key_env = key_env  # named in auth errors: where the user put the key
         self._base = check_base_url(
             base_url, self._api_key, in_process=isinstance(transport, httpx.ASGITransport)
         )
@@ -640,6 +643,7 @@ class WavesClient:
                         redact=self._redact,
                         has_key=bool(self._api_key),
                         base=self.base_url,
+                        key_env=self._key_env,
                     )
                 except BadBody as exc:
                     self._log_try(op, "unreadable body", started, budget.tries)

@@ -76,8 +76,10 @@ def status_error(
     redact: Redact,
     has_key: bool,
     base: str = "",
+    key_env: str = "SMALLEST_API_KEY",
 ) -> tuple[WavesError, bool, bool]:
-    """(error, sent, retryable) for an error status. ``base``: the API URL, for messages."""
+    """(error, sent, retryable) for an error status. ``base``: the API URL, for messages;
+    ``key_env``: the variable the key came from (an environment's apiKeyEnv)."""
     status = response.status_code
     message, code = server_message(response, redact)
     detail = f": {message}" if message else ""
@@ -97,14 +99,14 @@ def status_error(
     if status in (401, 403):
         where = base or "the server"
         if not has_key:
-            hint = f" (no API key was given to {where}: set SMALLEST_API_KEY)"
+            hint = f" (no API key was given to {where}: set {key_env})"
         elif status == 401:
             hint = (
-                f" ({where} refused the key in SMALLEST_API_KEY: check that it is this "
+                f" ({where} refused the key in {key_env}: check that it is this "
                 "service's key and still valid)"
             )
         else:
-            hint = f" ({where}: the key in SMALLEST_API_KEY may not do this)"
+            hint = f" ({where}: the key in {key_env} may not do this)"
         return (
             AuthError(f"{name}: authentication failed ({status}){detail}{hint}", status=status),
             True,

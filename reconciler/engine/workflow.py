@@ -136,6 +136,7 @@ def open_client(conn: Connection, *, parallelism: int = 8, logger=None):
         logger=logger,
         delete_via=conn.delete_via,
         deadline=deadline,
+        key_env=conn.target.key_env or environments.API_KEY_ENV,
     )
 
 
