@@ -69,6 +69,9 @@ def test_embedded_sandbox_prints_no_sample_links_but_saves_them(project, tmp_pat
     out = project.run("--sandbox", "apply", "--auto-approve", "--download-samples", str(heard)).out
     assert "Samples of the 2 new clones are in the embedded sandbox" in out
     assert "_sandbox/samples" not in out and "http" not in out  # no link that opens nothing
+    listed = project.run("--sandbox", "samples").out
+    assert "(in the embedded sandbox)" in listed and "http" not in listed
+    assert "--download DIR saves them as files." in listed
     assert sorted(p.name for p in heard.iterdir()) == [
         "alpha-1.wav",
         "alpha-2.wav",

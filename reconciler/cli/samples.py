@@ -93,7 +93,7 @@ def samples(
             )
         )
     else:
-        _text(found, lock_path, name, note)
+        _text(found, lock_path, name, note, embedded=settings.sandbox)
     if bad:
         raise UserError(
             f"{len(bad)} sample clip{'' if len(bad) == 1 else 's'} "
@@ -101,7 +101,15 @@ def samples(
         )
 
 
-def _text(found: list[clip_engine.Clip], lock_path: Path, name: str | None, note: str | None):
+def _text(
+    found: list[clip_engine.Clip],
+    lock_path: Path,
+    name: str | None,
+    note: str | None,
+    *,
+    embedded: bool = False,
+):
+    """With the embedded sandbox (``--sandbox``) no URL would open: none is printed."""
     if not found:
         whose = f"{name!r}" if name else "any voice"
         click.echo(f"No sample clips recorded for {whose} in {lock_path.name}.")
@@ -112,7 +120,8 @@ def _text(found: list[clip_engine.Clip], lock_path: Path, name: str | None, note
             current = clip.name
             click.echo(f"{clean(clip.name)} ({clean(clip.voice_id)}):")
         text = f'  "{clean(clip.text)}"' if clip.text else ""
-        click.echo(f"  {clip.n}. {clean(clip.url or '(no URL)')}{text}")
+        where = "(in the embedded sandbox)" if embedded else clean(clip.url or "(no URL)")
+        click.echo(f"  {clip.n}. {where}{text}")
         if clip.path is not None:
             m = clip.measurement
             measured = (
@@ -129,6 +138,8 @@ def _text(found: list[clip_engine.Clip], lock_path: Path, name: str | None, note
             click.echo(f"Error: {clip.path}: {clip.problem}", err=True)
     if note:
         click.echo(f"warning: {note}", err=True)
+    if embedded and all(clip.path is None for clip in found):
+        click.echo("--download DIR saves them as files.")
 
 
 def _document(
