@@ -9,6 +9,7 @@ appended there as Markdown too.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -19,22 +20,14 @@ import click
 from reconciler.cli.common import GlobalSettings, global_options, manifest_option, settings_of
 from reconciler.cli.failures import FailureReport, mark_reported
 from reconciler.cli.options import (
-    apply_options,
+    RunFlags,
     apply_options_of,
-    download_samples_option,
+    apply_request,
     format_option,
-    identity_options,
-    plan_options,
     plan_options_of,
-    replace_option,
+    run_options,
 )
-from reconciler.cli.ui import (
-    ApplyConsole,
-    connection_for,
-    echo_notice,
-    echo_warnings,
-    logger_for,
-)
+from reconciler.cli.ui import ApplyConsole, echo_warnings
 from reconciler.errors import UserError
 from reconciler.lazy import lazy_module
 
@@ -76,33 +69,12 @@ _FIXED_BY_PLAN = {
 @click.command()
 @click.argument("plan_file", required=False, metavar="[PLANFILE]")
 @manifest_option
-@plan_options
-@replace_option
-@identity_options
-@apply_options
+@run_options(replace=True, identity=True, apply=True, download=True)
 @format_option("text", "json", "markdown")
-@download_samples_option
 @global_options
 @click.pass_context
 def apply(
-    ctx: click.Context,
-    plan_file: str | None,
-    manifest_file: str,
-    lockfile: str | None,
-    targets: tuple[str, ...],
-    allow_mass_delete: bool,
-    allow_outside_files: bool,
-    allow_any_duration: bool,
-    list_grace: float,
-    parallelism: int,
-    replace: tuple[str, ...],
-    new_organisation: bool,
-    destroy_first: tuple[str, ...],
-    auto_approve: bool,
-    wait_timeout: float,
-    lock_timeout: float,
-    fmt: str,
-    download_samples: str | None,
+    ctx: click.Context, plan_file: str | None, manifest_file: str, flags: RunFlags, fmt: str
 ) -> None:
     """Create missing clones, replace changed or legacy ones, delete orphans.
 
@@ -117,29 +89,20 @@ def apply(
     path = Path(manifest_file)
     saved = None
     if plan_file is not None:
-        saved, path, lockfile = _saved_plan(ctx, plan_file, path, lockfile)
+        saved, path, lockfile = _saved_plan(ctx, plan_file, path, flags.lockfile)
         options = savedplan.plan_options(saved)
-        allow_outside_files = saved.options.allow_outside_files
-        allow_any_duration = saved.options.allow_any_duration
+        flags = dataclasses.replace(
+            flags,
+            lockfile=lockfile,
+            allow_outside_files=saved.options.allow_outside_files,
+            allow_any_duration=saved.options.allow_any_duration,
+        )
     else:
-        options = plan_options_of(ctx.params)
+        options = plan_options_of(flags)
     target = _engine_applying.select_target(path, settings.env, saved, plan_file)
-    request = _engine_applying.ApplyRequest(
-        path=path,
-        conn=connection_for(settings, path, target),
-        lockfile=lockfile,
-        plan_options=options,
-        apply_options=apply_options_of(ctx.params, options),
-        parallelism=parallelism,
-        auto_approve=auto_approve,
-        allow_outside_files=allow_outside_files,
-        allow_any_duration=allow_any_duration,
-        lock_timeout=lock_timeout,
-        saved=saved,
-        plan_file=plan_file,
-        download_samples=Path(download_samples) if download_samples else None,
-        logger=logger_for(settings),
-        on_wait=echo_notice,
+    apply_opts = apply_options_of(flags, options)
+    request = apply_request(
+        flags, settings, path, target, options, apply_opts, saved=saved, plan_file=plan_file
     )
     if not run_and_show(request, settings, fmt).ok:
         ctx.exit(1)

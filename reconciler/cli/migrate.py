@@ -17,14 +17,14 @@ import click
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import (
-    apply_options,
+    RunFlags,
     apply_options_of,
-    download_samples_option,
+    apply_request,
     format_option,
-    plan_options,
     plan_options_of,
+    run_options,
 )
-from reconciler.cli.ui import FinishConsole, connection_for, echo_notice, logger_for
+from reconciler.cli.ui import FinishConsole
 from reconciler.errors import UserError
 from reconciler.lazy import lazy_module
 from reconciler.text import clean
@@ -48,8 +48,7 @@ else:
 
 @click.command()
 @manifest_option
-@plan_options
-@apply_options
+@run_options(apply=True, download=True)
 @click.option(
     "--keep-legacy",
     is_flag=True,
@@ -70,27 +69,16 @@ else:
     help="Write the old -> new voiceId map as JSON (for apps and config repos).",
 )
 @format_option("text", "json")
-@download_samples_option
 @global_options
 @click.pass_context
 def migrate(
     ctx: click.Context,
     manifest_file: str,
-    lockfile: str | None,
-    targets: tuple[str, ...],
-    allow_mass_delete: bool,
-    allow_outside_files: bool,
-    allow_any_duration: bool,
-    list_grace: float,
-    parallelism: int,
-    auto_approve: bool,
-    wait_timeout: float,
-    lock_timeout: float,
+    flags: RunFlags,
     keep_legacy: bool,
     finish: bool,
     map_out: str | None,
     fmt: str,
-    download_samples: str | None,
 ) -> None:
     """Re-clone managed legacy (lightning-large) voices on lightning-v3.1.
 
@@ -105,35 +93,22 @@ def migrate(
     if finish:
         if keep_legacy:
             raise UserError("--finish and --keep-legacy contradict each other; pick one")
-        if download_samples:
+        if flags.download_samples:
             raise UserError("--download-samples has no use with --finish (it makes no clone)")
-        migrating.check_finishable(path, lockfile, target)
-        options = plan_options_of(ctx.params, finish_retired=True)  # see engine.migrating
+        migrating.check_finishable(path, flags.lockfile, target)
+        options = plan_options_of(flags, finish_retired=True)  # see engine.migrating
     else:
-        options = plan_options_of(ctx.params, legacy_only=True)
-    request = _engine_applying.ApplyRequest(
-        path=path,
-        conn=connection_for(settings, path, target),
-        lockfile=lockfile,
-        plan_options=options,
-        apply_options=apply_options_of(ctx.params, options, keep_legacy=keep_legacy),
-        parallelism=parallelism,
-        auto_approve=auto_approve,
-        allow_outside_files=allow_outside_files,
-        allow_any_duration=allow_any_duration,
-        lock_timeout=lock_timeout,
-        download_samples=Path(download_samples) if download_samples else None,
-        logger=logger_for(settings),
-        on_wait=echo_notice,
-        refusal_hint=migrating.FINISH_HINT if finish else None,
-    )
+        options = plan_options_of(flags, legacy_only=True)
+    apply_opts = apply_options_of(flags, options, keep_legacy=keep_legacy)
+    hint = migrating.FINISH_HINT if finish else None
+    request = apply_request(flags, settings, path, target, options, apply_opts, refusal_hint=hint)
     if finish:
         run = _cli_apply.run_and_show(
             request, settings, fmt, command="migrate", console_type=FinishConsole
         )
     else:
         run = _cli_apply.run_and_show(request, settings, fmt, command="migrate")
-    result = migrating.result_of(run, workflow.lockfile_path(path, lockfile, target))
+    result = migrating.result_of(run, workflow.lockfile_path(path, flags.lockfile, target))
     text = fmt == "text"
     if text:
         click.echo("")

@@ -1,11 +1,15 @@
-"""Options shared by several commands (plan, apply, migrate, import, refresh...), and
-the one place their parsed values become ``PlanOptions`` and ``ApplyOptions``
-(:func:`plan_options_of`, :func:`apply_options_of`), so plan, apply and migrate
-cannot each read them differently."""
+"""Options shared by several commands (plan, apply, migrate, import, refresh...).
+
+The plan/apply options are declared once, in :func:`run_options`, which hands
+their values to a command as one :class:`RunFlags`; the one place those values
+become ``PlanOptions``, ``ApplyOptions`` and an apply request is here too
+(:func:`plan_options_of`, :func:`apply_options_of`, :func:`apply_request`), so
+plan, apply and migrate cannot each read them differently."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -13,7 +17,12 @@ import click
 from reconciler.cli.common import apply_decorators
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from reconciler.apply import ApplyOptions
+    from reconciler.cli.common import GlobalSettings
+    from reconciler.engine.applying import ApplyRequest
+    from reconciler.engine.environments import Target
     from reconciler.plan import PlanOptions
 from reconciler.cli.complete import voice_names
 
@@ -86,10 +95,16 @@ PLAN_OPTIONS = [
     ),
 ]
 
-
-def plan_options(func):
-    return apply_decorators(func, PLAN_OPTIONS)
-
+REPLACE_OPTIONS = [
+    click.option(
+        "--replace",
+        "replace",
+        multiple=True,
+        metavar="NAME",
+        shell_complete=voice_names,
+        help="Force a re-clone of this voice (repeatable).",
+    )
+]
 
 IDENTITY_OPTIONS = [
     click.option(
@@ -110,22 +125,6 @@ IDENTITY_OPTIONS = [
     ),
 ]
 
-
-def identity_options(func):
-    return apply_decorators(func, IDENTITY_OPTIONS)
-
-
-def replace_option(func):
-    return click.option(
-        "--replace",
-        "replace",
-        multiple=True,
-        metavar="NAME",
-        shell_complete=voice_names,
-        help="Force a re-clone of this voice (repeatable).",
-    )(func)
-
-
 APPLY_OPTIONS = [
     click.option(
         "--auto-approve",
@@ -145,8 +144,58 @@ APPLY_OPTIONS = [
 ]
 
 
-def apply_options(func):
-    return apply_decorators(func, APPLY_OPTIONS)
+@dataclass(frozen=True)
+class RunFlags:
+    """The shared plan/apply flags of one command line, as parsed (:func:`run_options`).
+
+    A flag the command does not take keeps its default here; ``None`` for
+    ``list_grace``/``wait_timeout`` leaves ``PlanOptions``/``ApplyOptions``' own.
+    """
+
+    lockfile: str | None = None
+    targets: tuple[str, ...] = ()
+    allow_mass_delete: bool = False
+    allow_outside_files: bool = False
+    allow_any_duration: bool = False
+    list_grace: float | None = None
+    parallelism: int = 8
+    replace: tuple[str, ...] = ()
+    new_organisation: bool = False
+    destroy_first: tuple[str, ...] = ()
+    auto_approve: bool = False
+    wait_timeout: float | None = None
+    lock_timeout: float = 0.0
+    download_samples: str | None = None
+
+
+FLAG_NAMES = tuple(f.name for f in fields(RunFlags))
+
+
+def run_options(
+    *, replace: bool = False, identity: bool = False, apply: bool = False, download: bool = False
+):
+    """The shared plan/apply options, declared once: adds them to a command and hands
+    their values to it as one ``flags: RunFlags`` argument, so the command's own
+    signature lists only its own options. ``replace`` adds --replace, ``identity``
+    --new-organisation/--destroy-first, ``apply`` --auto-approve/--wait-timeout/
+    --lock-timeout, ``download`` --download-samples (the plan options always)."""
+    groups = [
+        *PLAN_OPTIONS,
+        *(REPLACE_OPTIONS if replace else []),
+        *(IDENTITY_OPTIONS if identity else []),
+        *(APPLY_OPTIONS if apply else []),
+        *([download_samples_option] if download else []),
+    ]
+
+    def decorate(func):
+        @functools.wraps(func)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            flags = RunFlags(**{name: kwargs.pop(name) for name in FLAG_NAMES if name in kwargs})
+            return func(*args, flags=flags, **kwargs)
+
+        return apply_decorators(command, groups)
+
+    return decorate
 
 
 def text_or_json_options(func):
@@ -179,29 +228,63 @@ def format_option(*choices: str, default: str = "text"):
     )
 
 
-def plan_options_of(params: Mapping[str, Any], **fixed: Any) -> PlanOptions:
-    """The plan options the shared flags ask for (``ctx.params``); ``fixed`` sets what a
-    command decides itself (``legacy_only`` for migrate, ``finish_retired`` for --finish)."""
+def plan_options_of(flags: RunFlags, **fixed: Any) -> PlanOptions:
+    """The plan options the shared flags ask for; ``fixed`` sets what a command decides
+    itself (``legacy_only`` for migrate, ``finish_retired`` for --finish)."""
     from reconciler.plan import PlanOptions
 
     values: dict[str, Any] = {
-        "targets": frozenset(params.get("targets") or ()),
-        "replace": frozenset(params.get("replace") or ()),
-        "allow_mass_delete": bool(params.get("allow_mass_delete")),
-        "new_organisation": bool(params.get("new_organisation")),
-        "destroy_first": frozenset(params.get("destroy_first") or ()),
+        "targets": frozenset(flags.targets),
+        "replace": frozenset(flags.replace),
+        "allow_mass_delete": flags.allow_mass_delete,
+        "new_organisation": flags.new_organisation,
+        "destroy_first": frozenset(flags.destroy_first),
     }
-    if params.get("list_grace") is not None:
-        values["list_grace"] = params["list_grace"]
+    if flags.list_grace is not None:
+        values["list_grace"] = flags.list_grace
     return PlanOptions(**{**values, **fixed})
 
 
-def apply_options_of(params: Mapping[str, Any], plan: PlanOptions, **fixed: Any) -> ApplyOptions:
+def apply_options_of(flags: RunFlags, plan: PlanOptions, **fixed: Any) -> ApplyOptions:
     """The apply options of the shared flags, for ``plan`` (its --replace and
     --destroy-first carry over)."""
     from reconciler.apply import ApplyOptions
 
     values: dict[str, Any] = {"destroy_first": plan.destroy_first, "forced": plan.replace}
-    if params.get("wait_timeout") is not None:
-        values["wait_timeout"] = params["wait_timeout"]
+    if flags.wait_timeout is not None:
+        values["wait_timeout"] = flags.wait_timeout
     return ApplyOptions(**{**values, **fixed})
+
+
+def apply_request(
+    flags: RunFlags,
+    settings: GlobalSettings,
+    path: Path,
+    target: Target,
+    plan: PlanOptions,
+    apply: ApplyOptions,
+    **more: Any,
+) -> ApplyRequest:
+    """The apply engine's request for these flags (``more``: what the command adds,
+    e.g. a saved plan or a refusal hint)."""
+    from pathlib import Path
+
+    from reconciler.cli.ui import connection_for, echo_notice, logger_for
+    from reconciler.engine.applying import ApplyRequest
+
+    return ApplyRequest(
+        path=path,
+        conn=connection_for(settings, path, target),
+        lockfile=flags.lockfile,
+        plan_options=plan,
+        apply_options=apply,
+        parallelism=flags.parallelism,
+        auto_approve=flags.auto_approve,
+        allow_outside_files=flags.allow_outside_files,
+        allow_any_duration=flags.allow_any_duration,
+        lock_timeout=flags.lock_timeout,
+        download_samples=Path(flags.download_samples) if flags.download_samples else None,
+        logger=logger_for(settings),
+        on_wait=echo_notice,
+        **more,
+    )

@@ -17,13 +17,7 @@ import click
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.failures import FailureReport, mark_reported
-from reconciler.cli.options import (
-    format_option,
-    identity_options,
-    plan_options,
-    plan_options_of,
-    replace_option,
-)
+from reconciler.cli.options import RunFlags, format_option, plan_options_of, run_options
 from reconciler.cli.ui import connection_for, echo_warnings, logger_for, style_for
 from reconciler.errors import UserError
 from reconciler.lazy import lazy_module
@@ -34,13 +28,11 @@ if TYPE_CHECKING:  # the real modules, for the type checker
     import reconciler.engine.environments as environments
     import reconciler.engine.planning as _engine_planning
     import reconciler.manifest as _manifest
-    import reconciler.plan as _planner
     import reconciler.refusals as _refusals
     import reconciler.render as render
 else:
     _engine_planning = lazy_module("reconciler.engine.planning")
     _manifest = lazy_module("reconciler.manifest")
-    _planner = lazy_module("reconciler.plan")
     _refusals = lazy_module("reconciler.refusals")
     allenvs = lazy_module("reconciler.engine.allenvs")
     environments = lazy_module("reconciler.engine.environments")
@@ -49,9 +41,7 @@ else:
 
 @click.command()
 @manifest_option
-@plan_options
-@replace_option
-@identity_options
+@run_options(replace=True, identity=True)
 @format_option("text", "json", "markdown")
 @click.option(
     "--detailed-exitcode",
@@ -79,16 +69,7 @@ else:
 def plan(
     ctx: click.Context,
     manifest_file: str,
-    lockfile: str | None,
-    targets: tuple[str, ...],
-    allow_mass_delete: bool,
-    allow_outside_files: bool,
-    allow_any_duration: bool,
-    list_grace: float,
-    parallelism: int,
-    replace: tuple[str, ...],
-    new_organisation: bool,
-    destroy_first: tuple[str, ...],
+    flags: RunFlags,
     fmt: str,
     detailed_exitcode: bool,
     all_envs: bool,
@@ -97,42 +78,25 @@ def plan(
     """Show what `apply` would change. Makes no change anywhere (except --out FILE)."""
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    options = plan_options_of(ctx.params)
     if all_envs:
-        for flag, value in (("--out", out), ("--lockfile", lockfile), ("--env", settings.env)):
+        for flag, value in (
+            ("--out", out),
+            ("--lockfile", flags.lockfile),
+            ("--env", settings.env),
+        ):
             if value:
                 raise UserError(
                     f"--all-envs cannot be used with {flag} (it plans each "
                     "environment with its own lockfile)"
                 )
-        code = _plan_all_envs(
-            settings,
-            path,
-            options,
-            fmt=fmt,
-            parallelism=parallelism,
-            allow_outside_files=allow_outside_files,
-            allow_any_duration=allow_any_duration,
-        )
+        code = _plan_all_envs(settings, path, flags, fmt=fmt)
         if code == 1:
             ctx.exit(1)
         if detailed_exitcode and code == 2:
             ctx.exit(2)
         return
     with FailureReport("plan", fmt, _manifest.display_path(path)) as report:
-        changes = _plan(
-            settings,
-            path,
-            manifest_file,
-            report,
-            lockfile=lockfile,
-            options=options,
-            allow_outside_files=allow_outside_files,
-            allow_any_duration=allow_any_duration,
-            parallelism=parallelism,
-            fmt=fmt,
-            out=out,
-        )
+        changes = _plan(settings, path, manifest_file, report, flags, fmt=fmt, out=out)
     if detailed_exitcode and changes:
         ctx.exit(2)
 
@@ -142,12 +106,8 @@ def _plan(
     path: Path,
     manifest_file: str,
     report: FailureReport,
+    flags: RunFlags,
     *,
-    lockfile: str | None,
-    options: _planner.PlanOptions,
-    allow_outside_files: bool,
-    allow_any_duration: bool,
-    parallelism: int,
     fmt: str,
     out: str | None,
 ) -> bool:
@@ -161,11 +121,11 @@ def _plan(
     run = _engine_planning.run_plan(
         path,
         connection_for(settings, path, target),
-        options,
-        lockfile=lockfile,
-        allow_outside_files=allow_outside_files,
-        allow_any_duration=allow_any_duration,
-        parallelism=parallelism,
+        plan_options_of(flags),
+        lockfile=flags.lockfile,
+        allow_outside_files=flags.allow_outside_files,
+        allow_any_duration=flags.allow_any_duration,
+        parallelism=flags.parallelism,
         logger=logger_for(settings),
         warn=warn,
     )
@@ -175,8 +135,8 @@ def _plan(
             run,
             Path(out),
             manifest_arg=manifest_file,
-            allow_outside_files=allow_outside_files,
-            allow_any_duration=allow_any_duration,
+            allow_outside_files=flags.allow_outside_files,
+            allow_any_duration=flags.allow_any_duration,
         )
     source = _manifest.display_path(path)
     if target.environment is not None:
@@ -205,28 +165,25 @@ def _plan(
     return not the_plan.converged  # changes, clones still being made, another run busy
 
 
-def _plan_all_envs(
-    settings,
-    path: Path,
-    options: _planner.PlanOptions,
-    *,
-    fmt: str,
-    parallelism: int,
-    **load_options,
-) -> int:
+def _plan_all_envs(settings, path: Path, flags: RunFlags, *, fmt: str) -> int:
     """Plan every environment: 0 no changes, 2 changes somewhere, 1 one failed or
     was refused (the others are still planned and shown)."""
     from reconciler.render import environments as render_envs
 
     targets = environments.every(path)
     allenvs.check_keys(targets, sandbox=settings.sandbox)
-    plans, warnings = allenvs.load_all(path, targets=targets, **load_options)
+    plans, warnings = allenvs.load_all(
+        path,
+        targets=targets,
+        allow_outside_files=flags.allow_outside_files,
+        allow_any_duration=flags.allow_any_duration,
+    )
     echo_warnings(warnings)
     conns = [connection_for(settings, path, t) for t in targets]
     asyncio.run(
-        allenvs.fetch_all(plans, conns, parallelism=parallelism, logger=logger_for(settings))
+        allenvs.fetch_all(plans, conns, parallelism=flags.parallelism, logger=logger_for(settings))
     )
-    allenvs.plan_all(plans, options)
+    allenvs.plan_all(plans, plan_options_of(flags))
     result = allenvs.AllPlans(plans, warnings)
     source = _manifest.display_path(path)
     markdown = render_envs.all_markdown(result, source=source)
