@@ -143,14 +143,17 @@ def _plan(
         source = f"{source} ({target.environment})"
     report.source = source
     warnings = run.loaded.warnings
-    markdown = render.plan_markdown(the_plan, source=source, warnings=warnings)
+
+    def markdown() -> str:
+        return render.plan_markdown(the_plan, source=source, warnings=warnings)
+
     problem = render.append_step_summary(markdown)
     echo_warnings([problem] if problem else [])
     if fmt == "json":
         doc_json = render.plan_json(the_plan, warnings)
         click.echo(json.dumps(doc_json, indent=2, ensure_ascii=False))
     elif fmt == "markdown":
-        click.echo(markdown, nl=False)
+        click.echo(markdown(), nl=False)
     else:
         click.echo(render.plan_text(the_plan, style_for(settings)))
     try:

@@ -476,6 +476,7 @@ def apply_json(
 # images, table cells, strikethrough, headings, autolinks, @mentions). They are
 # backslash-escaped; the HTML specials are then turned into entities.
 _MD_SPECIALS = frozenset("\\`*_{}[]()#!|~:@")
+_MD_ESCAPES = str.maketrans({ch: "\\" + ch for ch in _MD_SPECIALS})
 
 
 def md(value: Any) -> str:
@@ -485,7 +486,7 @@ def md(value: Any) -> str:
     the text stays on its line and in its cell; Markdown specials are
     backslash-escaped; ``& < > " '`` become entities, so no HTML element can open.
     """
-    escaped = "".join("\\" + ch if ch in _MD_SPECIALS else ch for ch in clean(value))
+    escaped = clean(value).translate(_MD_ESCAPES)
     return html.escape(escaped, quote=True)
 
 
@@ -660,19 +661,21 @@ def _apply_counts(result: ApplyResult) -> str:
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 
 
-def append_step_summary(markdown: str, environ: Any = None) -> str | None:
+def append_step_summary(markdown: str | Callable[[], str], environ: Any = None) -> str | None:
     """Append ``markdown`` to the file ``$GITHUB_STEP_SUMMARY`` names, if it is set.
 
-    GitHub Actions shows that file on the run's page. Returns a warning to show
+    GitHub Actions shows that file on the run's page. ``markdown`` may be a function
+    that builds it, called only when the summary is wanted. Returns a warning to show
     when the file cannot be written (the command itself still succeeds), else None.
     """
     env = os.environ if environ is None else environ
     target = env.get(STEP_SUMMARY_ENV)
     if not target:
         return None
+    text = markdown() if callable(markdown) else markdown
     try:
         with open(target, "a", encoding="utf-8") as fh:
-            fh.write(markdown.rstrip("\n") + "\n\n")
+            fh.write(text.rstrip("\n") + "\n\n")
     except OSError as exc:
         return f"cannot append to {STEP_SUMMARY_ENV} ({target}): {exc.strerror or exc}"
     return None
