@@ -19,9 +19,12 @@ from reconciler.text import clean
 
 # imported on first use: building the command (--help, completion) stays cheap
 if TYPE_CHECKING:  # the real modules, for the type checker
+    from collections.abc import Iterable
+
     import reconciler.engine.workflow as workflow
     import reconciler.render as _render
     import reconciler.render as render
+    from reconciler.render.lines import Line, Shown
 else:
     _render = lazy_module("reconciler.render")
     render = lazy_module("reconciler.render")
@@ -43,6 +46,26 @@ def style_for(settings: GlobalSettings) -> _render.Style:
 def echo_warnings(warnings: list[str]) -> None:
     for warning in warnings:
         click.echo(f"Warning: {clean(warning)}", err=True)
+
+
+def emit(lines: Iterable[Line]) -> None:
+    """Write what a renderer returned, in order, each line to its stream."""
+    for line in lines:
+        click.echo(line.text, err=line.err, nl=line.nl)
+
+
+def show(shown: Shown) -> None:
+    """Write a command's output, and append its Markdown to the job summary
+    (``GITHUB_STEP_SUMMARY``; a file that cannot be written is a warning)."""
+    emit(shown.lines)
+    summarise(shown.markdown)
+
+
+def summarise(markdown: str | None) -> None:
+    """Append a report to GitHub's job summary when ``GITHUB_STEP_SUMMARY`` is set."""
+    if markdown is not None:
+        problem = render.append_step_summary(markdown)
+        echo_warnings([problem] if problem else [])
 
 
 def connection_for(
