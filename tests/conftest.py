@@ -133,22 +133,46 @@ REAL_SERVER_FIXTURES = frozenset({"sandbox_session_server", "start_sandbox"})
 LEVELS = ("unit", "property", "inprocess", "e2e")
 
 
+def level_of(item: pytest.Item) -> str | None:
+    """A test's level from what it uses; None: it uses a real server but is not marked."""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if item.get_closest_marker("e2e") is not None or item.get_closest_marker("live"):
+        return "e2e"
+    if fixtures & REAL_SERVER_FIXTURES:
+        return None
+    if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+        return "property"
+    if "sandbox_app" in fixtures or item.get_closest_marker("inprocess") is not None:
+        return "inprocess"
+    return "unit"
+
+
+def folder_of(item: pytest.Item) -> str:
+    """The level folder a test file sits in (tests/unit, tests/property, ...)."""
+    return Path(str(item.path)).parent.name
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Check the e2e marker against the fixtures; give every other test its level."""
+    """Give every test its level marker, and keep each test in a folder of its level or above.
+
+    A file sits in the folder of the highest level any of its tests needs (a unit test
+    may share a file in tests/e2e with the end-to-end tests it belongs with, and still
+    runs in the fast subset); a test needing more than its folder allows fails here.
+    """
     unmarked: list[tuple[str, pytest.Item]] = []
+    misplaced: list[str] = []
     for item in items:
-        fixtures = set(getattr(item, "fixturenames", ()))
-        if item.get_closest_marker("e2e") is not None:
-            continue
-        if fixtures & REAL_SERVER_FIXTURES:
-            uses = ", ".join(sorted(fixtures & REAL_SERVER_FIXTURES))
+        level = level_of(item)
+        if level is None:
+            uses = ", ".join(sorted(set(item.fixturenames) & REAL_SERVER_FIXTURES))
             unmarked.append((f"{item.nodeid} (uses {uses})", item))
-        elif getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
-            item.add_marker(pytest.mark.property)
-        elif "sandbox_app" in fixtures or item.get_closest_marker("inprocess") is not None:
-            item.add_marker(pytest.mark.inprocess)
-        else:
-            item.add_marker(pytest.mark.unit)
+            continue
+        item.add_marker(getattr(pytest.mark, level))
+        folder = folder_of(item)
+        if folder not in LEVELS or LEVELS.index(level) > LEVELS.index(folder):
+            misplaced.append(f"{item.nodeid} needs the {level} level: move it to tests/{level}/")
+    if misplaced:
+        raise pytest.UsageError("tests outside their level's folder:\n  " + "\n  ".join(misplaced))
     if not unmarked:
         return
     message = (

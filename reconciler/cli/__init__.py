@@ -24,7 +24,7 @@ from reconciler.errors import UserError
 # Every command lives in its own module under reconciler/cli/, imported only when
 # that command runs (or is completed): `voicectl --help`, `--version` and the
 # completion of one command stay cheap. Name -> (module, the first sentence of its
-# help, shown by `voicectl --help` without importing it; tests/test_startup.py
+# help, shown by `voicectl --help` without importing it; tests/unit/test_startup.py
 # checks that both match the commands themselves).
 COMMAND_TABLE: dict[str, tuple[str, str]] = {
     "apply": ("apply", "Create missing clones, replace changed or legacy ones, delete orphans."),

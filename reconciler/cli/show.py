@@ -8,14 +8,14 @@ schemas/plan.schema.json) or ``markdown`` (as for a pull-request comment).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
 from reconciler import render, savedplan
 from reconciler.cli.common import global_options, settings_of
 from reconciler.cli.options import format_option
-from reconciler.cli.ui import style_for
+from reconciler.cli.ui import echo_warnings, style_for
+from reconciler.engine import showing
 
 
 @click.command()
@@ -24,8 +24,19 @@ from reconciler.cli.ui import style_for
 @global_options
 @click.pass_context
 def show(ctx: click.Context, plan_file: str, fmt: str) -> None:
-    """Show a saved plan (from `voicectl plan --out`); no API call, no key needed."""
-    doc = savedplan.read(Path(plan_file))
+    """Show a saved plan (from `voicectl plan --out`); no API call, no key needed.
+
+    A plan file whose recorded paths were edited is refused, as `apply` refuses it.
+    """
+    shown = showing.read_checked(plan_file)
+    doc = shown.doc
+    if shown.stale:
+        echo_warnings(
+            [
+                f"{plan_file} is stale: {'; '.join(shown.stale)}; `voicectl apply "
+                f"{plan_file}` would refuse it"
+            ]
+        )
     plan = savedplan.plan_of(doc)
     manifest = doc.inputs.manifest.path
     if doc.inputs.environment:

@@ -76,9 +76,11 @@ def check_keys(targets: list[environments.Target], *, sandbox: bool) -> None:
         raise UserError(environments.missing_key_message(missing))
 
 
-async def _list(conn: workflow.Connection, parallelism: int, logger) -> list[Clone]:
+async def _list(
+    env_plan: EnvironmentPlan, conn: workflow.Connection, parallelism: int, logger
+) -> list[Clone]:
     async with workflow.open_client(conn, parallelism=parallelism, logger=logger) as client:
-        return await client.list_clones()
+        return await workflow.list_for_plan(client, env_plan.loaded.lock)  # lists again if need be
 
 
 async def fetch_all(
@@ -86,7 +88,8 @@ async def fetch_all(
 ) -> None:
     """Every environment's clone list, concurrently; a failure is kept as its error."""
     results = await asyncio.gather(
-        *(_list(conn, parallelism, logger) for conn in conns), return_exceptions=True
+        *(_list(p, conn, parallelism, logger) for p, conn in zip(plans, conns)),
+        return_exceptions=True,
     )
     for env_plan, result in zip(plans, results):
         if isinstance(result, (WavesError, UserError)):

@@ -111,7 +111,9 @@ def _samples_dir(value: str | None, target: adoption.Target, allow_outside: bool
 def _prepare(conn, logger, target, lock, samples, select, exclude):
     async def fetch():
         async with workflow.open_client(conn, logger=logger) as client:
-            return await client.list_clones()
+            # a recorded clone missing from the list is listed again: it is "already
+            # managed", not a candidate that vanished
+            return await workflow.list_for_plan(client, lock)
 
     remote = asyncio.run(fetch())
     chosen, skipped = adoption.choose(remote, lock.doc, target, select=select, exclude=exclude)

@@ -3,9 +3,10 @@
 For every voice the lockfile records, the clone's current ``status``,
 ``modelIds``, ``displayName``, ``language``, ``createdAt`` and ``samples`` are
 copied from the service's list. Nothing is created, deleted or adopted (that is
-`apply`'s job): a recorded clone that is missing from the list is reported and
-its entry KEPT, because the list can lag behind creates and a lost voiceId is
-the one thing voicectl must never do; `voicectl plan` says what to do about it.
+`apply`'s job): a recorded clone that is missing from the list (and from a
+second list, asked for at once: ``workflow.list_for_plan``) is reported and its
+entry KEPT, because the list can lag behind creates and a lost voiceId is the one
+thing voicectl must never do; `voicectl plan` says what to do about it.
 
 The lockfile is written atomically under the run lock, and only when something
 changed (then ``serial`` grows); with no change it stays byte-identical.
@@ -91,13 +92,13 @@ def run_refresh(
     if not Lockfile.load(lock_path).exists:
         raise UserError(f"{lock_path}: no lockfile yet; run `voicectl apply` first")
 
-    async def fetch():
+    async def fetch(lock: Lockfile):
         async with workflow.open_client(conn, logger=logger) as client:
-            return await client.list_clones()
+            return await workflow.list_for_plan(client, lock)  # a missing one: listed again
 
     with RunLock(lock_path, timeout=lock_timeout, on_wait=on_wait):
         lock = Lockfile.load(lock_path)  # again, under the lock
-        remote = asyncio.run(fetch())
+        remote = asyncio.run(fetch(lock))
         serial = lock.doc.serial
         changes, missing = refresh_lock(lock, remote)
         written = lock.save()

@@ -163,6 +163,9 @@ async def list_clones(request: Request) -> Response:
     for clone in org.clones.values():
         if not clone.listed(now):
             continue
+        if clone.skip_lists > 0:  # dropped from this list (hooks.hook_edit_clone)
+            clone.skip_lists -= 1
+            continue
         if wanted_models and not wanted_models.intersection(clone.model_ids):
             continue
         if "cloningType" in query and clone.cloning_type != query["cloningType"]:

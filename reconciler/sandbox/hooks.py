@@ -123,6 +123,7 @@ _EDITABLE = {
     "tags": "tags",
 }
 _NOW = ("ready", "listed")  # ``true``: end the clone's processing / list lag now
+_COUNTS = {"skipLists": "skip_lists"}  # a count of lists that leave the clone out
 
 
 async def hook_edit_clone(request: Request) -> Response:
@@ -133,7 +134,9 @@ async def hook_edit_clone(request: Request) -> Response:
     ``language`` (string or null), ``tags`` (list of strings, or one comma-separated
     string); and ``ready: true`` (its processing ends now) or ``listed: true`` (its list
     lag ends now), so a test moves a clone on by an event instead of waiting out a
-    duration. Answers the clone as ``GET /_sandbox/state`` shows it.
+    duration; ``skipLists: N`` leaves it out of the next N lists of its organisation (a
+    list that drops an entry for a moment, then shows it again). Answers the clone as
+    ``GET /_sandbox/state`` shows it.
     """
     sandbox: Sandbox = request.app.state.sandbox
     found = sandbox.store.find(request.path_params["voice_id"])
@@ -142,14 +145,18 @@ async def hook_edit_clone(request: Request) -> Response:
     body = await _json_object(request)
     if isinstance(body, Response):
         return body
-    unknown = sorted(set(body) - set(_EDITABLE) - set(_NOW))
+    unknown = sorted(set(body) - set(_EDITABLE) - set(_NOW) - set(_COUNTS))
     if unknown:
-        return error_response(
-            400, f"cannot edit {', '.join(unknown)}; editable: {', '.join((*_EDITABLE, *_NOW))}"
-        )
+        editable = ", ".join((*_EDITABLE, *_NOW, *_COUNTS))
+        return error_response(400, f"cannot edit {', '.join(unknown)}; editable: {editable}")
     changes: dict[str, Any] = {}
     now_epoch, now_mono = time.time(), time.monotonic()
     for key, value in body.items():
+        if key in _COUNTS:
+            if type(value) is not int or not 0 <= value <= 1000:
+                return error_response(400, f"{key} must be a whole number from 0 to 1000")
+            changes[_COUNTS[key]] = value
+            continue
         if key in _NOW:
             if value is not True:
                 return error_response(400, f"{key} can only be set to true")

@@ -95,6 +95,9 @@ class CloneRecord:
     # Monotonic deadlines for this process (derived, never stored).
     ready_mono: float = 0.0
     listed_mono: float = 0.0
+    # Lists of its organisation that leave it out once more (a list that drops an entry
+    # for a moment; set by the ``skipLists`` hook, never stored).
+    skip_lists: int = 0
 
     def anchor(self, now_epoch: float, now_mono: float) -> None:
         """Turn the stored wall-clock instants into monotonic deadlines."""

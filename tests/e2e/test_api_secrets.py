@@ -13,13 +13,13 @@ import traceback
 from pathlib import Path
 
 import pytest
-from test_api_support import KEY, Sandbox, run, sandbox_fixture
+from api_support import KEY, Sandbox, run, sandbox_fixture
 
 from reconciler.api import CloneRequest, InsecureURLError, WavesClient, WavesError
 
 pytestmark = pytest.mark.e2e
 
-WAV = Path(__file__).parent / "fixtures" / "audio" / "tone-6s.wav"
+WAV = Path(__file__).parents[1] / "fixtures" / "audio" / "tone-6s.wav"
 
 srv_fixture = sandbox_fixture()
 

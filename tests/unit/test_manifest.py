@@ -23,8 +23,8 @@ from reconciler.manifest import (
 )
 from reconciler.yamlpos import MAX_NODES, load_yaml
 
-ROOT = Path(__file__).parent.parent
-AUDIO = Path(__file__).parent / "fixtures" / "audio"
+ROOT = Path(__file__).parents[2]
+AUDIO = Path(__file__).parents[1] / "fixtures" / "audio"
 GOOD = AUDIO / "tone-6s.wav"
 
 

@@ -28,7 +28,7 @@ from reconciler.lockfile import (
     to_text,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _voices(lock: Lockfile) -> dict[str, str]:

@@ -9,7 +9,7 @@ import yaml
 
 from reconciler.yamlpos import LOADER, YamlSyntaxError, load_yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 TEXTS = [
     (ROOT / "voices.yaml.example").read_text(),

@@ -28,7 +28,7 @@ from reconciler.audio.quality import KINDS, QualityLimits
 from reconciler.errors import ManifestError
 from reconciler.manifest import load_manifest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FORMATS = ["wav", "mp3", "m4a", "webm"]
 
 

@@ -2,7 +2,8 @@
 
 Everything from the manifest or the server is escaped, so a displayName cannot open
 a link, an image, a table cell or an HTML element. Regenerate the golden files
-after a deliberate change with ``VOICECTL_UPDATE_GOLDEN=1 pytest tests/test_render_markdown.py``.
+after a deliberate change with
+``VOICECTL_UPDATE_GOLDEN=1 pytest tests/property/test_render_markdown.py``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from reconciler.plan import Action, Change, Plan
 from reconciler.refusals import Refusal
 from reconciler.render import apply_markdown, clean, html_text, md, plan_markdown
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 HOSTILE = [
     "<img src=x onerror=alert(1)>",
     "| pipe | table |",

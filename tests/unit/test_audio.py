@@ -21,7 +21,7 @@ from reconciler.audio import (
     sniff_format,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "audio"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "audio"
 
 # file, sniffed format, duration (s)
 FIXTURE_FILES = [
@@ -38,7 +38,7 @@ FIXTURE_FILES = [
     ("tone-9s.webm", "webm", 9.0),
     ("tone-9s-noduration.webm", "webm", 9.0),
 ]
-EXAMPLES = Path(__file__).parent.parent / "examples"
+EXAMPLES = Path(__file__).parents[2] / "examples"
 
 
 def write_wav(path: Path, seconds: float, rate: int = 8000) -> Path:

@@ -12,7 +12,7 @@ import pytest
 from reconciler.api import BadRequestError, CloneRequest, WavesClient
 from reconciler.api.upload import UploadError, clone_form, describe_upload
 
-AUDIO = Path(__file__).parent / "fixtures" / "audio"
+AUDIO = Path(__file__).parents[1] / "fixtures" / "audio"
 
 
 @pytest.mark.parametrize(

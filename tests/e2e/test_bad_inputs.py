@@ -23,8 +23,8 @@ from sandbox_support import write_wav
 from reconciler.audio import MAX_BYTES
 from reconciler.cli import main
 
-AUDIO = Path(__file__).parent / "fixtures" / "audio"
-ROOT = Path(__file__).parent.parent
+AUDIO = Path(__file__).parents[1] / "fixtures" / "audio"
+ROOT = Path(__file__).parents[2]
 
 Setup = Callable[[Path], None]
 

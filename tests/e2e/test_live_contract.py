@@ -3,7 +3,7 @@
 Never runs in CI here (no key, no internet). Whoever has a key runs it with one
 command (see the README, "Holding the emulator against reality")::
 
-    VOICECTL_LIVE_API_KEY=sk-... .venv/bin/python -m pytest tests/test_live_contract.py -v
+    VOICECTL_LIVE_API_KEY=sk-... .venv/bin/python -m pytest tests/e2e/test_live_contract.py -v
 
 Against the real service (``VOICECTL_LIVE_API_URL``, default the client's) it
 runs doctor, creates ONE clone from the bundled sample ``examples/narrator.wav``,
@@ -39,7 +39,7 @@ pytestmark = [
     ),
     pytest.mark.live,
 ]
-SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "narrator.wav"
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "narrator.wav"
 CLONES = "/waves/v1/voice-cloning"
 TTS = "/waves/v1/tts"
 

@@ -63,3 +63,47 @@ def test_show_refuses_what_is_not_a_saved_plan(project):
     assert err.startswith(f"Error: {project.manifest}:1:1: not a voicectl saved plan")
     _, err = show(project.capsys, str(project.root / "missing.json"), expect=1)
     assert "no such plan file" in err
+
+
+def edit_sample(path, name: str, file: str, sha256: str | None = None) -> None:
+    doc = json.loads(path.read_text())
+    doc["inputs"]["samples"][name]["file"] = file
+    if sha256 is not None:
+        doc["inputs"]["samples"][name]["sha256"] = sha256
+    path.write_text(json.dumps(doc))
+
+
+@pytest.mark.parametrize("edited", ["../outside.wav", "/etc/hostname", "samples/\u0000.wav"])
+def test_show_refuses_a_plan_whose_sample_path_was_edited_out_of_the_folder(project, edited):
+    project.write({"alpha": {}})
+    saved = project.root / "plan.json"
+    project.run("plan", "--out", str(saved))
+    edit_sample(saved, "alpha", edited)
+    out, err = show(project.capsys, str(saved), expect=1)
+    (line,) = err.strip().splitlines()  # one line, as `apply plan.json` says it
+    assert line.startswith(f"Error: {saved}: the sample of alpha ")
+    assert "outside the manifest's folder" in line and "the plan file was edited" in line
+    assert "\x00" not in line and out == ""
+
+
+def test_show_refuses_a_plan_whose_sample_was_swapped_inside_the_folder(project):
+    project.write({"alpha": {}, "bravo": {}})
+    saved = project.root / "plan.json"
+    project.run("plan", "--out", str(saved))
+    bravo = json.loads(saved.read_text())["inputs"]["samples"]["bravo"]["sha256"]
+    edit_sample(saved, "alpha", "samples/bravo.wav", bravo)  # hash too: no file looks changed
+    out, err = show(project.capsys, str(saved), "--format", "json", expect=1)
+    (line,) = err.strip().splitlines()
+    assert "the sample recorded for alpha (samples/bravo.wav)" in line
+    assert "the manifest's (samples/alpha.wav)" in line and out == ""
+
+
+def test_show_still_shows_a_stale_plan_and_says_apply_would_refuse_it(project):
+    project.write({"alpha": {}})
+    saved = project.root / "plan.json"
+    project.run("plan", "--out", str(saved))
+    project.write({"alpha": {"description": "changed after review"}})
+    out, err = show(project.capsys, str(saved))
+    assert out.startswith(f"Saved plan {saved}: made ")
+    assert f"Warning: {saved} is stale: the manifest {project.manifest} changed" in err
+    assert f"`voicectl apply {saved}` would refuse it" in err

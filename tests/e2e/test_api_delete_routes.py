@@ -25,7 +25,7 @@ from reconciler.api import (
 
 pytestmark = pytest.mark.e2e
 
-WAV = Path(__file__).parent / "fixtures" / "audio" / "tone-6s.wav"
+WAV = Path(__file__).parents[1] / "fixtures" / "audio" / "tone-6s.wav"
 OLD = f"DELETE {DELETE}"
 NEW = f"POST {DELETE_V2}"
 

@@ -16,7 +16,7 @@ import ast
 from functools import cache
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "reconciler"
+PACKAGE = Path(__file__).resolve().parents[2] / "reconciler"
 
 # The lockfile's one owner: reconciler.lockfile.store (Lockfile) journalling through
 # reconciler.lockfile.journal, beside the document model they keep.

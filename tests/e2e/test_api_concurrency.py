@@ -18,7 +18,7 @@ import math
 from pathlib import Path
 
 import pytest
-from test_api_support import KEY, Sandbox, run, sandbox_fixture
+from api_support import KEY, Sandbox, run, sandbox_fixture
 
 from reconciler.api import CloneRequest, WavesClient
 from reconciler.api.limiter import AdaptiveLimiter, LimiterStats
@@ -26,7 +26,7 @@ from reconciler.sandbox.config import org_id_for_key
 
 pytestmark = pytest.mark.e2e
 
-WAV = Path(__file__).parent / "fixtures" / "audio" / "tone-6s.wav"
+WAV = Path(__file__).parents[1] / "fixtures" / "audio" / "tone-6s.wav"
 ORG = org_id_for_key(KEY)
 
 srv_fixture = sandbox_fixture()

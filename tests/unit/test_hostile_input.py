@@ -11,8 +11,8 @@ import pytest
 
 from reconciler.cli import main
 
-AUDIO = Path(__file__).parent / "fixtures" / "audio"
-ROOT = Path(__file__).parent.parent
+AUDIO = Path(__file__).parents[1] / "fixtures" / "audio"
+ROOT = Path(__file__).parents[2]
 
 
 def validate(folder: Path, manifest: bytes, capsys, *args: str) -> tuple[int, list[str], str]:

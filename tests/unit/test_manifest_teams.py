@@ -16,7 +16,7 @@ from reconciler.manifest.environments import UnknownEnvironment
 from reconciler.manifest.models import IncludedDocument
 from reconciler.plan import desired_digest
 
-AUDIO = Path(__file__).parent / "fixtures" / "audio"
+AUDIO = Path(__file__).parents[1] / "fixtures" / "audio"
 
 
 def write(folder: Path, name: str, text: str) -> Path:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from api_support import KEY, Sandbox, run, sandbox_fixture
 from sandbox_support import until_async, write_wav
-from test_api_support import KEY, Sandbox, run, sandbox_fixture
 
 from reconciler.api import (
     AmbiguousCreateError,
@@ -38,7 +38,7 @@ from reconciler.sandbox.faults import FaultEngine
 
 pytestmark = pytest.mark.e2e
 
-AUDIO = Path(__file__).parent / "fixtures" / "audio"
+AUDIO = Path(__file__).parents[1] / "fixtures" / "audio"
 WAV = AUDIO / "tone-6s.wav"
 CLONES = "/waves/v1/voice-cloning"
 DELETE = "/waves/v1/lightning-large"

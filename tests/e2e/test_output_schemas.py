@@ -11,7 +11,7 @@ import pytest
 from cli_support import Project
 from test_migrate import import_all, seeded_org
 
-SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 
 
 def valid(name: str, doc: dict) -> dict:

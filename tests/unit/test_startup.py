@@ -19,7 +19,7 @@ from sandbox_support import write_wav
 
 import reconciler.cli as cli_module
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("httpx", "httpcore", "anyio", "starlette", "uvicorn", "deepdiff", "pydantic")
 
 PROBE = textwrap.dedent(

@@ -33,7 +33,7 @@ from reconciler.api import (
     WavesClient,
 )
 
-WAV = Path(__file__).parent / "fixtures" / "audio" / "tone-6s.wav"
+WAV = Path(__file__).parents[1] / "fixtures" / "audio" / "tone-6s.wav"
 KEY = "sk_odd_Hq3Vn8SecretKeyForEchoTests"
 
 
