@@ -24,10 +24,14 @@ if TYPE_CHECKING:  # the real modules, for the type checker
     import reconciler.engine.workflow as workflow
     import reconciler.render as _render
     import reconciler.render as render
+    import reconciler.render.lines as _lines
+    import reconciler.render.migrating as _render_migrating
     from reconciler.render.lines import Line, Shown
 else:
     _render = lazy_module("reconciler.render")
     render = lazy_module("reconciler.render")
+    _lines = lazy_module("reconciler.render.lines")
+    _render_migrating = lazy_module("reconciler.render.migrating")
     workflow = lazy_module("reconciler.engine.workflow")
 
 
@@ -132,7 +136,7 @@ def confirm(what: str, question: list[str], *, approve: str, cancelled: str) -> 
             f"{what} needs confirmation but stdin is not a terminal; "
             f"pass --auto-approve to {approve} without asking"
         )
-    click.echo("\n" + "\n".join(question) + "\n")
+    click.echo(_lines.question_text(question))
     # The prompt blocks inside the event loop, where asyncio's own SIGINT handler
     # would only cancel a task that cannot run: Ctrl-C must interrupt the read itself.
     try:
@@ -228,10 +232,7 @@ class FinishConsole(ApplyConsole):
             raise UserError(f"--format {self.fmt} needs --auto-approve")
         confirm(
             "migrate --finish",
-            [
-                f"Delete these {deletes} old clone{'s' if deletes != 1 else ''}? Apps still using",
-                "their voiceIds will stop working. Only 'yes' will be accepted to approve.",
-            ],
+            _render_migrating.finish_question(deletes),
             approve="delete",
             cancelled="nothing was deleted",
         )

@@ -51,3 +51,8 @@ def in_format(fmt: str, doc: Any, markdown: str) -> list[Line]:
     if fmt == "markdown":
         return [Line(markdown, nl=False)]
     return []
+
+
+def question_text(question: list[str]) -> str:
+    """A confirmation question as it is shown above the prompt (blank lines around)."""
+    return "\n" + "\n".join(question) + "\n"

@@ -69,3 +69,11 @@ def still_processing(result: MigrateResult) -> str:
         f"migration not finished: {names} still being processed on the service; "
         "run `voicectl migrate` again once it has completed"
     )
+
+
+def finish_question(deletes: int) -> list[str]:
+    """What `migrate --finish` asks before deleting the old clones."""
+    return [
+        f"Delete these {deletes} old clone{'s' if deletes != 1 else ''}? Apps still using",
+        "their voiceIds will stop working. Only 'yes' will be accepted to approve.",
+    ]
