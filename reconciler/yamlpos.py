@@ -267,6 +267,14 @@ def _refuse_a_bomb(root: Node) -> None:
     size(root)
 
 
+_last: tuple[str, YamlDocument | None] | None = None
+
+
+def _remember(text: str, doc: YamlDocument | None) -> None:
+    global _last
+    _last = (text, doc)
+
+
 def load_yaml(text: str, *, loader_class: type | None = None) -> YamlDocument | None:
     """Build the single YAML document in ``text``; None when it holds no document.
 
@@ -276,11 +284,20 @@ def load_yaml(text: str, *, loader_class: type | None = None) -> YamlDocument | 
     own way, so text it refuses is parsed again by the pure loader, whose
     messages are the ones users see either way.
     """
-    if loader_class is None and LOADER is not yaml.SafeLoader:
+    if loader_class is None:
+        # One run reads its manifest twice (its environments, then the whole of it):
+        # the second read of the same text is the document the first one built.
+        # Documents are read-only to their users, so sharing one is safe.
+        if _last is not None and _last[0] == text:
+            return _last[1]
         try:
-            return load_yaml(text, loader_class=LOADER)
+            doc = load_yaml(text, loader_class=LOADER)
         except YamlSyntaxError:
-            return load_yaml(text, loader_class=yaml.SafeLoader)
+            if LOADER is yaml.SafeLoader:
+                raise
+            doc = load_yaml(text, loader_class=yaml.SafeLoader)
+        _remember(text, doc)
+        return doc
     loader = (loader_class or LOADER)(text)
     try:
         try:

@@ -19,7 +19,7 @@ from reconciler.text import clean
 
 # imported on first use: building the command (--help, completion) stays cheap
 if TYPE_CHECKING:  # the real modules, for the type checker
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     import reconciler.engine.workflow as workflow
     import reconciler.render as _render
@@ -65,7 +65,7 @@ def show(shown: Shown) -> None:
     summarise(shown.markdown)
 
 
-def summarise(markdown: str | None) -> None:
+def summarise(markdown: str | Callable[[], str] | None) -> None:
     """Append a report to GitHub's job summary when ``GITHUB_STEP_SUMMARY`` is set."""
     if markdown is not None:
         problem = render.append_step_summary(markdown)

@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler import savedplan
 from reconciler.api.models import Clone
+from reconciler.endpoint import endpoint_for
 from reconciler.engine import workflow
 from reconciler.lockfile.runlock import held_by_another
 from reconciler.plan import Plan, PlanOptions
@@ -54,7 +54,7 @@ def run_plan(
         target=conn.target,
     )
     warn(loaded.warnings)
-    endpoint = savedplan.endpoint_for(sandbox=conn.sandbox, api_url=conn.url)
+    endpoint = endpoint_for(sandbox=conn.sandbox, api_url=conn.url)
 
     async def fetch():
         async with workflow.open_client(conn, parallelism=parallelism, logger=logger) as client:
@@ -79,6 +79,8 @@ def save_plan(
     allow_any_duration: bool = False,
 ) -> None:
     """Write ``run`` as a saved plan file (``reconciler.savedplan``)."""
+    from reconciler import savedplan  # its schemas cost ~0.08 s: only plans that are saved
+
     doc = savedplan.build(
         manifest=run.loaded.manifest,
         manifest_arg=manifest_arg,

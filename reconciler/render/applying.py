@@ -94,6 +94,9 @@ def applied(
             lines.append(out(f"Saved {n} sample{'s' if n != 1 else ''} to {samples_dir}/"))
     lines += [err(f"Error: could not save a sample: {clean(e)}") for e in run.sample_errors]
     lines += [err(f"warning: {warning}") for warning in run.sample_warnings]
-    markdown = render.apply_markdown(run.plan, run.result, source=source, warnings=warnings)
+
+    def markdown() -> str:
+        return render.apply_markdown(run.plan, run.result, source=source, warnings=warnings)
+
     lines += in_format(fmt, lambda: render.apply_json(run.plan, run.result, warnings), markdown)
     return Shown(lines, markdown)

@@ -8,6 +8,7 @@ text is built in ``cli/``.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +37,7 @@ class Shown:
     (None: the command appends none)."""
 
     lines: list[Line] = field(default_factory=list)
-    markdown: str | None = None
+    markdown: str | Callable[[], str] | None = None  # a function: built only when wanted
 
 
 def json_text(doc: Any, *, ensure_ascii: bool = False, sort_keys: bool = False) -> str:
@@ -44,12 +45,13 @@ def json_text(doc: Any, *, ensure_ascii: bool = False, sort_keys: bool = False) 
     return json.dumps(doc, indent=2, ensure_ascii=ensure_ascii, sort_keys=sort_keys)
 
 
-def in_format(fmt: str, doc: Any, markdown: str) -> list[Line]:
-    """``--format json`` prints the document, ``markdown`` the report, text nothing more."""
+def in_format(fmt: str, doc: Any, markdown: str | Callable[[], str]) -> list[Line]:
+    """``--format json`` prints the document, ``markdown`` the report, text nothing more
+    (``doc`` and ``markdown`` may be functions that build them: called only when wanted)."""
     if fmt == "json":
         return [out(json_text(doc() if callable(doc) else doc))]
     if fmt == "markdown":
-        return [Line(markdown, nl=False)]
+        return [Line(markdown() if callable(markdown) else markdown, nl=False)]
     return []
 
 

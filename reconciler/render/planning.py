@@ -19,7 +19,10 @@ def planned(
     plan: Plan, fmt: str, style: render.Style, *, source: str, warnings: Sequence[str]
 ) -> Shown:
     """The plan as text, JSON or Markdown; the Markdown also goes to the job summary."""
-    markdown = render.plan_markdown(plan, source=source, warnings=warnings)
+
+    def markdown() -> str:
+        return render.plan_markdown(plan, source=source, warnings=warnings)
+
     if fmt == "text":
         return Shown([out(render.plan_text(plan, style))], markdown)
     return Shown(in_format(fmt, lambda: render.plan_json(plan, warnings), markdown), markdown)
