@@ -15,6 +15,7 @@ several times faster, with the same marks), else by the pure-Python one.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,6 +115,9 @@ def _syntax_message(exc: yaml.YAMLError) -> tuple[Pos, str]:
     return _pos(mark), message
 
 
+_WORD = re.compile(r"[\w-]+")  # \w: what str.isalnum() accepts, and _
+
+
 def format_path(path: Path) -> str:
     """``("voices", "narrator-en", "tags", 1)`` → ``voices.narrator-en.tags[1]``.
 
@@ -126,7 +130,7 @@ def format_path(path: Path) -> str:
             out += f"[{part}]"
             continue
         text = str(part)
-        word = text and all(ch.isalnum() or ch in "_-" for ch in text)
+        word = _WORD.fullmatch(text) is not None  # letters, digits, _ and - only
         text = text if word else '"' + text.replace('"', '\\"') + '"'
         out += ("." if out else "") + text
     return out
