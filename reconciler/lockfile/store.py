@@ -41,6 +41,7 @@ from reconciler.lockfile.model import (
     new_document,
     parse,
     text_of,
+    to_text,
 )
 
 # the document's maps a step may change, and the model of their values
@@ -76,7 +77,10 @@ class Lockfile:
         self.doc = doc
         self.exists = exists
         self.journal_path = journal.journal_path_for(path)
-        self._saved = _content(doc) if exists else None
+        # What the file says (serial aside), taken just before the first change: a run
+        # that changes nothing never dumps the document. ``_pristine``: no change yet.
+        self._saved: dict[str, Any] | None = None
+        self._pristine = exists
         self._journal: Journal | None = None
         self._batch: list[Op] | None = None
         self.recovered = 0  # steps replayed from a crashed run's journal
@@ -191,18 +195,30 @@ class Lockfile:
         the lockfile is still written if it can be (what is in memory was either
         journalled or never acted upon); the journal stays if that fails too.
         """
-        content = _content(self.doc)
         wrote = False
-        if content != self._saved:
+        if self._pristine:
+            changed, content = False, None  # nothing changed since the file was read
+        elif self._saved is None:
+            changed, content = True, None  # a new lockfile
+        else:
+            content = _content(self.doc)
+            changed = content != self._saved
+        if changed:
             self.doc.serial += 1
             try:
-                atomic_write(self.path, text_of({**content, "serial": self.doc.serial}))
+                text = (
+                    to_text(self.doc)
+                    if content is None
+                    else text_of({**content, "serial": self.doc.serial})
+                )
+                atomic_write(self.path, text)
             except OSError as exc:
                 self.doc.serial -= 1
                 raise write_error(self.path, exc, "write the lockfile") from None
-            self._saved = content
             self.exists = True
             wrote = True
+        if self.exists:  # the document is what the file says now
+            self._saved, self._pristine = None, True
         if self._journal is not None:
             self._journal.close()
             self._journal = None
@@ -255,6 +271,9 @@ class Lockfile:
                 self._apply(op)
 
     def _apply(self, op: Op) -> None:
+        if self._pristine:
+            self._saved = _content(self.doc)
+            self._pristine = False
         doc = self.doc
         kind = op[0]
         if kind == "stack":
