@@ -39,7 +39,7 @@ from pydantic import ValidationError
 from reconciler import __version__, audio, schemas
 from reconciler.api.models import Clone
 from reconciler.errors import UserError
-from reconciler.fsutil import atomic_write
+from reconciler.fsutil import atomic_write, probe_write
 from reconciler.lockfile import LockDocument, Lockfile
 from reconciler.ownership import ours, owner_of, recorded_ids
 from reconciler.plan import Plan, PlanOptions
@@ -205,6 +205,17 @@ def build(
 def to_text(doc: schemas.SavedPlanDocument) -> str:
     data = doc.model_dump(by_alias=True, mode="json")
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def check_writable(path: Path) -> None:
+    """Refuse ``--out PATH`` before the plan is made (before any request) if the plan
+    file could not be written there; nothing is created (``fsutil.probe_write``)."""
+    if path.is_dir():
+        raise UserError(f"--out {path}: is a directory")
+    try:
+        probe_write(path)
+    except OSError as exc:
+        raise UserError(f"--out {path}: cannot write the plan: {exc.strerror or exc}") from None
 
 
 def write(path: Path, doc: schemas.SavedPlanDocument) -> None:

@@ -128,6 +128,7 @@ def _plan(
         parallelism=flags.parallelism,
         logger=logger_for(settings),
         warn=warn,
+        out=Path(out) if out is not None else None,
     )
     the_plan = run.plan
     if out is not None and not the_plan.errors:  # before printing: a failed save is a failure

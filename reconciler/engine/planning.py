@@ -45,7 +45,11 @@ def run_plan(
     parallelism: int = 8,
     logger: logging.Logger | None = None,
     warn: Callable[[Sequence[str]], None] = lambda _warnings: None,
+    out: Path | None = None,
 ) -> PlanRun:
+    """Validate, list, plan; ``out``: the plan file to be saved, proved writable first."""
+    if out is not None:  # a plan that cannot be saved is not worth the requests
+        savedplan.check_writable(out)
     loaded = workflow.load(
         path,
         lockfile=lockfile,
