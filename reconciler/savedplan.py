@@ -165,7 +165,7 @@ def build(
     }
     return schemas.SavedPlanDocument(
         kind=schemas.SAVED_PLAN_KIND,
-        format_version=schemas.FORMAT_VERSION,
+        format_version=schemas.PLAN_FORMAT_VERSION,
         voicectl_version=__version__,
         created_at=datetime.fromtimestamp(options.now, tz=timezone.utc)
         .isoformat(timespec="seconds")
@@ -261,10 +261,11 @@ def read(path: Path) -> schemas.SavedPlanDocument:
             hint = " (this is `plan --format json` output; save a plan with `plan --out FILE`)"
         raise UserError(f"{path}: not a voicectl saved plan{hint}")
     version = data.get("formatVersion")
-    if version != schemas.FORMAT_VERSION:
+    if version != schemas.PLAN_FORMAT_VERSION:
         raise UserError(
             f"{path}: saved plan format {version!r} is not supported "
-            f"(this voicectl {__version__} reads format {schemas.FORMAT_VERSION})"
+            f"(this voicectl {__version__} reads format {schemas.PLAN_FORMAT_VERSION}); "
+            "make a new plan with `voicectl plan --out`"
         )
     try:
         return schemas.SavedPlanDocument.model_validate(data)

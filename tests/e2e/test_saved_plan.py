@@ -302,7 +302,11 @@ def test_saved_plan_keeps_its_clock_a_wait_stays_a_wait(project):
         ("{not json", "not a voicectl saved plan (invalid JSON"),
         ('{"formatVersion": 1, "actions": []}', "this is `plan --format json` output"),
         ('{"kind": "voicectl-saved-plan", "formatVersion": 9}', "saved plan format 9 is not"),
-        ('{"kind": "voicectl-saved-plan", "formatVersion": 1}', "damaged saved plan: "),
+        ('{"kind": "voicectl-saved-plan", "formatVersion": 2}', "damaged saved plan: "),
+        (
+            '{"kind": "voicectl-saved-plan", "formatVersion": 1}',
+            "saved plan format 1 is not supported (this voicectl",
+        ),
         ("[]", "not a voicectl saved plan"),
     ],
 )
