@@ -58,6 +58,12 @@ class LockEntry(_Model):
         description="the legacy lightning-large voiceId this voice replaced "
         "(kept for `voicectl migrate --map-out`)",
     )
+    listed_at: str | None = Field(
+        default=None,
+        alias="listedAt",
+        description="when a list of the service first showed the clone (recorded by the run "
+        "that made it); a clone once listed and then missing is gone, with no --list-grace",
+    )
 
 
 class PendingEntry(_Model):
@@ -68,6 +74,12 @@ class PendingEntry(_Model):
     replaces: str | None = Field(default=None, description="the voiceId it replaces")
     spec_digest: str | None = Field(default=None, alias="specDigest")
     file_sha256: str | None = Field(default=None, alias="fileSha256")
+    created_at: str | None = Field(
+        default=None,
+        alias="createdAt",
+        description="when the clone was made (absent in journals of older voicectl): within "
+        "--list-grace of it, a pending clone missing from the list is waited for, not forgotten",
+    )
 
 
 class RetiredEntry(_Model):
@@ -162,8 +174,12 @@ def to_text(doc: LockDocument) -> str:
     """The canonical text of a lockfile: sorted keys, 2-space indent, newline."""
     data = doc.model_dump(by_alias=True, mode="json")
     for entry in data.get("voices", {}).values():
-        if entry.get("migratedFrom") is None:
-            entry.pop("migratedFrom", None)
+        for optional in ("migratedFrom", "listedAt"):
+            if entry.get(optional) is None:
+                entry.pop(optional, None)
+    for pending in data.get("pending", {}).values():
+        if pending.get("createdAt") is None:
+            pending.pop("createdAt", None)
     if not data.get("pending"):
         data.pop("pending", None)
     for key in (
