@@ -23,3 +23,8 @@ class ManifestError(UserError):
     def __init__(self, problems: list[str]):
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
+
+
+def internal_error(exc: BaseException) -> str:
+    """The one line a bug (an exception nobody expected) is reported with."""
+    return f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"

@@ -116,24 +116,36 @@ class HashCache:
         self.hits = 0
         self.misses = 0
 
-    def sha256(self, path: Path) -> str:
-        """The file's sha256: from the cache when its stamp matches, else read and hashed."""
+    def known(self, path: Path, st: os.stat_result) -> dict[str, Any] | None:
+        """What was remembered of the file while it had this stat (None: nothing)."""
+        found = self.cache.get(os.path.abspath(path))
+        if isinstance(found, dict) and found.get("stamp") == _stamp(st):
+            return found
+        return None
+
+    def sha256(self, path: Path, *, facts: dict[str, Any] | None = None) -> str:
+        """The file's sha256: from the cache when its stamp matches, else read and hashed.
+
+        ``facts`` (JSON values, e.g. the sample's format and duration) are remembered
+        with it, under the same stamp, for :meth:`known`.
+        """
         key = os.path.abspath(path)
         before = os.stat(path)
-        found = self.cache.get(key)
-        if (
-            isinstance(found, dict)
-            and found.get("stamp") == _stamp(before)
-            and isinstance(found.get("sha256"), str)
-        ):
+        found = self.known(path, before)
+        if found is not None and isinstance(found.get("sha256"), str):
             self.hits += 1
+            if facts is not None and found.get("facts") != facts:
+                self.cache.put(key, {**found, "facts": facts})
             return found["sha256"]
         self.misses += 1
         digest = self.hasher(path)
         after = os.stat(path)
         stable = _stamp(after) == _stamp(before)
         if stable and self.clock() - after.st_mtime_ns / 1e9 >= RACY_SECONDS:
-            self.cache.put(key, {"stamp": _stamp(after), "sha256": digest})
+            entry: dict[str, Any] = {"stamp": _stamp(after), "sha256": digest}
+            if facts is not None:
+                entry["facts"] = facts
+            self.cache.put(key, entry)
         else:
             self.cache.drop(key)
         return digest

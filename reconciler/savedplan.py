@@ -32,7 +32,6 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import ValidationError
 
@@ -61,28 +60,6 @@ class StalePlan(UserError):
 
 
 # --------------------------------------------------------------------------- fingerprints
-
-
-def safe_endpoint(url: str) -> str:
-    """The API URL as a plan file may hold it: no user info, query or fragment."""
-    try:
-        parts = urlsplit(url.strip())
-        host = parts.hostname or ""
-        if ":" in host:  # IPv6 literal
-            host = f"[{host}]"
-        port = f":{parts.port}" if parts.port is not None else ""
-    except ValueError:
-        raise UserError(f"the API URL {url!r} is not a valid URL") from None
-    return urlunsplit((parts.scheme, host + port, parts.path.rstrip("/"), "", ""))
-
-
-def endpoint_for(*, sandbox: bool, api_url: str | None) -> str:
-    """``sandbox`` or the API base URL this run talks to (as ``workflow.open_client``)."""
-    if sandbox:
-        return "sandbox"
-    from reconciler.api.client import DEFAULT_API_URL
-
-    return safe_endpoint(api_url or os.environ.get("VOICECTL_API_URL") or DEFAULT_API_URL)
 
 
 def clone_digest(clone: Clone) -> str:

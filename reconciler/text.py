@@ -24,3 +24,8 @@ def clean(value: Any) -> str:
         elif not category.startswith("C"):
             out.append(ch)
     return "".join(out).strip()
+
+
+def count(n: int, word: str) -> str:
+    """``n`` and ``word``, plural unless n is 1 ("1 clone", "3 clones")."""
+    return f"{n} {word}{'' if n == 1 else 's'}"

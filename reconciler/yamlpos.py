@@ -15,6 +15,7 @@ several times faster, with the same marks), else by the pure-Python one.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,6 +115,9 @@ def _syntax_message(exc: yaml.YAMLError) -> tuple[Pos, str]:
     return _pos(mark), message
 
 
+_WORD = re.compile(r"[\w-]+")  # \w: what str.isalnum() accepts, and _
+
+
 def format_path(path: Path) -> str:
     """``("voices", "narrator-en", "tags", 1)`` → ``voices.narrator-en.tags[1]``.
 
@@ -126,7 +130,7 @@ def format_path(path: Path) -> str:
             out += f"[{part}]"
             continue
         text = str(part)
-        word = text and all(ch.isalnum() or ch in "_-" for ch in text)
+        word = _WORD.fullmatch(text) is not None  # letters, digits, _ and - only
         text = text if word else '"' + text.replace('"', '\\"') + '"'
         out += ("." if out else "") + text
     return out
@@ -267,6 +271,14 @@ def _refuse_a_bomb(root: Node) -> None:
     size(root)
 
 
+_last: tuple[str, YamlDocument | None] | None = None
+
+
+def _remember(text: str, doc: YamlDocument | None) -> None:
+    global _last
+    _last = (text, doc)
+
+
 def load_yaml(text: str, *, loader_class: type | None = None) -> YamlDocument | None:
     """Build the single YAML document in ``text``; None when it holds no document.
 
@@ -276,11 +288,20 @@ def load_yaml(text: str, *, loader_class: type | None = None) -> YamlDocument | 
     own way, so text it refuses is parsed again by the pure loader, whose
     messages are the ones users see either way.
     """
-    if loader_class is None and LOADER is not yaml.SafeLoader:
+    if loader_class is None:
+        # One run reads its manifest twice (its environments, then the whole of it):
+        # the second read of the same text is the document the first one built.
+        # Documents are read-only to their users, so sharing one is safe.
+        if _last is not None and _last[0] == text:
+            return _last[1]
         try:
-            return load_yaml(text, loader_class=LOADER)
+            doc = load_yaml(text, loader_class=LOADER)
         except YamlSyntaxError:
-            return load_yaml(text, loader_class=yaml.SafeLoader)
+            if LOADER is yaml.SafeLoader:
+                raise
+            doc = load_yaml(text, loader_class=yaml.SafeLoader)
+        _remember(text, doc)
+        return doc
     loader = (loader_class or LOADER)(text)
     try:
         try:

@@ -89,7 +89,13 @@ from reconciler.api.security import (
     safe_url,
     same_origin,
 )
-from reconciler.api.upload import UploadError, clone_form, describe_upload, open_upload
+from reconciler.api.upload import (
+    Coalesced,
+    UploadError,
+    clone_form,
+    describe_upload,
+    open_upload,
+)
 from reconciler.fsutil import usual_mode
 
 __all__ = ["DEFAULT_API_URL", "WavesClient", "api_key_from_env"]
@@ -584,9 +590,12 @@ class WavesClient:
     ) -> httpx.Response:
         """Send one request with the key; raise StatusFailure on an error status."""
         headers = {**self._auth_headers(), **(extra_headers or {})}
-        response = await self._http.request(
+        request = self._http.build_request(
             op.method, path, headers=headers, timeout=timeout, **kwargs
         )
+        if "files" in kwargs and isinstance(request.stream, httpx.AsyncByteStream):
+            request.stream = Coalesced(request.stream)  # multipart: few writes, not 4 a field
+        response = await self._http.send(request)
         op.status = response.status_code
         if response.status_code >= 300:
             raise StatusFailure(response)

@@ -8,18 +8,29 @@ sends the whole file again instead of the empty tail of a consumed one.
 
 The part's MIME type comes from the file's real, sniffed format (never from
 its extension, and never the ``audio/x-wav`` that ``mimetypes`` would guess).
+
+httpx's multipart encoder yields about four small chunks per form field (the
+boundary, the part's headers, its value, the CRLF), and every chunk becomes its
+own socket write: about 22 writes for one small create. :class:`Coalesced`
+joins them into writes of up to 64 KiB (the body is the same bytes, and memory
+stays bounded by the chunk size), so a small sample goes out in one write after
+the request line and headers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import httpx
+
 from reconciler.api.models import CloneRequest
 from reconciler.audio import MIME_TYPES, sniff_file
+
+WRITE_SIZE = 64 * 1024  # the largest chunk of a request body (one socket write)
 
 
 class UploadError(ValueError):
@@ -75,3 +86,26 @@ def open_upload(upload: UploadFile) -> Iterator[dict[str, tuple[str, BinaryIO, s
         yield {"file": (upload.filename, handle, upload.mime_type)}
     finally:
         handle.close()
+
+
+class Coalesced(httpx.AsyncByteStream):
+    """A request body in fewer, larger chunks: consecutive chunks of ``stream`` are
+    joined and cut into chunks of ``size`` bytes (the last one shorter); the bytes and
+    their order are unchanged."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, size: int = WRITE_SIZE):
+        self._stream = stream
+        self._size = size
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        pending = bytearray()
+        async for chunk in self._stream:
+            pending += chunk
+            while len(pending) >= self._size:
+                yield bytes(pending[: self._size])
+                del pending[: self._size]
+        if pending:
+            yield bytes(pending)
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()

@@ -29,6 +29,7 @@ class AnalysisCache:
     def __init__(self, path: Path | None):
         self.path = path
         self._cache = JsonCache(path, version=ANALYSIS_VERSION) if path is not None else None
+        self._read: dict[str, Measurement | str | None] = {}  # get()'s answers, parsed once
 
     @classmethod
     def beside(cls, manifest_root: Path) -> AnalysisCache:
@@ -36,6 +37,13 @@ class AnalysisCache:
 
     def get(self, sha256: str) -> Measurement | str | None:
         """The cached Measurement, the cached decode error (text), or None."""
+        if sha256 in self._read:
+            return self._read[sha256]
+        found = self._get(sha256)
+        self._read[sha256] = found
+        return found
+
+    def _get(self, sha256: str) -> Measurement | str | None:
         if self._cache is None or not _SHA256.match(sha256):
             return None
         entry = self._cache.get(sha256)
@@ -51,6 +59,7 @@ class AnalysisCache:
     def put(self, sha256: str, result: Measurement | str) -> None:
         if self._cache is None or not _SHA256.match(sha256):
             return
+        self._read.pop(sha256, None)
         self._cache.put(sha256, {"error": result} if isinstance(result, str) else result.to_json())
 
     def save(self) -> None:

@@ -14,6 +14,7 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler.audio.errors import AudioError
 from reconciler.audio.mpeg import mp3_duration, mp4_duration
@@ -30,6 +31,9 @@ from reconciler.audio.sniff import (
 )
 from reconciler.audio.wav import wav_duration
 from reconciler.audio.webm import webm_duration
+
+if TYPE_CHECKING:
+    from reconciler.localcache import HashCache
 
 MAX_BYTES = 5 * 1024 * 1024
 MIN_SECONDS = 5.0
@@ -111,12 +115,16 @@ def check_sample(
     allow_any_duration: bool = False,
     want_sha256: bool = True,
     sha256_of: Callable[[Path], str] | None = None,
+    cache: HashCache | None = None,
 ) -> SampleCheck:
     """Check one sample file the way the service will: exists, ≤ 5 MB, a real
     wav/mp3/mp4/webm, 5–15 s long (a warning instead with ``allow_any_duration``).
 
     ``name`` is how messages refer to the file (default: ``path``);
-    ``sha256_of`` hashes it (default: read it all; a :class:`HashCache` skips that).
+    ``sha256_of`` hashes it (default: read it all). With ``cache`` (a
+    :class:`HashCache`) the sha256 comes from there, and a file whose stat is what
+    it was when its header read cleanly is not opened again: its format and
+    duration are the remembered ones.
     """
     name = name or str(path)
     result = SampleCheck()
@@ -146,6 +154,21 @@ def check_sample(
     if st.st_size == 0:
         result.errors.append(f"{name} is empty")
         return result
+    known = cache.known(path, st) if cache is not None else None
+    facts = known.get("facts") if known is not None else None
+    if isinstance(facts, dict) and facts.get("format") in DURATION_READERS:
+        return _judge(
+            path,
+            name,
+            st,
+            facts["format"],
+            float(facts["duration"]),
+            result,
+            allow_any_duration=allow_any_duration,
+            want_sha256=want_sha256,
+            sha256_of=sha256_of,
+            cache=cache,
+        )
     try:
         with open(path, "rb") as fh:
             head = fh.read(SNIFF_BYTES)
@@ -162,12 +185,6 @@ def check_sample(
             f"{name} is not {FORMAT_NAMES} audio: it looks like {describe_content(head)}"
         )
         return result
-    claimed = EXTENSION_FORMATS.get(path.suffix.lower())
-    if claimed is not None and claimed != fmt:
-        result.warnings.append(
-            f"{name} is really {fmt}, not {claimed} as its name says; "
-            f"it is uploaded as {MIME_TYPES[fmt]}"
-        )
     try:
         seconds = DURATION_READERS[fmt](path)
     except AudioError as exc:
@@ -190,6 +207,42 @@ def check_sample(
         if seconds <= 0:
             result.errors.append(f"{name} contains no complete MPEG audio frame")
             return result
+    # Remembered only when reading the header found nothing to say about it.
+    remember = cache is not None and not result.warnings
+    return _judge(
+        path,
+        name,
+        st,
+        fmt,
+        seconds,
+        result,
+        allow_any_duration=allow_any_duration,
+        want_sha256=want_sha256,
+        sha256_of=sha256_of,
+        cache=cache if remember else None,
+    )
+
+
+def _judge(
+    path: Path,
+    name: str,
+    st: os.stat_result,
+    fmt: str,
+    seconds: float,
+    result: SampleCheck,
+    *,
+    allow_any_duration: bool,
+    want_sha256: bool,
+    sha256_of: Callable[[Path], str] | None,
+    cache: HashCache | None,
+) -> SampleCheck:
+    """The checks on what the header said (format, duration); the sha256 last."""
+    claimed = EXTENSION_FORMATS.get(path.suffix.lower())
+    if claimed is not None and claimed != fmt:
+        result.warnings.append(
+            f"{name} is really {fmt}, not {claimed} as its name says; "
+            f"it is uploaded as {MIME_TYPES[fmt]}"
+        )
     if not MIN_SECONDS <= seconds <= MAX_SECONDS:
         message = (
             f"{name} is {seconds:.1f} s long; the service wants "
@@ -200,7 +253,12 @@ def check_sample(
         else:
             result.errors.append(message + " (--allow-any-duration accepts it)")
             return result
-    digest = (sha256_of or file_sha256)(path) if want_sha256 else None
+    if not want_sha256:
+        digest = None
+    elif cache is not None:
+        digest = cache.sha256(path, facts={"format": fmt, "duration": seconds})
+    else:
+        digest = (sha256_of or file_sha256)(path)
     result.info = SampleInfo(
         path=path, size=st.st_size, format=fmt, duration=seconds, sha256=digest
     )

@@ -19,7 +19,7 @@ import click
 from reconciler import __version__
 from reconciler.api.errors import WavesError
 from reconciler.cli.common import global_options
-from reconciler.errors import UserError
+from reconciler.errors import UserError, internal_error
 
 # Every command lives in its own module under reconciler/cli/, imported only when
 # that command runs (or is completed): `voicectl --help`, `--version` and the
@@ -187,10 +187,6 @@ def _run(args: list[str], debug: bool) -> None:
         if debug:
             traceback.print_exc()
         else:
-            click.echo(
-                f"Error: internal error: {type(exc).__name__}: {exc} "
-                "(run with --debug for the traceback)",
-                err=True,
-            )
+            click.echo(f"Error: {internal_error(exc)}", err=True)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

@@ -10,7 +10,6 @@ appended there as Markdown too.
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,30 +26,24 @@ from reconciler.cli.options import (
     plan_options_of,
     run_options,
 )
-from reconciler.cli.ui import ApplyConsole, echo_warnings
+from reconciler.cli.ui import ApplyConsole, show
 from reconciler.errors import UserError
 from reconciler.lazy import lazy_module
 
 # imported on first use: building the command (--help, completion) stays cheap
 if TYPE_CHECKING:  # the real modules, for the type checker
-    import reconciler.apply as _apply
     import reconciler.engine.applying as _engine_applying
     import reconciler.manifest as _manifest
-    import reconciler.plan as _planner
     import reconciler.refusals as _refusals
-    import reconciler.render as render
-    import reconciler.render.problems as _render_problems
+    import reconciler.render.applying as _render_applying
     import reconciler.savedplan as savedplan
     import reconciler.schemas as _schemas
 else:
-    _apply = lazy_module("reconciler.apply")
     _engine_applying = lazy_module("reconciler.engine.applying")
     _manifest = lazy_module("reconciler.manifest")
-    _planner = lazy_module("reconciler.plan")
     _refusals = lazy_module("reconciler.refusals")
-    _render_problems = lazy_module("reconciler.render.problems")
+    _render_applying = lazy_module("reconciler.render.applying")
     _schemas = lazy_module("reconciler.schemas")
-    render = lazy_module("reconciler.render")
     savedplan = lazy_module("reconciler.savedplan")
 
 # Options a saved plan fixes: giving them with PLANFILE is refused.
@@ -120,9 +113,8 @@ def run_and_show(
     Whatever fails on the way is also reported in the asked-for format (see
     ``cli/failures.py``): a JSON document, a Markdown report, the job summary.
     """
-    source = _manifest.display_path(request.path)
-    if request.conn.target.environment is not None:
-        source = f"{source} ({request.conn.target.environment})"
+    env = request.conn.target.environment
+    source = _render_applying.source_label(_manifest.display_path(request.path), env)
     failures = FailureReport(command, fmt, source)
     console = console_type(settings, fmt, failures)
     with failures:
@@ -130,108 +122,25 @@ def run_and_show(
             run = _engine_applying.run_apply(request, console)
         except _refusals.PlanRefused as exc:
             if exc.plan is not None:
-                _show_refused(exc.plan, fmt, source, console.seen)
+                show(_render_applying.refused(exc.plan, fmt, source, console.seen))
                 raise mark_reported(exc) from None
             raise
-        _show(run, request, fmt, source, console.seen)
-    return run
+        if run.interrupted is not None:  # exit 130 (Ctrl-C) / 143 (SIGTERM)
+            from reconciler.cli.interrupts import Interrupted
+            from reconciler.engine.stopping import NAMES
 
-
-def _show_refused(plan: _planner.Plan, fmt: str, source: str, warnings: list[str]) -> None:
-    markdown = render.apply_markdown(plan, None, source=source, warnings=warnings)
-    if fmt == "json":
-        planned = render.plan_document(plan, warnings)
-        doc = _render_problems.failed_apply_json(plan.errors, [], plan=planned)
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
-    elif fmt == "markdown":
-        click.echo(markdown, nl=False)
-    _summary(markdown)
-
-
-def _interrupted(run: _engine_applying.ApplyRun, fmt: str, source: str, warnings: list[str]):
-    """Say what was done, what was not and what next; exit 130 (Ctrl-C) / 143 (SIGTERM)."""
-    from reconciler.cli.interrupts import Interrupted
-    from reconciler.engine.stopping import NAMES
-
-    name = NAMES.get(run.interrupted or 0, "Ctrl-C")
-    plan, result = run.plan, run.result
-    done = [o for o in result.outcomes if o.ok and o.action.changes_anything]
-    finished = {id(o.action) for o in result.outcomes}
-    not_done = [o.action for o in result.outcomes if not o.ok]
-    not_done += [a for a in plan.changes if id(a) not in finished]
-    message = (
-        f"apply interrupted ({name}): {len(done)} done, {len(not_done)} not done; every "
-        "operation that finished is in the lockfile; run `voicectl apply` again to do the rest"
-    )
-    if fmt == "text":
-        click.echo("")
-        click.echo(f"Interrupted ({name}).")
-        for o in done:
-            new = f" [id={render.clean(o.new_voice_id)}]" if o.new_voice_id else ""
-            click.echo(
-                f"  done:     {render.clean(o.action.name or o.action.voice_id)} "
-                f"({o.action.kind}){new}"
+            name = NAMES.get(run.interrupted, "Ctrl-C")
+            shown, message = _render_applying.interrupted(run, name, fmt, source, console.seen)
+            show(shown)
+            raise mark_reported(Interrupted(message, run.interrupted))
+        tty = sys.stdout.isatty()
+        embedded, folder = request.conn.sandbox, request.download_samples
+        show(
+            _render_applying.applied(
+                run, fmt, source, console.seen, embedded=embedded, tty=tty, samples_dir=folder
             )
-        reasons = {id(o.action): o.error for o in result.outcomes if not o.ok}
-        for a in not_done:
-            why = reasons.get(id(a)) or "stopped before it finished"
-            click.echo(
-                f"  not done: {render.clean(a.name or a.voice_id)} ({a.kind}): {render.clean(why)}"
-            )
-        click.echo("Next: run `voicectl apply` again; `voicectl plan` shows what is left.")
-    markdown = render.apply_markdown(
-        plan, result, source=source, warnings=warnings, errors=[message]
-    )
-    if fmt == "json":
-        doc = render.apply_json(plan, result, warnings, [message])
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
-    elif fmt == "markdown":
-        click.echo(markdown, nl=False)
-    _summary(markdown)
-    raise mark_reported(Interrupted(message, run.interrupted or 2))
-
-
-def _show(
-    run: _engine_applying.ApplyRun,
-    request: _engine_applying.ApplyRequest,
-    fmt: str,
-    source: str,
-    warnings: list[str],
-):
-    if run.interrupted is not None:
-        _interrupted(run, fmt, source, warnings)
-    if fmt == "text" and run.changed:
-        for note in run.result.notes:
-            click.echo(f"Note: {render.clean(note)}")
-        click.echo("")
-        click.echo(render.apply_summary(run.result))
-        lines = render.sample_lines(
-            run.new_clones, embedded=request.conn.sandbox, tty=sys.stdout.isatty()
         )
-        if lines:
-            click.echo("")
-            for line in lines:
-                click.echo(line)
-        if run.saved_samples:
-            n = len(run.saved_samples)
-            click.echo(f"Saved {n} sample{'s' if n != 1 else ''} to {request.download_samples}/")
-    for error in run.sample_errors:
-        click.echo(f"Error: could not save a sample: {render.clean(error)}", err=True)
-    for warning in run.sample_warnings:
-        click.echo(f"warning: {warning}", err=True)
-    markdown = render.apply_markdown(run.plan, run.result, source=source, warnings=warnings)
-    if fmt == "json":
-        doc = render.apply_json(run.plan, run.result, warnings)
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
-    elif fmt == "markdown":
-        click.echo(markdown, nl=False)
-    _summary(markdown)
-
-
-def _summary(markdown: str) -> None:
-    problem = render.append_step_summary(markdown)
-    if problem:
-        echo_warnings([problem])
+    return run
 
 
 def _saved_plan(

@@ -7,7 +7,6 @@ too short to hold speech). Reads the lockfile only; the manifest need not be val
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,9 +23,11 @@ if TYPE_CHECKING:  # the real modules, for the type checker
     import reconciler.engine.environments as environments
     import reconciler.engine.workflow as workflow
     import reconciler.render.check as _render_check
+    import reconciler.render.lines as _lines
 else:
     _engine_checking = lazy_module("reconciler.engine.checking")
     _render_check = lazy_module("reconciler.render.check")
+    _lines = lazy_module("reconciler.render.lines")
     environments = lazy_module("reconciler.engine.environments")
     workflow = lazy_module("reconciler.engine.workflow")
 
@@ -78,7 +79,7 @@ def check(
     )
     if as_json or fmt == "json":
         doc = _render_check.checks_json(result.checks, probed=probe)
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        click.echo(_lines.json_text(doc))
     else:
         click.echo(_render_check.check_text(result, style_for(settings)))
     if result.failed:

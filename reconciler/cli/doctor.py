@@ -8,22 +8,18 @@ voicectl needs is missing. It makes no clone and deletes nothing.
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import click
 
-from reconciler import schemas
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import lockfile_option, text_or_json_options
 from reconciler.cli.ui import logger_for, style_for
 from reconciler.engine import environments, workflow
 from reconciler.engine.doctor import diagnose
 from reconciler.lockfile import Lockfile
-from reconciler.render.table import table
-from reconciler.text import clean
-
-_COLOURS = {"ok": "green", "warn": "yellow", "fail": "red", "info": None}
+from reconciler.render import doctor as _render
+from reconciler.render.lines import json_text
 
 
 @click.command()
@@ -63,30 +59,9 @@ def doctor(
 
     report = asyncio.run(run())
     if as_json or fmt == "json":
-        doc = schemas.DoctorDocument.model_validate(report.to_json())
-        click.echo(
-            json.dumps(doc.model_dump(by_alias=True, mode="json"), indent=2, ensure_ascii=False)
-        )
+        click.echo(json_text(_render.doctor_json(report)))
     else:
-        style = style_for(settings)
-        rows = [
-            [f.check, f.status.upper(), clean(f.result), clean(f.means)] for f in report.findings
-        ]
-
-        def colour(row: int, col: int, cell: str) -> str:
-            hue = _COLOURS[report.findings[row].status]
-            return style(cell, hue, bold=True) if col == 1 and hue else cell
-
-        click.echo(f"Endpoint: {clean(report.endpoint)}  (API world: {report.world})\n")
-        click.echo(
-            table(["CHECK", "STATUS", "RESULT", "MEANS FOR PLAN AND APPLY"], rows, style=colour)
-        )
-        verdict = (
-            "voicectl can work here."
-            if report.ok
-            else "Something voicectl needs is missing (FAIL above)."
-        )
-        click.echo(f"\n{verdict}")
+        click.echo(_render.doctor_text(report, style_for(settings)))
     ctx.exit(0 if report.ok else 1)
 
 

@@ -13,7 +13,6 @@ already reported in its output carries ``reported = True`` and is only re-raised
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -28,8 +27,10 @@ from reconciler.text import clean
 if TYPE_CHECKING:  # the real modules, for the type checker
     import reconciler.api.errors as _errors
     import reconciler.render as _render
+    import reconciler.render.lines as _lines
     import reconciler.render.problems as rp
 else:
+    _lines = lazy_module("reconciler.render.lines")
     _errors = lazy_module("reconciler.api.errors")
     _render = lazy_module("reconciler.render")
     rp = lazy_module("reconciler.render.problems")
@@ -90,7 +91,7 @@ class FailureReport:
                 doc = rp.failed_plan_json(errors, seen)
             else:
                 doc = rp.failed_apply_json(errors, seen)
-            click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+            click.echo(_lines.json_text(doc))
         elif self.fmt == "markdown":
             click.echo(markdown, nl=False)
         problem = _render.append_step_summary(markdown)

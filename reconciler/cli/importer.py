@@ -7,7 +7,6 @@ prints what it adopted.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -15,14 +14,13 @@ import click
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import lock_timeout_option, lockfile_option
-from reconciler.cli.ui import connection_for, echo_notice, echo_warnings, logger_for
+from reconciler.cli.ui import connection_for, echo_notice, echo_warnings, emit, logger_for
 from reconciler.engine import adoption, environments
-from reconciler.engine.importing import count, run_import
+from reconciler.engine.importing import run_import
 from reconciler.errors import UserError
-from reconciler.manifest import FILE_PLACEHOLDER, NAME_PATTERN, display_path
-from reconciler.render.inventory import LEGACY_MARK
-from reconciler.render.table import table
-from reconciler.text import clean
+from reconciler.manifest import NAME_PATTERN, display_path
+from reconciler.render import importing as _render
+from reconciler.render.lines import out
 
 
 @click.command("import")
@@ -104,87 +102,18 @@ def import_(
         on_wait=echo_notice,
     )
     echo_warnings(result.warnings)
-    _report_skips(result.skipped, select)
+    emit(_render.skipped(result.skipped, select))
     if not result.adoptions:
-        _nothing(select)
+        if select:
+            raise UserError(_render.no_match(select))
+        click.echo(_render.NOTHING)
         return
-    echo_warnings(_notes(result.adoptions))
-    if dry_run:
-        click.echo("voices:")
-        click.echo(adoption.stanzas_text(result.adoptions), nl=False)
-        click.echo(
-            f"Would import {count(len(result.adoptions), 'clone')} into {display_path(path)}; "
-            "nothing was written (--dry-run).",
-            err=True,
-        )
-        return
-    _summary(path, result.lock_path, result.adoptions)
-
-
-def _label(clone) -> str:
-    return f"{clean(clone.voice_id)} ({json.dumps(clean(clone.display_name), ensure_ascii=False)})"
-
-
-def _report_skips(skipped, select) -> None:
-    for skip in skipped:
-        if skip.managed and not select:
-            continue
-        click.echo(f"Skipped {_label(skip.clone)}: {clean(skip.reason)}", err=True)
-    managed = sum(1 for s in skipped if s.managed)
-    if managed and not select:
-        click.echo(f"{count(managed, 'clone')} already managed by this stack.", err=True)
-
-
-def _nothing(select) -> None:
-    if select:
-        raise UserError(
-            "--select " + " ".join(select) + ": no importable clone matches "
-            "(`voicectl list --unmanaged` shows the candidates)"
-        )
-    click.echo("Nothing to import: every clone is managed, owned by a stack, or ignored.")
-
-
-def _notes(adoptions) -> list[str]:
-    return [f"voices.{a.name}: {note}" for a in adoptions for note in a.notes]
-
-
-def _summary(path: Path, lock_path: Path, adoptions) -> None:
+    echo_warnings(_render.notes(result.adoptions))
     name = display_path(path)
-    click.echo(
-        f"Imported {count(len(adoptions), 'clone')} into {name} and {lock_path.name}; "
-        "nothing on the service was changed."
-    )
-    click.echo("")
-    rows = []
-    for a in adoptions:
-        models = ",".join(clean(m) for m in a.clone.models) or "-"
-        rows.append(
-            [
-                a.name,
-                clean(a.clone.voice_id),
-                clean(a.clone.display_name) or "-",
-                models + (f" {LEGACY_MARK}" if a.legacy else ""),
-                f"{FILE_PLACEHOLDER} (fill in)" if a.placeholder else str(a.stanza["file"]),
-            ]
-        )
-    click.echo(table(["NAME", "VOICE ID", "DISPLAY NAME", "MODELS", "FILE"], rows))
-    missing = sum(1 for a in adoptions if a.placeholder)
-    legacy = sum(1 for a in adoptions if a.legacy)
-    click.echo("")
-    if missing:
-        needs = "needs its original sample" if missing == 1 else "need their original samples"
-        click.echo(
-            f"{count(missing, 'voice')} {needs}: set `file:` where {name} says "
-            f"{FILE_PLACEHOLDER}, then run `voicectl validate`."
-        )
-    if legacy:
-        click.echo(
-            f"{count(legacy, 'imported clone')} {'is' if legacy == 1 else 'are'} {LEGACY_MARK} "
-            "(lightning-large only): `voicectl migrate` re-clones "
-            f"{'it' if legacy == 1 else 'them'} on lightning-v3.1."
-        )
-    if not missing and not legacy:
-        click.echo("`voicectl plan` should now show no changes for these voices.")
+    if dry_run:
+        emit(_render.dry_run(result.adoptions, adoption.stanzas_text(result.adoptions), name))
+        return
+    emit(map(out, _render.imported(name, result.lock_path.name, result.adoptions)))
 
 
 COMMANDS = [import_]

@@ -20,6 +20,7 @@ from reconciler import schemas
 from reconciler.cli.common import global_options
 from reconciler.errors import UserError
 from reconciler.manifest import NAME_PATTERN
+from reconciler.render.setup import initialised
 
 SCHEMA_FILE = "voices.schema.json"
 GITIGNORE_LINE = ".voicectl/"
@@ -121,11 +122,8 @@ def init(directory: str, stack: str | None, schema_url: str | None, force: bool)
     if gitignore is not None:
         _write(root / ".gitignore", gitignore)
         done.append(".gitignore (.voicectl/)")
-    click.echo(f"Initialised a voicectl project in {root}: {', '.join(done)}.")
-    click.echo(
-        "Next: add a sample under samples/, declare it in voices.yaml, then "
-        "`voicectl validate` and `voicectl plan`."
-    )
+    for line in initialised(root, done):
+        click.echo(line)
 
 
 COMMANDS = [init]

@@ -10,7 +10,6 @@ as imported ones, show their stack/name too. Nothing is changed anywhere.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -20,7 +19,8 @@ from reconciler.cli.options import lockfile_option, text_or_json_options
 from reconciler.cli.ui import connection_for, logger_for, style_for
 from reconciler.engine import environments, workflow
 from reconciler.engine.inventory import run_list
-from reconciler.render.inventory import LEGACY_MARK, inventory_json, inventory_table, summary
+from reconciler.render.inventory import inventory_json, list_text
+from reconciler.render.lines import json_text
 
 
 @click.command("list")
@@ -53,26 +53,15 @@ def list_(
         logger=logger_for(settings),
     )
     if as_json or fmt == "json":
-        click.echo(json.dumps(inventory_json(rows), indent=2, ensure_ascii=False))
-        return
-    if not rows:
-        click.echo("No clones." if not (only_legacy or only_unmanaged) else "No matching clones.")
+        click.echo(json_text(inventory_json(rows)))
         return
     style = style_for(settings)
-    click.echo(inventory_table(rows, mark=lambda t: style(t, "yellow", bold=True)))
-    counts = summary(rows)
-    n = counts["total"]
-    line = f"\n{n} clone{'s' if n != 1 else ''}"
-    line += f", {counts['legacy']} {LEGACY_MARK} (no lightning-v3.1)"
-    line += f", {counts['unmanaged']} unmanaged."
-    if counts["awaitingDeletion"]:
-        line += (
-            f" {counts['awaitingDeletion']} awaiting deletion: no delete route worked; "
-            "delete them in the dashboard, or the next apply that can will."
-        )
-    click.echo(line)
-    if counts["unmanaged"]:
-        click.echo("`voicectl import` adopts unmanaged clones into the manifest.")
+
+    def mark(text: str) -> str:
+        return style(text, "yellow", bold=True)
+
+    for line in list_text(rows, filtered=only_legacy or only_unmanaged, mark=mark):
+        click.echo(line)
 
 
 COMMANDS = [list_]

@@ -24,25 +24,22 @@ from reconciler.cli.options import (
     plan_options_of,
     run_options,
 )
-from reconciler.cli.ui import FinishConsole
+from reconciler.cli.ui import ApplyConsole, FinishConsole, emit
 from reconciler.errors import UserError
 from reconciler.lazy import lazy_module
-from reconciler.text import clean
 
 # imported on first use: building the command (--help, completion) stays cheap
 if TYPE_CHECKING:  # the real modules, for the type checker
-    import reconciler.apply as _apply
     import reconciler.cli.apply as _cli_apply
     import reconciler.engine.applying as _engine_applying
     import reconciler.engine.migrating as migrating
     import reconciler.engine.workflow as workflow
-    import reconciler.render as render
+    import reconciler.render.migrating as _render_migrating
 else:
-    _apply = lazy_module("reconciler.apply")
     _cli_apply = lazy_module("reconciler.cli.apply")
     _engine_applying = lazy_module("reconciler.engine.applying")
     migrating = lazy_module("reconciler.engine.migrating")
-    render = lazy_module("reconciler.render")
+    _render_migrating = lazy_module("reconciler.render.migrating")
     workflow = lazy_module("reconciler.engine.workflow")
 
 
@@ -104,66 +101,17 @@ def migrate(
     apply_opts = apply_options_of(flags, options, keep_legacy=keep_legacy)
     hint = migrating.FINISH_HINT if finish else None
     request = apply_request(flags, settings, path, target, options, apply_opts, refusal_hint=hint)
-    if finish:
-        run = _cli_apply.run_and_show(
-            request, settings, fmt, command="migrate", console_type=FinishConsole
-        )
-    else:
-        run = _cli_apply.run_and_show(request, settings, fmt, command="migrate")
+    console = FinishConsole if finish else ApplyConsole
+    run = _cli_apply.run_and_show(request, settings, fmt, command="migrate", console_type=console)
     result = migrating.result_of(run, workflow.lockfile_path(path, flags.lockfile, target))
-    text = fmt == "text"
-    if text:
-        click.echo("")
-        for line in _finish_lines(result) if finish else _migrate_lines(result):
-            click.echo(line)
+    emit(_render_migrating.tail(result, finish=finish, fmt=fmt))
     if map_out:
         migrating.write_map(Path(map_out), result.doc)
-        click.echo(f"Wrote the voiceId map to {map_out}.", err=not text)
+        emit([_render_migrating.map_written(map_out, fmt)])
     if result.waiting and not finish:
-        names = ", ".join(clean(n) for n in result.waiting)
-        raise UserError(
-            f"migration not finished: {names} still being processed on the service; "
-            "run `voicectl migrate` again once it has completed"
-        )
+        raise UserError(_render_migrating.still_processing(result))
     if not run.ok:
         ctx.exit(1)
-
-
-def _migrate_lines(result: migrating.MigrateResult) -> list[str]:
-    lines = []
-    if result.map["voices"]:
-        lines.append("Migrated voices (apps must use the new voiceIds):")
-        lines.append(render.migration_table(result.doc))
-    elif not result.run.changed and not result.waiting:
-        lines.append("Nothing to migrate: no managed voice uses a legacy clone.")
-    other = result.run.plan.other_pending
-    if other:
-        n = len(other)
-        lines.append(
-            f"Not converged: {n} other change{'s are' if n != 1 else ' is'} pending "
-            f"({', '.join(render.clean(x) for x in other)}), not part of a migration; "
-            "`voicectl apply` makes them."
-        )
-    kept = result.kept
-    if kept:
-        lines.append(
-            f"{kept} old clone{'s are' if kept != 1 else ' is'} kept as retired; deploy the new "
-            "voiceIds, then run `voicectl migrate --finish` to delete "
-            f"{'them' if kept != 1 else 'it'}."
-        )
-    return lines
-
-
-def _finish_lines(result: migrating.MigrateResult) -> list[str]:
-    plan = result.run.plan
-    if plan.of_kind("delete"):
-        done = result.deleted
-        return [f"Finished: {done} old clone{'s' if done != 1 else ''} deleted."]
-    lines = []
-    dropped = len(plan.of_kind("forget"))
-    if dropped:
-        lines.append(f"Dropped {dropped} retired record(s) whose clone no longer exists.")
-    return [*lines, "Nothing to finish: no retired clone is left."]
 
 
 COMMANDS = [migrate]

@@ -8,7 +8,6 @@ so ``--format env`` can never emit a second variable).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,7 @@ import click
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.complete import voice_names
 from reconciler.cli.options import lockfile_option
+from reconciler.cli.ui import emit
 from reconciler.errors import UserError
 from reconciler.identity import env_name, plausible_voice_id
 from reconciler.lazy import lazy_module
@@ -26,7 +26,9 @@ if TYPE_CHECKING:  # the real modules, for the type checker
     import reconciler.engine.environments as environments
     import reconciler.engine.workflow as workflow
     import reconciler.lockfile as _lockfile
+    import reconciler.render.voiceids as _render
 else:
+    _render = lazy_module("reconciler.render.voiceids")
     _lockfile = lazy_module("reconciler.lockfile")
     environments = lazy_module("reconciler.engine.environments")
     workflow = lazy_module("reconciler.engine.workflow")
@@ -106,18 +108,7 @@ def output(
                     f"{path}: voices {other!r} and {n!r} both map to {env_name(n)}; "
                     "rename one of them"
                 )
-    if fmt == "raw":
-        for voice_id in ids.values():
-            click.echo(voice_id)
-    elif fmt == "json":
-        click.echo(json.dumps(ids, indent=2, sort_keys=True))
-    elif fmt == "env":
-        for n, voice_id in ids.items():
-            click.echo(f"{env_name(n)}={voice_id}")
-    else:
-        import yaml  # only for this format: completion and the others do without it
-
-        click.echo(yaml.safe_dump(ids, sort_keys=True, default_flow_style=False), nl=False)
+    emit(_render.voice_ids(ids, fmt))
 
 
 COMMANDS = [output]

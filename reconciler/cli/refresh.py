@@ -6,17 +6,17 @@ this module parses, calls it and renders (``reconciler.render.refresh``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.options import format_option, lock_timeout_option, lockfile_option
-from reconciler.cli.ui import connection_for, echo_notice, logger_for
+from reconciler.cli.ui import connection_for, echo_notice, emit, logger_for
 from reconciler.engine import environments
 from reconciler.engine.refreshing import run_refresh
-from reconciler.render.refresh import missing_lines, refresh_json, refresh_lines
+from reconciler.render.lines import json_text
+from reconciler.render.refresh import refresh_json, refresh_text
 
 
 @click.command()
@@ -47,14 +47,9 @@ def refresh(
         on_wait=echo_notice,
     )
     if fmt == "json":
-        click.echo(json.dumps(refresh_json(result), indent=2, ensure_ascii=False))
+        click.echo(json_text(refresh_json(result)))
         return
-    lines = refresh_lines(result)
-    for line in lines[:-1]:
-        click.echo(line)
-    for line in missing_lines(result):
-        click.echo(line, err=True)
-    click.echo(lines[-1])
+    emit(refresh_text(result))
 
 
 COMMANDS = [refresh]

@@ -166,7 +166,9 @@ def serve_command(
     state_file = Path(state) if state else None
 
     def ready(url: str) -> None:
-        click.echo(f"Waves sandbox listening on {url}")
+        from reconciler.render.setup import listening
+
+        click.echo(listening(url))
 
     try:
         run_server(

@@ -15,6 +15,7 @@ import click
 from reconciler import schemas
 from reconciler.cli.common import global_options
 from reconciler.errors import UserError
+from reconciler.render.setup import schemas_up_to_date, schemas_written
 
 
 @click.command()
@@ -49,7 +50,7 @@ def schema(name: str | None, write: bool, check: bool, directory: str) -> None:
                 f"{folder}: {', '.join(stale)} differ from the models; "
                 f"run `voicectl schema --write --dir {folder}`"
             )
-        click.echo(f"{folder}: {len(schemas.SCHEMAS)} schemas are up to date.")
+        click.echo(schemas_up_to_date(folder, len(schemas.SCHEMAS)))
         return
     stale = schemas.differences(folder)
     for key, (file_name, _make) in schemas.SCHEMAS.items():
@@ -61,9 +62,9 @@ def schema(name: str | None, write: bool, check: bool, directory: str) -> None:
             except OSError as exc:
                 raise UserError(f"{target}: cannot write: {exc.strerror or exc}") from exc
     if stale:
-        click.echo(f"{folder}: wrote {', '.join(stale)}.")
+        click.echo(schemas_written(folder, stale))
     else:
-        click.echo(f"{folder}: {len(schemas.SCHEMAS)} schemas are up to date.")
+        click.echo(schemas_up_to_date(folder, len(schemas.SCHEMAS)))
 
 
 COMMANDS = [schema]

@@ -7,15 +7,14 @@ schemas/plan.schema.json) or ``markdown`` (as for a pull-request comment).
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from reconciler import render, savedplan
+from reconciler import savedplan
 from reconciler.cli.common import global_options, settings_of
 from reconciler.cli.options import format_option
-from reconciler.cli.ui import echo_warnings, style_for
+from reconciler.cli.ui import echo_warnings, emit, style_for
 from reconciler.engine import showing
+from reconciler.render import planning as _render
 
 
 @click.command()
@@ -29,35 +28,10 @@ def show(ctx: click.Context, plan_file: str, fmt: str) -> None:
     A plan file whose recorded paths were edited is refused, as `apply` refuses it.
     """
     shown = showing.read_checked(plan_file)
-    doc = shown.doc
     if shown.stale:
-        echo_warnings(
-            [
-                f"{plan_file} is stale: {'; '.join(shown.stale)}; `voicectl apply "
-                f"{plan_file}` would refuse it"
-            ]
-        )
-    plan = savedplan.plan_of(doc)
-    manifest = doc.inputs.manifest.path
-    if doc.inputs.environment:
-        manifest = f"{manifest} ({doc.inputs.environment})"
-    if fmt == "json":
-        click.echo(
-            json.dumps(
-                doc.plan.model_dump(by_alias=True, mode="json"), indent=2, ensure_ascii=False
-            )
-        )
-        return
-    if fmt == "markdown":
-        click.echo(render.plan_markdown(plan, source=manifest), nl=False)
-        return
-    click.echo(
-        f"Saved plan {render.clean(plan_file)}: made {doc.created_at} by voicectl "
-        f"{doc.voicectl_version} from {render.clean(manifest)}, against "
-        f"{render.clean(doc.inputs.remote.endpoint)}."
-    )
-    click.echo(f"`voicectl apply {render.clean(plan_file)}` applies exactly this plan.\n")
-    click.echo(render.plan_text(plan, style_for(settings_of(ctx))))
+        echo_warnings([_render.stale_warning(plan_file, shown.stale)])
+    plan = savedplan.plan_of(shown.doc)
+    emit(_render.saved_plan(shown.doc, plan, plan_file, fmt, style_for(settings_of(ctx))))
 
 
 COMMANDS = [show]

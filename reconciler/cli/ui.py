@@ -19,12 +19,19 @@ from reconciler.text import clean
 
 # imported on first use: building the command (--help, completion) stays cheap
 if TYPE_CHECKING:  # the real modules, for the type checker
+    from collections.abc import Callable, Iterable
+
     import reconciler.engine.workflow as workflow
     import reconciler.render as _render
     import reconciler.render as render
+    import reconciler.render.lines as _lines
+    import reconciler.render.migrating as _render_migrating
+    from reconciler.render.lines import Line, Shown
 else:
     _render = lazy_module("reconciler.render")
     render = lazy_module("reconciler.render")
+    _lines = lazy_module("reconciler.render.lines")
+    _render_migrating = lazy_module("reconciler.render.migrating")
     workflow = lazy_module("reconciler.engine.workflow")
 
 
@@ -41,8 +48,28 @@ def style_for(settings: GlobalSettings) -> _render.Style:
 
 
 def echo_warnings(warnings: list[str]) -> None:
-    for warning in warnings:
-        click.echo(f"Warning: {clean(warning)}", err=True)
+    if warnings:  # one write for all of them (a 10,000-voice manifest may have many)
+        click.echo(_lines.warnings_text(warnings), err=True)
+
+
+def emit(lines: Iterable[Line]) -> None:
+    """Write what a renderer returned, in order, each line to its stream."""
+    for line in lines:
+        click.echo(line.text, err=line.err, nl=line.nl)
+
+
+def show(shown: Shown) -> None:
+    """Write a command's output, and append its Markdown to the job summary
+    (``GITHUB_STEP_SUMMARY``; a file that cannot be written is a warning)."""
+    emit(shown.lines)
+    summarise(shown.markdown)
+
+
+def summarise(markdown: str | Callable[[], str] | None) -> None:
+    """Append a report to GitHub's job summary when ``GITHUB_STEP_SUMMARY`` is set."""
+    if markdown is not None:
+        problem = render.append_step_summary(markdown)
+        echo_warnings([problem] if problem else [])
 
 
 def connection_for(
@@ -109,7 +136,7 @@ def confirm(what: str, question: list[str], *, approve: str, cancelled: str) -> 
             f"{what} needs confirmation but stdin is not a terminal; "
             f"pass --auto-approve to {approve} without asking"
         )
-    click.echo("\n" + "\n".join(question) + "\n")
+    click.echo(_lines.question_text(question))
     # The prompt blocks inside the event loop, where asyncio's own SIGINT handler
     # would only cancel a task that cannot run: Ctrl-C must interrupt the read itself.
     try:
@@ -205,10 +232,7 @@ class FinishConsole(ApplyConsole):
             raise UserError(f"--format {self.fmt} needs --auto-approve")
         confirm(
             "migrate --finish",
-            [
-                f"Delete these {deletes} old clone{'s' if deletes != 1 else ''}? Apps still using",
-                "their voiceIds will stop working. Only 'yes' will be accepted to approve.",
-            ],
+            _render_migrating.finish_question(deletes),
             approve="delete",
             cancelled="nothing was deleted",
         )

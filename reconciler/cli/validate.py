@@ -13,20 +13,16 @@ request's diff. No API key and no network are needed.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from reconciler import schemas
 from reconciler.cli.common import global_options, manifest_option
+from reconciler.cli.ui import emit
 from reconciler.errors import UserError
 from reconciler.manifest import display_path, load_manifest
-from reconciler.render.problems import annotation, error_lines, problems_out
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+from reconciler.render import validation as _render
+from reconciler.render.problems import error_lines
 
 
 @click.command()
@@ -68,44 +64,14 @@ def validate(
     except UserError as exc:
         problems = error_lines(exc)
         warnings = list(getattr(exc, "warnings", None) or [])
-        _report(fmt, name, None, problems, warnings)
-        raise UserError(f"{_plural(len(problems), 'problem')} in {name}") from None
-    _report(fmt, name, result.manifest, [], result.warnings)
-    if fmt != "text":
-        return
-    manifest = result.manifest
-    voices = _plural(len(manifest.voices), "voice")
-    click.echo(f'{name} is valid: {voices} (stack "{manifest.stack}").')
-    if manifest.environments:
-        click.echo(f"Environments: {', '.join(manifest.environments)}.")
-    if manifest.included:
+        emit(_render.report(fmt, name, None, problems, warnings))
+        raise UserError(_render.invalid(len(problems), name)) from None
+    emit(_render.report(fmt, name, result.manifest, [], result.warnings))
+    if fmt == "text":
+        manifest = result.manifest
         read = [name, *(display_path(f.path) for f in manifest.included)]
-        click.echo(f"Read {_plural(len(read), 'file')}: {', '.join(read)}.")
-
-
-def _report(fmt: str, name: str, manifest, problems: list[str], warnings: list[str]) -> None:
-    if fmt == "json":
-        doc = schemas.ValidateDocument(
-            format_version=schemas.FORMAT_VERSION,
-            valid=not problems,
-            manifest=name,
-            stack=manifest.stack if manifest is not None else None,
-            voices=len(manifest.voices) if manifest is not None else None,
-            errors=problems_out(problems),
-            warnings=problems_out(warnings),
-        )
-        click.echo(json.dumps(doc.model_dump(by_alias=True, mode="json"), indent=2))
-        return
-    if fmt == "github":
-        for warning in warnings:
-            click.echo(annotation(warning, "warning"))
-        for problem in problems:
-            click.echo(annotation(problem, "error"))
-        return
-    for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
-    for problem in problems:
-        click.echo(problem, err=True)
+        for line in _render.valid(name, manifest, read):
+            click.echo(line)
 
 
 COMMANDS = [validate]

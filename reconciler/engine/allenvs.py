@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from reconciler.api.errors import WavesError
@@ -114,3 +114,26 @@ def plan_all(plans: list[EnvironmentPlan], options: PlanOptions) -> None:
             )
         except UserError as exc:  # e.g. a --target unknown in this environment
             env_plan.error = exc.message
+
+
+def run_all(
+    manifest_path,
+    connect: Callable[[environments.Target], workflow.Connection],
+    options: PlanOptions,
+    *,
+    sandbox: bool,
+    parallelism: int,
+    logger=None,
+    warn: Callable[[list[str]], None] = lambda _warnings: None,
+    **load_options,
+) -> AllPlans:
+    """The use case: check every key, load every environment (``warn`` hears the
+    manifest's warnings before any request), fetch their lists concurrently, plan each."""
+    targets = environments.every(manifest_path)
+    check_keys(targets, sandbox=sandbox)
+    plans, warnings = load_all(manifest_path, targets=targets, **load_options)
+    warn(warnings)
+    conns = [connect(t) for t in targets]
+    asyncio.run(fetch_all(plans, conns, parallelism=parallelism, logger=logger))
+    plan_all(plans, options)
+    return AllPlans(plans, warnings)

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from reconciler import savedplan
 from reconciler.apply import Applier, ApplyOptions, ApplyResult, Reporter
+from reconciler.endpoint import endpoint_for
 from reconciler.engine import environments, samples, workflow
 from reconciler.engine.stopping import GracefulStop
 from reconciler.errors import UserError
@@ -143,7 +144,7 @@ def _load(request: ApplyRequest, ui: ApplyUI) -> workflow.Loaded:
 def _run_saved(request: ApplyRequest, ui: ApplyUI) -> ApplyRun:
     """Apply a saved plan: refuse it if any input changed, else apply exactly it."""
     assert request.saved is not None
-    endpoint = savedplan.endpoint_for(sandbox=request.conn.sandbox, api_url=request.conn.url)
+    endpoint = endpoint_for(sandbox=request.conn.sandbox, api_url=request.conn.url)
     lock_path = workflow.lockfile_path(request.path, request.lockfile, request.conn.target)
     with RunLock(lock_path, timeout=request.lock_timeout, on_wait=request.on_wait):
         savedplan.check_paths(request.saved, request.path, _plan_file(request))

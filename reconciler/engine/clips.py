@@ -11,6 +11,7 @@ answers with) means the clone will not speak. Nothing here prints.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,9 @@ from reconciler.audio.cache import AnalysisCache
 from reconciler.audio.decode import INSTALL_HINT, decoder_missing
 from reconciler.audio.measurement import Measurement
 from reconciler.audio.sniff import file_sha256
-from reconciler.lockfile import LockDocument
+from reconciler.engine import workflow
+from reconciler.errors import UserError
+from reconciler.lockfile import LockDocument, Lockfile
 
 # A clip with less speech than this cannot hold the sample sentence the service reads.
 MIN_CLIP_SPEECH_SECONDS = 0.5
@@ -119,3 +122,55 @@ def clip_problem(m: Measurement) -> str | None:
             f"(needs {MIN_CLIP_SPEECH_SECONDS:g} s); the clone may not speak"
         )
     return None
+
+
+@dataclass
+class SamplesRun:
+    """`voicectl samples`' outcome: the clips (saved and measured with ``--download``)."""
+
+    clips: list[Clip]
+    lock_path: Path
+    downloaded: bool
+    note: str | None = None  # why the clips could not be measured (no decoder)
+
+    @property
+    def bad(self) -> list[Clip]:
+        """Clips that failed to download or have a problem."""
+        return [c for c in self.clips if c.error or c.problem]
+
+
+def run_samples(
+    connect: Callable[[], workflow.Connection],
+    lock_path: Path,
+    name: str | None,
+    dest: Path | None,
+    *,
+    logger: Any = None,
+) -> SamplesRun:
+    """The use case: the clips the lockfile records (every voice, or ``name``); with
+    ``dest``, fetch them into that folder (``connect``: the service) and check each one."""
+    lock = Lockfile.load(lock_path)
+    if not lock.exists:
+        raise UserError(f"{lock_path}: no lockfile yet; run `voicectl apply` first")
+    try:
+        found = recorded(lock.doc, name)
+    except UnknownVoice as exc:
+        known = ", ".join(exc.known) or "none"
+        raise UserError(f"{lock_path}: no voice named {exc.name!r} (recorded: {known})") from None
+    run = SamplesRun(found, lock_path, downloaded=dest is not None)
+    if dest is None:
+        return run
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(
+            f"--download {dest}: cannot create the folder: {exc.strerror or exc}"
+        ) from None
+
+    async def fetch_all() -> None:
+        async with workflow.open_client(connect(), logger=logger) as client:
+            await fetch(client, found, dest)
+
+    asyncio.run(fetch_all())
+    run.note = check(found)
+    return run

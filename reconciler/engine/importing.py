@@ -25,6 +25,7 @@ from reconciler.errors import UserError
 from reconciler.fsutil import atomic_write, probe_write
 from reconciler.lockfile import Lockfile, RunLock
 from reconciler.manifest import display_path
+from reconciler.text import count
 
 
 @dataclass
@@ -37,10 +38,6 @@ class ImportResult:
     skipped: list[adoption.Skipped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     written: bool = False
-
-
-def count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def run_import(

@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler import savedplan
 from reconciler.api.models import Clone
+from reconciler.endpoint import endpoint_for
 from reconciler.engine import workflow
 from reconciler.lockfile.runlock import held_by_another
 from reconciler.plan import Plan, PlanOptions
@@ -46,9 +46,14 @@ def run_plan(
     logger: logging.Logger | None = None,
     warn: Callable[[Sequence[str]], None] = lambda _warnings: None,
     out: Path | None = None,
+    manifest_arg: str | None = None,
 ) -> PlanRun:
-    """Validate, list, plan; ``out``: the plan file to be saved, proved writable first."""
-    if out is not None:  # a plan that cannot be saved is not worth the requests
+    """Load, list, plan; with ``out``, save the plan there unless it is refused
+    (``manifest_arg``: the manifest as the command line named it, for ``apply FILE``).
+    ``out`` is proved writable first: a plan that cannot be saved is not worth the requests."""
+    if out is not None:
+        from reconciler import savedplan
+
         savedplan.check_writable(out)
     loaded = workflow.load(
         path,
@@ -58,7 +63,7 @@ def run_plan(
         target=conn.target,
     )
     warn(loaded.warnings)
-    endpoint = savedplan.endpoint_for(sandbox=conn.sandbox, api_url=conn.url)
+    endpoint = endpoint_for(sandbox=conn.sandbox, api_url=conn.url)
 
     async def fetch():
         async with workflow.open_client(conn, parallelism=parallelism, logger=logger) as client:
@@ -71,7 +76,16 @@ def run_plan(
     plan = workflow.plan_for(loaded.manifest, loaded.lock, remote, options)
     if held_by_another(loaded.lock.path):  # an apply is changing the clones right now
         plan = dataclasses.replace(plan, lock_held=True)
-    return PlanRun(loaded, remote, plan, options, endpoint)
+    run = PlanRun(loaded, remote, plan, options, endpoint)
+    if out is not None and not plan.errors:  # before anything is shown: a failed save fails
+        save_plan(
+            run,
+            out,
+            manifest_arg=manifest_arg or str(path),
+            allow_outside_files=allow_outside_files,
+            allow_any_duration=allow_any_duration,
+        )
+    return run
 
 
 def save_plan(
@@ -83,6 +97,8 @@ def save_plan(
     allow_any_duration: bool = False,
 ) -> None:
     """Write ``run`` as a saved plan file (``reconciler.savedplan``)."""
+    from reconciler import savedplan  # its schemas cost ~0.08 s: only plans that are saved
+
     doc = savedplan.build(
         manifest=run.loaded.manifest,
         manifest_arg=manifest_arg,

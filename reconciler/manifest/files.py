@@ -12,6 +12,7 @@ and folder to here.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -36,6 +37,7 @@ class _Context:
     # validate: it is an error.
     hold_placeholders: bool = False
     held: list[str] = field(default_factory=list)
+    real_folders: set[str] = field(default_factory=set)  # no symlink (files._first_symlink)
 
     @property
     def folder(self) -> Path:
@@ -53,6 +55,7 @@ class _Context:
             self.hashes,
             self.hold_placeholders,
             self.held,
+            self.real_folders,
         )
 
 
@@ -119,7 +122,7 @@ def _check_file(
         )
         return False
     if not ctx.allow_outside_files:
-        link = _first_symlink(ctx.folder, written)
+        link = _first_symlink(ctx.folder, written, ctx.real_folders)
         if link is not None:
             report.error(
                 path,
@@ -133,6 +136,7 @@ def _check_file(
         name=rel,
         allow_any_duration=ctx.allow_any_duration,
         sha256_of=ctx.hashes.sha256 if ctx.hashes is not None else None,
+        cache=ctx.hashes,
     )
     for message in check.errors:
         report.error(path, message)
@@ -148,14 +152,25 @@ def _absolute(root: Path, written: Path, *, resolve: bool) -> Path:
     return joined.resolve() if resolve else Path(os.path.normpath(joined))
 
 
-def _first_symlink(root: Path, written: Path) -> str | None:
-    """The first part of ``root/written`` below ``root`` that is a symlink, as written."""
-    current = root
-    walked = Path()
+def _first_symlink(root: Path, written: Path, real_folders: set[str]) -> str | None:
+    """The first part of ``root/written`` below ``root`` that is a symlink, as written.
+
+    ``real_folders`` holds the folders already found not to be symlinks (the
+    voices of one manifest share a few folders: each is looked at once per run).
+    """
+    current = str(root)
+    walked = ""
     for part in written.parts:
-        current, walked = current / part, walked / part
-        if current.is_symlink():
-            return str(walked)
-        if not current.exists():
-            return None
+        current = os.path.join(current, part)
+        walked = os.path.join(walked, part) if walked else part
+        if current in real_folders:
+            continue
+        try:
+            mode = os.lstat(current).st_mode
+        except OSError:
+            return None  # missing: check_sample reports it
+        if stat.S_ISLNK(mode):
+            return walked
+        if stat.S_ISDIR(mode):
+            real_folders.add(current)
     return None

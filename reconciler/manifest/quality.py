@@ -52,7 +52,10 @@ def check_quality(
     todo = [(r, s, s.file_sha256, raw) for r, s, raw in voices if s is not None and s.file_sha256]
     if not todo:
         return
-    missing = decoder_missing()
+    # The decoder (PyAV and numpy, ~0.15 s to import) is needed only for samples the
+    # analysis cache has not measured: a plan of unchanged samples never loads it.
+    uncached = any(cache.get(sha) is None for _, _, sha, _ in todo)
+    missing = decoder_missing() if uncached else None
     if missing is not None:
         report.note(f"sample quality checks skipped: {missing} (`{INSTALL_HINT}` enables them)")
         return

@@ -229,17 +229,36 @@ class ProgressPrinter:
     _still: dict[int, int] = field(default_factory=dict)
     _labels: dict[int, str] = field(default_factory=dict)
     _queued: set[int] = field(default_factory=set)
+    # Not on a TTY (a CI log, a file), lines are written out at most this often, and
+    # on every tick and at the end: a burst of 1,000 quick creates is not 2,000
+    # writes (each one a system call when Python runs unbuffered, as CI often sets).
+    flush_every: float = 0.25
+    _flushed: float = 0.0
+    _pending: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._t0 = self.clock()
+        self._flushed = self._t0 - self.flush_every
 
     def _print(self, line: str) -> None:
         if self._bar_shown:
-            self.out.write("\r\x1b[2K")
+            self._write("\r\x1b[2K")
             self._bar_shown = False
-        self.out.write(line + "\n")
+        self._write(line + "\n")
         self._bar()
-        self.out.flush()
+        self._flush(force=self.live)
+
+    def _write(self, text: str) -> None:
+        self._pending.append(text)
+
+    def _flush(self, *, force: bool = True) -> None:
+        now = self.clock()
+        if force or now - self._flushed >= self.flush_every:
+            if self._pending:
+                self.out.write("".join(self._pending))
+                self._pending.clear()
+            self.out.flush()
+            self._flushed = now
 
     def _bar(self) -> None:
         if not self.live or not self.total:
@@ -250,7 +269,7 @@ class ProgressPrinter:
         bar = "#" * filled + "." * (width - filled)
         elapsed = self.clock() - self._t0
         queued = f", {len(self._queued)} queued" if self._queued else ""
-        self.out.write(
+        self._write(
             f"[{bar}] {self._done}/{self.total} done, {running} running{queued}, {elapsed:.0f}s"
         )
         self._bar_shown = True
@@ -261,11 +280,13 @@ class ProgressPrinter:
         self._bar_refresh()
 
     def _bar_refresh(self) -> None:
+        if not self.live:
+            return  # no bar to redraw
         if self._bar_shown:
-            self.out.write("\r\x1b[2K")
+            self._write("\r\x1b[2K")
             self._bar_shown = False
         self._bar()
-        self.out.flush()
+        self._flush()
 
     def started(self, action: Action, verb: str) -> None:
         """The request goes out now: print it, and count its time from here."""
@@ -331,16 +352,16 @@ class ProgressPrinter:
                     f"{label}: Still {verb.lower()}... [{marks * self.still_every:.0f}s elapsed]"
                 )
         if self._bar_shown:
-            self.out.write("\r\x1b[2K")
+            self._write("\r\x1b[2K")
             self._bar_shown = False
             self._bar()
-            self.out.flush()
+        self._flush()
 
     def close(self) -> None:
         if self._bar_shown:
-            self.out.write("\r\x1b[2K")
-            self.out.flush()
+            self._write("\r\x1b[2K")
             self._bar_shown = False
+        self._flush()
 
 
 def apply_summary(result: ApplyResult) -> str:
@@ -455,6 +476,7 @@ def apply_json(
 # images, table cells, strikethrough, headings, autolinks, @mentions). They are
 # backslash-escaped; the HTML specials are then turned into entities.
 _MD_SPECIALS = frozenset("\\`*_{}[]()#!|~:@")
+_MD_ESCAPES = str.maketrans({ch: "\\" + ch for ch in _MD_SPECIALS})
 
 
 def md(value: Any) -> str:
@@ -464,7 +486,7 @@ def md(value: Any) -> str:
     the text stays on its line and in its cell; Markdown specials are
     backslash-escaped; ``& < > " '`` become entities, so no HTML element can open.
     """
-    escaped = "".join("\\" + ch if ch in _MD_SPECIALS else ch for ch in clean(value))
+    escaped = clean(value).translate(_MD_ESCAPES)
     return html.escape(escaped, quote=True)
 
 
@@ -639,19 +661,21 @@ def _apply_counts(result: ApplyResult) -> str:
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 
 
-def append_step_summary(markdown: str, environ: Any = None) -> str | None:
+def append_step_summary(markdown: str | Callable[[], str], environ: Any = None) -> str | None:
     """Append ``markdown`` to the file ``$GITHUB_STEP_SUMMARY`` names, if it is set.
 
-    GitHub Actions shows that file on the run's page. Returns a warning to show
+    GitHub Actions shows that file on the run's page. ``markdown`` may be a function
+    that builds it, called only when the summary is wanted. Returns a warning to show
     when the file cannot be written (the command itself still succeeds), else None.
     """
     env = os.environ if environ is None else environ
     target = env.get(STEP_SUMMARY_ENV)
     if not target:
         return None
+    text = markdown() if callable(markdown) else markdown
     try:
         with open(target, "a", encoding="utf-8") as fh:
-            fh.write(markdown.rstrip("\n") + "\n\n")
+            fh.write(text.rstrip("\n") + "\n\n")
     except OSError as exc:
         return f"cannot append to {STEP_SUMMARY_ENV} ({target}): {exc.strerror or exc}"
     return None

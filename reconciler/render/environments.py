@@ -7,6 +7,7 @@ from typing import Any
 
 from reconciler import schemas
 from reconciler.render import Style, md, plan_document, plan_markdown, plan_text
+from reconciler.render.lines import Shown, err, in_format, out
 from reconciler.text import clean
 
 COLUMNS = ("create", "replace", "delete")
@@ -78,3 +79,19 @@ def all_json(result) -> dict[str, Any]:
         failed=[p.name for p in result.failed],
     )
     return doc.model_dump(by_alias=True, mode="json")
+
+
+def all_shown(result, fmt: str, style: Style, *, source: str) -> Shown:
+    """The whole ``plan --all-envs`` output in ``fmt``, then one error line for each
+    environment that could not be planned or was refused."""
+    markdown = all_markdown(result, source=source)
+    if fmt == "text":
+        lines = [out(all_text(result, style))]
+    else:
+        lines = in_format(fmt, lambda: all_json(result), markdown)
+    for env_plan in result.failed:
+        lines.append(
+            err(f"Error: environment {env_plan.name}: could not be planned: {env_plan.error}")
+        )
+    lines += [err(f"Error: environment {p.name}: the plan was refused") for p in result.refused]
+    return Shown(lines, markdown)

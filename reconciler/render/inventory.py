@@ -83,3 +83,24 @@ def inventory_table(rows: Sequence[Row], *, mark=lambda text: text) -> str:
         return cell
 
     return table(headers, body, style=style)
+
+
+def list_text(rows: Sequence[Row], *, filtered: bool, mark=lambda text: text) -> list[str]:
+    """`voicectl list`'s lines: the table and its counts (``filtered``: --legacy or
+    --unmanaged narrowed the list)."""
+    if not rows:
+        return ["No matching clones." if filtered else "No clones."]
+    counts = summary(rows)
+    n = counts["total"]
+    line = f"\n{n} clone{'s' if n != 1 else ''}"
+    line += f", {counts['legacy']} {LEGACY_MARK} (no lightning-v3.1)"
+    line += f", {counts['unmanaged']} unmanaged."
+    if counts["awaitingDeletion"]:
+        line += (
+            f" {counts['awaitingDeletion']} awaiting deletion: no delete route worked; "
+            "delete them in the dashboard, or the next apply that can will."
+        )
+    lines = [inventory_table(rows, mark=mark), line]
+    if counts["unmanaged"]:
+        lines.append("`voicectl import` adopts unmanaged clones into the manifest.")
+    return lines

@@ -8,6 +8,7 @@ from typing import Any
 
 from reconciler import schemas
 from reconciler.engine.refreshing import RefreshResult
+from reconciler.render.lines import Line, err, out
 from reconciler.text import clean
 
 FORMAT_VERSION = 1
@@ -71,3 +72,9 @@ def missing_lines(result: RefreshResult) -> list[str]:
         "(see `voicectl plan`)"
         for name, voice_id in result.missing
     ]
+
+
+def refresh_text(result: RefreshResult) -> list[Line]:
+    """The text form: what changed, the missing clones (on stderr), the summary line."""
+    lines = refresh_lines(result)
+    return [*map(out, lines[:-1]), *map(err, missing_lines(result)), out(lines[-1])]

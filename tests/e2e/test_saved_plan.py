@@ -11,7 +11,7 @@ import pytest
 from cli_support import Project
 from sandbox_support import CLONES, DELETE, KEY, ROOT
 
-from reconciler.savedplan import safe_endpoint
+from reconciler.endpoint import safe_endpoint
 
 SAVED_SCHEMA = json.loads((ROOT / "schemas" / "saved-plan.schema.json").read_text())
 

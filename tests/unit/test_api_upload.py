@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import wave
 from pathlib import Path
 
 import httpx
@@ -138,3 +139,32 @@ def test_a_missing_file_is_a_definite_error_before_anything_is_sent(tmp_path: Pa
 
     asyncio.run(main())
     assert transport.headers is None
+
+
+def test_a_small_create_goes_out_as_one_chunk(tmp_path: Path) -> None:
+    """httpx yields ~4 chunks per form field; they are joined, not written one by one."""
+    small = tmp_path / "small.wav"
+    with wave.open(str(small), "wb") as out:  # 1 s of 8 kHz 16-bit silence: 16 kB
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\x00\x00" * 8000)
+    transport = RecordingTransport()
+
+    async def main() -> None:
+        async with WavesClient(
+            base_url="https://api.example.test", api_key="k", transport=transport
+        ) as client:
+            request = CloneRequest(
+                display_name="Small", file=small, language="en", description="d", tags=("a",)
+            )
+            await client.create_clone(request)
+
+    asyncio.run(main())
+    assert transport.headers is not None
+    assert transport.chunk_sizes == [len(transport.body)]  # one chunk: the whole body
+    assert int(transport.headers["content-length"]) == len(transport.body)
+    boundary = transport.headers["content-type"].split("boundary=")[1].encode()
+    assert transport.body.endswith(small.read_bytes() + b"\r\n--" + boundary + b"--\r\n")
+    for field in (b'name="displayName"\r\n\r\nSmall\r\n', b'name="tags"\r\n\r\na\r\n'):
+        assert field in transport.body

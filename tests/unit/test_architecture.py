@@ -292,3 +292,83 @@ def test_the_rule_sees_a_print() -> None:
         assert sorted(_prints(PACKAGE / "__init__.py")) == [1, 2, 3, 4]
     finally:
         globals()["tree"] = original
+
+
+# -- the command layer renders nothing itself ------------------------------------------
+# Output text is built in reconciler/render/ (plain strings and lines out); a command
+# module only writes what a renderer returned. What it may echo: a value (a name, an
+# attribute, a call of a renderer), a constant one-line string, or a one-word prefix
+# on one value (``f"Error: {line}"``, ``f"Warning: {clean(w)}"``) for messages built
+# elsewhere. It never serialises JSON and never joins lines.
+CLI_LAYER = "reconciler/cli/"
+ECHOES = {"echo", "secho"}
+
+
+def _prefix_on_one_value(node: ast.JoinedStr) -> bool:
+    parts = node.values
+    return (
+        len(parts) == 2
+        and isinstance(parts[0], ast.Constant)
+        and isinstance(parts[0].value, str)
+        and parts[0].value.endswith(": ")
+        and " " not in parts[0].value[:-2]
+        and isinstance(parts[1], ast.FormattedValue)
+    )
+
+
+def _builds_text(node: ast.AST) -> bool:
+    """Whether an echoed expression builds text in place."""
+    if isinstance(node, ast.JoinedStr):
+        return not _prefix_on_one_value(node)
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str) and "\n" in node.value
+    if isinstance(node, ast.BinOp):  # "a" + b, "%s" % x
+        return True
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.attr in ("format", "join")
+    if isinstance(node, ast.IfExp):
+        return _builds_text(node.body) or _builds_text(node.orelse)
+    return False
+
+
+def _formats_output(path: Path) -> list[int]:
+    lines = []
+    for node in ast.walk(tree(path)):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        chain = _chain(node.func)
+        if chain[-2:] in (["click", "echo"], ["click", "secho"]) and node.args:
+            if _builds_text(node.args[0]):
+                lines.append(node.lineno)
+        elif chain[-2:] == ["json", "dumps"] or (
+            node.func.attr == "join"
+            and isinstance(node.func.value, ast.Constant)
+            and node.func.value.value == "\n"
+        ):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_command_modules_build_no_output_text() -> None:
+    found = []
+    for path in sorted((PACKAGE / "cli").rglob("*.py")):
+        found += [f"{_rel(path)}:{line}" for line in _formats_output(path)]
+    assert not found, (
+        "output text built in cli/ (build it in reconciler/render/ and echo the result): "
+        + ", ".join(found)
+    )
+
+
+def test_the_rule_sees_text_built_in_a_command() -> None:
+    sample = ast.parse(
+        "click.echo(f'{n} clones')\nclick.echo('a' + b)\nclick.echo(json.dumps(doc))\n"
+        "x = '\\n'.join(lines)\nclick.echo(', '.join(names))\nclick.echo('a\\nb')\n"
+        "click.echo(f'Error: {line}')\nclick.echo(render.plan_text(p))\nclick.echo('Done.')\n"
+        "click.echo(line, err=True)\nclick.echo('')\n"
+    )
+    original = tree
+    try:
+        globals()["tree"] = lambda _path: sample
+        assert sorted(_formats_output(PACKAGE / "__init__.py")) == [1, 2, 3, 4, 5, 6]
+    finally:
+        globals()["tree"] = original

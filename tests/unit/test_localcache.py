@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 from reconciler.audio import file_sha256
 from reconciler.localcache import HashCache, JsonCache, cache_path
@@ -101,3 +102,49 @@ def test_a_cache_that_cannot_be_written_is_not_an_error(tmp_path):
     cache.put("k", {"v": 1})
     assert cache.save() is False
     assert cache.get("k") == {"v": 1}
+
+
+def test_a_samples_header_is_read_once_while_its_stamp_holds(tmp_path, wav_file):
+    """check_sample with the cache: the next run takes format and duration from it
+    (shown here by editing the remembered duration), and a touched file is read again."""
+    from reconciler.audio import check_sample
+
+    sample = wav_file("a.wav", seconds=8.0)
+    _aged(sample)
+    first = HashCache(tmp_path, hasher=file_sha256)
+    checked = check_sample(sample, name="a.wav", cache=first)
+    assert checked.info is not None and checked.info.duration == 8.0
+    assert first.save() is True
+    entry = first.known(sample, sample.stat())
+    assert entry is not None and entry["facts"] == {"format": "wav", "duration": 8.0}
+
+    path = cache_path(tmp_path, "sample-hashes.json")
+    doc = json.loads(path.read_text())
+    doc["entries"][os.path.abspath(sample)]["facts"]["duration"] = 20.0
+    path.write_text(json.dumps(doc))
+    remembered = check_sample(sample, name="a.wav", cache=HashCache(tmp_path, hasher=file_sha256))
+    assert remembered.errors == [
+        "a.wav is 20.0 s long; the service wants 5-15 s of clean speech "
+        "(--allow-any-duration accepts it)"
+    ]
+
+    os.utime(sample)  # touched: a new stamp, so the header is read again
+    _aged(sample)
+    again = check_sample(sample, name="a.wav", cache=HashCache(tmp_path, hasher=file_sha256))
+    assert again.errors == [] and again.info is not None and again.info.duration == 8.0
+
+
+def test_a_header_with_something_to_say_is_not_remembered(tmp_path):
+    """An mp3 whose header overstates its audio warns on every run (never cached away)."""
+    from reconciler.audio import check_sample
+
+    data = (Path(__file__).parents[2] / "examples" / "support-agent.mp3").read_bytes()
+    sample = tmp_path / "cut.mp3"
+    sample.write_bytes(data[: len(data) // 3])
+    _aged(sample)
+    cache = HashCache(tmp_path, hasher=file_sha256)
+    first = check_sample(sample, name="s.mp3", allow_any_duration=True, cache=cache)
+    assert any("cut short" in w for w in first.warnings)
+    cache.save()
+    entry = HashCache(tmp_path, hasher=file_sha256).known(sample, sample.stat())
+    assert entry is None or "facts" not in entry

@@ -331,3 +331,36 @@ def test_without_the_decoder_validate_says_once_that_quality_was_skipped(folder:
         "(`pip install 'voicectl[quality]'` enables them)\n"
     )
     assert not (folder / ".voicectl" / "sample-analysis.json").exists()
+
+
+@pytest.mark.parametrize(("width", "channels"), [(1, 1), (1, 2), (2, 1), (2, 2), (4, 1)])
+def test_a_plain_wav_read_directly_gives_ffmpegs_samples(
+    tmp_path: Path, width: int, channels: int
+) -> None:
+    """Integer PCM WAV skips FFmpeg's small packets; the samples must not change."""
+    import wave
+
+    path = tmp_path / "pcm.wav"
+    noise = np.random.default_rng(width * 10 + channels).integers(0, 256, 16000 * width * channels)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(channels)
+        out.setsampwidth(width)
+        out.setframerate(16000)
+        out.writeframes(noise.astype(np.uint8).tobytes())
+    direct, ffmpeg = decoder.decode(path), decoder.decode_with_ffmpeg(path)
+    assert (direct.rate, direct.channels, direct.codec) == (
+        ffmpeg.rate,
+        ffmpeg.channels,
+        ffmpeg.codec,
+    )
+    assert direct.samples.dtype == ffmpeg.samples.dtype == np.float32
+    assert np.array_equal(direct.samples, ffmpeg.samples)
+
+
+def test_wavs_the_standard_library_cannot_read_still_decode() -> None:
+    fixtures = Path(__file__).parents[1] / "fixtures" / "audio"
+    for name in ("tone-1.5s-24bit.wav", "tone-1.5s-float.wav"):
+        pcm = decoder.decode(fixtures / name)
+        assert pcm.codec in ("pcm_s24le", "pcm_f32le")
+        assert pcm.seconds == pytest.approx(1.5, abs=0.05)
+        assert np.array_equal(pcm.samples, decoder.decode_with_ffmpeg(fixtures / name).samples)

@@ -64,6 +64,7 @@ def test_queued_work_is_shown_as_queued_and_timed_from_its_request():
     clock.now += 3
     printer.tick()  # bravo has run 3 s: no 'Still creating' yet
     printer.finished(Outcome(second, True, 18.0, new_voice_id="voice_b"))
+    printer.close()  # the applier always closes it; what is still buffered goes out
     assert out.getvalue().splitlines() == [
         "alpha: Creating...",
         "alpha: Still creating... [10s elapsed]",
@@ -95,3 +96,50 @@ def test_live_bar_is_redrawn_in_place():
     printer.close()
     assert out.getvalue().endswith("\r\x1b[2K")
     assert "alpha: Replacement failed after 3s: boom\n" in out.getvalue()
+
+
+class CountingOut(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+        self.flushes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+    def flush(self) -> None:
+        self.flushes += 1
+
+    def lines(self) -> int:
+        return len(self.getvalue().splitlines())
+
+
+def test_a_burst_of_lines_is_written_once_then_on_tick_and_close():
+    out, clock = CountingOut(), Clock()
+    printer = ProgressPrinter(style=Style(color=False), out=out, live=False, total=50, clock=clock)
+    actions = [Action("create", f"v{i}") for i in range(50)]
+    for action in actions:  # all within one instant of the clock
+        printer.queued(action, "Creating")
+        printer.started(action, "Creating")
+    assert (out.lines(), out.writes) == (1, 1)  # the first line at once, the rest wait
+    printer.tick()  # about once a second: what waits goes out, in one write
+    assert (out.lines(), out.writes) == (50, 2)
+    clock.now += printer.flush_every
+    printer.finished(Outcome(actions[0], True, 1.0, new_voice_id="voice_a"))
+    assert out.lines() == 51  # a line after a quiet spell goes out at once
+    printer.finished(Outcome(actions[1], True, 1.0, new_voice_id="voice_b"))
+    assert out.lines() == 51
+    printer.close()
+    assert out.lines() == 52 and out.getvalue().endswith(
+        "Creation complete after 0s [id=voice_b]\n"
+    )
+
+
+def test_a_live_terminal_gets_every_line_at_once():
+    out, clock = CountingOut(), Clock()
+    printer = ProgressPrinter(style=Style(color=False), out=out, live=True, total=3, clock=clock)
+    for i in range(3):
+        printer.started(Action("create", f"v{i}"), "Creating")
+        assert out.getvalue().count("Creating...") == i + 1
+        assert out.flushes == i + 1

@@ -1,0 +1,39 @@
+"""`voicectl doctor`'s report: a table of findings and a verdict, or versioned JSON
+(schemas/doctor.schema.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler import schemas
+from reconciler.render import Style
+from reconciler.render.table import table
+from reconciler.text import clean
+
+_COLOURS = {"ok": "green", "warn": "yellow", "fail": "red", "info": None}
+
+
+def doctor_json(report: Any) -> dict[str, Any]:
+    doc = schemas.DoctorDocument.model_validate(report.to_json())
+    return doc.model_dump(by_alias=True, mode="json")
+
+
+def doctor_text(report: Any, style: Style) -> str:
+    rows = [[f.check, f.status.upper(), clean(f.result), clean(f.means)] for f in report.findings]
+
+    def colour(row: int, col: int, cell: str) -> str:
+        hue = _COLOURS[report.findings[row].status]
+        return style(cell, hue, bold=True) if col == 1 and hue else cell
+
+    verdict = (
+        "voicectl can work here."
+        if report.ok
+        else "Something voicectl needs is missing (FAIL above)."
+    )
+    return "\n".join(
+        [
+            f"Endpoint: {clean(report.endpoint)}  (API world: {report.world})\n",
+            table(["CHECK", "STATUS", "RESULT", "MEANS FOR PLAN AND APPLY"], rows, style=colour),
+            f"\n{verdict}",
+        ]
+    )
