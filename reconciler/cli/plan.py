@@ -98,29 +98,17 @@ def plan(
                     f"--all-envs cannot be used with {flag} (it plans each "
                     "environment with its own lockfile)"
                 )
-        code = _plan_all_envs(settings, path, flags, fmt=fmt)
-        if code == 1:
-            ctx.exit(1)
-        if detailed_exitcode and code == 2:
-            ctx.exit(2)
-        return
-    with FailureReport("plan", fmt, _manifest.display_path(path)) as report:
-        changes = _plan(settings, path, manifest_file, report, flags, fmt=fmt, out=out)
-    if detailed_exitcode and changes:
-        ctx.exit(2)
+        code = _plan_all_envs(settings, path, flags, fmt)
+    else:
+        with FailureReport("plan", fmt, _manifest.display_path(path)) as report:
+            code = _plan(settings, path, manifest_file, report, flags, fmt, out)
+    if code == 1 or (detailed_exitcode and code == 2):
+        ctx.exit(code)
 
 
-def _plan(
-    settings,
-    path: Path,
-    manifest_file: str,
-    report: FailureReport,
-    flags: RunFlags,
-    *,
-    fmt: str,
-    out: str | None,
-) -> bool:
-    """Load, list, plan, save (--out), print; True when anything is not converged."""
+def _plan(settings, path: Path, manifest_arg: str, report, flags: RunFlags, fmt: str, out):
+    """One environment: 0 converged, 2 not (changes, clones still being made, another
+    run busy); a refused plan is shown, then raised."""
     target = environments.select(path, settings.env)
 
     def warn(warnings) -> None:
@@ -137,35 +125,27 @@ def _plan(
         parallelism=flags.parallelism,
         logger=logger_for(settings),
         warn=warn,
+        out=Path(out) if out is not None else None,
+        manifest_arg=manifest_arg,
     )
-    the_plan = run.plan
-    if out is not None and not the_plan.errors:  # before printing: a failed save is a failure
-        _engine_planning.save_plan(
-            run,
-            Path(out),
-            manifest_arg=manifest_file,
-            allow_outside_files=flags.allow_outside_files,
-            allow_any_duration=flags.allow_any_duration,
-        )
-    source = _render_applying.source_label(_manifest.display_path(path), target.environment)
-    report.source = source
+    report.source = _render_applying.source_label(_manifest.display_path(path), target.environment)
     shown = _render_planning.planned(
-        the_plan, fmt, style_for(settings), source=source, warnings=run.loaded.warnings
+        run.plan, fmt, style_for(settings), source=report.source, warnings=run.loaded.warnings
     )
     summarise(shown.markdown)  # before the plan: it is appended even when the plan is refused
     emit(shown.lines)
     try:
-        the_plan.raise_if_unsafe()
+        run.plan.raise_if_unsafe()
     except _refusals.PlanRefused as exc:
         raise mark_reported(exc) from None
     if out is not None:
         emit([_render_planning.saved(out, fmt)])
-    return not the_plan.converged  # changes, clones still being made, another run busy
+    return 0 if run.plan.converged else 2
 
 
-def _plan_all_envs(settings, path: Path, flags: RunFlags, *, fmt: str) -> int:
-    """Plan every environment: 0 no changes, 2 changes somewhere, 1 one failed or
-    was refused (the others are still planned and shown)."""
+def _plan_all_envs(settings, path: Path, flags: RunFlags, fmt: str) -> int:
+    """Every environment: 0 no changes, 2 changes somewhere, 1 one failed or was
+    refused (the others are still planned and shown)."""
     result = allenvs.run_all(
         path,
         lambda target: connection_for(settings, path, target),
@@ -177,9 +157,8 @@ def _plan_all_envs(settings, path: Path, flags: RunFlags, *, fmt: str) -> int:
         allow_outside_files=flags.allow_outside_files,
         allow_any_duration=flags.allow_any_duration,
     )
-    shown = render_envs.all_shown(
-        result, fmt, style_for(settings), source=_manifest.display_path(path)
-    )
+    source = _manifest.display_path(path)
+    shown = render_envs.all_shown(result, fmt, style_for(settings), source=source)
     summarise(shown.markdown)
     emit(shown.lines)
     if result.failed or result.refused:

@@ -49,7 +49,7 @@ def style_for(settings: GlobalSettings) -> _render.Style:
 
 def echo_warnings(warnings: list[str]) -> None:
     if warnings:  # one write for all of them (a 10,000-voice manifest may have many)
-        click.echo(_render.warnings_text(warnings), err=True)
+        click.echo(_lines.warnings_text(warnings), err=True)
 
 
 def emit(lines: Iterable[Line]) -> None:

@@ -45,7 +45,11 @@ def run_plan(
     parallelism: int = 8,
     logger: logging.Logger | None = None,
     warn: Callable[[Sequence[str]], None] = lambda _warnings: None,
+    out: Path | None = None,
+    manifest_arg: str | None = None,
 ) -> PlanRun:
+    """Load, list, plan; with ``out``, save the plan there unless it is refused
+    (``manifest_arg``: the manifest as the command line named it, for ``apply FILE``)."""
     loaded = workflow.load(
         path,
         lockfile=lockfile,
@@ -67,7 +71,16 @@ def run_plan(
     plan = workflow.plan_for(loaded.manifest, loaded.lock, remote, options)
     if held_by_another(loaded.lock.path):  # an apply is changing the clones right now
         plan = dataclasses.replace(plan, lock_held=True)
-    return PlanRun(loaded, remote, plan, options, endpoint)
+    run = PlanRun(loaded, remote, plan, options, endpoint)
+    if out is not None and not plan.errors:  # before anything is shown: a failed save fails
+        save_plan(
+            run,
+            out,
+            manifest_arg=manifest_arg or str(path),
+            allow_outside_files=allow_outside_files,
+            allow_any_duration=allow_any_duration,
+        )
+    return run
 
 
 def save_plan(

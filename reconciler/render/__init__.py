@@ -112,11 +112,6 @@ def plan_text(plan: Plan, style: Style, *, show_noop: bool = False) -> str:
     return "\n".join(lines)
 
 
-def warnings_text(warnings: Sequence[str]) -> str:
-    """Warnings as the commands print them on stderr: ``Warning: ...``, one per line."""
-    return "\n".join(f"Warning: {clean(w)}" for w in warnings)
-
-
 def _q_any(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_q(v) for v in value) + "]" if value else NONE

@@ -8,9 +8,11 @@ text is built in ``cli/``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from reconciler.text import clean
 
 
 @dataclass(frozen=True)
@@ -58,3 +60,8 @@ def in_format(fmt: str, doc: Any, markdown: str | Callable[[], str]) -> list[Lin
 def question_text(question: list[str]) -> str:
     """A confirmation question as it is shown above the prompt (blank lines around)."""
     return "\n" + "\n".join(question) + "\n"
+
+
+def warnings_text(warnings: Sequence[str]) -> str:
+    """Warnings as shown on stderr, one ``Warning:`` line each (one write for all)."""
+    return "\n".join(f"Warning: {clean(w)}" for w in warnings)
