@@ -40,7 +40,7 @@ from reconciler.lockfile.model import (
     RetiredEntry,
     new_document,
     parse,
-    to_text,
+    text_of,
 )
 
 # the document's maps a step may change, and the model of their values
@@ -196,7 +196,7 @@ class Lockfile:
         if content != self._saved:
             self.doc.serial += 1
             try:
-                atomic_write(self.path, to_text(self.doc))
+                atomic_write(self.path, text_of({**content, "serial": self.doc.serial}))
             except OSError as exc:
                 self.doc.serial -= 1
                 raise write_error(self.path, exc, "write the lockfile") from None
