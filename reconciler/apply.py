@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler.actions import KIND
 from reconciler.api.errors import (
@@ -46,15 +46,10 @@ from reconciler.lockfile import (
     entry_for,
 )
 from reconciler.ownership import marker_tags, ours, owner_of, recorded_ids
-from reconciler.plan import (
-    BUSY,
-    Action,
-    Plan,
-    VoiceLike,
-    age_of,
-    desired_digest,
-    voice_model,
-)
+from reconciler.plan import BUSY, Action, Plan, age_of, desired_digest, voice_model
+
+if TYPE_CHECKING:
+    from reconciler.manifest.spec import VoiceSpec
 
 NOT_ATTEMPTED = "not attempted: the lockfile cannot be written"
 AT_LIMIT = "not attempted: the organisation's clone limit already refused a create"
@@ -244,7 +239,7 @@ class Applier:
         client: ClientLike,
         lock: Lockfile,
         stack: str,
-        voices: Mapping[str, VoiceLike],
+        voices: Mapping[str, VoiceSpec],
         plan: Plan,
         remote: Iterable[Clone],
         options: ApplyOptions | None = None,
@@ -716,15 +711,15 @@ class Applier:
         self.held -= 1
         return Outcome(action, True, 0.0, new_voice_id=clone.voice_id)
 
-    def _entry(self, clone: Clone, voice: VoiceLike, digest: str):
+    def _entry(self, clone: Clone, voice: VoiceSpec, digest: str):
         return entry_for(clone, self.lock.doc.voices.get(voice.name), voice=voice, digest=digest)
 
     # -- exactly-once create ------------------------------------------------------------
-    def request_for(self, voice: VoiceLike, digest: str) -> CloneRequest:
+    def request_for(self, voice: VoiceSpec, digest: str) -> CloneRequest:
         tags = tuple(voice.tags) + tuple(marker_tags(self.stack, voice.name, digest))
         return CloneRequest(
             display_name=voice.display_name,
-            file=voice.file,  # type: ignore[attr-defined]
+            file=voice.file,
             language=voice.language,
             description=voice.description,
             accent=voice.accent,
@@ -734,7 +729,7 @@ class Applier:
 
     async def create_once(
         self,
-        voice: VoiceLike,
+        voice: VoiceSpec,
         digest: str,
         *,
         room: bool = False,

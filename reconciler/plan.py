@@ -30,7 +30,7 @@ import fnmatch
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from reconciler import identity
 from reconciler.actions import CHANGING, ORDER
@@ -57,37 +57,17 @@ from reconciler.refusals import (
     too_much_change,
 )
 
+if TYPE_CHECKING:  # the declared voice: one shape, reconciler.manifest.spec (the plan reads
+    # only its fields; the plan's tests pass stand-ins with the same attributes)
+    from reconciler.manifest.spec import Declared, VoiceSpec
+
 ActionKind = Literal[
     "move", "release", "adopt", "forget", "delete", "create", "replace", "wait", "noop"
 ]
 BUSY = ("pending", "processing")
 
 
-class VoiceLike(Protocol):
-    """What the plan needs of a declared voice (reconciler.manifest.VoiceSpec)."""
-
-    # read-only (a frozen VoiceSpec satisfies it)
-    @property
-    def name(self) -> str: ...
-    @property
-    def display_name(self) -> str: ...
-    @property
-    def language(self) -> str | None: ...
-    @property
-    def description(self) -> str | None: ...
-    @property
-    def accent(self) -> str | None: ...
-    @property
-    def tags(self) -> tuple[str, ...]: ...
-    @property
-    def protect(self) -> bool: ...
-    @property
-    def file_sha256(self) -> str | None: ...
-
-    # (optional) model: lightning-v3.1 | lightning-v3.1-pro; PlanOptions.model when absent
-
-
-def voice_model(voice: VoiceLike, default: str = CURRENT_MODEL) -> str:
+def voice_model(voice: VoiceSpec, default: str = CURRENT_MODEL) -> str:
     """The clone model a voice asks for (``model`` in the manifest), else ``default``."""
     return getattr(voice, "model", None) or default
 
@@ -205,7 +185,7 @@ class Plan:
         return counts
 
 
-def desired_digest(voice: VoiceLike, model: str = CURRENT_MODEL) -> str:
+def desired_digest(voice: VoiceSpec, model: str = CURRENT_MODEL) -> str:
     """The spec digest (ownership tag) a clone of ``voice`` carries."""
     return spec_digest(
         file_sha256=voice.file_sha256 or "",
@@ -230,7 +210,7 @@ def _norm(value: Any) -> Any:
     return "" if value is None else value
 
 
-def metadata_changes(clone: Clone, voice: VoiceLike) -> list[Change]:
+def metadata_changes(clone: Clone, voice: Declared) -> list[Change]:
     """Field-by-field differences between a clone and its declaration.
 
     Ownership tags are ignored; tags compare as a set; a missing field equals "".
@@ -257,7 +237,7 @@ def metadata_changes(clone: Clone, voice: VoiceLike) -> list[Change]:
     return [Change(f, have[f], want[f]) for f in sorted(have) if have[f] != want[f]]
 
 
-def spec_of(voice: VoiceLike, model: str) -> tuple[tuple[str, Any], ...]:
+def spec_of(voice: VoiceSpec, model: str) -> tuple[tuple[str, Any], ...]:
     """What a new clone of ``voice`` is made from, as a reviewer wants to see it."""
     sha = voice.file_sha256
     file = getattr(voice, "file_rel", None)
@@ -524,7 +504,7 @@ class _Planner:
         return sorted(found.values(), key=_created_key)
 
     # -- one declared voice ---------------------------------------------------------------
-    def plan_voice(self, name: str, voice: VoiceLike) -> None:
+    def plan_voice(self, name: str, voice: VoiceSpec) -> None:
         digest = desired_digest(voice, voice_model(voice, self.opts.model))
         entry = self.lock.voices.get(name)
         cands = self.candidates(name)
@@ -693,7 +673,7 @@ class _Planner:
     def replace_reasons(
         self,
         name: str,
-        voice: VoiceLike,
+        voice: VoiceSpec,
         clone: Clone,
         entry: LockEntry | None,
         digest: str,
@@ -741,7 +721,7 @@ class _Planner:
             "no voiceId between the delete and the create"
         ]
 
-    def rename_source(self, name: str, voice: VoiceLike) -> tuple[str, Clone] | None:
+    def rename_source(self, name: str, voice: VoiceSpec) -> tuple[str, Clone] | None:
         """The clone of an undeclared name made from this voice's audio: a rename that
         has no ``moved:`` entry (replaced create-before-destroy, never lost first)."""
         if not voice.file_sha256:
