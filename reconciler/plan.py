@@ -30,7 +30,7 @@ import fnmatch
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from reconciler import identity
 from reconciler.actions import CHANGING, ORDER
@@ -57,37 +57,17 @@ from reconciler.refusals import (
     too_much_change,
 )
 
+if TYPE_CHECKING:  # the declared voice: one shape, reconciler.manifest.spec (the plan reads
+    # only its fields; the plan's tests pass stand-ins with the same attributes)
+    from reconciler.manifest.spec import Declared, VoiceSpec
+
 ActionKind = Literal[
     "move", "release", "adopt", "forget", "delete", "create", "replace", "wait", "noop"
 ]
 BUSY = ("pending", "processing")
 
 
-class VoiceLike(Protocol):
-    """What the plan needs of a declared voice (reconciler.manifest.VoiceSpec)."""
-
-    # read-only (a frozen VoiceSpec satisfies it)
-    @property
-    def name(self) -> str: ...
-    @property
-    def display_name(self) -> str: ...
-    @property
-    def language(self) -> str | None: ...
-    @property
-    def description(self) -> str | None: ...
-    @property
-    def accent(self) -> str | None: ...
-    @property
-    def tags(self) -> tuple[str, ...]: ...
-    @property
-    def protect(self) -> bool: ...
-    @property
-    def file_sha256(self) -> str | None: ...
-
-    # (optional) model: lightning-v3.1 | lightning-v3.1-pro; PlanOptions.model when absent
-
-
-def voice_model(voice: VoiceLike, default: str = CURRENT_MODEL) -> str:
+def voice_model(voice: VoiceSpec, default: str = CURRENT_MODEL) -> str:
     """The clone model a voice asks for (``model`` in the manifest), else ``default``."""
     return getattr(voice, "model", None) or default
 
@@ -205,7 +185,7 @@ class Plan:
         return counts
 
 
-def desired_digest(voice: VoiceLike, model: str = CURRENT_MODEL) -> str:
+def desired_digest(voice: VoiceSpec, model: str = CURRENT_MODEL) -> str:
     """The spec digest (ownership tag) a clone of ``voice`` carries."""
     return spec_digest(
         file_sha256=voice.file_sha256 or "",
@@ -230,7 +210,7 @@ def _norm(value: Any) -> Any:
     return "" if value is None else value
 
 
-def metadata_changes(clone: Clone, voice: VoiceLike) -> list[Change]:
+def metadata_changes(clone: Clone, voice: Declared) -> list[Change]:
     """Field-by-field differences between a clone and its declaration.
 
     Ownership tags are ignored; tags compare as a set; a missing field equals "".
@@ -257,7 +237,7 @@ def metadata_changes(clone: Clone, voice: VoiceLike) -> list[Change]:
     return [Change(f, have[f], want[f]) for f in sorted(have) if have[f] != want[f]]
 
 
-def spec_of(voice: VoiceLike, model: str) -> tuple[tuple[str, Any], ...]:
+def spec_of(voice: VoiceSpec, model: str) -> tuple[tuple[str, Any], ...]:
     """What a new clone of ``voice`` is made from, as a reviewer wants to see it."""
     sha = voice.file_sha256
     file = getattr(voice, "file_rel", None)
@@ -271,7 +251,21 @@ def spec_of(voice: VoiceLike, model: str) -> tuple[tuple[str, Any], ...]:
     )
 
 
-def _age(created_at: str | None, now: float | None) -> float | None:
+@dataclass(frozen=True)
+class _PendingView:
+    """A pending entry as ``wait_if_young`` reads a voice's entry."""
+
+    voice_id: str
+    pending: Any
+
+    @property
+    def created_at(self) -> str | None:
+        return self.pending.created_at
+
+    listed_at = None
+
+
+def age_of(created_at: str | None, now: float | None) -> float | None:
     """Seconds from an ISO timestamp to ``now``; None when either is unknown."""
     if not created_at or now is None:
         return None
@@ -408,11 +402,7 @@ class _Planner:
         ids = set(recorded) | set(lock.pending) | set(lock.retired)
         if not ids or ids & set(self.remote) or (rec and rec in listed_orgs) or self.tagged:
             return None  # a recorded clone, the recorded organisation or this stack's tags
-        young = [
-            e
-            for e in recorded.values()
-            if (age := _age(e.created_at, self.opts.now)) is not None and age < self.opts.list_grace
-        ]
+        young = [e for e in recorded.values() if self.not_listed_yet(e) is not None]
         if recorded and len(young) == len(recorded):
             return None  # the list may lag behind the creates of moments ago
         n = len(ids)
@@ -514,7 +504,7 @@ class _Planner:
         return sorted(found.values(), key=_created_key)
 
     # -- one declared voice ---------------------------------------------------------------
-    def plan_voice(self, name: str, voice: VoiceLike) -> None:
+    def plan_voice(self, name: str, voice: VoiceSpec) -> None:
         digest = desired_digest(voice, voice_model(voice, self.opts.model))
         entry = self.lock.voices.get(name)
         cands = self.candidates(name)
@@ -525,6 +515,8 @@ class _Planner:
             "spec_digest": digest,
         }
         spec = spec_of(voice, voice_model(voice, self.opts.model))
+        if self.wait_for_pending(name, cands, common):
+            return
 
         if not cands:
             reason = "declared, no clone exists"
@@ -567,10 +559,10 @@ class _Planner:
                 )
                 return
             if entry is not None:
-                age = _age(entry.created_at, self.opts.now)
-                if age is not None and age < self.opts.list_grace:
-                    # The list may lag behind a create: a clone made moments ago is
-                    # not "gone" yet. Re-creating it now could make a duplicate.
+                age = self.not_listed_yet(entry)
+                if age is not None:
+                    # The list may lag behind a create: a clone made moments ago, and
+                    # never listed, is not "gone" yet. Re-creating it could duplicate it.
                     self.add(
                         Action(
                             "wait",
@@ -681,7 +673,7 @@ class _Planner:
     def replace_reasons(
         self,
         name: str,
-        voice: VoiceLike,
+        voice: VoiceSpec,
         clone: Clone,
         entry: LockEntry | None,
         digest: str,
@@ -729,7 +721,7 @@ class _Planner:
             "no voiceId between the delete and the create"
         ]
 
-    def rename_source(self, name: str, voice: VoiceLike) -> tuple[str, Clone] | None:
+    def rename_source(self, name: str, voice: VoiceSpec) -> tuple[str, Clone] | None:
         """The clone of an undeclared name made from this voice's audio: a rename that
         has no ``moved:`` entry (replaced create-before-destroy, never lost first)."""
         if not voice.file_sha256:
@@ -758,6 +750,8 @@ class _Planner:
                 self.add(Action("forget", locked, entry.voice_id, ("clone no longer exists",)))
         for vid, pend in sorted(self.lock.pending.items()):
             if vid not in self.remote and pend.name not in declared:
+                if self.wait_if_young(pend.name, _PendingView(vid, pend)):
+                    continue
                 self.add(Action("forget", pend.name, vid, ("pending clone no longer exists",)))
         busy_new = {
             p.replaces
@@ -961,12 +955,51 @@ class _Planner:
             )
         )
 
+    def not_listed_yet(self, entry: Any) -> float | None:
+        """The age of a recorded clone that the list may just not show yet, else None.
+
+        The grace (``--list-grace``) covers list lag only: a clone made less than
+        that long ago AND never seen in a list (``listedAt`` unset). A clone that a
+        list has shown once and that two lists in a row now lack was deleted: drift
+        at once, however young. A pending entry of an older voicectl has no time
+        (``createdAt``): no grace.
+        """
+        if getattr(entry, "listed_at", None) is not None:
+            return None
+        age = age_of(entry.created_at, self.opts.now)
+        if age is None or age >= self.opts.list_grace:
+            return None
+        return age
+
+    def wait_for_pending(self, name: str, cands: list[Clone], common: dict[str, Any]) -> bool:
+        """A replacement made moments ago (pending in the journal) that the list does
+        not show yet: wait for it rather than replace the voice once more."""
+        for voice_id in self.pending_of.get(name, ()):
+            if voice_id in self.remote or any(c.voice_id == voice_id for c in cands):
+                continue
+            age = self.not_listed_yet(self.lock.pending[voice_id])
+            if age is None:
+                continue
+            self.add(
+                Action(
+                    "wait",
+                    voice_id=voice_id,
+                    reasons=(
+                        f"its new clone {voice_id} was made {age:.0f}s ago and is not "
+                        "listed yet; it stays recorded until the list shows it or it is gone",
+                    ),
+                    **common,
+                )
+            )
+            return True
+        return False
+
     def wait_if_young(self, name: str, entry: Any) -> bool:
         """A recorded clone missing from the list is forgotten only on evidence it is
-        gone: one made less than --list-grace ago may just not be listed yet, so it
-        stays recorded (a wait) instead of being dropped from the lockfile."""
-        age = _age(entry.created_at, self.opts.now)
-        if age is None or age >= self.opts.list_grace:
+        gone: one made less than --list-grace ago, and never listed, may just not be
+        listed yet, so it stays recorded (a wait) instead of being dropped."""
+        age = self.not_listed_yet(entry)
+        if age is None:
             return False
         self.add(
             Action(

@@ -45,8 +45,10 @@ from reconciler.manifest import (
     DISPLAY_NAME_MAX,
     FILE_PLACEHOLDER,
     NAME_PATTERN,
+    DefaultsDocument,
     VoiceDocument,
 )
+from reconciler.manifest.spec import declared
 from reconciler.ownership import ours, owner_of, user_tags
 from reconciler.plan import BUSY, is_ignored, metadata_changes
 from reconciler.text import clean
@@ -96,15 +98,6 @@ def unique_name(base: str, taken: set[str]) -> str:
 # --------------------------------------------------------------------------- what the manifest has
 
 
-@dataclass(frozen=True)
-class Defaults:
-    language: str | None = None
-    description: str | None = None
-    accent: str | None = None
-    tags: tuple[str, ...] = ()
-    model: str | None = None
-
-
 @dataclass
 class Target:
     """The manifest import writes into (or will create)."""
@@ -117,7 +110,7 @@ class Target:
     stack: str | None  # None: the manifest names none; the lockfile's own is used
     names: set[str]
     ignore: tuple[str, ...]
-    defaults: Defaults
+    defaults: DefaultsDocument  # the manifest's own (validated when it was read)
     environment: str | None = None  # import --env: the stanzas are limited to it
 
 
@@ -132,7 +125,7 @@ def read_target(path: Path, *, stack: str | None, environment: str | None = None
     path = Path(path)
     root = Path(os.path.abspath(path)).parent
     if not path.exists():
-        return Target(path, root, False, None, False, stack, set(), (), Defaults())
+        return Target(path, root, False, None, False, stack, set(), (), DefaultsDocument())
     result = load_manifest(path, check_files=False)  # ManifestError lists every problem
     manifest = result.manifest
     if environment is not None:
@@ -149,14 +142,7 @@ def read_target(path: Path, *, stack: str | None, environment: str | None = None
     bom = raw.startswith(b"\xef\xbb\xbf")
     text = raw.decode("utf-8-sig")
     data = yaml.safe_load(text) or {}
-    d = data.get("defaults") or {}
-    defaults = Defaults(
-        language=d.get("language"),
-        description=d.get("description"),
-        accent=d.get("accent"),
-        tags=tuple(d.get("tags") or ()),
-        model=d.get("model"),
-    )
+    defaults = DefaultsDocument.model_validate(data.get("defaults") or {})
     names = set((data.get("voices") or {}).keys()) | set(result.manifest.voices)  # includes too
     declared = manifest.stack if manifest.stack_declared else None
     return Target(
@@ -281,33 +267,6 @@ class Adoption:
         return entry_for(self.clone, file_sha256=self.file_sha256)
 
 
-@dataclass(frozen=True)
-class _Effective:
-    """A stanza with the manifest's defaults applied (what the plan will compare)."""
-
-    name: str
-    display_name: str
-    language: str | None
-    description: str | None
-    accent: str | None
-    tags: tuple[str, ...]
-
-
-def effective(name: str, stanza: dict[str, Any], defaults: Defaults) -> _Effective:
-    def pick(key: str, default: Any) -> Any:
-        return stanza.get(key, default)  # an explicit null overrides the default
-
-    own_tags = list(stanza.get("tags") or [])
-    return _Effective(
-        name=name,
-        display_name=stanza.get("displayName") or name,
-        language=pick("language", defaults.language),
-        description=pick("description", defaults.description),
-        accent=pick("accent", defaults.accent),
-        tags=tuple(dict.fromkeys([*defaults.tags, *own_tags])),
-    )
-
-
 def _text(value: str | None) -> str | None:
     """A service text field as a manifest value: "" and whitespace-only mean none."""
     if value is None or not value.strip():
@@ -329,7 +288,7 @@ def _schema_problems(stanza: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def build_stanza(
-    clone: Clone, name: str, file_value: str, defaults: Defaults
+    clone: Clone, name: str, file_value: str, defaults: DefaultsDocument
 ) -> tuple[dict[str, Any], list[str], list[str]]:
     """The stanza for ``clone``: (stanza, notes, problems).
 
@@ -352,7 +311,7 @@ def build_stanza(
     model = clone.clone_model  # a Pro clone stays on Pro (else the plan would replace it)
     if model is not None and model != (defaults.model or CURRENT_MODEL):
         stanza["model"] = model
-    tags = [t for t in dict.fromkeys(user_tags(clone.tags)) if t not in defaults.tags]
+    tags = [t for t in dict.fromkeys(user_tags(clone.tags)) if t not in (defaults.tags or ())]
     if tags:
         stanza["tags"] = tags
 
@@ -387,7 +346,8 @@ def build_stanza(
             notes.append(f"{key} {stanza.pop(key)!r} is not valid in a manifest; left out")
     problems = [message for _, message in _schema_problems(stanza)]
     if not problems and not legacy:
-        changes = metadata_changes(clone, effective(name, stanza, defaults))  # type: ignore[arg-type]
+        resolved = declared(name, VoiceDocument.model_validate(stanza), defaults)
+        changes = metadata_changes(clone, resolved)
         if changes:
             fields = ", ".join(c.field for c in changes)
             notes.append(

@@ -46,7 +46,14 @@ from reconciler.manifest.report import (
     manifest_error,
 )
 from reconciler.manifest.sources import read_yaml_file
-from reconciler.manifest.spec import LoadResult, Manifest, SourceFile, VoiceSpec
+from reconciler.manifest.spec import (
+    DECLARED_FIELDS,
+    LoadResult,
+    Manifest,
+    SourceFile,
+    VoiceSpec,
+    declared,
+)
 from reconciler.refusals import DEFAULT_SAFETY, Safety
 from reconciler.yamlpos import Pos, format_path
 
@@ -298,12 +305,8 @@ def _resolve_voice(
     if voice is None or defaults is None or not _NAME_RE.match(name):
         return None
     set_fields = voice.model_fields_set
-    language = voice.language if "language" in set_fields else defaults.language
-    model = (
-        (voice.model if "model" in set_fields else None)
-        or defaults.model
-        or languages.DEFAULT_MODEL
-    )
+    resolved_voice = declared(name, voice, defaults)
+    language, model = resolved_voice.language, resolved_voice.model
     if "language" in set_fields:
         _language_warning((*path, "language"), voice.language, report, model)
     elif "model" in set_fields and model != (defaults.model or languages.DEFAULT_MODEL):
@@ -319,28 +322,16 @@ def _resolve_voice(
     resolved, info = file_info if file_info else (None, None)
     target = resolved if resolved is not None else ctx.folder / voice.file
     return VoiceSpec(
+        **{f: getattr(resolved_voice, f) for f in DECLARED_FIELDS},
         name=name,
         file=target,
         file_rel=relative_name(ctx, voice.file, target),
-        display_name=voice.display_name if voice.display_name is not None else name,
-        language=language,
-        description=(voice.description if "description" in set_fields else defaults.description),
-        accent=voice.accent if "accent" in set_fields else defaults.accent,
-        tags=_merge_tags(defaults.tags or [], voice.tags or []),
-        protect=voice.protect,
         file_sha256=info.sha256 if info else None,
         audio_format=info.format if info else None,
         duration=info.duration if info else None,
         line=report.doc.pos_of(path, key=True).line if report.doc else 0,
         source=report.source,
-        environments=tuple(dict.fromkeys(voice.environments)) if voice.environments else None,
-        model=model,
     )
-
-
-def _merge_tags(defaults: list[str], own: list[str]) -> tuple[str, ...]:
-    """The union of the defaults' tags and the voice's, defaults first, no repeats."""
-    return tuple(dict.fromkeys([*defaults, *own]))
 
 
 def _check_repeats(path: tuple[Any, ...], tags: Any, report: _Report) -> None:

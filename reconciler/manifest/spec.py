@@ -1,6 +1,9 @@
 """The resolved manifest the rest of the program uses: frozen, defaults applied.
 
-``VoiceSpec`` is one voice with its defaults applied and its file checked,
+``VoiceSpec`` is one voice with its defaults applied and its file checked: the
+fields of the document (``VoiceDocument``) resolved by :func:`declared`
+(:class:`Declared`, the one resolved form of a voice's fields) plus what the
+file check found;
 ``Manifest`` the whole file (its included files merged in, and, for a chosen
 environment, only that environment's voices with its defaults), ``Environment``
 one declared environment, ``SourceFile`` one file the manifest was read from,
@@ -12,33 +15,70 @@ optional fields.
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler import audio
+from reconciler.languages import DEFAULT_MODEL
 from reconciler.refusals import DEFAULT_SAFETY, Safety
 
+if TYPE_CHECKING:  # the documents it resolves (pydantic; this module reads their fields)
+    from reconciler.manifest.models import DefaultsDocument, VoiceDocument
 
-@dataclass(frozen=True)
-class VoiceSpec:
-    """One voice with its defaults applied and its file checked."""
 
-    name: str
-    file: Path  # absolute
-    file_rel: str  # relative to the manifest's folder (as written, in the manifest itself)
+@dataclass(frozen=True, kw_only=True)
+class Declared:
+    """What a voice declares, with the manifest's defaults applied: the one resolved
+    form of ``VoiceDocument``'s fields (:func:`declared` makes it), which the plan
+    compares a clone with and ``voicectl import`` checks its stanzas against."""
+
     display_name: str
     language: str | None
     description: str | None
     accent: str | None
     tags: tuple[str, ...]
-    protect: bool
+    protect: bool = False
+    environments: tuple[str, ...] | None = None  # None: every environment
+    model: str = DEFAULT_MODEL  # the clone model (lightning-v3.1 | lightning-v3.1-pro)
+
+
+def declared(name: str, voice: VoiceDocument, defaults: DefaultsDocument) -> Declared:
+    """``voice`` (its key ``name``) with ``defaults`` applied, field by field.
+
+    A field the voice sets wins, even set to null (no language although a default
+    has one); else the default's. The model falls back to the default's, then to
+    lightning-v3.1; tags are the defaults' then the voice's own, without repeats.
+    """
+    own = voice.model_fields_set
+    return Declared(
+        display_name=voice.display_name if voice.display_name is not None else name,
+        language=voice.language if "language" in own else defaults.language,
+        description=voice.description if "description" in own else defaults.description,
+        accent=voice.accent if "accent" in own else defaults.accent,
+        tags=tuple(dict.fromkeys([*(defaults.tags or ()), *(voice.tags or ())])),
+        protect=voice.protect,
+        environments=tuple(dict.fromkeys(voice.environments)) if voice.environments else None,
+        model=(voice.model if "model" in own else None) or defaults.model or DEFAULT_MODEL,
+    )
+
+
+DECLARED_FIELDS = tuple(f.name for f in fields(Declared))
+
+
+@dataclass(frozen=True, kw_only=True)
+class VoiceSpec(Declared):
+    """One voice of the manifest as the program uses it: what it declares
+    (:class:`Declared`, defaults applied) and its sample file, checked."""
+
+    name: str
+    file: Path  # absolute
+    file_rel: str  # relative to the manifest's folder (as written, in the manifest itself)
     file_sha256: str | None  # None when check_files=False
     audio_format: str | None  # 'wav' | 'mp3' | 'mp4' | 'webm'; None when check_files=False
     duration: float | None  # seconds; None when check_files=False
     line: int  # line of the voice's key, 1-based
     source: str = ""  # the file that declares the voice, as messages name it
-    environments: tuple[str, ...] | None = None  # None: every environment
-    model: str = "lightning-v3.1"  # the clone model (lightning-v3.1 | lightning-v3.1-pro)
 
     @property
     def mime_type(self) -> str | None:

@@ -15,14 +15,15 @@ from sandbox_support import ADD_VOICE, CLONES, write_wav
 from reconciler.api.models import Clone
 from reconciler.engine.adoption import (
     Adoption,
-    Defaults,
     add_voices,
     build_stanza,
-    effective,
     slugify,
     unique_name,
 )
 from reconciler.errors import UserError
+from reconciler.manifest import DefaultsDocument as Defaults
+from reconciler.manifest import VoiceDocument
+from reconciler.manifest.spec import declared
 from reconciler.plan import metadata_changes
 
 # --------------------------------------------------------------------------- helpers
@@ -101,7 +102,7 @@ def test_current_clone_stanza_is_exact_even_against_defaults():
         accent="indian",
         tags=["promo", "team-a", "voicectl-stack:other"],
     )
-    defaults = Defaults(language="en", description="default text", tags=("team-a",))
+    defaults = Defaults(language="en", description="default text", tags=["team-a"])
     stanza, notes, problems = build_stanza(c, "x", "s/x.wav", defaults)
     assert problems == [] and notes == []
     assert stanza == {
@@ -112,12 +113,13 @@ def test_current_clone_stanza_is_exact_even_against_defaults():
         "accent": "indian",
         "tags": ["promo"],  # team-a comes from defaults; ownership tags never
     }
-    assert metadata_changes(c, effective("x", stanza, defaults)) == []
+    resolved = declared("x", VoiceDocument.model_validate(stanza), defaults)
+    assert metadata_changes(c, resolved) == []
 
 
 def test_defaults_tags_the_clone_lacks_are_a_note_not_a_silent_replace():
     c = clone(modelIds=["lightning-v3.1"], tags=["promo"])
-    _, notes, problems = build_stanza(c, "x", "f.wav", Defaults(tags=("team-a",)))
+    _, notes, problems = build_stanza(c, "x", "f.wav", Defaults(tags=["team-a"]))
     assert problems == []
     assert notes == [
         "the manifest's defaults change its tags; the next apply would re-clone it (a new voiceId)"
