@@ -46,7 +46,7 @@ from reconciler.lockfile import (
     entry_for,
 )
 from reconciler.ownership import marker_tags, ours, owner_of, recorded_ids
-from reconciler.plan import BUSY, Action, Plan, desired_digest, voice_model
+from reconciler.plan import BUSY, Action, Plan, age_of, desired_digest, voice_model
 
 if TYPE_CHECKING:
     from reconciler.manifest.spec import VoiceSpec
@@ -100,6 +100,8 @@ class ApplyOptions:
     destroy_first: frozenset[str] = frozenset()
     # --replace NAME: recorded as an intent before the create, so an interruption keeps it
     forced: frozenset[str] = frozenset()
+    # --list-grace: a recorded clone younger than this may still be unseen by the list
+    list_grace: float = 30.0
 
 
 @dataclass
@@ -176,6 +178,7 @@ class StatusWatcher:
         self._waiters: dict[str, list[asyncio.Future[Clone]]] = {}
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self.seen: set[str] = set()  # every voiceId its lists showed
 
     async def wait(self, voice_id: str, timeout: float) -> Clone | None:
         """The clone once completed or failed; None if ``timeout`` passes first."""
@@ -207,6 +210,7 @@ class StatusWatcher:
             except WavesError:
                 delay = min(delay * 2, self.maximum)
                 continue
+            self.seen.update(clones)
             for voice_id, futs in list(self._waiters.items()):
                 clone = clones.get(voice_id)
                 if clone is not None and clone.status not in BUSY:
@@ -252,6 +256,8 @@ class Applier:
         self.clock = clock
         self.remote_by_id: dict[str, Clone] = {c.voice_id: c for c in remote}
         self.initial_ids: frozenset[str] = frozenset(self.remote_by_id)
+        self.listed: set[str] = set(self.initial_ids)  # every voiceId a list of this run showed
+        self.recorded_before = frozenset(e.voice_id for e in lock.doc.voices.values())
         self.known_ids: set[str] = set(self.initial_ids)
         self.ambiguous = 0
         self.result = ApplyResult()
@@ -297,6 +303,7 @@ class Applier:
             if self.ambiguous:
                 await self.sweep_strays()
             self.report_limit()
+            await self.mark_listed()
         finally:
             await self.watcher.close()
             failed = self.halted()
@@ -311,6 +318,37 @@ class Applier:
         if failed is not None:
             raise failed
         return self.result
+
+    async def mark_listed(self) -> None:
+        """Record ``listedAt`` on the entries a list of this run showed: the clones this
+        run recorded, and recorded ones still within --list-grace. A clone once listed
+        and later missing from two lists is gone at once (``Plan.not_listed_yet``).
+
+        A clone recorded from its create answer (done at once, never waited for in a
+        list) is looked for in ONE more list; one the list lags behind stays unmarked.
+        """
+        now = time.time()
+        targets = [
+            (name, entry)
+            for name, entry in self.lock.doc.voices.items()
+            if entry.listed_at is None
+            and (entry.voice_id not in self.recorded_before or self._young(entry, now))
+        ]
+        if not targets:
+            return
+        self.listed |= self.watcher.seen
+        unseen = any(entry.voice_id not in self.listed for _name, entry in targets)
+        if unseen and not self.stopping and self.halted() is None:
+            with contextlib.suppress(WavesError):  # unmarked: the next plan gives the grace
+                self.listed.update(c.voice_id for c in await self.client.list_clones())
+        stamp = now_iso()
+        for name, entry in targets:
+            if entry.voice_id in self.listed:
+                self.lock.refresh(name, entry.model_copy(update={"listed_at": stamp}))
+
+    def _young(self, entry: Any, now: float) -> bool:
+        age = age_of(entry.created_at, now)
+        return age is not None and age < self.opts.list_grace
 
     async def guard(self, action: Action, op: Callable[[Action], Any]) -> None:
         """Run one operation; a failure is recorded, never raised to the others."""
@@ -578,6 +616,7 @@ class Applier:
                     replaces=action.voice_id,
                     spec_digest=digest,
                     file_sha256=voice.file_sha256,
+                    created_at=clone.created_at or now_iso(),  # its --list-grace runs from here
                 ),
             )
         else:
@@ -769,6 +808,7 @@ class Applier:
                         ) from exc
                 clones = None
             if clones is not None:
+                self.listed.update(c.voice_id for c in clones)
                 for clone in clones:
                     owner = owner_of(clone.tags)
                     if (
@@ -795,6 +835,7 @@ class Applier:
         except WavesError as exc:
             self.result.notes.append(f"could not check for duplicate clones: {exc}")
             return
+        self.listed.update(c.voice_id for c in clones)
         doc = self.lock.doc
         recorded = recorded_ids(doc)
         for clone in clones:

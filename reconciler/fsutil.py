@@ -59,3 +59,25 @@ def atomic_write(path: Path, data: str | bytes) -> None:
             os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def probe_write(path: Path, size: int = 0) -> None:
+    """Prove that ``path`` could be written by :func:`atomic_write` (raise ``OSError``
+    if not), creating nothing: a temp file (``size`` bytes reserved: a full disk
+    fails here too) is made beside it and removed. A folder that does not exist
+    yet is probed in its nearest existing parent, where atomic_write would make it."""
+    folder = Path(path).parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    fd, tmp = tempfile.mkstemp(prefix=f".{Path(path).name}.", suffix=".probe", dir=folder)
+    try:
+        if size:
+            if hasattr(os, "posix_fallocate"):
+                os.posix_fallocate(fd, 0, size)
+            else:  # pragma: no cover - every POSIX system voicectl runs on has it
+                os.write(fd, b"\0" * size)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)

@@ -251,7 +251,21 @@ def spec_of(voice: VoiceSpec, model: str) -> tuple[tuple[str, Any], ...]:
     )
 
 
-def _age(created_at: str | None, now: float | None) -> float | None:
+@dataclass(frozen=True)
+class _PendingView:
+    """A pending entry as ``wait_if_young`` reads a voice's entry."""
+
+    voice_id: str
+    pending: Any
+
+    @property
+    def created_at(self) -> str | None:
+        return self.pending.created_at
+
+    listed_at = None
+
+
+def age_of(created_at: str | None, now: float | None) -> float | None:
     """Seconds from an ISO timestamp to ``now``; None when either is unknown."""
     if not created_at or now is None:
         return None
@@ -388,11 +402,7 @@ class _Planner:
         ids = set(recorded) | set(lock.pending) | set(lock.retired)
         if not ids or ids & set(self.remote) or (rec and rec in listed_orgs) or self.tagged:
             return None  # a recorded clone, the recorded organisation or this stack's tags
-        young = [
-            e
-            for e in recorded.values()
-            if (age := _age(e.created_at, self.opts.now)) is not None and age < self.opts.list_grace
-        ]
+        young = [e for e in recorded.values() if self.not_listed_yet(e) is not None]
         if recorded and len(young) == len(recorded):
             return None  # the list may lag behind the creates of moments ago
         n = len(ids)
@@ -505,6 +515,8 @@ class _Planner:
             "spec_digest": digest,
         }
         spec = spec_of(voice, voice_model(voice, self.opts.model))
+        if self.wait_for_pending(name, cands, common):
+            return
 
         if not cands:
             reason = "declared, no clone exists"
@@ -547,10 +559,10 @@ class _Planner:
                 )
                 return
             if entry is not None:
-                age = _age(entry.created_at, self.opts.now)
-                if age is not None and age < self.opts.list_grace:
-                    # The list may lag behind a create: a clone made moments ago is
-                    # not "gone" yet. Re-creating it now could make a duplicate.
+                age = self.not_listed_yet(entry)
+                if age is not None:
+                    # The list may lag behind a create: a clone made moments ago, and
+                    # never listed, is not "gone" yet. Re-creating it could duplicate it.
                     self.add(
                         Action(
                             "wait",
@@ -738,6 +750,8 @@ class _Planner:
                 self.add(Action("forget", locked, entry.voice_id, ("clone no longer exists",)))
         for vid, pend in sorted(self.lock.pending.items()):
             if vid not in self.remote and pend.name not in declared:
+                if self.wait_if_young(pend.name, _PendingView(vid, pend)):
+                    continue
                 self.add(Action("forget", pend.name, vid, ("pending clone no longer exists",)))
         busy_new = {
             p.replaces
@@ -941,12 +955,51 @@ class _Planner:
             )
         )
 
+    def not_listed_yet(self, entry: Any) -> float | None:
+        """The age of a recorded clone that the list may just not show yet, else None.
+
+        The grace (``--list-grace``) covers list lag only: a clone made less than
+        that long ago AND never seen in a list (``listedAt`` unset). A clone that a
+        list has shown once and that two lists in a row now lack was deleted: drift
+        at once, however young. A pending entry of an older voicectl has no time
+        (``createdAt``): no grace.
+        """
+        if getattr(entry, "listed_at", None) is not None:
+            return None
+        age = age_of(entry.created_at, self.opts.now)
+        if age is None or age >= self.opts.list_grace:
+            return None
+        return age
+
+    def wait_for_pending(self, name: str, cands: list[Clone], common: dict[str, Any]) -> bool:
+        """A replacement made moments ago (pending in the journal) that the list does
+        not show yet: wait for it rather than replace the voice once more."""
+        for voice_id in self.pending_of.get(name, ()):
+            if voice_id in self.remote or any(c.voice_id == voice_id for c in cands):
+                continue
+            age = self.not_listed_yet(self.lock.pending[voice_id])
+            if age is None:
+                continue
+            self.add(
+                Action(
+                    "wait",
+                    voice_id=voice_id,
+                    reasons=(
+                        f"its new clone {voice_id} was made {age:.0f}s ago and is not "
+                        "listed yet; it stays recorded until the list shows it or it is gone",
+                    ),
+                    **common,
+                )
+            )
+            return True
+        return False
+
     def wait_if_young(self, name: str, entry: Any) -> bool:
         """A recorded clone missing from the list is forgotten only on evidence it is
-        gone: one made less than --list-grace ago may just not be listed yet, so it
-        stays recorded (a wait) instead of being dropped from the lockfile."""
-        age = _age(entry.created_at, self.opts.now)
-        if age is None or age >= self.opts.list_grace:
+        gone: one made less than --list-grace ago, and never listed, may just not be
+        listed yet, so it stays recorded (a wait) instead of being dropped."""
+        age = self.not_listed_yet(entry)
+        if age is None:
             return False
         self.add(
             Action(

@@ -38,7 +38,7 @@ from pydantic import ValidationError
 from reconciler import __version__, audio, schemas
 from reconciler.api.models import Clone
 from reconciler.errors import UserError
-from reconciler.fsutil import atomic_write
+from reconciler.fsutil import atomic_write, probe_write
 from reconciler.lockfile import LockDocument, Lockfile
 from reconciler.ownership import ours, owner_of, recorded_ids
 from reconciler.plan import Plan, PlanOptions
@@ -142,7 +142,7 @@ def build(
     }
     return schemas.SavedPlanDocument(
         kind=schemas.SAVED_PLAN_KIND,
-        format_version=schemas.FORMAT_VERSION,
+        format_version=schemas.PLAN_FORMAT_VERSION,
         voicectl_version=__version__,
         created_at=datetime.fromtimestamp(options.now, tz=timezone.utc)
         .isoformat(timespec="seconds")
@@ -182,6 +182,17 @@ def build(
 def to_text(doc: schemas.SavedPlanDocument) -> str:
     data = doc.model_dump(by_alias=True, mode="json")
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def check_writable(path: Path) -> None:
+    """Refuse ``--out PATH`` before the plan is made (before any request) if the plan
+    file could not be written there; nothing is created (``fsutil.probe_write``)."""
+    if path.is_dir():
+        raise UserError(f"--out {path}: is a directory")
+    try:
+        probe_write(path)
+    except OSError as exc:
+        raise UserError(f"--out {path}: cannot write the plan: {exc.strerror or exc}") from None
 
 
 def write(path: Path, doc: schemas.SavedPlanDocument) -> None:
@@ -227,10 +238,11 @@ def read(path: Path) -> schemas.SavedPlanDocument:
             hint = " (this is `plan --format json` output; save a plan with `plan --out FILE`)"
         raise UserError(f"{path}: not a voicectl saved plan{hint}")
     version = data.get("formatVersion")
-    if version != schemas.FORMAT_VERSION:
+    if version != schemas.PLAN_FORMAT_VERSION:
         raise UserError(
             f"{path}: saved plan format {version!r} is not supported "
-            f"(this voicectl {__version__} reads format {schemas.FORMAT_VERSION})"
+            f"(this voicectl {__version__} reads format {schemas.PLAN_FORMAT_VERSION}); "
+            "make a new plan with `voicectl plan --out`"
         )
     try:
         return schemas.SavedPlanDocument.model_validate(data)

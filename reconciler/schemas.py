@@ -20,6 +20,10 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 FORMAT_VERSION: Final = 1
+# The plan family (plan, apply, plan --all-envs, saved plans, show --format json) is at
+# version 2: its errors and warnings became objects (file, line, column, path,
+# message); in version 1 they were strings. The other documents are still at 1.
+PLAN_FORMAT_VERSION: Final = 2
 SAVED_PLAN_KIND: Final = "voicectl-saved-plan"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -106,7 +110,7 @@ class PlanDocument(_Out):
 
     model_config = ConfigDict(title="voicectl plan (plan --format json)")
 
-    format_version: Literal[1] = Field(alias="formatVersion")
+    format_version: Literal[2] = Field(alias="formatVersion")
     actions: list[PlanAction]
     summary: PlanSummary
     stack: str | None = Field(
@@ -173,7 +177,7 @@ class ApplyDocument(_Out):
 
     model_config = ConfigDict(title="voicectl apply result (apply --format json)")
 
-    format_version: Literal[1] = Field(alias="formatVersion")
+    format_version: Literal[2] = Field(alias="formatVersion")
     ok: bool = Field(description="Every operation succeeded.")
     plan: PlanDocument
     outcomes: list[ApplyOutcome]
@@ -456,7 +460,7 @@ class SavedPlanDocument(_Out):
     model_config = ConfigDict(title="voicectl saved plan (plan --out FILE)")
 
     kind: Literal["voicectl-saved-plan"]
-    format_version: Literal[1] = Field(alias="formatVersion")
+    format_version: Literal[2] = Field(alias="formatVersion")
     voicectl_version: str = Field(alias="voicectlVersion")
     created_at: str = Field(alias="createdAt")
     options: SavedOptions
@@ -481,7 +485,7 @@ class AllEnvironmentsPlanDocument(_Out):
 
     model_config = ConfigDict(title="voicectl plan --all-envs")
 
-    format_version: Literal[1] = Field(alias="formatVersion")
+    format_version: Literal[2] = Field(alias="formatVersion")
     environments: list[EnvironmentPlanEntry]
     has_changes: bool = Field(alias="hasChanges", description="Any environment has changes.")
     failed: list[str] = Field(description="Environments that could not be planned.")

@@ -10,11 +10,13 @@ for an answer, under the lock) for as long as a test needs.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import select
 import subprocess
 import sys
+import termios
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,11 @@ from sandbox_support import KEY, ROOT, SandboxServer, write_wav
 
 from reconciler.cli import main
 from reconciler.ownership import owner_of
+
+
+def _take_terminal() -> None:  # pragma: no cover - runs in the child, before exec
+    """Make stdin's pty the controlling terminal of the new session (after setsid)."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
 class Terminal:
@@ -40,7 +47,15 @@ class Terminal:
         self.seen = b""
         self._master, slave = os.openpty()
         self.process = subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdin=slave, stdout=slave, stderr=slave, close_fds=True
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            close_fds=True,
+            start_new_session=True,  # its own session, and the pty its controlling terminal:
+            preexec_fn=_take_terminal,  # so Ctrl-C typed on it is a SIGINT, as in a shell
         )
         os.close(slave)
         self._open = True
@@ -68,6 +83,10 @@ class Terminal:
 
     def send(self, line: str) -> None:
         os.write(self._master, line.encode() + b"\n")
+
+    def ctrl_c(self) -> None:
+        """Type Ctrl-C: the terminal sends SIGINT to the process (no newline needed)."""
+        os.write(self._master, b"\x03")
 
     def finish(self) -> tuple[int, str]:
         """Read to the end; (exit status, everything printed)."""

@@ -87,6 +87,8 @@ def migrate(
     settings = settings_of(ctx)
     path = Path(manifest_file)
     target = _engine_applying.select_target(path, settings.env)
+    if map_out:  # before any clone is made: a lost map leaves apps on the old voiceIds
+        migrating.check_map_writable(Path(map_out))
     if finish:
         if keep_legacy:
             raise UserError("--finish and --keep-legacy contradict each other; pick one")

@@ -250,7 +250,11 @@ def apply_options_of(flags: RunFlags, plan: PlanOptions, **fixed: Any) -> ApplyO
     --destroy-first carry over)."""
     from reconciler.apply import ApplyOptions
 
-    values: dict[str, Any] = {"destroy_first": plan.destroy_first, "forced": plan.replace}
+    values: dict[str, Any] = {
+        "destroy_first": plan.destroy_first,
+        "forced": plan.replace,
+        "list_grace": plan.list_grace,
+    }
     if flags.wait_timeout is not None:
         values["wait_timeout"] = flags.wait_timeout
     return ApplyOptions(**{**values, **fixed})

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from reconciler.engine import adoption, workflow
 from reconciler.errors import UserError
-from reconciler.fsutil import atomic_write
+from reconciler.fsutil import atomic_write, probe_write
 from reconciler.lockfile import Lockfile, RunLock
 from reconciler.manifest import display_path
 from reconciler.text import count
@@ -78,6 +78,7 @@ def run_import(
                 f"says {target.stack!r}; the lockfile will follow the manifest"
             )
         lock.set_stack(target.stack)
+        _check_writable(target, lock)  # before the list: nothing is read in vain
         adoptions, skipped = _prepare(conn, logger, target, lock, samples, select, exclude)
         result = ImportResult(target, lock.path, adoptions, skipped, warnings)
         if adoptions:
@@ -120,6 +121,19 @@ def _prepare(conn, logger, target, lock, samples, select, exclude):
             "\n".join([*problems, f"nothing was imported ({count(len(problems), 'problem')})"])
         )
     return adoptions, skipped
+
+
+def _check_writable(target: adoption.Target, lock: Lockfile) -> None:
+    """Both files must be writable (a read-only folder or file, a full disk), or
+    nothing is imported; nothing is created to find out (``fsutil.probe_write``)."""
+    for path, what in ((target.path, "the manifest"), (lock.path, "the lockfile")):
+        try:
+            probe_write(path)
+        except OSError as exc:
+            raise UserError(
+                f"{display_path(path)}: cannot write {what}: {exc.strerror or exc}; "
+                "nothing was imported"
+            ) from None
 
 
 def _write(target: adoption.Target, lock: Lockfile, adoptions) -> None:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.engine import environments, workflow
 from reconciler.errors import UserError
-from reconciler.fsutil import atomic_write
+from reconciler.fsutil import atomic_write, probe_write
 from reconciler.lockfile import LockDocument, Lockfile
 from reconciler.schemas import MigrationMapDocument
 
@@ -62,6 +62,17 @@ def migration_map(doc: LockDocument) -> dict[str, Any]:
         "ids": {v["old"]: v["new"] for v in voices.values()},
     }
     return MigrationMapDocument.model_validate(out).model_dump(by_alias=True, mode="json")
+
+
+def check_map_writable(path: Path) -> None:
+    """Refuse ``--map-out PATH`` before any clone is made if the map could not be
+    written there (a migration whose map is lost leaves apps on the old voiceIds)."""
+    if path.is_dir():
+        raise UserError(f"--map-out {path}: is a directory")
+    try:
+        probe_write(path)
+    except OSError as exc:
+        raise UserError(f"--map-out {path}: cannot write: {exc.strerror or exc}") from None
 
 
 def write_map(path: Path, doc: LockDocument) -> None:

@@ -49,7 +49,12 @@ def run_plan(
     manifest_arg: str | None = None,
 ) -> PlanRun:
     """Load, list, plan; with ``out``, save the plan there unless it is refused
-    (``manifest_arg``: the manifest as the command line named it, for ``apply FILE``)."""
+    (``manifest_arg``: the manifest as the command line named it, for ``apply FILE``).
+    ``out`` is proved writable first: a plan that cannot be saved is not worth the requests."""
+    if out is not None:
+        from reconciler import savedplan
+
+        savedplan.check_writable(out)
     loaded = workflow.load(
         path,
         lockfile=lockfile,

@@ -31,6 +31,7 @@ def entry_for(
     declared one (an unchanged voice, a clone adopted with another digest), so
     the sample hash and spec digest recorded for the same clone are kept.
     ``file_sha256`` is the sample hash when there is no declared voice (import).
+    When a list first showed the SAME clone (``listedAt``) is kept.
     """
     same = previous is not None and previous.voice_id == clone.voice_id
     base = previous if same else None
@@ -63,6 +64,7 @@ def entry_for(
         protect=voice.protect if voice is not None else bool(base is not None and base.protect),
         samples=samples,
         migrated_from=migrated_from,
+        listed_at=base.listed_at if base is not None else None,
     )
 
 

@@ -58,6 +58,12 @@ class LockEntry(_Model):
         description="the legacy lightning-large voiceId this voice replaced "
         "(kept for `voicectl migrate --map-out`)",
     )
+    listed_at: str | None = Field(
+        default=None,
+        alias="listedAt",
+        description="when a list of the service first showed the clone (recorded by the run "
+        "that made it); a clone once listed and then missing is gone, with no --list-grace",
+    )
 
 
 class PendingEntry(_Model):
@@ -68,6 +74,12 @@ class PendingEntry(_Model):
     replaces: str | None = Field(default=None, description="the voiceId it replaces")
     spec_digest: str | None = Field(default=None, alias="specDigest")
     file_sha256: str | None = Field(default=None, alias="fileSha256")
+    created_at: str | None = Field(
+        default=None,
+        alias="createdAt",
+        description="when the clone was made (absent in journals of older voicectl): within "
+        "--list-grace of it, a pending clone missing from the list is waited for, not forgotten",
+    )
 
 
 class RetiredEntry(_Model):
@@ -194,8 +206,7 @@ def text_of(data: dict[str, Any]) -> str:
         if isinstance(value, dict) and value:  # a section: one entry at a time
             parts.append("{")
             for j, (name, entry) in enumerate(sorted(value.items())):
-                if key == "voices":
-                    entry = _without_null_migrated_from(entry)
+                entry = _without_nulls(entry, _NULLABLE.get(key, ()))
                 parts.append(f"{',' if j else ''}\n    {_key(name)}: {_indented(entry, 2)}")
             parts.append("\n  }")
         else:
@@ -204,9 +215,16 @@ def text_of(data: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def _without_null_migrated_from(entry: Any) -> Any:
-    if isinstance(entry, dict) and "migratedFrom" in entry and entry["migratedFrom"] is None:
-        return {k: v for k, v in entry.items() if k != "migratedFrom"}
+# Fields of a section's entries left out while unset (older lockfiles never had them).
+_NULLABLE: dict[str, tuple[str, ...]] = {
+    "voices": ("migratedFrom", "listedAt"),
+    "pending": ("createdAt",),
+}
+
+
+def _without_nulls(entry: Any, fields: tuple[str, ...]) -> Any:
+    if isinstance(entry, dict) and any(f in entry and entry[f] is None for f in fields):
+        return {k: v for k, v in entry.items() if not (k in fields and v is None)}
     return entry
 
 

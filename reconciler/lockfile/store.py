@@ -18,8 +18,6 @@ Group steps that must land together with ``with lock.step():`` (one journal line
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from reconciler.errors import UserError
-from reconciler.fsutil import atomic_write
+from reconciler.fsutil import atomic_write, probe_write
 from reconciler.lockfile import journal
 from reconciler.lockfile.journal import Journal, LockfileWriteError, Op, write_error
 from reconciler.lockfile.model import (
@@ -153,27 +151,13 @@ class Lockfile:
 
     def _probe_lockfile(self) -> None:
         """Write (and remove) a temp file as large as the lockfile in its folder."""
-        folder = self.path.parent
         try:
             size = self.path.stat().st_size + 4096
         except OSError:
             size = 4096
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".probe", dir=folder)
-        except OSError as exc:
-            raise write_error(self.path, exc, "write the lockfile") from None
-        try:
-            try:
-                if hasattr(os, "posix_fallocate"):
-                    os.posix_fallocate(fd, 0, size)
-                else:  # pragma: no cover - every POSIX system voicectl runs on has it
-                    os.write(fd, b"\0" * size)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            probe_write(self.path, size)
         except OSError as exc:
             raise write_error(self.path, exc, "write the lockfile") from None
 

@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # types only: `validate` renders without loading the engine
     from reconciler.engine.samples import NewClone
     from reconciler.lockfile import LockDocument
 
-FORMAT_VERSION: Final = schemas.FORMAT_VERSION
+FORMAT_VERSION: Final = schemas.PLAN_FORMAT_VERSION  # plan and apply documents
 
 
 @dataclass

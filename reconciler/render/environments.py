@@ -65,7 +65,7 @@ def all_markdown(result, *, source: str) -> str:
 
 def all_json(result) -> dict[str, Any]:
     doc = schemas.AllEnvironmentsPlanDocument(
-        format_version=schemas.FORMAT_VERSION,
+        format_version=schemas.PLAN_FORMAT_VERSION,
         environments=[
             schemas.EnvironmentPlanEntry(
                 environment=p.name,

@@ -46,7 +46,7 @@ def error_lines(exc: BaseException) -> list[str]:
 def empty_plan(errors: Sequence[str], warnings: Sequence[str]) -> schemas.PlanDocument:
     """A plan document for a run that has no plan: no actions, and why."""
     return schemas.PlanDocument(
-        format_version=schemas.FORMAT_VERSION,
+        format_version=schemas.PLAN_FORMAT_VERSION,
         actions=[],
         summary=schemas.PlanSummary(
             create=0, replace=0, delete=0, adopt=0, forget=0, wait=0, noop=0, changes=0
@@ -68,7 +68,7 @@ def failed_apply_json(
     """An apply document for a run that stopped before any operation: ``plan`` when
     there was one (a refused plan), else an empty one carrying the warnings."""
     doc = schemas.ApplyDocument(
-        format_version=schemas.FORMAT_VERSION,
+        format_version=schemas.PLAN_FORMAT_VERSION,
         ok=False,
         plan=plan if plan is not None else empty_plan([], warnings),
         outcomes=[],

@@ -100,13 +100,19 @@ def test_clone_deleted_behind_our_back_is_created_again(project, fmt):
         assert "Plan: 1 to create, 0 to replace, 0 to delete." in out
 
 
-def test_deleted_clone_made_moments_ago_is_waited_for_not_recreated(project):
-    """The list can lag behind a create: within --list-grace it is a wait, not drift."""
-    project.write({"alpha": {}})
+def test_deleted_clone_made_moments_ago_is_drift_at_once(project):
+    """A clone the run that made it saw listed (listedAt), deleted by hand seconds later,
+    is drift at once: --list-grace covers only clones never listed yet (list lag)."""
+    project.write({"alpha": {}, "bravo": {}})
     apply(project)
-    delete_remote(project, project.ids()["alpha"])
+    assert all(e["listedAt"] for e in project.lock()["voices"].values())
+    alpha = project.ids()["alpha"]
+    delete_remote(project, alpha)
     r = project.run("plan", "--detailed-exitcode", "--format", "json", expect=2)
-    assert [a["action"] for a in json.loads(r.out)["actions"]] == ["wait"]
+    actions = {a["name"]: a for a in json.loads(r.out)["actions"]}
+    assert actions["alpha"]["action"] == "create", actions  # well within the 30 s grace
+    assert actions["alpha"]["reasons"] == [f"clone {alpha} no longer exists on the service"]
+    assert actions["bravo"]["action"] == "noop"
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

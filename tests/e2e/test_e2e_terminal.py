@@ -40,3 +40,18 @@ def test_no_color_on_a_terminal(project):
     assert code == 0, out
     plan_part = out.split("Enter a value:")[0]
     assert "\x1b[" not in plan_part
+
+
+def test_ctrl_c_at_the_prompt_aborts_at_once_and_releases_the_lock(project):
+    project.write({"alpha": {}})
+    terminal = project.spawn_on_pty("apply")
+    terminal.expect("Enter a value:")  # waiting for an answer, under the run lock
+    terminal.ctrl_c()  # no answer, no newline: the interrupt alone ends it
+    code, out = terminal.finish()
+    assert code == 130, out
+    assert "apply cancelled at the prompt; nothing was changed" in out
+    assert "Traceback" not in out and "Aborted!" not in out
+    assert project.remote() == [] and not project.lockfile.exists()
+    # the lock is free: a run that may not wait for it (--lock-timeout 0) goes ahead
+    project.run("apply", "--auto-approve", "--lock-timeout", "0")
+    assert len(project.remote()) == 1

@@ -85,7 +85,7 @@ def test_finish_speaks_json_and_writes_the_job_summary(project, tmp_path, monkey
     assert "--format json needs --auto-approve" in r.err  # asks nobody, deletes nothing
     out = project.run("migrate", "--finish", "--auto-approve", "--format", "json").out
     doc = json.loads(out)
-    assert doc["formatVersion"] == 1 and doc["ok"] is True
+    assert doc["formatVersion"] == 2 and doc["ok"] is True
     deleted = {o["voiceId"] for o in doc["outcomes"] if o["action"] == "delete" and o["ok"]}
     assert deleted == set(originals.values())
     assert doc["summary"]["deleted"] == 2

@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 from cli_support import Project
 from test_migrate import import_all, seeded_org
+from test_show import show
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 
@@ -47,3 +48,32 @@ def test_list_check_refresh_and_the_migration_map_match_their_schemas(project, t
     assert refreshed["missing"] == [{"name": "voice-0", "voiceId": gone}]
     failed = valid("check", json.loads(project.run("check", "--json", expect=1).out))
     assert failed["summary"]["failed"] == 1
+
+
+@pytest.mark.e2e
+def test_the_plan_family_is_format_2_and_the_other_documents_format_1(project, tmp_path):
+    """errors/warnings became objects in plan, apply, plan --all-envs and saved plans
+    (format 2; they were strings in 1); documents that never changed stay at 1."""
+    project.write({"alpha": {}})
+    saved = tmp_path / "plan.json"
+    plan = valid("plan", json.loads(project.run("plan", "--format", "json").out))
+    project.run("plan", "--out", str(saved))
+    shown = json.loads(show(project.capsys, str(saved), "--format", "json")[0])
+    saved_doc = valid("saved-plan", json.loads(saved.read_text()))
+    applied = valid(
+        "apply", json.loads(project.run("apply", "--auto-approve", "--format", "json").out)
+    )
+    failed = valid(
+        "plan",
+        json.loads(
+            project.run("plan", "--format", "json", "-f", str(tmp_path / "none.yaml"), expect=1).out
+        ),
+    )
+    assert [
+        d["formatVersion"]
+        for d in (plan, shown, saved_doc, saved_doc["plan"], applied, applied["plan"], failed)
+    ] == [2] * 7
+    assert isinstance(failed["errors"][0], dict) and failed["errors"][0]["message"]
+    validated = valid("validate", json.loads(project.run("validate", "--format", "json").out))
+    listing = valid("list", json.loads(project.run("list", "--json").out))
+    assert validated["formatVersion"] == listing["formatVersion"] == 1

@@ -53,7 +53,7 @@ def test_plan_json_shape():
     doc = plan_json(plan)
     jsonschema.validate(doc, PLAN_SCHEMA)
     assert list(doc) == ["formatVersion", "actions", "summary", "stack", "warnings", "errors"]
-    assert doc["formatVersion"] == 1
+    assert doc["formatVersion"] == 2  # 2: errors and warnings are objects (1: strings)
     assert doc["actions"][0] == {
         "action": "create",
         "name": "alpha",
@@ -105,7 +105,7 @@ def test_any_apply_json_is_valid(plan, data):
 def test_the_schema_refuses_unknown_keys_and_other_versions():
     doc = plan_json(Plan(()))
     jsonschema.validate(doc, PLAN_SCHEMA)
-    for bad in ({**doc, "extra": 1}, {**doc, "formatVersion": 2}):
+    for bad in ({**doc, "extra": 1}, {**doc, "formatVersion": 1}, {**doc, "formatVersion": 3}):
         try:
             jsonschema.validate(bad, PLAN_SCHEMA)
         except jsonschema.ValidationError:
