@@ -82,14 +82,8 @@ def apply(
     path = Path(manifest_file)
     saved = None
     if plan_file is not None:
-        saved, path, lockfile = _saved_plan(ctx, plan_file, path, flags.lockfile)
+        saved, path, flags = _saved_plan(ctx, plan_file, path, flags)
         options = savedplan.plan_options(saved)
-        flags = dataclasses.replace(
-            flags,
-            lockfile=lockfile,
-            allow_outside_files=saved.options.allow_outside_files,
-            allow_any_duration=saved.options.allow_any_duration,
-        )
     else:
         options = plan_options_of(flags)
     target = _engine_applying.select_target(path, settings.env, saved, plan_file)
@@ -144,9 +138,10 @@ def run_and_show(
 
 
 def _saved_plan(
-    ctx: click.Context, plan_file: str, path: Path, lockfile: str | None
-) -> tuple[_schemas.SavedPlanDocument, Path, str | None]:
-    """Read PLANFILE; the manifest and lockfile are the plan's unless given explicitly."""
+    ctx: click.Context, plan_file: str, path: Path, flags: RunFlags
+) -> tuple[_schemas.SavedPlanDocument, Path, RunFlags]:
+    """Read PLANFILE: the options it fixes are its own (giving one is refused), and the
+    manifest and lockfile are the plan's unless given explicitly."""
     given = click.core.ParameterSource
     for param, flag in _FIXED_BY_PLAN.items():
         if ctx.get_parameter_source(param) == given.COMMANDLINE:
@@ -158,9 +153,16 @@ def _saved_plan(
     explicit = (given.COMMANDLINE, given.ENVIRONMENT)
     if ctx.get_parameter_source("manifest_file") not in explicit:
         path = Path(saved.inputs.manifest.path)
+    lockfile = flags.lockfile
     if ctx.get_parameter_source("lockfile") not in explicit:
         lockfile = saved.inputs.lockfile.path
-    return saved, path, lockfile
+    flags = dataclasses.replace(
+        flags,
+        lockfile=lockfile,
+        allow_outside_files=saved.options.allow_outside_files,
+        allow_any_duration=saved.options.allow_any_duration,
+    )
+    return saved, path, flags
 
 
 COMMANDS = [apply]

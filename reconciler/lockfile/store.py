@@ -74,7 +74,10 @@ class Lockfile:
         self.doc = doc
         self.exists = exists
         self.journal_path = journal.journal_path_for(path)
-        self._saved = _content(doc) if exists else None
+        # What the file says, taken (a model_dump: 0.2 s at 10,000 voices) only before
+        # the first change, so a run that changes nothing (a plan) never pays for it.
+        self._saved: dict[str, Any] | None = None
+        self._saved_known = not exists  # a new lockfile says nothing yet
         self._journal: Journal | None = None
         self._batch: list[Op] | None = None
         self.recovered = 0  # steps replayed from a crashed run's journal
@@ -177,7 +180,7 @@ class Lockfile:
         """
         content = _content(self.doc)
         wrote = False
-        if content != self._saved:
+        if content != self._saved_content():
             self.doc.serial += 1
             try:
                 atomic_write(self.path, text_of({**content, "serial": self.doc.serial}))
@@ -238,7 +241,15 @@ class Lockfile:
             for op in ops:
                 self._apply(op)
 
+    def _saved_content(self) -> dict[str, Any] | None:
+        """The content of the file as read (None: there is no file yet)."""
+        if not self._saved_known:
+            self._saved = _content(self.doc)
+            self._saved_known = True
+        return self._saved
+
     def _apply(self, op: Op) -> None:
+        self._saved_content()  # before the document first changes
         doc = self.doc
         kind = op[0]
         if kind == "stack":
