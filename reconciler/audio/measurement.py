@@ -49,7 +49,9 @@ class Measurement:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Measurement:
-        names = {f.name for f in fields(cls)}
-        if set(data) != names:
+        if data.keys() != _NAMES:
             raise ValueError("not a Measurement")
         return cls(**data)
+
+
+_NAMES = frozenset(f.name for f in fields(Measurement))

@@ -62,7 +62,7 @@ class _Context:
 def relative_name(ctx: _Context, rel: str, target: Path) -> str:
     """How a sample is recorded: as written when the manifest names it, else relative
     to the manifest's folder (saved plans resolve it from there)."""
-    if ctx.folder == ctx.root:
+    if ctx.base is None or ctx.base == ctx.root:
         return rel
     try:
         return target.relative_to(ctx.root).as_posix()
@@ -148,8 +148,8 @@ def _check_file(
 
 
 def _absolute(root: Path, written: Path, *, resolve: bool) -> Path:
-    joined = root / Path(os.path.expanduser(str(written)))
-    return joined.resolve() if resolve else Path(os.path.normpath(joined))
+    joined = os.path.join(root, os.path.expanduser(written))  # str ops: once per voice
+    return Path(os.path.realpath(joined) if resolve else os.path.normpath(joined))
 
 
 def _first_symlink(root: Path, written: Path, real_folders: set[str]) -> str | None:
