@@ -281,6 +281,7 @@ def parse_clone_list(
         raise BadBody(f"expected a list under {key!r}")
     clones: list[Clone] = []
     for index, entry in enumerate(entries):
+        entries[index] = None  # each parsed entry goes as its model comes: not both at once
         if not isinstance(entry, dict) or not (entry.get("voiceId") or entry.get("voice_id")):
             log.warning("%s: entry %d has no voiceId; ignored", op_name, index)
             continue
