@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
+from reconciler.cli.failures import FailureReport
 from reconciler.cli.options import (
     RunFlags,
     apply_options_of,
@@ -88,7 +89,8 @@ def migrate(
     path = Path(manifest_file)
     target = _engine_applying.select_target(path, settings.env)
     if map_out:  # before any clone is made: a lost map leaves apps on the old voiceIds
-        migrating.check_map_writable(Path(map_out))
+        with FailureReport("migrate", fmt):  # --format json: still one document
+            migrating.check_map_writable(Path(map_out))
     if finish:
         if keep_legacy:
             raise UserError("--finish and --keep-legacy contradict each other; pick one")

@@ -199,7 +199,7 @@ def run_check(
         async with workflow.open_client(
             conn, parallelism=max(2, probe_parallelism), logger=logger
         ) as client:
-            remote = await client.list_clones()
+            remote = await workflow.list_for_plan(client, lock)  # a missing one: listed again
             return await check_voices(
                 client,
                 lock.doc,

@@ -10,11 +10,13 @@ CI may run the tests as root, and root writes anywhere).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 from cli_support import ROOT, Project
 from privileges import unprivileged_prefix
@@ -127,3 +129,14 @@ def test_migrate_map_out_into_a_read_only_folder_fails_before_any_clone_is_made(
     assert errors(done) == ["Error: --map-out maps/map.json: cannot write: Permission denied"]
     assert project.server.stats()["clones_created"] == 0
     assert sorted(c["voiceId"] for c in project.remote()) == before
+
+    args = ("migrate", "--auto-approve", "--map-out", "maps/map.json", "--format", "json")
+    done = run_in_read_only(project, maps, *args, "-f", "voices.yaml")
+    assert done.returncode == 1
+    doc = json.loads(done.stdout)  # the failure in the asked-for format: one document
+    jsonschema.validate(doc, json.loads((ROOT / "schemas" / "apply.schema.json").read_text()))
+    assert doc["ok"] is False and doc["outcomes"] == []
+    assert [e["message"] for e in doc["errors"]] == [
+        "--map-out maps/map.json: cannot write: Permission denied"
+    ]
+    assert project.server.stats()["clones_created"] == 0

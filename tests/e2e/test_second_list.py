@@ -1,7 +1,7 @@
 """A recorded clone missing from one list is listed once more before anything is concluded.
 
 Every command that reasons about the lockfile from a clone list (plan, apply,
-`plan --all-envs`, migrate, import, refresh) goes through the same
+`plan --all-envs`, migrate, import, refresh, check) goes through the same
 ``workflow.list_for_plan``. The emulator drops a clone from exactly one list
 (``skipLists: 1``, a list that loses an entry for a moment); each command must
 ask again and see it, instead of calling it drift, re-creating it or reporting
@@ -62,6 +62,14 @@ def test_refresh_lists_again_before_reporting_a_clone_missing(project):
     assert lists(project) == 2
     assert r.out.strip() == f"{project.lockfile} is up to date.", r.text
     assert "not listed" not in r.err and project.lockfile.read_bytes() == before
+
+
+def test_check_lists_again_before_failing_a_recorded_clone_as_missing(project):
+    alpha = applied(project, {"alpha": {}})["alpha"]
+    drop_from_next_list(project, alpha)
+    doc = json.loads(project.run("check", "--json").out)
+    assert lists(project) == 2
+    assert doc["ok"] is True, doc
 
 
 def test_import_lists_again_and_counts_a_dropped_clone_as_managed(project):
