@@ -258,7 +258,16 @@ class Applier:
         self.initial_ids: frozenset[str] = frozenset(self.remote_by_id)
         self.listed: set[str] = set(self.initial_ids)  # every voiceId a list of this run showed
         self.recorded_before = frozenset(e.voice_id for e in lock.doc.voices.values())
-        self.known_ids: set[str] = set(self.initial_ids)
+        # voiceId -> when this run first knew it (0: listed at the start). A create
+        # remembers the count when it began: a clone known by then is not its own. (A
+        # copy of the known set per create costs O(clones) each: quadratic at scale.)
+        self.known_since: dict[str, int] = dict.fromkeys(self.initial_ids, 0)
+        self._known_count = 0
+        # Creates past the limiter's window wait here, before they build a request,
+        # open a file or hold a client coroutine: 10,000 queued creates cost a small
+        # frame each, not kilobytes. Wide enough that the limiter never waits for it.
+        window = getattr(getattr(client, "limiter", None), "max_window", 8)
+        self._admission = asyncio.Semaphore(max(32, 4 * window))
         self.ambiguous = 0
         self.result = ApplyResult()
         # Set on an interrupt (Ctrl-C, SIGTERM): no new operation starts; the ones in
@@ -342,9 +351,10 @@ class Applier:
             with contextlib.suppress(WavesError):  # unmarked: the next plan gives the grace
                 self.listed.update(c.voice_id for c in await self.client.list_clones())
         stamp = now_iso()
-        for name, entry in targets:
-            if entry.voice_id in self.listed:
-                self.lock.refresh(name, entry.model_copy(update={"listed_at": stamp}))
+        with self.lock.step():  # one journal line, not one per voice
+            for name, entry in targets:
+                if entry.voice_id in self.listed:
+                    self.lock.refresh(name, entry.model_copy(update={"listed_at": stamp}))
 
     def _young(self, entry: Any, now: float) -> bool:
         age = age_of(entry.created_at, now)
@@ -596,7 +606,8 @@ class Applier:
             self.held -= 1
             replacing = False
         try:
-            clone = await self.create_once(voice, digest, room=destroy_first, on_send=going_out)
+            async with self._admission:  # released once the create is answered
+                clone = await self.create_once(voice, digest, room=destroy_first, on_send=going_out)
         except _AtLimit:
             return self.at_limit(action)
         except CloneLimitError:
@@ -743,7 +754,7 @@ class Applier:
         try holds its slot and is about to go out.
         """
         request = self.request_for(voice, digest)
-        before = set(self.known_ids)
+        began = self._known_count
         last: AmbiguousCreateError | None = None
 
         def before_send() -> None:
@@ -764,26 +775,38 @@ class Applier:
             except AmbiguousCreateError as exc:
                 self.ambiguous += 1
                 last = exc
-                found = await self.find_created(voice.name, digest, before)
+                found = await self.find_created(voice.name, digest, began)
                 if found is not None:
                     self.reporter.note(
                         f"{voice.name}: create answered ambiguously ({exc.cause}); "
                         f"found the clone it made: {found.voice_id}"
                     )
-                    self.known_ids.add(found.voice_id)
+                    self.knows(found.voice_id)
                     return found
                 self.reporter.note(
                     f"{voice.name}: create answered ambiguously ({exc.cause}) and no clone "
                     "appeared; sending it again"
                 )
                 continue
-            self.known_ids.add(clone.voice_id)
+            self.knows(clone.voice_id)
             return clone
         assert last is not None
         raise last
 
-    async def find_created(self, name: str, digest: str, before: set[str]) -> Clone | None:
-        """Look for a clone with this create's ownership tags that was not there before.
+    def knows(self, voice_id: str) -> None:
+        """This run now knows the clone ``voice_id`` (made or found by one of its creates)."""
+        if voice_id not in self.known_since:
+            self._known_count += 1
+            self.known_since[voice_id] = self._known_count
+
+    def known_by(self, voice_id: str, count: int) -> bool:
+        """Was ``voice_id`` known once this run knew ``count`` clones of its own?"""
+        since = self.known_since.get(voice_id)
+        return since is not None and since <= count
+
+    async def find_created(self, name: str, digest: str, began: int) -> Clone | None:
+        """Look for a clone with this create's ownership tags that was not known when
+        it ``began`` (:meth:`knows` had counted that many clones).
 
         The list may lag behind a create, so it is polled for ``confirm_window``
         seconds before the clone is declared absent.
@@ -814,7 +837,7 @@ class Applier:
                     if (
                         ours(owner, self.stack, name)
                         and owner.spec == digest
-                        and clone.voice_id not in before
+                        and not self.known_by(clone.voice_id, began)
                     ):
                         return clone
                 if self.clock() >= deadline:

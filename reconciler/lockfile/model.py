@@ -170,9 +170,15 @@ class LockDocument(_Model):
     )
 
 
+_SECTIONS = ("voices", "pending", "retired", "released", "replacing", "awaiting")
+
+
 def to_text(doc: LockDocument) -> str:
     """The canonical text of a lockfile: sorted keys, 2-space indent, newline."""
-    return text_of(doc.model_dump(by_alias=True, mode="json"))
+    data = doc.model_dump(by_alias=True, mode="json", exclude=set(_SECTIONS))
+    for name in _SECTIONS:  # dumped one entry at a time by text_of
+        data[LockDocument.model_fields[name].alias or name] = getattr(doc, name)
+    return text_of(data)
 
 
 # Empty or unset, these are left out of the file.
@@ -191,7 +197,8 @@ _PRETTY = json.JSONEncoder(indent=2, sort_keys=True, ensure_ascii=False)
 
 
 def text_of(data: dict[str, Any]) -> str:
-    """:func:`to_text` of a document's JSON data (``data`` is not changed).
+    """:func:`to_text` of a document's JSON data (``data`` is not changed; the entries
+    of its sections may still be models).
 
     The same text as ``json.dumps(data, indent=2, sort_keys=True)``, but each entry of
     a section is encoded on its own: the pure-Python encoder (the only one that
@@ -206,6 +213,8 @@ def text_of(data: dict[str, Any]) -> str:
         if isinstance(value, dict) and value:  # a section: one entry at a time
             parts.append("{")
             for j, (name, entry) in enumerate(sorted(value.items())):
+                if isinstance(entry, BaseModel):
+                    entry = entry.model_dump(by_alias=True, mode="json")
                 entry = _without_nulls(entry, _NULLABLE.get(key, ()))
                 parts.append(f"{',' if j else ''}\n    {_key(name)}: {_indented(entry, 2)}")
             parts.append("\n  }")

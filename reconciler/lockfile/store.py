@@ -39,6 +39,7 @@ from reconciler.lockfile.model import (
     new_document,
     parse,
     text_of,
+    to_text,
 )
 
 # the document's maps a step may change, and the model of their values
@@ -74,10 +75,10 @@ class Lockfile:
         self.doc = doc
         self.exists = exists
         self.journal_path = journal.journal_path_for(path)
-        # What the file says, taken (a model_dump: 0.2 s at 10,000 voices) only before
-        # the first change, so a run that changes nothing (a plan) never pays for it.
+        # What the file says (serial aside), taken just before the first change: a run
+        # that changes nothing never dumps the document. ``_pristine``: no change yet.
         self._saved: dict[str, Any] | None = None
-        self._saved_known = not exists  # a new lockfile says nothing yet
+        self._pristine = exists
         self._journal: Journal | None = None
         self._batch: list[Op] | None = None
         self.recovered = 0  # steps replayed from a crashed run's journal
@@ -178,18 +179,30 @@ class Lockfile:
         the lockfile is still written if it can be (what is in memory was either
         journalled or never acted upon); the journal stays if that fails too.
         """
-        content = _content(self.doc)
         wrote = False
-        if content != self._saved_content():
+        if self._pristine:
+            changed, content = False, None  # nothing changed since the file was read
+        elif self._saved is None:
+            changed, content = True, None  # a new lockfile
+        else:
+            content = _content(self.doc)
+            changed = content != self._saved
+        if changed:
             self.doc.serial += 1
             try:
-                atomic_write(self.path, text_of({**content, "serial": self.doc.serial}))
+                text = (
+                    to_text(self.doc)
+                    if content is None
+                    else text_of({**content, "serial": self.doc.serial})
+                )
+                atomic_write(self.path, text)
             except OSError as exc:
                 self.doc.serial -= 1
                 raise write_error(self.path, exc, "write the lockfile") from None
-            self._saved = content
             self.exists = True
             wrote = True
+        if self.exists:  # the document is what the file says now
+            self._saved, self._pristine = None, True
         if self._journal is not None:
             self._journal.close()
             self._journal = None
@@ -241,15 +254,10 @@ class Lockfile:
             for op in ops:
                 self._apply(op)
 
-    def _saved_content(self) -> dict[str, Any] | None:
-        """The content of the file as read (None: there is no file yet)."""
-        if not self._saved_known:
-            self._saved = _content(self.doc)
-            self._saved_known = True
-        return self._saved
-
     def _apply(self, op: Op) -> None:
-        self._saved_content()  # before the document first changes
+        if self._pristine:
+            self._saved = _content(self.doc)
+            self._pristine = False
         doc = self.doc
         kind = op[0]
         if kind == "stack":
