@@ -168,7 +168,7 @@ def load_manifest(
     _check_cross(entries, data, report)
     if check_files and check_quality_of_samples:
         check_quality(
-            [(e.report, e.spec, e.raw) for e in entries.values()],
+            [(e.report, e.spec, e.doc) for e in entries.values()],
             data,
             report,
             AnalysisCache.beside(root),
@@ -257,7 +257,8 @@ class _Entry:
 
     report: _Report
     spec: VoiceSpec | None
-    raw: Any = None  # the voice as written (for its quality limits)
+    raw: Any = None  # the voice as written
+    doc: VoiceDocument | None = None  # the voice validated (for its quality limits)
 
 
 def _check_voices(
@@ -283,12 +284,14 @@ def _check_voices(
                 key=True,
             )
             continue
-        entries[name] = _Entry(report, _resolve_voice(name, raw, defaults, ctx, env_names), raw)
+        spec, doc = _resolve_voice(name, raw, defaults, ctx, env_names)
+        entries[name] = _Entry(report, spec, raw, doc)
 
 
 def _resolve_voice(
     name: str, raw: Any, defaults: DefaultsDocument | None, ctx: _Context, env_names: list[str]
-) -> VoiceSpec | None:
+) -> tuple[VoiceSpec | None, VoiceDocument | None]:
+    """The voice resolved (None: it has problems), and its validated document."""
     report = ctx.report
     path = ("voices", name)
     file_info = _check_file(path, raw, ctx) if isinstance(raw, dict) else None
@@ -303,7 +306,7 @@ def _resolve_voice(
         )
     voice = _validate_part(VoiceDocument, raw)
     if voice is None or defaults is None or not _NAME_RE.match(name):
-        return None
+        return None, voice
     set_fields = voice.model_fields_set
     resolved_voice = declared(name, voice, defaults)
     language, model = resolved_voice.language, resolved_voice.model
@@ -318,10 +321,10 @@ def _resolve_voice(
             key=True,
         )
     if file_info is False:
-        return None
+        return None, voice
     resolved, info = file_info if file_info else (None, None)
     target = resolved if resolved is not None else ctx.folder / voice.file
-    return VoiceSpec(
+    spec = VoiceSpec(
         **{f: getattr(resolved_voice, f) for f in DECLARED_FIELDS},
         name=name,
         file=target,
@@ -332,6 +335,7 @@ def _resolve_voice(
         line=report.doc.pos_of(path, key=True).line if report.doc else 0,
         source=report.source,
     )
+    return spec, voice
 
 
 def _check_repeats(path: tuple[Any, ...], tags: Any, report: _Report) -> None:

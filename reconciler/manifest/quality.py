@@ -38,7 +38,7 @@ def _valid(model: type[BaseModel], value: Any) -> Any:
 
 
 def check_quality(
-    voices: list[tuple[_Report, VoiceSpec | None, Any]],
+    voices: list[tuple[_Report, VoiceSpec | None, VoiceDocument | None]],
     data: dict[str, Any],
     report: _Report,
     cache: AnalysisCache,
@@ -46,10 +46,14 @@ def check_quality(
     """Report the quality findings of every resolved voice's sample.
 
     ``voices`` holds each voice's report (its file's), its spec (None: it has
-    problems already) and the voice as written; ``data`` is the manifest (its
+    problems already) and its validated document; ``data`` is the manifest (its
     top-level ``quality``), ``report`` the manifest's own (for the note).
     """
-    todo = [(r, s, s.file_sha256, raw) for r, s, raw in voices if s is not None and s.file_sha256]
+    todo = [
+        (r, s, s.file_sha256, doc)
+        for r, s, doc in voices
+        if s is not None and s.file_sha256 and doc is not None
+    ]
     if not todo:
         return
     # The decoder (PyAV and numpy, ~0.15 s to import) is needed only for samples the
@@ -64,10 +68,7 @@ def check_quality(
         return  # reported by the document's validation
     base = _limits(QualityLimits(), top)
     measured = analyse(((s.file, sha) for _, s, sha, _ in todo), cache)
-    for voice_report, spec, sha, raw in todo:
-        voice = _valid(VoiceDocument, raw)
-        if voice is None:
-            continue
+    for voice_report, spec, sha, voice in todo:
         _report_one(voice_report, spec, voice, measured[sha], base)
 
 

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 
 import click
 
-from reconciler import schemas
 from reconciler.actions import FAILED, HEADINGS, PAST, SYMBOLS
 from reconciler.apply import NOT_STARTED, ApplyResult, Outcome
+from reconciler.lazy import lazy_module
 from reconciler.plan import Action, Plan
 from reconciler.render.handoff import handoff_markdown, handoff_text
 from reconciler.render.problems import problems_out
@@ -36,7 +36,12 @@ if TYPE_CHECKING:  # types only: `validate` renders without loading the engine
     from reconciler.engine.samples import NewClone
     from reconciler.lockfile import LockDocument
 
-FORMAT_VERSION: Final = schemas.PLAN_FORMAT_VERSION  # plan and apply documents
+# The JSON models are built (~30 ms of pydantic classes) only when JSON is asked for.
+if TYPE_CHECKING:
+    from reconciler import schemas
+else:
+    schemas = lazy_module("reconciler.schemas")
+FORMAT_VERSION: Final = 2  # plan and apply documents: schemas.PLAN_FORMAT_VERSION (tested)
 
 
 @dataclass

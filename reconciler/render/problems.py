@@ -10,11 +10,16 @@ its ``errors`` list, and a job summary still gets a report saying what failed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler import schemas
+from reconciler.lazy import lazy_module
 from reconciler.problems import parts_of
 from reconciler.text import clean
+
+if TYPE_CHECKING:
+    from reconciler import schemas
+else:  # built only when JSON is
+    schemas = lazy_module("reconciler.schemas")
 
 
 def problem_out(text: str) -> schemas.ProblemOut:

@@ -130,3 +130,11 @@ def test_lockfile_schema_accepts_a_real_lockfile(tmp_path):
     lock = json.loads((tmp_path / "voices.lock.json").read_text())
     assert len(lock["voices"]) == 3
     jsonschema.validate(lock, load("voices.lock"))
+
+
+def test_the_renderers_format_version_is_the_schemas_one():
+    """render keeps the plan family's version as a literal (so a text plan need not build
+    the JSON models to read it); it must be the one the schemas say."""
+    from reconciler import render, schemas
+
+    assert render.FORMAT_VERSION == schemas.PLAN_FORMAT_VERSION

@@ -7,44 +7,22 @@ at exit (no timing: what is imported is what costs).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from sandbox_support import write_wav
+from startup_support import run_cli_probe
 
 import reconciler.cli as cli_module
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("httpx", "httpcore", "anyio", "starlette", "uvicorn", "deepdiff", "pydantic")
 
-PROBE = textwrap.dedent(
-    """
-    import atexit, json, runpy, sys
-    out, args = sys.argv[1], sys.argv[2:]
-    atexit.register(lambda: open(out, "w").write(json.dumps(sorted(sys.modules))))
-    sys.argv = ["voicectl", *args]
-    runpy.run_module("reconciler", run_name="__main__")
-    """
-)
-
 
 def run(tmp_path: Path, *args: str, env: dict[str, str] | None = None):
-    out = tmp_path / "modules.json"
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, str(out), *args],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    modules = {m.split(".")[0] for m in json.loads(out.read_text())}
-    return done, modules
+    done, modules = run_cli_probe(tmp_path, *args, env=env)
+    return done, {m.split(".")[0] for m in modules}
 
 
 @pytest.fixture
@@ -106,6 +84,25 @@ def test_completion_offers_voice_names_from_the_manifest_without_the_network(
     assert done.returncode == 0, done.stderr
     offered = [line.split(",", 1)[1] for line in done.stdout.splitlines()]
     assert offered == expected
+    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+
+
+def test_completion_offers_the_voices_of_included_files_too(project):
+    squads = project / "squads" / "support"
+    squads.mkdir(parents=True)
+    (squads / "voices.yaml").write_text("voices:\n  agent-emea: {file: ../../a.wav}\n")
+    (project / "voices.d").mkdir()
+    (project / "voices.d" / "extra.yaml").write_text("voices:\n  announcer: {file: ../a.wav}\n")
+    manifest = project / "voices.yaml"
+    manifest.write_text(
+        manifest.read_text() + "include: [squads/**/voices.yaml, voices.d/*.yaml, /etc/*.yaml]\n"
+    )
+    done, modules = _complete(project, "voicectl plan --target a")
+    assert done.returncode == 0, done.stderr
+    assert [line.split(",", 1)[1] for line in done.stdout.splitlines()] == [
+        "agent-emea",
+        "announcer",
+    ]
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
 
 
