@@ -20,17 +20,41 @@ def _manifest_path(ctx: click.Context) -> Path:
     return Path(given or os.environ.get("VOICECTL_FILE") or "voices.yaml")
 
 
-def manifest_voice_names(path: Path) -> list[str]:
-    """The voice names a manifest declares at its top level (not its included files)."""
+def _voices_of(path: Path) -> tuple[list[str], object]:
+    """The voice names one YAML file declares, and the file's data (None: unreadable)."""
     try:
         import yaml
 
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         data = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=loader)
-    except Exception:  # any unreadable manifest: nothing to offer
-        return []
+    except Exception:  # any unreadable file: nothing to offer
+        return [], None
     voices = data.get("voices") if isinstance(data, dict) else None
-    return [str(name) for name in voices] if isinstance(voices, dict) else []
+    return ([str(name) for name in voices] if isinstance(voices, dict) else []), data
+
+
+def manifest_voice_names(path: Path) -> list[str]:
+    """The voice names a manifest declares, its ``include:``d files' too.
+
+    Include globs are taken as the manifest loader takes them (relative to the
+    manifest's folder, no absolute pattern, no ``..``); one that does not match
+    or cannot be read adds nothing.
+    """
+    names, data = _voices_of(path)
+    patterns = data.get("include") if isinstance(data, dict) else None
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    root = path.parent
+    for pattern in patterns if isinstance(patterns, list) else ():
+        if not isinstance(pattern, str) or os.path.isabs(pattern) or ".." in Path(pattern).parts:
+            continue
+        try:
+            matches = sorted(p for p in root.glob(pattern) if p.is_file())
+        except (ValueError, OSError):
+            continue
+        for match in matches:
+            names += _voices_of(match)[0]
+    return names
 
 
 def lockfile_voice_names(path: Path) -> list[str]:

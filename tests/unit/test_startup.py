@@ -87,6 +87,25 @@ def test_completion_offers_voice_names_from_the_manifest_without_the_network(
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
 
 
+def test_completion_offers_the_voices_of_included_files_too(project):
+    squads = project / "squads" / "support"
+    squads.mkdir(parents=True)
+    (squads / "voices.yaml").write_text("voices:\n  agent-emea: {file: ../../a.wav}\n")
+    (project / "voices.d").mkdir()
+    (project / "voices.d" / "extra.yaml").write_text("voices:\n  announcer: {file: ../a.wav}\n")
+    manifest = project / "voices.yaml"
+    manifest.write_text(
+        manifest.read_text() + "include: [squads/**/voices.yaml, voices.d/*.yaml, /etc/*.yaml]\n"
+    )
+    done, modules = _complete(project, "voicectl plan --target a")
+    assert done.returncode == 0, done.stderr
+    assert [line.split(",", 1)[1] for line in done.stdout.splitlines()] == [
+        "agent-emea",
+        "announcer",
+    ]
+    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+
+
 def test_validate_of_a_small_manifest_loads_no_http_or_server_code(project):
     done, modules = run(project, "validate", "-f", "voices.yaml")
     assert done.returncode == 0, done.stdout + done.stderr
