@@ -39,10 +39,11 @@ class Terminal:
     """A voicectl process on a pseudo-terminal: read what it prints, answer its prompt.
 
     ``expect(text)`` blocks until ``text`` has been printed (an event, not a delay;
-    ``safety`` seconds only turn a hung process into a failure instead of a hang).
+    ``safety`` seconds only turn a hung process into a failure instead of a hang,
+    shorter than pytest's own timeout so the failure shows what was printed).
     """
 
-    def __init__(self, argv: list[str], env: dict[str, str], safety: float = 120.0) -> None:
+    def __init__(self, argv: list[str], env: dict[str, str], safety: float = 90.0) -> None:
         self.safety = safety
         self.seen = b""
         self._master, slave = os.openpty()

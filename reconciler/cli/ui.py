@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import signal
 import sys
 from pathlib import Path
@@ -144,7 +145,10 @@ def confirm(what: str, question: list[str], *, approve: str, cancelled: str) -> 
     except ValueError:  # not the main thread
         previous = None
     try:
-        answer = click.prompt("  Enter a value", default="", show_default=False)
+        if previous is None:
+            answer = click.prompt("  Enter a value", default="", show_default=False)
+        else:
+            answer = _answer("  Enter a value: ")
     except (click.exceptions.Abort, KeyboardInterrupt):  # Ctrl-C (or end of input)
         from reconciler.cli.interrupts import Interrupted
 
@@ -155,6 +159,35 @@ def confirm(what: str, question: list[str], *, approve: str, cancelled: str) -> 
             signal.signal(signal.SIGINT, previous)
     if answer.strip() != "yes":
         raise UserError(f"{what} cancelled (the answer was not 'yes'); {cancelled}")
+
+
+def _answer(prompt: str) -> str:
+    """One line typed on the terminal; Ctrl-C raises KeyboardInterrupt at once.
+
+    A plain blocking read misses a Ctrl-C that lands between the prompt being
+    written and the read starting (the signal only sets a flag; the read then
+    waits for Enter). Here the read waits on the terminal AND on a signal wake-up
+    pipe, which the interpreter writes to whenever a signal arrives, before or
+    during the wait, so the interrupt is never lost. End of input: ``Abort``.
+    """
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    before = signal.set_wakeup_fd(wake_w)
+    try:
+        click.echo(prompt, nl=False)
+        while True:
+            ready, _, _ = select.select([sys.stdin, wake_r], [], [])
+            if wake_r in ready:  # a signal came; Ctrl-C's handler has raised by now
+                os.read(wake_r, 64)  # another signal's: wait on
+                continue
+            line = sys.stdin.readline()
+            if not line:
+                raise click.exceptions.Abort()
+            return line.rstrip("\n")
+    finally:
+        signal.set_wakeup_fd(before)
+        os.close(wake_r)
+        os.close(wake_w)
 
 
 def confirm_apply() -> None:

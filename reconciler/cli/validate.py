@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.common import global_options, manifest_option
+from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.ui import emit
 from reconciler.errors import UserError
 from reconciler.manifest import display_path, load_manifest
@@ -49,17 +49,24 @@ from reconciler.render.problems import error_lines
     help="text, one JSON document, or GitHub workflow annotations (::error file=...).",
 )
 @global_options
+@click.pass_context
 def validate(
-    manifest_file: str, allow_outside_files: bool, allow_any_duration: bool, fmt: str
+    ctx: click.Context,
+    manifest_file: str,
+    allow_outside_files: bool,
+    allow_any_duration: bool,
+    fmt: str,
 ) -> None:
     """Check voices.yaml and its sample audio without calling the API."""
     path = Path(manifest_file)
     name = display_path(path)
+    environment = settings_of(ctx).env  # --env: that environment's voices and defaults
     try:
         result = load_manifest(
             path,
             allow_outside_files=allow_outside_files,
             allow_any_duration=allow_any_duration,
+            environment=environment,
         )
     except UserError as exc:
         problems = error_lines(exc)

@@ -42,7 +42,11 @@ def invalid(n: int, name: str) -> str:
 
 def valid(name: str, manifest: Any, read: Sequence[str]) -> list[str]:
     """The summary of a valid manifest (``read``: its files, when it includes others)."""
-    lines = [f'{name} is valid: {count(len(manifest.voices), "voice")} (stack "{manifest.stack}").']
+    which = f" in environment {manifest.environment!r}" if manifest.environment else ""
+    lines = [
+        f"{name} is valid: {count(len(manifest.voices), 'voice')}{which} "
+        f'(stack "{manifest.stack}").'
+    ]
     if manifest.environments:
         lines.append(f"Environments: {', '.join(manifest.environments)}.")
     if manifest.included:

@@ -361,3 +361,32 @@ def test_the_json_schemas_describe_the_new_keys(folder: Path) -> None:
     jsonschema.validate({"voices": {"a": {"file": "../a.wav"}}, "x-anchor": 1}, included)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"voices": {}, "stack": "s"}, included)
+
+
+def test_validate_with_env_checks_that_environment_and_refuses_an_unknown_one(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reconciler.cli import main
+
+    def validate(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            main([*args, "validate"])
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err and "internal error" not in err
+        return code, out, err
+
+    write(folder, "voices.yaml", TWO_ENVS)
+    code, out, _ = validate("--env", "prod")
+    assert code == 0
+    assert out.splitlines()[0] == (
+        "voices.yaml is valid: 1 voice in environment 'prod' (stack \"team@prod\")."
+    )
+    code, out, _ = validate()
+    assert (code, out.splitlines()[0]) == (0, 'voices.yaml is valid: 2 voices (stack "team").')
+    code, _, err = validate("--env", "qa")
+    assert code == 1
+    assert "qa" in err and "staging, prod" in err
