@@ -95,6 +95,12 @@ class JsonCache:
         return True
 
 
+def _key(path: Path) -> str:
+    """A file's cache key: its absolute path (the loader's paths are absolute already)."""
+    text = os.fspath(path)
+    return text if os.path.isabs(text) and "/." not in text else os.path.abspath(text)
+
+
 def _stamp(st: os.stat_result) -> list[int]:
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
@@ -118,7 +124,7 @@ class HashCache:
 
     def known(self, path: Path, st: os.stat_result) -> dict[str, Any] | None:
         """What was remembered of the file while it had this stat (None: nothing)."""
-        found = self.cache.get(os.path.abspath(path))
+        found = self.cache.get(_key(path))
         if isinstance(found, dict) and found.get("stamp") == _stamp(st):
             return found
         return None
@@ -129,7 +135,7 @@ class HashCache:
         ``facts`` (JSON values, e.g. the sample's format and duration) are remembered
         with it, under the same stamp, for :meth:`known`.
         """
-        key = os.path.abspath(path)
+        key = _key(path)
         before = os.stat(path)
         found = self.known(path, before)
         if found is not None and isinstance(found.get("sha256"), str):

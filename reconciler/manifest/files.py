@@ -168,9 +168,9 @@ def _first_symlink(root: Path, parts: list[str], real_folders: set[str]) -> str 
     """
     current = str(root)
     walked = ""
-    for part in parts:
-        current = os.path.join(current, part)
-        walked = os.path.join(walked, part) if walked else part
+    for part in parts:  # parts hold no separator: plain concatenation is a join
+        current = current + os.sep + part if current != os.sep else os.sep + part
+        walked = walked + os.sep + part if walked else part
         if current in real_folders:
             continue
         try:
