@@ -122,15 +122,31 @@ class WavesGate:
                 await response(scope, receive, counted_send)
                 return
             stats.admit(org_id)
+            released = False
+
+            def release() -> None:
+                nonlocal released
+                if not released:
+                    released = True
+                    stats.release(org_id)
+
+            async def admitted_send(message: Message) -> None:
+                # The place is given back as the answer's last byte goes out, not when
+                # this task next runs: a client that sends its next request the moment
+                # it has the answer must find the place free (else a spurious 429).
+                if message["type"] == "http.response.body" and not message.get("more_body"):
+                    release()
+                await counted_send(message)
+
             try:
                 await sandbox.wait_if_held(method, path)  # admitted: it keeps its place while held
                 decision = sandbox.faults.decide(sandbox.config, method, path)
                 scope[DECISION_KEY] = decision
                 if decision.delay_s > 0:
                     await asyncio.sleep(decision.delay_s)
-                await self._answer(scope, _TrackedReceive(receive), counted_send, decision)
+                await self._answer(scope, _TrackedReceive(receive), admitted_send, decision)
             finally:
-                stats.release(org_id)
+                release()
         finally:
             stats.leave(org_id)
 
