@@ -305,8 +305,18 @@ class SandboxServer:
         return self._hook("POST", "config", changes)
 
     def reset(self, **config: Any) -> dict[str, Any]:
-        """Drop clones and stats, reseed; config = startup flags + ``config``. Returns it."""
-        return self._hook("POST", "reset", config)["config"]
+        """Drop clones and stats, reseed; config = startup flags + ``config``. Returns it.
+
+        Then wait until no /waves request is still being answered: one a previous test
+        gave up on (a client timeout against a latency) would otherwise keep an admitted
+        place, and under ``concurrency_limit=1`` refuse every request of this test.
+        """
+        applied = self._hook("POST", "reset", config)["config"]
+        until(
+            lambda: not any(self.stats()["in_flight_now"].values()),
+            "the requests of an earlier test to be answered",
+        )
+        return applied
 
     def stats(self) -> dict[str, Any]:
         return self._hook("GET", "stats")
