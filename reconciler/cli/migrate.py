@@ -87,16 +87,17 @@ def migrate(
     """
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    target = _engine_applying.select_target(path, settings.env)
-    if map_out:  # before any clone is made: a lost map leaves apps on the old voiceIds
-        with FailureReport("migrate", fmt):  # --format json: still one document
+    with FailureReport("migrate", fmt):  # --format json: an early refusal is one document too
+        target = _engine_applying.select_target(path, settings.env)
+        if map_out:  # before any clone is made: a lost map leaves apps on the old voiceIds
             migrating.check_map_writable(Path(map_out))
+        if finish:
+            if keep_legacy:
+                raise UserError("--finish and --keep-legacy contradict each other; pick one")
+            if flags.download_samples:
+                raise UserError("--download-samples has no use with --finish (it makes no clone)")
+            migrating.check_finishable(path, flags.lockfile, target)
     if finish:
-        if keep_legacy:
-            raise UserError("--finish and --keep-legacy contradict each other; pick one")
-        if flags.download_samples:
-            raise UserError("--download-samples has no use with --finish (it makes no clone)")
-        migrating.check_finishable(path, flags.lockfile, target)
         options = plan_options_of(flags, finish_retired=True)  # see engine.migrating
     else:
         options = plan_options_of(flags, legacy_only=True)

@@ -93,3 +93,24 @@ def test_finish_speaks_json_and_writes_the_job_summary(project, tmp_path, monkey
     assert not project.lock().get("retired")
     again = project.run("migrate", "--finish", "--auto-approve").out
     assert "Nothing to finish" in again
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--finish", "--keep-legacy"), "--finish and --keep-legacy contradict each other"),
+        (("--finish",), "there is nothing to finish"),  # no lockfile yet
+    ],
+)
+def test_migrates_early_refusals_are_one_json_document_too(project: Project, args, message):
+    import jsonschema
+    from sandbox_support import ROOT
+
+    project.write({"narrator": {}})
+    r = project.run("migrate", *args, "--auto-approve", "--format", "json", expect=1)
+    doc = json.loads(r.out)  # the failure in the asked-for format
+    jsonschema.validate(doc, json.loads((ROOT / "schemas" / "apply.schema.json").read_text()))
+    assert doc["ok"] is False and doc["outcomes"] == []
+    assert len(doc["errors"]) == 1 and message in doc["errors"][0]["message"]
+    assert project.server.stats()["clones_created"] == 0
