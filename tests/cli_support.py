@@ -110,6 +110,21 @@ class Result:
         return self.out + self.err
 
 
+def run_main(capsys: Any, *args: str) -> Result:
+    """``voicectl ARGS`` in-process (the real entry point, ``reconciler.cli.main``):
+    its exit code and what it printed; it never ends in a traceback."""
+    capsys.readouterr()
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    captured = capsys.readouterr()
+    result = Result(code, captured.out, captured.err)
+    assert "Traceback" not in result.text
+    return result
+
+
 class Project:
     def __init__(self, root: Path, server: SandboxServer, capsys: Any, key: str = KEY):
         self.root = root
@@ -181,21 +196,13 @@ class Project:
         argv = [*args]
         if "-f" not in argv and "--file" not in argv:
             argv += ["-f", str(self.manifest)]
-        self.capsys.readouterr()
         with pytest.MonkeyPatch.context() as mp:
             for k, v in self.env().items():
                 mp.setenv(k, v)
             mp.delenv("NO_COLOR", raising=False)
-            try:
-                main(argv)
-                code = 0
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        captured = self.capsys.readouterr()
-        result = Result(code, captured.out, captured.err)
+            result = run_main(self.capsys, *argv)
         if expect is not None:
-            assert code == expect, f"exit {code} != {expect}\n{result.text}"
-        assert "Traceback" not in result.text
+            assert result.code == expect, f"exit {result.code} != {expect}\n{result.text}"
         return result
 
     def spawn_on_pty(self, *args: str) -> Terminal:

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import audio_support
 import pytest
-
-from reconciler.cli import main
+from cli_support import run_main
 
 AUDIO = Path(__file__).parents[1] / "fixtures" / "audio"
 ROOT = Path(__file__).parents[2]
@@ -19,15 +18,9 @@ def validate(folder: Path, manifest: bytes, capsys, *args: str) -> tuple[int, li
     (folder / "voices.yaml").write_bytes(manifest)
     # real speech: a tone is not speech and would draw quality warnings
     audio_support.write(folder / "good.wav", audio_support.speech(6.0))
-    capsys.readouterr()
-    try:
-        main(["validate", "-f", str(folder / "voices.yaml"), *args])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    assert "internal error" not in captured.err and "Traceback" not in captured.err
-    return code, captured.err.strip().splitlines(), captured.out
+    result = run_main(capsys, "validate", "-f", str(folder / "voices.yaml"), *args)
+    assert "internal error" not in result.err
+    return result.code, result.err.strip().splitlines(), result.out
 
 
 @pytest.fixture

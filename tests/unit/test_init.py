@@ -8,24 +8,10 @@ import subprocess
 import sys
 
 import pytest
-from cli_support import Result
+from cli_support import run_main as run
 from sandbox_support import ROOT, write_wav
 
 from reconciler import schemas
-from reconciler.cli import main
-
-
-def run(capsys, *args: str) -> Result:
-    capsys.readouterr()
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    out = capsys.readouterr()
-    result = Result(code, out.out, out.err)
-    assert "Traceback" not in result.text
-    return result
 
 
 def test_init_scaffolds_a_valid_project(capsys, tmp_path):

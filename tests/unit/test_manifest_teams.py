@@ -366,18 +366,12 @@ def test_the_json_schemas_describe_the_new_keys(folder: Path) -> None:
 def test_validate_with_env_checks_that_environment_and_refuses_an_unknown_one(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from reconciler.cli import main
+    from cli_support import run_main
 
     def validate(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            main([*args, "validate"])
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        assert "Traceback" not in err and "internal error" not in err
-        return code, out, err
+        result = run_main(capsys, *args, "validate")
+        assert "internal error" not in result.err
+        return result.code, result.out, result.err
 
     write(folder, "voices.yaml", TWO_ENVS)
     code, out, _ = validate("--env", "prod")

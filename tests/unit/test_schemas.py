@@ -13,24 +13,12 @@ import sys
 import jsonschema
 import pytest
 import yaml
-from cli_support import Result
+from cli_support import run_main as run
 from sandbox_support import ROOT
 
 from reconciler import schemas
-from reconciler.cli import main
 
 SCHEMA_DIR = ROOT / "schemas"
-
-
-def run(capsys, *args: str) -> Result:
-    capsys.readouterr()
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    out = capsys.readouterr()
-    return Result(code, out.out, out.err)
 
 
 def load(name: str) -> dict:
