@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from reconciler import savedplan
+from reconciler import gcpause, savedplan
 from reconciler.apply import Applier, ApplyOptions, ApplyResult, Reporter
 from reconciler.endpoint import endpoint_for
 from reconciler.engine import environments, samples, workflow
@@ -120,7 +120,8 @@ def run_apply(request: ApplyRequest, ui: ApplyUI) -> ApplyRun:
     """Validate, lock, list, plan, confirm, apply (see the module doc)."""
     if request.saved is not None:
         return _run_saved(request, ui)
-    loaded = _load(request, ui)  # a bad manifest fails here: no lock taken, nothing written
+    with gcpause.paused():
+        loaded = _load(request, ui)  # a bad manifest fails here: no lock taken, nothing written
     with RunLock(loaded.lock.path, timeout=request.lock_timeout, on_wait=request.on_wait):
         # Re-read under the lock: another run may have written the lockfile meanwhile.
         loaded.lock = workflow.read_lockfile(loaded.lock.path, loaded.manifest, [])
@@ -176,14 +177,15 @@ async def _run(request: ApplyRequest, ui: ApplyUI, loaded: workflow.Loaded) -> A
     async with workflow.open_client(
         request.conn, parallelism=request.parallelism, logger=request.logger
     ) as client:
-        remote = await workflow.list_for_plan(client, loaded.lock)
-        if saved is not None:
-            reasons = savedplan.remote_changes(
-                saved, remote, manifest=loaded.manifest, lock=loaded.lock
-            )
-            if reasons:
-                raise savedplan.StalePlan(_plan_file(request), reasons)
-        plan = workflow.plan_for(loaded.manifest, loaded.lock, remote, request.plan_options)
+        with gcpause.paused():  # the list and the plan: long-lived data, no cycle scans
+            remote = await workflow.list_for_plan(client, loaded.lock)
+            if saved is not None:
+                reasons = savedplan.remote_changes(
+                    saved, remote, manifest=loaded.manifest, lock=loaded.lock
+                )
+                if reasons:
+                    raise savedplan.StalePlan(_plan_file(request), reasons)
+            plan = workflow.plan_for(loaded.manifest, loaded.lock, remote, request.plan_options)
         if saved is not None:
             reasons = savedplan.plan_changes(saved, plan)
             if reasons:
@@ -215,7 +217,8 @@ async def _run(request: ApplyRequest, ui: ApplyUI, loaded: workflow.Loaded) -> A
         task = asyncio.ensure_future(running.run())
         stop.install(task)
         try:
-            result = await task
+            with gcpause.frozen():  # the manifest, lockfile and plan live to the end
+                result = await task
         except asyncio.CancelledError:
             if not stop.hard:
                 raise
