@@ -307,6 +307,35 @@ def test_samples_are_measured_concurrently(folder: Path) -> None:
     assert all(name.startswith("voicectl-audio") for name in seen) and len(seen) == 4
 
 
+def test_small_samples_are_measured_on_the_calling_thread(folder: Path) -> None:
+    # A small file's work is short numpy calls: on the pool its threads would mostly
+    # wait for the GIL. The large ones still go to the pool, and every result is kept
+    # in order.
+    paths = []
+    for i, seconds in enumerate((0.5, 5.0, 0.6, 6.0)):
+        p = folder / f"s{i}.wav"
+        audio_support.write(p, audio_support.speech(seconds))
+        paths.append((p, f"{i:064x}"))
+    assert [p.stat().st_size < 64 * 1024 for p, _ in paths] == [True, False, True, False]
+    seen: dict[str, str] = {}
+    real = decoder.decode
+
+    def spy(path: Path):
+        seen[path.name] = threading.current_thread().name
+        return real(path)
+
+    results = analyse(paths, AnalysisCache(None), workers=2, decode=spy)
+    here = threading.current_thread().name
+    assert seen["s0.wav"] == seen["s2.wav"] == here
+    assert seen["s1.wav"].startswith("voicectl-audio") and seen["s3.wav"].startswith(
+        "voicectl-audio"
+    )
+    for (path, sha), seconds in zip(paths, (0.5, 5.0, 0.6, 6.0)):
+        result = results[sha]
+        assert not isinstance(result, str)
+        assert result.seconds == pytest.approx(seconds, abs=0.01), path
+
+
 # ------------------------------------------------------------------ without the extra
 
 
