@@ -9,10 +9,9 @@ from reconciler import gcpause
 
 def test_paused_turns_the_collector_off_and_back_on_even_after_an_error():
     assert gc.isenabled()
-    with pytest.raises(RuntimeError):
-        with gcpause.paused():
-            assert not gc.isenabled()
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), gcpause.paused():
+        assert not gc.isenabled()
+        raise RuntimeError("boom")
     assert gc.isenabled()
 
 
