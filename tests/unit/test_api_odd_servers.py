@@ -26,8 +26,8 @@ from starlette.routing import Route
 from reconciler.api import (
     AmbiguousCreateError,
     AuthError,
-    Clone,
     BadRequestError,
+    Clone,
     CloneRequest,
     NotFoundError,
     ServerError,
