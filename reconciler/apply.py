@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -893,4 +894,4 @@ def _merge(created: Clone, listed: Clone) -> Clone:
     """The listed clone's fields, keeping the create answer's samples if the list has none."""
     if listed.samples or not created.samples:
         return listed
-    return listed.model_copy(update={"samples": created.samples})
+    return dataclasses.replace(listed, samples=created.samples)

@@ -1,17 +1,20 @@
-"""The cyclic garbage collector, kept out of the way of big, short-lived builds.
+"""The cyclic garbage collector, kept out of the way of big, long-lived builds.
 
 A plan of 10,000 voices allocates millions of container objects (YAML nodes,
-pydantic models, dicts of the list response) that almost all stay alive until
-the plan is made, and almost none are in reference cycles. CPython's collector
-is triggered by allocation counts, so it runs thousands of times during such a
-build and each run scans the survivors: about a third of a 10,000-voice plan's
-time. Reference counting still frees everything that dies; only cycles wait.
+models, dicts) that almost all stay alive until the run ends, and almost none
+are in reference cycles. CPython's collector is triggered by allocation counts,
+so it runs thousands of times during such a build, and each run scans the
+survivors again: about a third of a 10,000-voice plan's time. Reference
+counting still frees everything that dies; only cycles wait.
 
 * :func:`paused` turns the collector off for a bounded build (load, list,
-  plan), and back on after it.
-* :func:`frozen` keeps the objects alive at its start (the manifest, lockfile
-  and plan an apply keeps for its whole run) out of every later collection's
-  scan, while the collector goes on freeing the cycles the requests make.
+  plan) and, at its end, freezes what survived (``gc.freeze``): those objects
+  are long-lived by construction, so no later collection scans them, while the
+  collector goes on freeing the cycles the run makes afterwards (an apply's
+  requests).
+* A command's process ends soon after: it never thaws, so the collection at
+  interpreter exit skips the frozen objects too. A process that goes on after a
+  run (the test suite, after each test) calls :func:`thaw` to hand them back.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from contextlib import contextmanager
 
 @contextmanager
 def paused() -> Iterator[None]:
-    """No cyclic collection inside the block (nested blocks leave it to the outer one)."""
+    """No cyclic collection inside the block, and its survivors frozen at its end
+    (a nested block leaves both to the outer one)."""
     if not gc.isenabled():
         yield
         return
@@ -31,14 +35,10 @@ def paused() -> Iterator[None]:
     try:
         yield
     finally:
+        gc.freeze()
         gc.enable()
 
 
-@contextmanager
-def frozen() -> Iterator[None]:
-    """What is alive now is left out of the collector's scans until the block ends."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
+def thaw() -> None:
+    """Everything frozen is scanned by the collector again."""
+    gc.unfreeze()

@@ -71,6 +71,16 @@ def _fresh_plan_builders() -> None:
     plan_support.reset()
 
 
+@pytest.fixture(autouse=True)
+def _thawed() -> Iterator[None]:
+    """A run freezes what its builds made (reconciler.gcpause); a command's process
+    then ends, the test process goes on: the next test starts with nothing frozen."""
+    yield
+    from reconciler import gcpause
+
+    gcpause.thaw()
+
+
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     """Async tests marked ``@pytest.mark.anyio`` run on asyncio only."""

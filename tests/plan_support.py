@@ -93,7 +93,7 @@ def clone_of(
         "createdAt": _created_at(_counter),
     }
     data.update(overrides)
-    return Clone.model_validate(data)
+    return Clone.from_api(data)
 
 
 def foreign(display_name: str, voice_id: str | None = None, **kw) -> Clone:
@@ -108,7 +108,7 @@ def foreign(display_name: str, voice_id: str | None = None, **kw) -> Clone:
         "tags": [],
     }
     data.update(kw)
-    return Clone.model_validate(data)
+    return Clone.from_api(data)
 
 
 def lock_with(*pairs: tuple[Voice, Clone], stack: str = "test") -> LockDocument:

@@ -3,15 +3,18 @@
 The service's entries vary: old clones miss fields, new fields appear, ``model``
 is an object in the published example but a string in the schema, ``tags`` is
 an array (but is sent as one comma-separated string). These models accept all
-of that, keep unknown fields, and expose one normalised view.
+of that, drop unknown fields, and expose one normalised view.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass as plain_dataclass
+from dataclasses import field
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic.dataclasses import dataclass
 
 if TYPE_CHECKING:  # a type only: the models do no file I/O (the plan imports them)
     from pathlib import Path
@@ -23,15 +26,19 @@ LEGACY_MODEL = "lightning-large"
 TTS_MODEL = "lightning_v3.1"  # the same model as the TTS endpoint spells it
 
 
-class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+# Listed clones are held by the ten thousand: slotted dataclasses (no instance dict,
+# no "fields set"), validated by pydantic all the same. Unknown fields are dropped.
+_LENIENT = ConfigDict(populate_by_name=True, extra="ignore")
 
 
-class Sample(_Lenient):
+@dataclass(slots=True, config=_LENIENT)
+class Sample:
     """A pre-generated clip of a new voice (a signed URL on the real service)."""
 
     text: str | None = None
-    audio_url: str | None = Field(default=None, alias="audioUrl")
+    audio_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("audioUrl", "audio_url")
+    )
 
 
 def _model_name(value: Any) -> str | None:
@@ -54,11 +61,12 @@ def _split_tags(value: Any) -> list[str]:
     return [str(t).strip() for t in value if str(t).strip()]
 
 
-class Clone(_Lenient):
-    """One voice clone as the list or create endpoint reports it."""
+@dataclass(slots=True, config=_LENIENT)
+class Clone:
+    """One voice clone as the list or create endpoint reports it (``Clone.from_api``)."""
 
-    voice_id: str = Field(validation_alias=AliasChoices("voiceId", "voice_id"))
-    record_id: str | None = Field(default=None, alias="_id")
+    voice_id: str = Field(min_length=1, validation_alias=AliasChoices("voiceId", "voice_id"))
+    record_id: str | None = Field(default=None, validation_alias=AliasChoices("_id", "record_id"))
     display_name: str = Field(
         default="", validation_alias=AliasChoices("displayName", "display_name")
     )
@@ -81,6 +89,11 @@ class Clone(_Lenient):
     organization_id: str | None = Field(
         default=None, validation_alias=AliasChoices("organizationId", "organization_id")
     )
+
+    @classmethod
+    def from_api(cls, data: Any) -> Clone:
+        """Validate one entry as the service sends it; raises pydantic's ValidationError."""
+        return _clone_adapter().validate_python(data)
 
     @field_validator("model", mode="before")
     @classmethod
@@ -142,7 +155,7 @@ class Clone(_Lenient):
         return None
 
 
-@dataclass(frozen=True)
+@plain_dataclass(frozen=True)
 class CloneRequest:
     """What a create sends: the form fields of POST /waves/v1/voice-cloning."""
 
@@ -155,9 +168,15 @@ class CloneRequest:
     model: str = CURRENT_MODEL
 
 
-@dataclass(frozen=True)
+@plain_dataclass(frozen=True)
 class DeleteResult:
     """The outcome of a delete: ``deleted`` now, or ``already_gone`` before."""
 
     voice_id: str
     already_gone: bool = False
+
+
+@cache
+def _clone_adapter() -> TypeAdapter[Clone]:
+    """Clone's validator, built on first use."""
+    return TypeAdapter(Clone)

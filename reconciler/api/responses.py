@@ -18,9 +18,12 @@ import json
 import logging
 import re
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import httpx
+from pydantic import TypeAdapter
+from typing_extensions import TypedDict
 
 from reconciler.api.errors import (
     AuthError,
@@ -267,9 +270,23 @@ def parse_json(response: httpx.Response) -> Any:
         ) from None
 
 
+@cache
+def _whole_list(key: str) -> TypeAdapter:
+    """A validator of ``{key: [clone, ...]}`` straight from the JSON bytes."""
+    return TypeAdapter(TypedDict("ListBody", {key: list[Clone]}))  # type: ignore[operator]
+
+
 def parse_clone_list(
     response: httpx.Response, key: str, op_name: str, *, log: logging.Logger, redact: Redact
 ) -> list[Clone]:
+    """The clones of a list answer. A body whose every entry reads is validated in
+    one pass from its bytes (no tree of dicts first: 10,000 clones in a fraction of
+    the time and memory); any other body is read entry by entry, each entry that
+    cannot be read being logged and left out."""
+    try:
+        return _whole_list(key).validate_json(response.content)[key]
+    except ValueError:  # pydantic's ValidationError is one: read it the lenient way
+        pass
     body = parse_json(response)
     if isinstance(body, dict):
         entries = body.get(key)
@@ -286,7 +303,7 @@ def parse_clone_list(
             log.warning("%s: entry %d has no voiceId; ignored", op_name, index)
             continue
         try:
-            clones.append(Clone.model_validate(entry))
+            clones.append(Clone.from_api(entry))
         except ValueError as exc:
             log.warning(
                 "%s: entry %d unreadable (%s); ignored",
@@ -303,7 +320,7 @@ def parse_created(response: httpx.Response, display_name: str) -> Clone:
     if not isinstance(data, dict) or not (data.get("voiceId") or data.get("voice_id")):
         raise BadBody("the answer has no data.voiceId")
     try:
-        clone = Clone.model_validate(data)
+        clone = Clone.from_api(data)
     except ValueError:
         raise BadBody("the created clone could not be read") from None
     if not clone.display_name:

@@ -217,8 +217,7 @@ async def _run(request: ApplyRequest, ui: ApplyUI, loaded: workflow.Loaded) -> A
         task = asyncio.ensure_future(running.run())
         stop.install(task)
         try:
-            with gcpause.frozen():  # the manifest, lockfile and plan live to the end
-                result = await task
+            result = await task
         except asyncio.CancelledError:
             if not stop.hard:
                 raise

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reconciler import gcpause
 from reconciler.api.models import Clone
 from reconciler.engine import environments
 from reconciler.errors import UserError
@@ -177,15 +178,17 @@ async def list_for_plan(client: Any, lock: Lockfile) -> list[Clone]:
     concluded (a list can lag or drop an entry for a moment): a recorded clone counts
     as missing only when two lists in a row lack it. The second answer is used, plus
     any clone only the first showed (never forget on a single missing entry)."""
-    remote = list(await client.list_clones())
-    recorded = {e.voice_id for e in lock.doc.voices.values()} | set(lock.doc.pending)
-    if recorded <= {c.voice_id for c in remote}:
-        return remote
-    again = list(await client.list_clones())
-    seen = {c.voice_id for c in again}
-    return again + [c for c in remote if c.voice_id not in seen]
+    with gcpause.paused():
+        remote = list(await client.list_clones())
+        recorded = {e.voice_id for e in lock.doc.voices.values()} | set(lock.doc.pending)
+        if recorded <= {c.voice_id for c in remote}:
+            return remote
+        again = list(await client.list_clones())
+        seen = {c.voice_id for c in again}
+        return again + [c for c in remote if c.voice_id not in seen]
 
 
+@gcpause.paused()
 def plan_for(
     manifest,
     lock: Lockfile,
@@ -218,6 +221,7 @@ class Loaded:
     lock: Lockfile
 
 
+@gcpause.paused()
 def load(
     manifest_path: Path,
     *,
@@ -242,6 +246,7 @@ def load(
     return Loaded(bind_stack(result.manifest, lock), result.warnings, lock)
 
 
+@gcpause.paused()
 def read_lockfile(path: Path, manifest, warnings: list[str]) -> Lockfile:
     """Read the lockfile for the manifest's stack; a lockfile of another stack follows the
     manifest, except one of another environment of the same manifest (``--lockfile``

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from reconciler import audio, languages
+from reconciler import audio, gcpause, languages
 from reconciler.audio.cache import AnalysisCache
 from reconciler.errors import ManifestError
 from reconciler.identity import env_name
@@ -67,6 +67,7 @@ def _validate_part(model: type[BaseModel], value: Any) -> Any:
         return None
 
 
+@gcpause.paused()  # long-lived data by the thousand: no cycle scans while it is built
 def load_manifest(
     path: Path,
     *,

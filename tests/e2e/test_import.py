@@ -56,7 +56,7 @@ def dashboard(project: Project, display_name: str, sample: str, **fields: str) -
 def clone(**fields) -> Clone:
     base = {"voiceId": "voice_x", "displayName": "X", "status": "completed"}
     base.update(fields)
-    return Clone.model_validate(base)
+    return Clone.from_api(base)
 
 
 def adoption(name: str, c: Clone, defaults: Defaults = Defaults(), file: str = "s/a.wav"):

@@ -46,7 +46,7 @@ def golden(name: str, text: str) -> None:
 
 
 def hostile_plan() -> Plan:
-    clone = Clone.model_validate({"voiceId": "voice_old1", "displayName": HOSTILE[0]})
+    clone = Clone.from_api({"voiceId": "voice_old1", "displayName": HOSTILE[0]})
     actions = [
         Action("adopt", "found", "voice_adopt", ("no lockfile entry; found by ownership tags",)),
         Action(

@@ -27,6 +27,7 @@ from reconciler.api import (
     AmbiguousCreateError,
     AuthError,
     BadRequestError,
+    Clone,
     CloneRequest,
     NotFoundError,
     ServerError,
@@ -208,6 +209,45 @@ def test_lenient_parsing_of_odd_entries(caplog: pytest.LogCaptureFixture) -> Non
     with caplog.at_level(logging.WARNING, logger="reconciler.api"):
         run(main())
     assert sum("has no voiceId; ignored" in r.getMessage() for r in caplog.records) == 2
+
+
+ODD_BUT_READABLE = [
+    {"voiceId": "voice_min"},
+    {
+        "voiceId": "voice_full",
+        "_id": "rec1",
+        "displayName": None,
+        "tags": "a, b ,c",
+        "model": {"_id": "x", "modelName": "lightning-v3.1"},
+        "modelIds": None,
+        "samples": None,
+        "organizationId": "",
+        "brandNewField": {"nested": True},
+    },
+    {"voice_id": "voice_snake", "model_ids": "lightning-v3.1", "samples": [{"audioUrl": "u"}]},
+]
+
+
+@pytest.mark.parametrize("extra", [[], ["not an object", {"voiceId": ""}]])
+def test_a_list_read_in_one_pass_gives_the_clones_an_entry_by_entry_read_gives(extra) -> None:
+    """Every entry readable: one validation of the bytes; one odd entry: entry by entry
+    (the odd ones left out). Both give the same clones, normalised the same way."""
+
+    async def listing(request: Request) -> Response:
+        return JSONResponse({"data": ODD_BUT_READABLE + extra, "pagination": None})
+
+    client, _ = make_client([Route("/waves/v1/voice-cloning", listing, methods=["GET"])])
+    clones = run(_use(client, client.list_clones()))
+    assert clones == [Clone.from_api(entry) for entry in ODD_BUT_READABLE]
+    full = clones[1]
+    assert (full.display_name, full.tags, full.model, full.models) == (
+        "",
+        ["a", "b", "c"],
+        "lightning-v3.1",
+        ["lightning-v3.1"],
+    )
+    assert full.record_id == "rec1" and full.organization_id is None and full.samples == []
+    assert clones[2].models == ["lightning-v3.1"] and clones[2].samples[0].audio_url == "u"
 
 
 @pytest.mark.parametrize(

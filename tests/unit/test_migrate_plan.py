@@ -3,6 +3,8 @@ the legacy-only plan, and deletes that lose no voice in the mass-delete check.""
 
 from __future__ import annotations
 
+import dataclasses
+
 from plan_support import Voice, clone_of, foreign, lock_with, manifest
 
 from reconciler.lockfile import LockDocument, LockEntry, RetiredEntry
@@ -70,7 +72,7 @@ def test_interrupted_replacement_leftover_is_deleted_once_the_new_clone_is_healt
         assert delete.voice_id == old.voice_id and delete.legacy
         assert "finishing an interrupted replacement" in delete.reasons[0]
 
-    busy = new.model_copy(update={"status": "processing"})
+    busy = dataclasses.replace(new, status="processing")
     plan = make_plan(manifest(v), doc, [old, busy])
     assert not plan.of_kind("delete")
     assert any("left until its replacement" in w for w in plan.warnings)
