@@ -339,14 +339,9 @@ def test_small_samples_are_measured_on_the_calling_thread(folder: Path) -> None:
 # ------------------------------------------------------------------ without the extra
 
 
-def test_without_the_decoder_validate_says_once_that_quality_was_skipped(folder: Path) -> None:
-    voices = {n: sample(folder, n) for n in ("clean", "clipped", "silence")}
-    manifest(folder, voices)
-    blocker = folder / "no-av"
-    blocker.mkdir()
-    (blocker / "av.py").write_text("raise ImportError(\"No module named 'av'\", name='av')\n")
+def _validate(folder: Path, blocker: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(blocker), str(ROOT)])}
-    run = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "reconciler", "validate"],
         cwd=folder,
         env=env,
@@ -354,12 +349,54 @@ def test_without_the_decoder_validate_says_once_that_quality_was_skipped(folder:
         text=True,
         check=False,
     )
+
+
+# PyAV not installed: no finder on sys.meta_path finds it (looking for it fails as
+# a missing module does, and so does importing it).
+NO_AV = """
+import sys
+
+class _NoAv:
+    def find_spec(self, name, path=None, target=None):
+        if name == "av" or name.startswith("av."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, _NoAv())
+"""
+
+
+def test_without_the_decoder_validate_says_once_that_quality_was_skipped(folder: Path) -> None:
+    voices = {n: sample(folder, n) for n in ("clean", "clipped", "silence")}
+    manifest(folder, voices)
+    blocker = folder / "no-av"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(NO_AV)
+    run = _validate(folder, blocker)
     assert run.returncode == 0, run.stderr
     assert run.stderr == (
         "warning: voices.yaml: sample quality checks skipped: av is not installed "
         "(`pip install 'voicectl[quality]'` enables them)\n"
     )
     assert not (folder / ".voicectl" / "sample-analysis.json").exists()
+
+
+def test_plain_wavs_are_measured_without_importing_pyav(folder: Path) -> None:
+    # A PyAV whose import fails: the plain WAVs never need it (their findings are
+    # reported), the mp3 does, and is reported as undecodable instead of failing.
+    voices = {"clipped": sample(folder, "clipped"), "noisy": sample(folder, "noisy", "mp3")}
+    manifest(folder, voices)
+    blocker = folder / "broken-av"
+    blocker.mkdir()
+    (blocker / "av.py").write_text('raise ImportError("PyAV is broken here")\n')
+    run = _validate(folder, blocker)
+    assert run.returncode == 1, run.stderr
+    assert "samples/clipped.wav: clipped:" in run.stderr
+    assert (
+        "samples/noisy.mp3: its audio cannot be decoded (PyAV does not import: PyAV is broken "
+        "here), so its quality was not checked (allowQuality: [decode] accepts it)"
+    ) in run.stderr
+    assert "skipped" not in run.stderr
 
 
 @pytest.mark.parametrize(("width", "channels"), [(1, 1), (1, 2), (2, 1), (2, 2), (4, 1)])
