@@ -63,6 +63,7 @@ class NotStarted(Exception):
 
 class ClientLike(Protocol):
     async def list_clones(self, **filters: Any) -> list[Clone]: ...
+    async def list_voice_ids(self) -> set[str]: ...
     async def create_clone(
         self, request: CloneRequest, *, before_send: Callable[[], None] | None = None
     ) -> Clone: ...
@@ -350,7 +351,7 @@ class Applier:
         unseen = any(entry.voice_id not in self.listed for _name, entry in targets)
         if unseen and not self.stopping and self.halted() is None:
             with contextlib.suppress(WavesError):  # unmarked: the next plan gives the grace
-                self.listed.update(c.voice_id for c in await self.client.list_clones())
+                self.listed |= await self.client.list_voice_ids()  # its ids alone
         stamp = now_iso()
         with self.lock.step():  # one journal line, not one per voice
             for name, entry in targets:

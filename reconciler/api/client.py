@@ -51,6 +51,7 @@ from reconciler.api.errors import (
     WavesError,
 )
 from reconciler.api.limiter import AdaptiveLimiter
+from reconciler.api.listing import parse_listed_ids
 from reconciler.api.models import TTS_MODEL, Clone, CloneRequest, DeleteResult
 from reconciler.api.responses import (
     BadBody,
@@ -266,6 +267,23 @@ class WavesClient:
         return filter_clones(
             clones, model_ids=model_ids, cloning_type=cloning_type, voice_id=voice_id
         )
+
+    async def list_voice_ids(self) -> set[str]:
+        """The voiceIds of every clone of the organisation: the list of
+        :meth:`list_clones`, read for its ids only (api/listing.py)."""
+        op = self._op("list clones", "GET", CLONES_PATH)
+
+        async def send(timeout: float) -> set[str]:
+            response = await self._send(op, CLONES_PATH, timeout)
+            return parse_listed_ids(response, "data", op.name, log=self._log, redact=self._redact)
+
+        try:
+            ids = await self._run(op, send)
+        except AuthError:
+            self._lists_ok = False
+            raise
+        self._lists_ok = True
+        return ids
 
     async def create_clone(
         self, request: CloneRequest, *, before_send: Callable[[], None] | None = None
