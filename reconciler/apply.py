@@ -352,11 +352,8 @@ class Applier:
         if unseen and not self.stopping and self.halted() is None:
             with contextlib.suppress(WavesError):  # unmarked: the next plan gives the grace
                 self.listed |= await self.client.list_voice_ids()  # its ids alone
-        stamp = now_iso()
-        with self.lock.step():  # one journal line, not one per voice
-            for name, entry in targets:
-                if entry.voice_id in self.listed:
-                    self.lock.refresh(name, entry.model_copy(update={"listed_at": stamp}))
+        listed = [name for name, entry in targets if entry.voice_id in self.listed]
+        self.lock.mark_listed(listed, now_iso())  # one journal line, not one per voice
 
     def _young(self, entry: Any, now: float) -> bool:
         age = age_of(entry.created_at, now)

@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,13 +148,12 @@ class Journal:
             self.synced = self.written
 
     def _write(self, record: dict[str, Any], default: Any = None, *, sync: bool = True) -> None:
-        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=default)
-        data = (text + "\n").encode()
         try:
-            view = memoryview(data)
-            while view:
-                written = os.write(self._fd, view)
-                view = view[written:]
+            for data in _encoded(record, default):
+                view = memoryview(data)
+                while view:
+                    written = os.write(self._fd, view)
+                    view = view[written:]
             if sync:
                 os.fsync(self._fd)
         except OSError as exc:
@@ -208,6 +208,38 @@ class Journal:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
             self._fd = -1
+
+
+CHUNK_CHARS = 256 * 1024
+
+
+def _dumps(value: Any, default: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=default)
+
+
+def _encoded(record: dict[str, Any], default: Any) -> Iterator[bytes]:
+    """``record``'s line (JSON and a newline) in pieces of about ``CHUNK_CHARS``.
+
+    The same bytes as one ``json.dumps`` of it, but a step of many ops (the
+    ``listedAt`` of 10,000 clones at the end of a run) is never one string of
+    megabytes, and its bytes, at once: its ops are encoded one by one. Written in
+    several pieces a line is still all or nothing: one cut short by a crash is torn
+    (no newline, not JSON), and the replay ends before it.
+    """
+    ops = record.get("ops")
+    if len(record) != 1 or not isinstance(ops, list) or len(ops) < 2:
+        yield (_dumps(record, default) + "\n").encode()
+        return
+    parts, size = ['{"ops":['], 0
+    for index, op in enumerate(ops):
+        text = _dumps(op, default)
+        parts.append("," + text if index else text)
+        size += len(text)
+        if size >= CHUNK_CHARS:
+            yield "".join(parts).encode()
+            parts, size = [], 0
+    parts.append("]}\n")
+    yield "".join(parts).encode()
 
 
 def remove(path: Path) -> None:

@@ -18,7 +18,7 @@ Group steps that must land together with ``with lock.step():`` (one journal line
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,20 @@ META = ("organization_id", "clone_limit")
 
 def _dump(value: Any) -> Any:
     """JSON data of a model (ops hold the models; the journal stores their data)."""
+    if isinstance(value, _Listed):
+        data = value.entry.model_dump(by_alias=True, mode="json")
+        data["listedAt"] = value.stamp
+        return data
     return value.model_dump(by_alias=True, mode="json")
+
+
+class _Listed:
+    """An entry as it is once its ``listedAt`` is ``stamp``: journalled before it changes."""
+
+    __slots__ = ("entry", "stamp")
+
+    def __init__(self, entry: LockEntry, stamp: str):
+        self.entry, self.stamp = entry, stamp
 
 
 def _content(doc: LockDocument) -> dict[str, Any]:
@@ -254,10 +267,14 @@ class Lockfile:
             for op in ops:
                 self._apply(op)
 
-    def _apply(self, op: Op) -> None:
+    def _touch(self) -> None:
+        """The document is about to change: keep what it says now (fold compares)."""
         if self._pristine:
             self._saved = _content(self.doc)
             self._pristine = False
+
+    def _apply(self, op: Op) -> None:
+        self._touch()
         doc = self.doc
         kind = op[0]
         if kind == "stack":
@@ -350,6 +367,26 @@ class Lockfile:
     def refresh(self, name: str, entry: LockEntry) -> None:
         """The service reports new facts (status, modelIds, samples) about ``name``'s clone."""
         self._set("voices", name, entry)
+
+    def mark_listed(self, names: Iterable[str], stamp: str) -> None:
+        """A list of this run showed the clones of ``names``: their ``listedAt`` is
+        ``stamp``, in ONE journal line.
+
+        Journalled first, then the entries are changed in place: a copy of each
+        (10,000 at the end of a large run, beside the originals) was a peak of the
+        run's memory. Not for use inside a :meth:`step` (it is a line of its own).
+        """
+        assert self._batch is None, "mark_listed is a step of its own"
+        voices = self.doc.voices
+        todo = [(n, voices[n]) for n in names if n in voices and voices[n].listed_at != stamp]
+        if not todo:
+            return
+        if self._journal is not None:
+            ops: list[Op] = [["set", "voices", n, _Listed(e, stamp)] for n, e in todo]
+            self._journal.append(ops, default=_dump, sync=not self._group)
+        self._touch()
+        for _name, entry in todo:
+            entry.listed_at = stamp
 
     # -- identity (reconciler.identity): organisation, moved, removed, intents ----------
     def set_organisation(self, organization_id: str) -> None:

@@ -27,6 +27,7 @@ from reconciler.lockfile import (
     journal_path_for,
     to_text,
 )
+from reconciler.lockfile import journal as journal_module
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -292,3 +293,71 @@ def test_group_commit_acknowledges_only_durable_steps(tmp_path):
     assert sorted(acknowledged) == list(range(40))
     ids = _voices(Lockfile.load(path))
     assert ids == {f"v{i}": f"voice_{i}" for i in range(40)}
+
+
+def test_a_step_of_many_ops_is_written_in_pieces_as_one_whole_line(tmp_path, monkeypatch):
+    # A big step (the listedAt of every clone at the end of a run) is encoded op by
+    # op, never as one string of megabytes; on disk it is the same single line, and
+    # a crash between its pieces leaves a torn line that the replay stops before.
+    monkeypatch.setattr(journal_module, "CHUNK_CHARS", 64)
+    path = tmp_path / "voices.lock.json"
+    lock = Lockfile.load(path, stack="s")
+    lock.begin()
+    lock.record("first", LockEntry(voice_id="v_first"))
+    with lock.step():
+        for i in range(40):
+            lock.record(f"n{i}", LockEntry(voice_id=f"v_{i}", display_name="é" * i))
+    jpath = journal_path_for(path)
+    full = jpath.read_bytes()
+    lock.close()
+    head, first, big, tail = full.split(b"\n")
+    assert tail == b"" and len(json.loads(big)["ops"]) == 40
+    assert big == json.dumps(json.loads(big), ensure_ascii=False, separators=(",", ":")).encode()
+    assert set(_voices(Lockfile.load(path))) == {"first"} | {f"n{i}" for i in range(40)}
+    pieces = list(journal_module._encoded(json.loads(big), None))
+    assert len(pieces) > 10 and b"".join(pieces) == big + b"\n"
+    start = len(head) + len(first) + 2
+    for piece in pieces[:-1]:
+        start += len(piece)
+        jpath.write_bytes(full[:start])
+        assert set(_voices(Lockfile.load(path))) == {"first"}
+
+
+@pytest.mark.parametrize("journalled", [True, False])
+def test_listed_marks_are_one_step_and_say_what_a_refresh_would(tmp_path, journalled):
+    # mark_listed changes the entries in place (no copy of each), after its journal
+    # line: what a crash then replays, and what the fold writes, are what refreshing
+    # each entry with a copy gives.
+    stamp = "2026-01-01T00:00:00.000Z"
+    paths = {}
+    for way in ("refresh", "mark"):
+        path = tmp_path / way / "voices.lock.json"
+        path.parent.mkdir()
+        seed = Lockfile.load(path, stack="s")
+        for name in ("a", "b", "c"):
+            seed.record(name, LockEntry(voice_id=f"v_{name}", status="completed"))
+        seed.fold()
+        lock = Lockfile.load(path, stack="s")
+        if journalled:
+            lock.begin()
+        if way == "refresh":
+            with lock.step():
+                for name in ("a", "c"):
+                    entry = lock.doc.voices[name]
+                    lock.refresh(name, entry.model_copy(update={"listed_at": stamp}))
+        else:
+            lock.mark_listed(["a", "c", "gone"], stamp)
+            lock.mark_listed(["a"], stamp)  # already so: no second line
+        if journalled:
+            jpath = journal_path_for(path)
+            assert jpath.read_text().count("\n") == 2  # the header and ONE step
+            lock.close()  # the run dies: the next load replays the step
+            assert Lockfile.load(path).doc.voices["c"].listed_at == stamp
+            lock = Lockfile.load(path, stack="s")
+        assert lock.fold() is True
+        paths[way] = path
+    mark, refresh = (json.loads(paths[w].read_text()) for w in ("mark", "refresh"))
+    for data in (mark, refresh):
+        del data["lineage"]
+    assert mark == refresh
+    assert [mark["voices"][n].get("listedAt") for n in "abc"] == [stamp, None, stamp]
