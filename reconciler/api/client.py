@@ -614,6 +614,11 @@ class WavesClient:
         if "files" in kwargs and isinstance(request.stream, httpx.AsyncByteStream):
             request.stream = Coalesced(request.stream)  # multipart: few writes, not 4 a field
         response = await self._http.send(request)
+        # httpx's response and its stream refer to each other: a cycle that kept every
+        # answer (its request, the upload's file and buffers, the body) alive until a
+        # collection found it, 54 objects a create. The body is read by now; a stream
+        # of it in memory has no way back, so it all goes once the caller lets go.
+        response.stream = httpx.ByteStream(response.content)
         op.status = response.status_code
         if response.status_code >= 300:
             raise StatusFailure(response)
