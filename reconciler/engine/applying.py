@@ -118,6 +118,7 @@ def select_target(
 
 def run_apply(request: ApplyRequest, ui: ApplyUI) -> ApplyRun:
     """Validate, lock, list, plan, confirm, apply (see the module doc)."""
+    workflow.prepare_tls(request.conn)  # on a helper thread, while the manifest is read
     if request.saved is not None:
         return _run_saved(request, ui)
     loaded = _load(request, ui)  # a bad manifest fails here: no lock taken, nothing written

@@ -55,6 +55,7 @@ def run_plan(
         from reconciler import savedplan
 
         savedplan.check_writable(out)
+    workflow.prepare_tls(conn)  # on a helper thread, while the manifest is read
     loaded = workflow.load(
         path,
         lockfile=lockfile,

@@ -103,6 +103,24 @@ def request_deadline(environ=None) -> float:
     return value
 
 
+def prepare_tls(conn: Connection) -> None:
+    """Start making the TLS context the client of ``conn`` will use, on a helper
+    thread (reconciler.api.tls), so that it is ready when the manifest is read."""
+    if conn.sandbox:
+        return  # the embedded emulator is called in-process
+    import httpx
+
+    from reconciler.api import tls
+    from reconciler.api.client import DEFAULT_API_URL
+    from reconciler.api.security import is_loopback_host
+
+    try:
+        host = httpx.URL(conn.url or DEFAULT_API_URL).host
+    except httpx.InvalidURL:
+        return  # the client refuses it, with the reason
+    tls.prepare(trust_env=not is_loopback_host(host))
+
+
 def open_client(conn: Connection, *, parallelism: int = 8, logger=None):
     """A WavesClient for ``conn``: the embedded emulator, or the service with the key.
 
