@@ -10,6 +10,7 @@ decoded by this process, so the analysis cache can be shown to spare them.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import threading
 from dataclasses import dataclass
@@ -40,13 +41,22 @@ class Pcm:
 
 
 def decoder_missing() -> str | None:
-    """None when PyAV and numpy import; else what is missing, as a short phrase."""
+    """None when numpy imports and PyAV is installed; else what is missing, as a short
+    phrase.
+
+    PyAV is looked for, not imported (that is ~0.1 s and ~20 MB): a plain PCM WAV
+    is read without it (:func:`_plain_wav`), so samples that are all such WAVs never
+    load it; the first file that needs FFmpeg does (:func:`decode_with_ffmpeg`).
+    """
     try:
-        import av  # noqa: F401
         import numpy  # noqa: F401
     except ImportError as exc:
-        return f"{exc.name or 'av'} is not installed"
-    return None
+        return f"{exc.name or 'numpy'} is not installed"
+    try:
+        found = importlib.util.find_spec("av")
+    except (ImportError, ValueError):
+        found = None
+    return None if found is not None else "av is not installed"
 
 
 def decode_count() -> int:
@@ -66,8 +76,15 @@ def decode(path: Path) -> Pcm:
 
 
 def decode_with_ffmpeg(path: Path) -> Pcm:
-    """:func:`decode` through FFmpeg (PyAV) for every format, plain WAV included."""
-    import av
+    """:func:`decode` through FFmpeg (PyAV) for every format, plain WAV included.
+
+    A PyAV that is there but does not import makes this file undecodable (its
+    quality is not checked), not the run fail.
+    """
+    try:
+        import av
+    except ImportError as exc:
+        raise AudioError(f"cannot be decoded (PyAV does not import: {_reason(exc)})") from exc
     import numpy as np
 
     parts: list[Any] = []

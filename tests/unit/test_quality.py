@@ -307,17 +307,41 @@ def test_samples_are_measured_concurrently(folder: Path) -> None:
     assert all(name.startswith("voicectl-audio") for name in seen) and len(seen) == 4
 
 
+def test_small_samples_are_measured_on_the_calling_thread(folder: Path) -> None:
+    # A small file's work is short numpy calls: on the pool its threads would mostly
+    # wait for the GIL. The large ones still go to the pool, and every result is kept
+    # in order.
+    paths = []
+    for i, seconds in enumerate((0.5, 5.0, 0.6, 6.0)):
+        p = folder / f"s{i}.wav"
+        audio_support.write(p, audio_support.speech(seconds))
+        paths.append((p, f"{i:064x}"))
+    assert [p.stat().st_size < 64 * 1024 for p, _ in paths] == [True, False, True, False]
+    seen: dict[str, str] = {}
+    real = decoder.decode
+
+    def spy(path: Path):
+        seen[path.name] = threading.current_thread().name
+        return real(path)
+
+    results = analyse(paths, AnalysisCache(None), workers=2, decode=spy)
+    here = threading.current_thread().name
+    assert seen["s0.wav"] == seen["s2.wav"] == here
+    assert seen["s1.wav"].startswith("voicectl-audio") and seen["s3.wav"].startswith(
+        "voicectl-audio"
+    )
+    for (path, sha), seconds in zip(paths, (0.5, 5.0, 0.6, 6.0)):
+        result = results[sha]
+        assert not isinstance(result, str)
+        assert result.seconds == pytest.approx(seconds, abs=0.01), path
+
+
 # ------------------------------------------------------------------ without the extra
 
 
-def test_without_the_decoder_validate_says_once_that_quality_was_skipped(folder: Path) -> None:
-    voices = {n: sample(folder, n) for n in ("clean", "clipped", "silence")}
-    manifest(folder, voices)
-    blocker = folder / "no-av"
-    blocker.mkdir()
-    (blocker / "av.py").write_text("raise ImportError(\"No module named 'av'\", name='av')\n")
+def _validate(folder: Path, blocker: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(blocker), str(ROOT)])}
-    run = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "reconciler", "validate"],
         cwd=folder,
         env=env,
@@ -325,12 +349,54 @@ def test_without_the_decoder_validate_says_once_that_quality_was_skipped(folder:
         text=True,
         check=False,
     )
+
+
+# PyAV not installed: no finder on sys.meta_path finds it (looking for it fails as
+# a missing module does, and so does importing it).
+NO_AV = """
+import sys
+
+class _NoAv:
+    def find_spec(self, name, path=None, target=None):
+        if name == "av" or name.startswith("av."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, _NoAv())
+"""
+
+
+def test_without_the_decoder_validate_says_once_that_quality_was_skipped(folder: Path) -> None:
+    voices = {n: sample(folder, n) for n in ("clean", "clipped", "silence")}
+    manifest(folder, voices)
+    blocker = folder / "no-av"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(NO_AV)
+    run = _validate(folder, blocker)
     assert run.returncode == 0, run.stderr
     assert run.stderr == (
         "warning: voices.yaml: sample quality checks skipped: av is not installed "
         "(`pip install 'voicectl[quality]'` enables them)\n"
     )
     assert not (folder / ".voicectl" / "sample-analysis.json").exists()
+
+
+def test_plain_wavs_are_measured_without_importing_pyav(folder: Path) -> None:
+    # A PyAV whose import fails: the plain WAVs never need it (their findings are
+    # reported), the mp3 does, and is reported as undecodable instead of failing.
+    voices = {"clipped": sample(folder, "clipped"), "noisy": sample(folder, "noisy", "mp3")}
+    manifest(folder, voices)
+    blocker = folder / "broken-av"
+    blocker.mkdir()
+    (blocker / "av.py").write_text('raise ImportError("PyAV is broken here")\n')
+    run = _validate(folder, blocker)
+    assert run.returncode == 1, run.stderr
+    assert "samples/clipped.wav: clipped:" in run.stderr
+    assert (
+        "samples/noisy.mp3: its audio cannot be decoded (PyAV does not import: PyAV is broken "
+        "here), so its quality was not checked (allowQuality: [decode] accepts it)"
+    ) in run.stderr
+    assert "skipped" not in run.stderr
 
 
 @pytest.mark.parametrize(("width", "channels"), [(1, 1), (1, 2), (2, 1), (2, 2), (4, 1)])
