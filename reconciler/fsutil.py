@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 
@@ -38,6 +37,8 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    import tempfile  # on the first write: a run that writes nothing never loads it
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         usual_mode(fd, like=path)
@@ -69,6 +70,8 @@ def probe_write(path: Path, size: int = 0) -> None:
     folder = Path(path).parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix=f".{Path(path).name}.", suffix=".probe", dir=folder)
     try:
         if size:

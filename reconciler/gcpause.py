@@ -25,9 +25,14 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def paused() -> Iterator[None]:
+def paused(*, collect: bool = False) -> Iterator[None]:
     """No cyclic collection inside the block, and its survivors frozen at its end
-    (a nested block leaves both to the outer one)."""
+    (a nested block leaves both to the outer one).
+
+    ``collect``: first collect what the block made (the youngest generation; with
+    earlier builds frozen, only the block's own objects): for a block whose
+    garbage is cyclic and big, such as the answers of a list (an HTTP response
+    and its stream point at each other), and whose survivors are few."""
     if not gc.isenabled():
         yield
         return
@@ -35,6 +40,8 @@ def paused() -> Iterator[None]:
     try:
         yield
     finally:
+        if collect:
+            gc.collect(0)
         gc.freeze()
         gc.enable()
 

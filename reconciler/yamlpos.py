@@ -287,6 +287,13 @@ def _remember(text: str, doc: YamlDocument | None) -> None:
     _last = (text, doc)
 
 
+def forget() -> None:
+    """Drop the remembered document (its reader is done: a big manifest's nodes and
+    positions are megabytes the rest of the run does not need)."""
+    global _last
+    _last = None
+
+
 def load_yaml(text: str, *, loader_class: type | None = None) -> YamlDocument | None:
     """Build the single YAML document in ``text``; None when it holds no document.
 

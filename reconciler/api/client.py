@@ -37,6 +37,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from reconciler.api import tls
 from reconciler.api.errors import (
     AmbiguousCreateError,
     AuthError,
@@ -165,17 +166,19 @@ class WavesClient:
         self._limiter = limiter or AdaptiveLimiter(parallelism)
         from reconciler import __version__
 
+        # Environment proxies are for the outside world, not for a local sandbox.
+        trust_env = not is_loopback_host(self._base.host)
         self._http = httpx.AsyncClient(
             base_url=self._base,
             transport=transport,
+            verify=tls.context(trust_env) if transport is None else True,
             timeout=timeout,
             follow_redirects=False,
             limits=httpx.Limits(
                 max_connections=parallelism + 4, max_keepalive_connections=parallelism
             ),
             headers={"User-Agent": f"voicectl/{__version__}"},
-            # Environment proxies are for the outside world, not for a local sandbox.
-            trust_env=not is_loopback_host(self._base.host),
+            trust_env=trust_env,
         )
         self._closed = False
         self._delete_via = check_via(delete_via)

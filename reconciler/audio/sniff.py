@@ -13,8 +13,6 @@ import hashlib
 import struct
 from pathlib import Path
 
-import filetype
-
 SNIFF_BYTES = 8192
 
 # The documented part MIME type for each accepted format (never audio/x-wav).
@@ -168,6 +166,8 @@ def describe_content(head: bytes) -> str:
         return f"a RIFF {head[8:12].decode('latin-1')!r} file, not WAVE"
     if head[:3] == b"ID3":
         return "an ID3 tag followed by something that is not MPEG audio"
+    import filetype  # only for bytes that are none of the formats above
+
     kind = filetype.guess(head)
     if kind is not None:
         return f"a {kind.extension.upper()} file ({kind.mime})"

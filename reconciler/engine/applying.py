@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from reconciler import gcpause, savedplan
+from reconciler import savedplan
 from reconciler.apply import Applier, ApplyOptions, ApplyResult, Reporter
 from reconciler.endpoint import endpoint_for
 from reconciler.engine import environments, samples, workflow
@@ -118,10 +118,10 @@ def select_target(
 
 def run_apply(request: ApplyRequest, ui: ApplyUI) -> ApplyRun:
     """Validate, lock, list, plan, confirm, apply (see the module doc)."""
+    workflow.prepare_tls(request.conn)  # on a helper thread, while the manifest is read
     if request.saved is not None:
         return _run_saved(request, ui)
-    with gcpause.paused():
-        loaded = _load(request, ui)  # a bad manifest fails here: no lock taken, nothing written
+    loaded = _load(request, ui)  # a bad manifest fails here: no lock taken, nothing written
     with RunLock(loaded.lock.path, timeout=request.lock_timeout, on_wait=request.on_wait):
         # Re-read under the lock: another run may have written the lockfile meanwhile.
         loaded.lock = workflow.read_lockfile(loaded.lock.path, loaded.manifest, [])
@@ -177,15 +177,14 @@ async def _run(request: ApplyRequest, ui: ApplyUI, loaded: workflow.Loaded) -> A
     async with workflow.open_client(
         request.conn, parallelism=request.parallelism, logger=request.logger
     ) as client:
-        with gcpause.paused():  # the list and the plan: long-lived data, no cycle scans
-            remote = await workflow.list_for_plan(client, loaded.lock)
-            if saved is not None:
-                reasons = savedplan.remote_changes(
-                    saved, remote, manifest=loaded.manifest, lock=loaded.lock
-                )
-                if reasons:
-                    raise savedplan.StalePlan(_plan_file(request), reasons)
-            plan = workflow.plan_for(loaded.manifest, loaded.lock, remote, request.plan_options)
+        remote = await workflow.list_for_plan(client, loaded.lock)
+        if saved is not None:
+            reasons = savedplan.remote_changes(
+                saved, remote, manifest=loaded.manifest, lock=loaded.lock
+            )
+            if reasons:
+                raise savedplan.StalePlan(_plan_file(request), reasons)
+        plan = workflow.plan_for(loaded.manifest, loaded.lock, remote, request.plan_options)
         if saved is not None:
             reasons = savedplan.plan_changes(saved, plan)
             if reasons:

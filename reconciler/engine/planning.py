@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler import gcpause
 from reconciler.api.models import Clone
 from reconciler.endpoint import endpoint_for
 from reconciler.engine import workflow
@@ -56,26 +55,26 @@ def run_plan(
         from reconciler import savedplan
 
         savedplan.check_writable(out)
-    with gcpause.paused():  # a bounded build of long-lived data: no cycle scans
-        loaded = workflow.load(
-            path,
-            lockfile=lockfile,
-            allow_outside_files=allow_outside_files,
-            allow_any_duration=allow_any_duration,
-            target=conn.target,
-        )
-        warn(loaded.warnings)
-        endpoint = endpoint_for(sandbox=conn.sandbox, api_url=conn.url)
+    workflow.prepare_tls(conn)  # on a helper thread, while the manifest is read
+    loaded = workflow.load(
+        path,
+        lockfile=lockfile,
+        allow_outside_files=allow_outside_files,
+        allow_any_duration=allow_any_duration,
+        target=conn.target,
+    )
+    warn(loaded.warnings)
+    endpoint = endpoint_for(sandbox=conn.sandbox, api_url=conn.url)
 
-        async def fetch():
-            async with workflow.open_client(conn, parallelism=parallelism, logger=logger) as client:
-                return await workflow.list_for_plan(client, loaded.lock)
+    async def fetch():
+        async with workflow.open_client(conn, parallelism=parallelism, logger=logger) as client:
+            return await workflow.list_for_plan(client, loaded.lock)
 
-        remote = asyncio.run(fetch())
-        # The clock is part of the plan (list grace); a saved plan keeps it, so that
-        # `apply FILE` plans again at this same instant.
-        options = dataclasses.replace(options, now=time.time())
-        plan = workflow.plan_for(loaded.manifest, loaded.lock, remote, options)
+    remote = asyncio.run(fetch())
+    # The clock is part of the plan (list grace); a saved plan keeps it, so that
+    # `apply FILE` plans again at this same instant.
+    options = dataclasses.replace(options, now=time.time())
+    plan = workflow.plan_for(loaded.manifest, loaded.lock, remote, options)
     if held_by_another(loaded.lock.path):  # an apply is changing the clones right now
         plan = dataclasses.replace(plan, lock_held=True)
     run = PlanRun(loaded, remote, plan, options, endpoint)

@@ -103,6 +103,24 @@ def request_deadline(environ=None) -> float:
     return value
 
 
+def prepare_tls(conn: Connection) -> None:
+    """Start making the TLS context the client of ``conn`` will use, on a helper
+    thread (reconciler.api.tls), so that it is ready when the manifest is read."""
+    if conn.sandbox:
+        return  # the embedded emulator is called in-process
+    import httpx
+
+    from reconciler.api import tls
+    from reconciler.api.client import DEFAULT_API_URL
+    from reconciler.api.security import is_loopback_host
+
+    try:
+        host = httpx.URL(conn.url or DEFAULT_API_URL).host
+    except httpx.InvalidURL:
+        return  # the client refuses it, with the reason
+    tls.prepare(trust_env=not is_loopback_host(host))
+
+
 def open_client(conn: Connection, *, parallelism: int = 8, logger=None):
     """A WavesClient for ``conn``: the embedded emulator, or the service with the key.
 
@@ -178,7 +196,7 @@ async def list_for_plan(client: Any, lock: Lockfile) -> list[Clone]:
     concluded (a list can lag or drop an entry for a moment): a recorded clone counts
     as missing only when two lists in a row lack it. The second answer is used, plus
     any clone only the first showed (never forget on a single missing entry)."""
-    with gcpause.paused():
+    with gcpause.paused(collect=True):  # a list's garbage is cyclic (responses)
         remote = list(await client.list_clones())
         recorded = {e.voice_id for e in lock.doc.voices.values()} | set(lock.doc.pending)
         if recorded <= {c.voice_id for c in remote}:

@@ -35,7 +35,7 @@ def entry_for(
     """
     same = previous is not None and previous.voice_id == clone.voice_id
     base = previous if same else None
-    samples = [LockSample(text=s.text, audio_url=s.audio_url) for s in clone.samples]
+    samples = [LockSample(text=s.text, audioUrl=s.audio_url) for s in clone.samples]
     if not samples and base is not None:
         samples = list(base.samples)
     if voice is not None and file_known:

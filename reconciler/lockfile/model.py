@@ -17,6 +17,7 @@ import uuid
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.dataclasses import dataclass
 
 from reconciler.errors import UserError
 from reconciler.identity import auto_stack
@@ -28,9 +29,11 @@ class _Model(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="forbid")
 
 
-class LockSample(_Model):
+@dataclass(slots=True, config=ConfigDict(populate_by_name=True, extra="forbid"))
+class LockSample:
     """A pre-generated sample of a clone: its text and audio URL."""
 
+    # A slotted dataclass, not a model: a lockfile of 10,000 voices holds 20,000.
     text: str | None = None
     audio_url: str | None = Field(default=None, alias="audioUrl")
 

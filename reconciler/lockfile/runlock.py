@@ -6,12 +6,15 @@ beside the lockfile for its whole run, so two runs never interleave.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
-
-import filelock
+from typing import TYPE_CHECKING
 
 from reconciler.errors import UserError
+
+if TYPE_CHECKING:
+    import filelock
 
 
 def lock_path_for(lockfile: Path) -> Path:
@@ -47,6 +50,8 @@ class RunLock:
                 f"{self.path.parent}: cannot create the folder for the run lock: "
                 f"{exc.strerror or exc}"
             ) from None
+        import filelock  # the run lock's own: a plan only probes (held_by_another)
+
         self._lock = filelock.FileLock(str(self.path), timeout=self.timeout)
         try:
             try:
@@ -83,6 +88,11 @@ def held_by_another(lockfile: Path) -> bool:
     path = lock_path_for(lockfile)
     if not path.exists():
         return False
+    held = _flock_probe(path)
+    if held is not None:
+        return held
+    import filelock  # no flock here: ask filelock, which knows the fallbacks
+
     probe = filelock.FileLock(str(path), timeout=0)
     try:
         probe.acquire(timeout=0)
@@ -91,4 +101,26 @@ def held_by_another(lockfile: Path) -> bool:
     except OSError:
         return False
     probe.release()
+    return False
+
+
+def _flock_probe(path: Path) -> bool | None:
+    """The answer from ``flock`` itself, as filelock takes the lock where flock works
+    (a plan need not load filelock for it); None where flock cannot tell."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return False  # as filelock's probe: a lock file we cannot open is no run's
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return None  # flock unsupported on this filesystem (filelock falls back)
+    finally:
+        os.close(fd)  # closing releases a lock the probe won
     return False

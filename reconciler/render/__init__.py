@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 import click
 
 from reconciler.actions import FAILED, HEADINGS, PAST, SYMBOLS
-from reconciler.apply import NOT_STARTED, ApplyResult, Outcome
 from reconciler.lazy import lazy_module
 from reconciler.plan import Action, Plan
 from reconciler.render.handoff import handoff_markdown, handoff_text
@@ -32,7 +31,8 @@ from reconciler.render.problems import problems_out
 from reconciler.render.table import table as text_table  # (render.table is the module)
 from reconciler.text import clean
 
-if TYPE_CHECKING:  # types only: `validate` renders without loading the engine
+if TYPE_CHECKING:  # types only: `validate` and `plan` render without loading the engine
+    from reconciler.apply import ApplyResult, Outcome
     from reconciler.engine.samples import NewClone
     from reconciler.lockfile import LockDocument
 
@@ -303,6 +303,8 @@ class ProgressPrinter:
         self._print(f"{_label(action)}: {verb}...{suffix}")
 
     def finished(self, outcome: Outcome) -> None:
+        from reconciler.apply import NOT_STARTED  # loaded already: this is an apply
+
         action = outcome.action
         verb = self._verbs.pop(id(action), None) or {"delete": "Destroying"}.get(
             action.kind, "Creating"

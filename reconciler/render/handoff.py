@@ -8,10 +8,12 @@ Shown after an apply (text and Markdown); the same list is the apply JSON's
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler.apply import HandOff
 from reconciler.text import clean
+
+if TYPE_CHECKING:
+    from reconciler.apply import HandOff
 
 REASONS = {
     "orphan": "no longer declared",

@@ -1,4 +1,5 @@
-"""A text plan of unchanged samples loads only what it uses: no decoder, no JSON models.
+"""A text plan of unchanged samples loads only what it uses: no decoder, no JSON models,
+no apply engine.
 
 The quality checks' decoder (PyAV, numpy) is needed only for samples the analysis
 cache has not measured, and the pydantic models of the JSON outputs only for
@@ -24,6 +25,9 @@ def test_a_no_change_text_plan_imports_no_decoder_and_no_json_models(project):
     assert not {"av", "numpy"} & {m.split(".")[0] for m in modules}
     assert "reconciler.schemas" not in modules
     assert "reconciler.savedplan" not in modules
+    # nor what only writing, taking the run lock or sniffing unknown bytes needs
+    assert not {"filelock", "filetype"} & {m.split(".")[0] for m in modules}
+    assert "reconciler.apply" not in modules
 
     done, modules = run_cli_probe(project.root, "plan", "--format", "json", env=project.env())
     assert done.returncode == 0, done.stdout + done.stderr

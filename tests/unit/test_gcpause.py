@@ -54,3 +54,20 @@ def test_a_cycle_made_after_the_pause_is_still_collected():
     node.me = node  # type: ignore[attr-defined]
     del node
     assert gc.collect() >= 1
+
+
+def test_a_collecting_pause_frees_the_cycles_it_made_before_freezing_the_rest():
+    import weakref
+
+    class Node:
+        pass
+
+    with gcpause.paused(collect=True):
+        node = Node()
+        node.me = node  # type: ignore[attr-defined]
+        gone = weakref.ref(node)
+        del node
+        kept = [[n] for n in range(100)]
+        assert gone() is not None  # no collection inside the block
+    assert gone() is None
+    assert gc.get_freeze_count() >= len(kept)

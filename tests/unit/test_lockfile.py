@@ -107,6 +107,22 @@ def test_run_lock_refuses_a_second_holder_at_once(tmp_path):
         assert lock_path_for(lockfile).exists()
 
 
+def test_a_plan_sees_the_run_lock_held_by_another_process_and_never_makes_one(tmp_path):
+    from reconciler.lockfile.runlock import held_by_another
+
+    lockfile = tmp_path / "voices.lock.json"
+    assert not held_by_another(lockfile)
+    assert not lock_path_for(lockfile).exists()  # asking creates nothing
+    proc = _holder(lockfile)
+    try:
+        assert held_by_another(lockfile)
+    finally:
+        proc.communicate("\n", timeout=10)
+    assert lock_path_for(lockfile).exists() and not held_by_another(lockfile)
+    with RunLock(lockfile, timeout=0):  # the probe left no lock behind
+        pass
+
+
 def test_run_lock_with_a_timeout_says_it_waits_then_takes_the_lock(tmp_path):
     lockfile = tmp_path / "voices.lock.json"
     proc = _holder(lockfile)
