@@ -261,12 +261,7 @@ class WavesClient:
             response = await self._send(op, CLONES_PATH, timeout, params=params or None)
             return parse_clone_list(response, "data", op.name, log=self._log, redact=self._redact)
 
-        try:
-            clones = await self._run(op, send)
-        except AuthError:
-            self._lists_ok = False
-            raise
-        self._lists_ok = True
+        clones = await self._run_list(op, send)
         return filter_clones(
             clones, model_ids=model_ids, cloning_type=cloning_type, voice_id=voice_id
         )
@@ -280,13 +275,17 @@ class WavesClient:
             response = await self._send(op, CLONES_PATH, timeout)
             return parse_listed_ids(response, "data", op.name, log=self._log, redact=self._redact)
 
+        return await self._run_list(op, send)
+
+    async def _run_list(self, op: _Op, send: Callable[[float], Awaitable[T]]) -> T:
+        """:meth:`_run` for a list, remembering whether this run's key may list."""
         try:
-            ids = await self._run(op, send)
+            result = await self._run(op, send)
         except AuthError:
             self._lists_ok = False
             raise
         self._lists_ok = True
-        return ids
+        return result
 
     async def create_clone(
         self, request: CloneRequest, *, before_send: Callable[[], None] | None = None

@@ -14,14 +14,12 @@ and gives the ids of the clones that reads.
 from __future__ import annotations
 
 import logging
-from functools import cache
 
 import httpx
-from pydantic import AliasChoices, Field, TypeAdapter
+from pydantic import AliasChoices, Field
 from pydantic.dataclasses import dataclass
-from typing_extensions import TypedDict
 
-from reconciler.api.responses import Redact, parse_clone_list
+from reconciler.api.responses import Redact, parse_clone_list, whole_list
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,18 +29,11 @@ class _Listed:
     voice_id: str = Field(min_length=1, validation_alias=AliasChoices("voiceId", "voice_id"))
 
 
-@cache
-def _ids_body(key: str) -> TypeAdapter:
-    """A validator of ``{key: [{"voiceId": ...}, ...]}`` straight from the JSON bytes."""
-    return TypeAdapter(TypedDict("IdsBody", {key: list[_Listed]}))  # type: ignore[operator]
-
-
 def parse_listed_ids(
     response: httpx.Response, key: str, op_name: str, *, log: logging.Logger, redact: Redact
 ) -> set[str]:
     """The voiceIds of a list answer (see the module docstring)."""
-    try:
-        return {entry.voice_id for entry in _ids_body(key).validate_json(response.content)[key]}
-    except ValueError:  # pydantic's ValidationError is one: read it the lenient way
-        pass
+    listed = whole_list(response, key, _Listed)
+    if listed is not None:
+        return {entry.voice_id for entry in listed}
     return {c.voice_id for c in parse_clone_list(response, key, op_name, log=log, redact=redact)}

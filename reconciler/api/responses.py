@@ -271,9 +271,18 @@ def parse_json(response: httpx.Response) -> Any:
 
 
 @cache
-def _whole_list(key: str) -> TypeAdapter:
-    """A validator of ``{key: [clone, ...]}`` straight from the JSON bytes."""
-    return TypeAdapter(TypedDict("ListBody", {key: list[Clone]}))  # type: ignore[operator]
+def _list_body(key: str, item: Any) -> TypeAdapter:
+    """A validator of ``{key: [item, ...]}`` straight from the JSON bytes."""
+    return TypeAdapter(TypedDict("ListBody", {key: list[item]}))  # type: ignore[operator]
+
+
+def whole_list(response: httpx.Response, key: str, item: Any) -> list[Any] | None:
+    """Every entry of a ``{key: [...]}`` answer read as ``item`` in one pass from its
+    bytes (no tree of dicts first); None when the envelope or any entry does not read."""
+    try:
+        return _list_body(key, item).validate_json(response.content)[key]
+    except ValueError:  # pydantic's ValidationError is one
+        return None
 
 
 def parse_clone_list(
@@ -283,11 +292,10 @@ def parse_clone_list(
     one pass from its bytes (no tree of dicts first: 10,000 clones in a fraction of
     the time and memory); any other body is read entry by entry, each entry that
     cannot be read being logged and left out."""
-    try:
-        return _whole_list(key).validate_json(response.content)[key]
-    except ValueError:  # pydantic's ValidationError is one: read it the lenient way
-        pass
-    body = parse_json(response)
+    whole = whole_list(response, key, Clone)
+    if whole is not None:
+        return whole
+    body = parse_json(response)  # read it the lenient way
     if isinstance(body, dict):
         entries = body.get(key)
         if entries is None and key != "data":

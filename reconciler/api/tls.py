@@ -49,14 +49,8 @@ def prepare(trust_env: bool) -> None:
 
 
 def context(trust_env: bool) -> ssl.SSLContext:
-    """The context: the prepared one (waiting for its thread), else made now."""
+    """The context, made on the helper thread (prepared already, or now) and waited for."""
+    prepare(trust_env)
     with _lock:
-        done = _made.get(_key(trust_env))
-        if done is None:
-            done = _made[_key(trust_env)] = Future()
-            mine = True
-        else:
-            mine = False
-    if mine:
-        _make(done, trust_env)
+        done = _made[_key(trust_env)]
     return done.result()

@@ -67,6 +67,7 @@ def _validate_part(model: type[BaseModel], value: Any) -> Any:
         return None
 
 
+@gcpause.paused()  # long-lived data by the thousand: no cycle scans while it is built
 def load_manifest(
     path: Path,
     *,
@@ -91,31 +92,6 @@ def load_manifest(
     placeholder is no error: it lands in the manifest's ``held`` (plan and
     apply leave it alone and warn).
     """
-    try:
-        return _load(
-            path,
-            allow_outside_files=allow_outside_files,
-            allow_any_duration=allow_any_duration,
-            check_files=check_files,
-            environment=environment,
-            check_quality_of_samples=check_quality_of_samples,
-            hold_placeholders=hold_placeholders,
-        )
-    finally:
-        yamlpos.forget()  # the document was read: its nodes are not needed any more
-
-
-@gcpause.paused()  # long-lived data by the thousand: no cycle scans while it is built
-def _load(
-    path: Path,
-    *,
-    allow_outside_files: bool = False,
-    allow_any_duration: bool = False,
-    check_files: bool = True,
-    environment: str | None = None,
-    check_quality_of_samples: bool = True,
-    hold_placeholders: bool = False,
-) -> LoadResult:
     path = Path(path)
     source = display_path(path)
     read = read_yaml_file(path, source)
@@ -239,6 +215,7 @@ def _load(
         held=tuple(context.held),
     )
     warnings = [line for r in reports for line in r.warning_lines()]
+    yamlpos.forget()  # the document was read: its nodes are not needed any more
     return LoadResult(manifest=manifest, warnings=warnings)
 
 
