@@ -4,9 +4,12 @@ The Waves service limits concurrent requests per organisation but does not
 publish the number; a request over it gets 429. :class:`AdaptiveLimiter` finds
 the number at run time with AIMD, as TCP does with its congestion window:
 
-* the window starts small (2) and grows while requests succeed: by one per
-  success below the slow-start threshold (so it doubles every round trip), by
-  one per window's worth of successes above it;
+* the window starts at 4 and grows while requests succeed: by one per success
+  below the slow-start threshold (so it doubles every round trip), by one per
+  window's worth of successes above it. (It started at 2 until session 18: the
+  first round then used half of any limit of 4 or more, a whole round of lost
+  time per run, and the later probe past the limit drew the same 429s either way;
+  only a limit of 1 now sees two more 429s on the first round, each one retried.);
 * a 429 halves the window (once per round: 429s of requests sent before the
   last decrease belong to the same congestion event);
 * a 429 also teaches a CEILING. The server refused request R because it already
@@ -110,7 +113,7 @@ class AdaptiveLimiter:
         self,
         max_window: int = 8,
         *,
-        initial_window: int = 2,
+        initial_window: int = 4,
         reprobe_after: float = 30.0,
         grace: float = 0.0,
         clock: Callable[[], float] = time.monotonic,

@@ -21,6 +21,7 @@ class Clock:
 def make(max_window: int = 8, **kwargs) -> tuple[AdaptiveLimiter, Clock]:
     clock = Clock()
     kwargs.setdefault("grace", 0.0)
+    kwargs.setdefault("initial_window", 2)  # the arithmetic below is written for 2
     return AdaptiveLimiter(max_window, clock=clock, **kwargs), clock
 
 
@@ -51,6 +52,17 @@ def test_slow_start_doubles_per_round_up_to_parallelism() -> None:
             limiter.release(slot, Signal.SUCCESS)
     assert sizes == [2, 4, 8, 8, 8]
     assert limiter.window == 8 and limiter.ceiling is None
+
+
+def test_the_default_window_starts_at_four() -> None:
+    """A first round as wide as a limit of 4: the old start at 2 left half of it idle."""
+    limiter = AdaptiveLimiter(8, clock=Clock())
+    slots = fill(limiter)
+    assert len(slots) == 4 and limiter.try_acquire() is None
+    for slot in slots:
+        limiter.release(slot, Signal.SUCCESS)
+    assert len(fill(limiter)) == 8  # then slow start doubles it, as before
+    assert len(fill(AdaptiveLimiter(3, clock=Clock()))) == 3  # never above --parallelism
 
 
 def test_initial_window_never_above_parallelism() -> None:
