@@ -48,23 +48,23 @@ def entry_for(
     migrated_from = previous.migrated_from if previous is not None else None
     if previous is not None and not same and _legacy(previous.model_ids) and clone.is_current:
         migrated_from = previous.voice_id
-    return LockEntry(
-        voice_id=clone.voice_id,
-        display_name=clone.display_name
+    return LockEntry(  # by alias: what mypy's pydantic plugin knows of a dataclass
+        voiceId=clone.voice_id,
+        displayName=clone.display_name
         or (voice.display_name if voice is not None else None)
         or (base.display_name if base is not None else None),
         language=clone.language
         or (base.language if base is not None else None)
         or (voice.language if voice is not None else None),
-        model_ids=list(clone.models) or (list(base.model_ids) if base is not None else []),
-        file_sha256=file_sha,
-        spec_digest=spec,
+        modelIds=list(clone.models) or (list(base.model_ids) if base is not None else []),
+        fileSha256=file_sha,
+        specDigest=spec,
         status=clone.status or (base.status if base is not None else None),
-        created_at=clone.created_at or (base.created_at if base is not None else None),
+        createdAt=clone.created_at or (base.created_at if base is not None else None),
         protect=voice.protect if voice is not None else bool(base is not None and base.protect),
         samples=samples,
-        migrated_from=migrated_from,
-        listed_at=base.listed_at if base is not None else None,
+        migratedFrom=migrated_from,
+        listedAt=base.listed_at if base is not None else None,
     )
 
 

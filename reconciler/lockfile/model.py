@@ -12,11 +12,13 @@ place that does (and journals it).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
+from functools import cache
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
 
 from reconciler.errors import UserError
@@ -29,7 +31,10 @@ class _Model(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="forbid")
 
 
-@dataclass(slots=True, config=ConfigDict(populate_by_name=True, extra="forbid"))
+_SLOTTED = ConfigDict(populate_by_name=True, extra="forbid")
+
+
+@dataclass(slots=True, config=_SLOTTED)
 class LockSample:
     """A pre-generated sample of a clone: its text and audio URL."""
 
@@ -38,8 +43,12 @@ class LockSample:
     audio_url: str | None = Field(default=None, alias="audioUrl")
 
 
-class LockEntry(_Model):
+@dataclass(slots=True, config=_SLOTTED)
+class LockEntry:
     """One voice as voicectl last recorded it."""
+
+    # A slotted dataclass, not a model: a lockfile of 10,000 voices holds 10,000 (~0.5 KB
+    # each instead of ~1.8). It has the three model methods its callers use.
 
     voice_id: str = Field(alias="voiceId", description="The clone's voiceId; what apps use.")
     display_name: str | None = Field(default=None, alias="displayName")
@@ -67,6 +76,21 @@ class LockEntry(_Model):
         description="when a list of the service first showed the clone (recorded by the run "
         "that made it); a clone once listed and then missing is gone, with no --list-grace",
     )
+
+    def model_dump(self, **options: Any) -> dict[str, Any]:
+        return _entry_adapter().dump_python(self, **options)
+
+    def model_copy(self, *, update: dict[str, Any]) -> LockEntry:
+        return dataclasses.replace(self, **update)
+
+    @classmethod
+    def model_validate(cls, data: Any) -> LockEntry:
+        return _entry_adapter().validate_python(data)
+
+
+@cache
+def _entry_adapter() -> TypeAdapter[LockEntry]:
+    return TypeAdapter(LockEntry)
 
 
 class PendingEntry(_Model):
@@ -216,7 +240,7 @@ def text_of(data: dict[str, Any]) -> str:
         if isinstance(value, dict) and value:  # a section: one entry at a time
             parts.append("{")
             for j, (name, entry) in enumerate(sorted(value.items())):
-                if isinstance(entry, BaseModel):
+                if isinstance(entry, (BaseModel, LockEntry)):
                     entry = entry.model_dump(by_alias=True, mode="json")
                 entry = _without_nulls(entry, _NULLABLE.get(key, ()))
                 parts.append(f"{',' if j else ''}\n    {_key(name)}: {_indented(entry, 2)}")

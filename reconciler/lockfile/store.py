@@ -22,8 +22,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from reconciler.errors import UserError
 from reconciler.fsutil import atomic_write, probe_write
 from reconciler.lockfile import journal
@@ -43,7 +41,7 @@ from reconciler.lockfile.model import (
 )
 
 # the document's maps a step may change, and the model of their values
-SECTIONS: dict[str, type[BaseModel]] = {
+SECTIONS: dict[str, Any] = {  # models, and LockEntry: a dataclass with their methods
     "voices": LockEntry,
     "pending": PendingEntry,
     "retired": RetiredEntry,
