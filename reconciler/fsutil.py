@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -28,22 +29,30 @@ def usual_mode(fd: int, *, like: Path | None = None) -> None:
         os.fchmod(fd, mode)
 
 
-def atomic_write(path: Path, data: str | bytes) -> None:
+def atomic_write(path: Path, data: str | bytes | Iterable[str]) -> None:
     """Replace ``path`` with ``data`` so that a crash leaves the old or the new file, whole.
 
     Temp file in the same folder, fsync, rename, then fsync the folder so the
-    rename itself survives a power cut. Text is written as UTF-8 with ``\\n``.
+    rename itself survives a power cut. Text is written as UTF-8 with ``\\n``;
+    pieces of text (an iterable of str) are written as they come.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    pieces: Iterable[bytes]
+    if isinstance(data, bytes):
+        pieces = (data,)
+    elif isinstance(data, str):
+        pieces = (data.encode("utf-8"),)
+    else:
+        pieces = (piece.encode("utf-8") for piece in data)
     import tempfile  # on the first write: a run that writes nothing never loads it
 
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         usual_mode(fd, like=path)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
+            for piece in pieces:
+                fh.write(piece)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -202,10 +203,19 @@ _SECTIONS = ("voices", "pending", "retired", "released", "replacing", "awaiting"
 
 def to_text(doc: LockDocument) -> str:
     """The canonical text of a lockfile: sorted keys, 2-space indent, newline."""
+    return "".join(chunks(doc))
+
+
+def chunks(doc: LockDocument, *, serial: int | None = None) -> Iterator[str]:
+    """:func:`to_text` in pieces, one section entry at a time (``serial``: written in
+    place of the document's). Written or hashed as they come, the text of 10,000
+    voices is never one string."""
     data = doc.model_dump(by_alias=True, mode="json", exclude=set(_SECTIONS))
-    for name in _SECTIONS:  # dumped one entry at a time by text_of
+    if serial is not None:
+        data["serial"] = serial
+    for name in _SECTIONS:  # dumped one entry at a time by chunks_of
         data[LockDocument.model_fields[name].alias or name] = getattr(doc, name)
-    return text_of(data)
+    return chunks_of(data)
 
 
 # Empty or unset, these are left out of the file.
@@ -223,9 +233,9 @@ _OPTIONAL = frozenset(
 _PRETTY = json.JSONEncoder(indent=2, sort_keys=True, ensure_ascii=False)
 
 
-def text_of(data: dict[str, Any]) -> str:
-    """:func:`to_text` of a document's JSON data (``data`` is not changed; the entries
-    of its sections may still be models).
+def chunks_of(data: dict[str, Any]) -> Iterator[str]:
+    """The text of a document's JSON data, in pieces (``data`` is not changed; the
+    entries of its sections may still be models).
 
     The same text as ``json.dumps(data, indent=2, sort_keys=True)``, but each entry of
     a section is encoded on its own: the pure-Python encoder (the only one that
@@ -233,22 +243,21 @@ def text_of(data: dict[str, Any]) -> str:
     for 10,000 voices.
     """
     keys = sorted(k for k, v in data.items() if v or k not in _OPTIONAL)
-    parts: list[str] = ["{"]
+    yield "{"
     for i, key in enumerate(keys):
         value = data[key]
-        parts.append(f"{',' if i else ''}\n  {_key(key)}: ")
+        yield f"{',' if i else ''}\n  {_key(key)}: "
         if isinstance(value, dict) and value:  # a section: one entry at a time
-            parts.append("{")
+            yield "{"
             for j, (name, entry) in enumerate(sorted(value.items())):
                 if isinstance(entry, (BaseModel, LockEntry)):
                     entry = entry.model_dump(by_alias=True, mode="json")
                 entry = _without_nulls(entry, _NULLABLE.get(key, ()))
-                parts.append(f"{',' if j else ''}\n    {_key(name)}: {_indented(entry, 2)}")
-            parts.append("\n  }")
+                yield f"{',' if j else ''}\n    {_key(name)}: {_indented(entry, 2)}"
+            yield "\n  }"
         else:
-            parts.append(_indented(value, 1))
-    parts.append("\n}\n" if keys else "}\n")
-    return "".join(parts)
+            yield _indented(value, 1)
+    yield "\n}\n" if keys else "}\n"
 
 
 # Fields of a section's entries left out while unset (older lockfiles never had them).

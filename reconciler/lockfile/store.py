@@ -18,6 +18,7 @@ Group steps that must land together with ``with lock.step():`` (one journal line
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,10 +35,9 @@ from reconciler.lockfile.model import (
     ReleasedEntry,
     ReplaceIntent,
     RetiredEntry,
+    chunks,
     new_document,
     parse,
-    text_of,
-    to_text,
 )
 
 # the document's maps a step may change, and the model of their values
@@ -71,11 +71,13 @@ class _Listed:
         self.entry, self.stamp = entry, stamp
 
 
-def _content(doc: LockDocument) -> dict[str, Any]:
-    """What a lockfile says, without its serial (compared to skip no-op writes)."""
-    data = _dump(doc)
-    data.pop("serial", None)
-    return data
+def _content(doc: LockDocument) -> bytes:
+    """A digest of what a lockfile says, serial aside (compared to skip no-op writes):
+    hashed in pieces, the text of 10,000 voices is never held whole."""
+    digest = hashlib.sha256()
+    for piece in chunks(doc, serial=0):
+        digest.update(piece.encode("utf-8"))
+    return digest.digest()
 
 
 class Lockfile:
@@ -88,7 +90,7 @@ class Lockfile:
         self.journal_path = journal.journal_path_for(path)
         # What the file says (serial aside), taken just before the first change: a run
         # that changes nothing never dumps the document. ``_pristine``: no change yet.
-        self._saved: dict[str, Any] | None = None
+        self._saved: bytes | None = None
         self._pristine = exists
         self._journal: Journal | None = None
         self._batch: list[Op] | None = None
@@ -192,21 +194,15 @@ class Lockfile:
         """
         wrote = False
         if self._pristine:
-            changed, content = False, None  # nothing changed since the file was read
+            changed = False  # nothing changed since the file was read
         elif self._saved is None:
-            changed, content = True, None  # a new lockfile
+            changed = True  # a new lockfile
         else:
-            content = _content(self.doc)
-            changed = content != self._saved
+            changed = _content(self.doc) != self._saved
         if changed:
             self.doc.serial += 1
             try:
-                text = (
-                    to_text(self.doc)
-                    if content is None
-                    else text_of({**content, "serial": self.doc.serial})
-                )
-                atomic_write(self.path, text)
+                atomic_write(self.path, chunks(self.doc))
             except OSError as exc:
                 self.doc.serial -= 1
                 raise write_error(self.path, exc, "write the lockfile") from None

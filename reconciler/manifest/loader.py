@@ -119,6 +119,8 @@ def load_manifest(
     except ValidationError as exc:
         _pydantic_problems(exc, doc, report)
         document = None
+    if document is not None:  # validated; each voice is read again below, one at a time
+        document = document.model_copy(update={"voices": None})
 
     root = Path(os.path.abspath(path)).parent
     hashes = HashCache(root, hasher=audio.file_sha256) if check_files else None

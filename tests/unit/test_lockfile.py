@@ -46,6 +46,31 @@ def test_save_is_deterministic_and_skips_no_op_writes(tmp_path):
     assert json.loads(path.read_text())["lineage"] == data["lineage"]
 
 
+def test_a_change_undone_before_the_fold_writes_nothing(tmp_path):
+    """The fold compares what the file says (a digest, serial aside), not whether
+    anything was touched: a voice recorded and forgotten again leaves the file alone."""
+    path = tmp_path / "voices.lock.json"
+    first = Lockfile.load(path, stack="bots")
+    first.record("a", LockEntry(voice_id="voice_a", status="completed"))
+    assert first.save() is True
+    text, mtime = path.read_text(), path.stat().st_mtime_ns
+    again = Lockfile.load(path)
+    again.record("b", LockEntry(voice_id="voice_b"))
+    again.forget("voice_b")
+    assert again.save() is False
+    assert path.read_text() == text and path.stat().st_mtime_ns == mtime
+
+
+def test_atomic_write_takes_text_in_pieces(tmp_path):
+    from reconciler.fsutil import atomic_write
+
+    target = tmp_path / "out.json"
+    atomic_write(target, iter(["{", '\n  "é": 1', "\n}\n"]))
+    assert target.read_text(encoding="utf-8") == '{\n  "é": 1\n}\n'
+    atomic_write(target, b"raw")
+    assert target.read_bytes() == b"raw"
+
+
 def test_no_temp_files_left(tmp_path):
     lock = Lockfile.load(tmp_path / "voices.lock.json")
     for i in range(5):
