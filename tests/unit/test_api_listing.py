@@ -94,3 +94,24 @@ def test_a_refused_key_raises_as_the_list_does() -> None:
 
     with pytest.raises(AuthError):
         asyncio.run(main())
+
+
+def test_a_readable_body_is_read_by_the_id_hook_and_an_odd_one_falls_back() -> None:
+    """``listed_ids`` reads ids only when every entry has one; else None (the caller then
+    reads the body as a clone list, with its warnings)."""
+    import json
+
+    from reconciler.api.listing import listed_ids
+
+    readable = json.dumps({"data": READABLE}).encode()
+    assert listed_ids(readable, "data") == {"voice_min", "voice_full", "voice_snake"}
+    for odd in (
+        {"data": [*READABLE, {"displayName": "no id"}]},
+        {"data": [{"voiceId": ""}]},
+        {"data": [{"voiceId": 7}]},
+        {"data": ["voice_a_string_is_not_a_clone"]},
+        {"voices": READABLE},
+        READABLE,
+    ):
+        assert listed_ids(json.dumps(odd).encode(), "data") is None, odd
+    assert listed_ids(b"{not json", "data") is None
