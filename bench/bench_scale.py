@@ -14,8 +14,10 @@ clone limit raised, and runs the real CLI as a subprocess:
 * the 10,000 / 1,000 growth ratio of each (linear: <= 11x), and the peak RSS of
   each command (``wait4``'s ru_maxrss; target <= 150 MB at 10,000).
 
-Also printed: the apply's own CPU time, and a bare ``voicectl --version`` (process
-start-up, included in both overheads).
+Also printed: the apply's own CPU time, a bare ``voicectl --version`` (process
+start-up, included in both overheads), and the import floor: the same interpreter
+importing only the libraries a plan is built on (click, pydantic, httpx and its
+transport, PyYAML, asyncio), best of 5, as a share of the plan's local cost.
 
 Run: ``python bench/bench_scale.py`` (both sizes), ``--sizes 1000`` for one, and
 ``--source DIR`` to measure the voicectl of another checkout (e.g. a "before"
@@ -129,6 +131,22 @@ def list_time(url: str) -> tuple[float, int]:
     return best, count
 
 
+FLOOR = (
+    "import click, httpx, httpcore._async, anyio._backends._asyncio, yaml, asyncio\n"
+    "from pydantic import BaseModel"
+)
+
+
+def import_floor() -> float:
+    """Best of 5: the interpreter starting and importing only the libraries."""
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", FLOOR], check=True)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def measure(count: int, *, source: Path, timeout: float) -> dict[str, float]:
     results: dict[str, float] = {}
     flags = ["--clone-limit", str(count + 100)]
@@ -175,6 +193,7 @@ def measure(count: int, *, source: Path, timeout: float) -> dict[str, float]:
                 best = plan
         assert best is not None
         results.update(plan_wall=best.wall, plan_local=best.wall - listed, plan_rss=best.rss_mb)
+        results["floor"] = import_floor()
     return results
 
 
@@ -196,6 +215,10 @@ def report(count: int, r: dict[str, float]) -> None:
             f"{r['plan_local']:.3f} s (target <= {target:g}), "
             f"{r['plan_local'] - r['start']:.3f} s beyond process start-up, "
             f"peak RSS {r['plan_rss']:.0f} MB"
+        )
+        print(
+            f"  import floor (the libraries alone, no voicectl code): {r['floor']:.3f} s = "
+            f"{r['floor'] / r['plan_local']:.0%} of the plan's local cost"
         )
 
 
