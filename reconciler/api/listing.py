@@ -5,9 +5,10 @@ The applier's last list of a run (which clones a list has shown, for the lockfil
 whole clones, 10,000 of them were the peak of a 10,000-voice apply. Even read by
 pydantic into one small object per entry, the answer's whole JSON tree is built
 first (~18 MB beside a 7 MB answer of 10,000 clones). Here the standard library's
-JSON reader hands each object to a hook as soon as it is read: an object with a
-voiceId becomes that id and everything else in it is dropped at once, so the
-answer costs its own bytes and a set of strings (and reads in ~60 % of the time).
+JSON reader hands each object to a hook as soon as it is read
+(``responses.whole_list``): an object with a voiceId becomes that id and everything
+else in it is dropped at once, so the answer costs its own bytes and a set of
+strings (and reads in ~60 % of the time).
 
 A body of another shape (an entry without a voiceId, another envelope) is read as
 :func:`~reconciler.api.responses.parse_clone_list` reads it, with its warnings,
@@ -16,15 +17,12 @@ and gives the ids of the clones that reads.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 import httpx
 
-from reconciler.api.responses import Redact, parse_clone_list
-
-_ID_KEYS = ("voiceId", "voice_id")
+from reconciler.api.responses import ID_KEYS, Redact, parse_clone_list, whole_list
 
 
 class _Id(str):
@@ -33,24 +31,18 @@ class _Id(str):
     __slots__ = ()
 
 
-def _ids_only(pairs: list[tuple[str, Any]]) -> Any:
-    """``json`` object hook: an object with a non-empty string voiceId is that id."""
-    for key, value in pairs:
-        if key in _ID_KEYS:
-            return _Id(value) if isinstance(value, str) and value else dict(pairs)
-    return dict(pairs)
+def _id_of(pairs: list[tuple[str, Any]]) -> _Id:
+    """An entry's voiceId (the first id key's value), or ValueError."""
+    value = next(v for k, v in pairs if k in ID_KEYS)
+    if not isinstance(value, str) or not value:
+        raise ValueError("no voiceId")
+    return _Id(value)
 
 
 def listed_ids(body: bytes, key: str) -> set[str] | None:
     """The voiceIds of a ``{key: [clone, ...]}`` body; None unless every entry has one."""
-    try:
-        data = json.loads(body, object_pairs_hook=_ids_only)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    entries = data.get(key) if isinstance(data, dict) else None
-    if not isinstance(entries, list) or not all(type(e) is _Id for e in entries):
-        return None
-    return set(entries)
+    entries = whole_list(body, key, _Id, _id_of)
+    return None if entries is None else set(entries)
 
 
 def parse_listed_ids(

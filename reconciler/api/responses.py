@@ -18,12 +18,9 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
-from pydantic import TypeAdapter
-from typing_extensions import TypedDict
 
 from reconciler.api.errors import (
     AuthError,
@@ -270,29 +267,49 @@ def parse_json(response: httpx.Response) -> Any:
         ) from None
 
 
-@cache
-def _list_body(key: str, item: Any) -> TypeAdapter:
-    """A validator of ``{key: [item, ...]}`` straight from the JSON bytes."""
-    return TypeAdapter(TypedDict("ListBody", {key: list[item]}))  # type: ignore[operator]
+T = TypeVar("T")
+ID_KEYS = ("voiceId", "voice_id")
 
 
-def whole_list(response: httpx.Response, key: str, item: Any) -> list[Any] | None:
-    """Every entry of a ``{key: [...]}`` answer read as ``item`` in one pass from its
-    bytes (no tree of dicts first); None when the envelope or any entry does not read."""
+def whole_list(
+    body: bytes, key: str, kind: type[T], make: Callable[[list[tuple[str, Any]]], T]
+) -> list[T] | None:
+    """Every entry of a ``{key: [...]}`` answer as ``kind``, made by ``make`` from its
+    fields the moment the JSON reader has read the entry (an object hook: the whole
+    answer is never a tree of dicts, nor pydantic's JSON tree, beside its bytes);
+    None when the envelope or any entry does not read. An entry is an object with a
+    voiceId; ``make`` raises ValueError for one it cannot read."""
+
+    def hook(pairs: list[tuple[str, Any]]) -> Any:
+        if any(k in ID_KEYS for k, _ in pairs):
+            try:
+                return make(pairs)
+            except ValueError:  # pydantic's ValidationError is one
+                pass
+        return dict(pairs)
+
     try:
-        return _list_body(key, item).validate_json(response.content)[key]
-    except ValueError:  # pydantic's ValidationError is one
+        data = json.loads(body, object_pairs_hook=hook)
+    except (ValueError, UnicodeDecodeError):
         return None
+    entries = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(entries, list) or not all(type(e) is kind for e in entries):
+        return None
+    return entries
+
+
+def _clone_of(pairs: list[tuple[str, Any]]) -> Clone:
+    return Clone.from_api(dict(pairs))
 
 
 def parse_clone_list(
     response: httpx.Response, key: str, op_name: str, *, log: logging.Logger, redact: Redact
 ) -> list[Clone]:
-    """The clones of a list answer. A body whose every entry reads is validated in
-    one pass from its bytes (no tree of dicts first: 10,000 clones in a fraction of
-    the time and memory); any other body is read entry by entry, each entry that
-    cannot be read being logged and left out."""
-    whole = whole_list(response, key, Clone)
+    """The clones of a list answer. A body whose every entry reads is read in one
+    pass, each clone made as soon as its entry is read (:func:`whole_list`); any
+    other body is read entry by entry, each entry that cannot be read being logged
+    and left out."""
+    whole = whole_list(response.content, key, Clone, _clone_of)
     if whole is not None:
         return whole
     body = parse_json(response)  # read it the lenient way
