@@ -13,6 +13,7 @@ place that does (and journals it).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import uuid
 from collections.abc import Iterator
@@ -216,6 +217,24 @@ def chunks(doc: LockDocument, *, serial: int | None = None) -> Iterator[str]:
     for name in _SECTIONS:  # dumped one entry at a time by chunks_of
         data[LockDocument.model_fields[name].alias or name] = getattr(doc, name)
     return chunks_of(data)
+
+
+_COMPACT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_digest(doc: LockDocument) -> bytes:
+    """A digest of what the document says, its serial aside: equal digests, equal
+    documents. Each entry is hashed on its own, by the C encoder (the indenting one
+    that writes the file is pure Python: ~4x slower), so even 10,000 voices are
+    never one string or one tree of dicts."""
+    digest = hashlib.sha256()
+    head = doc.model_dump(by_alias=True, mode="json", exclude={*_SECTIONS, "serial"})
+    digest.update(_COMPACT.encode(head).encode("utf-8"))
+    for name in _SECTIONS:
+        for key, entry in sorted(getattr(doc, name).items()):
+            data = [name, key, entry.model_dump(by_alias=True, mode="json")]
+            digest.update(_COMPACT.encode(data).encode("utf-8"))
+    return digest.digest()
 
 
 # Empty or unset, these are left out of the file.

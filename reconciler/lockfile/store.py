@@ -18,7 +18,6 @@ Group steps that must land together with ``with lock.step():`` (one journal line
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from reconciler.lockfile.model import (
     ReplaceIntent,
     RetiredEntry,
     chunks,
+    content_digest,
     new_document,
     parse,
 )
@@ -69,15 +69,6 @@ class _Listed:
 
     def __init__(self, entry: LockEntry, stamp: str):
         self.entry, self.stamp = entry, stamp
-
-
-def _content(doc: LockDocument) -> bytes:
-    """A digest of what a lockfile says, serial aside (compared to skip no-op writes):
-    hashed in pieces, the text of 10,000 voices is never held whole."""
-    digest = hashlib.sha256()
-    for piece in chunks(doc, serial=0):
-        digest.update(piece.encode("utf-8"))
-    return digest.digest()
 
 
 class Lockfile:
@@ -198,7 +189,7 @@ class Lockfile:
         elif self._saved is None:
             changed = True  # a new lockfile
         else:
-            changed = _content(self.doc) != self._saved
+            changed = content_digest(self.doc) != self._saved
         if changed:
             self.doc.serial += 1
             try:
@@ -264,7 +255,7 @@ class Lockfile:
     def _touch(self) -> None:
         """The document is about to change: keep what it says now (fold compares)."""
         if self._pristine:
-            self._saved = _content(self.doc)
+            self._saved = content_digest(self.doc)
             self._pristine = False
 
     def _apply(self, op: Op) -> None:
