@@ -32,8 +32,10 @@ class _Id(str):
 
 
 def _id_of(pairs: list[tuple[str, Any]]) -> _Id:
-    """An entry's voiceId (the first id key's value), or ValueError."""
-    value = next(v for k, v in pairs if k in ID_KEYS)
+    """An entry's voiceId, read as a Clone reads it (voiceId before voice_id, the last
+    of a repeated key), or ValueError."""
+    fields = dict(pairs)
+    value = next((fields[k] for k in ID_KEYS if k in fields), None)
     if not isinstance(value, str) or not value:
         raise ValueError("no voiceId")
     return _Id(value)

@@ -207,13 +207,10 @@ def to_text(doc: LockDocument) -> str:
     return "".join(chunks(doc))
 
 
-def chunks(doc: LockDocument, *, serial: int | None = None) -> Iterator[str]:
-    """:func:`to_text` in pieces, one section entry at a time (``serial``: written in
-    place of the document's). Written or hashed as they come, the text of 10,000
-    voices is never one string."""
+def chunks(doc: LockDocument) -> Iterator[str]:
+    """:func:`to_text` in pieces, one section entry at a time: written as they come,
+    the text of 10,000 voices is never one string."""
     data = doc.model_dump(by_alias=True, mode="json", exclude=set(_SECTIONS))
-    if serial is not None:
-        data["serial"] = serial
     for name in _SECTIONS:  # dumped one entry at a time by chunks_of
         data[LockDocument.model_fields[name].alias or name] = getattr(doc, name)
     return chunks_of(data)
