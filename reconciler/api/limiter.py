@@ -6,10 +6,9 @@ the number at run time with AIMD, as TCP does with its congestion window:
 
 * the window starts at 4 and grows while requests succeed: by one per success
   below the slow-start threshold (so it doubles every round trip), by one per
-  window's worth of successes above it. (A start at 2 left half of any limit of 4
-  or more idle for the first round, a round lost per run, and the later probe past
-  the limit draws the same 429s either way; only a limit of 1 sees two more 429s
-  on the first round, each one retried.);
+  window's worth of successes above it. A start at 2 left half of any limit of 4
+  or more idle for the first round; the later probe past the limit draws the same
+  429s either way, and only a limit of 1 sees two more on the first round;
 * a 429 halves the window (once per round: 429s of requests sent before the
   last decrease belong to the same congestion event);
 * a 429 also teaches a CEILING. The server refused request R because it already
