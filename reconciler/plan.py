@@ -331,6 +331,8 @@ class _Planner:
         self.safe_deletes: set[str] = set()
         self.renamed: set[str] = set()  # old clones a rename without moved: replaces
         self._by_id: dict[str, LockEntry] | None = None  # lockfile entries by voiceId
+        # lockfile names no longer declared, by the sha256 of their sample (renames)
+        self._undeclared_by_sha: dict[str, list[str]] | None = None
 
     # -- identity ---------------------------------------------------------------------
     def foreign(self, clone: Clone | None) -> Owner | None:
@@ -726,10 +728,14 @@ class _Planner:
         has no ``moved:`` entry (replaced create-before-destroy, never lost first)."""
         if not voice.file_sha256:
             return None
-        gone = set(self.m.voices) | set(self.held) | set(self.removed)
-        for old_name, entry in sorted(self.lock.voices.items()):
-            if old_name in gone or entry.file_sha256 != voice.file_sha256:
-                continue
+        if self._undeclared_by_sha is None:  # built once: this runs for every create
+            gone = set(self.m.voices) | set(self.held) | set(self.removed)
+            self._undeclared_by_sha = {}
+            for old_name, entry in sorted(self.lock.voices.items()):
+                if old_name not in gone and entry.file_sha256:
+                    self._undeclared_by_sha.setdefault(entry.file_sha256, []).append(old_name)
+        for old_name in self._undeclared_by_sha.get(voice.file_sha256, ()):
+            entry = self.lock.voices[old_name]
             clone = self.remote.get(entry.voice_id)
             if clone is None or clone.voice_id in self.renamed or self.foreign(clone):
                 continue

@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -103,6 +104,18 @@ from reconciler.fsutil import usual_mode
 __all__ = ["DEFAULT_API_URL", "WavesClient", "api_key_from_env"]
 
 T = TypeVar("T")
+
+
+if sys.version_info >= (3, 11):
+
+    async def _within(step: Awaitable[T], seconds: float) -> T:
+        """``step``, cancelled after ``seconds`` (TimeoutError): in this task, where
+        ``asyncio.wait_for`` would start a task for every try."""
+        async with asyncio.timeout(seconds):
+            return await step
+
+else:  # pragma: no cover - Python 3.10
+    _within = asyncio.wait_for
 
 DEFAULT_API_URL = "https://api.smallest.ai"
 
@@ -180,6 +193,7 @@ class WavesClient:
             headers={"User-Agent": f"voicectl/{__version__}"},
             trust_env=trust_env,
         )
+        self._urls: dict[str, httpx.URL] = {}  # request path -> its URL (a few constants)
         self._closed = False
         self._delete_via = check_via(delete_via)
         self._delete_route: Route | None = None  # the route that works, once known
@@ -610,8 +624,13 @@ class WavesClient:
     ) -> httpx.Response:
         """Send one request with the key; raise StatusFailure on an error status."""
         headers = {**self._auth_headers(), **(extra_headers or {})}
+        url = self._urls.get(path)
+        if url is None:  # joined once: httpx would parse the path and join it every time
+            base = self._http.base_url  # ends with "/", as httpx keeps it
+            url = base.copy_with(raw_path=base.raw_path + path.lstrip("/").encode("ascii"))
+            self._urls[path] = url
         request = self._http.build_request(
-            op.method, path, headers=headers, timeout=timeout, **kwargs
+            op.method, url, headers=headers, timeout=timeout, **kwargs
         )
         if "files" in kwargs and isinstance(request.stream, httpx.AsyncByteStream):
             request.stream = Coalesced(request.stream)  # multipart: few writes, not 4 a field
@@ -649,9 +668,7 @@ class WavesClient:
                     # The total deadline holds while an answer is still arriving:
                     # httpx's timeout is per read, so a server trickling bytes
                     # would otherwise keep one try alive for ever.
-                    result = await asyncio.wait_for(
-                        send(timeout), timeout=max(0.001, budget.remaining)
-                    )
+                    result = await _within(send(timeout), max(0.001, budget.remaining))
                 except asyncio.TimeoutError:
                     self._log_try(op, "deadline", started, budget.tries)
                     slot.neutral()

@@ -332,3 +332,26 @@ def test_a_server_echoing_the_key_cannot_make_the_client_show_it(
         assert "Bearer ***" in str(exc)
     for record in caplog.records:
         assert KEY not in record.getMessage()
+
+
+def test_a_base_url_with_a_path_keeps_its_path_on_every_request() -> None:
+    """An API behind a gateway at ``/gateway/``: each request path is joined to the base
+    URL's path (once per path, then reused), never put in its place."""
+    seen: list[str] = []
+
+    async def listing(request: Request) -> Response:
+        seen.append(f"{request.url.path}?{request.url.query}")
+        return JSONResponse({"data": [{"voiceId": "voice_a", "displayName": "A"}]})
+
+    app = Starlette(routes=[Route("/gateway/waves/v1/voice-cloning", listing, methods=["GET"])])
+    client = WavesClient(
+        base_url="http://waves.test/gateway", api_key=KEY, transport=httpx.ASGITransport(app=app)
+    )
+
+    async def main() -> None:
+        async with client:
+            for _ in range(2):
+                assert [c.voice_id for c in await client.list_clones()] == ["voice_a"]
+
+    run(main())
+    assert seen == ["/gateway/waves/v1/voice-cloning?"] * 2
