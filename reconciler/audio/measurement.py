@@ -6,7 +6,7 @@ cached measurements without the ``quality`` extra; measure.py computes them.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 FRAME_SECONDS = 0.02
@@ -45,7 +45,9 @@ class Measurement:
     snr_db: float
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # Every field is a plain number or text: no deep copy (dataclasses.asdict's)
+        # needed, and a 10,000-sample first run makes 10,000 of these.
+        return {name: getattr(self, name) for name in _ORDER}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Measurement:
@@ -54,4 +56,5 @@ class Measurement:
         return cls(**data)
 
 
-_NAMES = frozenset(f.name for f in fields(Measurement))
+_ORDER = tuple(f.name for f in fields(Measurement))
+_NAMES = frozenset(_ORDER)

@@ -25,6 +25,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler import gcpause
 from reconciler.api.security import API_KEY_ENV
 from reconciler.errors import UserError
 from reconciler.manifest import display_path
@@ -57,6 +58,7 @@ class Target:
 PLAIN = Target(environment=None, key_env=API_KEY_ENV, api_url=None)
 
 
+@gcpause.paused()  # the document it builds is the one the run's load goes on to use
 def declared(manifest_path: Path) -> dict[str, Target]:
     """The environments the manifest declares (none when it cannot be read: the
     command's own load of the manifest reports why)."""

@@ -71,3 +71,16 @@ def test_a_collecting_pause_frees_the_cycles_it_made_before_freezing_the_rest():
         assert gone() is not None  # no collection inside the block
     assert gone() is None
     assert gc.get_freeze_count() >= len(kept)
+
+
+def test_reading_a_manifests_environments_is_a_paused_build(tmp_path):
+    """The first read of a manifest (which environments does it declare?) builds the
+    document the run's load then reuses: no cycle scans while it is built, frozen after."""
+    from reconciler.engine import environments
+
+    lines = "".join(f"  v{i}: {{file: v{i}.wav}}\n" for i in range(200))
+    (tmp_path / "voices.yaml").write_text("version: 1\nvoices:\n" + lines)
+    assert gc.get_freeze_count() == 0
+    assert environments.declared(tmp_path / "voices.yaml") == {}
+    assert gc.isenabled()
+    assert gc.get_freeze_count() > 0
