@@ -25,14 +25,13 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def paused(*, collect: bool = False) -> Iterator[None]:
+def paused() -> Iterator[None]:
     """No cyclic collection inside the block, and its survivors frozen at its end
     (a nested block leaves both to the outer one).
 
-    ``collect``: first collect what the block made (the youngest generation; with
-    earlier builds frozen, only the block's own objects): for a block whose
-    garbage is cyclic and big, such as the answers of a list (an HTTP response
-    and its stream point at each other), and whose survivors are few."""
+    The block's garbage is freed by reference counting as it goes; what it leaves in
+    cycles stays until the process ends (the client's answers leave none:
+    tests/unit/test_api_cycles.py)."""
     if not gc.isenabled():
         yield
         return
@@ -40,8 +39,6 @@ def paused(*, collect: bool = False) -> Iterator[None]:
     try:
         yield
     finally:
-        if collect:
-            gc.collect(0)
         gc.freeze()
         gc.enable()
 

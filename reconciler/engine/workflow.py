@@ -196,7 +196,7 @@ async def list_for_plan(client: Any, lock: Lockfile) -> list[Clone]:
     concluded (a list can lag or drop an entry for a moment): a recorded clone counts
     as missing only when two lists in a row lack it. The second answer is used, plus
     any clone only the first showed (never forget on a single missing entry)."""
-    with gcpause.paused(collect=True):  # a list's garbage is cyclic (responses)
+    with gcpause.paused():  # the clones live to the end of the run
         remote = list(await client.list_clones())
         recorded = {e.voice_id for e in lock.doc.voices.values()} | set(lock.doc.pending)
         if recorded <= {c.voice_id for c in remote}:
