@@ -430,3 +430,21 @@ def test_wavs_the_standard_library_cannot_read_still_decode() -> None:
         assert pcm.codec in ("pcm_s24le", "pcm_f32le")
         assert pcm.seconds == pytest.approx(1.5, abs=0.05)
         assert np.array_equal(pcm.samples, decoder.decode_with_ffmpeg(fixtures / name).samples)
+
+
+def test_a_measurement_reads_back_from_its_json_as_the_same_frozen_value() -> None:
+    import dataclasses
+
+    from reconciler.audio.measurement import Measurement
+
+    names = [f.name for f in dataclasses.fields(Measurement)]
+    measured = Measurement(**{name: float(i) for i, name in enumerate(names)})
+    data = measured.to_json()
+    assert list(data) == names and data == dataclasses.asdict(measured)
+    back = Measurement.from_json(json.loads(json.dumps(data)))
+    assert back == measured and hash(back) == hash(measured)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        back.snr_db = 0.0  # type: ignore[misc]
+    for wrong in ({**data, "extra": 1}, {k: v for k, v in data.items() if k != "rate"}):
+        with pytest.raises(ValueError):
+            Measurement.from_json(wrong)
