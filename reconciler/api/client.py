@@ -117,6 +117,19 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     _within = asyncio.wait_for
 
+
+def _asyncio_transport(trust_env: bool, limits: httpx.Limits) -> httpx.AsyncBaseTransport | None:
+    """httpx's transport on plain asyncio sockets (api/network.py), or None for
+    httpx's own: on Python 3.10, and where a proxy is configured."""
+    if sys.version_info < (3, 11):
+        return None
+    from reconciler.api import network
+
+    if trust_env and network.proxied():
+        return None
+    return network.transport(ssl_context=tls.context(trust_env), limits=limits)
+
+
 DEFAULT_API_URL = "https://api.smallest.ai"
 
 CLONES_PATH = "/waves/v1/voice-cloning"
@@ -181,15 +194,18 @@ class WavesClient:
 
         # Environment proxies are for the outside world, not for a local sandbox.
         trust_env = not is_loopback_host(self._base.host)
+        limits = httpx.Limits(
+            max_connections=parallelism + 4, max_keepalive_connections=parallelism
+        )
+        if transport is None:
+            transport = _asyncio_transport(trust_env, limits)
         self._http = httpx.AsyncClient(
             base_url=self._base,
             transport=transport,
             verify=tls.context(trust_env) if transport is None else True,
             timeout=timeout,
             follow_redirects=False,
-            limits=httpx.Limits(
-                max_connections=parallelism + 4, max_keepalive_connections=parallelism
-            ),
+            limits=limits,
             headers={"User-Agent": f"voicectl/{__version__}"},
             trust_env=trust_env,
         )
