@@ -131,9 +131,11 @@ def list_time(url: str) -> tuple[float, int]:
     return best, count
 
 
+# anyio's asyncio backend only where the plan's transport uses it: on 3.11+ httpcore
+# talks through reconciler/api/network.py's asyncio streams instead.
+_ANYIO = ", anyio._backends._asyncio" if sys.version_info < (3, 11) else ""
 FLOOR = (
-    "import click, httpx, httpcore._async, anyio._backends._asyncio, yaml, asyncio\n"
-    "from pydantic import BaseModel"
+    f"import click, httpx, httpcore._async{_ANYIO}, yaml, asyncio\nfrom pydantic import BaseModel"
 )
 
 

@@ -77,9 +77,11 @@ def _unit_circle(bins: int) -> Any:
     return np.multiply.outer(coarse, fine).ravel()[:bins]
 
 
+@lru_cache(maxsize=256)
 def fft_length(minimum: int) -> int:
     """The smallest even ``2^a 3^b 5^c`` >= ``minimum``: a length numpy's FFT does as
-    fast, and often a third shorter than the next power of two."""
+    fast, and often a third shorter than the next power of two (kept: samples of
+    one length and rate ask for the same one)."""
     best = 1 << max(1, minimum - 1).bit_length()
     threes = 2  # even: the irfft gives back the rfft's length
     while threes < best:

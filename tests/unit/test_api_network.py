@@ -129,27 +129,24 @@ def silent_port() -> Iterator[int]:
     listener.close()
 
 
-def test_an_answer_that_never_comes_is_a_read_timeout(silent_port: int) -> None:
+@pytest.mark.parametrize(
+    ("scheme", "expected"),
+    [
+        ("http", httpx.ReadTimeout),  # connected, the answer never comes
+        ("https", httpx.ConnectTimeout),  # connected, the TLS handshake never comes
+    ],
+)
+def test_a_server_that_never_answers_times_out_as_httpx_says(
+    silent_port: int, scheme: str, expected: type[Exception]
+) -> None:
     from reconciler.api import network
 
     async def main() -> None:
         made = network.transport(ssl_context=trusting(), limits=LIMITS)
         async with httpx.AsyncClient(transport=made, timeout=0.2) as client:
-            await client.get(f"http://127.0.0.1:{silent_port}/")
+            await client.get(f"{scheme}://127.0.0.1:{silent_port}/")
 
-    with pytest.raises(httpx.ReadTimeout):
-        asyncio.run(main())
-
-
-def test_a_tls_handshake_that_never_comes_is_a_connect_timeout(silent_port: int) -> None:
-    from reconciler.api import network
-
-    async def main() -> None:
-        made = network.transport(ssl_context=trusting(), limits=LIMITS)
-        async with httpx.AsyncClient(transport=made, timeout=0.2) as client:
-            await client.get(f"https://127.0.0.1:{silent_port}/")
-
-    with pytest.raises(httpx.ConnectTimeout):
+    with pytest.raises(expected):
         asyncio.run(main())
 
 
