@@ -90,7 +90,7 @@ def measure(pcm: Pcm) -> Measurement:
         return _empty(pcm, seconds)
     frames = mono[: count * frame].reshape(count, frame)
     energy = _db((frames**2).mean(axis=1))
-    noise, loud = (float(v) for v in np.percentile(energy, (NOISE_PERCENTILE, SPEECH_PERCENTILE)))
+    noise, loud = map(float, np.percentile(energy, (NOISE_PERCENTILE, SPEECH_PERCENTILE)))
     threshold = max(min(noise + SPEECH_ABOVE_FLOOR, loud - SPEECH_BELOW_PEAK), SILENCE_DBFS)
     speech = _bridge(energy > threshold, round(BRIDGE_SECONDS / FRAME_SECONDS))
     silent = energy <= SILENCE_DBFS
