@@ -129,3 +129,13 @@ def test_the_help_table_matches_the_commands_themselves():
     assert set(cli_module.cli.commands) == set(cli_module.COMMAND_TABLE)
     loaded_help = CliRunner().invoke(cli_module.cli, ["--help"]).output
     assert lazy_help == loaded_help
+
+
+def test_commands_that_talk_to_the_api_skip_httpx_s_own_command_line(project):
+    """httpx's package imports its CLI (pygments, rich) when it can; voicectl never runs it."""
+    pytest.importorskip("pygments")  # installed with pytest: the import that is skipped
+    env = {"SMALLEST_API_KEY": "k", "VOICECTL_API_URL": "http://127.0.0.1:9"}  # nothing there
+    done, modules = run(project, "plan", "-f", "voices.yaml", env=env)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "httpx" in modules  # the plan did load httpx, to make its request
+    assert not modules & {"pygments", "rich"}, sorted(modules & {"pygments", "rich"})
