@@ -92,6 +92,34 @@ def test_a_minus_23_dbfs_stereo_sine_is_minus_23_lufs(rate: int) -> None:
     assert integrated_loudness(np.zeros((1, rate)), rate) == -math.inf
 
 
+def test_the_percentiles_are_numpys_to_the_bit() -> None:
+    # measure._percentiles replaces np.percentile (which imports numpy.ma): the same
+    # arithmetic, so a measurement (and the cache) does not change by one bit.
+    from reconciler.audio.measure import _percentiles
+
+    rng = np.random.default_rng(11)
+    arrays = [np.array([5.0]), np.array([-120.0, -120.0]), np.array([1.0, np.nan, 2.0])]
+    arrays += [np.maximum(rng.normal(-60, 30, int(n)), -120.0) for n in rng.integers(1, 300, 400)]
+    arrays += [rng.choice([-120.0, -60.5, -3.25, 0.0], int(n)) for n in rng.integers(1, 50, 100)]
+    for values in arrays:
+        for percents in ((10.0, 95.0), (0.0, 100.0), tuple(rng.uniform(0, 100, 2))):
+            want = [float(x) for x in np.percentile(values, percents)]
+            got = list(_percentiles(values, percents))
+            assert np.array_equal(got, want, equal_nan=True), (values, percents)
+
+
+def test_measuring_a_sample_does_not_import_numpy_ma(tmp_path: Path) -> None:
+    clean = tmp_path / "clean.wav"
+    audio_support.write(clean, audio_support.speech(3.0))
+    probe = (
+        "import sys; from pathlib import Path; from reconciler.audio.analyse import measure_file;"
+        f"r = measure_file(Path({str(clean)!r})); assert not isinstance(r, str), r;"
+        "print('numpy' in sys.modules, 'numpy.ma' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
+    assert done.stdout.split() == ["True", "False"], done.stderr
+
+
 # ------------------------------------------------------------------ clean speech passes
 
 
