@@ -121,24 +121,31 @@ def run_apply(request: ApplyRequest, ui: ApplyUI) -> ApplyRun:
     workflow.prepare_tls(request.conn)  # on a helper thread, while the manifest is read
     if request.saved is not None:
         return _run_saved(request, ui)
-    loaded = _load(request, ui)  # a bad manifest fails here: no lock taken, nothing written
-    with RunLock(loaded.lock.path, timeout=request.lock_timeout, on_wait=request.on_wait):
+    # A bad manifest fails here (no lock taken, nothing written, nothing sent), but for
+    # its samples' quality: they are measured while the list is sent, and their
+    # problems come first (workflow.manifest_first), before any change is sent.
+    loaded = _load(request, ui, defer_quality=True)
+    lock = RunLock(loaded.lock.path, timeout=request.lock_timeout, on_wait=request.on_wait)
+    with workflow.manifest_first(loaded), lock:
         # Re-read under the lock: another run may have written the lockfile meanwhile.
         loaded.lock = workflow.read_lockfile(loaded.lock.path, loaded.manifest, [])
         loaded.manifest = workflow.bind_stack(loaded.manifest, loaded.lock)
         return asyncio.run(_run(request, ui, loaded))
 
 
-def _load(request: ApplyRequest, ui: ApplyUI) -> workflow.Loaded:
-    """Validate the manifest (before any API call), read the lockfile, pass on warnings."""
+def _load(request: ApplyRequest, ui: ApplyUI, *, defer_quality: bool = False) -> workflow.Loaded:
+    """Validate the manifest (before any API call), read the lockfile, pass on warnings
+    (with ``defer_quality``, once ``_run``'s list has settled the samples' checks)."""
     loaded = workflow.load(
         request.path,
         lockfile=request.lockfile,
         allow_outside_files=request.allow_outside_files,
         allow_any_duration=request.allow_any_duration,
         target=request.conn.target,
+        defer_quality=defer_quality,
     )
-    ui.warnings(loaded.warnings)
+    if not defer_quality:
+        ui.warnings(loaded.warnings)
     return loaded
 
 
@@ -177,7 +184,7 @@ async def _run(request: ApplyRequest, ui: ApplyUI, loaded: workflow.Loaded) -> A
     async with workflow.open_client(
         request.conn, parallelism=request.parallelism, logger=request.logger
     ) as client:
-        remote = await workflow.list_for_plan(client, loaded.lock)
+        remote = await workflow.list_while_measuring(client, loaded, ui.warnings)
         if saved is not None:
             reasons = savedplan.remote_changes(
                 saved, remote, manifest=loaded.manifest, lock=loaded.lock

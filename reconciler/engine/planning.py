@@ -1,8 +1,10 @@
 """The plan use case: validate, list, plan; and save the plan for `apply PLANFILE`.
 
-``run_plan`` never prints: warnings go to the caller's ``warn`` as soon as the
-manifest is read (before any API call), and the typed :class:`PlanRun` comes
-back for the command to render. A refused plan is returned, not raised, so the
+``run_plan`` never prints: warnings go to the caller's ``warn`` once the
+manifest's checks are done (a manifest that fails the checks of its text and
+files sends nothing; its samples are measured while the list is sent, and their
+problems are raised in its place), and the typed :class:`PlanRun` comes back for
+the command to render. A refused plan is returned, not raised, so the
 command can show it first.
 """
 
@@ -62,15 +64,16 @@ def run_plan(
         allow_outside_files=allow_outside_files,
         allow_any_duration=allow_any_duration,
         target=conn.target,
+        defer_quality=True,  # the samples are measured while the list is sent
     )
-    warn(loaded.warnings)
     endpoint = endpoint_for(sandbox=conn.sandbox, api_url=conn.url)
 
     async def fetch():
         async with workflow.open_client(conn, parallelism=parallelism, logger=logger) as client:
-            return await workflow.list_for_plan(client, loaded.lock)
+            return await workflow.list_while_measuring(client, loaded, warn)
 
-    remote = asyncio.run(fetch())
+    with workflow.manifest_first(loaded):
+        remote = asyncio.run(fetch())
     # The clock is part of the plan (list grace); a saved plan keeps it, so that
     # `apply FILE` plans again at this same instant.
     options = dataclasses.replace(options, now=time.time())

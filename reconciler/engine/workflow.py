@@ -6,10 +6,12 @@ driven from tests and other programs.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +24,7 @@ from reconciler.lockfile import Lockfile
 from reconciler.plan import Plan, PlanOptions, make_plan
 
 if TYPE_CHECKING:
-    from reconciler.manifest import Manifest
+    from reconciler.manifest import LoadResult, Manifest
 
 DEFAULT_MANIFEST = "voices.yaml"
 LOCKFILE_NAME = environments.LOCKFILE_NAME
@@ -237,6 +239,15 @@ class Loaded:
     manifest: Manifest
     warnings: list[str]
     lock: Lockfile
+    measuring: LoadResult | None = None  # its samples' quality still to settle
+
+    def settle(self) -> None:
+        """Wait for the samples' deferred quality checks (``load(defer_quality=True)``):
+        raise the manifest's problems, or put its warnings before the lockfile's."""
+        result, self.measuring = self.measuring, None
+        if result is not None:
+            result.settle()
+            self.warnings[:0] = result.warnings
 
 
 @gcpause.paused()
@@ -247,9 +258,16 @@ def load(
     allow_outside_files: bool = False,
     allow_any_duration: bool = False,
     target: Target = environments.PLAIN,
+    defer_quality: bool = False,
 ) -> Loaded:
     """Validate the manifest (before any API call) and read the lockfile (of the
-    target environment: its voices, defaults, stack and lockfile)."""
+    target environment: its voices, defaults, stack and lockfile).
+
+    With ``defer_quality`` the samples may still be being measured when it returns
+    (every other check has passed): ``list_while_measuring`` sends the list
+    meanwhile and settles them, and ``manifest_first`` keeps their problems ahead
+    of any other failure, so a run reports what it reported before.
+    """
     from reconciler.manifest import load_manifest
 
     result = load_manifest(
@@ -258,10 +276,47 @@ def load(
         allow_any_duration=allow_any_duration,
         environment=target.environment,
         hold_placeholders=True,
+        defer_quality=defer_quality,
     )
     path = lockfile_path(manifest_path, lockfile, target)
-    lock = read_lockfile(path, result.manifest, result.warnings)
-    return Loaded(bind_stack(result.manifest, lock), result.warnings, lock)
+    warnings = [] if defer_quality else result.warnings
+    lock = read_lockfile(path, result.manifest, warnings)
+    measuring = result if defer_quality else None
+    return Loaded(bind_stack(result.manifest, lock), warnings, lock, measuring)
+
+
+async def list_while_measuring(
+    client: Any, loaded: Loaded, warn: Callable[[Sequence[str]], None]
+) -> list[Clone]:
+    """``list_for_plan``, sent while the samples of ``loaded`` are still being measured
+    (on their thread: the list is mostly a wait on the service). The manifest's
+    problems, if the measuring finds any, are raised instead of whatever the list
+    did; ``warn`` gets every warning once the checks are done. A ``loaded`` with
+    nothing deferred just lists (its warnings went out when it was loaded)."""
+    if loaded.measuring is None:
+        return await list_for_plan(client, loaded.lock)
+    listing = asyncio.ensure_future(list_for_plan(client, loaded.lock))
+    try:
+        await asyncio.to_thread(loaded.settle)
+    except BaseException:
+        listing.cancel()
+        await asyncio.gather(listing, return_exceptions=True)  # its outcome is not the news
+        raise
+    warn(loaded.warnings)
+    return await listing
+
+
+@contextlib.contextmanager
+def manifest_first(loaded: Loaded) -> Iterator[None]:
+    """While the samples' quality is not settled, a failure of the run (no key, a held
+    lock, an unreachable service) gives way to the manifest's own problems: what a
+    run reports is what it reported when every check came before anything else."""
+    try:
+        yield
+    except Exception:
+        if loaded.measuring is not None:
+            loaded.settle()  # raises the ManifestError, if the samples have problems
+        raise
 
 
 @gcpause.paused()

@@ -37,7 +37,7 @@ from reconciler.manifest.models import (
     ManifestDocument,
     VoiceDocument,
 )
-from reconciler.manifest.quality import check_quality
+from reconciler.manifest.quality import start_quality
 from reconciler.manifest.report import (
     _describe,
     _pydantic_problems,
@@ -77,6 +77,7 @@ def load_manifest(
     environment: str | None = None,
     check_quality_of_samples: bool = True,
     hold_placeholders: bool = False,
+    defer_quality: bool = False,
 ) -> LoadResult:
     """Read, validate and resolve a manifest and the files it includes.
 
@@ -90,7 +91,10 @@ def load_manifest(
     UnknownEnvironment. Every voice is validated whatever the environment.
     With ``hold_placeholders`` a voice whose file is import's FILL-ME-IN
     placeholder is no error: it lands in the manifest's ``held`` (plan and
-    apply leave it alone and warn).
+    apply leave it alone and warn). With ``defer_quality``, a manifest whose other
+    checks all pass is returned while its samples are still being measured (on a
+    thread): the caller may send its list meanwhile, and calls the result's
+    ``settle()`` before anything else (it raises what the quality checks found).
     """
     path = Path(path)
     source = display_path(path)
@@ -169,16 +173,18 @@ def load_manifest(
     if hashes is not None:
         hashes.save()  # best effort: a cache that cannot be written is just not kept
     _check_cross(entries, data, report)
-    if check_files and check_quality_of_samples:
-        check_quality(
-            [(e.report, e.spec, e.doc) for e in entries.values()],
-            data,
-            report,
-            AnalysisCache.beside(root),
-        )
+    measured = check_files and check_quality_of_samples
+    finish_quality = start_quality(  # nothing to wait for when not measured
+        [(e.report, e.spec, e.doc) for e in entries.values()] if measured else [],
+        data,
+        report,
+        AnalysisCache.beside(root),
+        background=defer_quality,
+    )
     moved, removed = _check_identity(data, entries, report)
 
     if any(r.problems for r in reports) or document is None or defaults is None:
+        finish_quality()  # every problem at once, the samples' too
         raise _fail(reports, report)
     voices = {
         name: entry.spec
@@ -216,9 +222,17 @@ def load_manifest(
         removed=removed,
         held=tuple(context.held),
     )
-    warnings = [line for r in reports for line in r.warning_lines()]
-    yamlpos.forget()  # the document was read: its nodes are not needed any more
-    return LoadResult(manifest=manifest, warnings=warnings)
+
+    def settle() -> list[str]:
+        finish_quality()
+        yamlpos.forget()  # the document was read: its nodes are not needed any more
+        if any(r.problems for r in reports):
+            raise _fail(reports, report)
+        return [line for r in reports for line in r.warning_lines()]
+
+    if defer_quality:
+        return LoadResult(manifest=manifest, warnings=[], finish=settle)
+    return LoadResult(manifest=manifest, warnings=settle())
 
 
 def _fail(reports: list[_Report], main: _Report) -> ManifestError:

@@ -12,6 +12,8 @@ and how to enable them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from pydantic import BaseModel
@@ -49,27 +51,67 @@ def check_quality(
     problems already) and its validated document; ``data`` is the manifest (its
     top-level ``quality``), ``report`` the manifest's own (for the note).
     """
+    start_quality(voices, data, report, cache, background=False)()
+
+
+def start_quality(
+    voices: list[tuple[_Report, VoiceSpec | None, VoiceDocument | None]],
+    data: dict[str, Any],
+    report: _Report,
+    cache: AnalysisCache,
+    *,
+    background: bool = True,
+) -> Callable[[], None]:
+    """Start measuring the samples (check_quality's arguments); the function that
+    waits for the measurements and reports their findings.
+
+    With ``background`` the measuring (importing the decoder, the analysis cache's
+    misses) runs on a thread of its own, so the caller can do something else
+    meanwhile (plan and apply send their list); the findings are reported by the
+    returned function, on the caller's thread, into the same reports.
+    """
     todo = [
         (r, s, s.file_sha256, doc)
         for r, s, doc in voices
         if s is not None and s.file_sha256 and doc is not None
     ]
     if not todo:
-        return
-    # The decoder (PyAV and numpy, ~0.15 s to import) is needed only for samples the
-    # analysis cache has not measured: a plan of unchanged samples never loads it.
-    uncached = any(cache.get(sha) is None for _, _, sha, _ in todo)
-    missing = decoder_missing() if uncached else None
-    if missing is not None:
-        report.note(f"sample quality checks skipped: {missing} (`{INSTALL_HINT}` enables them)")
-        return
-    top = _valid(QualityDocument, data.get("quality") or {})
-    if top is None:
-        return  # reported by the document's validation
-    base = _limits(QualityLimits(), top)
-    measured = analyse(((s.file, sha) for _, s, sha, _ in todo), cache)
-    for voice_report, spec, sha, voice in todo:
-        _report_one(voice_report, spec, voice, measured[sha], base)
+        return lambda: None
+    top = _valid(QualityDocument, data.get("quality") or {})  # None: reported already
+
+    def measure() -> dict[str, Measurement | str] | str:
+        """sha256 -> measurement, or why the checks are skipped (no decoder)."""
+        # The decoder (PyAV and numpy, ~0.15 s to import) is needed only for samples the
+        # analysis cache has not measured: a plan of unchanged samples never loads it.
+        uncached = any(cache.get(sha) is None for _, _, sha, _ in todo)
+        missing = decoder_missing() if uncached else None
+        if missing is not None or top is None:
+            return missing or {}
+        return analyse(((s.file, sha) for _, s, sha, _ in todo), cache)
+
+    pending: Future[dict[str, Measurement | str] | str]
+    if background:
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voicectl-quality")
+        pending = pool.submit(measure)
+        pool.shutdown(wait=False)  # its one thread ends with the measuring
+    else:
+        pending = Future()
+        pending.set_result(measure())
+
+    def finish() -> None:
+        measured = pending.result()  # the measuring's own exception, if it raised
+        if isinstance(measured, str):
+            report.note(
+                f"sample quality checks skipped: {measured} (`{INSTALL_HINT}` enables them)"
+            )
+            return
+        if top is None:
+            return
+        base = _limits(QualityLimits(), top)
+        for voice_report, spec, sha, voice in todo:
+            _report_one(voice_report, spec, voice, measured[sha], base)
+
+    return finish
 
 
 def _report_one(

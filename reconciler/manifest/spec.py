@@ -15,6 +15,7 @@ optional fields.
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -145,5 +146,17 @@ class Manifest:
 
 @dataclass
 class LoadResult:
+    """A valid manifest and its warnings. With ``load_manifest(defer_quality=True)``
+    its samples may still be being measured: ``settle()`` before trusting it."""
+
     manifest: Manifest
     warnings: list[str]
+    finish: Callable[[], list[str]] | None = None  # the deferred quality checks
+
+    def settle(self) -> None:
+        """Wait for the deferred quality checks, if any: raise their ManifestError
+        (every problem of the manifest, as load_manifest raises it), or take in
+        their warnings (``warnings`` is then the whole list, in order)."""
+        finish, self.finish = self.finish, None
+        if finish is not None:
+            self.warnings = finish()
