@@ -65,10 +65,11 @@ def start_quality(
     """Start measuring the samples (check_quality's arguments); the function that
     waits for the measurements and reports their findings.
 
-    With ``background`` the measuring (importing the decoder, the analysis cache's
-    misses) runs on a thread of its own, so the caller can do something else
-    meanwhile (plan and apply send their list); the findings are reported by the
-    returned function, on the caller's thread, into the same reports.
+    With ``background``, when some sample is not in the analysis cache, the
+    measuring (importing the decoder, the cache's misses) runs on a thread of its
+    own, so the caller can do something else meanwhile (plan and apply send their
+    list); the findings are reported by the returned function, on the caller's
+    thread, into the same reports.
     """
     todo = [
         (r, s, s.file_sha256, doc)
@@ -79,18 +80,19 @@ def start_quality(
         return lambda: None
     top = _valid(QualityDocument, data.get("quality") or {})  # None: reported already
 
+    # The decoder (PyAV and numpy, ~0.15 s to import) is needed only for samples the
+    # analysis cache has not measured: a plan of unchanged samples never loads it.
+    uncached = any(cache.get(sha) is None for _, _, sha, _ in todo)
+
     def measure() -> dict[str, Measurement | str] | str:
         """sha256 -> measurement, or why the checks are skipped (no decoder)."""
-        # The decoder (PyAV and numpy, ~0.15 s to import) is needed only for samples the
-        # analysis cache has not measured: a plan of unchanged samples never loads it.
-        uncached = any(cache.get(sha) is None for _, _, sha, _ in todo)
         missing = decoder_missing() if uncached else None
         if missing is not None or top is None:
             return missing or {}
         return analyse(((s.file, sha) for _, s, sha, _ in todo), cache)
 
     pending: Future[dict[str, Measurement | str] | str]
-    if background:
+    if background and uncached:  # all cached: read at once, no thread to wait for
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voicectl-quality")
         pending = pool.submit(measure)
         pool.shutdown(wait=False)  # its one thread ends with the measuring
