@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import traceback
+from typing import NoReturn
 
 import click
 
@@ -151,6 +152,16 @@ def _without_httpx_cli() -> None:
         sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 
+def _interrupted() -> NoReturn:
+    """Ctrl-C outside apply's own handling (validating, listing, planning): exit 130.
+
+    click turns a KeyboardInterrupt raised inside a command into ``Abort`` (exit 1,
+    "Aborted."); a Ctrl-C is 130 wherever it lands, as the README says.
+    """
+    click.echo("Interrupted (Ctrl-C); nothing more was started.", err=True)
+    sys.exit(130)
+
+
 def _on_sigterm():
     """SIGTERM (a CI runner cancelling) stops with a word and exit 143, not silently;
     Ctrl-C is a KeyboardInterrupt even when the parent started us with SIGINT ignored
@@ -171,8 +182,10 @@ def _run(args: list[str], debug: bool) -> None:
 
     try:
         code = cli.main(args=args, prog_name="voicectl", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # click's own, for a Ctrl-C
+            _interrupted()
+        click.echo("Aborted.", err=True)  # end of input at a prompt
         sys.exit(1)
     except click.ClickException as exc:
         exc.show()
@@ -191,8 +204,7 @@ def _run(args: list[str], debug: bool) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        click.echo("Interrupted (Ctrl-C); nothing more was started.", err=True)
-        sys.exit(130)
+        _interrupted()
     except Terminated:
         click.echo("Terminated (SIGTERM); nothing more was started.", err=True)
         sys.exit(143)

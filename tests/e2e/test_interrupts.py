@@ -124,3 +124,37 @@ def test_second_ctrl_c_stops_now_and_the_next_run_converges(project):
     assert "Interrupted (Ctrl-C)." in text and "Traceback" not in text
     assert len([ln for ln in text.splitlines() if ln.startswith("  not done:")]) == len(VOICES)
     converges(project)  # a clone the cut create made is adopted by its tags, not duplicated
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "message"),
+    [
+        (signal.SIGINT, 130, "Interrupted (Ctrl-C); nothing more was started."),
+        (signal.SIGTERM, 143, "Terminated (SIGTERM); nothing more was started."),
+    ],
+)
+@pytest.mark.parametrize("command", ["plan", "apply"])
+def test_a_signal_while_the_list_is_awaited_exits_as_an_interrupt(
+    project, command, signum, code, message
+):
+    # Before any change (here: the list held at the server), a Ctrl-C is still exit
+    # 130 with its line, not click's "Aborted." and 1.
+    project.server.hold(method="GET")
+    env = dict(os.environ, **project.env())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", command, "-f", str(project.manifest)],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    while not project.server.stats()["held_now"]:
+        assert proc.poll() is None, proc.communicate()[0]  # waits on the server's counter
+    proc.send_signal(signum)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == code, out
+    assert message in out and "Aborted." not in out and "Traceback" not in out
+    settled(project)
+    assert project.server.stats()["clones_created"] == 0 and not project.lockfile.exists()
