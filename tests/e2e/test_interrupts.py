@@ -34,11 +34,11 @@ def project(tmp_path, sandbox_server, capsys):
     return p
 
 
-def spawn(project: Project, *args: str) -> subprocess.Popen:
+def spawn(project: Project, *args: str, command: str = "apply") -> subprocess.Popen:
     env = dict(os.environ, **project.env())
     env.pop("NO_COLOR", None)
     return subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "apply", "-f", str(project.manifest), *args],
+        [sys.executable, "-m", "reconciler", command, "-f", str(project.manifest), *args],
         cwd=ROOT,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -140,16 +140,7 @@ def test_a_signal_while_the_list_is_awaited_exits_as_an_interrupt(
     # Before any change (here: the list held at the server), a Ctrl-C is still exit
     # 130 with its line, not click's "Aborted." and 1.
     project.server.hold(method="GET")
-    env = dict(os.environ, **project.env())
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", command, "-f", str(project.manifest)],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = spawn(project, command=command)
     while not project.server.stats()["held_now"]:
         assert proc.poll() is None, proc.communicate()[0]  # waits on the server's counter
     proc.send_signal(signum)
