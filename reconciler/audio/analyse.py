@@ -12,6 +12,7 @@ GIL, and 1,000 small samples took half as long again on two threads as on one.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -47,18 +48,27 @@ def measure_file(path: Path, decode: Callable[[Path], Any] | None = None) -> Mea
         return f"cannot be read ({exc.strerror or exc})"
 
 
+class AnalysisStopped(Exception):
+    """``analyse`` was stopped before it measured every sample (what it measured is
+    cached)."""
+
+
 def analyse(
     samples: Iterable[tuple[Path, str]],
     cache: AnalysisCache,
     *,
     workers: int | None = None,
     decode: Callable[[Path], Any] | None = None,
+    stop: threading.Event | None = None,
 ) -> dict[str, Measurement | str]:
     """sha256 -> Measurement (or decode error) for every sample, cached ones undecoded.
 
     ``workers`` bounds the pool (default: ``VOICECTL_QUALITY_WORKERS``, else the
-    CPU count); ``decode`` replaces
-    the decoder (default decode.decode).
+    CPU count); ``decode`` replaces the decoder (default decode.decode). Once
+    ``stop`` is set (or a Ctrl-C reaches the calling thread) no further sample is
+    started: the ones being measured finish, are cached, and AnalysisStopped (or
+    the KeyboardInterrupt) is raised, so an interrupted first run of a thousand
+    samples does not go on measuring them all.
     """
     one = partial(measure_file, decode=decode)
     results: dict[str, Measurement | str] = {}
@@ -73,26 +83,40 @@ def analyse(
             results[sha256] = hit
     if not missing:
         return results
-    measured = _measure_all(list(missing.values()), one, workers or _default_workers())
+    measured = _measure_all(
+        list(missing.values()), one, workers or _default_workers(), stop or threading.Event()
+    )
     for sha256, result in zip(missing, measured):
-        cache.put(sha256, result)
-        results[sha256] = result
+        if result is not None:
+            cache.put(sha256, result)
+            results[sha256] = result
     cache.save()
+    if any(result is None for result in measured):
+        raise AnalysisStopped(f"stopped with {measured.count(None)} samples not measured")
     return results
 
 
 def _measure_all(
-    paths: list[Path], one: Callable[[Path], Measurement | str], workers: int
-) -> list[Measurement | str]:
-    """``one`` of every path, in order: the large files on the pool, the small ones here."""
+    paths: list[Path], one: Callable[[Path], Measurement | str], workers: int, stop: threading.Event
+) -> list[Measurement | str | None]:
+    """``one`` of every path, in order: the large files on the pool, the small ones here;
+    None for each one not started because ``stop`` was set."""
+
+    def unless_stopped(path: Path) -> Measurement | str | None:
+        return None if stop.is_set() else one(path)
+
     large = [i for i, path in enumerate(paths) if not _small(path)]
     width = max(1, min(len(large), workers))
     if width == 1:
-        return [one(path) for path in paths]
+        return [unless_stopped(path) for path in paths]
     with ThreadPoolExecutor(max_workers=width, thread_name_prefix="voicectl-audio") as pool:
-        futures = {i: pool.submit(one, paths[i]) for i in large}
-        here = {i: one(path) for i, path in enumerate(paths) if i not in futures}
-        return [here[i] if i in here else futures[i].result() for i in range(len(paths))]
+        try:
+            futures = {i: pool.submit(unless_stopped, paths[i]) for i in large}
+            here = {i: unless_stopped(p) for i, p in enumerate(paths) if i not in futures}
+            return [here[i] if i in here else futures[i].result() for i in range(len(paths))]
+        except BaseException:  # a Ctrl-C here: the pool finishes what is in flight, no more
+            stop.set()
+            raise
 
 
 def _small(path: Path) -> bool:

@@ -244,10 +244,17 @@ class Loaded:
     def settle(self) -> None:
         """Wait for the samples' deferred quality checks (``load(defer_quality=True)``):
         raise the manifest's problems, or put its warnings before the lockfile's."""
-        result, self.measuring = self.measuring, None
+        result = self.measuring  # kept until settled: stop_measuring() may come meanwhile
         if result is not None:
             result.settle()
+            self.measuring = None
             self.warnings[:0] = result.warnings
+
+    def stop_measuring(self) -> None:
+        """The run is being interrupted: no further sample is measured (so that exiting
+        does not wait for a thousand of them)."""
+        if self.measuring is not None:
+            self.measuring.stop_measuring()
 
 
 @gcpause.paused()
@@ -299,6 +306,7 @@ async def list_while_measuring(
     try:
         await asyncio.to_thread(loaded.settle)
     except BaseException:
+        loaded.stop_measuring()  # interrupted: the thread stops after what is in flight
         listing.cancel()
         await asyncio.gather(listing, return_exceptions=True)  # its outcome is not the news
         raise
@@ -316,6 +324,9 @@ def manifest_first(loaded: Loaded) -> Iterator[None]:
     except Exception:
         if loaded.measuring is not None:
             loaded.settle()  # raises the ManifestError, if the samples have problems
+        raise
+    except BaseException:  # Ctrl-C, SIGTERM: stop measuring, report nothing more
+        loaded.stop_measuring()
         raise
 
 

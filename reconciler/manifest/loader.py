@@ -174,7 +174,7 @@ def load_manifest(
         hashes.save()  # best effort: a cache that cannot be written is just not kept
     _check_cross(entries, data, report)
     measured = check_files and check_quality_of_samples
-    finish_quality = start_quality(  # nothing to wait for when not measured
+    quality = start_quality(  # nothing to wait for when not measured
         [(e.report, e.spec, e.doc) for e in entries.values()] if measured else [],
         data,
         report,
@@ -184,7 +184,7 @@ def load_manifest(
     moved, removed = _check_identity(data, entries, report)
 
     if any(r.problems for r in reports) or document is None or defaults is None:
-        finish_quality()  # every problem at once, the samples' too
+        quality.finish()  # every problem at once, the samples' too
         raise _fail(reports, report)
     voices = {
         name: entry.spec
@@ -224,14 +224,14 @@ def load_manifest(
     )
 
     def settle() -> list[str]:
-        finish_quality()
+        quality.finish()
         yamlpos.forget()  # the document was read: its nodes are not needed any more
         if any(r.problems for r in reports):
             raise _fail(reports, report)
         return [line for r in reports for line in r.warning_lines()]
 
     if defer_quality:
-        return LoadResult(manifest=manifest, warnings=[], finish=settle)
+        return LoadResult(manifest=manifest, warnings=[], finish=settle, stop=quality.stop)
     return LoadResult(manifest=manifest, warnings=settle())
 
 

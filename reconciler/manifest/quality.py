@@ -12,8 +12,10 @@ and how to enable them.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -51,7 +53,23 @@ def check_quality(
     problems already) and its validated document; ``data`` is the manifest (its
     top-level ``quality``), ``report`` the manifest's own (for the note).
     """
-    start_quality(voices, data, report, cache, background=False)()
+    start_quality(voices, data, report, cache, background=False).finish()
+
+
+@dataclass(frozen=True)
+class PendingQuality:
+    """The quality step under way: ``finish()`` waits for the measurements and reports
+    their findings; ``stop()`` starts no further sample (a run being interrupted)."""
+
+    finish: Callable[[], None]
+    stop: Callable[[], None]
+
+
+def _nothing() -> None:
+    return None
+
+
+NOTHING_PENDING = PendingQuality(finish=_nothing, stop=_nothing)
 
 
 def start_quality(
@@ -61,15 +79,14 @@ def start_quality(
     cache: AnalysisCache,
     *,
     background: bool = True,
-) -> Callable[[], None]:
-    """Start measuring the samples (check_quality's arguments); the function that
-    waits for the measurements and reports their findings.
+) -> PendingQuality:
+    """Start measuring the samples (check_quality's arguments).
 
     With ``background``, when some sample is not in the analysis cache, the
     measuring (importing the decoder, the cache's misses) runs on a thread of its
     own, so the caller can do something else meanwhile (plan and apply send their
-    list); the findings are reported by the returned function, on the caller's
-    thread, into the same reports.
+    list); the findings are reported by its ``finish()``, on the caller's thread,
+    into the same reports.
     """
     todo = [
         (r, s, s.file_sha256, doc)
@@ -77,19 +94,20 @@ def start_quality(
         if s is not None and s.file_sha256 and doc is not None
     ]
     if not todo:
-        return lambda: None
+        return NOTHING_PENDING
     top = _valid(QualityDocument, data.get("quality") or {})  # None: reported already
 
     # The decoder (PyAV and numpy, ~0.15 s to import) is needed only for samples the
     # analysis cache has not measured: a plan of unchanged samples never loads it.
     uncached = any(cache.get(sha) is None for _, _, sha, _ in todo)
+    stopped = threading.Event()
 
     def measure() -> dict[str, Measurement | str] | str:
         """sha256 -> measurement, or why the checks are skipped (no decoder)."""
         missing = decoder_missing() if uncached else None
         if missing is not None or top is None:
             return missing or {}
-        return analyse(((s.file, sha) for _, s, sha, _ in todo), cache)
+        return analyse(((s.file, sha) for _, s, sha, _ in todo), cache, stop=stopped)
 
     pending: Future[dict[str, Measurement | str] | str]
     if background and uncached:  # all cached: read at once, no thread to wait for
@@ -113,7 +131,7 @@ def start_quality(
         for voice_report, spec, sha, voice in todo:
             _report_one(voice_report, spec, voice, measured[sha], base)
 
-    return finish
+    return PendingQuality(finish=finish, stop=stopped.set)
 
 
 def _report_one(

@@ -152,6 +152,7 @@ class LoadResult:
     manifest: Manifest
     warnings: list[str]
     finish: Callable[[], list[str]] | None = None  # the deferred quality checks
+    stop: Callable[[], None] | None = None  # ... told to start no further sample
 
     def settle(self) -> None:
         """Wait for the deferred quality checks, if any: raise their ManifestError
@@ -160,3 +161,9 @@ class LoadResult:
         finish, self.finish = self.finish, None
         if finish is not None:
             self.warnings = finish()
+
+    def stop_measuring(self) -> None:
+        """The run is being interrupted: measure no further sample (those being
+        measured finish); ``settle()`` then raises audio's AnalysisStopped."""
+        if self.stop is not None:
+            self.stop()

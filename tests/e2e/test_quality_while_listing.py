@@ -11,6 +11,7 @@ failure (no key, no service); the warnings are the same lines, in the same order
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 
@@ -18,7 +19,10 @@ import audio_support
 import pytest
 from cli_support import Project, run_main
 
+from reconciler.api.client import WavesClient
 from reconciler.audio import decode as decoder
+from reconciler.audio.cache import AnalysisCache
+from reconciler.engine import workflow
 
 pytestmark = pytest.mark.e2e
 
@@ -143,3 +147,42 @@ def test_plan_warns_with_validate_s_lines_in_its_order(project: Project) -> None
     warnings = _problem_lines(result.text)
     assert len(warnings) == 4, result.text
     assert warnings == _problem_lines(project.run("validate").text)
+
+
+def test_an_interrupted_run_measures_no_further_sample(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Ctrl-C cancels the run while a sample is being measured: that one finishes
+    # (and is cached), no other is started, so exiting does not wait for them all.
+    monkeypatch.setenv("VOICECTL_QUALITY_WORKERS", "1")
+    project.write({f"v{i}": {} for i in range(5)})
+    started, release = threading.Event(), threading.Event()
+    decoded: list[str] = []
+    real = decoder.decode
+
+    def held(path):
+        decoded.append(path.name)
+        started.set()
+        assert release.wait(60)
+        return real(path)
+
+    monkeypatch.setattr(decoder, "decode", held)
+    loaded = workflow.load(project.manifest, defer_quality=True)
+
+    async def interrupted() -> None:
+        async with WavesClient(base_url=project.server.url, api_key=project.key) as client:
+            run = asyncio.ensure_future(
+                workflow.list_while_measuring(client, loaded, lambda _warnings: None)
+            )
+            assert await asyncio.to_thread(started.wait, 60)
+            run.cancel()  # what asyncio.run does with the run on a Ctrl-C
+            with pytest.raises(asyncio.CancelledError):
+                await run
+            release.set()  # only now may the sample in flight finish
+
+    asyncio.run(interrupted())  # returns once the measuring thread has ended
+    assert len(decoded) == 1, decoded
+    cache = AnalysisCache.beside(project.root)
+    assert [cache.get(s.file_sha256) is not None for s in loaded.manifest.voices.values()].count(
+        True
+    ) == 1

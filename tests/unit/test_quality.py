@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from reconciler.audio import decode as decoder
-from reconciler.audio.analyse import analyse
+from reconciler.audio.analyse import AnalysisStopped, analyse
 from reconciler.audio.cache import ANALYSIS_VERSION, AnalysisCache
 from reconciler.audio.loudness import integrated_loudness, k_weighting
 from reconciler.audio.quality import KINDS, QualityLimits
@@ -362,6 +362,34 @@ def test_small_samples_are_measured_on_the_calling_thread(folder: Path) -> None:
         result = results[sha]
         assert not isinstance(result, str)
         assert result.seconds == pytest.approx(seconds, abs=0.01), path
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_stopped_analysis_starts_no_further_sample_and_keeps_what_it_measured(
+    folder: Path, workers: int
+) -> None:
+    # A run being interrupted sets ``stop``: the samples being measured finish (one
+    # per worker at most) and are cached, no other is started.
+    paths = []
+    for i in range(6):
+        p = folder / f"s{i}.wav"
+        audio_support.write(p, audio_support.speech(5.0 + i / 10))
+        paths.append((p, f"{i:064x}"))
+    stop = threading.Event()
+    decoded: list[str] = []
+    real = decoder.decode
+
+    def stop_on_first(path: Path):
+        decoded.append(path.name)
+        stop.set()
+        return real(path)
+
+    store = folder / "analysis.json"
+    with pytest.raises(AnalysisStopped):
+        analyse(paths, AnalysisCache(store), workers=workers, decode=stop_on_first, stop=stop)
+    assert 1 <= len(decoded) <= workers, decoded
+    cached = AnalysisCache(store)
+    assert sum(cached.get(sha) is not None for _, sha in paths) == len(decoded)
 
 
 # ------------------------------------------------------------------ without the extra
