@@ -135,7 +135,7 @@ def run_apply(request: ApplyRequest, ui: ApplyUI) -> ApplyRun:
 
 def _load(request: ApplyRequest, ui: ApplyUI, *, defer_quality: bool = False) -> workflow.Loaded:
     """Validate the manifest (before any API call), read the lockfile, pass on warnings
-    (with ``defer_quality``, once ``_run``'s list has settled the samples' checks)."""
+    (when samples are still being measured, ``_run``'s list passes them on instead)."""
     loaded = workflow.load(
         request.path,
         lockfile=request.lockfile,
@@ -144,7 +144,7 @@ def _load(request: ApplyRequest, ui: ApplyUI, *, defer_quality: bool = False) ->
         target=request.conn.target,
         defer_quality=defer_quality,
     )
-    if not defer_quality:
+    if loaded.measuring is None:
         ui.warnings(loaded.warnings)
     return loaded
 

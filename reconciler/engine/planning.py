@@ -66,6 +66,8 @@ def run_plan(
         target=conn.target,
         defer_quality=True,  # the samples are measured while the list is sent
     )
+    if loaded.measuring is None:  # nothing left to measure: the warnings are all here
+        warn(loaded.warnings)
     endpoint = endpoint_for(sandbox=conn.sandbox, api_url=conn.url)
 
     async def fetch():

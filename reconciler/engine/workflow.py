@@ -286,9 +286,9 @@ def load(
         defer_quality=defer_quality,
     )
     path = lockfile_path(manifest_path, lockfile, target)
-    warnings = [] if defer_quality else result.warnings
+    measuring = result if result.finish is not None else None  # deferred, and under way
+    warnings = [] if measuring is not None else result.warnings
     lock = read_lockfile(path, result.manifest, warnings)
-    measuring = result if defer_quality else None
     return Loaded(bind_stack(result.manifest, lock), warnings, lock, measuring)
 
 

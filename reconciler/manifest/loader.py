@@ -92,9 +92,10 @@ def load_manifest(
     With ``hold_placeholders`` a voice whose file is import's FILL-ME-IN
     placeholder is no error: it lands in the manifest's ``held`` (plan and
     apply leave it alone and warn). With ``defer_quality``, a manifest whose other
-    checks all pass is returned while its samples are still being measured (on a
-    thread): the caller may send its list meanwhile, and calls the result's
-    ``settle()`` before anything else (it raises what the quality checks found).
+    checks all pass and whose samples are not all in the analysis cache is returned
+    while they are still being measured (on a thread; ``finish`` is set): the
+    caller may send its list meanwhile, and calls the result's ``settle()`` before
+    anything else (it raises what the quality checks found).
     """
     path = Path(path)
     source = display_path(path)
@@ -230,7 +231,7 @@ def load_manifest(
             raise _fail(reports, report)
         return [line for r in reports for line in r.warning_lines()]
 
-    if defer_quality:
+    if quality.running:  # only with defer_quality, and samples not in the cache
         return LoadResult(manifest=manifest, warnings=[], finish=settle, stop=quality.stop)
     return LoadResult(manifest=manifest, warnings=settle())
 

@@ -63,6 +63,7 @@ class PendingQuality:
 
     finish: Callable[[], None]
     stop: Callable[[], None]
+    running: bool = False  # measuring on a thread now (else finish() does not wait)
 
 
 def _nothing() -> None:
@@ -131,7 +132,7 @@ def start_quality(
         for voice_report, spec, sha, voice in todo:
             _report_one(voice_report, spec, voice, measured[sha], base)
 
-    return PendingQuality(finish=finish, stop=stopped.set)
+    return PendingQuality(finish=finish, stop=stopped.set, running=background and uncached)
 
 
 def _report_one(
