@@ -306,7 +306,7 @@ async def list_while_measuring(
     try:
         await asyncio.to_thread(loaded.settle)
     except BaseException:
-        loaded.stop_measuring()  # interrupted: the thread stops after what is in flight
+        loaded.stop_measuring()  # if interrupted: no further sample (else a no-op)
         listing.cancel()
         await asyncio.gather(listing, return_exceptions=True)  # its outcome is not the news
         raise

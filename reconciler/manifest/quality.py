@@ -110,8 +110,9 @@ def start_quality(
             return missing or {}
         return analyse(((s.file, sha) for _, s, sha, _ in todo), cache, stop=stopped)
 
+    running = background and uncached  # all cached: read at once, no thread to wait for
     pending: Future[dict[str, Measurement | str] | str]
-    if background and uncached:  # all cached: read at once, no thread to wait for
+    if running:
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voicectl-quality")
         pending = pool.submit(measure)
         pool.shutdown(wait=False)  # its one thread ends with the measuring
@@ -132,7 +133,7 @@ def start_quality(
         for voice_report, spec, sha, voice in todo:
             _report_one(voice_report, spec, voice, measured[sha], base)
 
-    return PendingQuality(finish=finish, stop=stopped.set, running=background and uncached)
+    return PendingQuality(finish=finish, stop=stopped.set, running=running)
 
 
 def _report_one(
