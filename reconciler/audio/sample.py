@@ -35,7 +35,9 @@ from reconciler.audio.webm import webm_duration
 if TYPE_CHECKING:
     from reconciler.localcache import HashCache
 
-MAX_BYTES = 5 * 1024 * 1024
+# "at most 5 MB": whether that is 5,000,000 bytes or 5 MiB is not published, so the
+# smaller (a sample between the two may be refused by the service).
+MAX_BYTES = 5_000_000
 MIN_SECONDS = 5.0
 MAX_SECONDS = 15.0
 # No codec the service takes goes below ~6 kbit/s; fewer bytes than this per
@@ -93,7 +95,7 @@ class SampleCheck:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
+    return f"{size / 1_000_000:.1f} MB"
 
 
 def _real_mp3_seconds(path: Path, name: str, stated: float, result: SampleCheck) -> float:

@@ -25,7 +25,7 @@ from reconciler.sandbox.runtime import Sandbox
 from reconciler.sandbox.state import AudioInfo, CloneRecord
 from reconciler.sandbox.wire import DECISION_KEY, ORG_KEY, error_response
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_UPLOAD_BYTES = 5_000_000  # "5 MB", read as the smaller of 5,000,000 bytes and 5 MiB
 MAX_DISPLAY_NAME = 500
 ACCEPTED_MIME_TYPES = frozenset(
     {

@@ -377,7 +377,7 @@ def test_bad_requests_carry_the_server_message(
 
 
 def test_a_file_over_5_mb_is_refused_by_the_server(srv: Sandbox, tmp_path: Path) -> None:
-    big = big_wav(tmp_path / "big.wav", 5 * 1024 * 1024 + 10)
+    big = big_wav(tmp_path / "big.wav", 5_000_000 + 10)
 
     async def main() -> None:
         async with client(srv) as api:
@@ -625,7 +625,7 @@ def big_wav(path: Path, size: int) -> Path:
 
 
 def test_an_upload_streams_from_disk_memory_stays_flat(srv: Sandbox, tmp_path: Path) -> None:
-    size = 5 * 1024 * 1024 - 1024
+    size = 5_000_000 - 1024
     sample = big_wav(tmp_path / "five-mb.wav", size)
 
     async def main() -> None:

@@ -191,7 +191,7 @@ CASES = [
                   "text ('RIFF? no. Just some notes.')")],
          setup=[text_file("fake.wav", "RIFF? no. Just some notes.\n")]),
     Case("file-over-5-mb", "version: 1\nvoices:\n  a: {file: big.wav}\n",
-         [(3, 13, "big.wav is 5.0 MB (5243880 bytes); the service accepts at most 5 MB")],
+         [(3, 13, "big.wav is 5.0 MB (5001000 bytes); the service accepts at most 5 MB")],
          setup=[big_wav("big.wav")]),
     Case("file-too-short", "version: 1\nvoices:\n  a: {file: short.wav}\n",
          [(3, 13, "short.wav is 2.0 s long; the service wants 5-15 s of clean speech "

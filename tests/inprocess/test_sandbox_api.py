@@ -203,7 +203,7 @@ async def test_file_is_required(sandbox_app) -> None:
 
 
 async def test_file_at_most_5_mb(sandbox_app) -> None:
-    limit = 5 * 1024 * 1024
+    limit = 5_000_000
     async with asgi_client(sandbox_app()) as client:
         assert (await create(client, audio=b"\0" * limit)).status_code == 200
         await assert_error(await create(client, audio=b"\0" * (limit + 1)), 400, "too large")

@@ -334,7 +334,7 @@ def test_check_sample_over_5_mb_is_refused_without_reading(tmp_path: Path) -> No
         fh.truncate(audio.MAX_BYTES + 1)
     errors = check_sample(path, name="big.wav").errors
     assert errors == [
-        "big.wav is 5.0 MB (5242881 bytes); the service accepts at most 5 MB (5242880 bytes)"
+        "big.wav is 5.0 MB (5000001 bytes); the service accepts at most 5 MB (5000000 bytes)"
     ]
 
 
