@@ -548,6 +548,13 @@ class _Planner:
                     f"`moved: [{{from: {old_name}, to: {name}}}]` to keep that clone instead)"
                 ]
                 reasons += self.destroy_first_reason(name, clone.voice_id)
+                if voice.protect or self.lock.voices[old_name].protect:
+                    # The old clone is deleted once the new one is made: a protected
+                    # voice is never lost to a rename (moved: keeps its clone).
+                    self.refusals.append(
+                        ProtectedVoice(old_name, clone.voice_id, "replace", reasons[0])
+                    )
+                    return
                 self.add(
                     Action(
                         "replace",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
+from dataclasses import replace as with_fields
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,25 @@ def test_manifest_safety_is_read_and_checked(tmp_path: Path) -> None:
     with pytest.raises(ManifestError) as info:
         load_manifest(_write(tmp_path, "safety:\n  minimum: 3\n"))
     assert any("safety.minimum" in p for p in info.value.problems), info.value.problems
+
+
+def test_a_protected_voice_renamed_without_moved_is_refused_not_replaced() -> None:
+    # A rename without moved: makes a new clone, then deletes the old one: a protected
+    # voice (in the lockfile, or in the manifest under its new name) is never lost so.
+    old = Voice("narrator", protect=True)
+    c = clone_of(old)
+    for new_protect in (True, False):
+        new = with_fields(
+            Voice("narrator-en", display_name="narrator", protect=new_protect),
+            file_sha256=old.file_sha256,
+        )
+        plan = make_plan(manifest(new), lock_with((old, c)), [c])
+        assert not plan.of_kind("replace") and not plan.of_kind("delete")
+        assert [(type(r), r.name, r.voice_id, r.verb) for r in plan.refusals] == [
+            (ProtectedVoice, "narrator", c.voice_id, "replace")
+        ]
+        assert "add `moved: [{from: narrator, to: narrator-en}]`" in plan.refusals[0].message
+    unprotected = Voice("narrator")
+    new = with_fields(Voice("narrator-en", display_name="narrator"), file_sha256=old.file_sha256)
+    plan = make_plan(manifest(new), lock_with((unprotected, c)), [c])
+    assert [a.kind for a in plan.actions] == ["replace"] and plan.refusals == ()
