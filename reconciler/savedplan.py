@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from reconciler.api.models import Clone
 from reconciler.errors import UserError
 from reconciler.fsutil import atomic_write, probe_write
 from reconciler.lockfile import LockDocument, Lockfile
+from reconciler.outputs import check_output
 from reconciler.ownership import ours, owner_of, recorded_ids
 from reconciler.plan import Plan, PlanOptions
 
@@ -184,15 +185,22 @@ def to_text(doc: schemas.SavedPlanDocument) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def check_writable(path: Path) -> None:
+def check_writable(path: Path, own_files: Mapping[str, Path]) -> None:
     """Refuse ``--out PATH`` before the plan is made (before any request) if the plan
-    file could not be written there; nothing is created (``fsutil.probe_write``)."""
+    file could not be written there, or would replace one of the run's ``own_files``
+    or a file that is not a saved plan (``outputs.check_output``); nothing is created
+    (``fsutil.probe_write``)."""
+    check_output("--out", path, inputs=own_files, ours=_is_saved_plan, what="a saved plan")
     if path.is_dir():
         raise UserError(f"--out {path}: is a directory")
     try:
         probe_write(path)
     except OSError as exc:
         raise UserError(f"--out {path}: cannot write the plan: {exc.strerror or exc}") from None
+
+
+def _is_saved_plan(data: Any) -> bool:
+    return isinstance(data, dict) and data.get("kind") == schemas.SAVED_PLAN_KIND
 
 
 def write(path: Path, doc: schemas.SavedPlanDocument) -> None:

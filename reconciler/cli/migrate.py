@@ -90,7 +90,8 @@ def migrate(
     with FailureReport("migrate", fmt):  # --format json: an early refusal is one document too
         target = _engine_applying.select_target(path, settings.env)
         if map_out:  # before any clone is made: a lost map leaves apps on the old voiceIds
-            migrating.check_map_writable(Path(map_out))
+            own = workflow.own_files(path, flags.lockfile, target)
+            migrating.check_map_writable(Path(map_out), own)
         if finish:
             if keep_legacy:
                 raise UserError("--finish and --keep-legacy contradict each other; pick one")

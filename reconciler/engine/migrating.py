@@ -27,6 +27,7 @@ all of them while one replacement is missing, unfinished or not current.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ from reconciler.engine import environments, workflow
 from reconciler.errors import UserError
 from reconciler.fsutil import atomic_write, probe_write
 from reconciler.lockfile import LockDocument, Lockfile
+from reconciler.outputs import check_output
 from reconciler.schemas import MigrationMapDocument
 
 if TYPE_CHECKING:
@@ -64,9 +66,15 @@ def migration_map(doc: LockDocument) -> dict[str, Any]:
     return MigrationMapDocument.model_validate(out).model_dump(by_alias=True, mode="json")
 
 
-def check_map_writable(path: Path) -> None:
+def _is_map(data: Any) -> bool:
+    return isinstance(data, dict) and set(data) == {"formatVersion", "voices", "ids"}
+
+
+def check_map_writable(path: Path, own_files: Mapping[str, Path]) -> None:
     """Refuse ``--map-out PATH`` before any clone is made if the map could not be
-    written there (a migration whose map is lost leaves apps on the old voiceIds)."""
+    written there (a migration whose map is lost leaves apps on the old voiceIds), or
+    would replace one of the run's ``own_files`` or a file that is not a map."""
+    check_output("--map-out", path, inputs=own_files, ours=_is_map, what="a migration map")
     if path.is_dir():
         raise UserError(f"--map-out {path}: is a directory")
     try:

@@ -56,7 +56,7 @@ def run_plan(
     if out is not None:
         from reconciler import savedplan
 
-        savedplan.check_writable(out)
+        savedplan.check_writable(out, workflow.own_files(path, lockfile, conn.target))
     workflow.prepare_tls(conn)  # on a helper thread, while the manifest is read
     loaded = workflow.load(
         path,

@@ -44,6 +44,23 @@ def lockfile_path(
     return environments.lockfile_path(manifest_path, override, target)
 
 
+def own_files(
+    manifest_path: Path, override: str | Path | None = None, target: Target = environments.PLAIN
+) -> dict[str, Path]:
+    """The files a run keeps its state in, by description (whether they exist yet or
+    not): an output file (``--out``, ``--map-out``) may never be one of them."""
+    from reconciler.lockfile.journal import journal_path_for
+    from reconciler.lockfile.runlock import lock_path_for
+
+    lock = lockfile_path(manifest_path, override, target)
+    return {
+        "the manifest": manifest_path,
+        "the lockfile": lock,
+        "the lockfile's journal": journal_path_for(lock),
+        "the run lock": lock_path_for(lock),
+    }
+
+
 @dataclass(frozen=True)
 class Connection:
     """Where and how to reach the Waves API for one command (and one environment)."""
