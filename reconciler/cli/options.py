@@ -9,6 +9,7 @@ plan, apply and migrate cannot each read them differently."""
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,22 @@ if TYPE_CHECKING:
     from reconciler.plan import PlanOptions
 from reconciler.cli.complete import voice_names
 
+
+class _Seconds(click.FloatRange):
+    """Seconds: 0 or more, and a real number (click's FloatRange lets nan and inf by:
+    a wait of nan seconds would fail deep inside the run, not at the prompt)."""
+
+    name = "number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        seconds = super().convert(value, param, ctx)
+        if not math.isfinite(seconds):
+            self.fail(f"{value!r} is not a finite number of seconds.", param, ctx)
+        return seconds
+
+
+SECONDS = _Seconds(min=0)
+
 lockfile_option = click.option(
     "--lockfile",
     envvar="VOICECTL_LOCKFILE",
@@ -35,7 +52,7 @@ lockfile_option = click.option(
 )
 lock_timeout_option = click.option(
     "--lock-timeout",
-    type=click.FloatRange(min=0),
+    type=SECONDS,
     default=0.0,
     show_default=True,
     envvar="VOICECTL_LOCK_TIMEOUT",
@@ -78,7 +95,7 @@ PLAN_OPTIONS = [
     ),
     click.option(
         "--list-grace",
-        type=click.FloatRange(min=0),
+        type=SECONDS,
         default=30.0,
         show_default=True,
         envvar="VOICECTL_LIST_GRACE",
@@ -134,7 +151,7 @@ APPLY_OPTIONS = [
     ),
     click.option(
         "--wait-timeout",
-        type=click.FloatRange(min=0),
+        type=SECONDS,
         default=600.0,
         show_default=True,
         envvar="VOICECTL_WAIT_TIMEOUT",
