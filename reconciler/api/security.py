@@ -84,6 +84,15 @@ def check_base_url(base_url: str, api_key: str | None, *, in_process: bool = Fal
             f"invalid API URL {safe_url(url)!r}: it carries credentials (user:password@); "
             f"remove them: the key comes from {API_KEY_ENV}"
         )
+    if url.port is not None and not 0 < url.port <= 65535:
+        raise WavesError(
+            f"invalid API URL {safe_url(url)!r}: port {url.port} is not between 1 and 65535"
+        )
+    if url.query or url.fragment:
+        raise WavesError(
+            f"invalid API URL {safe_url(url)!r}: give the base URL without a query or "
+            "fragment (voicectl adds the API paths)"
+        )
     if "/waves/v1" in url.path:
         base = safe_url(url).split("/waves/v1", 1)[0]
         raise WavesError(

@@ -73,6 +73,20 @@ def test_bad_urls_are_refused(url: str) -> None:
         WavesClient(base_url=url, api_key=KEY)
 
 
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://127.0.0.1:99999", "port 99999 is not between 1 and 65535"),
+        ("http://127.0.0.1:0", "port 0 is not between 1 and 65535"),  # not "port 80"
+        ("http://127.0.0.1:8790/?a=b", "without a query or fragment"),
+        ("https://api.example.com/#top", "without a query or fragment"),
+    ],
+)
+def test_a_port_out_of_range_or_a_query_is_refused_before_any_connection(url, why) -> None:
+    with pytest.raises(WavesError, match=why):
+        WavesClient(base_url=url, api_key=KEY)
+
+
 @pytest.mark.parametrize("bad", ["two words", "line\nbreak", "caf\u00e9"])
 def test_unsendable_keys_are_refused_without_echoing_them(bad: str) -> None:
     with pytest.raises(AuthError) as info:
