@@ -95,7 +95,7 @@ def test_unsendable_keys_are_refused_without_echoing_them(bad: str) -> None:
 
 
 def test_repr_shows_only_the_base_url() -> None:
-    client = WavesClient(base_url="https://api.example.test:8443/v/", api_key=KEY)
+    client = WavesClient(base_url="https://api.example.test:8443/v", api_key=KEY)
     assert repr(client) == "WavesClient(base_url='https://api.example.test:8443/v')"
     assert KEY not in repr(client)
 
