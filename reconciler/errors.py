@@ -28,3 +28,11 @@ class ManifestError(UserError):
 def internal_error(exc: BaseException) -> str:
     """The one line a bug (an exception nobody expected) is reported with."""
     return f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+
+
+def stdout_error(exc: OSError | None) -> str:
+    """The one line for output that could not be written: stdout failed (``exc``: a
+    full disk, a closed descriptor) or was closed before the run (None)."""
+    if exc is None:
+        return "stdout is closed, so the output was lost (use >/dev/null)"
+    return f"cannot write the output to stdout: {exc.strerror or exc}"

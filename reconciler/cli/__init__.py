@@ -13,14 +13,14 @@ import os
 import signal
 import sys
 import traceback
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
 from reconciler import __version__
 from reconciler.api.errors import WavesError
 from reconciler.cli.common import global_options
-from reconciler.errors import UserError, internal_error
+from reconciler.errors import UserError, internal_error, stdout_error
 
 # Every command lives in its own module under reconciler/cli/, imported only when
 # that command runs (or is completed): `voicectl --help`, `--version` and the
@@ -131,9 +131,13 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args or os.environ.get("VOICECTL_DEBUG", "").lower() in ("1", "true")
     _without_httpx_cli()
     previous = _on_sigterm()
+    stdout = sys.stdout
+    if stdout is not None:
+        sys.stdout = _MarkedStdout(stdout)
     try:
         _run(args, debug)
     finally:
+        sys.stdout = stdout
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 
@@ -210,10 +214,62 @@ def _run(args: list[str], debug: bool) -> None:
         sys.exit(143)
     except BrokenPipeError:  # `voicectl output | head`
         sys.exit(0)
+    except OSError as exc:
+        if not getattr(exc, "voicectl_stdout", False):
+            _internal(exc, debug)
+        _drop_stdout()
+        click.echo(f"Error: {stdout_error(exc)}", err=True)
+        sys.exit(1)
     except Exception as exc:  # a bug: still one line unless --debug
-        if debug:
-            traceback.print_exc()
-        else:
-            click.echo(f"Error: {internal_error(exc)}", err=True)
+        _internal(exc, debug)
+    if sys.stdout is None:  # fd 1 was closed: every line written went nowhere
+        click.echo(f"Error: {stdout_error(None)}", err=True)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _internal(exc: BaseException, debug: bool) -> NoReturn:
+    """A bug: still one line unless --debug."""
+    if debug:
+        traceback.print_exc()
+    else:
+        click.echo(f"Error: {internal_error(exc)}", err=True)
+    sys.exit(1)
+
+
+class _MarkedStdout:
+    """stdout, whose write errors are marked as such (``voicectl_stdout``): a full
+    disk behind ``> file`` is "cannot write the output", not an internal error."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            exc.voicectl_stdout = True  # type: ignore[attr-defined]
+            raise
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            exc.voicectl_stdout = True  # type: ignore[attr-defined]
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _drop_stdout() -> None:
+    """What could not be written to stdout is dropped, so that exiting does not fail
+    on it once more (fd 1 goes to /dev/null)."""
+    try:
+        fd = sys.stdout.fileno()  # a stream without a descriptor (a test's) is left be
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+        sys.stdout.flush()
+    except (AttributeError, OSError, ValueError):
+        pass
