@@ -184,6 +184,9 @@ def _on_sigterm():
 def _run(args: list[str], debug: bool) -> None:
     from reconciler.cli.interrupts import Terminated
 
+    if sys.stdout is None:  # fd 1 closed (`>&-`): every line would go nowhere
+        click.echo(f"Error: {stdout_error(None)}", err=True)
+        sys.exit(1)  # before anything is done
     try:
         code = cli.main(args=args, prog_name="voicectl", standalone_mode=False)
     except click.exceptions.Abort as exc:
@@ -222,9 +225,6 @@ def _run(args: list[str], debug: bool) -> None:
         sys.exit(1)
     except Exception as exc:  # a bug: still one line unless --debug
         _internal(exc, debug)
-    if sys.stdout is None:  # fd 1 was closed: every line written went nowhere
-        click.echo(f"Error: {stdout_error(None)}", err=True)
-        sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
 
 
