@@ -34,5 +34,5 @@ def stdout_error(exc: OSError | None) -> str:
     """The one line for output that could not be written: stdout failed (``exc``: a
     full disk, a closed descriptor) or was closed before the run (None)."""
     if exc is None:
-        return "stdout is closed, so the output was lost (use >/dev/null)"
+        return "stdout is closed, so the output would be lost (use >/dev/null to discard it)"
     return f"cannot write the output to stdout: {exc.strerror or exc}"
