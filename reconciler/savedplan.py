@@ -253,11 +253,18 @@ def read(path: Path) -> schemas.SavedPlanDocument:
             "make a new plan with `voicectl plan --out`"
         )
     try:
-        return schemas.SavedPlanDocument.model_validate(data)
+        doc = schemas.SavedPlanDocument.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise UserError(f"{path}: damaged saved plan: {where}: {first['msg']}") from None
+    for where, recorded in (
+        ("inputs.manifest.path", doc.inputs.manifest.path),
+        ("inputs.lockfile.path", doc.inputs.lockfile.path),
+    ):
+        if not recorded or "\0" in recorded:  # no path voicectl wrote: an edit
+            raise UserError(f"{path}: damaged saved plan: {where}: not a file path")
+    return doc
 
 
 def plan_options(doc: schemas.SavedPlanDocument) -> PlanOptions:

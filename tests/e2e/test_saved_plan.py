@@ -8,7 +8,7 @@ import json
 
 import jsonschema
 import pytest
-from cli_support import Project
+from cli_support import Project, run_main
 from sandbox_support import CLONES, DELETE, KEY, ROOT
 
 from reconciler.endpoint import safe_endpoint
@@ -318,6 +318,24 @@ def test_bad_plan_files(project, content, message):
     r = apply_saved(project, expect=1)
     assert message in r.err
     assert len(r.err.strip().splitlines()) == 1
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("field", ["manifest", "lockfile"])
+@pytest.mark.parametrize("bad", ["voices\u0000.json", ""])
+def test_a_recorded_path_that_is_no_path_is_a_damaged_plan(project, field, bad):
+    project.write({"alpha": {}})
+    doc = save(project)
+    doc["inputs"][field]["path"] = bad
+    (project.root / "plan.json").write_text(json.dumps(doc))
+    line = (
+        f"Error: {project.root / 'plan.json'}: damaged saved plan: "
+        f"inputs.{field}.path: not a file path"
+    )
+    assert apply_saved(project, expect=1).err.strip().splitlines() == [line]
+    shown = run_main(project.capsys, "show", str(project.root / "plan.json"))
+    assert shown.code == 1 and shown.err.strip().splitlines() == [line]
+    assert not project.remote() and not project.lockfile.exists()
 
 
 @pytest.mark.e2e
