@@ -19,6 +19,7 @@ import click
 from reconciler import schemas
 from reconciler.cli.common import global_options
 from reconciler.errors import UserError
+from reconciler.fsutil import probe_write
 from reconciler.manifest import NAME_PATTERN
 from reconciler.render.setup import initialised
 
@@ -61,6 +62,22 @@ def _write(path: Path, text: str) -> None:
         path.write_text(text, encoding="utf-8", newline="\n")
     except OSError as exc:
         raise UserError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+
+
+def _check_writable(root: Path, files: list[Path]) -> None:
+    """Refuse before anything is written (so a failed init leaves nothing behind): a
+    file to write that is a folder, ``samples`` that is a file, a folder that takes no
+    files (``fsutil.probe_write``: nothing is created)."""
+    for path in files:
+        if path.is_dir():
+            raise UserError(f"{path}: cannot write: it is a directory")
+    samples = root / "samples"
+    if samples.exists() and not samples.is_dir():
+        raise UserError(f"{samples}: cannot create the samples folder: a file is in the way")
+    try:
+        probe_write(files[0])
+    except OSError as exc:
+        raise UserError(f"{files[0]}: cannot write: {exc.strerror or exc}") from exc
 
 
 def _gitignore_text(path: Path) -> str | None:
@@ -106,6 +123,8 @@ def init(directory: str, stack: str | None, schema_url: str | None, force: bool)
             "starting with a letter or digit"
         )
     gitignore = _gitignore_text(root / ".gitignore")  # read problems before any write
+    files = [manifest, *([root / SCHEMA_FILE] if schema_url is None else [])]
+    _check_writable(root, files + ([root / ".gitignore"] if gitignore is not None else []))
     try:
         (root / "samples").mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -53,6 +53,25 @@ def test_init_refuses_to_overwrite_without_force(capsys, tmp_path):
     assert "yaml-language-server" in (tmp_path / "voices.yaml").read_text()
 
 
+@pytest.mark.parametrize(
+    ("in_the_way", "message"),
+    [
+        ("voices.yaml/", "voices.yaml: cannot write: it is a directory"),
+        ("voices.schema.json/", "voices.schema.json: cannot write: it is a directory"),
+        (".gitignore/", ".gitignore: cannot read: "),
+        ("samples", "samples: cannot create the samples folder: a file is in the way"),
+    ],
+)
+def test_init_that_cannot_finish_writes_nothing(capsys, tmp_path, in_the_way, message):
+    path = tmp_path / in_the_way.rstrip("/")
+    path.mkdir() if in_the_way.endswith("/") else path.write_text("x")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    r = run(capsys, "init", str(tmp_path), "--force")
+    assert r.code == 1 and r.err.startswith(f"Error: {tmp_path}/{message}"), r.err
+    assert len(r.err.strip().splitlines()) == 1
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
 def test_gitignore_is_appended_once(capsys, tmp_path):
     (tmp_path / ".gitignore").write_text("node_modules")  # no trailing newline
     run(capsys, "init", str(tmp_path))
