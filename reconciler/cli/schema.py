@@ -44,6 +44,11 @@ def schema(name: str | None, write: bool, check: bool, directory: str) -> None:
         click.echo(schemas.schema_text(name), nl=False)
         return
     if check:
+        if not folder.is_dir():
+            raise UserError(
+                f"{folder}: no such folder, so there are no schemas to check; "
+                f"run `voicectl schema --write --dir {folder}` (or give --dir)"
+            )
         stale = schemas.differences(folder)
         if stale:
             raise UserError(

@@ -55,6 +55,12 @@ def test_schema_command_prints_writes_and_checks(capsys, tmp_path):
         f"Error: {target}: plan.schema.json differ from the models; "
         f"run `voicectl schema --write --dir {target}`"
     )
+    missing = tmp_path / "nowhere"
+    r = run(capsys, "schema", "--check", "--dir", str(missing))
+    assert r.code == 1 and r.err.strip() == (
+        f"Error: {missing}: no such folder, so there are no schemas to check; "
+        f"run `voicectl schema --write --dir {missing}` (or give --dir)"
+    )
 
 
 def test_schema_command_needs_exactly_one_mode(capsys):
