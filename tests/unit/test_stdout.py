@@ -43,7 +43,9 @@ def test_closed_stdout_is_not_a_silent_success() -> None:
         shell=True, stderr=subprocess.PIPE, text=True, env=ENV, timeout=120, cwd=ROOT,
     )  # fmt: skip
     assert proc.returncode == 1
-    assert proc.stderr == "Error: stdout is closed, so the output would be lost (use >/dev/null to discard it)\n"
+    assert proc.stderr == (
+        "Error: stdout is closed, so the output would be lost (use >/dev/null to discard it)\n"
+    )
     # ... and while running
     proc = subprocess.run(
         [sys.executable, "-c", "import os, runpy, sys; os.close(1); sys.argv = "
