@@ -18,14 +18,18 @@ ignored (the command's own result never depends on it).
   hashed (so a 1,000-voice repository of 5 MB samples is not re-read on every
   plan). A file modified less than :data:`RACY_SECONDS` before it was hashed is
   not cached: a second write within the clock's granularity could keep its
-  mtime (git's "racily clean" problem).
+  mtime (git's "racily clean" problem). An entry that is not what this class
+  writes (a sha256 that is not 64 hex digits, facts of the wrong type) is a miss:
+  the file is read again and the entry rewritten.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +39,7 @@ from reconciler.fsutil import atomic_write
 
 CACHE_DIR = ".voicectl"
 RACY_SECONDS = 2.0
+_SHA256 = re.compile(r"[0-9a-f]{64}")  # fullmatch: a $ would let a newline through
 
 
 def cache_path(folder: Path, name: str) -> Path:
@@ -101,6 +106,17 @@ def _key(path: Path) -> str:
     return text if os.path.isabs(text) and "/." not in text else os.path.abspath(text)
 
 
+def _plausible_facts(facts: Any) -> bool:
+    """Facts as the sample check remembers them (reconciler.audio.sample): the
+    format's name and a finite duration in seconds (a bool is not a number)."""
+    if not isinstance(facts, dict) or not isinstance(facts.get("format"), str):
+        return False
+    duration = facts.get("duration")
+    if isinstance(duration, bool) or not isinstance(duration, (float, int)):
+        return False
+    return math.isfinite(duration)
+
+
 def _stamp(st: os.stat_result) -> list[int]:
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
@@ -123,17 +139,24 @@ class HashCache:
         self.misses = 0
 
     def known(self, path: Path, st: os.stat_result) -> dict[str, Any] | None:
-        """What was remembered of the file while it had this stat (None: nothing)."""
+        """What was remembered of the file while it had this stat (None: nothing, or
+        an entry not of the shape :meth:`sha256` writes)."""
         found = self.cache.get(_key(path))
-        if isinstance(found, dict) and found.get("stamp") == _stamp(st):
-            return found
-        return None
+        if not (isinstance(found, dict) and found.get("stamp") == _stamp(st)):
+            return None
+        sha = found.get("sha256")
+        if not (isinstance(sha, str) and _SHA256.fullmatch(sha)):
+            return None  # a digest that is not one would reach the lockfile
+        facts = found.get("facts")
+        if facts is not None and not _plausible_facts(facts):
+            return None
+        return found
 
     def sha256(self, path: Path, *, facts: dict[str, Any] | None = None) -> str:
         """The file's sha256: from the cache when its stamp matches, else read and hashed.
 
-        ``facts`` (JSON values, e.g. the sample's format and duration) are remembered
-        with it, under the same stamp, for :meth:`known`.
+        ``facts`` (the sample's format and duration: ``{"format": "wav", "duration":
+        8.0}``) are remembered with it, under the same stamp, for :meth:`known`.
         """
         key = _key(path)
         before = os.stat(path)

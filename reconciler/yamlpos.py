@@ -118,6 +118,29 @@ def _syntax_message(exc: yaml.YAMLError) -> tuple[Pos, str]:
     return _pos(mark), message
 
 
+def _unreadable(text: str, exc: yaml.reader.ReaderError) -> YamlSyntaxError:
+    """A character YAML refuses to read, at its line:col (the reader gives an offset).
+
+    Callers that read a manifest replace such characters first and name the field
+    (reconciler.manifest.controls); this is the one line for anyone who did not.
+    """
+    position = exc.position if isinstance(exc.position, int) else 0
+    character = exc.character
+    if isinstance(character, int) and not (
+        0 <= position < len(text) and ord(text[position]) == character
+    ):
+        # libyaml counts bytes of the UTF-8 text, not characters: the reader stops at
+        # the first character it refuses, so the first one of its kind is the one
+        found = text.find(chr(character))
+        position = max(found, 0)
+    line = text.count("\n", 0, position) + 1
+    col = position - (text.rfind("\n", 0, position) + 1) + 1
+    what = f"U+{character:04X}" if isinstance(character, int) else "a byte"
+    return YamlSyntaxError(
+        Pos(line, col), f"character {what} cannot be read as YAML (a control character?): remove it"
+    )
+
+
 _WORD = re.compile(r"[\w-]+")  # \w: what str.isalnum() accepts, and _
 
 
@@ -317,10 +340,17 @@ def load_yaml(text: str, *, loader_class: type | None = None) -> YamlDocument | 
             doc = load_yaml(text, loader_class=yaml.SafeLoader)
         _remember(text, doc)
         return doc
-    loader = (loader_class or LOADER)(text)
+    try:
+        # the pure loader's Reader checks every character here, before any parsing:
+        # a raw control character (a pasted colour code) is refused by this call
+        loader = (loader_class or LOADER)(text)
+    except yaml.reader.ReaderError as exc:
+        raise _unreadable(text, exc) from None
     try:
         try:
             root = loader.get_single_node()
+        except yaml.reader.ReaderError as exc:  # libyaml finds it while parsing
+            raise _unreadable(text, exc) from None
         except yaml.YAMLError as exc:
             pos, message = _syntax_message(exc)
             raise YamlSyntaxError(pos, message) from None

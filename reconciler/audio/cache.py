@@ -7,7 +7,8 @@ decoded twice, whatever its name or path; the sha256 is the one the manifest
 loader computes anyway (itself cached by path and stat in
 ``.voicectl/sample-hashes.json``). The policy (quality.py) is applied after the
 cache, so changing a limit needs no decode. An entry that does not read as a
-Measurement of this ``ANALYSIS_VERSION`` counts as absent and is measured again.
+Measurement of this ``ANALYSIS_VERSION`` (every field there, each of its type)
+counts as absent: it is measured again and rewritten, never trusted.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ class AnalysisCache:
         try:
             return Measurement.from_json(entry)
         except (TypeError, ValueError):
+            # dropped, so the new measurement is written even where it compares equal
+            # to the entry (Python's True == 1: "channels": true would stay)
+            self._cache.drop(sha256)
             return None
 
     def put(self, sha256: str, result: Measurement | str) -> None:

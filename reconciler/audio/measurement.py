@@ -7,6 +7,7 @@ cached measurements without the ``quality`` extra; measure.py computes them.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from math import isfinite
 from typing import Any
 
 FRAME_SECONDS = 0.02
@@ -51,8 +52,23 @@ class Measurement:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Measurement:
+        """The Measurement ``to_json`` wrote; ValueError for anything else (a cache
+        entry edited by hand or by another tool must be measured again, not trusted:
+        a text ``seconds`` would fail in the policy's arithmetic, a NaN pass it)."""
         if data.keys() != _NAMES:
             raise ValueError("not a Measurement")
+        # Plain type checks, no validation library: a 10,000-voice plan reads 10,000
+        # of these. type() is exact: a bool is not a number here, nor is NaN.
+        for name in _REALS:
+            value = data[name]
+            if type(value) not in _NUMBERS or not isfinite(value):
+                raise ValueError(f"not a Measurement: {name} is not a number")
+        for name in _INTS:
+            if type(data[name]) is not int:
+                raise ValueError(f"not a Measurement: {name} is not a whole number")
+        for name in _TEXTS:
+            if type(data[name]) is not str:
+                raise ValueError(f"not a Measurement: {name} is not text")
         # What cls(**data) makes, without the frozen __init__'s object.__setattr__ per
         # field (a 10,000-voice plan reads 10,000 of these from the analysis cache).
         made = object.__new__(cls)
@@ -62,3 +78,9 @@ class Measurement:
 
 _ORDER = tuple(f.name for f in fields(Measurement))
 _NAMES = frozenset(_ORDER)
+# each field by its annotation (text: the module has postponed annotations)
+_REALS = tuple(f.name for f in fields(Measurement) if f.type in ("float", float))
+_INTS = tuple(f.name for f in fields(Measurement) if f.type in ("int", int))
+_TEXTS = tuple(f.name for f in fields(Measurement) if f.type in ("str", str))
+_NUMBERS = (float, int)
+assert len(_REALS) + len(_INTS) + len(_TEXTS) == len(_ORDER), "a field of another type"

@@ -18,6 +18,11 @@ The file::
 * A line is one step and is applied whole or not at all: a line cut short by a
   crash (no trailing newline, or not JSON) ends the replay; nothing after it was
   ever acknowledged.
+* A line that is whole JSON but not what voicectl writes (a header or a step of
+  the wrong shape, an operation of the wrong types) is no crash's doing: it was
+  edited or damaged. It is neither replayed nor dropped: the command stops with
+  :class:`JournalDamaged` (one line: the journal, the line, what is wrong) before
+  anything is written, so the journal is still there to be checked.
 * Operations are plain data (``set``/``del`` of a key in one of the document's
   maps, ``stack``), so replaying a step twice gives the same document.
 """
@@ -44,6 +49,27 @@ class LockfileWriteError(UserError):
     """The journal or the lockfile could not be written; the run must stop changing things."""
 
 
+class JournalDamaged(UserError):
+    """A whole line of the journal is not one voicectl wrote; nothing was replayed."""
+
+
+def damaged(path: Path, line: int, what: str) -> JournalDamaged:
+    """The one-line refusal for line ``line`` of the journal at ``path`` (at column 1,
+    the line's start: ``file:line:col`` is what JSON output reads positions from)."""
+    lockfile = path.parent.parent / path.name.removesuffix(".journal")
+    return JournalDamaged(
+        f"{path}:{line}:1: damaged lockfile journal: {what}; "
+        f"{lockfile} itself is untouched: check the journal, then move it aside and run "
+        "`voicectl plan` (clones it recorded are found again by their ownership tags)"
+    )
+
+
+def brief(value: Any, limit: int = 60) -> str:
+    """``value`` as short JSON for a message: ASCII, so no control character is printed."""
+    text = json.dumps(value, separators=(",", ":"))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def journal_path_for(lockfile: Path) -> Path:
     """Where the journal of ``lockfile`` lives (beside the run lock)."""
     return lockfile.parent / ".voicectl" / f"{lockfile.name}.journal"
@@ -58,15 +84,22 @@ def write_error(path: Path, exc: OSError, what: str = "write") -> LockfileWriteE
 class Replay:
     """What a journal on disk says: its header and its whole steps."""
 
+    path: Path
     lineage: str
     serial: int
     stack: str
-    steps: list[list[Op]] = field(default_factory=list)
+    steps: list[list[Op]] = field(default_factory=list)  # step i is on line i + 2
     torn: bool = False  # the last line was cut short by a crash
+    # the first whole line that is not a step (the steps before it are in ``steps``);
+    # raised by whoever replays the journal, not by a reader that finds it stale
+    damage: JournalDamaged | None = None
 
 
 def read(path: Path) -> Replay | None:
-    """The journal at ``path``; None if there is none or its header is unreadable."""
+    """The journal at ``path``; None if there is none or it was cut inside its header.
+
+    Raises :class:`JournalDamaged` for a whole header that is not one.
+    """
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -75,30 +108,45 @@ def read(path: Path) -> Replay | None:
         raise UserError(f"{path}: cannot read the lockfile journal: {exc.strerror or exc}") from exc
     lines = raw.split(b"\n")
     tail = lines.pop()  # after the last newline: b"" unless the last write was cut short
-    try:
-        head = json.loads(lines[0]) if lines else None
-    except ValueError:
-        head = None
-    if (
-        not isinstance(head, dict)
-        or head.get("journal") != JOURNAL_VERSION
-        or not isinstance(head.get("lineage"), str)
-        or not isinstance(head.get("serial"), int)
-    ):
+    if not lines:
         return None  # cut inside the header: nothing was journalled yet
-    replay = Replay(head["lineage"], head["serial"], str(head.get("stack") or "default"))
-    for line in lines[1:]:
+    # The header is fsync'd before any step is written: a whole one is never a cut.
+    replay = Replay(path, *_header(path, lines[0]))
+    for number, line in enumerate(lines[1:], start=2):
         try:
             step = json.loads(line)
         except ValueError:
             replay.torn = True
             return replay
         if not isinstance(step, dict) or not isinstance(step.get("ops"), list):
-            replay.torn = True
+            replay.damage = damaged(path, number, 'not a step (expected {"ops": [...]})')
             return replay
         replay.steps.append(step["ops"])
     replay.torn = bool(tail)
     return replay
+
+
+def _header(path: Path, line: bytes) -> tuple[str, int, str]:
+    """(lineage, serial, stack) of a whole header line; JournalDamaged if it is not one."""
+    try:
+        head = json.loads(line)
+    except ValueError:
+        raise damaged(path, 1, "the header is not JSON") from None
+    if not isinstance(head, dict) or "journal" not in head:
+        raise damaged(path, 1, "the first line is not a journal header")
+    version, lineage, serial = head.get("journal"), head.get("lineage"), head.get("serial")
+    stack = head.get("stack")
+    if version != JOURNAL_VERSION:
+        problem = f"journal version {brief(version)} (this voicectl reads {JOURNAL_VERSION})"
+    elif not isinstance(lineage, str):
+        problem = "the header's lineage is not text"
+    elif type(serial) is not int:  # exactly: true is not a serial
+        problem = "the header's serial is not a whole number"
+    elif stack is not None and not isinstance(stack, str):
+        problem = "the header's stack is not text"
+    else:
+        return lineage, serial, stack or "default"
+    raise damaged(path, 1, problem)
 
 
 class Journal:

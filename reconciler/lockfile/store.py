@@ -22,6 +22,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from reconciler.errors import UserError
 from reconciler.fsutil import atomic_write, probe_write
 from reconciler.lockfile import journal
@@ -49,8 +51,8 @@ SECTIONS: dict[str, Any] = {  # models, and LockEntry: a dataclass with their me
     "replacing": ReplaceIntent,
     "awaiting": AwaitingEntry,
 }
-# the document's single values a step may set (["meta", field, value])
-META = ("organization_id", "clone_limit")
+# the document's single values a step may set (["meta", field, value]), and their type
+META: dict[str, type] = {"organization_id": str, "clone_limit": int}
 
 
 def _dump(value: Any) -> Any:
@@ -69,6 +71,54 @@ class _Listed:
 
     def __init__(self, entry: LockEntry, stamp: str):
         self.entry, self.stamp = entry, stamp
+
+
+def _checked(found: journal.Replay, line: int, ops: list[Any]) -> list[Op]:
+    """A journalled step's ops as :meth:`Lockfile._apply` takes them (each value of a
+    ``set`` made its model); JournalDamaged naming the line for one voicectl never wrote."""
+    checked = []
+    for number, op in enumerate(ops, start=1):
+        try:
+            checked.append(_checked_op(op))
+        except ValueError as exc:
+            what = f"operation {number} ({journal.brief(op)}): {exc}"
+            raise journal.damaged(found.path, line, what) from None
+    return checked
+
+
+def _checked_op(op: Any) -> Op:
+    if not (isinstance(op, list) and op and isinstance(op[0], str)):
+        raise ValueError("not a list starting with the operation's kind")
+    kind, args = op[0], op[1:]
+    if kind == "stack":
+        if len(args) != 1 or not isinstance(args[0], str):
+            raise ValueError('expected ["stack", NAME]')
+        return op
+    if kind == "meta":
+        if len(args) != 2 or args[0] not in META:
+            raise ValueError(f'expected ["meta", FIELD, VALUE], FIELD one of {", ".join(META)}')
+        if args[1] is not None and type(args[1]) is not META[args[0]]:  # exactly: no bool
+            raise ValueError(f"{args[0]} must be {META[args[0]].__name__} or null")
+        return op
+    if kind not in ("set", "del"):
+        raise ValueError(f"unknown operation {journal.brief(kind)}")
+    if len(args) != (3 if kind == "set" else 2):
+        shape = "SECTION, KEY, VALUE" if kind == "set" else "SECTION, KEY"
+        raise ValueError(f'expected ["{kind}", {shape}]')
+    section, key = args[0], args[1]
+    if section not in SECTIONS:
+        raise ValueError(f"unknown section {journal.brief(section)} (one of {', '.join(SECTIONS)})")
+    if not isinstance(key, str):
+        raise ValueError("the key is not text")
+    if kind == "del":
+        return op
+    try:
+        value = SECTIONS[section].model_validate(args[2])
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ValueError(f"{where}: {first['msg']}" if where else first["msg"]) from None
+    return [kind, section, key, value]
 
 
 class Lockfile:
@@ -118,11 +168,15 @@ class Lockfile:
         if self.exists and (found.lineage != doc.lineage or found.serial != doc.serial):
             self._stale_journal = True  # already folded (or another lockfile's): ignore
             return
+        if found.damage is not None:
+            raise found.damage
+        # every step checked before any is applied: a damaged one stops the load whole
+        steps = [_checked(found, line, ops) for line, ops in enumerate(found.steps, start=2)]
         if not self.exists:  # the crashed run was writing a new lockfile
             self.doc = doc = doc.model_copy(
                 update={"lineage": found.lineage, "serial": found.serial, "stack": found.stack}
             )
-        for ops in found.steps:
+        for ops in steps:
             for op in ops:
                 self._apply(op)
         self.recovered = len(found.steps)

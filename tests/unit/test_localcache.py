@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from reconciler.audio import file_sha256
 from reconciler.localcache import HashCache, JsonCache, cache_path
 
@@ -148,3 +150,50 @@ def test_a_header_with_something_to_say_is_not_remembered(tmp_path):
     cache.save()
     entry = HashCache(tmp_path, hasher=file_sha256).known(sample, sample.stat())
     assert entry is None or "facts" not in entry
+
+
+# An entry whose stamp matches but whose values are not what HashCache writes (edited
+# by hand, by another tool, by a merge): a miss, the file read again and the entry
+# rewritten, never a crash in check_sample nor a made-up digest in the lockfile.
+WRONG_ENTRIES = [
+    ("sha256", "f"),
+    ("sha256", 7),
+    ("sha256", "A" * 64),
+    ("sha256", "a" * 64 + "\n"),
+    ("facts", {"format": "wav", "duration": "8.0"}),
+    ("facts", {"format": "wav", "duration": None}),
+    ("facts", {"format": "wav", "duration": "abc"}),
+    ("facts", {"format": "wav", "duration": True}),
+    ("facts", {"format": "wav", "duration": float("nan")}),
+    ("facts", {"format": "wav"}),
+    ("facts", {"format": ["wav"], "duration": 8.0}),
+    ("facts", {}),
+    ("facts", "wav"),
+]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), WRONG_ENTRIES, ids=[repr(v) for _f, v in WRONG_ENTRIES]
+)
+def test_a_wrong_typed_entry_is_a_miss_and_rewritten(tmp_path, wav_file, field, value):
+    from reconciler.audio import check_sample
+
+    sample = wav_file("a.wav", seconds=8.0)
+    _aged(sample)
+    first = HashCache(tmp_path, hasher=file_sha256)
+    assert check_sample(sample, name="a.wav", cache=first).errors == []
+    first.save()
+    path = cache_path(tmp_path, "sample-hashes.json")
+    written = path.read_text()
+    doc = json.loads(written)
+    doc["entries"][os.path.abspath(sample)][field] = value
+    path.write_text(json.dumps(doc))
+
+    hasher = Counting()
+    cache = HashCache(tmp_path, hasher=hasher)
+    assert cache.known(sample, sample.stat()) is None
+    checked = check_sample(sample, name="a.wav", cache=cache)
+    assert checked.errors == [] and checked.info is not None
+    assert (checked.info.sha256, checked.info.duration) == (file_sha256(sample), 8.0)
+    assert hasher.reads == 1 and cache.hits == 0
+    assert cache.save() is True and path.read_text() == written

@@ -493,8 +493,10 @@ def test_a_measurement_reads_back_from_its_json_as_the_same_frozen_value() -> No
 
     from reconciler.audio.measurement import Measurement
 
-    names = [f.name for f in dataclasses.fields(Measurement)]
-    measured = Measurement(**{name: float(i) for i, name in enumerate(names)})
+    fields = dataclasses.fields(Measurement)
+    names = [f.name for f in fields]
+    made = {"float": float, "int": int, "str": str}  # each field of its own type
+    measured = Measurement(**{f.name: made[str(f.type)](i) for i, f in enumerate(fields)})
     data = measured.to_json()
     assert list(data) == names and data == dataclasses.asdict(measured)
     back = Measurement.from_json(json.loads(json.dumps(data)))

@@ -44,3 +44,35 @@ def test_syntax_errors_read_the_same_whichever_loader_parsed(text):
     with pytest.raises(YamlSyntaxError) as pure:
         load_yaml(text, loader_class=yaml.SafeLoader)
     assert (default.value.pos, default.value.message) == (pure.value.pos, pure.value.message)
+
+
+# A character the YAML reader refuses (the pure one when it is made, libyaml while it
+# parses, counting bytes): one YamlSyntaxError at its line:col, never a ReaderError.
+RAW_CONTROLS = ["\x1b", "\x00", "\x01", "\x7f", "\x9b", "\ufffe"]
+
+
+@pytest.mark.parametrize("char", RAW_CONTROLS, ids=[f"U+{ord(c):04X}" for c in RAW_CONTROLS])
+@pytest.mark.parametrize("loader_class", [None, yaml.SafeLoader, LOADER])
+def test_a_raw_control_character_is_a_syntax_error_at_its_position(char, loader_class):
+    text = f"caf\u00e9: 1\nname: 'Nar{char}rator'\n"  # a non-ASCII byte before it
+    with pytest.raises(YamlSyntaxError) as caught:
+        load_yaml(text, loader_class=loader_class)
+    assert caught.value.pos == (2, 11)
+    assert caught.value.message == (
+        f"character U+{ord(char):04X} cannot be read as YAML (a control character?): remove it"
+    )
+    assert "\n" not in str(caught.value)
+
+
+def test_the_environments_of_a_manifest_with_a_control_character_are_read(tmp_path):
+    """The light read of ``environments:`` reads what the full load reads (control
+    characters replaced), so --env still finds them and the load names the character."""
+    from reconciler.engine.environments import declared
+
+    manifest = tmp_path / "voices.yaml"
+    manifest.write_text(
+        "version: 1\nenvironments:\n  dev: {apiKeyEnv: DEV_KEY}\n"
+        'voices:\n  a: {file: a.wav, displayName: "Nar\x1b[0mrator"}\n'
+    )
+    assert list(declared(manifest)) == ["dev"]
+    assert declared(manifest)["dev"].key_env == "DEV_KEY"
