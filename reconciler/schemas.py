@@ -247,10 +247,11 @@ class DoctorDocument(_Out):
 
     format_version: Literal[1] = Field(alias="formatVersion")
     ok: bool = Field(description="Nothing voicectl needs is missing.")
-    endpoint: str
-    world: Literal["seed", "current", "mixed"] = Field(
+    endpoint: str | None = Field(description="null: the run failed before any check.")
+    world: Literal["seed", "current", "mixed"] | None = Field(
         description="seed: the seed page's API; current: the newest published one "
-        "(old delete retired, legacy routes gone, Pro models); mixed: anything between"
+        "(old delete retired, legacy routes gone, Pro models); mixed: anything between; "
+        "null: the run failed before any check"
     )
     delete_route: Literal["lightning-large", "voice-cloning"] | None = Field(
         alias="deleteRoute", description="The route deletes use for this key (null: none)."
@@ -264,6 +265,11 @@ class DoctorDocument(_Out):
     legacy_routes: Literal["live", "gone"] | None = Field(alias="legacyRoutes")
     clones: DoctorClones | None
     checks: list[DoctorCheck]
+    errors: list[ProblemOut] = Field(
+        default_factory=list,
+        description="Why the run failed before any check (no key, an unknown environment "
+        "...): then ok is false and checks is empty; [] when the checks ran.",
+    )
 
 
 # ------------------------------------------------------- list, check, refresh, migration map
@@ -308,6 +314,11 @@ class ListDocument(_Out):
     format_version: Literal[1] = Field(alias="formatVersion")
     clones: list[ListClone]
     summary: ListSummary
+    errors: list[ProblemOut] = Field(
+        default_factory=list,
+        description="Why the clones could not be listed (exit 1): then clones is empty; "
+        "[] when they were.",
+    )
 
 
 class CheckProbe(_Out):
@@ -344,6 +355,11 @@ class CheckDocument(_Out):
     probe: bool = Field(description="Whether a TTS probe ran (--probe).")
     voices: list[CheckVoice]
     summary: CheckSummary
+    errors: list[ProblemOut] = Field(
+        default_factory=list,
+        description="Why nothing could be checked (no lockfile, no key, an unreachable "
+        "service ...): then ok is false and voices is empty; [] when the checks ran.",
+    )
 
 
 class RefreshChange(_Out):
@@ -365,12 +381,17 @@ class RefreshDocument(_Out):
     model_config = ConfigDict(title="voicectl refresh result (refresh --format json)")
 
     format_version: Literal[1] = Field(alias="formatVersion")
-    lockfile: str
+    lockfile: str | None = Field(description="null: the run failed before choosing it.")
     written: bool = Field(description="false: nothing changed, the file is untouched.")
-    serial: int
+    serial: int | None = Field(description="null: the run failed before reading it.")
     changes: list[RefreshChange]
     missing: list[RefreshMissing] = Field(
         description="Recorded clones the service does not list; their entries are kept."
+    )
+    errors: list[ProblemOut] = Field(
+        default_factory=list,
+        description="Why the lockfile could not be refreshed (exit 1): then nothing was "
+        "written and changes and missing are empty; [] when it was.",
     )
 
 
@@ -489,6 +510,12 @@ class AllEnvironmentsPlanDocument(_Out):
     environments: list[EnvironmentPlanEntry]
     has_changes: bool = Field(alias="hasChanges", description="Any environment has changes.")
     failed: list[str] = Field(description="Environments that could not be planned.")
+    errors: list[ProblemOut] = Field(
+        default_factory=list,
+        description="Why no environment was planned (an invalid manifest, a key variable "
+        "not set ...): then environments is empty; [] when they were planned (an "
+        "environment that failed alone says why in its own entry).",
+    )
 
 
 # --------------------------------------------------------------------------- generation

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
+from reconciler.cli.failures import FailureReport
 from reconciler.cli.options import lockfile_option, text_or_json_options
 from reconciler.cli.ui import connection_for, logger_for, style_for
 from reconciler.lazy import lazy_module
@@ -68,16 +69,23 @@ def check(
     """Check that every voice in the lockfile exists, is completed and works on lightning-v3.1."""
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    target = environments.select(path, settings.env)
-    result = _engine_checking.run_check(
-        connection_for(settings, path, target),
-        workflow.lockfile_path(path, lockfile, target),
-        probe=probe,
-        probe_parallelism=probe_parallelism,
-        targets=targets,
-        logger=logger_for(settings),
-    )
-    if as_json or fmt == "json":
+    fmt = "json" if as_json else fmt
+
+    def failed(errors: list[str]) -> dict:
+        return _render_check.failed_checks_json(errors, probed=probe)
+
+    # --json: a failure (no lockfile, no key, no service) is a document too
+    with FailureReport("check", fmt, json_doc=failed, step_summary=False):
+        target = environments.select(path, settings.env)
+        result = _engine_checking.run_check(
+            connection_for(settings, path, target),
+            workflow.lockfile_path(path, lockfile, target),
+            probe=probe,
+            probe_parallelism=probe_parallelism,
+            targets=targets,
+            logger=logger_for(settings),
+        )
+    if fmt == "json":
         doc = _render_check.checks_json(result.checks, probed=probe)
         click.echo(_lines.json_text(doc))
     else:

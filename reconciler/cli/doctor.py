@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
+from reconciler.cli.failures import FailureReport
 from reconciler.cli.options import lockfile_option, text_or_json_options
 from reconciler.cli.ui import logger_for, style_for
 from reconciler.engine import environments, workflow
@@ -40,25 +41,29 @@ def doctor(
     """
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    target = environments.select(path, settings.env) if path.exists() else environments.PLAIN
-    lock_path = workflow.lockfile_path(path, lockfile, target)
-    lock = Lockfile.load(lock_path) if lock_path.exists() else None
-    conn = workflow.connection(
-        sandbox=settings.sandbox,
-        api_url=settings.api_url,
-        base_dir=path.parent,
-        target=target,
-        delete_via=settings.delete_via,
-    )
+    fmt = "json" if as_json else fmt
+    # --format json: a failure before any check (no key, an unknown environment, an
+    # unreadable lockfile) is a document too
+    with FailureReport("doctor", fmt, json_doc=_render.failed_doctor_json, step_summary=False):
+        target = environments.select(path, settings.env) if path.exists() else environments.PLAIN
+        lock_path = workflow.lockfile_path(path, lockfile, target)
+        lock = Lockfile.load(lock_path) if lock_path.exists() else None
+        conn = workflow.connection(
+            sandbox=settings.sandbox,
+            api_url=settings.api_url,
+            base_dir=path.parent,
+            target=target,
+            delete_via=settings.delete_via,
+        )
 
-    async def run():
-        async with workflow.open_client(conn, logger=logger_for(settings)) as client:
-            return await diagnose(
-                client, lock=lock.doc if lock else None, delete_via=conn.delete_via
-            )
+        async def run():
+            async with workflow.open_client(conn, logger=logger_for(settings)) as client:
+                return await diagnose(
+                    client, lock=lock.doc if lock else None, delete_via=conn.delete_via
+                )
 
-    report = asyncio.run(run())
-    if as_json or fmt == "json":
+        report = asyncio.run(run())
+    if fmt == "json":
         click.echo(json_text(_render.doctor_json(report)))
     else:
         click.echo(_render.doctor_text(report, style_for(settings)))

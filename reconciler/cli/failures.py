@@ -9,6 +9,11 @@ versioned shape with the failure in ``errors``, ``--format markdown`` a report,
 and with ``GITHUB_STEP_SUMMARY`` set, that report in the job summary. Warnings
 noted on the way (``report.warnings``) are in it too. An error the command has
 already reported in its output carries ``reported = True`` and is only re-raised.
+
+Commands that never write a job summary (``list``, ``check``, ``doctor``,
+``refresh``) pass ``step_summary=False`` and their own failure document as
+``json_doc``: their ``--format json`` / ``--json`` still prints one document on
+failure, and nothing more is written anywhere.
 """
 
 from __future__ import annotations
@@ -27,12 +32,14 @@ from reconciler.text import clean
 if TYPE_CHECKING:  # the real modules, for the type checker
     import reconciler.api.errors as _errors
     import reconciler.render as _render
+    import reconciler.render.environments as _render_envs
     import reconciler.render.lines as _lines
     import reconciler.render.problems as rp
 else:
     _lines = lazy_module("reconciler.render.lines")
     _errors = lazy_module("reconciler.api.errors")
     _render = lazy_module("reconciler.render")
+    _render_envs = lazy_module("reconciler.render.environments")
     rp = lazy_module("reconciler.render.problems")
 
 FAILURES = (UserError, _errors.WavesError)
@@ -45,7 +52,7 @@ def mark_reported(exc: BaseException) -> BaseException:
 
 @dataclass
 class FailureReport:
-    command: str  # plan | apply | migrate ...
+    command: str  # plan | plan --all-envs | apply | migrate | list ...
     fmt: str
     source: str | None = None
     warnings: list[str] = field(default_factory=list)
@@ -53,6 +60,7 @@ class FailureReport:
     json_doc: Callable[[list[str]], dict[str, Any]] | None = None
     markdown_doc: Callable[[list[str]], str] | None = None
     changed: str = "Nothing was changed."  # what the report says was done
+    step_summary: bool = True  # also append the Markdown report to GITHUB_STEP_SUMMARY
 
     def __enter__(self) -> FailureReport:
         return self
@@ -73,6 +81,10 @@ class FailureReport:
     ) -> None:
         """Print the failure document (json/markdown) and append the job summary."""
         seen = list(dict.fromkeys([*self.warnings, *(warnings or [])]))
+        if self.fmt == "json":
+            click.echo(_lines.json_text(self._json(errors, seen)))
+        if self.fmt != "markdown" and not self.step_summary:
+            return
         if self.markdown_doc is not None:
             markdown = self.markdown_doc(errors)
         else:
@@ -84,16 +96,20 @@ class FailureReport:
                 changed=self.changed,
                 refused=refused,
             )
-        if self.fmt == "json":
-            if self.json_doc is not None:
-                doc = self.json_doc(errors)
-            elif self.command == "plan":
-                doc = rp.failed_plan_json(errors, seen)
-            else:
-                doc = rp.failed_apply_json(errors, seen)
-            click.echo(_lines.json_text(doc))
-        elif self.fmt == "markdown":
+        if self.fmt == "markdown":
             click.echo(markdown, nl=False)
+        if not self.step_summary:
+            return
         problem = _render.append_step_summary(markdown)
         if problem:
             click.echo(f"Warning: {clean(problem)}", err=True)
+
+    def _json(self, errors: list[str], warnings: list[str]) -> dict[str, Any]:
+        """The command's own document for a run that failed (``json_doc`` if given)."""
+        if self.json_doc is not None:
+            return self.json_doc(errors)
+        if self.command == "plan":
+            return rp.failed_plan_json(errors, warnings)
+        if self.command == "plan --all-envs":
+            return _render_envs.failed_all_json(errors)
+        return rp.failed_apply_json(errors, warnings)

@@ -15,11 +15,12 @@ from pathlib import Path
 import click
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
+from reconciler.cli.failures import FailureReport
 from reconciler.cli.options import lockfile_option, text_or_json_options
 from reconciler.cli.ui import connection_for, logger_for, style_for
 from reconciler.engine import environments, workflow
 from reconciler.engine.inventory import run_list
-from reconciler.render.inventory import inventory_json, list_text
+from reconciler.render.inventory import failed_inventory_json, inventory_json, list_text
 from reconciler.render.lines import json_text
 
 
@@ -43,16 +44,19 @@ def list_(
     """List the organisation's clones: status, models (LEGACY marked), owner, age."""
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    target = environments.select(path, settings.env)
-    conn = connection_for(settings, path, target)
-    rows = run_list(
-        conn,
-        workflow.lockfile_path(path, lockfile, target),
-        only_legacy=only_legacy,
-        only_unmanaged=only_unmanaged,
-        logger=logger_for(settings),
-    )
-    if as_json or fmt == "json":
+    fmt = "json" if as_json else fmt
+    # --json: a failure (no key, an unknown environment, no service) is a document too
+    with FailureReport("list", fmt, json_doc=failed_inventory_json, step_summary=False):
+        target = environments.select(path, settings.env)
+        conn = connection_for(settings, path, target)
+        rows = run_list(
+            conn,
+            workflow.lockfile_path(path, lockfile, target),
+            only_legacy=only_legacy,
+            only_unmanaged=only_unmanaged,
+            logger=logger_for(settings),
+        )
+    if fmt == "json":
         click.echo(json_text(inventory_json(rows)))
         return
     style = style_for(settings)

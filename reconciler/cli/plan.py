@@ -88,17 +88,18 @@ def plan(
     settings = settings_of(ctx)
     path = Path(manifest_file)
     if all_envs:
-        for flag, value in (
-            ("--out", out),
-            ("--lockfile", flags.lockfile),
-            ("--env", settings.env),
-        ):
-            if value:
-                raise UserError(
-                    f"--all-envs cannot be used with {flag} (it plans each "
-                    "environment with its own lockfile)"
-                )
-        code = _plan_all_envs(settings, path, flags, fmt)
+        with FailureReport("plan --all-envs", fmt, _manifest.display_path(path)):
+            for flag, value in (
+                ("--out", out),
+                ("--lockfile", flags.lockfile),
+                ("--env", settings.env),
+            ):
+                if value:
+                    raise UserError(
+                        f"--all-envs cannot be used with {flag} (it plans each "
+                        "environment with its own lockfile)"
+                    )
+            code = _plan_all_envs(settings, path, flags, fmt)
     else:
         with FailureReport("plan", fmt, _manifest.display_path(path)) as report:
             code = _plan(settings, path, manifest_file, report, flags, fmt, out)

@@ -11,12 +11,13 @@ from pathlib import Path
 import click
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
+from reconciler.cli.failures import FailureReport
 from reconciler.cli.options import format_option, lock_timeout_option, lockfile_option
 from reconciler.cli.ui import connection_for, echo_notice, emit, logger_for
-from reconciler.engine import environments
+from reconciler.engine import environments, workflow
 from reconciler.engine.refreshing import run_refresh
 from reconciler.render.lines import json_text
-from reconciler.render.refresh import refresh_json, refresh_text
+from reconciler.render.refresh import failed_refresh_json, refresh_json, refresh_text
 
 
 @click.command()
@@ -37,15 +38,20 @@ def refresh(
     """
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    target = environments.select(path, settings.env)
-    result = run_refresh(
-        path,
-        connection_for(settings, path, target),
-        lockfile=lockfile,
-        lock_timeout=lock_timeout,
-        logger=logger_for(settings),
-        on_wait=echo_notice,
-    )
+    # --format json: a failure (no lockfile, no key, no service) is a document too
+    failures = FailureReport("refresh", fmt, json_doc=failed_refresh_json, step_summary=False)
+    with failures:
+        target = environments.select(path, settings.env)
+        lock_path = workflow.lockfile_path(path, lockfile, target)
+        failures.json_doc = lambda errors: failed_refresh_json(errors, lock_path)
+        result = run_refresh(
+            path,
+            connection_for(settings, path, target),
+            lockfile=lockfile,
+            lock_timeout=lock_timeout,
+            logger=logger_for(settings),
+            on_wait=echo_notice,
+        )
     if fmt == "json":
         click.echo(json_text(refresh_json(result)))
         return

@@ -179,8 +179,10 @@ def serve_command(
             access_log=access_log,
             on_ready=ready,
         )
-    except (SandboxStartError, StateFileError) as exc:
+    except SandboxStartError as exc:
         raise UserError(str(exc)) from None
+    except StateFileError as exc:  # unreadable, or could never be written: before serving
+        raise UserError(f"--state {exc}") from None
 
 
 def _port(value: str | None) -> int:

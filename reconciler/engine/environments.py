@@ -29,7 +29,9 @@ from reconciler import gcpause
 from reconciler.api.security import API_KEY_ENV
 from reconciler.errors import UserError
 from reconciler.manifest import display_path
+from reconciler.manifest.controls import strip_raw
 from reconciler.manifest.environments import STACK_SEPARATOR, UnknownEnvironment
+from reconciler.manifest.models import NOT_AN_ENV_VAR, is_env_var_name
 from reconciler.yamlpos import YamlSyntaxError, load_yaml
 
 LOCKFILE_NAME = "voices.lock.json"
@@ -63,7 +65,10 @@ def declared(manifest_path: Path) -> dict[str, Target]:
     """The environments the manifest declares (none when it cannot be read: the
     command's own load of the manifest reports why)."""
     try:
-        text = Path(manifest_path).read_text(encoding="utf-8-sig")
+        # read as the full load reads it (bytes, control characters replaced), so a
+        # pasted colour code neither hides the environments nor stops this parse,
+        # and the full load is given the document built here
+        text, _found = strip_raw(Path(manifest_path).read_bytes().decode("utf-8-sig"))
         doc = load_yaml(text)
     except (OSError, UnicodeDecodeError, YamlSyntaxError):
         return {}
@@ -130,10 +135,11 @@ def lockfile_path(
 
 
 def api_key(target: Target) -> str:
-    """The target's key from its variable; a clear error naming the variable if unset."""
+    """The target's key from its variable; a clear error naming the variable if unset
+    (or the field, if its apiKeyEnv is not a variable name: that value is never shown)."""
     from reconciler.api.security import api_key_from_env
 
-    key = api_key_from_env(name=target.key_env) if target.key_env else None
+    key = api_key_from_env(name=target.key_env) if is_env_var_name(target.key_env) else None
     if key:
         return key
     if target.environment is None:
@@ -145,19 +151,30 @@ def api_key(target: Target) -> str:
 
 
 def missing_keys(targets: list[Target]) -> list[Target]:
-    """The targets whose key variable is unset or blank."""
+    """The targets without a key: their variable is unset or blank, or their apiKeyEnv
+    names no variable at all."""
     from reconciler.api.security import api_key_from_env
 
-    return [t for t in targets if not (t.key_env and api_key_from_env(name=t.key_env))]
+    return [
+        t for t in targets if not (is_env_var_name(t.key_env) and api_key_from_env(name=t.key_env))
+    ]
 
 
 def missing_key_message(targets: list[Target]) -> str:
-    parts = [f"{t.key_env or '(no apiKeyEnv)'} (environment {t.environment!r})" for t in targets]
-    return (
-        f"{', '.join(parts)} {'is' if len(parts) == 1 else 'are'} not set: export "
-        "the environment's Waves API key in the variable its apiKeyEnv names, or add "
-        "--sandbox; nothing was sent"
-    )
+    """Why these targets have no key, one line per problem. An apiKeyEnv that is not a
+    variable name (a key pasted there?) is never echoed: the manifest's own check
+    decides (``is_env_var_name``) and its field is named instead, as validate does."""
+    unnamed = [t for t in targets if t.key_env and not is_env_var_name(t.key_env)]
+    lines = [f"environments.{t.environment}.apiKeyEnv: {NOT_AN_ENV_VAR}" for t in unnamed]
+    unset = [t for t in targets if t not in unnamed]
+    if unset:
+        parts = [f"{t.key_env or '(no apiKeyEnv)'} (environment {t.environment!r})" for t in unset]
+        lines.append(
+            f"{', '.join(parts)} {'is' if len(parts) == 1 else 'are'} not set: export "
+            "the environment's Waves API key in the variable its apiKeyEnv names, or add "
+            "--sandbox; nothing was sent"
+        )
+    return "\n".join(lines)
 
 
 def api_url(target: Target, global_url: str | None) -> str | None:

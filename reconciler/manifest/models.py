@@ -36,6 +36,11 @@ DISPLAY_NAME_MAX = 500
 EXTENSION_PREFIX = "x-"  # top-level keys for YAML anchors, ignored
 # An environment's apiKeyEnv: the NAME of the variable holding its key, never the key.
 ENV_VAR_PATTERN = r"^[A-Z_][A-Z0-9_]{0,127}$"
+NOT_AN_ENV_VAR = (
+    "not an environment variable name (the value is not shown, in case it is a key): "
+    "apiKeyEnv names the variable that holds the key, such as SMALLEST_API_KEY_PROD "
+    "(A-Z, 0-9 and _), never the key itself"
+)
 # What `voicectl import` writes as `file:` when it found no sample for a clone.
 FILE_PLACEHOLDER = "FILL-ME-IN"
 
@@ -127,14 +132,16 @@ def _check_nonempty(value: str) -> str:
     return value
 
 
+def is_env_var_name(value: object) -> bool:
+    """Whether an apiKeyEnv can name a variable: the one check, here and wherever the
+    value would be shown (anything else may be a key pasted in by mistake)."""
+    return isinstance(value, str) and _ENV_VAR_RE.fullmatch(value) is not None
+
+
 def _check_env_var(value: str) -> str:
-    if not _ENV_VAR_RE.match(value):
+    if not is_env_var_name(value):
         # The value is never shown: it may be a key pasted in by mistake.
-        raise _err(
-            "not an environment variable name (the value is not shown, in case it is a "
-            "key): apiKeyEnv names the variable that holds the key, such as "
-            "SMALLEST_API_KEY_PROD (A-Z, 0-9 and _), never the key itself"
-        )
+        raise _err(NOT_AN_ENV_VAR)
     return value
 
 

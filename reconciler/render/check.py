@@ -7,6 +7,7 @@ from typing import Any
 
 from reconciler import schemas
 from reconciler.engine.checking import CheckResult, VoiceCheck
+from reconciler.render.problems import problems_out
 from reconciler.render.table import table
 from reconciler.text import clean
 
@@ -45,6 +46,19 @@ def checks_json(checks: Sequence[VoiceCheck], *, probed: bool) -> dict[str, Any]
         "probe": probed,
         "voices": [check_json(c) for c in checks],
         "summary": {"checked": len(checks), "ok": len(checks) - failed, "failed": failed},
+    }
+    return schemas.CheckDocument.model_validate(doc).model_dump(by_alias=True, mode="json")
+
+
+def failed_checks_json(errors: Sequence[str], *, probed: bool) -> dict[str, Any]:
+    """The check document of a run that checked nothing: not ok, no voices, and why."""
+    doc = {
+        "formatVersion": FORMAT_VERSION,
+        "ok": False,
+        "probe": probed,
+        "voices": [],
+        "summary": {"checked": 0, "ok": 0, "failed": 0},
+        "errors": problems_out(errors),
     }
     return schemas.CheckDocument.model_validate(doc).model_dump(by_alias=True, mode="json")
 

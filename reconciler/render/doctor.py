@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from reconciler import schemas
 from reconciler.render import Style
+from reconciler.render.problems import problems_out
 from reconciler.render.table import table
 from reconciler.text import clean
 
@@ -15,6 +17,27 @@ _COLOURS = {"ok": "green", "warn": "yellow", "fail": "red", "info": None}
 
 def doctor_json(report: Any) -> dict[str, Any]:
     doc = schemas.DoctorDocument.model_validate(report.to_json())
+    return doc.model_dump(by_alias=True, mode="json")
+
+
+def failed_doctor_json(errors: Sequence[str]) -> dict[str, Any]:
+    """The doctor document of a run that checked nothing (no key, an unknown
+    environment ...): not ok, no endpoint or world, no checks, and why."""
+    doc = schemas.DoctorDocument.model_validate(
+        {
+            "formatVersion": schemas.FORMAT_VERSION,
+            "ok": False,
+            "endpoint": None,
+            "world": None,
+            "deleteRoute": None,
+            "deleteRoutes": {},
+            "createModels": {},
+            "legacyRoutes": None,
+            "clones": None,
+            "checks": [],
+            "errors": problems_out(errors),
+        }
+    )
     return doc.model_dump(by_alias=True, mode="json")
 
 

@@ -3,11 +3,13 @@ then each environment's plan, as text, Markdown or versioned JSON."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from reconciler import schemas
 from reconciler.render import Style, md, plan_document, plan_markdown, plan_text
 from reconciler.render.lines import Shown, err, in_format, out
+from reconciler.render.problems import problems_out
 from reconciler.text import clean
 
 COLUMNS = ("create", "replace", "delete")
@@ -77,6 +79,19 @@ def all_json(result) -> dict[str, Any]:
         ],
         has_changes=result.has_changes,
         failed=[p.name for p in result.failed],
+    )
+    return doc.model_dump(by_alias=True, mode="json")
+
+
+def failed_all_json(errors: Sequence[str]) -> dict[str, Any]:
+    """The ``plan --all-envs`` document of a run that planned no environment (an
+    invalid manifest, a key variable not set ...): no environments, and why."""
+    doc = schemas.AllEnvironmentsPlanDocument(
+        format_version=schemas.PLAN_FORMAT_VERSION,
+        environments=[],
+        has_changes=False,
+        failed=[],
+        errors=problems_out(errors),
     )
     return doc.model_dump(by_alias=True, mode="json")
 

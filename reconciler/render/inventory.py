@@ -7,6 +7,7 @@ from typing import Any
 
 from reconciler import schemas
 from reconciler.engine.inventory import Row
+from reconciler.render.problems import problems_out
 from reconciler.render.table import table
 from reconciler.text import clean
 
@@ -46,6 +47,19 @@ def inventory_json(rows: Sequence[Row]) -> dict[str, Any]:
         "summary": summary(rows),
     }
     return schemas.ListDocument.model_validate(doc).model_dump(by_alias=True, mode="json")
+
+
+def failed_inventory_json(errors: Sequence[str]) -> dict[str, Any]:
+    """The list document of a run that listed nothing: no clones, and why (``errors``)."""
+    doc = schemas.ListDocument.model_validate(
+        {
+            "formatVersion": FORMAT_VERSION,
+            "clones": [],
+            "summary": summary([]),
+            "errors": problems_out(errors),
+        }
+    )
+    return doc.model_dump(by_alias=True, mode="json")
 
 
 def summary(rows: Sequence[Row]) -> dict[str, int]:

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from reconciler import schemas
 from reconciler.engine.refreshing import RefreshResult
 from reconciler.render.lines import Line, err, out
+from reconciler.render.problems import problems_out
 from reconciler.text import clean
 
 FORMAT_VERSION = 1
@@ -25,6 +28,21 @@ def refresh_json(result: RefreshResult) -> dict[str, Any]:
             for c in result.changes
         ],
         "missing": [{"name": n, "voiceId": v} for n, v in result.missing],
+    }
+    return schemas.RefreshDocument.model_validate(doc).model_dump(by_alias=True, mode="json")
+
+
+def failed_refresh_json(errors: Sequence[str], lockfile: Path | None = None) -> dict[str, Any]:
+    """The refresh document of a run that refreshed nothing: nothing written, and why
+    (``lockfile``: the lockfile it was to refresh, when known)."""
+    doc = {
+        "formatVersion": FORMAT_VERSION,
+        "lockfile": str(lockfile) if lockfile is not None else None,
+        "written": False,
+        "serial": None,
+        "changes": [],
+        "missing": [],
+        "errors": problems_out(errors),
     }
     return schemas.RefreshDocument.model_validate(doc).model_dump(by_alias=True, mode="json")
 

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import httpx
 
+from reconciler.errors import UserError
 from reconciler.sandbox.app import create_app
 from reconciler.sandbox.config import SandboxConfig
+from reconciler.sandbox.state import StateFileError
 
 
 def embedded_transport(
@@ -24,8 +26,12 @@ def embedded_transport(
     Use it as ``httpx.AsyncClient(transport=embedded_transport(p), base_url="http://sandbox")``.
     The sandbox object is reachable as ``transport.app.state.sandbox``. A dropped
     connection fault (only if ``config`` asks for faults) surfaces as
-    ``httpx.RemoteProtocolError``, as over a real socket. Raises
-    ``reconciler.sandbox.state.StateFileError`` when ``state_file`` is unreadable.
+    ``httpx.RemoteProtocolError``, as over a real socket. A ``state_file`` that
+    cannot be read (not JSON, a malformed clone, a folder in its place) is a
+    :class:`UserError`: one line naming the file, what is wrong in it and what to do.
     """
-    app = create_app(config or SandboxConfig(), state_file=Path(state_file))
+    try:
+        app = create_app(config or SandboxConfig(), state_file=Path(state_file))
+    except StateFileError as exc:
+        raise UserError(str(exc)) from None
     return httpx.ASGITransport(app=app)

@@ -31,6 +31,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from reconciler.sandbox.app import create_app
 from reconciler.sandbox.config import SandboxConfig
 from reconciler.sandbox.drop import CONNECTION_KEY, ConnectionHandle
+from reconciler.sandbox.state import check_place, check_writable
 
 SHUTDOWN_GRACE_SECONDS = 3
 
@@ -125,8 +126,13 @@ def serve(
 
     ``on_ready(url)`` is called once the server accepts connections (``url`` has
     the real port). Raises :class:`SandboxStartError` when the socket cannot be
-    bound and ``reconciler.sandbox.state.StateFileError`` for a bad state file.
+    bound and ``reconciler.sandbox.state.StateFileError`` for a state file that cannot
+    be read or could never be written (its folder missing, a file in the way, no
+    permission to write there): refused before serving, not a 500 on the first create.
     """
+    if state_file is not None:
+        check_place(state_file, make_folder=False)
+        check_writable(state_file)
     app = create_app(config, state_file=state_file)
     sock = bind_socket(host, port)
     url = format_url(host, sock.getsockname()[1])

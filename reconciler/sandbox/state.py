@@ -18,6 +18,8 @@ the clone is made or loaded), so a wall-clock jump never flips a status back.
 from __future__ import annotations
 
 import json
+import math
+import os
 import random
 import string
 import time
@@ -38,6 +40,92 @@ _ALNUM = string.ascii_letters + string.digits
 
 class StateFileError(Exception):
     """The state file cannot be read or written (message is one line)."""
+
+
+class _BadRecord(ValueError):
+    """A field of the state file that is missing or of the wrong type; the message starts
+    with where it is in the file, e.g. ``orgs["x"].clones[0]: no '_id' field``."""
+
+
+def _field(data: Any, key: str, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise _BadRecord(f"{where}: not an object")
+    if key not in data:
+        raise _BadRecord(f"{where}: no {key!r} field")
+    return data[key]
+
+
+def _text(data: Any, key: str, where: str) -> str:
+    value = _field(data, key, where)
+    if not isinstance(value, str):
+        raise _BadRecord(f"{where}.{key}: not a string")
+    return value
+
+
+def _optional_text(data: dict[str, Any], key: str, where: str) -> str | None:
+    """A string or null (or absent) field; call after a required one has checked ``data``."""
+    return None if data.get(key) is None else _text(data, key, where)
+
+
+def _number(data: Any, key: str, where: str, default: float | None = None) -> float:
+    """A finite number (``default`` when the field is absent, if one is given)."""
+    if default is not None and isinstance(data, dict) and key not in data:
+        return default
+    value = _field(data, key, where)
+    try:
+        number = math.nan if isinstance(value, (bool, str)) else float(value)
+    except (TypeError, OverflowError):
+        number = math.nan
+    if not math.isfinite(number):
+        raise _BadRecord(f"{where}.{key}: not a finite number")
+    return number
+
+
+def _texts(data: dict[str, Any], key: str, where: str) -> list[str] | None:
+    """A list of strings, or None when absent or null."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _BadRecord(f"{where}.{key}: not a list of strings")
+    return list(value)
+
+
+def check_place(path: Path, *, make_folder: bool = True) -> None:
+    """Refuse a state file that could never be written: a folder in its place, a file
+    where a folder of its path should be, or (``make_folder=False``, as ``sandbox serve
+    --state`` asks) a folder that does not exist. Raises :class:`StateFileError`."""
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise StateFileError(f"{path}: is a folder, not a sandbox state file")
+        folder = existing = path.parent
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if existing.exists() and not existing.is_dir():
+            raise StateFileError(
+                f"{path}: cannot keep the sandbox state there: {existing} is a file, not a folder"
+            )
+        if not make_folder and existing != folder:
+            raise StateFileError(f"{path}: the folder {folder} does not exist; create it first")
+    except OSError as exc:  # e.g. a folder of the path that may not be searched
+        raise StateFileError(f"{path}: cannot use it: {exc.strerror or exc}") from exc
+
+
+def check_writable(path: Path) -> None:
+    """Refuse a state file whose folder does not let a file be written in it (the file
+    is rewritten as a new file beside it, then renamed over it). Raises StateFileError."""
+    import tempfile
+
+    folder = Path(path).parent
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{Path(path).name}.", suffix=".probe", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise StateFileError(
+            f"{path}: cannot write the sandbox state in {folder}: {exc.strerror or exc}"
+        ) from exc
 
 
 def iso_ms(epoch: float) -> str:
@@ -64,12 +152,16 @@ class AudioInfo:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> AudioInfo:
+    def from_json(cls, data: Any, where: str = "audio") -> AudioInfo:
+        """Raises ValueError (saying which field, where) for a malformed entry."""
+        size = _field(data, "size", where)
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise _BadRecord(f"{where}.size: not a whole number of bytes")
         return cls(
-            filename=str(data["filename"]),
-            size=int(data["size"]),
-            sha256=str(data["sha256"]),
-            content_type=str(data.get("contentType", "")),
+            filename=_text(data, "filename", where),
+            size=size,
+            sha256=_text(data, "sha256", where),
+            content_type=_optional_text(data, "contentType", where) or "",
         )
 
 
@@ -137,23 +229,35 @@ class CloneRecord:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CloneRecord:
+    def from_json(cls, data: Any, where: str = "clone") -> CloneRecord:
+        """Raises ValueError (saying which field, where) for a malformed entry."""
+        record_id = _text(data, "_id", where)
+        voice_id = _text(data, "voiceId", where)
+        display_name = _text(data, "displayName", where)
+        created = _number(data, "createdEpoch", where)
+        try:
+            iso_ms(created)  # what every list shows as createdAt
+        except (OverflowError, ValueError, OSError):
+            raise _BadRecord(f"{where}.createdEpoch: not a time (seconds since 1970)") from None
+        outcome = _optional_text(data, "outcome", where) or "completed"
+        if outcome not in ("completed", "failed"):
+            raise _BadRecord(f"{where}.outcome: neither 'completed' nor 'failed'")
         return cls(
-            record_id=str(data["_id"]),
-            voice_id=str(data["voiceId"]),
-            display_name=str(data["displayName"]),
-            description=data.get("description"),
-            accent=data.get("accent"),
-            tags=[str(t) for t in data.get("tags") or []],
-            language=data.get("language"),
-            cloning_type=str(data.get("cloningType") or "instant"),
-            model_ids=[str(m) for m in data.get("modelIds") or [CURRENT_MODEL]],
+            record_id=record_id,
+            voice_id=voice_id,
+            display_name=display_name,
+            description=_optional_text(data, "description", where),
+            accent=_optional_text(data, "accent", where),
+            tags=_texts(data, "tags", where) or [],
+            language=_optional_text(data, "language", where),
+            cloning_type=_optional_text(data, "cloningType", where) or "instant",
+            model_ids=_texts(data, "modelIds", where) or [CURRENT_MODEL],
             legacy=bool(data.get("legacy", False)),
-            created_epoch=float(data["createdEpoch"]),
-            ready_epoch=float(data.get("readyEpoch", data["createdEpoch"])),
-            outcome=str(data.get("outcome") or "completed"),
-            listed_epoch=float(data.get("listedEpoch", data["createdEpoch"])),
-            audio=AudioInfo.from_json(data["audio"]),
+            created_epoch=created,
+            ready_epoch=_number(data, "readyEpoch", where, default=created),
+            outcome=outcome,
+            listed_epoch=_number(data, "listedEpoch", where, default=created),
+            audio=AudioInfo.from_json(_field(data, "audio", where), f"{where}.audio"),
         )
 
 
@@ -172,8 +276,10 @@ class Store:
         self.path = Path(path) if path is not None else None
         self.orgs: dict[str, Org] = {}
         self.reseed(id_seed)
-        if self.path is not None and self.path.exists():
-            self._load()
+        if self.path is not None:
+            check_place(self.path)
+            if self.path.exists():
+                self._load()
 
     # -- ids ---------------------------------------------------------------------
     def reseed(self, seed: int | None) -> None:
@@ -251,17 +357,54 @@ class Store:
             raise StateFileError(f"{self.path}: cannot write the sandbox state: {exc}") from exc
 
     def _load(self) -> None:
+        """Read the state file; anything unreadable or malformed is one StateFileError
+        line saying what and where in the file (nothing of it is loaded then)."""
         assert self.path is not None
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
-                raise ValueError(f"not a version {STATE_VERSION} sandbox state file")
-            now_epoch, now_mono = time.time(), time.monotonic()
-            for org_id, org_data in (data.get("orgs") or {}).items():
-                org = self.org(str(org_id))
-                for raw in org_data.get("clones") or []:
-                    clone = CloneRecord.from_json(raw)
-                    clone.anchor(now_epoch, now_mono)
-                    org.clones[clone.voice_id] = clone
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise StateFileError(f"{self.path}: cannot read the sandbox state: {exc}") from exc
+            self._load_records(self._read())
+        except ValueError as exc:
+            self.orgs.clear()
+            raise StateFileError(
+                f"{self.path}: cannot read the sandbox state: {exc}; delete it to start "
+                "the sandbox afresh (it holds only emulated clones)"
+            ) from exc
+
+    def _read(self) -> Any:
+        assert self.path is not None
+        try:
+            text = self.path.read_bytes().decode("utf-8")
+        except OSError as exc:
+            raise StateFileError(
+                f"{self.path}: cannot read the sandbox state: {exc.strerror or exc}"
+            ) from exc
+        except UnicodeDecodeError:
+            raise ValueError("not UTF-8 text") from None
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+            ) from None
+        except RecursionError:
+            raise ValueError("nested too deeply to be a sandbox state file") from None
+
+    def _load_records(self, data: Any) -> None:
+        version = data.get("version") if isinstance(data, dict) else None
+        if type(version) is not int or version != STATE_VERSION:
+            raise ValueError(f"not a version {STATE_VERSION} sandbox state file")
+        orgs = data.get("orgs") or {}
+        if not isinstance(orgs, dict):
+            raise _BadRecord("orgs: not an object")
+        now_epoch, now_mono = time.time(), time.monotonic()
+        for org_id, org_data in orgs.items():
+            where = f"orgs[{json.dumps(org_id)}]"
+            if org_data is not None and not isinstance(org_data, dict):
+                raise _BadRecord(f"{where}: not an object")
+            clones = (org_data or {}).get("clones") or []
+            if not isinstance(clones, list):
+                raise _BadRecord(f"{where}.clones: not a list")
+            org = self.org(str(org_id))
+            for n, raw in enumerate(clones):
+                clone = CloneRecord.from_json(raw, f"{where}.clones[{n}]")
+                clone.anchor(now_epoch, now_mono)
+                org.clones[clone.voice_id] = clone
