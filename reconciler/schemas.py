@@ -597,6 +597,11 @@ class SamplesDocument(_Out):
     downloaded: bool = Field(description="Whether the clips were downloaded and checked.")
     problems: int = Field(description="Clips with a problem or a failed download.")
     note: str | None = Field(description="E.g. that the clips could not be measured.")
+    errors: list[ProblemOut] = Field(
+        default_factory=list,
+        description="Why the run failed before any clip was listed (no lockfile, no key, "
+        "an unknown environment...): then voices is empty; [] when the clips were listed.",
+    )
 
 
 SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {

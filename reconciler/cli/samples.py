@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
+from reconciler.cli.failures import FailureReport
 from reconciler.cli.options import lockfile_option, text_or_json_options
 from reconciler.cli.ui import emit, logger_for
 from reconciler.engine import clips as clip_engine
@@ -53,17 +54,23 @@ def samples(
     """
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    target = environments.select(path, settings.env)
-    run = clip_engine.run_samples(
-        lambda: workflow.connection(
-            sandbox=settings.sandbox, api_url=settings.api_url, base_dir=path.parent, target=target
-        ),
-        workflow.lockfile_path(path, lockfile, target),
-        name,
-        Path(dest) if dest is not None else None,
-        logger=logger_for(settings),
-    )
-    if as_json or fmt == "json":
+    fmt = "json" if as_json else fmt
+    # --json: a failure (no lockfile, no key, no service) is a document too
+    with FailureReport("samples", fmt, json_doc=_render.failed_samples_json, step_summary=False):
+        target = environments.select(path, settings.env)
+        run = clip_engine.run_samples(
+            lambda: workflow.connection(
+                sandbox=settings.sandbox,
+                api_url=settings.api_url,
+                base_dir=path.parent,
+                target=target,
+            ),
+            workflow.lockfile_path(path, lockfile, target),
+            name,
+            Path(dest) if dest is not None else None,
+            logger=logger_for(settings),
+        )
+    if fmt == "json":
         click.echo(json_text(_render.samples_json(run)))
     else:
         emit(_render.samples_text(run, name, embedded=settings.sandbox))

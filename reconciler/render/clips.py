@@ -3,10 +3,12 @@ as text, or the versioned JSON document (schemas/samples.schema.json)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from reconciler.engine.clips import SamplesRun
 from reconciler.render.lines import Line, err, out
+from reconciler.render.problems import problems_out
 from reconciler.schemas import FORMAT_VERSION, SampleClipOut, SamplesDocument, SamplesVoice
 from reconciler.text import clean
 
@@ -74,6 +76,19 @@ def samples_json(run: SamplesRun) -> dict[str, Any]:
         downloaded=run.downloaded,
         problems=len(run.bad),
         note=run.note,
+    )
+    return doc.model_dump(by_alias=True, mode="json")
+
+
+def failed_samples_json(errors: Sequence[str]) -> dict[str, Any]:
+    """The samples document of a run that listed no clip, and why (``errors``)."""
+    doc = SamplesDocument(
+        format_version=FORMAT_VERSION,
+        voices=[],
+        downloaded=False,
+        problems=0,
+        note=None,
+        errors=problems_out(errors),
     )
     return doc.model_dump(by_alias=True, mode="json")
 

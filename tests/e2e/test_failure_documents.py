@@ -1,4 +1,5 @@
-"""``list``, ``check``, ``doctor`` and ``refresh`` fail in the format that was asked for.
+"""``list``, ``check``, ``doctor``, ``refresh``, ``samples`` and ``show`` fail in the
+format that was asked for.
 
 With ``--json`` / ``--format json`` a failure (no key, an unknown environment, no
 lockfile, an unreachable service) still prints exactly one document of the command's
@@ -15,14 +16,16 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from cli_support import Project
+from cli_support import Project, run_main
 from sandbox_support import ROOT
 
 from reconciler.cli.failures import FailureReport
 from reconciler.render.check import failed_checks_json
+from reconciler.render.clips import failed_samples_json
 from reconciler.render.doctor import failed_doctor_json
 from reconciler.render.environments import failed_all_json
 from reconciler.render.inventory import failed_inventory_json
+from reconciler.render.problems import failed_plan_json
 from reconciler.render.refresh import failed_refresh_json
 
 pytestmark = pytest.mark.e2e
@@ -69,6 +72,8 @@ COMMANDS = [  # (args, schema)
     (("doctor", "--format", "json"), "doctor"),
     (("refresh", "--format", "json"), "refresh"),
 ]
+# samples needs no key (the clips' URLs are in the lockfile): no lockfile, no environment
+SAMPLES = [(("samples", "--json"), "samples"), (("samples", "--format", "json"), "samples")]
 
 
 @pytest.mark.parametrize(("args", "name"), COMMANDS, ids=[" ".join(a) for a, _ in COMMANDS])
@@ -95,7 +100,9 @@ def test_no_key_is_one_json_document(project: Project, tmp_path: Path, args, nam
         assert doc["lockfile"] == str(project.lockfile)
 
 
-@pytest.mark.parametrize(("args", "name"), COMMANDS, ids=[" ".join(a) for a, _ in COMMANDS])
+@pytest.mark.parametrize(
+    ("args", "name"), COMMANDS + SAMPLES, ids=[" ".join(a) for a, _ in COMMANDS + SAMPLES]
+)
 def test_an_unknown_environment_is_one_json_document(project: Project, args, name) -> None:
     r = project.run(*args, "--env", "nope", expect=1)
     doc = one_document(r.out, name)
@@ -110,6 +117,7 @@ def test_an_unknown_environment_is_one_json_document(project: Project, args, nam
     [
         (("check", "--json"), "check", "no lockfile yet"),
         (("refresh", "--format", "json"), "refresh", "no lockfile yet"),
+        (("samples", "--json"), "samples", "no lockfile yet"),
     ],
 )
 def test_no_lockfile_is_one_json_document(project: Project, args, name, message) -> None:
@@ -127,6 +135,19 @@ def test_an_unreachable_service_is_one_list_document_naming_the_url(project: Pro
     doc = one_document(r.out, "list")
     [error] = doc["errors"]
     assert f"connection to {url} failed" in error["message"]
+
+
+def test_show_of_a_plan_file_it_cannot_read_is_one_plan_document(project: Project) -> None:
+    bad = project.root / "plan.json"
+    bad.write_text("{not json")
+    r = run_main(project.capsys, "show", str(bad), "--format", "json")
+    assert r.code == 1
+    doc = one_document(r.out, "plan")
+    [error] = doc["errors"]
+    assert doc["actions"] == [] and "not a voicectl saved plan" in error["message"]
+    assert r.err.splitlines() == [f"Error: {bad}:1:2: {error['message']}"]
+    markdown = run_main(project.capsys, "show", str(bad), "--format", "markdown")
+    assert markdown.code == 1 and markdown.out.startswith("### voicectl show: failed (1 error)")
 
 
 def test_text_failures_print_nothing_on_stdout(project: Project) -> None:
@@ -154,6 +175,8 @@ def test_every_failure_document_matches_its_schema() -> None:
         "doctor": failed_doctor_json(errors),
         "refresh": failed_refresh_json(errors, Path("voices.lock.json")),
         "plan-all-envs": failed_all_json(errors),
+        "samples": failed_samples_json(errors),
+        "plan": failed_plan_json(errors, []),  # show --format json
     }
     for name, doc in docs.items():
         jsonschema.Draft202012Validator(schema(name)).validate(doc)

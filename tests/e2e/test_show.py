@@ -95,7 +95,10 @@ def test_show_refuses_a_plan_whose_sample_was_swapped_inside_the_folder(project)
     out, err = show(project.capsys, str(saved), "--format", "json", expect=1)
     (line,) = err.strip().splitlines()
     assert "the sample recorded for alpha (samples/bravo.wav)" in line
-    assert "the manifest's (samples/alpha.wav)" in line and out == ""
+    assert "the manifest's (samples/alpha.wav)" in line
+    doc = json.loads(out)  # the failure in the asked-for format: one plan document
+    [error] = doc["errors"]
+    assert doc["actions"] == [] and line == f"Error: {error['file']}: {error['message']}"
 
 
 def test_show_still_shows_a_stale_plan_and_says_apply_would_refuse_it(project):
