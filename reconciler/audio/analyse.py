@@ -22,16 +22,27 @@ from typing import Any
 from reconciler.audio.cache import AnalysisCache
 from reconciler.audio.errors import AudioError
 from reconciler.audio.measurement import Measurement
+from reconciler.errors import UserError
 
 SMALL_FILE_BYTES = 64 * 1024
 
 
 def _default_workers() -> int:
-    """The pool's width: ``VOICECTL_QUALITY_WORKERS`` if set, else the CPU count."""
-    try:
-        return max(1, int(os.environ.get("VOICECTL_QUALITY_WORKERS", "")))
-    except ValueError:
+    """The pool's width: ``VOICECTL_QUALITY_WORKERS`` if set, else the CPU count; a
+    value that is not a whole number of 1 or more is refused (not silently ignored)."""
+    raw = os.environ.get("VOICECTL_QUALITY_WORKERS", "").strip()
+    if not raw:
         return os.cpu_count() or 1
+    try:
+        workers = int(raw)
+    except ValueError:
+        workers = 0
+    if workers < 1:
+        raise UserError(
+            f"VOICECTL_QUALITY_WORKERS={raw!r}: expected a whole number of 1 or more "
+            "(how many samples are measured at once)"
+        )
+    return workers
 
 
 def measure_file(path: Path, decode: Callable[[Path], Any] | None = None) -> Measurement | str:

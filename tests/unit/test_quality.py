@@ -506,3 +506,21 @@ def test_a_measurement_reads_back_from_its_json_as_the_same_frozen_value() -> No
     for wrong in ({**data, "extra": 1}, {k: v for k, v in data.items() if k != "rate"}):
         with pytest.raises(ValueError):
             Measurement.from_json(wrong)
+
+
+@pytest.mark.parametrize("bad", ["abc", "0", "-2", "1.5"])
+def test_a_quality_workers_value_that_is_no_width_is_refused(monkeypatch, bad) -> None:
+    # It was silently replaced by the CPU count: a typo must say so, in one line.
+    from reconciler.audio.analyse import _default_workers
+    from reconciler.errors import UserError
+
+    monkeypatch.setenv("VOICECTL_QUALITY_WORKERS", bad)
+    with pytest.raises(UserError) as info:
+        _default_workers()
+    assert str(info.value) == (
+        f"VOICECTL_QUALITY_WORKERS={bad!r}: expected a whole number of 1 or more "
+        "(how many samples are measured at once)"
+    )
+    for good, width in (("3", 3), (" 2 ", 2), ("", os.cpu_count() or 1)):
+        monkeypatch.setenv("VOICECTL_QUALITY_WORKERS", good)
+        assert _default_workers() == width
