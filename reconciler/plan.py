@@ -348,7 +348,10 @@ class _Planner:
         return delete_owner(
             self.owners.get(clone.voice_id),
             self.m.stack,
-            recorded=entry is not None or clone.voice_id in self.lock.pending,
+            recorded=entry is not None
+            or clone.voice_id in self.lock.pending
+            or clone.voice_id in self.lock.retired  # a migrated-away or replaced clone
+            or clone.voice_id in self.lock.awaiting,
             imported=entry is not None and not entry.file_sha256,
         )
 
@@ -853,7 +856,10 @@ class _Planner:
                 self.finish_retired(voice_id, old.name, clone, new_id, new)
                 continue
             if old.keep:
-                kept += 1
+                # awaiting deletion too: `migrate --finish` approved its delete, and no
+                # route could do it then: plan_awaiting plans it for the next apply
+                if voice_id not in self.lock.awaiting:
+                    kept += 1
                 continue
             if new is not None and _healthy(new):
                 self.safe_deletes.add(voice_id)
@@ -918,8 +924,6 @@ class _Planner:
                     )
                 )
                 continue
-            if voice_id in self.lock.retired and self.lock.retired[voice_id].keep:
-                continue  # kept on purpose (migrate --keep-legacy): migrate --finish decides
             self.safe_deletes.add(voice_id)  # approved by the run that handed it off
             self.add_delete(
                 clone,

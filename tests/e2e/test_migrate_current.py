@@ -75,3 +75,27 @@ def test_migration_completes_without_deletes_and_finish_deletes_later(project, t
     assert project.run("plan", "--detailed-exitcode").code == 0
     again = project.run("migrate", "--finish", "--auto-approve").out
     assert "Nothing to finish" in again
+
+
+def test_kept_clones_that_finish_could_not_delete_are_deleted_by_the_next_apply(project):
+    # --keep-legacy, then --finish while no route works: the finish approved the
+    # deletes, so every plan shows them (never "No changes") and the first apply that
+    # can delete does, as for any clone awaiting deletion.
+    originals = seed_legacy(project, 2)
+    project.run("import", "--stack", "e2e", "--samples", str(project.root / "samples"))
+    project.run("migrate", "--auto-approve", "--keep-legacy")
+    finish = project.run("migrate", "--finish", "--auto-approve").out
+    assert "Finished: 0 old clones deleted." in finish and "Awaiting deletion: 2" in finish
+    plan = project.run("plan", "--detailed-exitcode", expect=2).out
+    assert "No changes" not in plan and "Plan: 0 to create, 0 to replace, 2 to delete." in plan
+    assert plan.count("awaiting deletion (migrated); not made by voicectl; recorded in ") == 2
+    assert all(old in plan for old in originals.values())
+    assert "prune: all" not in plan and "kept as retired" not in plan
+
+    project.server.config(delete_route="voice-cloning")
+    out = project.run("apply", "--auto-approve").out
+    assert "Apply complete! 0 created, 0 replaced, 2 deleted." in out
+    assert sorted(c["voiceId"] for c in project.remote()) == sorted(project.ids().values())
+    lock = project.lock()
+    assert "awaitingDeletion" not in lock and "retired" not in lock
+    assert project.run("plan", "--detailed-exitcode").code == 0
