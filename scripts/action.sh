@@ -69,7 +69,7 @@ case "$comment" in
 esac
 
 tmp=${RUNNER_TEMP:-${TMPDIR:-/tmp}}
-if [ -n "$extra_args" ]; then
+if [ -n "${extra_args//[[:space:]]/}" ]; then  # blank args (a matrix's ''): none
   # xargs splits with shell-like quoting and expands nothing (works with bash 3.2 too).
   split=$(mktemp "$tmp/voicectl-args.XXXXXX")
   if ! printf '%s' "$extra_args" | xargs printf '%s\0' >"$split"; then

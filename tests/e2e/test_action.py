@@ -80,6 +80,16 @@ def test_action_is_a_composite_action_with_the_documented_inputs():
 
 
 @pytest.mark.e2e
+def test_blank_args_add_no_argument(project):
+    # `args: ${{ matrix.args }}` left blank: xargs made one empty word of "  "
+    project.write({"alpha": {}})
+    proc, outputs, _ = run_step(project, args=" \t ")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert outputs["exitcode"] == "2"
+    assert "+ voicectl plan --detailed-exitcode -f voices.yaml\n" in proc.stdout
+
+
+@pytest.mark.e2e
 def test_plan_with_changes_passes_and_reports(project):
     project.write({"alpha": {}})
     proc, outputs, summary = run_step(project)
@@ -257,3 +267,7 @@ def test_hook_ignores_unrelated_files(tmp_path):
     assert run_hook(tmp_path, ["README.md", "src/app.py", "voices.yaml.bak"]) is None
     (hook,) = HOOKS
     assert re.search(hook["files"], "config/voices.yml")
+    # an included squad file (the README's split layout) and a sample outside samples/
+    assert re.search(hook["files"], "voices.d/support.yaml")
+    assert re.search(hook["files"], "examples/narrator.wav")
+    assert not re.search(hook["files"], "docs/voices.d.md")
