@@ -97,7 +97,8 @@ while pos < len(text):
         break
     page, pos = decoder.raw_decode(text, pos)
     for comment in page if isinstance(page, list) else []:
-        if not found and marker in (comment.get("body") or ""):
+        # ours starts with the marker; a reply quoting ours ("> <!-- ...") is not ours
+        if not found and (comment.get("body") or "").startswith(marker):
             found = str(comment.get("id", ""))
 print(found)
 ' "$marker")

@@ -185,6 +185,23 @@ def test_one_comment_per_environment_created_then_updated_in_place(rig: CommentR
 
 
 @pytest.mark.e2e
+def test_a_reply_quoting_our_comment_is_never_edited(rig: CommentRig) -> None:
+    assert rig.step(comment="true", environment="staging").returncode == 0
+    (ours,) = rig.comments()
+    state = json.loads(rig.state.read_text())
+    quote = "".join(f"> {line}\n" for line in ours["body"].splitlines()) + "\nWhy two?"
+    reply = {"id": 99, "body": quote, "user": {"login": "alice"}}
+    state["comments"].insert(0, reply)  # before ours, so a search by content finds it first
+    rig.state.write_text(json.dumps(state))
+    before = len(rig.calls())
+    assert rig.step(comment="true", environment="staging").returncode == 0
+    assert rig.calls()[before + 1]["args"][:4] == [
+        "api", "-X", "PATCH", f"repos/acme/voices/issues/comments/{ours['id']}"
+    ]  # fmt: skip
+    assert rig.comments()[0] == reply
+
+
+@pytest.mark.e2e
 def test_no_comment_outside_a_pull_request_and_bad_input(rig: CommentRig) -> None:
     rig.event.write_text(json.dumps({"push": {}}))
     proc = rig.step(comment="true", environment="staging")
