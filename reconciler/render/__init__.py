@@ -695,7 +695,9 @@ def migration_table(doc: LockDocument) -> str:
 
     for name, item in migrating.migration_map(doc)["voices"].items():
         retired = doc.retired.get(item["old"])
-        if retired is None:
+        if item["old"] in doc.awaiting:  # no delete route worked: see the hand-off table
+            state = "awaiting deletion"
+        elif retired is None:
             state = "deleted"
         elif retired.keep:
             state = "kept (retired)"

@@ -45,6 +45,9 @@ def test_migration_completes_without_deletes_and_finish_deletes_later(project, t
     assert "Apply complete! 0 created, 2 replaced, 0 deleted." in out
     assert "Awaiting deletion: 2 clones could not be deleted" in out
     ids = project.ids()
+    for name, old in originals.items():  # the table agrees with the map's oldKept
+        row = next(x for x in out.splitlines() if x.startswith(name + " "))
+        assert row.split() == [name, old, "->", ids[name], "awaiting", "deletion"]
     data = json.loads(map_path.read_text())
     assert data["ids"] == {old: ids[name] for name, old in originals.items()}
     assert all(v["oldKept"] for v in data["voices"].values())
