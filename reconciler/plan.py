@@ -41,6 +41,7 @@ from reconciler.ownership import (
     delete_owner,
     ours,
     owner_of,
+    recorded_ids,
     spec_digest,
     theirs,
     user_tags,
@@ -331,6 +332,7 @@ class _Planner:
         self.safe_deletes: set[str] = set()
         self.renamed: set[str] = set()  # old clones a rename without moved: replaces
         self._by_id: dict[str, LockEntry] | None = None  # lockfile entries by voiceId
+        self._recorded: set[str] | None = None  # every voiceId the lockfile records
         # lockfile names no longer declared, by the sha256 of their sample (renames)
         self._undeclared_by_sha: dict[str, list[str]] | None = None
 
@@ -342,16 +344,14 @@ class _Planner:
 
     def owner_text(self, clone: Clone) -> str:
         """Whose a clone is, for the plan line of its delete (ownership.delete_owner)."""
-        if self._by_id is None:
+        if self._by_id is None or self._recorded is None:
             self._by_id = {e.voice_id: e for e in self.lock.voices.values()}
+            self._recorded = recorded_ids(self.lock)  # retired and awaiting clones too
         entry = self._by_id.get(clone.voice_id)
         return delete_owner(
             self.owners.get(clone.voice_id),
             self.m.stack,
-            recorded=entry is not None
-            or clone.voice_id in self.lock.pending
-            or clone.voice_id in self.lock.retired  # a migrated-away or replaced clone
-            or clone.voice_id in self.lock.awaiting,
+            recorded=clone.voice_id in self._recorded,
             imported=entry is not None and not entry.file_sha256,
         )
 

@@ -11,7 +11,7 @@ noted on the way (``report.warnings``) are in it too. An error the command has
 already reported in its output carries ``reported = True`` and is only re-raised.
 
 Commands that never write a job summary (``list``, ``check``, ``doctor``,
-``refresh``) pass ``step_summary=False`` and their own failure document as
+``refresh``, ``samples``, ``show``) pass ``step_summary=False`` and their own failure document as
 ``json_doc``: their ``--format json`` / ``--json`` still prints one document on
 failure, and nothing more is written anywhere.
 """
