@@ -393,12 +393,21 @@ def plan_adoptions(
         notes: list[str] = []
         if samples_dir is not None:
             keys = [name, clone.voice_id]
-            if display_counts[clone.display_name.lower()] == 1 and clone.display_name:
+            shared = display_counts[clone.display_name.lower()] > 1
+            if clone.display_name and not shared:
                 keys.append(clone.display_name)
             sample, ambiguous = find_sample(index, keys)
             if ambiguous:
                 listed = ", ".join(p.name for p in ambiguous)
                 notes.append(f"several samples match ({listed}); `file:` left to fill in")
+            elif sample is None and shared and clone.display_name:
+                named = index.get(clone.display_name.lower(), [])
+                if named:
+                    listed = ", ".join(p.name for p in named)
+                    notes.append(
+                        f"{listed} is named after a displayName several clones share "
+                        "(letter case aside); `file:` left to fill in"
+                    )
         if sample is not None:
             file_value = Path(os.path.relpath(sample.resolve(), target.root.resolve())).as_posix()
             if file_value.startswith("../"):

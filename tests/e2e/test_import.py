@@ -15,12 +15,15 @@ from sandbox_support import ADD_VOICE, CLONES, write_wav
 from reconciler.api.models import Clone
 from reconciler.engine.adoption import (
     Adoption,
+    Target,
     add_voices,
     build_stanza,
+    plan_adoptions,
     slugify,
     unique_name,
 )
 from reconciler.errors import UserError
+from reconciler.lockfile import LockDocument
 from reconciler.manifest import DefaultsDocument as Defaults
 from reconciler.manifest import VoiceDocument
 from reconciler.manifest.spec import declared
@@ -92,6 +95,33 @@ def test_unique_name_suffixes_and_stays_short():
 
 
 # --------------------------------------------------------------------------- stanzas
+
+
+def test_a_sample_named_after_a_shared_display_name_is_reported_not_guessed(tmp_path):
+    """Two clones whose displayNames differ only in case: the file named after that
+    displayName could be either's, so neither gets it, and both say why."""
+    (tmp_path / "samples").mkdir()
+    (tmp_path / "samples" / "Alice Smith.wav").write_bytes(b"RIFF")
+    (tmp_path / "samples" / "voice_b.wav").write_bytes(b"RIFF")
+    target = Target(
+        tmp_path / "voices.yaml", tmp_path, False, None, False, None, set(), (), Defaults()
+    )
+    clones = [
+        clone(voiceId="voice_a", displayName="Alice Smith", modelIds=["lightning-v3.1"]),
+        clone(voiceId="voice_b", displayName="alice smith", modelIds=["lightning-v3.1"]),
+    ]
+    adoptions, problems = plan_adoptions(
+        clones, LockDocument(lineage="x"), target, samples_dir=tmp_path / "samples"
+    )
+    assert problems == []
+    first, second = adoptions
+    assert first.sample is None and first.stanza["file"] == "FILL-ME-IN"
+    assert first.notes == [
+        "Alice Smith.wav is named after a displayName several clones share "
+        "(letter case aside); `file:` left to fill in"
+    ]
+    # the voiceId's own file is no guess: it is used, and nothing is said
+    assert second.sample == tmp_path / "samples" / "voice_b.wav" and second.notes == []
 
 
 def test_current_clone_stanza_is_exact_even_against_defaults():
