@@ -26,12 +26,14 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from reconciler.sandbox.app import create_app
 from reconciler.sandbox.config import SandboxConfig
 from reconciler.sandbox.drop import CONNECTION_KEY, ConnectionHandle
-from reconciler.sandbox.state import check_place, check_writable
+from reconciler.sandbox.state import StateFileError, check_place, check_writable
 
 SHUTDOWN_GRACE_SECONDS = 3
 
@@ -113,6 +115,14 @@ def _configure_logging(access_log: bool) -> None:
         access_logger.handlers = []
 
 
+async def _state_not_saved(request: Request, exc: Exception) -> Response:
+    """The state file could not be rewritten mid-run (a disk filling up): one log line
+    and a 500 that says so. The change is kept in memory; the next save writes it."""
+    message = f"{exc}; the change is kept in memory only until a later save succeeds"
+    logging.getLogger("uvicorn.error").error("%s", message)
+    return JSONResponse({"error": message}, status_code=500)
+
+
 def serve(
     config: SandboxConfig | None = None,
     *,
@@ -134,6 +144,7 @@ def serve(
         check_place(state_file, make_folder=False)
         check_writable(state_file)
     app = create_app(config, state_file=state_file)
+    app.add_exception_handler(StateFileError, _state_not_saved)
     sock = bind_socket(host, port)
     url = format_url(host, sock.getsockname()[1])
     _configure_logging(access_log)

@@ -16,7 +16,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from cli_support import Project
-from sandbox_support import ROOT
+from sandbox_support import CLONES, ROOT, SandboxServer, multipart, until
 
 pytestmark = pytest.mark.e2e
 
@@ -130,3 +130,32 @@ def test_serve_refuses_a_folder_and_a_malformed_state(tmp_path: Path) -> None:
     state.write_text(MALFORMED)
     line = refused(run_serve("--state", str(state)))
     assert "orgs[\"x\"].clones[0]: no '_id' field" in line and line.endswith(AFRESH)
+
+
+def test_serve_says_in_one_line_when_it_cannot_save_mid_run(tmp_path: Path) -> None:
+    """The state file cannot be rewritten while serving (here a folder took its place;
+    in life a disk filled up): that request is a 500 saying so, the log has one line
+    and no traceback, the change stays in memory, and the next save writes it all."""
+    state = tmp_path / "sandbox.json"
+    server = SandboxServer("--state", str(state)).start()
+    try:
+        with server.client() as http:
+            http.post(CLONES, **multipart("First")).raise_for_status()
+            state.unlink()
+            state.mkdir()
+            r = http.post(CLONES, **multipart("Second"))
+            assert r.status_code == 500
+            message = r.json()["error"]
+            assert message.startswith(f"{state}: cannot write the sandbox state: ")
+            assert message.endswith("the change is kept in memory only until a later save succeeds")
+            line = f"sandbox: {message}\n"
+            until(lambda: line in server.stderr_text(), "the log line")
+            assert server.stderr_text() == line  # nothing else: no traceback
+            assert sorted(c["displayName"] for c in server.clones()) == ["First", "Second"]
+            state.rmdir()
+            http.post(CLONES, **multipart("Third")).raise_for_status()
+        saved = json.loads(state.read_text())["orgs"]
+        [org] = saved.values()
+        assert sorted(c["displayName"] for c in org["clones"]) == ["First", "Second", "Third"]
+    finally:
+        server.stop()
