@@ -683,6 +683,10 @@ class Applier:
         with self.lock.step():
             self.lock.record(name, entry)
             self.retire(old, name, clone.voice_id, keep=keep)
+            for renamed_from in self.lock.names_of(old):
+                # a rename without moved: the old name is no voice's any more (the old
+                # clone stays recorded as retired, and awaiting deletion if no route works)
+                self.lock.forget_name(renamed_from)
         await self.lock.durable()
         if keep:
             return Outcome(action, True, 0.0, new_voice_id=clone.voice_id, retired=True)

@@ -310,6 +310,7 @@ class _Planner:
         self.held: tuple[str, ...] = tuple(getattr(manifest, "held", ()))
         self.lock = lock
         self.moves: list[tuple[str, str, str]] = []  # (from, to, voiceId) to record
+        self.ignored_moves: set[tuple[str, str]] = set()  # both names in the lockfile
         # Indexes, built once, so that matching is linear in voices + clones.
         self.owners = {vid: owner_of(c.tags) for vid, c in self.remote.items()}
         self.tagged: dict[str, list[Clone]] = {}  # this stack's ownership name -> clones
@@ -333,6 +334,7 @@ class _Planner:
         self.renamed: set[str] = set()  # old clones a rename without moved: replaces
         self._by_id: dict[str, LockEntry] | None = None  # lockfile entries by voiceId
         self._recorded: set[str] | None = None  # every voiceId the lockfile records
+        self._name_of: dict[str, str] | None = None  # voiceId -> its lockfile (or pending) name
         # lockfile names no longer declared, by the sha256 of their sample (renames)
         self._undeclared_by_sha: dict[str, list[str]] | None = None
 
@@ -362,6 +364,7 @@ class _Planner:
         ]
         for old, new in self.moved:
             if old in lock.voices and new in lock.voices:
+                self.ignored_moves.add((old, new))
                 self.warnings.append(
                     f"moved: {old} -> {new}: the lockfile records both names; the move is "
                     f"ignored (voices.{old}'s clone {lock.voices[old].voice_id} is no longer "
@@ -442,7 +445,9 @@ class _Planner:
             if entry is not None:
                 found[entry.voice_id] = self.remote.get(entry.voice_id)
             for clone in sorted(self.tagged.get(name, ()), key=_created_key):
-                if clone.voice_id not in self.lock.released:
+                if clone.voice_id not in self.lock.released and not self.recorded_elsewhere(
+                    clone.voice_id, name
+                ):
                     found[clone.voice_id] = clone
             for voice_id, listed in found.items():
                 self.claimed.add(voice_id)
@@ -486,9 +491,29 @@ class _Planner:
             )
 
     # -- candidates ---------------------------------------------------------------------
+    def recorded_elsewhere(self, voice_id: str, name: str) -> bool:
+        """Whether the lockfile records ``voice_id`` for another voice than ``name`` (in
+        its voices or its pending clones). Such a clone is never this voice's, whatever
+        its tags say: a clone ``moved:`` renamed keeps its old name's tag for good."""
+        if self._name_of is None:
+            self._name_of = {vid: p.name for vid, p in self.lock.pending.items()}
+            self._name_of.update((e.voice_id, n) for n, e in self.lock.voices.items())
+        other = self._name_of.get(voice_id)
+        return other is not None and other != name
+
+    def recorded_name(self, voice_id: str) -> str | None:
+        """The lockfile name that records ``voice_id`` in its voices, or None."""
+        self.recorded_elsewhere(voice_id, "")  # builds the index
+        assert self._name_of is not None
+        name = self._name_of.get(voice_id)
+        entry = self.lock.voices.get(name) if name is not None else None
+        return name if entry is not None and entry.voice_id == voice_id else None
+
     def candidates(self, name: str) -> list[Clone]:
         found: dict[str, Clone] = {}
-        names = {name} | {old for old, new in self.moved if new == name}
+        names = {name} | {
+            old for old, new in self.moved if new == name and (old, new) not in self.ignored_moves
+        }
         entry = self.lock.voices.get(name)
         listed = self.remote.get(entry.voice_id) if entry else None
         if listed is not None and not self.foreign(listed):
@@ -499,7 +524,8 @@ class _Planner:
                 found[voice_id] = clone
         for tagged_name in sorted(names):
             for clone in self.tagged.get(tagged_name, ()):
-                found[clone.voice_id] = clone
+                if not self.recorded_elsewhere(clone.voice_id, name):
+                    found[clone.voice_id] = clone
         for voice_id in list(found):
             set_aside = voice_id in self.lock.retired or voice_id in self.lock.awaiting
             if (set_aside and (entry is None or voice_id != entry.voice_id)) or (
@@ -555,7 +581,9 @@ class _Planner:
                     # The old clone is deleted once the new one is made: a protected
                     # voice is never lost to a rename (moved: keeps its clone).
                     self.refusals.append(
-                        ProtectedVoice(old_name, clone.voice_id, "replace", reasons[0])
+                        ProtectedVoice(
+                            old_name, clone.voice_id, "replace", reasons[0], also=(name,)
+                        )
                     )
                     return
                 self.add(
@@ -647,10 +675,16 @@ class _Planner:
             self.add_wait(keeper, common)
             return
         if reasons:
-            if voice.protect:
-                self.refusals.append(
-                    ProtectedVoice(name, keeper.voice_id, "replace", "; ".join(reasons))
-                )
+            recorded = entry is not None and entry.voice_id == keeper.voice_id
+            if voice.protect or (recorded and entry is not None and entry.protect):
+                # the lockfile remembers protect: lifting it takes an apply of its own
+                why = "; ".join(reasons)
+                if not voice.protect:
+                    why += (
+                        "; the lockfile still records protect: true: apply with protect: "
+                        "false and no other change first"
+                    )
+                self.refusals.append(ProtectedVoice(name, keeper.voice_id, "replace", why))
                 return
             if self.opts.legacy_only and not keeper.is_legacy:
                 self.other_pending.append(name)
@@ -863,7 +897,12 @@ class _Planner:
                 continue
             if new is not None and _healthy(new):
                 self.safe_deletes.add(voice_id)
-                why = f"superseded by {new_id} (finishing an interrupted replacement)"
+                waiting = self.lock.awaiting.get(voice_id)
+                why = f"superseded by {new_id} " + (
+                    f"(awaiting deletion: {waiting.reason})"
+                    if waiting is not None
+                    else "(finishing an interrupted replacement)"
+                )
                 self.add_delete(clone, old.name, why, "migrated" if clone.is_legacy else "replaced")
             elif old.name not in self.m.voices and self.m.prune != "none":
                 self.add_delete(clone, old.name, "no longer declared", "orphan")
@@ -953,9 +992,14 @@ class _Planner:
         theirs = self.foreign(clone)
         if theirs is not None and self.m.prune != "all":
             return  # never: a clone of another stack (only prune: all deletes it)
-        entry = self.lock.voices.get(name) if name else None
-        if name and entry and entry.voice_id == clone.voice_id and entry.protect:
-            self.refusals.append(ProtectedVoice(name, clone.voice_id, "delete", why))
+        recorded = self.recorded_name(clone.voice_id)
+        entry = self.lock.voices.get(recorded) if recorded else None
+        if recorded and entry is not None and entry.protect:
+            # protect is the lockfile entry's that records this clone, whatever name
+            # the delete was planned under
+            self.refusals.append(
+                ProtectedVoice(recorded, clone.voice_id, "delete", why, also=(name or recorded,))
+            )
             return
         self.add(
             Action(

@@ -31,11 +31,13 @@ DEFAULT_SAFETY = Safety()
 
 
 class Refusal(UserError):
-    """One safety rule a plan breaks; ``name`` is the voice it is about, if any."""
+    """One safety rule a plan breaks; ``name`` is the voice it is about, if any, and
+    ``also`` other names it concerns (a rename's old name): ``--target`` of any keeps it."""
 
-    def __init__(self, message: str, *, name: str | None = None):
+    def __init__(self, message: str, *, name: str | None = None, also: Sequence[str] = ()):
         super().__init__(message)
         self.name = name
+        self.names = frozenset(([name] if name is not None else []) + list(also))
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -68,13 +70,14 @@ class TooMuchChange(Refusal):
 class ProtectedVoice(Refusal):
     """A voice marked ``protect: true`` would be deleted or replaced."""
 
-    def __init__(self, name: str, voice_id: str, verb: str, why: str):
+    def __init__(self, name: str, voice_id: str, verb: str, why: str, *, also: Sequence[str] = ()):
         self.voice_id = voice_id
         self.verb = verb  # "delete" | "replace"
         suffix = "; set protect: false and apply first" if verb == "delete" else ""
         super().__init__(
             f"voices.{name}: protect is true, refusing to {verb} {voice_id} ({why}){suffix}",
             name=name,
+            also=also,
         )
 
 
@@ -104,7 +107,7 @@ def too_much_change(destructive: int, existing: int, safety: Safety) -> bool:
 
 def for_targets(refusals: Sequence[Refusal], targets: frozenset[str]) -> list[Refusal]:
     """The refusals about the targeted voices (by name)."""
-    return [r for r in refusals if r.name is not None and r.name in targets]
+    return [r for r in refusals if r.names & targets]
 
 
 class PlanRefused(UserError):

@@ -110,6 +110,31 @@ def test_prune_and_replace_hand_off_then_finish_when_deleting_works(project, wor
     assert project.run("plan", "--detailed-exitcode", expect=0).out.startswith("No changes.")
 
 
+def test_a_rename_whose_old_clone_cannot_be_deleted_leaves_no_entry_under_the_old_name(
+    project,
+):
+    """A rename without moved: makes the new clone; the old one, which no route can
+    delete, is recorded as awaiting deletion only: `output` never hands it out under the
+    name the manifest no longer declares."""
+    project.write({"alpha": {"file": project.sample("alpha")}})
+    apply(project)
+    old = project.ids()["alpha"]
+    project.write({"alpha2": {"file": "samples/alpha.wav", "displayName": "alpha"}})
+    out = apply(project).out
+    assert f"(old clone {old} awaiting deletion)" in out
+    new = project.ids()["alpha2"]
+    assert project.ids() == {"alpha2": new} and new != old
+    assert project.lock()["awaitingDeletion"][old]["name"] == "alpha2"
+    assert project.run("output", "--format", "env").out == f"VOICE_ID_ALPHA2={new}\n"
+    plan = project.run("plan", "--detailed-exitcode", expect=2).out
+    assert f"superseded by {new} (awaiting deletion: replaced)" in plan
+    assert "interrupted" not in plan
+    project.server.config(delete_route="voice-cloning")
+    apply(project)
+    assert [c["voiceId"] for c in project.remote()] == [new]
+    assert project.ids() == {"alpha2": new} and "awaitingDeletion" not in project.lock()
+
+
 def test_a_record_whose_clone_is_gone_is_cleared_once(project):
     project.write({"a": {}, "b": {}})
     apply(project)

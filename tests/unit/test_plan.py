@@ -289,6 +289,75 @@ def test_moved_renames_the_entry_and_keeps_the_clone():
     assert [(a.kind, a.voice_id) for a in lost.actions] == [("adopt", c.voice_id)]
 
 
+def test_a_name_moved_away_and_declared_again_is_a_new_voice():
+    """A moved clone keeps its old name's tag for good: the voice later declared under
+    that name is made anew, and the clone the lockfile records for the moved voice is
+    left to it (it was replaced and deleted as the new voice's)."""
+    alpha = Voice("alpha")
+    moved = replace(Voice("alpha2", display_name="alpha"), file_sha256=alpha.file_sha256)
+    c = clone_of(alpha)  # tagged voicectl-name:alpha
+    reused = Voice("alpha", display_name="Alpha new", file_sha256="c" * 64)
+    plan = make_plan(manifest(moved, reused), lock_with((moved, c)), [c])
+    assert sorted(kinds(plan)) == [("create", "alpha"), ("noop", "alpha2")]
+    assert plan.refusals == ()
+    # removed: [alpha] releases nothing the lockfile records for alpha2
+    gone = make_plan(manifest(moved, removed=("alpha",)), lock_with((moved, c)), [c])
+    assert kinds(gone) == [("noop", "alpha2")]
+
+
+def test_an_ignored_move_takes_no_clone_and_protect_still_holds():
+    alpha, bravo = Voice("alpha", protect=True), Voice("bravo")
+    ac, bc = clone_of(alpha), clone_of(bravo)
+    lock = lock_with((alpha, ac), (bravo, bc))
+    plan = make_plan(manifest(bravo, moved=(("alpha", "bravo"),)), lock, [ac, bc])
+    assert not plan.of_kind("delete")
+    [refusal] = plan.refusals
+    assert refusal.message.startswith(
+        f"voices.alpha: protect is true, refusing to delete {ac.voice_id}"
+    )
+    assert any("the move is ignored" in w for w in plan.warnings)
+    # prune: none deletes nothing, moved or not
+    unprotected = lock_with((Voice("alpha"), ac), (bravo, bc))
+    kept = make_plan(
+        manifest(bravo, moved=(("alpha", "bravo"),), prune="none"), unprotected, [ac, bc]
+    )
+    assert sorted(kinds(kept)) == [("forget", "alpha"), ("noop", "bravo")]
+
+
+def test_the_lockfiles_protect_holds_through_a_move_or_a_dropped_line_with_a_change():
+    alpha = Voice("alpha", protect=True)
+    c = clone_of(alpha)
+    lock = lock_with((alpha, c))
+    renamed = Voice("alpha2", display_name="alpha", file_sha256="e" * 64)  # no protect line
+    plan = make_plan(manifest(renamed, moved=(("alpha", "alpha2"),)), lock, [c])
+    assert not plan.of_kind("replace")
+    [refusal] = plan.refusals
+    assert refusal.message.startswith(
+        f"voices.alpha2: protect is true, refusing to replace {c.voice_id} (audio file changed"
+    )
+    assert refusal.message.endswith(
+        "the lockfile still records protect: true: apply with protect: false and no other "
+        "change first)"
+    )
+    dropped = make_plan(manifest(Voice("alpha", file_sha256="e" * 64)), lock, [c])
+    assert not dropped.of_kind("replace") and len(dropped.refusals) == 1
+    # protect: false with nothing else changed is how it is lifted: no refusal
+    lifted = make_plan(manifest(Voice("alpha")), lock, [c])
+    assert kinds(lifted) == [("noop", "alpha")] and lifted.refusals == ()
+
+
+def test_a_refused_rename_of_a_protected_voice_is_kept_for_either_name_as_target():
+    old = Voice("alpha", protect=True)
+    new = replace(Voice("alpha2", display_name="alpha"), file_sha256=old.file_sha256)
+    c = clone_of(old)
+    for target in ("alpha2", "alpha"):
+        options = PlanOptions(targets=frozenset({target}))
+        plan = make_plan(manifest(new), lock_with((old, c)), [c], options)
+        [refusal] = plan.refusals
+        assert refusal.message.startswith("voices.alpha: protect is true, refusing to replace")
+        assert not plan.of_kind("replace")
+
+
 def test_a_rename_without_moved_is_a_replacement_not_a_delete_first():
     old = Voice("narrator")
     new = replace(Voice("narrator-en", display_name="narrator"), file_sha256=old.file_sha256)
