@@ -38,7 +38,7 @@ import yaml
 from pydantic import ValidationError
 
 from reconciler.api.models import CURRENT_MODEL, Clone
-from reconciler.audio import EXTENSION_FORMATS, file_sha256
+from reconciler.audio import EXTENSION_FORMATS, check_sample, file_sha256
 from reconciler.errors import UserError
 from reconciler.lockfile import LockDocument, LockEntry, entry_for
 from reconciler.manifest import (
@@ -112,6 +112,9 @@ class Target:
     ignore: tuple[str, ...]
     defaults: DefaultsDocument  # the manifest's own (validated when it was read)
     environment: str | None = None  # import --env: the stanzas are limited to it
+    # names the manifest lets go of or renamed away (removed:, moved[].from): declaring
+    # one again would fail validation, so no stanza is given one
+    reserved: frozenset[str] = frozenset()
 
 
 def read_target(path: Path, *, stack: str | None, environment: str | None = None) -> Target:
@@ -145,8 +148,19 @@ def read_target(path: Path, *, stack: str | None, environment: str | None = None
     defaults = DefaultsDocument.model_validate(data.get("defaults") or {})
     names = set((data.get("voices") or {}).keys()) | set(result.manifest.voices)  # includes too
     declared = manifest.stack if manifest.stack_declared else None
+    reserved = frozenset(manifest.removed) | {old for old, _new in manifest.moved}
     return Target(
-        path, root, True, text, bom, declared, names, manifest.ignore, defaults, environment
+        path,
+        root,
+        True,
+        text,
+        bom,
+        declared,
+        names,
+        manifest.ignore,
+        defaults,
+        environment,
+        reserved,
     )
 
 
@@ -365,7 +379,7 @@ def plan_adoptions(
     samples_dir: Path | None,
 ) -> tuple[list[Adoption], list[str]]:
     """Names, stanzas and samples for ``clones``: (adoptions, problems)."""
-    taken = set(target.names) | set(lock.voices)
+    taken = set(target.names) | set(lock.voices) | target.reserved
     problems: list[str] = []
     adoptions: list[Adoption] = []
     index = index_samples(samples_dir) if samples_dir is not None else {}
@@ -408,6 +422,13 @@ def plan_adoptions(
                         f"{listed} is named after a displayName several clones share "
                         "(letter case aside); `file:` left to fill in"
                     )
+        if sample is not None:
+            failed = check_sample(sample, name=sample.name, want_sha256=False).errors
+            if failed:
+                # written as file:, it would fail every plan of the project; the
+                # placeholder holds back this voice only
+                notes.append(f"{failed[0]}; `file:` left to fill in")
+                sample = None
         if sample is not None:
             file_value = Path(os.path.relpath(sample.resolve(), target.root.resolve())).as_posix()
             if file_value.startswith("../"):

@@ -101,20 +101,22 @@ def test_a_sample_named_after_a_shared_display_name_is_reported_not_guessed(tmp_
     """Two clones whose displayNames differ only in case: the file named after that
     displayName could be either's, so neither gets it, and both say why."""
     (tmp_path / "samples").mkdir()
-    (tmp_path / "samples" / "Alice Smith.wav").write_bytes(b"RIFF")
-    (tmp_path / "samples" / "voice_b.wav").write_bytes(b"RIFF")
+    write_wav(tmp_path / "samples" / "Alice Smith.wav", seconds=6.0)
+    write_wav(tmp_path / "samples" / "voice_b.wav", seconds=6.0)
+    write_wav(tmp_path / "samples" / "short.wav", seconds=2.0)
     target = Target(
         tmp_path / "voices.yaml", tmp_path, False, None, False, None, set(), (), Defaults()
     )
     clones = [
         clone(voiceId="voice_a", displayName="Alice Smith", modelIds=["lightning-v3.1"]),
         clone(voiceId="voice_b", displayName="alice smith", modelIds=["lightning-v3.1"]),
+        clone(voiceId="voice_c", displayName="Short", modelIds=["lightning-v3.1"]),
     ]
     adoptions, problems = plan_adoptions(
         clones, LockDocument(lineage="x"), target, samples_dir=tmp_path / "samples"
     )
     assert problems == []
-    first, second = adoptions
+    first, second, third = adoptions
     assert first.sample is None and first.stanza["file"] == "FILL-ME-IN"
     assert first.notes == [
         "Alice Smith.wav is named after a displayName several clones share "
@@ -122,6 +124,10 @@ def test_a_sample_named_after_a_shared_display_name_is_reported_not_guessed(tmp_
     ]
     # the voiceId's own file is no guess: it is used, and nothing is said
     assert second.sample == tmp_path / "samples" / "voice_b.wav" and second.notes == []
+    # a sample that fails the checks would fail every plan as file:; it is a note instead
+    assert third.sample is None and third.stanza["file"] == "FILL-ME-IN"
+    [note] = third.notes
+    assert note.startswith("short.wav is 2.0 s long") and note.endswith("`file:` left to fill in")
 
 
 def test_current_clone_stanza_is_exact_even_against_defaults():
@@ -378,6 +384,27 @@ def test_import_refuses_a_name_declared_but_not_recorded(project):
     assert project.manifest.read_bytes() == before and not project.lockfile.exists()
     ok = project.run("import", "--exclude", "Narrator")
     assert "Imported 3 clones" in ok.out
+
+
+@pytest.mark.e2e
+def test_import_never_names_a_voice_after_a_removed_or_moved_away_key(project):
+    """removed: and moved[].from names cannot be declared again (validation refuses
+    it), so import gives those clones the next free name and every later plan runs."""
+    project.sample("a")
+    project.write(
+        {"alpha-new": {"file": "samples/a.wav"}},
+        moved=[{"from": "alpha", "to": "alpha-new"}],
+        removed=["bravo"],
+    )
+    originals = project.root / "originals"
+    for name in ("Bravo", "alpha"):  # found by displayName
+        write_wav(originals / f"{name}.wav", seconds=6.0, freq=300 + len(name), rate=16000)
+        dashboard(project, name, f"originals/{name}.wav", language="en")
+    project.run("import", "--samples", str(originals))
+    voices = yaml.safe_load(project.manifest.read_text())["voices"]
+    assert set(voices) == {"alpha-new", "bravo-2", "alpha-2"}
+    project.run("validate")
+    project.run("plan", "--detailed-exitcode", expect=2)  # alpha-new is still to make
 
 
 @pytest.mark.e2e
