@@ -233,17 +233,34 @@ def plan_for(
     options: PlanOptions,
 ) -> Plan:
     """Plan, after checking that every ``--target``/``--replace`` names a voice."""
-    known = set(manifest.voices) | set(lock.doc.voices)
+    where = manifest.path.name
+    held = set(getattr(manifest, "held", ()))
+    moved = {old: new for old, new in getattr(manifest, "moved", ()) if old not in manifest.voices}
+    known = set(manifest.voices) | held | set(lock.doc.voices)
     for flag, names in (("--target", options.targets), ("--replace", options.replace)):
         for name in sorted(names):
-            if name not in known:
+            if name in moved:
                 raise UserError(
-                    f"{flag} {name}: no voice of that name in {manifest.path.name} or the lockfile"
+                    f"{flag} {name}: {where} renames it to {moved[name]} (moved:); "
+                    f"use {flag} {moved[name]}"
                 )
+            if name not in known:
+                raise UserError(f"{flag} {name}: no voice of that name in {where} or the lockfile")
     for flag, names in (("--replace", options.replace), ("--destroy-first", options.destroy_first)):
         for name in sorted(names):
+            if name in held:
+                raise UserError(
+                    f"{flag} {name}: voices.{name}'s file is still the FILL-ME-IN placeholder; "
+                    "set file: to its sample first"
+                )
             if name not in manifest.voices:
-                raise UserError(f"{flag} {name}: the voice is not declared in {manifest.path.name}")
+                raise UserError(f"{flag} {name}: the voice is not declared in {where}")
+            if options.targets and name not in options.targets:
+                raise UserError(
+                    f"{flag} {name}: not one of the --target voices "
+                    f"({', '.join(sorted(options.targets))}); add --target {name}, or leave "
+                    f"{flag} out"
+                )
     if options.now is None:
         options = dataclasses.replace(options, now=time.time())
     return make_plan(manifest, lock.doc, remote, options)

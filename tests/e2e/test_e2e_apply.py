@@ -147,6 +147,31 @@ def test_target_and_replace(project):
     assert len(project.remote()) == 2
     bad = project.run("plan", "--target", "nope", expect=1)
     assert "--target nope: no voice of that name" in bad.err
+    # a --replace outside the targets would be dropped without a word: refused
+    outside = project.run("plan", "--target", "alpha", "--replace", "bravo", expect=1)
+    assert outside.err == (
+        "Error: --replace bravo: not one of the --target voices (alpha); add --target bravo, "
+        "or leave --replace out\n"
+    )
+    # the old name of a moved: entry is no voice to target: it names the new one
+    project.write(
+        {"alpha-new": {"file": "samples/alpha.wav", "displayName": "alpha"}, "bravo": {}},
+        moved=[{"from": "alpha", "to": "alpha-new"}],
+    )
+    moved = project.run("plan", "--target", "alpha", expect=1)
+    assert moved.err == (
+        "Error: --target alpha: voices.yaml renames it to alpha-new (moved:); use --target "
+        "alpha-new\n"
+    )
+    assert "→ alpha-new" in project.run("plan", "--target", "alpha-new").out
+    # a placeholder voice is declared: --replace says what holds it
+    text = project.manifest.read_text().replace("file: samples/bravo.wav", "file: FILL-ME-IN")
+    project.manifest.write_text(text)
+    held = project.run("plan", "--replace", "bravo", expect=1)
+    assert held.err == (
+        "Error: --replace bravo: voices.bravo's file is still the FILL-ME-IN placeholder; set "
+        "file: to its sample first\n"
+    )
 
 
 def test_protect_refuses_delete_and_replace(project):
