@@ -27,7 +27,14 @@ def key_hint(manifest: object) -> str:
     declared = getattr(manifest, "environments", None) or {}
     if env is None or env not in declared:
         return KEY_HINT
-    return f"is {declared[env].api_key_env} (environment {env!r}) the key of another organisation?"
+    return key_hint_for(env, declared[env].api_key_env)
+
+
+def key_hint_for(environment: str | None, key_env: str) -> str:
+    """KEY_HINT for the key read from ``key_env`` (an environment's, if named)."""
+    if environment is None:
+        return KEY_HINT
+    return f"is {key_env} (environment {environment!r}) the key of another organisation?"
 
 
 def auto_stack(lineage: str) -> str:

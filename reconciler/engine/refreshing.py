@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reconciler import identity
 from reconciler.engine import workflow
 from reconciler.errors import UserError
 from reconciler.lockfile import Lockfile, RunLock, entry_for
@@ -50,6 +51,8 @@ class RefreshResult:
     serial: int
     changes: list[FieldChange] = field(default_factory=list)
     missing: list[tuple[str, str]] = field(default_factory=list)  # (name, voiceId)
+    # none of the recorded clones is listed: the question to ask about the key
+    key_hint: str | None = None
 
     @property
     def voices_changed(self) -> int:
@@ -99,9 +102,18 @@ def run_refresh(
     with RunLock(lock_path, timeout=lock_timeout, on_wait=on_wait):
         lock = Lockfile.load(lock_path)  # again, under the lock
         remote = asyncio.run(fetch(lock))
+        hint = identity.key_hint_for(conn.target.environment, conn.target.key_env)
+        recorded = lock.doc.organization_id
+        listed = sorted({c.organization_id for c in remote if c.organization_id})
+        if recorded and listed and recorded not in listed:
+            raise UserError(
+                f"{lock_path} records organisation {recorded}, but this key lists the clones "
+                f"of organisation {', '.join(listed)}: {hint} Nothing was changed"
+            )
         serial = lock.doc.serial
         changes, missing = refresh_lock(lock, remote)
         written = lock.save()
+    every = bool(missing) and len(missing) == len(lock.doc.voices)
     return RefreshResult(
         lockfile=lock_path,
         written=written,
@@ -109,4 +121,5 @@ def run_refresh(
         serial=lock.doc.serial,
         changes=changes,
         missing=[(n, lock.doc.voices[n].voice_id) for n in missing],
+        key_hint=hint if every else None,
     )

@@ -68,7 +68,8 @@ def refresh_lines(result: RefreshResult) -> list[str]:
         n = len(result.missing)
         gone = (
             f" {n} recorded clone{'s are' if n != 1 else ' is'} missing from the service: "
-            "run `voicectl plan` to see what to do."
+            + (f"none of them is listed ({result.key_hint}); " if result.key_hint else "")
+            + "run `voicectl plan` to see what to do."
         )
     if result.written:
         voices = result.voices_changed

@@ -116,3 +116,27 @@ def test_refresh_respects_the_run_lock(project):
     with RunLock(project.lockfile):
         r = project.run("refresh", expect=1)
     assert "another voicectl run holds the lock" in r.err
+
+
+def test_refresh_with_another_organisations_key_changes_nothing_and_says_so(project):
+    project.write({"alpha": {}, "bravo": {}})
+    project.run("apply", "--auto-approve")
+    recorded = project.lock()["organizationId"]
+    before = project.lockfile.read_bytes()
+    project.key = "sk-another-organisation"
+    # its organisation lists nothing: no organisation to compare, the count says it all
+    r = project.run("refresh")
+    assert r.out.splitlines()[-1] == (
+        f"{project.lockfile} is not up to date: 2 recorded clones are missing from the "
+        "service: none of them is listed (is SMALLEST_API_KEY the key of another "
+        "organisation?); run `voicectl plan` to see what to do."
+    )
+    # once it lists a clone of its own, its organisation is not the recorded one: refused
+    theirs = project.server.seed_clone(key=project.key, displayName="Theirs", language="en")
+    r = project.run("refresh", expect=1)
+    assert r.err == (
+        f"Error: {project.lockfile} records organisation {recorded}, but this key lists the "
+        f"clones of organisation {theirs['organizationId']}: is SMALLEST_API_KEY the key of "
+        "another organisation? Nothing was changed\n"
+    )
+    assert project.lockfile.read_bytes() == before
