@@ -551,6 +551,14 @@ class _Planner:
 
         if not cands:
             reason = "declared, no clone exists"
+            let_go = [
+                c.voice_id for c in self.tagged.get(name, ()) if c.voice_id in self.lock.released
+            ]
+            if let_go:
+                reason = (
+                    f"declared; its earlier clone {let_go[0]} was released (removed:) and is "
+                    "never taken back, so a new clone is made"
+                )
             theirs = self.foreign(self.remote.get(entry.voice_id)) if entry else None
             if entry is not None and theirs is not None:
                 reason = (

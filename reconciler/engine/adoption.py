@@ -208,6 +208,15 @@ def choose(
             skipped.append(
                 Skipped(clone, f"already managed ({recorded[clone.voice_id]})", managed=True)
             )
+        elif clone.voice_id in lock.released:
+            skipped.append(
+                Skipped(
+                    clone,
+                    f"released by removed: [{lock.released[clone.voice_id].name}]; a released "
+                    "clone is never managed again (delete it in the dashboard if it is unwanted)",
+                    managed=True,
+                )
+            )
         elif ours(owner, stack):
             skipped.append(
                 Skipped(

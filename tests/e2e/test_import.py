@@ -18,6 +18,7 @@ from reconciler.engine.adoption import (
     Target,
     add_voices,
     build_stanza,
+    choose,
     plan_adoptions,
     slugify,
     unique_name,
@@ -128,6 +129,24 @@ def test_a_sample_named_after_a_shared_display_name_is_reported_not_guessed(tmp_
     assert third.sample is None and third.stanza["file"] == "FILL-ME-IN"
     [note] = third.notes
     assert note.startswith("short.wav is 2.0 s long") and note.endswith("`file:` left to fill in")
+
+
+def test_a_released_clone_is_skipped_as_released_not_as_one_plan_adopts():
+    from reconciler.lockfile import ReleasedEntry
+    from reconciler.ownership import marker_tags
+
+    tags = list(marker_tags("e2e", "bravo", "0" * 12))
+    released = clone(voiceId="voice_r", displayName="bravo", tags=tags)
+    lock = LockDocument(lineage="x", stack="e2e")
+    lock.released["voice_r"] = ReleasedEntry(name="bravo")
+    target = Target(
+        Path("voices.yaml"), Path("."), False, None, False, "e2e", set(), (), Defaults()
+    )
+    chosen, [skipped] = choose([released], lock, target)
+    assert chosen == [] and skipped.reason == (
+        "released by removed: [bravo]; a released clone is never managed again (delete it "
+        "in the dashboard if it is unwanted)"
+    )
 
 
 def test_current_clone_stanza_is_exact_even_against_defaults():

@@ -376,6 +376,13 @@ def test_removed_releases_and_released_clones_are_never_pruned():
     lock = lock_with((v, vc))
     lock.released[wc.voice_id] = ReleasedEntry(name="promo")
     assert kinds(make_plan(manifest(v), lock, [vc, wc])) == [("noop", "narrator")]
+    # declared again: a new clone, and the plan says why the listed one is not it
+    again = make_plan(manifest(v, w), lock, [vc, wc])
+    assert sorted(kinds(again)) == [("create", "promo"), ("noop", "narrator")]
+    assert again.of_kind("create")[0].reasons == (
+        f"declared; its earlier clone {wc.voice_id} was released (removed:) and is never "
+        "taken back, so a new clone is made",
+    )
 
 
 def test_a_placeholder_voice_is_held_not_deleted():
