@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from functools import cache
@@ -316,10 +317,18 @@ def parse(text: str, *, source: str = "voices.lock.json") -> LockDocument:
     except ValueError:
         doc = None
     if doc is not None and doc.version == LOCK_VERSION:
-        return doc
+        return _one_name_per_clone(doc, source)
     try:
         data: Any = json.loads(text)
     except json.JSONDecodeError as exc:
+        conflict = _CONFLICT.search(text)
+        if conflict is not None:
+            line = text.count("\n", 0, conflict.start()) + 1
+            raise UserError(
+                f"{source}:{line}:1: git merge conflict markers (<<<<<<<): resolve the "
+                "conflict, or keep one side and run `voicectl plan`, which finds the other "
+                "side's clones by their ownership tags"
+            ) from exc
         raise UserError(f"{source}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from exc
     if not isinstance(data, dict):
         raise UserError(f"{source}: not a voicectl lockfile (expected a JSON object)")
@@ -330,8 +339,27 @@ def parse(text: str, *, source: str = "voices.lock.json") -> LockDocument:
             f"(this voicectl reads version {LOCK_VERSION})"
         )
     try:
-        return LockDocument.model_validate(data)
+        doc = LockDocument.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise UserError(f"{source}: {where}: {first['msg']}") from exc
+    return _one_name_per_clone(doc, source)
+
+
+_CONFLICT = re.compile(r"^<<<<<<< ", re.MULTILINE)
+
+
+def _one_name_per_clone(doc: LockDocument, source: str) -> LockDocument:
+    """Refuse a lockfile in which two voices record one clone (a hand edit or a merge
+    gone wrong): trusted, the plan would delete that clone as the other's."""
+    seen: dict[str, str] = {}
+    for name, entry in doc.voices.items():
+        first = seen.setdefault(entry.voice_id, name)
+        if first != name:
+            raise UserError(
+                f"{source}: voices.{first} and voices.{name} both record clone "
+                f"{entry.voice_id}: keep the entry of the voice it is (its ownership tags "
+                "say which: `voicectl list`), delete the other, and run `voicectl plan`"
+            )
+    return doc

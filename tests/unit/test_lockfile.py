@@ -87,6 +87,17 @@ def test_no_temp_files_left(tmp_path):
         ('{"version": 7, "lineage": "x"}', "unsupported lockfile version 7"),
         ('{"version": 1}', "lineage: Field required"),
         ('{"version": 1, "lineage": "x", "voices": {"a": {}}}', "voices.a.voiceId"),
+        (
+            '{"version": 1, "lineage": "x", "voices": {"a": {"voiceId": "voice_1"}, '
+            '"b": {"voiceId": "voice_1"}}}',
+            "voices.lock.json: voices.a and voices.b both record clone voice_1: keep the "
+            "entry of the voice it is",
+        ),
+        (
+            '{\n  "version": 1,\n<<<<<<< HEAD\n  "serial": 3,\n=======\n  "serial": 4,\n'
+            '>>>>>>> theirs\n  "lineage": "x"\n}\n',
+            "voices.lock.json:3:1: git merge conflict markers (<<<<<<<): resolve the conflict",
+        ),
     ],
 )
 def test_bad_lockfiles_are_one_line_errors(tmp_path, text, message):
