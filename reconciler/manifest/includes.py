@@ -10,6 +10,7 @@ an included file is reported at that file's own line and column.
 
 from __future__ import annotations
 
+import glob
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +64,16 @@ def expand(patterns: Any, manifest: Path, root: Path, report: _Report) -> list[P
         except (ValueError, NotImplementedError, OSError) as exc:
             report.error(where, f"{pattern} is not a usable glob: {exc}")
             continue
-        if not matches:
+        if not matches and not glob.has_magic(pattern):
+            # a file named outright: missing, its voices would be planned as deletes
+            there = root / pattern
+            what = "is a folder, not a file" if there.is_dir() else "does not exist"
+            report.error(
+                where,
+                f"{pattern} {what} (a named include must exist; a glob such as "
+                "voices.d/*.yaml may match nothing)",
+            )
+        elif not matches:
             report.warn(where, f"{pattern} matches no file")
         for match in matches:
             match = Path(os.path.abspath(match))

@@ -307,6 +307,29 @@ def test_include_globs_stay_inside_the_manifest_folder(folder: Path, tmp_path: P
     assert info.value.warnings == ["voices.yaml:6:5: include[3]: nothing/*.yaml matches no file"]
 
 
+def test_a_named_include_that_is_missing_is_an_error_not_a_glob_that_matched_nothing(
+    folder: Path,
+) -> None:
+    """Renamed in a squad's PR (support.yaml -> support.yml), a file named outright would
+    drop its voices and the plan would delete their clones: it is an error."""
+    (folder / "voices.d").mkdir()
+    write(folder, "voices.d/support.yml", "voices: {}\n")
+    write(
+        folder,
+        "voices.yaml",
+        "version: 1\ninclude: [voices.d/support.yaml, voices.d, 'voices.d/*.yaml']\nvoices: {}\n",
+    )
+    with pytest.raises(ManifestError) as info:
+        load_manifest(folder / "voices.yaml")
+    assert info.value.problems == [
+        "voices.yaml:2:11: include[0]: voices.d/support.yaml does not exist (a named include "
+        "must exist; a glob such as voices.d/*.yaml may match nothing)",
+        "voices.yaml:2:34: include[1]: voices.d is a folder, not a file (a named include "
+        "must exist; a glob such as voices.d/*.yaml may match nothing)",
+    ]
+    assert info.value.warnings == ["voices.yaml:2:44: include[2]: voices.d/*.yaml matches no file"]
+
+
 def test_the_manifest_never_includes_itself(folder: Path) -> None:
     write(folder, "voices.yaml", "version: 1\ninclude: ['*.yaml']\nvoices: {}\n")
     write(folder, "more.yaml", "voices:\n  m: {file: samples/a.wav, language: en}\n")
