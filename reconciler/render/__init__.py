@@ -517,6 +517,13 @@ def _md_name(action: Action) -> str:
 
 
 def _md_heading(plan: Plan) -> str:
+    if plan.errors:
+        n = len(plan.errors)
+        refused = f"refused, {n} problem{'s' if n != 1 else ''}"
+        if not plan.has_changes:
+            return refused
+        counts, repairs = _counts(plan)
+        return f"{refused}: {counts}" + (f", {repairs}" if repairs else "")
     if not plan.has_changes:
         return "no changes" if plan.converged else "nothing to do now, not converged"
     counts, repairs = _counts(plan)
@@ -555,7 +562,7 @@ def plan_markdown(plan: Plan, *, source: str | None = None, warnings: Sequence[s
             reasons = "; ".join(md(r) for r in a.reasons)
             lines.append(f"| {a.kind} | {_md_name(a)} | {md(a.voice_id)} | {reasons} |")
         lines.append("")
-    if plan.converged:
+    if plan.converged and not plan.errors:  # refused: nothing was compared to the end
         lines.append("The voice clones match the manifest.")
         lines.append("")
     for note in not_converged(plan):

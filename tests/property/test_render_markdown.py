@@ -97,6 +97,22 @@ def test_plan_markdown_golden_refused():
     golden("plan_refused.md", plan_markdown(plan))
 
 
+def test_a_refused_plan_with_nothing_to_change_never_says_the_clones_match():
+    """Another organisation's key: nothing was compared, so neither the heading nor a
+    line may say the clones match; apply's refused report neither."""
+    plan = Plan(
+        (Action("noop", "alpha", "voice_1"),),
+        refusals=(Refusal("the lockfile records organisation a, but this key lists b"),),
+    )
+    for text, heading in (
+        (plan_markdown(plan), "### voicectl plan: refused, 1 problem\n"),
+        (apply_markdown(plan, None), "### voicectl apply (refused): refused, 1 problem\n"),
+    ):
+        assert text.startswith(heading)
+        assert "match the manifest" not in text and "no changes" not in text
+        assert "> **Error:** the lockfile records organisation a" in text
+
+
 def test_apply_markdown_golden_with_failures_and_hostile_errors():
     plan = hostile_plan()
     a = {x.kind: x for x in plan.actions}
