@@ -79,8 +79,17 @@ def all_json(result) -> dict[str, Any]:
         ],
         has_changes=result.has_changes,
         failed=[p.name for p in result.failed],
+        errors=problems_out(env_errors(result)),
     )
     return doc.model_dump(by_alias=True, mode="json")
+
+
+def env_errors(result) -> list[str]:
+    """Why each environment failed or was refused, one line each, naming it."""
+    lines = [f"environment {p.name}: could not be planned: {p.error}" for p in result.failed]
+    for p in result.refused:
+        lines += [f"environment {p.name}: the plan was refused: {e}" for e in p.plan.errors]
+    return lines
 
 
 def failed_all_json(errors: Sequence[str]) -> dict[str, Any]:
@@ -104,9 +113,5 @@ def all_shown(result, fmt: str, style: Style, *, source: str) -> Shown:
         lines = [out(all_text(result, style))]
     else:
         lines = in_format(fmt, lambda: all_json(result), markdown)
-    for env_plan in result.failed:
-        lines.append(
-            err(f"Error: environment {env_plan.name}: could not be planned: {env_plan.error}")
-        )
-    lines += [err(f"Error: environment {p.name}: the plan was refused") for p in result.refused]
+    lines += [err(f"Error: {line}") for line in env_errors(result)]
     return Shown(lines, markdown)

@@ -317,3 +317,20 @@ def test_each_environment_lockfile_records_its_organisation(project: EnvProject)
     assert "is KEY_STAGING (environment 'staging') the key of another organisation?" in r.err
     assert project.server.stats()["clones_created"] == 0
     assert sorted(project.owners(PROD_KEY)) == ["team@prod/narrator"]
+
+
+def test_all_envs_says_why_an_environment_was_refused(project: EnvProject) -> None:
+    project.run("apply", "--env", "staging", "--auto-approve")
+    project.run("apply", "--env", "prod", "--auto-approve")
+    project.keys["KEY_STAGING"] = PROD_KEY
+    r = project.run("plan", "--all-envs", expect=1)
+    [line] = r.err.splitlines()
+    assert line.startswith(
+        "Error: environment staging: the plan was refused: the lockfile records organisation "
+    )
+    assert "is KEY_STAGING (environment 'staging') the key of another organisation?" in line
+    doc = json.loads(project.run("plan", "--all-envs", "--format", "json", expect=1).out)
+    [error] = doc["errors"]
+    assert error["message"] == line.removeprefix("Error: ")
+    md = project.run("plan", "--all-envs", "--format", "markdown", expect=1).out
+    assert "match the manifest" not in md.split("### voicectl plan: refused")[1].split("###")[0]
