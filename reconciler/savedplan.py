@@ -306,6 +306,15 @@ def _outside(rel: str, root: Path) -> bool:
     return os.path.commonpath([real_root, real]) != real_root
 
 
+def manifest_not_here(plan_file: str, recorded: str) -> str:
+    """Why ``apply PLANFILE`` cannot find the plan's manifest from this folder."""
+    return (
+        f"{plan_file}: its manifest {recorded} does not exist from here ({os.getcwd()}): the "
+        "plan records paths as `voicectl plan` was given them; apply it from the folder it "
+        "was made in, or name the manifest with -f"
+    )
+
+
 def check_paths(doc: schemas.SavedPlanDocument, manifest_path: Path, plan_file: str) -> None:
     """Refuse at once a plan whose recorded paths leave the manifest's folder: the
     plan's own manifest could not have named them (unless it was made with
@@ -351,8 +360,14 @@ def file_changes(doc: schemas.SavedPlanDocument, manifest_path: Path, lock: Lock
     reasons: list[str] = []
     saved = doc.inputs
     sha = _sha256_file(manifest_path)
+    same_path = os.path.abspath(saved.manifest.path) == os.path.abspath(manifest_path)
     if sha is None:
         reasons.append(f"the manifest {manifest_path} is missing")
+    elif sha != saved.manifest.sha256 and not same_path:
+        reasons.append(
+            f"the plan was made from the manifest {saved.manifest.path}; {manifest_path} is "
+            "not that file as it was"
+        )
     elif sha != saved.manifest.sha256:
         reasons.append(f"the manifest {manifest_path} changed")
     root = Path(os.path.abspath(manifest_path)).parent

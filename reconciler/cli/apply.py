@@ -151,11 +151,16 @@ def _saved_plan(
             )
     saved = savedplan.read(Path(plan_file))
     explicit = (given.COMMANDLINE, given.ENVIRONMENT)
-    if ctx.get_parameter_source("manifest_file") not in explicit:
-        path = Path(saved.inputs.manifest.path)
+    own_manifest = ctx.get_parameter_source("manifest_file") not in explicit
     lockfile = flags.lockfile
-    if ctx.get_parameter_source("lockfile") not in explicit:
-        lockfile = saved.inputs.lockfile.path
+    if own_manifest:
+        path = Path(saved.inputs.manifest.path)
+        if not path.exists():
+            raise UserError(savedplan.manifest_not_here(plan_file, saved.inputs.manifest.path))
+        if ctx.get_parameter_source("lockfile") not in explicit:
+            lockfile = saved.inputs.lockfile.path
+    # with -f, the lockfile is that manifest's (beside it) unless --lockfile says otherwise:
+    # the plan's recorded path is relative to the folder the plan was made in
     flags = dataclasses.replace(
         flags,
         lockfile=lockfile,

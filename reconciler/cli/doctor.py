@@ -45,7 +45,8 @@ def doctor(
     # --format json: a failure before any check (no key, an unknown environment, an
     # unreadable lockfile) is a document too
     with FailureReport("doctor", fmt, json_doc=_render.failed_doctor_json, step_summary=False):
-        target = environments.select(path, settings.env) if path.exists() else environments.PLAIN
+        known = path.exists() or settings.env is not None  # --env: its manifest must be read
+        target = environments.select(path, settings.env) if known else environments.PLAIN
         lock_path = workflow.lockfile_path(path, lockfile, target)
         lock = Lockfile.load(lock_path) if lock_path.exists() else None
         conn = workflow.connection(

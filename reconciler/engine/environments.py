@@ -22,8 +22,9 @@ The environments are read from the manifest here with a light parse (only its
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from reconciler import gcpause
 from reconciler.api.security import API_KEY_ENV
@@ -46,6 +47,8 @@ class Target:
     environment: str | None
     key_env: str  # the variable holding the key
     api_url: str | None  # the environment's own URL (None: the global one)
+    # its fields read as the schema reads them (the light parse keeps only the strings)
+    well_formed: bool = field(default=True, compare=False)
 
     @property
     def sandbox_key(self) -> str:
@@ -58,6 +61,13 @@ class Target:
 
 
 PLAIN = Target(environment=None, key_env=API_KEY_ENV, api_url=None)
+
+
+_FIELDS: dict[str, Any] = {
+    "apiKeyEnv": str,
+    "apiUrl": (str, type(None)),
+    "defaults": (dict, type(None)),
+}
 
 
 @gcpause.paused()  # the document it builds is the one the run's load goes on to use
@@ -78,6 +88,9 @@ def declared(manifest_path: Path) -> dict[str, Target]:
         return {}
     found = {}
     for name, value in raw.items():
+        ok = isinstance(value, dict) and all(
+            k in _FIELDS and isinstance(v, _FIELDS[k]) for k, v in value.items()
+        )
         value = value if isinstance(value, dict) else {}
         key_env = value.get("apiKeyEnv")
         url = value.get("apiUrl")
@@ -85,14 +98,25 @@ def declared(manifest_path: Path) -> dict[str, Target]:
             environment=str(name),
             key_env=key_env if isinstance(key_env, str) else "",
             api_url=url if isinstance(url, str) else None,
+            well_formed=ok and isinstance(key_env, str),
         )
     return found
+
+
+def _manifest_problem(manifest_path: Path) -> None:
+    """Raise what the full load of the manifest finds wrong (a missing file, a list
+    for environments:, a mistyped field), so that --env is not blamed for it."""
+    from reconciler.manifest import load_manifest
+
+    load_manifest(Path(manifest_path), check_files=False)
 
 
 def select(manifest_path: Path, environment: str | None, *, required: bool = True) -> Target:
     """The target ``--env`` names: PLAIN for a manifest without environments; with
     environments, the named one (``required``: one must be named)."""
     envs = declared(manifest_path)
+    if environment is not None and (environment not in envs or not envs[environment].well_formed):
+        _manifest_problem(manifest_path)
     source = display_path(Path(manifest_path))
     if environment is None:
         if envs and required:

@@ -334,3 +334,24 @@ def test_all_envs_says_why_an_environment_was_refused(project: EnvProject) -> No
     assert error["message"] == line.removeprefix("Error: ")
     md = project.run("plan", "--all-envs", "--format", "markdown", expect=1).out
     assert "match the manifest" not in md.split("### voicectl plan: refused")[1].split("###")[0]
+
+
+def test_env_is_not_blamed_for_a_missing_or_malformed_manifest(project: EnvProject) -> None:
+    missing = project.root / "missing.yaml"
+    for command in ("plan", "list", "doctor"):
+        r = project.run(command, "--env", "staging", "-f", str(missing), expect=1)
+        assert r.err.splitlines()[0] == f"Error: {missing}: the manifest does not exist"
+    project.manifest.write_text("version: 1\nstack: t\nenvironments: [staging, prod]\nvoices: {}\n")
+    r = project.run("plan", "--env", "staging", expect=1)
+    assert "voices.yaml:3:15: environments: expected a mapping" in r.err.splitlines()[0]
+    # a mistyped field: list and doctor, which read only the environments, refuse it too
+    project.manifest.write_text(
+        "version: 1\nstack: t\nenvironments:\n  prod: {apiKeyEnv: KEY_PROD, apiURL: 'x'}\n"
+        "voices: {}\n"
+    )
+    for command in ("list", "doctor"):
+        r = project.run(command, "--env", "prod", expect=1)
+        assert (
+            "environments.prod.apiURL: unknown field 'apiURL' (did you mean 'apiUrl'?)"
+            in (r.err.splitlines()[0])
+        )

@@ -367,3 +367,29 @@ def test_step_summary_records_a_stale_refusal(project, tmp_path, monkeypatch):
 )
 def test_endpoint_never_keeps_credentials(url, safe):
     assert safe_endpoint(url) == safe
+
+
+@pytest.mark.e2e
+def test_a_saved_plan_applied_from_another_folder(project, monkeypatch):
+    """A plan records its paths as `plan` was given them. From another folder, without
+    -f, apply says its manifest is not there (not a misleading --env error); with -f,
+    the lockfile is the one beside that manifest, never one in the current folder."""
+    project.write({"alpha": {}})
+    for k, v in project.env().items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.chdir(project.root)
+    assert run_main(project.capsys, "plan", "--out", "plan.json").code == 0
+    (project.root / "sub").mkdir()
+    monkeypatch.chdir(project.root / "sub")
+    lost = run_main(project.capsys, "apply", "../plan.json")
+    assert lost.code == 1 and lost.out == ""
+    assert lost.err == (
+        f"Error: ../plan.json: its manifest voices.yaml does not exist from here "
+        f"({project.root / 'sub'}): the plan records paths as `voicectl plan` was given "
+        "them; apply it from the folder it was made in, or name the manifest with -f\n"
+    )
+    assert project.remote() == []
+    done = run_main(project.capsys, "apply", "../plan.json", "-f", "../voices.yaml")
+    assert done.code == 0, done.text
+    assert set(project.ids()) == {"alpha"}  # beside the manifest
+    assert list((project.root / "sub").iterdir()) == []
