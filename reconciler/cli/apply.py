@@ -81,16 +81,19 @@ def apply(
     settings = settings_of(ctx)
     path = Path(manifest_file)
     saved = None
-    if plan_file is not None:
-        saved, path, flags = _saved_plan(ctx, plan_file, path, flags)
-        options = savedplan.plan_options(saved)
-    else:
-        options = plan_options_of(flags)
-    target = _engine_applying.select_target(path, settings.env, saved, plan_file)
-    apply_opts = apply_options_of(flags, options)
-    request = apply_request(
-        flags, settings, path, target, options, apply_opts, saved=saved, plan_file=plan_file
-    )
+    # a saved plan that cannot be read or used, or no (or an unknown) --env: reported
+    # in the asked-for format too, before anything is listed
+    with FailureReport("apply", fmt, _manifest.display_path(path)):
+        if plan_file is not None:
+            saved, path, flags = _saved_plan(ctx, plan_file, path, flags)
+            options = savedplan.plan_options(saved)
+        else:
+            options = plan_options_of(flags)
+        target = _engine_applying.select_target(path, settings.env, saved, plan_file)
+        apply_opts = apply_options_of(flags, options)
+        request = apply_request(
+            flags, settings, path, target, options, apply_opts, saved=saved, plan_file=plan_file
+        )
     if not run_and_show(request, settings, fmt).ok:
         ctx.exit(1)
 

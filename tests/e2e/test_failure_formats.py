@@ -170,6 +170,37 @@ def test_stale_saved_plan_is_one_json_document(project):
     assert "is stale" in error["message"]
 
 
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["garbled.json"], "not a voicectl saved plan"),
+        (["plan.json", "--target", "a"], "--target cannot be used with a saved plan"),
+        (["--env", "prod"], "declares no environments"),
+    ],
+    ids=["unreadable-plan", "option-the-plan-fixes", "unknown-env"],
+)
+def test_apply_problems_before_the_run_are_one_document_and_a_summary(
+    project, monkeypatch, args, message
+):
+    """Found before anything is listed (the saved plan, the environment): still one
+    JSON document, and with markdown a report and a job summary."""
+    project.write({"a": {}})
+    project.run("plan", "--out", str(project.root / "plan.json"))
+    (project.root / "garbled.json").write_text('{"kind":')
+    args = [str(project.root / a) if a.endswith(".json") else a for a in args]
+    r = project.run("apply", *args, "--format", "json", expect=1)
+    doc = one_document(r.out)
+    jsonschema.validate(doc, APPLY_SCHEMA)
+    assert doc["ok"] is False
+    [error] = doc["errors"]
+    assert message in error["message"]
+    summary = project.root / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    r = project.run("apply", *args, "--format", "markdown", expect=1)
+    assert r.out.startswith("### voicectl apply: failed (1 error)\n")
+    assert summary.read_text().startswith("### voicectl apply: failed (1 error)\n")
+
+
 @pytest.mark.parametrize("command", ["plan", "apply"])
 def test_markdown_and_step_summary_report_the_failure(project, monkeypatch, command):
     broken(project)
