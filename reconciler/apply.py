@@ -154,12 +154,20 @@ class ApplyResult:
         return not self.failed
 
     def count(self, kind: str) -> int:
-        """Operations of ``kind`` done (a delete handed off as awaiting is not done)."""
+        """Operations of ``kind`` done (a delete handed off as awaiting, or kept as
+        retired by --keep-legacy, is no delete)."""
         return sum(
             1
             for o in self.outcomes
-            if o.ok and o.action.kind == kind and not (kind == "delete" and o.awaiting)
+            if o.ok
+            and o.action.kind == kind
+            and not (kind == "delete" and (o.awaiting or o.retired))
         )
+
+    @property
+    def kept_retired(self) -> int:
+        """Old clones a planned delete kept as retired instead (--keep-legacy)."""
+        return sum(1 for o in self.outcomes if o.ok and o.action.kind == "delete" and o.retired)
 
 
 def now_iso() -> str:

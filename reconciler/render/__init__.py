@@ -372,13 +372,7 @@ class ProgressPrinter:
 
 
 def apply_summary(result: ApplyResult) -> str:
-    counts = (
-        f"{result.count('create')} created, {result.count('replace')} replaced, "
-        f"{result.count('delete')} deleted."
-    )
-    adopted = result.count("adopt")
-    if adopted:
-        counts = counts[:-1] + f", {adopted} adopted."
+    counts = _apply_counts(result) + "."
     handoff = handoff_text(result.awaiting_deletion, result.delete_unavailable)
     if result.ok:
         return f"Apply complete! {counts}" + (f"\n\n{handoff}" if handoff else "")
@@ -669,7 +663,12 @@ def _apply_counts(result: ApplyResult) -> str:
         f"{result.count('delete')} deleted"
     )
     adopted = result.count("adopt")
-    return text + (f", {adopted} adopted" if adopted else "")
+    kept = result.kept_retired
+    return (
+        text
+        + (f", {adopted} adopted" if adopted else "")
+        + (f", {kept} kept as retired" if kept else "")
+    )
 
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"

@@ -196,3 +196,23 @@ def test_table_rows_keep_their_cells_whatever_the_names():
 
 def unescaped_pipes(row: str) -> list[int]:
     return [m.start() for m in re.finditer(r"(?<!\\)\|", row)]
+
+
+def test_a_delete_kept_as_retired_is_counted_as_kept_not_deleted():
+    """migrate --keep-legacy finishing an interrupted run: the planned deletes of the
+    superseded legacy clones keep them as retired; no summary may say they were deleted."""
+    from reconciler.render import apply_json, apply_summary
+
+    keep = Action("delete", "m0", "voice_old", ("superseded by voice_new",), legacy=True)
+    gone = Action("delete", "x", "voice_x", ("no longer declared",))
+    result = ApplyResult(
+        outcomes=[
+            Outcome(keep, True, 0.0, new_voice_id="voice_new", retired=True),
+            Outcome(gone, True, 0.0),
+        ]
+    )
+    assert result.count("delete") == 1 and result.kept_retired == 1
+    assert apply_summary(result) == (
+        "Apply complete! 0 created, 0 replaced, 1 deleted, 1 kept as retired."
+    )
+    assert apply_json(Plan((keep, gone)), result)["summary"]["deleted"] == 1
