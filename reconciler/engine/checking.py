@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
+import time
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from reconciler.api.models import CURRENT_MODEL, PRO_MODEL, Clone
 from reconciler.engine import workflow
 from reconciler.errors import UserError
 from reconciler.lockfile import LockDocument, Lockfile
+from reconciler.plan import PlanOptions, age_of
 
 PROBE_TEXT = "Hello! This is a short check of this voice by voicectl."
 MIN_SPEECH_SECONDS = 0.3  # less audio than this cannot hold the probe phrase
@@ -111,8 +113,20 @@ class VoiceCheck:
         return not self.problems
 
 
-def static_problems(clone: Clone | None, voice_id: str) -> list[str]:
+LIST_GRACE = PlanOptions().list_grace  # plan's default --list-grace
+
+
+def static_problems(
+    clone: Clone | None, voice_id: str, entry: Any = None, now: float | None = None
+) -> list[str]:
     if clone is None:
+        age = age_of(getattr(entry, "created_at", None), now)
+        young = age is not None and age < LIST_GRACE and getattr(entry, "listed_at", 1) is None
+        if young:  # the list may lag behind a create (README, "List lag and deletions")
+            return [
+                f"clone {voice_id} was made {age:.0f}s ago and is not listed yet (the list "
+                "lags behind creates): not checked; run check again in a moment"
+            ]
         return [f"clone {voice_id} does not exist on the service"]
     problems = []
     if clone.status != "completed":
@@ -135,14 +149,14 @@ async def check_voices(
 ) -> list[VoiceCheck]:
     """Check every recorded voice (or ``targets``); probe the existing, completed ones."""
     by_id = {c.voice_id: c for c in remote}
+    now = time.time()
     checks = []
     for name, entry in sorted(lock.voices.items()):
         if targets and name not in targets:
             continue
         clone = by_id.get(entry.voice_id)
-        checks.append(
-            VoiceCheck(name, entry.voice_id, clone, problems=static_problems(clone, entry.voice_id))
-        )
+        problems = static_problems(clone, entry.voice_id, entry, now)
+        checks.append(VoiceCheck(name, entry.voice_id, clone, problems=problems))
     if probe:
         gate = asyncio.Semaphore(max(1, probe_parallelism))
 

@@ -63,6 +63,10 @@ def test_a_clone_the_list_lags_behind_keeps_the_grace_until_it_is_listed(project
     planned = actions(project, "--detailed-exitcode", expect=2)
     assert planned[f"charlie/{charlie}"]["action"] == "wait"  # may just be lag
     assert planned[f"charlie/{charlie}"]["reasons"][0].endswith("is not listed yet")
+    checked = project.run("check", expect=1).out  # not verified, and says why
+    assert f"charlie: clone {charlie} was made " in checked
+    assert "is not listed yet (the list lags behind creates): not checked" in checked
+    assert "does not exist" not in checked
 
     project.server.edit_clone(charlie, listed=True)  # the lag ends
     project.run("apply", "--auto-approve", "--list-grace", "3600")  # still young: marked now
