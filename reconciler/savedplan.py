@@ -174,7 +174,12 @@ def build(
                 serial=lock.doc.serial if lock.exists else None,
                 sha256=_lockfile_sha(lock),
             ),
-            remote=schemas.SavedRemote(endpoint=endpoint, digest=digest, clones=per_clone),
+            remote=schemas.SavedRemote(
+                endpoint=endpoint,
+                digest=digest,
+                clones=per_clone,
+                organizations=organisations_of(remote),
+            ),
         ),
         plan=plan_document(plan),
     )
@@ -412,10 +417,24 @@ def include_changes(doc: schemas.SavedPlanDocument, manifest: Any) -> list[str]:
     return reasons
 
 
+def organisations_of(remote: Sequence[Clone]) -> list[str]:
+    """The organisations the listed clones belong to, sorted."""
+    return sorted({c.organization_id for c in remote if c.organization_id})
+
+
 def remote_changes(
     doc: schemas.SavedPlanDocument, remote: Sequence[Clone], *, manifest: Any, lock: Lockfile
 ) -> list[str]:
-    """Which clones the plan can touch were added, deleted or changed since."""
+    """Another organisation than the plan's, or which clones the plan can touch were
+    added, deleted or changed since."""
+    then, now_orgs = doc.inputs.remote.organizations, organisations_of(remote)
+    # (a plan made where no clone was listed knows no organisation: clones other teams
+    # made since in the same one must not make it stale, so nothing is compared then)
+    if then and now_orgs and set(then).isdisjoint(now_orgs):
+        return [
+            f"the key lists the clones of organisation {', '.join(now_orgs)}; the plan was made "
+            f"against organisation {', '.join(then)} (is the key another organisation's?)"
+        ]
     digest, now = remote_fingerprint(
         relevant_clones(remote, stack=manifest.stack, prune=manifest.prune, lock=lock.doc)
     )

@@ -460,6 +460,11 @@ class SavedRemote(_Out):
     clones: dict[str, str] = Field(
         description="voiceId -> short digest of the fields the plan reads, to say what changed"
     )
+    organizations: list[str] | None = Field(
+        default=None,
+        description="The organisations the listed clones belong to (none listed: empty); "
+        "apply refuses the plan when the key lists another's. Absent in older plans.",
+    )
 
 
 class SavedInputs(_Out):

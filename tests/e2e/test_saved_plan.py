@@ -393,3 +393,25 @@ def test_a_saved_plan_applied_from_another_folder(project, monkeypatch):
     assert done.code == 0, done.text
     assert set(project.ids()) == {"alpha"}  # beside the manifest
     assert list((project.root / "sub").iterdir()) == []
+
+
+@pytest.mark.e2e
+def test_a_saved_plan_is_refused_with_another_organisations_key(project):
+    """Reviewed against one organisation's clones, a plan is never applied in another
+    (a first apply has no lockfile organisation to compare: the plan's list is it)."""
+    project.write({"alpha": {}})
+    project.run("apply", "--auto-approve")
+    project.lockfile.unlink()  # a new checkout, say: only the plan knows the organisation
+    project.write({"alpha": {}, "bravo": {}})
+    doc = save(project)
+    [mine] = doc["inputs"]["remote"]["organizations"]
+    other = "sk-another-organisation"
+    theirs = project.server.seed_clone(key=other, displayName="Theirs", language="en")
+    project.key = other
+    r = apply_saved(project, expect=1)
+    assert (
+        f"the key lists the clones of organisation {theirs['organizationId']}; the plan was "
+        f"made against organisation {mine} (is the key another organisation's?)"
+    ) in r.err
+    assert [c["displayName"] for c in project.remote()] == ["Theirs"]
+    assert not project.lockfile.exists()
