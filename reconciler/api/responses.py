@@ -65,6 +65,37 @@ class BadBody(Exception):
     """A 2xx answer whose body could not be understood (internal)."""
 
 
+class PagedList(BadBody):
+    """A list answer that says it is one page of more: read as the whole list, the
+    clones on the other pages would look deleted (and be re-created)."""
+
+
+_MORE_FLAGS = ("hasMore", "has_more", "next", "nextCursor", "next_cursor", "nextPageToken")
+_TOTALS = ("total", "totalCount", "total_count")
+
+
+def check_whole(envelope: Any, entries: list[Any]) -> None:
+    """Raise PagedList when a list answer's envelope says more entries exist (the API
+    publishes no pagination; if it starts paging, stop rather than lose clones)."""
+    if not isinstance(envelope, dict):
+        return
+    for key in _MORE_FLAGS:
+        if envelope.get(key) not in (None, False, "", 0):
+            raise PagedList(
+                f"the clone list is one page of more ({key}: {envelope[key]!r}); this voicectl "
+                "reads only a whole list (the clones on other pages would look deleted), "
+                "so nothing was changed"
+            )
+    for key in _TOTALS:
+        total = envelope.get(key)
+        if type(total) is int and total > len(entries):
+            raise PagedList(
+                f"the clone list holds {len(entries)} of {key} {total} clones; this voicectl "
+                "reads only a whole list (the others would look deleted), so nothing was "
+                "changed"
+            )
+
+
 # -- classification -------------------------------------------------------------
 
 
@@ -243,7 +274,10 @@ def deadline_error(name: str, deadline: float, base: str = "") -> TransportError
 
 
 def bad_body_error(name: str, exc: BadBody, redact: Redact) -> tuple[WavesError, bool, bool]:
-    """(error, sent, retryable) for a 2xx answer that could not be read."""
+    """(error, sent, retryable) for a 2xx answer that could not be read (a paged list:
+    not retried, the next answer is paged too)."""
+    if isinstance(exc, PagedList):
+        return TransportError(f"{name}: {redact(exc)}"), True, False
     return TransportError(f"{name}: unreadable response: {redact(exc)}"), True, True
 
 
@@ -295,6 +329,7 @@ def whole_list(
     entries = data.get(key) if isinstance(data, dict) else None
     if not isinstance(entries, list) or not all(type(e) is kind for e in entries):
         return None
+    check_whole(data, entries)
     return entries
 
 
@@ -321,6 +356,7 @@ def parse_clone_list(
         entries = body
     if not isinstance(entries, list):
         raise BadBody(f"expected a list under {key!r}")
+    check_whole(body, entries)
     clones: list[Clone] = []
     for index, entry in enumerate(entries):
         entries[index] = None  # each parsed entry goes as its model comes: not both at once

@@ -103,6 +103,10 @@ def sandbox() -> None:
     metavar="F",
 )
 @_option("--list-lag-ms", "A new clone appears in lists this much later.", metavar="MS")
+@_option(
+    "--list-page-size",
+    "Answer clone lists a page of at most N at a time (hasMore, total); 0: whole lists.",
+)
 @_option("--processing-seconds", "A new clone is 'processing' this long.", metavar="S")
 @_option("--failure-rate", "Fraction of new clones that end 'failed' (0-1).", metavar="F")
 @_option(

@@ -177,6 +177,11 @@ async def list_clones(request: Request) -> Response:
         if "status" in query and clone.status(now) != query["status"]:
             continue
         entries.append(list_entry(clone, now, base_url, org.org_id))
+    size = config.list_page_size
+    if size and len(entries) > size:  # a paging API: the first page only
+        return JSONResponse(
+            {"data": entries[:size], "hasMore": True, "total": len(entries), "page": 1}
+        )
     return JSONResponse({"data": entries})
 
 

@@ -72,6 +72,13 @@ class SandboxConfig(BaseModel):
     list_lag_ms: float = Field(
         default=0.0, ge=0, le=86_400_000, description="A new clone is listed this much later."
     )
+    list_page_size: int = Field(
+        default=0,
+        ge=0,
+        description="Answer clone lists one page at a time: at most this many entries, with "
+        "hasMore and total (0: the whole list, as the API does today). Pagination is not "
+        "published; this plays an API that starts paging.",
+    )
     list_barrier: int = Field(
         default=0,
         ge=0,

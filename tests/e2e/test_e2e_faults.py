@@ -78,3 +78,20 @@ def test_apply_converges_under_faults(project, case, seed):
     if not config.get("list_lag_ms") and not config.get("failure_rate"):
         # exactly-once: every clone the service ever made is one of the declared set
         assert created == len(VOICES), (case, created)
+
+
+@pytest.mark.parametrize("command", ["plan", "apply", "refresh"])
+def test_a_paged_clone_list_stops_the_run_instead_of_looking_like_deletes(project, command):
+    """Pagination is not published. Should the list start paging, the clones on the
+    other pages must not look deleted (re-created: duplicates): one line, nothing done."""
+    project.write({"a": {}, "b": {}, "c": {}})
+    project.run("apply", "--auto-approve")
+    lock = project.lockfile.read_bytes()
+    project.server.config(list_page_size=2)
+    project.server.reset_stats()
+    args = [command] + (["--auto-approve"] if command == "apply" else [])
+    r = project.run(*args, expect=1)
+    [line] = [x for x in r.err.splitlines() if x.startswith("Error:")]
+    assert "the clone list is one page of more (hasMore: True); this voicectl reads only a " in line
+    assert project.server.stats()["requests"] == {"GET /waves/v1/voice-cloning": 1}  # no retry
+    assert project.lockfile.read_bytes() == lock and len(project.remote()) == 3
