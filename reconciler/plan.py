@@ -310,7 +310,6 @@ class _Planner:
         self.held: tuple[str, ...] = tuple(getattr(manifest, "held", ()))
         self.lock = lock
         self.moves: list[tuple[str, str, str]] = []  # (from, to, voiceId) to record
-        self.ignored_moves: set[tuple[str, str]] = set()  # both names in the lockfile
         # Indexes, built once, so that matching is linear in voices + clones.
         self.owners = {vid: owner_of(c.tags) for vid, c in self.remote.items()}
         self.tagged: dict[str, list[Clone]] = {}  # this stack's ownership name -> clones
@@ -364,7 +363,6 @@ class _Planner:
         ]
         for old, new in self.moved:
             if old in lock.voices and new in lock.voices:
-                self.ignored_moves.add((old, new))
                 self.warnings.append(
                     f"moved: {old} -> {new}: the lockfile records both names; the move is "
                     f"ignored (voices.{old}'s clone {lock.voices[old].voice_id} is no longer "
@@ -511,10 +509,13 @@ class _Planner:
 
     def candidates(self, name: str) -> list[Clone]:
         found: dict[str, Clone] = {}
-        names = {name} | {
-            old for old, new in self.moved if new == name and (old, new) not in self.ignored_moves
-        }
         entry = self.lock.voices.get(name)
+        names = {name}
+        if entry is None:
+            # a lost lockfile: a moved voice's clones carry the old name's tag. With an
+            # entry, a clone tagged with the old name is not this voice's (an ignored
+            # move's, or one prune: none let go): never deleted as its duplicate
+            names |= {old for old, new in self.moved if new == name}
         listed = self.remote.get(entry.voice_id) if entry else None
         if listed is not None and not self.foreign(listed):
             found[listed.voice_id] = listed

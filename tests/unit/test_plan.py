@@ -322,6 +322,11 @@ def test_an_ignored_move_takes_no_clone_and_protect_still_holds():
         manifest(bravo, moved=(("alpha", "bravo"),), prune="none"), unprotected, [ac, bc]
     )
     assert sorted(kinds(kept)) == [("forget", "alpha"), ("noop", "bravo")]
+    # once alpha is forgotten the move would apply, yet alpha's clone (tagged alpha) is
+    # no duplicate of bravo's: prune: none keeps it on the next plan too
+    after = lock_with((bravo, bc))
+    again = make_plan(manifest(bravo, moved=(("alpha", "bravo"),), prune="none"), after, [ac, bc])
+    assert kinds(again) == [("noop", "bravo")]
 
 
 def test_the_lockfiles_protect_holds_through_a_move_or_a_dropped_line_with_a_change():
