@@ -181,7 +181,10 @@ class WavesClient:
         self._api_key = check_api_key(api_key)
         self._key_env = key_env  # named in auth errors: where the user put the key
         self._base = check_base_url(
-            base_url, self._api_key, in_process=isinstance(transport, httpx.ASGITransport)
+            base_url,
+            self._api_key,
+            in_process=isinstance(transport, httpx.ASGITransport),
+            key_env=key_env or API_KEY_ENV,
         )
         self._redact = Redactor(self._api_key)
         self._log = logger or logging.getLogger("reconciler.api")

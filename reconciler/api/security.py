@@ -63,7 +63,9 @@ def is_loopback_host(host: str | None) -> bool:
     return address.is_loopback
 
 
-def check_base_url(base_url: str, api_key: str | None, *, in_process: bool = False) -> httpx.URL:
+def check_base_url(
+    base_url: str, api_key: str | None, *, in_process: bool = False, key_env: str = API_KEY_ENV
+) -> httpx.URL:
     """Parse the API base URL; refuse plain http to a non-loopback host when a key is set.
 
     ``in_process``: the transport never leaves the process (``httpx.ASGITransport``,
@@ -82,7 +84,7 @@ def check_base_url(base_url: str, api_key: str | None, *, in_process: bool = Fal
     if url.userinfo:
         raise WavesError(
             f"invalid API URL {safe_url(url)!r}: it carries credentials (user:password@); "
-            f"remove them: the key comes from {API_KEY_ENV}"
+            f"remove them: the key comes from {key_env}"
         )
     if url.port is not None and not 0 < url.port <= 65535:
         raise WavesError(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -148,6 +149,28 @@ def _check_env_var(value: str) -> str:
 def _check_url(value: str) -> str:
     if not value.startswith(("http://", "https://")) or len(value) <= len("https://"):
         raise _err("{value!r} is not an http:// or https:// URL", value=value)
+    parts = urlsplit(value)
+    shown = parts._replace(netloc=parts.netloc.rpartition("@")[2], query="", fragment="")
+    if "@" in parts.netloc:
+        raise _err(
+            "{value!r} carries credentials (user:password@): remove them; the key comes from "
+            "the environment's apiKeyEnv",
+            value=shown.geturl(),
+        )
+    if parts.query or parts.fragment:
+        raise _err(
+            "{value!r}: give the base URL without a query or fragment (voicectl adds the "
+            "API paths)",
+            value=shown.geturl(),
+        )
+    if "/waves/v1" in parts.path:
+        base = shown.geturl().split("/waves/v1", 1)[0]
+        raise _err(
+            "{value!r}: give the base URL without /waves/v1 (voicectl adds the API paths): "
+            "{base!r}",
+            value=value,
+            base=base,
+        )
     return value
 
 

@@ -105,6 +105,10 @@ def test_credentials_in_the_base_url_are_refused_without_showing_them() -> None:
         WavesClient(base_url="https://bob:hunter2@api.example.test:8443/v", api_key=KEY)
     assert "carries credentials" in str(info.value)
     assert "hunter2" not in str(info.value) and "bob" not in str(info.value)
+    assert str(info.value).endswith("the key comes from SMALLEST_API_KEY")
+    with pytest.raises(WavesError) as info:  # an environment's key: its own variable
+        WavesClient(base_url="https://bob:x@h.test", api_key=KEY, key_env="KEY_PROD")
+    assert str(info.value).endswith("the key comes from KEY_PROD")
 
 
 def test_safe_url_drops_query_and_userinfo() -> None:

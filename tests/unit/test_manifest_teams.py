@@ -154,6 +154,34 @@ def test_environment_problems_are_positioned(folder: Path) -> None:
     ]
 
 
+def test_an_api_url_the_client_would_refuse_is_a_manifest_problem(folder: Path) -> None:
+    """Credentials, a query or the /waves/v1 suffix: validate says so at the apiUrl,
+    instead of plan failing later without a position (and naming SMALLEST_API_KEY)."""
+    path = write(
+        folder,
+        "voices.yaml",
+        """
+        version: 1
+        environments:
+          a: {apiKeyEnv: KEY_A, apiUrl: "https://user:secret@h.example"}
+          b: {apiKeyEnv: KEY_B, apiUrl: "https://h.example/?token=t"}
+          c: {apiKeyEnv: KEY_C, apiUrl: "https://h.example/waves/v1"}
+          d: {apiKeyEnv: KEY_D, apiUrl: "https://h.example/base"}
+        voices: {}
+        """,
+    )
+    problems = problems_of(path)
+    assert problems == [
+        "voices.yaml:3:33: environments.a.apiUrl: 'https://h.example' carries credentials "
+        "(user:password@): remove them; the key comes from the environment's apiKeyEnv",
+        "voices.yaml:4:33: environments.b.apiUrl: 'https://h.example/': give the base URL "
+        "without a query or fragment (voicectl adds the API paths)",
+        "voices.yaml:5:33: environments.c.apiUrl: 'https://h.example/waves/v1': give the base "
+        "URL without /waves/v1 (voicectl adds the API paths): 'https://h.example'",
+    ]
+    assert "secret" not in "\n".join(problems) and "token" not in "\n".join(problems)
+
+
 def test_a_voice_environment_without_declared_environments(folder: Path) -> None:
     path = write(
         folder,
