@@ -388,8 +388,31 @@ def read_lockfile(path: Path, manifest, warnings: list[str]) -> Lockfile:
             f"{stack!r}; the lockfile will follow the manifest (clones tagged "
             f"{lock.doc.stack!r} are left alone)"
         )
+    if not lock.exists and getattr(manifest, "environment", None):
+        warnings.extend(_stranded(lock.path, manifest))
     lock.set_stack(stack)
     return lock
+
+
+def _stranded(path: Path, manifest) -> list[str]:
+    """An environment's first run beside lockfiles no declared environment owns (the
+    plain one, from before ``environments:``, or one of a renamed environment): its
+    clones are another stack's, so they are not reused. Said once, before any create."""
+    declared = set(getattr(manifest, "environments", None) or ())
+    found = []
+    for other in sorted(path.parent.glob("voices*.lock.json")):
+        middle = other.name[len("voices") : -len(".lock.json")]
+        env = middle[1:] if middle.startswith(".") else None
+        if other == path or (env is not None and env in declared) or (middle and env is None):
+            continue
+        found.append(other.name)
+    return [
+        f"{name} beside the manifest belongs to no environment it declares (made before "
+        f"environments:, or by an environment since renamed): its clones are another "
+        f"stack's, so environment {manifest.environment!r} ({path.name}, stack "
+        f"{manifest.stack!r}) makes its own instead of reusing them"
+        for name in found
+    ]
 
 
 def bind_stack(manifest, lock: Lockfile):

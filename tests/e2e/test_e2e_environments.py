@@ -355,3 +355,35 @@ def test_env_is_not_blamed_for_a_missing_or_malformed_manifest(project: EnvProje
             "environments.prod.apiURL: unknown field 'apiURL' (did you mean 'apiUrl'?)"
             in (r.err.splitlines()[0])
         )
+
+
+def test_lockfiles_no_declared_environment_owns_are_named_on_an_environments_first_run(
+    project: EnvProject,
+) -> None:
+    """Adding environments: to a project (or renaming one) starts new stacks: the old
+    lockfile's clones are not reused, and the first plan says so instead of only
+    'declared, no clone exists'."""
+    text = project.manifest.read_text()
+    project.manifest.write_text(
+        "version: 1\nstack: team\ndefaults: {language: en}\n"
+        "voices:\n  narrator: {file: samples/narrator.wav, displayName: Narrator}\n"
+    )
+    project.keys["SMALLEST_API_KEY"] = STAGING_KEY
+    project.run("apply", "--auto-approve")  # voices.lock.json, stack 'team'
+    project.manifest.write_text(text)
+    r = project.run("plan", "--env", "staging")
+    assert (
+        "Warning: voices.lock.json beside the manifest belongs to no environment it declares "
+        "(made before environments:, or by an environment since renamed): its clones are "
+        "another stack's, so environment 'staging' (voices.staging.lock.json, stack "
+        "'team@staging') makes its own instead of reusing them"
+    ) in r.err
+    project.run("apply", "--env", "staging", "--auto-approve")
+    assert "belongs to no environment" not in project.run("plan", "--env", "staging").err
+    # a renamed environment's lockfile: prod's first plan names it too
+    (project.root / "voices.qa.lock.json").write_bytes(
+        (project.root / "voices.staging.lock.json").read_bytes()
+    )
+    r = project.run("plan", "--env", "prod")
+    assert "voices.qa.lock.json beside the manifest belongs to no environment" in r.err
+    assert "voices.staging.lock.json beside" not in r.err
