@@ -244,6 +244,13 @@ def plan_for(
                     f"{flag} {name}: {where} renames it to {moved[name]} (moved:); "
                     f"use {flag} {moved[name]}"
                 )
+            others = getattr(manifest, "elsewhere", {}).get(name)
+            if others is not None and name not in known:
+                plural = "s" if len(others) != 1 else ""
+                raise UserError(
+                    f"{flag} {name}: declared only for environment{plural} "
+                    f"{', '.join(others)}, not {manifest.environment!r}"
+                )
             if name not in known:
                 raise UserError(f"{flag} {name}: no voice of that name in {where} or the lockfile")
     for flag, names in (("--replace", options.replace), ("--destroy-first", options.destroy_first)):

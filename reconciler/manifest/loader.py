@@ -222,6 +222,11 @@ def load_manifest(
         moved=moved,
         removed=removed,
         held=tuple(context.held),
+        elsewhere={
+            name: tuple(entry.spec.environments or ())
+            for name, entry in entries.items()
+            if entry.spec is not None and name not in voices
+        },
     )
 
     def settle() -> list[str]:

@@ -133,6 +133,8 @@ class Manifest:
     moved: tuple[tuple[str, str], ...] = ()  # (from, to): renamed keys, no API call
     removed: tuple[str, ...] = ()  # keys let go: dropped from the lockfile, clone kept
     held: tuple[str, ...] = ()  # voices whose file is still import's placeholder
+    # voices declared only for other environments than the chosen one -> those
+    elsewhere: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def is_ignored(self, display_name: str | None, voice_id: str | None = None) -> bool:
         """True when a clone matches an ``ignore`` entry (voiceId, or displayName glob)."""

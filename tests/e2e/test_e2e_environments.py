@@ -387,3 +387,9 @@ def test_lockfiles_no_declared_environment_owns_are_named_on_an_environments_fir
     r = project.run("plan", "--env", "prod")
     assert "voices.qa.lock.json beside the manifest belongs to no environment" in r.err
     assert "voices.staging.lock.json beside" not in r.err
+
+
+def test_target_of_a_voice_of_another_environment_says_where_it_is(project: EnvProject) -> None:
+    for flag in ("--target", "--replace"):
+        r = project.run("plan", "--env", "prod", flag, "beta", expect=1)
+        assert r.err == f"Error: {flag} beta: declared only for environment staging, not 'prod'\n"
