@@ -81,6 +81,10 @@ def sandbox() -> None:
 @_option("--jitter-ms", "Uniform +/- jitter around the latency.", metavar="MS")
 @_option("--concurrency-limit", "Requests in flight per organisation before 429 (0: none).")
 @_option(
+    "--tts-concurrency",
+    "Text-to-speech requests in flight per organisation before 429 (default 1; 0: none).",
+)
+@_option(
     "--retry-after",
     "Send 'Retry-After: SECONDS' on 429s ('none': no header, the default).",
     metavar="SECONDS",

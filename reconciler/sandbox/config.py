@@ -51,6 +51,12 @@ class SandboxConfig(BaseModel):
         ge=0,
         description="Requests in flight per organisation before a 429 (0: unlimited).",
     )
+    tts_concurrency: int = Field(
+        default=1,
+        ge=0,
+        description="Text-to-speech requests in flight per organisation before a 429 (the "
+        "base plan's 1; 0: unlimited).",
+    )
     retry_after: float | None = Field(
         default=None,
         ge=0,

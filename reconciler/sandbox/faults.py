@@ -74,6 +74,7 @@ class Stats:
     def __init__(self) -> None:
         self.in_flight: Counter[str] = Counter()
         self.admitted: Counter[str] = Counter()
+        self.speaking: Counter[str] = Counter()  # text-to-speech requests admitted, per org
         self.held = 0  # /waves requests waiting at the gate while the sandbox holds them
         self.reset()
 

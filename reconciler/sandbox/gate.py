@@ -63,6 +63,11 @@ def _parse_bearer(scope: Scope) -> tuple[str | None, str | None]:
     return token, None
 
 
+def _is_speech(path: str) -> bool:
+    """A text-to-speech route (one request at a time per organisation on the base plan)."""
+    return path == "/waves/v1/tts" or path.endswith("/get_speech")
+
+
 def _format_seconds(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
@@ -109,9 +114,13 @@ class WavesGate:
         scope[ORG_KEY] = org_id
 
         stats.arrive(org_id)
+        speech = _is_speech(path)
         try:
             limit = sandbox.config.concurrency_limit
-            if limit and stats.admitted[org_id] >= limit:
+            tts_limit = sandbox.config.tts_concurrency
+            if (limit and stats.admitted[org_id] >= limit) or (
+                speech and tts_limit and stats.speaking[org_id] >= tts_limit
+            ):
                 stats.rate_limited += 1
                 headers = {}
                 if sandbox.config.retry_after is not None:
@@ -122,6 +131,8 @@ class WavesGate:
                 await response(scope, receive, counted_send)
                 return
             stats.admit(org_id)
+            if speech:
+                stats.speaking[org_id] += 1
             released = False
 
             def release() -> None:
@@ -129,6 +140,8 @@ class WavesGate:
                 if not released:
                     released = True
                     stats.release(org_id)
+                    if speech:
+                        stats.speaking[org_id] -= 1
 
             async def admitted_send(message: Message) -> None:
                 # The place is given back as the answer's last byte goes out, not when

@@ -95,6 +95,8 @@ def test_probes_run_one_at_a_time_by_default(project):
     server.reset_stats()
     project.run("check", "--probe")
     assert peak() == 1  # TTS allows one request at a time on the base plan
+    # a plan that allows more at once (the emulator's base plan allows one):
+    server.config(tts_concurrency=0)
     server.reset_stats()
     server.hold(path="/waves/v1/tts")  # probes wait at the server: do two ever overlap?
     check = project.spawn("check", "--probe", "--probe-parallelism", "4")
@@ -103,6 +105,18 @@ def test_probes_run_one_at_a_time_by_default(project):
     out, err = check.communicate(timeout=120)
     assert check.returncode == 0, out + err
     assert peak() >= 2
+    # the base plan's one at a time, asked for four: the second gets 429, and the
+    # probes still all pass (the limiter backs off)
+    server.config(tts_concurrency=1)
+    server.reset_stats()
+    server.hold(path="/waves/v1/tts")
+    check = project.spawn("check", "--probe", "--probe-parallelism", "4")
+    until(lambda: server.stats()["rate_limited"] >= 1, "a second probe refused with 429")
+    server.release()
+    out, err = check.communicate(timeout=120)
+    assert check.returncode == 0, out + err
+    stats = server.stats()
+    assert stats["responses"].get("200", 0) >= 4 and max(stats["max_admitted"].values()) == 1
 
 
 @pytest.mark.e2e

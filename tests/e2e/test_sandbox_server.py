@@ -217,6 +217,7 @@ def test_flags_set_the_startup_config(start_sandbox) -> None:
         "latency_ms": 2,
         "jitter_ms": 1,
         "concurrency_limit": 4,
+        "tts_concurrency": 1,
         "retry_after": 1,
         "fault_rate": 0.1,
         "fault_kinds": ["500"],
