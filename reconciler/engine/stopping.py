@@ -51,7 +51,8 @@ class GracefulStop:
             self.applier.stopping = NAMES[signum]
             self.say(
                 f"Interrupt ({NAMES[signum]}) received: no new operation starts; waiting for "
-                "the ones in flight to finish and be recorded (press Ctrl-C again to stop now)."
+                "the ones in flight to finish and be recorded (a second interrupt, Ctrl-C or "
+                "SIGTERM, stops now)."
             )
             return
         if not self.hard and self._task is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from reconciler import schemas
+from reconciler import languages, schemas
 from reconciler.engine.checking import CheckResult, VoiceCheck
 from reconciler.render.problems import problems_out
 from reconciler.render.table import table
@@ -115,7 +115,13 @@ def check_text(result: CheckResult, style: Callable[..., str]) -> str:
     n = len(checks)
     lines.append(
         f"{n} voice{'s' if n != 1 else ''} checked"
-        + (" (with a lightning_v3.1 probe)" if probe else "")
+        + (f" (with a {_probe_models(checks)} probe)" if probe else "")
         + f": {n - len(failed)} ok, {len(failed)} with problems."
     )
     return "\n".join(lines)
+
+
+def _probe_models(checks) -> str:
+    """The TTS models the probes used: each clone's own (lightning_v3.1 or its _pro)."""
+    used = {languages.tts_model(c.clone.clone_model if c.clone else None) for c in checks}
+    return " / ".join(sorted(used)) or languages.tts_model(None)

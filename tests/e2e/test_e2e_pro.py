@@ -40,6 +40,8 @@ def test_pro_voice_is_created_on_pro_and_stays(project):
     assert plan.startswith("No changes.") and "legacy" not in plan
     checked = json.loads(project.run("check", "--probe", "--format", "json").out)
     assert checked["ok"] is True and all(v["probe"]["ok"] for v in checked["voices"])
+    text = project.run("check", "--probe").out  # names the models it probed on
+    assert "2 voices checked (with a lightning_v3.1 / lightning_v3.1_pro probe)" in text
 
 
 def test_defaults_model_applies_to_every_voice(project):
