@@ -68,6 +68,8 @@ def doctor(
         click.echo(json_text(_render.doctor_json(report)))
     else:
         click.echo(_render.doctor_text(report, style_for(settings)))
+    for line in _render.doctor_errors(report):
+        click.echo(f"Error: {line}", err=True)
     ctx.exit(0 if report.ok else 1)
 
 

@@ -70,8 +70,12 @@ class DoctorReport:
         return not any(f.status == "fail" for f in self.findings)
 
     @property
-    def world(self) -> str:
-        """``seed`` (the seed page's API), ``current`` (the newest published), or ``mixed``."""
+    def world(self) -> str | None:
+        """``seed`` (the seed page's API), ``current`` (the newest published), ``mixed``,
+        or None when nothing could be probed (a refused key, an unreachable endpoint)."""
+        probed = [v for v in self.create_models.values() if v is not None]
+        if not self.delete_routes and self.legacy_routes is None and not probed:
+            return None
         old = self.delete_routes.get("lightning-large", "")
         pro = self.create_models.get(PRO_MODEL)
         if old == "deletes" and self.legacy_routes == "live" and not pro:

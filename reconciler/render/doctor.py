@@ -16,8 +16,15 @@ _COLOURS = {"ok": "green", "warn": "yellow", "fail": "red", "info": None}
 
 
 def doctor_json(report: Any) -> dict[str, Any]:
-    doc = schemas.DoctorDocument.model_validate(report.to_json())
+    data = report.to_json()
+    data["errors"] = problems_out(doctor_errors(report))
+    doc = schemas.DoctorDocument.model_validate(data)
     return doc.model_dump(by_alias=True, mode="json")
+
+
+def doctor_errors(report: Any) -> list[str]:
+    """One line per failed check (the failure contract's errors)."""
+    return [f"{f.check}: {clean(f.result)}" for f in report.findings if f.status == "fail"]
 
 
 def failed_doctor_json(errors: Sequence[str]) -> dict[str, Any]:
@@ -55,7 +62,8 @@ def doctor_text(report: Any, style: Style) -> str:
     )
     return "\n".join(
         [
-            f"Endpoint: {clean(report.endpoint)}  (API world: {report.world})\n",
+            f"Endpoint: {clean(report.endpoint)}  "
+            f"(API world: {report.world or 'unknown, nothing could be probed'})\n",
             table(["CHECK", "STATUS", "RESULT", "MEANS FOR PLAN AND APPLY"], rows, style=colour),
             f"\n{verdict}",
         ]

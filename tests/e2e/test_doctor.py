@@ -101,7 +101,13 @@ def test_doctor_fails_on_a_key_that_cannot_list(project):
     assert data["ok"] is False
     assert data["checks"][0]["check"] == "key" and data["checks"][0]["status"] == "fail"
     assert "401" in data["checks"][0]["result"]
-    assert "Something voicectl needs is missing" in project.run("doctor", expect=1).out
+    assert data["world"] is None  # nothing could be probed: not "mixed"
+    [error] = data["errors"]
+    assert error["message"].startswith("key: ") and "401" in error["message"]
+    text = project.run("doctor", expect=1)
+    assert "Something voicectl needs is missing" in text.out
+    assert "(API world: unknown, nothing could be probed)" in text.out
+    assert text.err.startswith("Error: key: ") and len(text.err.splitlines()) == 1
     assert project.server.stats()["clones_created"] == 0
 
 
