@@ -100,6 +100,8 @@ class _StderrHandler(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is now, not the stream it was made with
     (a run in the same process may have replaced and closed that one)."""
 
+    debugging = False  # set by a --debug run (which also set the logger's level)
+
     @property
     def stream(self):
         return sys.stderr
@@ -116,15 +118,20 @@ def logger_for(settings: GlobalSettings) -> logging.Logger:
     """
     logger = logging.getLogger("voicectl")
     handler = next((h for h in logger.handlers if isinstance(h, _StderrHandler)), None)
+    if handler is None:  # (with a handler of its own, never Python's bare last-resort line)
+        handler = _StderrHandler()
+        logger.addHandler(handler)
     if settings.debug:
-        if handler is None:
-            handler = _StderrHandler()
-            handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
-            logger.addHandler(handler)
+        handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
+        handler.setLevel(logging.DEBUG)
         logger.setLevel(logging.DEBUG)
-    elif handler is not None:
-        logger.removeHandler(handler)
-        logger.setLevel(logging.NOTSET)
+        handler.debugging = True
+    else:  # the client's warnings (an entry it cannot read...), marked as warnings
+        handler.setFormatter(logging.Formatter("Warning: %(message)s"))
+        handler.setLevel(logging.WARNING)
+        if handler.debugging:  # a --debug run before, in this process
+            logger.setLevel(logging.NOTSET)
+            handler.debugging = False
     return logger
 
 

@@ -120,8 +120,13 @@ def test_a_rename_whose_old_clone_cannot_be_deleted_leaves_no_entry_under_the_ol
     apply(project)
     old = project.ids()["alpha"]
     project.write({"alpha2": {"file": "samples/alpha.wav", "displayName": "alpha"}})
-    out = apply(project).out
+    r = apply(project)
+    out = r.out
     assert f"(old clone {old} awaiting deletion)" in out
+    # the client's warning is marked as one (it was Python's bare last-resort line)
+    assert [x for x in r.err.splitlines() if "no delete route works" in x] == [
+        f"Warning: no delete route works for this key: {NO_ROUTE}"
+    ]
     new = project.ids()["alpha2"]
     assert project.ids() == {"alpha2": new} and new != old
     assert project.lock()["awaitingDeletion"][old]["name"] == "alpha2"
