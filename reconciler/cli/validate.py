@@ -19,7 +19,7 @@ import click
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.ui import emit
-from reconciler.errors import UserError
+from reconciler.errors import ManifestError, UserError
 from reconciler.manifest import display_path, load_manifest
 from reconciler.render import validation as _render
 from reconciler.render.problems import error_lines
@@ -72,7 +72,10 @@ def validate(
         problems = error_lines(exc)
         warnings = list(getattr(exc, "warnings", None) or [])
         emit(_render.report(fmt, name, None, problems, warnings))
-        raise UserError(_render.invalid(len(problems), name)) from None
+        # the file the problems are in (an included one, when they are all there)
+        where = exc.message.splitlines()[-1] if isinstance(exc, ManifestError) else ""
+        summary = where if where.startswith(_render.invalid(len(problems), "")) else None
+        raise UserError(summary or _render.invalid(len(problems), name)) from None
     emit(_render.report(fmt, name, result.manifest, [], result.warnings))
     if fmt == "text":
         manifest = result.manifest

@@ -295,3 +295,15 @@ def test_action_on_a_failing_manifest_leaves_a_report_and_annotations(project):
     assert report.startswith("### voicectl plan: failed (1 error)\n")
     assert "unknown field" in report
     assert summary.startswith("### voicectl plan: failed (1 error)\n")
+
+
+def test_validate_names_the_included_file_its_problems_are_in(project):
+    (project.root / "voices.d").mkdir()
+    (project.root / "voices.d" / "a.yaml").write_text(
+        "voices:\n  x: {file: ../samples/none.wav, language: en}\n"
+    )
+    project.manifest.write_text("version: 1\ninclude: [voices.d/a.yaml]\nvoices: {}\n")
+    r = project.run("validate", expect=1)
+    *problems, summary = r.err.splitlines()
+    assert problems[0].endswith("voices.x.file: ../samples/none.wav does not exist")
+    assert summary.startswith("Error: 1 problem in ") and summary.endswith("voices.d/a.yaml")
