@@ -53,12 +53,20 @@ def own_files(
     from reconciler.lockfile.runlock import lock_path_for
 
     lock = lockfile_path(manifest_path, override, target)
-    return {
+    files = {
         "the manifest": manifest_path,
         "the lockfile": lock,
         "the lockfile's journal": journal_path_for(lock),
         "the run lock": lock_path_for(lock),
     }
+    for other in environments.declared(manifest_path).values():  # every environment's too
+        theirs = lockfile_path(manifest_path, None, other)
+        if theirs != lock:
+            name = f"environment {other.environment!r}'s"
+            files[f"{name} lockfile"] = theirs
+            files[f"{name} lockfile journal"] = journal_path_for(theirs)
+            files[f"{name} run lock"] = lock_path_for(theirs)
+    return files
 
 
 @dataclass(frozen=True)

@@ -393,3 +393,11 @@ def test_target_of_a_voice_of_another_environment_says_where_it_is(project: EnvP
     for flag in ("--target", "--replace"):
         r = project.run("plan", "--env", "prod", flag, "beta", expect=1)
         assert r.err == f"Error: {flag} beta: declared only for environment staging, not 'prod'\n"
+
+
+def test_plan_out_never_writes_over_another_environments_files(project: EnvProject) -> None:
+    """Not yet made (prod never applied), prod's lockfile and journal are still prod's."""
+    for other in ("voices.prod.lock.json", ".voicectl/voices.prod.lock.json.journal"):
+        target = project.root / other
+        r = project.run("plan", "--env", "staging", "--out", str(target), expect=1)
+        assert "that is environment 'prod'" in r.err and not target.exists()
