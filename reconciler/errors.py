@@ -18,10 +18,12 @@ class UserError(Exception):
 
 
 class ManifestError(UserError):
-    """One or more problems in the manifest; ``problems`` holds each line."""
+    """One or more problems in the manifest; ``problems`` holds each line, ``source``
+    the file they are in (an included one, when they are all there), if known."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str], source: str | None = None):
         self.problems = list(problems)
+        self.source = source
         super().__init__("\n".join(self.problems))
 
 

@@ -14,6 +14,8 @@ Pure functions, no I/O.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Any
 
 AUTO_STACK_PREFIX = "project-"
 _VOICE_ID_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
@@ -35,6 +37,11 @@ def key_hint_for(environment: str | None, key_env: str) -> str:
     if environment is None:
         return KEY_HINT
     return f"is {key_env} (environment {environment!r}) the key of another organisation?"
+
+
+def organisations_of(clones: Iterable[Any]) -> list[str]:
+    """The organisations a list of clones belongs to, sorted (none: empty)."""
+    return sorted({c.organization_id for c in clones if c.organization_id})
 
 
 def auto_stack(lineage: str) -> str:

@@ -279,6 +279,23 @@ def age_of(created_at: str | None, now: float | None) -> float | None:
     return max(0.0, now - then.timestamp())
 
 
+def not_listed_yet(entry: Any, now: float | None, grace: float) -> float | None:
+    """The age of a recorded clone that the list may just not show yet, else None.
+
+    The grace (``--list-grace``) covers list lag only: a clone made less than that
+    long ago AND never seen in a list (``listedAt`` unset). A clone that a list has
+    shown once and that two lists in a row now lack was deleted: drift at once,
+    however young. A pending entry of an older voicectl has no time (``createdAt``):
+    no grace.
+    """
+    if getattr(entry, "listed_at", None) is not None:
+        return None
+    age = age_of(entry.created_at, now)
+    if age is None or age >= grace:
+        return None
+    return age
+
+
 def _migration_action(action: Action) -> bool:
     """Actions `voicectl migrate` keeps: legacy replacements and their repairs."""
     if action.kind == "create":
@@ -331,7 +348,6 @@ class _Planner:
         # interrupted run is never refused when the run itself was allowed.
         self.safe_deletes: set[str] = set()
         self.renamed: set[str] = set()  # old clones a rename without moved: replaces
-        self._by_id: dict[str, LockEntry] | None = None  # lockfile entries by voiceId
         self._recorded: set[str] | None = None  # every voiceId the lockfile records
         self._name_of: dict[str, str] | None = None  # voiceId -> its lockfile (or pending) name
         # lockfile names no longer declared, by the sha256 of their sample (renames)
@@ -345,10 +361,10 @@ class _Planner:
 
     def owner_text(self, clone: Clone) -> str:
         """Whose a clone is, for the plan line of its delete (ownership.delete_owner)."""
-        if self._by_id is None or self._recorded is None:
-            self._by_id = {e.voice_id: e for e in self.lock.voices.values()}
+        if self._recorded is None:
             self._recorded = recorded_ids(self.lock)  # retired and awaiting clones too
-        entry = self._by_id.get(clone.voice_id)
+        recorded = self.recorded_name(clone.voice_id)
+        entry = self.lock.voices[recorded] if recorded else None
         return delete_owner(
             self.owners.get(clone.voice_id),
             self.m.stack,
@@ -394,9 +410,9 @@ class _Planner:
             return None
         lock = self.lock
         recorded = {e.voice_id: e for e in lock.voices.values()}
-        listed_orgs = {c.organization_id for c in self.remote.values() if c.organization_id}
+        seen = tuple(identity.organisations_of(self.remote.values()))
+        listed_orgs = set(seen)
         rec = lock.organization_id
-        seen = tuple(sorted(listed_orgs))
         if rec and listed_orgs and rec not in listed_orgs:
             return OtherOrganisation(
                 f"the lockfile records organisation {rec}, but this key lists the clones of "
@@ -489,21 +505,24 @@ class _Planner:
             )
 
     # -- candidates ---------------------------------------------------------------------
-    def recorded_elsewhere(self, voice_id: str, name: str) -> bool:
-        """Whether the lockfile records ``voice_id`` for another voice than ``name`` (in
-        its voices or its pending clones). Such a clone is never this voice's, whatever
-        its tags say: a clone ``moved:`` renamed keeps its old name's tag for good."""
+    def name_of(self, voice_id: str) -> str | None:
+        """The voice the lockfile records ``voice_id`` for (its voices, else its pending
+        clones), or None; the index is built once per plan."""
         if self._name_of is None:
             self._name_of = {vid: p.name for vid, p in self.lock.pending.items()}
             self._name_of.update((e.voice_id, n) for n, e in self.lock.voices.items())
-        other = self._name_of.get(voice_id)
+        return self._name_of.get(voice_id)
+
+    def recorded_elsewhere(self, voice_id: str, name: str) -> bool:
+        """Whether the lockfile records ``voice_id`` for another voice than ``name``.
+        Such a clone is never this voice's, whatever its tags say: a clone ``moved:``
+        renamed keeps its old name's tag for good."""
+        other = self.name_of(voice_id)
         return other is not None and other != name
 
     def recorded_name(self, voice_id: str) -> str | None:
-        """The lockfile name that records ``voice_id`` in its voices, or None."""
-        self.recorded_elsewhere(voice_id, "")  # builds the index
-        assert self._name_of is not None
-        name = self._name_of.get(voice_id)
+        """The lockfile name whose entry in voices records ``voice_id``, or None."""
+        name = self.name_of(voice_id)
         entry = self.lock.voices.get(name) if name is not None else None
         return name if entry is not None and entry.voice_id == voice_id else None
 
@@ -684,8 +703,8 @@ class _Planner:
             self.add_wait(keeper, common)
             return
         if reasons:
-            recorded = entry is not None and entry.voice_id == keeper.voice_id
-            if voice.protect or (recorded and entry is not None and entry.protect):
+            kept = entry is not None and entry.voice_id == keeper.voice_id and entry.protect
+            if voice.protect or kept:
                 # the lockfile remembers protect: lifting it takes an apply of its own
                 why = "; ".join(reasons)
                 if not voice.protect:
@@ -1026,20 +1045,8 @@ class _Planner:
         )
 
     def not_listed_yet(self, entry: Any) -> float | None:
-        """The age of a recorded clone that the list may just not show yet, else None.
-
-        The grace (``--list-grace``) covers list lag only: a clone made less than
-        that long ago AND never seen in a list (``listedAt`` unset). A clone that a
-        list has shown once and that two lists in a row now lack was deleted: drift
-        at once, however young. A pending entry of an older voicectl has no time
-        (``createdAt``): no grace.
-        """
-        if getattr(entry, "listed_at", None) is not None:
-            return None
-        age = age_of(entry.created_at, self.opts.now)
-        if age is None or age >= self.opts.list_grace:
-            return None
-        return age
+        """:func:`not_listed_yet` with this plan's clock and ``--list-grace``."""
+        return not_listed_yet(entry, self.opts.now, self.opts.list_grace)
 
     def wait_for_pending(self, name: str, cands: list[Clone], common: dict[str, Any]) -> bool:
         """A replacement made moments ago (pending in the journal) that the list does

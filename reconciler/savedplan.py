@@ -35,7 +35,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reconciler import __version__, audio, schemas
+from reconciler import __version__, audio, identity, schemas
 from reconciler.api.models import Clone
 from reconciler.errors import UserError
 from reconciler.fsutil import atomic_write, probe_write
@@ -178,7 +178,7 @@ def build(
                 endpoint=endpoint,
                 digest=digest,
                 clones=per_clone,
-                organizations=organisations_of(remote),
+                organizations=identity.organisations_of(remote),
             ),
         ),
         plan=plan_document(plan),
@@ -417,17 +417,12 @@ def include_changes(doc: schemas.SavedPlanDocument, manifest: Any) -> list[str]:
     return reasons
 
 
-def organisations_of(remote: Sequence[Clone]) -> list[str]:
-    """The organisations the listed clones belong to, sorted."""
-    return sorted({c.organization_id for c in remote if c.organization_id})
-
-
 def remote_changes(
     doc: schemas.SavedPlanDocument, remote: Sequence[Clone], *, manifest: Any, lock: Lockfile
 ) -> list[str]:
     """Another organisation than the plan's, or which clones the plan can touch were
     added, deleted or changed since."""
-    then, now_orgs = doc.inputs.remote.organizations, organisations_of(remote)
+    then, now_orgs = doc.inputs.remote.organizations, identity.organisations_of(remote)
     # (a plan made where no clone was listed knows no organisation: clones other teams
     # made since in the same one must not make it stale, so nothing is compared then)
     if then and now_orgs and set(then).isdisjoint(now_orgs):

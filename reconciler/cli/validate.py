@@ -72,10 +72,8 @@ def validate(
         problems = error_lines(exc)
         warnings = list(getattr(exc, "warnings", None) or [])
         emit(_render.report(fmt, name, None, problems, warnings))
-        # the file the problems are in (an included one, when they are all there)
-        where = exc.message.splitlines()[-1] if isinstance(exc, ManifestError) else ""
-        summary = where if where.startswith(_render.invalid(len(problems), "")) else None
-        raise UserError(summary or _render.invalid(len(problems), name)) from None
+        where = exc.source if isinstance(exc, ManifestError) and exc.source else name
+        raise UserError(_render.invalid(len(problems), where)) from None
     emit(_render.report(fmt, name, result.manifest, [], result.warnings))
     if fmt == "text":
         manifest = result.manifest

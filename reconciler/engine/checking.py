@@ -29,7 +29,7 @@ from reconciler.api.models import CURRENT_MODEL, PRO_MODEL, Clone
 from reconciler.engine import workflow
 from reconciler.errors import UserError
 from reconciler.lockfile import LockDocument, Lockfile
-from reconciler.plan import PlanOptions, age_of
+from reconciler.plan import PlanOptions, not_listed_yet
 
 PROBE_TEXT = "Hello! This is a short check of this voice by voicectl."
 MIN_SPEECH_SECONDS = 0.3  # less audio than this cannot hold the probe phrase
@@ -120,9 +120,8 @@ def static_problems(
     clone: Clone | None, voice_id: str, entry: Any = None, now: float | None = None
 ) -> list[str]:
     if clone is None:
-        age = age_of(getattr(entry, "created_at", None), now)
-        young = age is not None and age < LIST_GRACE and getattr(entry, "listed_at", 1) is None
-        if young:  # the list may lag behind a create (README, "List lag and deletions")
+        age = not_listed_yet(entry, now, LIST_GRACE) if entry is not None else None
+        if age is not None:  # the list may lag behind a create (README, "List lag ...")
             return [
                 f"clone {voice_id} was made {age:.0f}s ago and is not listed yet (the list "
                 "lags behind creates): not checked; run check again in a moment"

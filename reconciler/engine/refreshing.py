@@ -104,7 +104,7 @@ def run_refresh(
         remote = asyncio.run(fetch(lock))
         hint = identity.key_hint_for(conn.target.environment, conn.target.key_env)
         recorded = lock.doc.organization_id
-        listed = sorted({c.organization_id for c in remote if c.organization_id})
+        listed = identity.organisations_of(remote)
         if recorded and listed and recorded not in listed:
             raise UserError(
                 f"{lock_path} records organisation {recorded}, but this key lists the clones "

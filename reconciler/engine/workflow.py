@@ -413,14 +413,11 @@ def _stranded(path: Path, manifest) -> list[str]:
     """An environment's first run beside lockfiles no declared environment owns (the
     plain one, from before ``environments:``, or one of a renamed environment): its
     clones are another stack's, so they are not reused. Said once, before any create."""
-    declared = set(getattr(manifest, "environments", None) or ())
-    found = []
-    for other in sorted(path.parent.glob("voices*.lock.json")):
-        middle = other.name[len("voices") : -len(".lock.json")]
-        env = middle[1:] if middle.startswith(".") else None
-        if other == path or (env is not None and env in declared) or (middle and env is None):
-            continue
-        found.append(other.name)
+    owned = {path.name} | {
+        lockfile_path(path, None, environments.Target(env, "", None)).name
+        for env in getattr(manifest, "environments", None) or ()
+    }
+    found = [p.name for p in sorted(path.parent.glob("voices.*lock.json")) if p.name not in owned]
     return [
         f"{name} beside the manifest belongs to no environment it declares (made before "
         f"environments:, or by an environment since renamed): its clones are another "

@@ -102,7 +102,7 @@ def manifest_error(
     before it failed.
     """
     problems = [p if isinstance(p, Problem) else _located(source, p) for p in problems]
-    error = ManifestError(problems)
+    error = ManifestError(problems, source)
     count = len(problems)
     summary = f"{count} problem{'' if count == 1 else 's'} in {source}"
     error.message = "\n".join([*problems, summary])
