@@ -93,3 +93,27 @@ def probe_write(path: Path, size: int = 0) -> None:
         os.close(fd)
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+class NotRegularFile(OSError):
+    """A path that is a FIFO, socket or device: reading it would wait for a writer or
+    never end, so voicectl's own files must be regular files."""
+
+
+def read_regular(path: Path) -> bytes:
+    """The bytes of ``path``, a regular file. Opened without blocking, so a FIFO (or
+    a socket, a device) raises :class:`NotRegularFile` at once instead of hanging;
+    a folder raises ``IsADirectoryError`` and a missing file ``FileNotFoundError``,
+    as ``open`` does."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(21, "Is a directory", str(path))
+        if not stat.S_ISREG(mode):
+            kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket or device"
+            raise NotRegularFile(0, f"not a regular file ({kind})", str(path))
+        with open(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    finally:
+        os.close(fd)

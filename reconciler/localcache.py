@@ -35,7 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from reconciler.fsutil import atomic_write
+from reconciler.fsutil import atomic_write, read_regular
 
 CACHE_DIR = ".voicectl"
 RACY_SECONDS = 2.0
@@ -60,7 +60,7 @@ class JsonCache:
         if self._entries is None:
             self._entries = {}
             with contextlib.suppress(OSError, ValueError):
-                data = json.loads(self.path.read_bytes())
+                data = json.loads(read_regular(self.path))
                 if (
                     isinstance(data, dict)
                     and data.get("version") == self.version

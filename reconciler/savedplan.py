@@ -38,7 +38,7 @@ from pydantic import ValidationError
 from reconciler import __version__, audio, identity, schemas
 from reconciler.api.models import Clone
 from reconciler.errors import UserError
-from reconciler.fsutil import atomic_write, probe_write
+from reconciler.fsutil import atomic_write, probe_write, read_regular
 from reconciler.lockfile import LockDocument, Lockfile
 from reconciler.outputs import check_output
 from reconciler.ownership import ours, owner_of, recorded_ids
@@ -110,7 +110,7 @@ def _lockfile_sha(lock: Lockfile) -> str | None:
     if not lock.exists:
         return None
     try:
-        return hashlib.sha256(lock.path.read_bytes()).hexdigest()
+        return hashlib.sha256(read_regular(lock.path)).hexdigest()
     except OSError:
         return None
 
@@ -224,7 +224,7 @@ def write(path: Path, doc: schemas.SavedPlanDocument) -> None:
 def read(path: Path) -> schemas.SavedPlanDocument:
     """Read a plan file, with a one-line error naming the file on any problem."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path).decode("utf-8")
     except FileNotFoundError:
         raise UserError(
             f"{path}: no such plan file (make one with `voicectl plan --out`)"

@@ -29,3 +29,12 @@ def clean(value: Any) -> str:
 def count(n: int, word: str) -> str:
     """``n`` and ``word``, plural unless n is 1 ("1 clone", "3 clones")."""
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def where_not_utf8(raw: bytes, exc: UnicodeDecodeError) -> tuple[str, str]:
+    """(``LINE:COL``, ``byte 0xNN``): where ``raw`` stops being UTF-8 (``exc`` from
+    decoding it), and the byte found there."""
+    before = raw[: exc.start]
+    line = before.count(b"\n") + 1
+    col = exc.start - (before.rfind(b"\n") + 1) + 1
+    return f"{line}:{col}", f"byte 0x{raw[exc.start]:02x}"

@@ -14,6 +14,8 @@ from pathlib import Path
 import click
 from click.shell_completion import CompletionItem
 
+from reconciler.fsutil import read_regular
+
 
 def _manifest_path(ctx: click.Context) -> Path:
     given = ctx.params.get("manifest_file")
@@ -26,7 +28,7 @@ def _voices_of(path: Path) -> tuple[list[str], object]:
         import yaml
 
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        data = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=loader)
+        data = yaml.load(read_regular(path).decode("utf-8-sig"), Loader=loader)
     except Exception:  # any unreadable file: nothing to offer
         return [], None
     voices = data.get("voices") if isinstance(data, dict) else None
@@ -59,7 +61,7 @@ def manifest_voice_names(path: Path) -> list[str]:
 
 def lockfile_voice_names(path: Path) -> list[str]:
     try:
-        voices = json.loads(path.read_text(encoding="utf-8")).get("voices")
+        voices = json.loads(read_regular(path)).get("voices")
     except Exception:
         return []
     return [str(name) for name in voices] if isinstance(voices, dict) else []

@@ -40,6 +40,7 @@ from pydantic import ValidationError
 from reconciler.api.models import CURRENT_MODEL, Clone
 from reconciler.audio import EXTENSION_FORMATS, check_sample, file_sha256
 from reconciler.errors import UserError
+from reconciler.fsutil import read_regular
 from reconciler.lockfile import LockDocument, LockEntry, entry_for
 from reconciler.manifest import (
     DISPLAY_NAME_MAX,
@@ -141,7 +142,7 @@ def read_target(path: Path, *, stack: str | None, environment: str | None = None
             f"--stack {stack}: {path} already {says}; "
             "leave --stack out (it is only for a new manifest)"
         )
-    raw = path.read_bytes()
+    raw = read_regular(path)
     bom = raw.startswith(b"\xef\xbb\xbf")
     text = raw.decode("utf-8-sig")
     data = yaml.safe_load(text) or {}

@@ -29,6 +29,7 @@ from typing import Any
 from reconciler import gcpause
 from reconciler.api.security import API_KEY_ENV
 from reconciler.errors import UserError
+from reconciler.fsutil import read_regular
 from reconciler.manifest import display_path
 from reconciler.manifest.controls import strip_raw
 from reconciler.manifest.environments import STACK_SEPARATOR, UnknownEnvironment
@@ -78,7 +79,7 @@ def declared(manifest_path: Path) -> dict[str, Target]:
         # read as the full load reads it (bytes, control characters replaced), so a
         # pasted colour code neither hides the environments nor stops this parse,
         # and the full load is given the document built here
-        text, _found = strip_raw(Path(manifest_path).read_bytes().decode("utf-8-sig"))
+        text, _found = strip_raw(read_regular(Path(manifest_path)).decode("utf-8-sig"))
         doc = load_yaml(text)
     except (OSError, UnicodeDecodeError, YamlSyntaxError):
         return {}

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import UserError
+from reconciler.fsutil import read_regular
 
 JOURNAL_VERSION = 1
 
@@ -101,7 +102,7 @@ def read(path: Path) -> Replay | None:
     Raises :class:`JournalDamaged` for a whole header that is not one.
     """
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path)
     except FileNotFoundError:
         return None
     except OSError as exc:

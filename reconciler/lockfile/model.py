@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
@@ -317,9 +317,10 @@ def parse(text: str, *, source: str = "voices.lock.json") -> LockDocument:
     except ValueError:
         doc = None
     if doc is not None and doc.version == LOCK_VERSION:
+        _unique_keys(text, source)
         return _one_name_per_clone(doc, source)
     try:
-        data: Any = json.loads(text)
+        data: Any = json.loads(text, object_pairs_hook=_pairs_checker(text, source, keep=True))
     except json.JSONDecodeError as exc:
         conflict = _CONFLICT.search(text)
         if conflict is not None:
@@ -348,6 +349,45 @@ def parse(text: str, *, source: str = "voices.lock.json") -> LockDocument:
 
 
 _CONFLICT = re.compile(r"^<<<<<<< ", re.MULTILINE)
+
+
+def _unique_keys(text: str, source: str) -> None:
+    """Refuse a key that appears twice in one object (a hand edit or a merge gone
+    wrong): JSON readers keep the last one silently, and the other voice's record,
+    voiceId and all, would be lost. The objects are checked and dropped as they are
+    read: no dict of the whole file is built."""
+    json.loads(text, object_pairs_hook=_pairs_checker(text, source, keep=False))
+
+
+def _pairs_checker(text: str, source: str, *, keep: bool) -> Callable[[list], Any]:
+    def check(pairs: list[tuple[str, Any]]) -> Any:
+        if len(pairs) > 1 and len({key for key, _ in pairs}) != len(pairs):
+            raise UserError(
+                f"{source}{_where_twice(text, pairs)} appears twice in one object (a hand "
+                "edit or a merge gone wrong): keep one, and run `voicectl plan`, which "
+                "finds the other's clone by its ownership tags"
+            )
+        return dict(pairs) if keep else None
+
+    return check
+
+
+def _where_twice(text: str, pairs: list[tuple[str, Any]]) -> str:
+    """``:LINE: key "K"`` for the repeated key, the line of its second occurrence when
+    the key is written only twice in the file (a voice name); otherwise the key and
+    the clone whose entry holds it."""
+    seen: set[str] = set()
+    twice = ""
+    for key, _ in pairs:
+        if key in seen:
+            twice = key
+            break
+        seen.add(key)
+    found = list(re.finditer(re.escape(_key(twice)) + r"\s*:", text))
+    if len(found) == 2:
+        return f":{text.count(chr(10), 0, found[1].start()) + 1}: key {_key(twice)}"
+    clone = next((v for k, v in pairs if k == "voiceId" and isinstance(v, str)), None)
+    return f": key {_key(twice)}" + (f" (in the entry of clone {clone})" if clone else "")
 
 
 def _one_name_per_clone(doc: LockDocument, source: str) -> LockDocument:

@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from reconciler.errors import UserError
-from reconciler.fsutil import atomic_write, probe_write
+from reconciler.fsutil import atomic_write, probe_write, read_regular
 from reconciler.lockfile import journal
 from reconciler.lockfile.journal import Journal, LockfileWriteError, Op, write_error
 from reconciler.lockfile.model import (
@@ -41,6 +41,7 @@ from reconciler.lockfile.model import (
     new_document,
     parse,
 )
+from reconciler.text import where_not_utf8
 
 # the document's maps a step may change, and the model of their values
 SECTIONS: dict[str, Any] = {  # models, and LockEntry: a dataclass with their methods
@@ -150,12 +151,17 @@ class Lockfile:
         it is None, of a stack of its own) and replay its journal."""
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = read_regular(path)
         except FileNotFoundError:
             lock = cls(path, new_document(stack), exists=False)
         except OSError as exc:
             raise UserError(f"{path}: cannot read the lockfile: {exc.strerror or exc}") from exc
         else:
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                at, byte = where_not_utf8(raw, exc)
+                raise UserError(f"{path}:{at}: the lockfile is not UTF-8 text ({byte})") from None
             lock = cls(path, parse(text, source=str(path)), exists=True)
         lock._replay(journal.read(lock.journal_path))
         return lock

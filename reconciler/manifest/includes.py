@@ -67,7 +67,10 @@ def expand(patterns: Any, manifest: Path, root: Path, report: _Report) -> list[P
         if not matches and not glob.has_magic(pattern):
             # a file named outright: missing, its voices would be planned as deletes
             there = root / pattern
-            what = "is a folder, not a file" if there.is_dir() else "does not exist"
+            if there.is_dir():
+                what = "is a folder, not a file"
+            else:
+                what = "is not a regular file" if there.exists() else "does not exist"
             report.error(
                 where,
                 f"{pattern} {what} (a named include must exist; a glob such as "

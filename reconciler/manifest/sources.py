@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.errors import ManifestError
+from reconciler.fsutil import read_regular
 from reconciler.manifest.controls import RawControl, raw_problems, strip_raw
 from reconciler.manifest.report import manifest_error
+from reconciler.text import where_not_utf8
 from reconciler.yamlpos import YamlDocument, YamlSyntaxError, load_yaml
 
 
@@ -41,7 +43,7 @@ def read_yaml_file(path: Path, source: str, what: str = "the manifest") -> ReadF
 def _read(path: Path, source: str, what: str) -> bytes:
     noun = what.split()[-1]
     try:
-        return path.read_bytes()
+        return read_regular(path)
     except FileNotFoundError:
         raise _error(source, f"{source}: {what} does not exist") from None
     except IsADirectoryError:
@@ -56,13 +58,8 @@ def _decode(raw: bytes, source: str, what: str) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        before = raw[: exc.start]
-        line = before.count(b"\n") + 1
-        col = exc.start - (before.rfind(b"\n") + 1) + 1
-        bad = raw[exc.start]
-        raise _error(
-            source, f"{source}:{line}:{col}: {what} is not UTF-8 text (byte 0x{bad:02x})"
-        ) from None
+        at, byte = where_not_utf8(raw, exc)
+        raise _error(source, f"{source}:{at}: {what} is not UTF-8 text ({byte})") from None
 
 
 def _error(source: str, line: str) -> ManifestError:

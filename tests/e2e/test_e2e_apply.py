@@ -134,6 +134,31 @@ def test_adopt_after_losing_the_lockfile_makes_no_duplicate(project):
     assert project.run("plan", "--detailed-exitcode").out.startswith("No changes.")
 
 
+def test_a_lockfile_with_a_voice_written_twice_stops_every_command(project):
+    """A merge that kept both sides' entry of one voice: read as JSON, the last one
+    wins and the first clone's voiceId is gone; refused, nothing is sent."""
+    project.write({"alpha": {}, "bravo": {}})
+    apply(project)
+    text = project.lockfile.read_text()
+    alpha = project.ids()["alpha"]
+    start = text.index('    "alpha": {')
+    end = text.index("\n    },\n", start) + len("\n    },\n")
+    entry = text[start:end]
+    project.lockfile.write_text(
+        text[:end] + entry.replace(alpha, "voice_fromtheotherbranch") + text[end:]
+    )
+    damaged = project.lockfile.read_bytes()
+    line = text[:end].count("\n") + 1
+    for command in (["plan"], ["apply", "--auto-approve"], ["output"]):
+        result = project.run(*command, expect=1)
+        assert result.err.startswith(
+            f'Error: {project.lockfile}:{line}: key "alpha" appears twice in one object'
+        ), result.err
+        assert result.err.count("\n") == 1
+    assert project.lockfile.read_bytes() == damaged
+    assert len(project.remote()) == 2
+
+
 def test_target_and_replace(project):
     project.write({"alpha": {}, "bravo": {}})
     apply(project, "--target", "alpha")

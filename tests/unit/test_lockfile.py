@@ -98,6 +98,20 @@ def test_no_temp_files_left(tmp_path):
             '>>>>>>> theirs\n  "lineage": "x"\n}\n',
             "voices.lock.json:3:1: git merge conflict markers (<<<<<<<): resolve the conflict",
         ),
+        (  # a merge that kept both sides' entry of one voice: the reader kept the last
+            '{\n  "version": 1,\n  "lineage": "x",\n  "voices": {\n'
+            '    "a": {"voiceId": "voice_1"},\n    "a": {"voiceId": "voice_2"}\n  }\n}\n',
+            'voices.lock.json:6: key "a" appears twice in one object',
+        ),
+        (  # a repeated field: its name is in every entry, so the clone says which one
+            '{"version": 1, "lineage": "x", "voices": {"a": {"voiceId": "voice_1"}, '
+            '"b": {"voiceId": "voice_2", "voiceId": "voice_3"}}}',
+            'voices.lock.json: key "voiceId" (in the entry of clone voice_2) appears twice',
+        ),
+        (  # the slow path (an older version's document) checks it too
+            '{"version": 1, "version": 1, "lineage": "x", "serial": "not a number"}',
+            'key "version" appears twice in one object',
+        ),
     ],
 )
 def test_bad_lockfiles_are_one_line_errors(tmp_path, text, message):
