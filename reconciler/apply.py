@@ -166,8 +166,13 @@ class ApplyResult:
 
     @property
     def kept_retired(self) -> int:
-        """Old clones a planned delete kept as retired instead (--keep-legacy)."""
-        return sum(1 for o in self.outcomes if o.ok and o.action.kind == "delete" and o.retired)
+        """Old clones kept as retired instead of deleted (--keep-legacy): by a planned
+        delete, or by an adopt that finished a replacement begun with it."""
+        return sum(
+            1
+            for o in self.outcomes
+            if o.ok and ((o.action.kind == "delete" and o.retired) or o.action.keep_old)
+        )
 
 
 def now_iso() -> str:
@@ -462,7 +467,9 @@ class Applier:
                     old = self.remote_by_id.get(previous.voice_id)
                     if old is not None and old.is_legacy and entry.migrated_from is None:
                         entry = entry.model_copy(update={"migrated_from": previous.voice_id})
-                    if previous.voice_id in self._planned_deletes():
+                    if action.keep_old:  # migrate --keep-legacy, finished by this run
+                        self.retire(previous.voice_id, action.name, entry.voice_id, keep=True)
+                    elif previous.voice_id in self._planned_deletes():
                         # Journal it: a crash before its delete must not leave it unrecorded.
                         self.retire(previous.voice_id, action.name, entry.voice_id, keep=False)
                 self.lock.adopt(action.name, entry)
@@ -635,6 +642,8 @@ class Applier:
                     spec_digest=digest,
                     file_sha256=voice.file_sha256,
                     created_at=clone.created_at or now_iso(),  # its --list-grace runs from here
+                    # the intent to keep the old clone survives a crash before it is retired
+                    keep_old=True if self.opts.keep_legacy and action.legacy else None,
                 ),
             )
         else:

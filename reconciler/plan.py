@@ -109,6 +109,9 @@ class Action:
     # what a create or replace makes the new clone from, for review: (field, value)
     # pairs of file, model, language, accent, tags, description (None: not set)
     spec: tuple[tuple[str, Any], ...] = ()
+    # an adopt that finishes a `migrate --keep-legacy` replacement: the clone the
+    # lockfile named is kept as retired (for `migrate --finish`), not deleted
+    keep_old: bool = False
 
     @property
     def changes_anything(self) -> bool:
@@ -133,6 +136,9 @@ class PlanOptions:
     new_organisation: bool = False
     # --destroy-first NAME: replacements of these delete the old clone before the create
     destroy_first: frozenset[str] = frozenset()
+    # `voicectl migrate --keep-legacy`: a legacy clone superseded by its new clone is
+    # kept as retired, not deleted (a replacement begun so keeps it without the flag)
+    keep_legacy: bool = False
 
 
 @dataclass(frozen=True)
@@ -676,6 +682,8 @@ class _Planner:
         else:
             keeper = next((c for c in cands if c.voice_id == locked), cands[-1])
 
+        reasons, changes = self.replace_reasons(name, voice, keeper, entry, digest)
+        kept_old: Clone | None = None  # the recorded legacy clone, kept as retired
         # Extra clones for this name: delete once the keeper is healthy, else leave them.
         for extra in cands:
             if extra.voice_id == keeper.voice_id:
@@ -687,18 +695,21 @@ class _Planner:
                     f"{name}: extra clone {extra.voice_id} is {extra.status}; left alone for now"
                 )
                 continue
-            if _healthy(keeper):
-                self.safe_deletes.add(extra.voice_id)
             if extra.status == "failed":
                 why, code = "a failed clone of this voice", "failed"
             elif entry is not None and extra.voice_id == entry.voice_id:
                 why = f"superseded by {keeper.voice_id}"
                 code = "migrated" if extra.is_legacy else "replaced"
+                keep = code == "migrated" and _healthy(keeper) and not reasons
+                if keep and self.keeps_old(keeper):
+                    kept_old = extra  # the adopt below records it as retired
+                    continue
             else:
                 why, code = f"duplicate of {keeper.voice_id} (same ownership tags)", "duplicate"
+            if _healthy(keeper):
+                self.safe_deletes.add(extra.voice_id)
             self.add_delete(extra, name, why, code)
 
-        reasons, changes = self.replace_reasons(name, voice, keeper, entry, digest)
         if keeper.status in BUSY and not reasons:
             self.add_wait(keeper, common)
             return
@@ -738,11 +749,29 @@ class _Planner:
                 if entry is None
                 else f"lockfile names {entry.voice_id}, the clone in use is {keeper.voice_id}"
             )
+            if kept_old is not None:
+                why += (
+                    f"; the legacy clone {kept_old.voice_id} is kept as retired, as "
+                    "`migrate --keep-legacy` asked: `voicectl migrate --finish` deletes it"
+                )
             self.add(
-                Action("adopt", voice_id=keeper.voice_id, reasons=(why,), clone=keeper, **common)
+                Action(
+                    "adopt",
+                    voice_id=keeper.voice_id,
+                    reasons=(why,),
+                    clone=keeper,
+                    keep_old=kept_old is not None,
+                    **common,
+                )
             )
             return
         self.add(Action("noop", voice_id=keeper.voice_id, clone=keeper, **common))
+
+    def keeps_old(self, keeper: Clone) -> bool:
+        """Whether the legacy clone ``keeper`` supersedes is kept as retired: asked for
+        (``migrate --keep-legacy``), or by the run that began the replacement."""
+        pending = self.lock.pending.get(keeper.voice_id)
+        return self.opts.keep_legacy or bool(pending is not None and pending.keep_old)
 
     def replace_reasons(
         self,

@@ -101,7 +101,7 @@ def migrate(
     if finish:
         options = plan_options_of(flags, finish_retired=True)  # see engine.migrating
     else:
-        options = plan_options_of(flags, legacy_only=True)
+        options = plan_options_of(flags, legacy_only=True, keep_legacy=keep_legacy)
     apply_opts = apply_options_of(flags, options, keep_legacy=keep_legacy)
     hint = migrating.FINISH_HINT if finish else None
     request = apply_request(flags, settings, path, target, options, apply_opts, refusal_hint=hint)

@@ -110,6 +110,12 @@ class PendingEntry(_Model):
         description="when the clone was made (absent in journals of older voicectl): within "
         "--list-grace of it, a pending clone missing from the list is waited for, not forgotten",
     )
+    keep_old: bool | None = Field(
+        default=None,
+        alias="keepOld",
+        description="true: made by `migrate --keep-legacy`; the clone it replaces is kept as "
+        "retired, not deleted, by whichever run finishes the replacement (absent: deleted)",
+    )
 
 
 class RetiredEntry(_Model):
@@ -280,7 +286,7 @@ def chunks_of(data: dict[str, Any]) -> Iterator[str]:
 # Fields of a section's entries left out while unset (older lockfiles never had them).
 _NULLABLE: dict[str, tuple[str, ...]] = {
     "voices": ("migratedFrom", "listedAt"),
-    "pending": ("createdAt",),
+    "pending": ("createdAt", "keepOld"),
 }
 
 

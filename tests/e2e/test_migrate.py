@@ -259,3 +259,41 @@ def test_killed_migration_converges(project, tmp_path, phase, keep):
     if keep:
         project.run("migrate", "--finish", "--auto-approve", "--map-out", str(map_path))
         assert_migrated(project, originals, kept=False, map_path=map_path)
+
+
+@pytest.mark.parametrize("began_with_keep", [True, False], ids=["begun-keeping", "resumed-keeping"])
+def test_a_killed_keep_legacy_migration_keeps_the_old_clones(project, tmp_path, began_with_keep):
+    """Killed while its new clones process: the intent to keep the legacy clones is in
+    the lockfile's journal, so even a plain `apply` finishing the replacements keeps
+    them (apps may still use them) and the plan says so; a migration begun without
+    --keep-legacy and resumed with it keeps them too."""
+    originals = seeded_org(project, n_legacy=2)
+    import_all(project)
+    server = project.server
+    seeded = server.stats()["clones_created"]
+    server.config(processing_seconds=3600)
+    args = ["migrate", "--auto-approve", "--wait-timeout", "600"]
+    proc = project.spawn(*args, *(["--keep-legacy"] if began_with_keep else []))
+    until(
+        lambda: server.stats()["clones_created"] == seeded + len(originals)
+        or proc.poll() is not None,
+        "the new clones to be made",
+    )
+    assert proc.poll() is None, proc.communicate()
+    proc.kill()
+    proc.communicate(timeout=60)
+    server.config(processing_seconds=0)
+    server.finish_processing()
+    finish = ["apply", "--auto-approve"] if began_with_keep else [*args, "--keep-legacy"]
+    if began_with_keep:  # a plain plan: nothing to delete
+        plan = project.run("plan").out
+        assert "Plan: 0 to create, 0 to replace, 0 to delete. 2 lockfile repairs." in plan
+        assert plan.count("is kept as retired, as `migrate --keep-legacy` asked") == 2
+    out = project.run(*finish).out
+    assert "2 kept as retired" in out
+    map_path = tmp_path / "map.json"
+    project.run("migrate", "--auto-approve", "--map-out", str(map_path))
+    assert_migrated(project, originals, kept=True, map_path=map_path)
+    assert server.stats()["clones_created"] == seeded + len(originals)
+    project.run("migrate", "--finish", "--auto-approve", "--map-out", str(map_path))
+    assert_migrated(project, originals, kept=False, map_path=map_path)
