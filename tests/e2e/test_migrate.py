@@ -275,8 +275,9 @@ def test_a_killed_keep_legacy_migration_keeps_the_old_clones(project, tmp_path, 
     args = ["migrate", "--auto-approve", "--wait-timeout", "600"]
     proc = project.spawn(*args, *(["--keep-legacy"] if began_with_keep else []))
     until(
-        lambda: server.stats()["clones_created"] == seeded + len(originals)
-        or proc.poll() is not None,
+        lambda: (
+            server.stats()["clones_created"] == seeded + len(originals) or proc.poll() is not None
+        ),
         "the new clones to be made",
     )
     assert proc.poll() is None, proc.communicate()
