@@ -319,6 +319,7 @@ class Applier:
             for action in self.plan.of_kind("move", "release", "adopt", "forget"):
                 self.repair(action)
             self.drop_stale_intents()
+            self.intend_kept_replacements()
             await self.lock.durable()
             deletes = self.plan.of_kind("delete")
             await asyncio.gather(*(self.guard(a, self.delete) for a in deletes))
@@ -401,6 +402,25 @@ class Applier:
         orgs = {c.organization_id for c in self.remote_by_id.values() if c.organization_id}
         if len(orgs) == 1 and (self.plan.has_changes or self.lock.exists):
             self.lock.set_organisation(next(iter(orgs)))
+
+    def _keeps(self, action: Action) -> bool | None:
+        """True for a legacy replacement whose old clone is kept as retired: this run is
+        `migrate --keep-legacy`, or the one that planned it was (its journalled intent)."""
+        if not action.legacy:
+            return None
+        intent = self.lock.doc.replacing.get(action.name or "")
+        asked = intent is not None and intent.keep_old and intent.replaces == action.voice_id
+        return True if self.opts.keep_legacy or asked else None
+
+    def intend_kept_replacements(self) -> None:
+        """`migrate --keep-legacy`: before the first create, journal the intent to keep
+        the old clone of every legacy replacement planned, so whichever run finishes
+        one (after a crash, a Ctrl-C, even a plain apply) keeps its old clone too."""
+        for action in self.plan.of_kind("replace"):
+            if self._keeps(action) and action.name and action.voice_id:
+                forced = action.name in self.opts.forced
+                intent = ReplaceIntent(replaces=action.voice_id, forced=forced, keep_old=True)
+                self.lock.intend_replacement(action.name, intent)
 
     def drop_stale_intents(self) -> None:
         """A forced-replacement intent is done once its voice no longer names the old clone."""
@@ -609,8 +629,12 @@ class Applier:
 
         if destroy_first:
             going_out()
+        # the old clone of a legacy replacement, recorded as the new clone's migratedFrom
+        migrated_from = action.voice_id if replacing and action.legacy else None
         if replacing and action.voice_id and name in self.opts.forced:
-            self.lock.intend_replacement(name, ReplaceIntent(replaces=action.voice_id))
+            self.lock.intend_replacement(
+                name, ReplaceIntent(replaces=action.voice_id, keep_old=self._keeps(action))
+            )
         if destroy_first:
             assert action.voice_id
             # --destroy-first: the old clone goes first (the voice has no voiceId meanwhile)
@@ -643,11 +667,11 @@ class Applier:
                     file_sha256=voice.file_sha256,
                     created_at=clone.created_at or now_iso(),  # its --list-grace runs from here
                     # the intent to keep the old clone survives a crash before it is retired
-                    keep_old=True if self.opts.keep_legacy and action.legacy else None,
+                    keep_old=self._keeps(action),
                 ),
             )
         else:
-            self.lock.record(name, self._entry(clone, voice, digest))
+            self.lock.record(name, self._entry(clone, voice, digest, migrated_from))
         await self.lock.durable()  # the voiceId is on disk before the next step
 
         if clone.status in BUSY or clone.status is None:
@@ -682,19 +706,18 @@ class Applier:
                 except WavesError:
                     pass
             else:
-                self.lock.record(name, self._entry(clone, voice, digest))
+                self.lock.record(name, self._entry(clone, voice, digest, migrated_from))
             return Outcome(action, False, 0.0, new_voice_id=clone.voice_id, error=problem)
 
-        entry = self._entry(clone, voice, digest)
-        if replacing and action.legacy and action.voice_id:
-            entry = entry.model_copy(update={"migrated_from": action.voice_id})
+        # --destroy-first made this a plain create: its legacy origin is recorded all the same
+        entry = self._entry(clone, voice, digest, migrated_from)
         if not replacing:
             self.lock.record(name, entry)
             return Outcome(action, True, 0.0, new_voice_id=clone.voice_id)
 
         old = action.voice_id
         assert old
-        keep = self.opts.keep_legacy and action.legacy
+        keep = bool(self._keeps(action))
         # Journalled as retired in the same step that records the new clone, so a crash
         # before the delete below leaves a record the next run finishes (keep=False).
         with self.lock.step():
@@ -742,8 +765,11 @@ class Applier:
         self.held -= 1
         return Outcome(action, True, 0.0, new_voice_id=clone.voice_id)
 
-    def _entry(self, clone: Clone, voice: VoiceSpec, digest: str):
-        return entry_for(clone, self.lock.doc.voices.get(voice.name), voice=voice, digest=digest)
+    def _entry(self, clone: Clone, voice: VoiceSpec, digest: str, migrated_from: str | None = None):
+        entry = entry_for(clone, self.lock.doc.voices.get(voice.name), voice=voice, digest=digest)
+        if migrated_from is not None:  # the legacy clone this one replaces, for the map
+            entry = entry.model_copy(update={"migrated_from": migrated_from})
+        return entry
 
     # -- exactly-once create ------------------------------------------------------------
     def request_for(self, voice: VoiceSpec, digest: str) -> CloneRequest:

@@ -701,7 +701,7 @@ class _Planner:
                 why = f"superseded by {keeper.voice_id}"
                 code = "migrated" if extra.is_legacy else "replaced"
                 keep = code == "migrated" and _healthy(keeper) and not reasons
-                if keep and self.keeps_old(keeper):
+                if keep and self.keeps_old(name, entry, keeper):
                     kept_old = extra  # the adopt below records it as retired
                     continue
             else:
@@ -729,6 +729,11 @@ class _Planner:
                 self.other_pending.append(name)
                 self.add(Action("noop", voice_id=keeper.voice_id, clone=keeper, **common))
                 return
+            if keeper.is_legacy and entry is not None and self.keeps_old(name, entry, keeper):
+                reasons.append(
+                    "the legacy clone is kept as retired, as `migrate --keep-legacy` asked "
+                    "(`voicectl migrate --finish` deletes it)"
+                )
             self.add(
                 Action(
                     "replace",
@@ -767,11 +772,18 @@ class _Planner:
             return
         self.add(Action("noop", voice_id=keeper.voice_id, clone=keeper, **common))
 
-    def keeps_old(self, keeper: Clone) -> bool:
-        """Whether the legacy clone ``keeper`` supersedes is kept as retired: asked for
-        (``migrate --keep-legacy``), or by the run that began the replacement."""
+    def keeps_old(self, name: str, entry: LockEntry, keeper: Clone) -> bool:
+        """Whether the legacy clone of ``entry`` that ``keeper`` supersedes is kept as
+        retired: asked for (``migrate --keep-legacy``), or by the run that began the
+        replacement (journalled before its create, and with the new clone)."""
+        if self.opts.keep_legacy:
+            return True
         pending = self.lock.pending.get(keeper.voice_id)
-        return self.opts.keep_legacy or bool(pending is not None and pending.keep_old)
+        intent = self.lock.replacing.get(name)
+        return bool(
+            (pending is not None and pending.keep_old)
+            or (intent is not None and intent.keep_old and intent.replaces == entry.voice_id)
+        )
 
     def replace_reasons(
         self,
@@ -810,7 +822,7 @@ class _Planner:
             reasons.append("forced with --replace")
         else:
             intent = self.lock.replacing.get(name)
-            if intent is not None and intent.replaces == clone.voice_id:
+            if intent is not None and intent.forced and intent.replaces == clone.voice_id:
                 reasons.append("finishing a --replace that was interrupted")
         if reasons:
             reasons += self.destroy_first_reason(name, clone.voice_id)

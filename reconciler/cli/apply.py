@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -104,8 +105,12 @@ def run_and_show(
     fmt: str,
     command: str = "apply",
     console_type: type[ApplyConsole] = ApplyConsole,
+    rerun: str = "voicectl apply",
+    on_interrupt: Callable[[_engine_applying.ApplyRun], None] | None = None,
 ) -> _engine_applying.ApplyRun:
     """Run the apply engine and render its outcome (also `voicectl migrate`'s apply).
+    Interrupted, it says to run ``rerun`` again, after ``on_interrupt`` (migrate
+    writes its map of what is done).
 
     Whatever fails on the way is also reported in the asked-for format (see
     ``cli/failures.py``): a JSON document, a Markdown report, the job summary.
@@ -127,8 +132,12 @@ def run_and_show(
             from reconciler.engine.stopping import NAMES
 
             name = NAMES.get(run.interrupted, "Ctrl-C")
-            shown, message = _render_applying.interrupted(run, name, fmt, source, console.seen)
+            shown, message = _render_applying.interrupted(
+                run, name, fmt, source, console.seen, rerun=rerun
+            )
             show(shown)
+            if on_interrupt is not None:
+                on_interrupt(run)
             raise mark_reported(Interrupted(message, run.interrupted))
         tty = sys.stdout.isatty()
         embedded, folder = request.conn.sandbox, request.download_samples

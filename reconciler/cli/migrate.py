@@ -10,6 +10,7 @@ schemas/migration-map.schema.json.
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,7 +47,7 @@ else:
 
 @click.command()
 @manifest_option
-@run_options(apply=True, download=True)
+@run_options(apply=True, download=True, destroy_first=True)
 @click.option(
     "--keep-legacy",
     is_flag=True,
@@ -97,6 +98,8 @@ def migrate(
                 raise UserError("--finish and --keep-legacy contradict each other; pick one")
             if flags.download_samples:
                 raise UserError("--download-samples has no use with --finish (it makes no clone)")
+            if flags.destroy_first:
+                raise UserError("--destroy-first has no use with --finish (it makes no clone)")
             migrating.check_finishable(path, flags.lockfile, target)
     if finish:
         options = plan_options_of(flags, finish_retired=True)  # see engine.migrating
@@ -106,16 +109,40 @@ def migrate(
     hint = migrating.FINISH_HINT if finish else None
     request = apply_request(flags, settings, path, target, options, apply_opts, refusal_hint=hint)
     console = FinishConsole if finish else ApplyConsole
-    run = _cli_apply.run_and_show(request, settings, fmt, command="migrate", console_type=console)
-    result = migrating.result_of(run, workflow.lockfile_path(path, flags.lockfile, target))
+    lock_path = workflow.lockfile_path(path, flags.lockfile, target)
+
+    def write_map(doc) -> None:
+        if map_out:
+            migrating.write_map(Path(map_out), doc)
+            emit([_render_migrating.map_written(map_out, fmt)])
+
+    run = _cli_apply.run_and_show(
+        request,
+        settings,
+        fmt,
+        command="migrate",
+        console_type=console,
+        rerun=_rerun(finish=finish, keep_legacy=keep_legacy, map_out=map_out),
+        # the voiceIds already changed are in the map, as in the lockfile
+        on_interrupt=lambda run: write_map(migrating.result_of(run, lock_path).doc),
+    )
+    result = migrating.result_of(run, lock_path)
     emit(_render_migrating.tail(result, finish=finish, fmt=fmt))
-    if map_out:
-        migrating.write_map(Path(map_out), result.doc)
-        emit([_render_migrating.map_written(map_out, fmt)])
+    write_map(result.doc)
     if result.waiting and not finish:
         raise UserError(_render_migrating.still_processing(result))
     if not run.ok:
         ctx.exit(1)
+
+
+def _rerun(*, finish: bool, keep_legacy: bool, map_out: str | None) -> str:
+    """The migrate command that does the rest of an interrupted one (the same options
+    that decide what happens to the old clones and where the map goes)."""
+    words = ["voicectl migrate"]
+    words += ["--finish"] if finish else []
+    words += ["--keep-legacy"] if keep_legacy else []
+    words += [f"--map-out {shlex.quote(map_out)}"] if map_out else []
+    return " ".join(words)
 
 
 COMMANDS = [migrate]

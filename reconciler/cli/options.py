@@ -132,6 +132,9 @@ IDENTITY_OPTIONS = [
         "there and the lockfile records it (without it, a key of another organisation stops "
         "plan and apply).",
     ),
+]
+
+DESTROY_FIRST_OPTIONS = [
     click.option(
         "--destroy-first",
         "destroy_first",
@@ -189,17 +192,24 @@ FLAG_NAMES = tuple(f.name for f in fields(RunFlags))
 
 
 def run_options(
-    *, replace: bool = False, identity: bool = False, apply: bool = False, download: bool = False
+    *,
+    replace: bool = False,
+    identity: bool = False,
+    destroy_first: bool = False,
+    apply: bool = False,
+    download: bool = False,
 ):
     """The shared plan/apply options, declared once: adds them to a command and hands
     their values to it as one ``flags: RunFlags`` argument, so the command's own
     signature lists only its own options. ``replace`` adds --replace, ``identity``
-    --new-organisation/--destroy-first, ``apply`` --auto-approve/--wait-timeout/
+    --new-organisation/--destroy-first, ``destroy_first`` --destroy-first alone (migrate),
+    ``apply`` --auto-approve/--wait-timeout/
     --lock-timeout, ``download`` --download-samples (the plan options always)."""
     groups = [
         *PLAN_OPTIONS,
         *(REPLACE_OPTIONS if replace else []),
         *(IDENTITY_OPTIONS if identity else []),
+        *(DESTROY_FIRST_OPTIONS if identity or destroy_first else []),
         *(APPLY_OPTIONS if apply else []),
         *([download_samples_option] if download else []),
     ]

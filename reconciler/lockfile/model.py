@@ -147,6 +147,12 @@ class ReplaceIntent(_Model):
 
     replaces: str = Field(description="the voiceId being replaced")
     forced: bool = Field(default=True, description="asked for with --replace")
+    keep_old: bool | None = Field(
+        default=None,
+        alias="keepOld",
+        description="true: a `migrate --keep-legacy` replacement, journalled before its "
+        "create is sent: the old clone is kept as retired by whichever run finishes it",
+    )
 
 
 AWAITING_REASONS = ("orphan", "duplicate", "replaced", "migrated", "failed")
@@ -287,6 +293,7 @@ def chunks_of(data: dict[str, Any]) -> Iterator[str]:
 _NULLABLE: dict[str, tuple[str, ...]] = {
     "voices": ("migratedFrom", "listedAt"),
     "pending": ("createdAt", "keepOld"),
+    "replacing": ("keepOld",),
 }
 
 

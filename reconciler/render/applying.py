@@ -39,9 +39,15 @@ def refused(plan: Plan, fmt: str, source: str, warnings: Sequence[str]) -> Shown
 
 
 def interrupted(
-    run: ApplyRun, signal_name: str, fmt: str, source: str, warnings: Sequence[str]
+    run: ApplyRun,
+    signal_name: str,
+    fmt: str,
+    source: str,
+    warnings: Sequence[str],
+    rerun: str = "voicectl apply",
 ) -> tuple[Shown, str]:
-    """What was done, what was not and what next; and the one-line error message."""
+    """What was done, what was not and what next (``rerun``: the command that does the
+    rest); and the one-line error message."""
     plan, result = run.plan, run.result
     done = [o for o in result.outcomes if o.ok and o.action.changes_anything]
     finished = {id(o.action) for o in result.outcomes}
@@ -49,7 +55,7 @@ def interrupted(
     not_done += [a for a in plan.changes if id(a) not in finished]
     message = (
         f"apply interrupted ({signal_name}): {len(done)} done, {len(not_done)} not done; every "
-        "operation that finished is in the lockfile; run `voicectl apply` again to do the rest"
+        f"operation that finished is in the lockfile; run `{rerun}` again to do the rest"
     )
     lines: list[Line] = []
     if fmt == "text":
@@ -62,7 +68,7 @@ def interrupted(
         for a in not_done:
             why = reasons.get(id(a)) or "stopped before it finished"
             lines.append(out(f"  not done: {clean(a.name or a.voice_id)} ({a.kind}): {clean(why)}"))
-        lines.append(out("Next: run `voicectl apply` again; `voicectl plan` shows what is left."))
+        lines.append(out(f"Next: run `{rerun}` again; `voicectl plan` shows what is left."))
     markdown = render.apply_markdown(
         plan, result, source=source, warnings=warnings, errors=[message]
     )

@@ -12,12 +12,14 @@ legacy clone left unless kept on purpose, lockfile and map agreeing with the ser
 from __future__ import annotations
 
 import json
+import signal
 
 import pytest
 import yaml
 from cli_support import Project
 from sandbox_support import until
 from test_import import dashboard, legacy
+from test_interrupts import read_until, spawn
 
 pytestmark = pytest.mark.e2e
 
@@ -261,40 +263,108 @@ def test_killed_migration_converges(project, tmp_path, phase, keep):
         assert_migrated(project, originals, kept=False, map_path=map_path)
 
 
+@pytest.mark.parametrize("phase", ["creating", "processing"])
 @pytest.mark.parametrize("began_with_keep", [True, False], ids=["begun-keeping", "resumed-keeping"])
-def test_a_killed_keep_legacy_migration_keeps_the_old_clones(project, tmp_path, began_with_keep):
-    """Killed while its new clones process: the intent to keep the legacy clones is in
-    the lockfile's journal, so even a plain `apply` finishing the replacements keeps
-    them (apps may still use them) and the plan says so; a migration begun without
-    --keep-legacy and resumed with it keeps them too."""
+def test_a_killed_keep_legacy_migration_keeps_the_old_clones(
+    project, tmp_path, phase, began_with_keep
+):
+    """Killed while a create is out (its clone made after the client died) or while the
+    new clones process: the intent to keep the legacy clones was journalled before the
+    first create, so even a plain `apply` finishing the replacements keeps them (apps
+    may still use them) and its plan says so; a migration begun without --keep-legacy
+    and resumed with it keeps them too."""
     originals = seeded_org(project, n_legacy=2)
     import_all(project)
     server = project.server
     seeded = server.stats()["clones_created"]
-    server.config(processing_seconds=3600)
+    how = KILL_AT[phase]
+    if "hold" in how:
+        server.hold(**how["hold"])
+    else:
+        server.config(processing_seconds=how["processing_seconds"])
     args = ["migrate", "--auto-approve", "--wait-timeout", "600"]
     proc = project.spawn(*args, *(["--keep-legacy"] if began_with_keep else []))
-    until(
-        lambda: (
-            server.stats()["clones_created"] == seeded + len(originals) or proc.poll() is not None
-        ),
-        "the new clones to be made",
-    )
+
+    def reached() -> bool:
+        if "hold" in how:
+            return server.stats()["held_now"] >= 1
+        return server.stats()["clones_created"] == seeded + len(originals)
+
+    until(lambda: reached() or proc.poll() is not None, f"the run to reach {phase}")
     assert proc.poll() is None, proc.communicate()
     proc.kill()
     proc.communicate(timeout=60)
+    server.release()
+    until(lambda: not any(server.stats()["in_flight_now"].values()), "the server to be idle")
     server.config(processing_seconds=0)
     server.finish_processing()
-    finish = ["apply", "--auto-approve"] if began_with_keep else [*args, "--keep-legacy"]
-    if began_with_keep:  # a plain plan: nothing to delete
+    if began_with_keep:  # a plain plan and apply: nothing is deleted
         plan = project.run("plan").out
-        assert "Plan: 0 to create, 0 to replace, 0 to delete. 2 lockfile repairs." in plan
-        assert plan.count("is kept as retired, as `migrate --keep-legacy` asked") == 2
-    out = project.run(*finish).out
-    assert "2 kept as retired" in out
+        assert "to replace, 0 to delete." in plan, plan
+        assert plan.count("kept as retired, as `migrate --keep-legacy` asked") == 2, plan
+        project.run("apply", "--auto-approve")
+    else:
+        project.run(*args, "--keep-legacy")
     map_path = tmp_path / "map.json"
     project.run("migrate", "--auto-approve", "--map-out", str(map_path))
     assert_migrated(project, originals, kept=True, map_path=map_path)
     assert server.stats()["clones_created"] == seeded + len(originals)
     project.run("migrate", "--finish", "--auto-approve", "--map-out", str(map_path))
     assert_migrated(project, originals, kept=False, map_path=map_path)
+
+
+def test_ctrl_c_of_a_keep_legacy_migration_writes_the_map_and_names_migrate(project, tmp_path):
+    """Ctrl-C after the first voice: the map holds what is done, the advice is to run
+    the same migrate again, and even a plain apply keeps the old clones of the voices
+    not started yet (their intent was journalled before the first create)."""
+    originals = seeded_org(project, n_legacy=3)
+    import_all(project)
+    server = project.server
+    server.hold(method="POST", path="/waves/v1/voice-cloning")
+    map_path = tmp_path / "map.json"
+    args = ["migrate", "--auto-approve", "--keep-legacy", "--parallelism", "1"]
+    proc = spawn(project, *args[1:], "--map-out", str(map_path), command="migrate")
+    seen: list[str] = []
+    read_until(proc, ": Replacing...", seen)  # the first create's request is out
+    proc.send_signal(signal.SIGINT)
+    read_until(proc, "Interrupt (Ctrl-C) received", seen)
+    server.release()  # the one in flight finishes; nothing more starts
+    out, _ = proc.communicate(timeout=120)
+    text = "".join(seen) + out
+    assert proc.returncode == 130, text
+    rerun = f"voicectl migrate --keep-legacy --map-out {map_path}"
+    assert f"Next: run `{rerun}` again" in text
+    assert f"run `{rerun}` again to do the rest" in text
+    voices = json.loads(map_path.read_text())["voices"]
+    assert len(voices) == 1 and next(iter(voices.values()))["oldKept"] is True, voices
+    while server.stats()["in_flight_now"] and any(server.stats()["in_flight_now"].values()):
+        pass  # the server's own counters, no clock
+    plan = project.run("plan").out
+    assert "Plan: 0 to create, 2 to replace, 0 to delete." in plan
+    assert plan.count("the legacy clone is kept as retired, as `migrate --keep-legacy`") == 2
+    assert project.run("apply", "--auto-approve").out.count("(old clone kept as retired)") == 2
+    project.run("migrate", "--auto-approve", "--map-out", str(map_path))
+    assert_migrated(project, originals, kept=True, map_path=map_path)
+
+
+def test_destroy_first_at_the_clone_limit_keeps_the_voice_in_the_map(project, tmp_path):
+    """The clone limit's own advice, `migrate --destroy-first NAME`, works, and the
+    voice it migrates keeps its old -> new pair (migratedFrom) like any other."""
+    originals = seeded_org(project, n_legacy=2)
+    import_all(project)
+    held = len(project.remote())
+    project.server.config(clone_limit=held)  # full: no create fits
+    map_path = tmp_path / "map.json"
+    full = project.run("migrate", "--auto-approve", expect=1).text
+    assert "--destroy-first NAME" in full
+    out = project.run(
+        "migrate", "--auto-approve", "--destroy-first", "voice-0", "--target", "voice-0",
+        "--map-out", str(map_path),
+    ).out  # fmt: skip
+    assert "voice-0" in out
+    new = project.ids()["voice-0"]
+    assert project.lock()["voices"]["voice-0"]["migratedFrom"] == originals["voice-0"]
+    voices = json.loads(map_path.read_text())["voices"]
+    assert voices == {"voice-0": {"old": originals["voice-0"], "new": new, "oldKept": False}}
+    refused = project.run("migrate", "--finish", "--destroy-first", "voice-1", expect=1)
+    assert "--destroy-first has no use with --finish" in refused.err
