@@ -103,7 +103,7 @@ def delete_owner(owner: Owner | None, stack: str, *, recorded: bool, imported: b
             "its audio, deleting it loses the voice"
         )
     if recorded:
-        return f"not made by voicectl; recorded in stack {stack!r}'s lockfile"
+        return f"not made by voicectl; recorded in the lockfile of stack {stack!r}"
     return "not made by voicectl, deleted because prune: all"
 
 

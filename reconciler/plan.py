@@ -303,10 +303,12 @@ def not_listed_yet(entry: Any, now: float | None, grace: float) -> float | None:
 
 
 def _migration_action(action: Action) -> bool:
-    """Actions `voicectl migrate` keeps: legacy replacements and their repairs."""
+    """Actions `voicectl migrate` keeps: legacy replacements and their repairs (the
+    delete of a legacy clone its new clone superseded; an undeclared voice's legacy
+    clone has no replacement: pruning it is `voicectl apply`'s, never migrate's)."""
     if action.kind == "create":
         return False
-    return action.kind != "delete" or action.legacy
+    return action.kind != "delete" or (action.legacy and action.delete_reason == "migrated")
 
 
 def _created_key(clone: Clone) -> tuple[str, str]:
@@ -955,6 +957,17 @@ class _Planner:
             current = self.lock.voices.get(old.name)
             new_id = current.voice_id if current is not None else old.replaced_by
             new = self.remote.get(new_id or "")
+            if old.name not in self.m.voices:
+                # its voice is no longer declared: an orphan like any other (kept on
+                # purpose or not), pruned as the manifest says; nothing can finish it
+                if self.m.prune != "none":
+                    self.add_delete(clone, old.name, "no longer declared", "orphan")
+                else:
+                    self.warnings.append(
+                        f"{old.name}: old clone {voice_id} is no longer declared and is kept "
+                        "(prune: none)"
+                    )
+                continue
             if old.keep and self.opts.finish_retired:
                 self.finish_retired(voice_id, old.name, clone, new_id, new)
                 continue
@@ -1004,6 +1017,19 @@ class _Planner:
             return
         self.refusals.append(ReplacementNotReady(name, voice_id, problem))
 
+    def unfinished_migrations(self) -> list[Refusal]:
+        """`migrate --finish`: voices whose `migrate --keep-legacy` was cut short (its
+        intent or new clone journalled, the old clone not yet retired): nothing of theirs
+        is finished yet, so the finish is refused rather than called done."""
+        names = {p.name for p in self.lock.pending.values() if p.keep_old}
+        names |= {n for n, i in self.lock.replacing.items() if i.keep_old}
+        problem = "its `migrate --keep-legacy` was cut short: run it again first"
+        refusals: list[Refusal] = []
+        for name in sorted(names):
+            entry = self.lock.voices.get(name)
+            refusals.append(ReplacementNotReady(name, entry.voice_id if entry else "?", problem))
+        return refusals
+
     def _finishing(self, action: Action) -> bool:
         """Actions `migrate --finish` keeps: about retired (or handed-off migrated) clones."""
         vid = action.voice_id or ""
@@ -1018,6 +1044,10 @@ class _Planner:
         planned = {a.voice_id for a in self.actions if a.kind == "delete"}
         for voice_id, waiting in sorted(self.lock.awaiting.items()):
             if voice_id in planned:
+                continue
+            if voice_id in self.claimed:
+                # a declared voice's clone again (its voice came back): never deleted
+                # from under it; a replacement deletes it after the new clone is made
                 continue
             clone = self.remote.get(voice_id)
             if clone is None:
@@ -1179,6 +1209,7 @@ class _Planner:
         if self.opts.finish_retired:
             actions = [a for a in actions if self._finishing(a)]
             self.refusals = [r for r in self.refusals if isinstance(r, ReplacementNotReady)]
+            self.refusals += self.unfinished_migrations()
         existing = self.existing_count()
         refusals = list(self.refusals)
         if self.opts.targets:
@@ -1246,12 +1277,17 @@ class _Planner:
         return count
 
     def warn_unmanaged_legacy(self) -> None:
+        """Legacy clones nothing here records, claims or deletes: import them to migrate."""
+        deleted = {a.voice_id for a in self.actions if a.kind == "delete"}
         unmanaged = [
             c
             for c in self.remote.values()
             if c.is_legacy
             and c.voice_id not in self.claimed
             and c.voice_id not in self.lock.retired
+            and c.voice_id not in self.lock.awaiting
+            and c.voice_id not in deleted
+            and self.recorded_name(c.voice_id) is None
             and self.owners[c.voice_id] is None
             and not is_ignored(c, self.m.ignore)
         ]

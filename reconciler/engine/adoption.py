@@ -195,6 +195,10 @@ def choose(
     recorded: dict[str, str] = {e.voice_id: f"voices.{n}" for n, e in lock.voices.items()}
     recorded.update({vid: f"pending {p.name}" for vid, p in lock.pending.items()})
     recorded.update({vid: f"retired {r.name}" for vid, r in lock.retired.items()})
+    # handed off for deletion (its voice was removed): importing it would undo that
+    recorded.update(
+        {vid: f"awaiting deletion, {a.name or a.reason}" for vid, a in lock.awaiting.items()}
+    )
     stack = target.stack
     assert stack is not None, "the import use case resolves a manifest's missing stack first"
     chosen: list[Clone] = []
