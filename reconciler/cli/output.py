@@ -71,7 +71,7 @@ def output(
     settings = settings_of(click.get_current_context())
     target = environments.select(Path(manifest_file), settings.env)
     path = workflow.lockfile_path(Path(manifest_file), lockfile, target)
-    lock = _lockfile.Lockfile.load(path)
+    lock = workflow.load_recorded(path, target)
     if not lock.exists:
         raise UserError(f"{path}: no lockfile yet; run `voicectl apply` first")
     ids = {n: e.voice_id for n, e in sorted(lock.doc.voices.items())}

@@ -28,7 +28,7 @@ from reconciler.api.errors import WavesError
 from reconciler.api.models import CURRENT_MODEL, PRO_MODEL, Clone
 from reconciler.engine import workflow
 from reconciler.errors import UserError
-from reconciler.lockfile import LockDocument, Lockfile
+from reconciler.lockfile import LockDocument
 from reconciler.plan import PlanOptions, not_listed_yet
 
 PROBE_TEXT = "Hello! This is a short check of this voice by voicectl."
@@ -200,7 +200,7 @@ def run_check(
     logger: logging.Logger | None = None,
 ) -> CheckResult:
     """Read the lockfile, list the clones, check (and probe) every recorded voice."""
-    lock = Lockfile.load(lock_path)
+    lock = workflow.load_recorded(lock_path, conn.target)
     if not lock.exists:
         raise UserError(f"{lock_path}: no lockfile yet; run `voicectl apply` or `voicectl import`")
     for name in targets:

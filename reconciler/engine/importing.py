@@ -61,7 +61,9 @@ def run_import(
     target = adoption.read_target(path, stack=stack, environment=environment)
     samples = _samples_dir(samples_dir, target, allow_outside_files)
     if dry_run:
-        lock = Lockfile.load(lock_path, stack=target.stack)
+        lock = workflow.refuse_other_environment(
+            Lockfile.load(lock_path, stack=target.stack), environment
+        )
         target.stack = lock.doc.stack  # a manifest naming none: the lockfile's own
         adoptions, skipped = _prepare(conn, logger, target, lock, samples, select, exclude)
         return ImportResult(target, lock_path, adoptions, skipped)
@@ -69,6 +71,7 @@ def run_import(
         # again, under the lock
         target = adoption.read_target(path, stack=stack, environment=environment)
         lock = Lockfile.load(lock_path, stack=target.stack)
+        workflow.refuse_other_environment(lock, environment)
         if target.stack is None:  # no stack named: the lockfile's own (a new one makes it)
             target.stack = lock.doc.stack
         warnings = []
@@ -114,6 +117,7 @@ def _prepare(conn, logger, target, lock, samples, select, exclude):
             return await workflow.list_for_plan(client, lock)
 
     remote = asyncio.run(fetch())
+    workflow.refuse_other_organisation(lock, remote, conn.target)  # before a stanza is made
     chosen, skipped = adoption.choose(remote, lock.doc, target, select=select, exclude=exclude)
     adoptions, problems = adoption.plan_adoptions(chosen, lock.doc, target, samples_dir=samples)
     if problems:

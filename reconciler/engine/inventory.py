@@ -20,7 +20,7 @@ from pathlib import Path
 
 from reconciler.api.models import Clone
 from reconciler.engine import workflow
-from reconciler.lockfile import LockDocument, Lockfile
+from reconciler.lockfile import LockDocument
 from reconciler.ownership import Manager, manager_of
 
 
@@ -55,7 +55,7 @@ def run_list(
     logger: logging.Logger | None = None,
 ) -> list[Row]:
     """List the clones and classify them (the lockfile, if there is one, names owners)."""
-    lock = Lockfile.load(lock_path)
+    lock = workflow.load_recorded(lock_path, conn.target)
     doc = lock.doc if lock.exists else None
 
     async def fetch():

@@ -92,7 +92,7 @@ def run_refresh(
 ) -> RefreshResult:
     """List the clones and refresh the lockfile beside ``path`` under the run lock."""
     lock_path = workflow.lockfile_path(path, lockfile, conn.target)
-    if not Lockfile.load(lock_path).exists:
+    if not workflow.load_recorded(lock_path, conn.target).exists:
         raise UserError(f"{lock_path}: no lockfile yet; run `voicectl apply` first")
 
     async def fetch(lock: Lockfile):
@@ -100,16 +100,10 @@ def run_refresh(
             return await workflow.list_for_plan(client, lock)  # a missing one: listed again
 
     with RunLock(lock_path, timeout=lock_timeout, on_wait=on_wait):
-        lock = Lockfile.load(lock_path)  # again, under the lock
+        lock = workflow.load_recorded(lock_path, conn.target)  # again, under the lock
         remote = asyncio.run(fetch(lock))
+        workflow.refuse_other_organisation(lock, remote, conn.target)
         hint = identity.key_hint_for(conn.target.environment, conn.target.key_env)
-        recorded = lock.doc.organization_id
-        listed = identity.organisations_of(remote)
-        if recorded and listed and recorded not in listed:
-            raise UserError(
-                f"{lock_path} records organisation {recorded}, but this key lists the clones "
-                f"of organisation {', '.join(listed)}: {hint} Nothing was changed"
-            )
         serial = lock.doc.serial
         changes, missing = refresh_lock(lock, remote)
         written = lock.save()

@@ -217,6 +217,21 @@ def embedded_config():
         raise UserError(f"VOICECTL_SANDBOX_{knob.upper()}: {problem.split(': ', 1)[1]}") from None
 
 
+def refuse_other_organisation(lock: Lockfile, remote: Sequence[Clone], target: Any) -> None:
+    """A key that lists another organisation's clones than the lockfile records stops a
+    command that writes from the list (refresh, import) before it writes anything."""
+    from reconciler import identity
+
+    recorded = lock.doc.organization_id
+    listed = identity.organisations_of(remote)
+    if recorded and listed and recorded not in listed:
+        hint = identity.key_hint_for(target.environment, target.key_env)
+        raise UserError(
+            f"{lock.path} records organisation {recorded}, but this key lists the clones "
+            f"of organisation {', '.join(listed)}: {hint} Nothing was changed"
+        )
+
+
 async def list_for_plan(client: Any, lock: Lockfile) -> list[Clone]:
     """The clone list a plan is made from. When a clone the lockfile records (or a
     pending one) is missing from it, the list is asked once more before anything is
@@ -379,6 +394,24 @@ def manifest_first(loaded: Loaded) -> Iterator[None]:
         raise
 
 
+def refuse_other_environment(lock: Lockfile, environment: str | None) -> Lockfile:
+    """``--lockfile`` naming another environment's lockfile is refused, by every command
+    that reads one for ``environment`` (its voiceIds are that environment's)."""
+    theirs = lock.doc.stack.partition(environments.STACK_SEPARATOR)
+    if lock.exists and environment is not None and theirs[1] and theirs[2] != environment:
+        raise UserError(
+            f"{lock.path}: the lockfile of environment {theirs[2]!r}, but this run is for "
+            f"environment {environment!r}; nothing was changed (leave out --lockfile: each "
+            "environment has its own)"
+        )
+    return lock
+
+
+def load_recorded(lock_path: Path, target: Any) -> Lockfile:
+    """The lockfile a command reads for ``target`` (output, list, check, refresh, import)."""
+    return refuse_other_environment(Lockfile.load(lock_path), target.environment)
+
+
 @gcpause.paused()
 def read_lockfile(path: Path, manifest, warnings: list[str]) -> Lockfile:
     """Read the lockfile for the manifest's stack; a lockfile of another stack follows the
@@ -391,12 +424,8 @@ def read_lockfile(path: Path, manifest, warnings: list[str]) -> Lockfile:
     lock = Lockfile.load(path, stack=stack)
     sep = environments.STACK_SEPARATOR
     mine, theirs = stack.partition(sep), lock.doc.stack.partition(sep)
-    if lock.exists and mine[1] and theirs[1] and mine[0] == theirs[0] and mine[2] != theirs[2]:
-        raise UserError(
-            f"{lock.path}: the lockfile of environment {theirs[2]!r}, but this run is for "
-            f"environment {mine[2]!r}; nothing was changed (leave out --lockfile: each "
-            "environment has its own)"
-        )
+    if mine[1] and mine[0] == theirs[0]:
+        refuse_other_environment(lock, mine[2])
     if lock.exists and lock.doc.stack != stack:
         warnings.append(
             f"{lock.path.name}: recorded for stack {lock.doc.stack!r}, the manifest says "

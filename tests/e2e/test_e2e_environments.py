@@ -192,6 +192,17 @@ def test_a_lockfile_of_another_environment_is_refused(project: EnvProject) -> No
         expect=1,
     )
     assert "the lockfile of environment 'staging', but this run is for environment 'prod'" in r.err
+    # every command that reads a lockfile for an environment: staging's ids are not prod's
+    staging = project.root / "voices.staging.lock.json"
+    before = staging.read_bytes()
+    for command in (["output"], ["check"], ["list"], ["refresh"], ["import"]):
+        r = project.run(*command, "--env", "prod", "--lockfile", str(staging), expect=1)
+        assert r.err == (
+            f"Error: {staging}: the lockfile of environment 'staging', but this run is for "
+            "environment 'prod'; nothing was changed (leave out --lockfile: each environment "
+            "has its own)\n"
+        ), (command, r.err)
+    assert staging.read_bytes() == before
 
 
 def test_sandbox_gives_each_environment_its_own_organisation(project: EnvProject) -> None:

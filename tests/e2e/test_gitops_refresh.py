@@ -140,3 +140,10 @@ def test_refresh_with_another_organisations_key_changes_nothing_and_says_so(proj
         "another organisation? Nothing was changed\n"
     )
     assert project.lockfile.read_bytes() == before
+    # import too: the other organisation's clone is never adopted into this lockfile
+    manifest = project.manifest.read_bytes()
+    for args in (["import"], ["import", "--dry-run"]):
+        r = project.run(*args, expect=1)
+        assert r.err.startswith(f"Error: {project.lockfile} records organisation {recorded}")
+        assert r.err.endswith("Nothing was changed\n")
+    assert project.lockfile.read_bytes() == before and project.manifest.read_bytes() == manifest
