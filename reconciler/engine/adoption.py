@@ -145,7 +145,7 @@ def read_target(path: Path, *, stack: str | None, environment: str | None = None
     raw = read_regular(path)
     bom = raw.startswith(b"\xef\xbb\xbf")
     text = raw.decode("utf-8-sig")
-    data = yaml.safe_load(text) or {}
+    data = _load(text) or {}
     defaults = DefaultsDocument.model_validate(data.get("defaults") or {})
     names = set((data.get("voices") or {}).keys()) | set(result.manifest.voices)  # includes too
     declared = manifest.stack if manifest.stack_declared else None
@@ -247,12 +247,18 @@ def choose(
 # --------------------------------------------------------------------------- samples
 
 
+def _fold(name: str) -> str:
+    """A file stem or displayName as they are matched: letter case aside, and in one
+    Unicode form (macOS writes "é" in file names as "e" + a combining accent)."""
+    return unicodedata.normalize("NFC", name).lower()
+
+
 def index_samples(directory: Path) -> dict[str, list[Path]]:
-    """Accepted audio files in ``directory`` (not recursive), by lowercased stem."""
+    """Accepted audio files in ``directory`` (not recursive), by folded stem (_fold)."""
     found: dict[str, list[Path]] = {}
     for entry in sorted(directory.iterdir()):
         if entry.is_file() and entry.suffix.lower() in EXTENSION_FORMATS:
-            found.setdefault(entry.stem.lower(), []).append(entry)
+            found.setdefault(_fold(entry.stem), []).append(entry)
     return found
 
 
@@ -261,7 +267,7 @@ def find_sample(
 ) -> tuple[Path | None, list[Path]]:
     """The file named after the first key that has one; (None, candidates) if ambiguous."""
     for key in keys:
-        files = index.get(key.lower(), [])
+        files = index.get(_fold(key), [])
         if len(files) == 1:
             return files[0], []
         if len(files) > 1:
@@ -399,7 +405,7 @@ def plan_adoptions(
     index = index_samples(samples_dir) if samples_dir is not None else {}
     display_counts: dict[str, int] = {}
     for clone in clones:
-        key = clone.display_name.lower()
+        key = _fold(clone.display_name)
         display_counts[key] = display_counts.get(key, 0) + 1
     where = target.path.name
     for clone in clones:
@@ -421,7 +427,7 @@ def plan_adoptions(
         notes: list[str] = []
         if samples_dir is not None:
             keys = [name, clone.voice_id]
-            shared = display_counts[clone.display_name.lower()] > 1
+            shared = display_counts[_fold(clone.display_name)] > 1
             if clone.display_name and not shared:
                 keys.append(clone.display_name)
             sample, ambiguous = find_sample(index, keys)
@@ -429,7 +435,7 @@ def plan_adoptions(
                 listed = ", ".join(p.name for p in ambiguous)
                 notes.append(f"several samples match ({listed}); `file:` left to fill in")
             elif sample is None and shared and clone.display_name:
-                named = index.get(clone.display_name.lower(), [])
+                named = index.get(_fold(clone.display_name), [])
                 if named:
                     listed = ", ".join(p.name for p in named)
                     notes.append(
@@ -528,9 +534,18 @@ def _expected(old_data: Any, adoptions: Sequence[Adoption]) -> dict[str, Any]:
     return data
 
 
+# YAML read as the manifest loader reads it (libyaml where present: it takes tabs that
+# the pure-Python reader refuses, before a comment or in a flow mapping)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _load(text: str) -> Any:
+    return yaml.load(text, Loader=_LOADER)
+
+
 def _same(text: str, expected: dict[str, Any]) -> bool:
     try:
-        data = yaml.safe_load(text)
+        data = _load(text)
     except yaml.YAMLError:
         return False
     if not isinstance(data, dict) or data != expected:
@@ -545,7 +560,10 @@ def add_voices(text: str, adoptions: Sequence[Adoption]) -> str:
     """
     newline = "\r\n" if "\r\n" in text else "\n"
     work = text.replace("\r\n", "\n")
-    old_data = yaml.safe_load(work)
+    try:
+        old_data = _load(work)
+    except yaml.YAMLError:  # the loader read it; a stricter reader may not
+        old_data = None
     if not isinstance(old_data, dict):
         raise UserError("the manifest is not a mapping of fields; cannot add voices to it")
     expected = _expected(old_data, adoptions)
@@ -573,7 +591,7 @@ _CONTENT_TOKENS = (
 def _insert_text(text: str, adoptions: Sequence[Adoption]) -> str | None:
     """Insert the stanzas as text: after the last line of a block ``voices:`` mapping, in
     place of an empty ``voices:`` value, or as a new ``voices:`` at the end."""
-    root = yaml.compose(text)
+    root = yaml.compose(text, Loader=_LOADER)
     if not isinstance(root, yaml.MappingNode) or root.flow_style:
         return None
     voices_key = voices_val = None
@@ -598,7 +616,7 @@ def _insert_text(text: str, adoptions: Sequence[Adoption]) -> str | None:
         start, end = voices_val.start_mark.index, voices_val.end_mark.index
         ends = [
             token.end_mark.index
-            for token in yaml.scan(text)
+            for token in yaml.scan(text, Loader=_LOADER)
             if start <= token.start_mark.index < end and isinstance(token, _CONTENT_TOKENS)
         ]
         if not ends:

@@ -131,6 +131,37 @@ def test_a_sample_named_after_a_shared_display_name_is_reported_not_guessed(tmp_
     assert note.startswith("short.wav is 2.0 s long") and note.endswith("`file:` left to fill in")
 
 
+def test_a_sample_named_in_nfd_form_is_found_for_an_nfc_display_name(tmp_path):
+    """macOS writes "é" in file names as "e" + a combining accent; the clone's name says
+    "é": the same name, so the file is found."""
+    (tmp_path / "samples").mkdir()
+    write_wav(tmp_path / "samples" / "Cafe\u0301.wav", seconds=6.0)
+    target = Target(
+        tmp_path / "voices.yaml", tmp_path, False, None, False, None, set(), (), Defaults()
+    )
+    made = clone(voiceId="voice_a", displayName="Caf\u00e9", modelIds=["lightning-v3.1"])
+    [found], problems = plan_adoptions(
+        [made], LockDocument(lineage="x"), target, samples_dir=tmp_path / "samples"
+    )
+    assert problems == [] and found.sample == tmp_path / "samples" / "Cafe\u0301.wav"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "version: 1\nvoices:\n  a: {file: a.wav}\t# a tab before the comment\n",
+        "version: 1\nvoices:\n  a: {file: a.wav,\tlanguage: en}\n",
+    ],
+)
+def test_add_voices_reads_tabs_the_manifest_loader_accepts(text):
+    """validate accepts these (libyaml); the pure-Python reader does not: import reads
+    the manifest as validate does, so it does not end in an internal error."""
+    a = adoption("b", clone(voiceId="voice_9", displayName="b", modelIds=["lightning-v3.1"]))
+    out = add_voices(text, [a])
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    assert list(yaml.load(out, Loader=loader)["voices"]) == ["a", "b"]
+
+
 def test_a_released_clone_is_skipped_as_released_not_as_one_plan_adopts():
     from reconciler.lockfile import ReleasedEntry
     from reconciler.ownership import marker_tags
