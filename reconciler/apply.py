@@ -33,6 +33,7 @@ from reconciler.api.errors import (
     AmbiguousCreateError,
     CloneLimitError,
     DeleteUnavailableError,
+    TimedOutError,
     WavesError,
 )
 from reconciler.api.models import CURRENT_MODEL, Clone, CloneRequest
@@ -829,6 +830,16 @@ class Applier:
                     )
                     self.knows(found.voice_id)
                     return found
+                if isinstance(exc.cause, TimedOutError):
+                    # Unanswered: the service may still be making it (slow cloning), and
+                    # not being listed yet proves nothing. Sent again, it would be made
+                    # twice; the next run adopts it by its tags, or creates it then.
+                    raise AmbiguousCreateError(
+                        f"{exc.message}; not listed yet, so not sent again in this run "
+                        "(the service may still be making it): the next apply adopts it if "
+                        "it was made",
+                        cause=exc.cause,
+                    ) from None
                 self.reporter.note(
                     f"{voice.name}: create answered ambiguously ({exc.cause}) and no clone "
                     "appeared; sending it again"
@@ -912,6 +923,11 @@ class Applier:
             if not ours(owner, self.stack) or owner.name not in self.voices:
                 continue
             if clone.voice_id in recorded or clone.status in BUSY:
+                continue
+            entry = doc.voices.get(owner.name)
+            if entry is None or entry.voice_id not in self.known_since:
+                # no clone of this run serves the voice: this one is no duplicate but
+                # the clone of a create that went unanswered; the next plan adopts it
                 continue
             if clone.voice_id in self.initial_ids:
                 continue  # existed before this run: the plan decides about it

@@ -107,6 +107,11 @@ class TransportError(WavesError):
     retryable = True
 
 
+class TimedOutError(TransportError):
+    """No answer in time: a request the server got may still be in progress there (a
+    create timed out is not known to have failed: it may finish after the client gave up)."""
+
+
 class ConnectionFailedError(TransportError):
     """No connection could be opened (refused, unknown host, no network): nothing was sent."""
 

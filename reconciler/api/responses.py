@@ -31,6 +31,7 @@ from reconciler.api.errors import (
     NotFoundError,
     RateLimitedError,
     ServerError,
+    TimedOutError,
     TransportError,
     WavesError,
 )
@@ -257,17 +258,17 @@ def transport_error(
         return ConnectionFailedError(f"{name}: connection{to} failed: {what}"), False, True
     if isinstance(exc, httpx.TimeoutException):
         return (
-            TransportError(f"{name}: timed out waiting for the server: {what}"),
+            TimedOutError(f"{name}: timed out waiting for the server: {what}"),
             True,
             True,
         )
     return TransportError(f"{name}: connection dropped: {what}"), True, True
 
 
-def deadline_error(name: str, deadline: float, base: str = "") -> TransportError:
+def deadline_error(name: str, deadline: float, base: str = "") -> TimedOutError:
     """The total deadline ran out while an answer was still being sent or read."""
     frm = f" from {base}" if base else ""
-    return TransportError(
+    return TimedOutError(
         f"{name}: no complete answer{frm} within the {deadline:g}s deadline "
         "(the server is too slow or stalled)"
     )

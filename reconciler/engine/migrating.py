@@ -113,8 +113,18 @@ class MigrateResult:
 
     @property
     def kept(self) -> int:
-        """Old clones kept as retired on purpose (--keep-legacy), for --finish to delete."""
-        return sum(1 for r in self.doc.retired.values() if r.keep)
+        """Old clones kept as retired on purpose (--keep-legacy), for --finish to delete
+        (one whose delete --finish approved but no route could do is awaiting instead)."""
+        awaiting = self.doc.awaiting
+        return sum(1 for vid, r in self.doc.retired.items() if r.keep and vid not in awaiting)
+
+    @property
+    def awaiting(self) -> int:
+        """Old clones of migrated voices that no delete route could delete yet."""
+        doc = self.doc
+        old = {vid for vid, a in doc.awaiting.items() if a.reason == "migrated"}
+        old |= {vid for vid, r in doc.retired.items() if r.keep and vid in doc.awaiting}
+        return len(old)
 
     @property
     def waiting(self) -> list[str]:

@@ -35,6 +35,15 @@ def migrated(result: MigrateResult) -> list[str]:
             "voiceIds, then run `voicectl migrate --finish` to delete "
             f"{'them' if kept != 1 else 'it'}."
         )
+    waiting = result.awaiting
+    if waiting:
+        lines.append(
+            f"{waiting} old clone{'s are' if waiting != 1 else ' is'} awaiting deletion: no "
+            "delete route works for this key yet; every plan shows "
+            f"{'them' if waiting != 1 else 'it'} until a run can delete "
+            f"{'them' if waiting != 1 else 'it'} (or delete {'them' if waiting != 1 else 'it'} "
+            "in the dashboard)."
+        )
     return lines
 
 
