@@ -94,6 +94,10 @@ def test_kept_clones_that_finish_could_not_delete_are_deleted_by_the_next_apply(
     assert plan.count("awaiting deletion (migrated); not made by voicectl; recorded in ") == 2
     assert all(old in plan for old in originals.values())
     assert "prune: all" not in plan and "kept as retired" not in plan
+    # migrate again: the summary says they await deletion, not "run --finish"
+    again = project.run("migrate", "--auto-approve").out
+    assert "kept as retired" not in again and "--finish" not in again
+    assert "2 old clones are awaiting deletion: no delete route works for this key yet" in again
 
     project.server.config(delete_route="voice-cloning")
     out = project.run("apply", "--auto-approve").out
