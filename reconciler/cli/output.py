@@ -72,7 +72,7 @@ def output(
     target = environments.select(Path(manifest_file), settings.env)
     path = workflow.lockfile_path(Path(manifest_file), lockfile, target)
     lock = workflow.load_recorded(path, target)
-    if not lock.exists:
+    if not lock.known:
         raise UserError(f"{path}: no lockfile yet; run `voicectl apply` first")
     ids = {n: e.voice_id for n, e in sorted(lock.doc.voices.items())}
     if name is not None:

@@ -201,7 +201,7 @@ def run_check(
 ) -> CheckResult:
     """Read the lockfile, list the clones, check (and probe) every recorded voice."""
     lock = workflow.load_recorded(lock_path, conn.target)
-    if not lock.exists:
+    if not lock.known:
         raise UserError(f"{lock_path}: no lockfile yet; run `voicectl apply` or `voicectl import`")
     for name in targets:
         if name not in lock.doc.voices:

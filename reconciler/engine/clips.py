@@ -150,7 +150,7 @@ def run_samples(
     """The use case: the clips the lockfile records (every voice, or ``name``); with
     ``dest``, fetch them into that folder (``connect``: the service) and check each one."""
     lock = Lockfile.load(lock_path)
-    if not lock.exists:
+    if not lock.known:
         raise UserError(f"{lock_path}: no lockfile yet; run `voicectl apply` first")
     try:
         found = recorded(lock.doc, name)

@@ -56,7 +56,7 @@ def run_list(
 ) -> list[Row]:
     """List the clones and classify them (the lockfile, if there is one, names owners)."""
     lock = workflow.load_recorded(lock_path, conn.target)
-    doc = lock.doc if lock.exists else None
+    doc = lock.doc if lock.known else None
 
     async def fetch():
         async with workflow.open_client(conn, logger=logger) as client:

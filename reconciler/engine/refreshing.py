@@ -92,7 +92,7 @@ def run_refresh(
 ) -> RefreshResult:
     """List the clones and refresh the lockfile beside ``path`` under the run lock."""
     lock_path = workflow.lockfile_path(path, lockfile, conn.target)
-    if not workflow.load_recorded(lock_path, conn.target).exists:
+    if not workflow.load_recorded(lock_path, conn.target).known:
         raise UserError(f"{lock_path}: no lockfile yet; run `voicectl apply` first")
 
     async def fetch(lock: Lockfile):

@@ -144,6 +144,12 @@ class Lockfile:
     def __repr__(self) -> str:
         return f"Lockfile({str(self.path)!r}, serial={self.doc.serial})"
 
+    @property
+    def known(self) -> bool:
+        """Something is recorded: the file, or a crashed first run's journal (replayed:
+        its voiceIds are in ``doc`` before any file holds them)."""
+        return self.exists or self.recovered > 0
+
     # -- reading -----------------------------------------------------------------------
     @classmethod
     def load(cls, path: Path, *, stack: str | None = "default") -> Lockfile:
@@ -157,6 +163,8 @@ class Lockfile:
         except OSError as exc:
             raise UserError(f"{path}: cannot read the lockfile: {exc.strerror or exc}") from exc
         else:
+            if raw[:3] == b"\xef\xbb\xbf":  # a BOM (Windows editors): read past it;
+                raw = raw[3:]  # the next write leaves it out
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -365,10 +373,12 @@ class Lockfile:
             self._change(["stack", stack])
 
     def record(self, name: str, entry: LockEntry) -> None:
-        """``name`` is now ``entry``'s clone; a pending record of that clone is settled."""
+        """``name`` is now ``entry``'s clone; a pending record of that clone is settled,
+        and it is no longer awaiting deletion (a voice's clone is never deleted for it)."""
         with self.step():
             self._set("voices", name, entry)
             self._del("pending", entry.voice_id)
+            self._del("awaiting", entry.voice_id)
 
     def begin_replacement(self, voice_id: str, pending: PendingEntry) -> None:
         """Journal a new clone made for a voice whose old clone still serves it."""

@@ -78,3 +78,26 @@ def test_moved_aside_the_project_plans_again(damaged):
     r = project.run("plan")
     assert "No changes" in r.out
     assert project.ids() == ids
+
+
+def test_a_crashed_first_apply_is_read_from_its_journal_by_every_command(project):
+    """The first apply was killed before it ever wrote voices.lock.json: its journal
+    holds the voiceIds, and every command that reads the lockfile reads them."""
+    project.write({"a": {}, "b": {}})
+    project.run("apply", "--auto-approve")
+    ids = project.ids()
+    entries = Lockfile.load(project.lockfile).doc.voices
+    project.lockfile.unlink()
+    lock = Lockfile.load(project.lockfile)  # no file: the first run
+    lock.begin()
+    for name, entry in entries.items():
+        lock.record(name, entry)
+    lock.close()  # killed before the fold: only the journal holds them
+    assert not project.lockfile.exists()
+    out = project.run("output", "--format", "json").out
+    assert json.loads(out) == ids
+    assert "2 voices checked" in project.run("check").out
+    assert project.run("samples").code == 0
+    assert not project.lockfile.exists()  # the readers wrote nothing
+    project.run("refresh")
+    assert project.ids() == ids  # refresh folded the journal into the file
