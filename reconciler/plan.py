@@ -1259,8 +1259,9 @@ class _Planner:
         self.warnings.append(
             f"clone limit: the organisation held {limit} clones when a create was refused at "
             f"its limit; this plan needs {need} new clone{'s' if need != 1 else ''} at once and "
-            f"{missing} slot{'s are' if missing != 1 else ' is'} missing: creates that cannot "
-            "fit are not sent. A replacement makes its new clone first; delete clones, or pass "
+            f"{missing} slot{'s are' if missing != 1 else ' is'} missing: the service will "
+            "refuse the creates that do not fit (the first refusal stops the rest: they are "
+            "not sent). A replacement makes its new clone first; delete clones, or pass "
             "--destroy-first NAME (that voice has no voiceId between the delete and the create)"
         )
 

@@ -126,11 +126,19 @@ def _q_any(value: Any) -> str:
 def not_converged(plan: Plan) -> list[str]:
     """Sentences for what keeps a plan from being converged besides its changes."""
     notes = []
-    waits = len(plan.waiting)
+    # a wait with a listed clone: it is processing; without: made moments ago, and the
+    # list (which can lag behind creates) does not show it yet
+    waits = sum(1 for a in plan.waiting if a.clone is not None)
     if waits:
         notes.append(
             f"{waits} clone{'s are' if waits != 1 else ' is'} still being made; "
             "run again once completed"
+        )
+    unlisted = len(plan.waiting) - waits
+    if unlisted:
+        notes.append(
+            f"{unlisted} clone{'s' if unlisted != 1 else ''} made moments ago "
+            f"{'are' if unlisted != 1 else 'is'} not listed yet; run again shortly"
         )
     if plan.other_pending:
         n = len(plan.other_pending)
@@ -201,7 +209,9 @@ def plan_document(plan: Plan, warnings: Sequence[str] = ()) -> schemas.PlanDocum
 
 def _json_notes(plan: Plan) -> list[str]:
     """What keeps the plan from converging that its actions do not show (JSON warnings)."""
-    return [n for n in not_converged(plan) if "still being made" not in n]
+    return [
+        n for n in not_converged(plan) if "still being made" not in n and "not listed yet" not in n
+    ]
 
 
 def _json_value(value: Any) -> Any:

@@ -63,6 +63,9 @@ def test_a_clone_the_list_lags_behind_keeps_the_grace_until_it_is_listed(project
     planned = actions(project, "--detailed-exitcode", expect=2)
     assert planned[f"charlie/{charlie}"]["action"] == "wait"  # may just be lag
     assert planned[f"charlie/{charlie}"]["reasons"][0].endswith("is not listed yet")
+    text = project.run("plan", "--detailed-exitcode", expect=2).out  # lag, not processing
+    assert "1 clone made moments ago is not listed yet; run again shortly" in text
+    assert "1 clone is still being made" not in text
     checked = project.run("check", expect=1).out  # not verified, and says why
     assert f"charlie: clone {charlie} was made " in checked
     assert "is not listed yet (the list lags behind creates): not checked" in checked
