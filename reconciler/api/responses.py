@@ -153,6 +153,11 @@ def status_error(
         )
     voice_unknown = bool(_INVALID_VOICE.search(message or ""))
     if status == 404 or (status == 400 and voice_unknown):
+        if status == 404 and message == "an HTML page":  # a web server, not the API's answer
+            detail += (
+                f" ({base or 'the server'} is not the Waves API, or not at this path: "
+                "check --api-url / VOICECTL_API_URL)"
+            )
         return (
             NotFoundError(
                 f"{name}: not found ({status}){detail}", status=status, voice_unknown=voice_unknown
@@ -216,9 +221,11 @@ def server_message(response: httpx.Response, redact: Redact) -> tuple[str, str |
             code = redact(raw_code)
     elif body is None:
         try:
-            message = response.text[:200]
+            text = response.text
         except Exception:
-            message = ""
+            text = ""
+        html = "html" in response.headers.get("content-type", "") or text.lstrip()[:1] == "<"
+        message = "an HTML page" if html else " ".join(text[:200].split())
     if not message:
         message = response.reason_phrase or ""
     return redact(message), code

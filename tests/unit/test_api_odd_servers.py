@@ -355,3 +355,27 @@ def test_a_base_url_with_a_path_keeps_its_path_on_every_request() -> None:
 
     run(main())
     assert seen == ["/gateway/waves/v1/voice-cloning?"] * 2
+
+
+def test_a_web_server_that_is_not_the_api_is_named_not_pasted() -> None:
+    """--api-url pointing at some other web server: its HTML 404 page is not pasted
+    into the error; the error says what the URL probably is."""
+
+    async def page(request: Request) -> Response:
+        html = "<!DOCTYPE HTML>\n<html><head><title>Error response</title></head>\n</html>"
+        return Response(html, status_code=404, media_type="text/html")
+
+    client, _counts = make_client([Route("/waves/v1/voice-cloning", page, methods=["GET"])])
+
+    async def main() -> None:
+        async with client:
+            await client.list_clones()
+
+    with pytest.raises(NotFoundError) as info:
+        run(main())
+    message = str(info.value)
+    assert "<" not in message and "\n" not in message
+    assert message == (
+        "list clones: not found (404): an HTML page (http://waves.test is not the Waves API, "
+        "or not at this path: check --api-url / VOICECTL_API_URL)"
+    )
