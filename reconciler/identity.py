@@ -58,4 +58,5 @@ def env_name(name: str) -> str:
 def plausible_voice_id(value: object) -> bool:
     """True for text that can be a voiceId: letters, digits, ``_ . -``; no control
     characters, spaces, newlines, ``=`` or path separators; at most 128 characters."""
-    return isinstance(value, str) and bool(_VOICE_ID_RE.match(value))
+    # fullmatch: re.match with $ would hand "voice_x\n" to apps
+    return isinstance(value, str) and _VOICE_ID_RE.fullmatch(value) is not None

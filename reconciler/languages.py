@@ -91,7 +91,7 @@ def _model(model: str | None) -> str:
 def is_well_formed(code: str) -> bool:
     """True for ``auto``, ``multi`` or a lowercase 2–3 letter code with optional
     subtags (``en``, ``pt-BR``); anything else is refused outright."""
-    return bool(_LANGUAGE_RE.match(code))
+    return _LANGUAGE_RE.fullmatch(code) is not None  # match with $ would take "en\n"
 
 
 def accepted(model: str | None = DEFAULT_MODEL) -> tuple[str, ...]:

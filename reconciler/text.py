@@ -26,6 +26,21 @@ def clean(value: Any) -> str:
     return "".join(out).strip()
 
 
+def escape(value: Any) -> str:
+    """Text shown as it is, but on one line that cannot recolour or reorder the
+    terminal: each character that is not printable (``str.isprintable``: control,
+    format and bidi characters, line and paragraph separators, spaces other than
+    " ") is written as its Python escape (``\\n``, ``\\u2028``, ``\\u202e``).
+
+    :func:`clean` drops such characters, for text from the server; this keeps them
+    visible, for echoing a value the user wrote (what is wrong with it may be them).
+    """
+    text = "" if value is None else str(value)
+    if text.isprintable():  # the common case, in C
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def count(n: int, word: str) -> str:
     """``n`` and ``word``, plural unless n is 1 ("1 clone", "3 clones")."""
     return f"{n} {word}{'' if n == 1 else 's'}"

@@ -22,6 +22,8 @@ from typing import Any, NamedTuple
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from reconciler.text import escape
+
 Path = tuple[Any, ...]  # keys (str) and list indexes (int)
 
 
@@ -148,7 +150,8 @@ def format_path(path: Path) -> str:
     """``("voices", "narrator-en", "tags", 1)`` → ``voices.narrator-en.tags[1]``.
 
     A key that is not a plain word (it holds a dot, a space, …) is quoted:
-    ``voices."narrator.v2".file``.
+    ``voices."narrator.v2".file``; a character that is not printable (a newline,
+    a bidi control) is escaped in it, so the path stays on one line as written.
     """
     out = ""
     for part in path:
@@ -157,12 +160,34 @@ def format_path(path: Path) -> str:
             continue
         text = str(part)
         word = _WORD.fullmatch(text) is not None  # letters, digits, _ and - only
-        text = text if word else '"' + text.replace('"', '\\"') + '"'
+        text = text if word else '"' + escape(text).replace('"', '\\"') + '"'
         out += ("." if out else "") + text
     return out
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
+# What SafeConstructor raises, besides YAMLError, for a scalar its tag cannot hold: an
+# impossible date (2024-02-30), an integer past Python's digit limit, !!bool maybe.
+_CONSTRUCT_ERRORS = (ValueError, OverflowError, TypeError, AttributeError, LookupError)
+_TAG_WORDS = {"timestamp": "date", "int": "whole number", "float": "number", "bool": "boolean"}
+
+
+def _unbuildable(node: ScalarNode, exc: Exception) -> str:
+    """The problem with a scalar its (implicit or explicit) tag could not build."""
+    # plain and untagged (its source is exactly its text): YAML typed it, quotes undo that
+    implicit = not node.style and node.end_mark.index - node.start_mark.index == len(node.value)
+    notes = []
+    kind = node.tag.rsplit(":", 1)[-1]
+    if str(exc).startswith("Exceeds the limit"):  # int(): more digits than Python converts
+        what = f"number too large ({sum(ch.isdigit() for ch in node.value)} digits)"
+    else:
+        shown = node.value if len(node.value) <= 40 else node.value[:40] + "..."
+        what = f"not a valid {_TAG_WORDS.get(kind, kind)}: {shown!r}"
+        if kind == "timestamp" and isinstance(exc, ValueError):
+            notes.append(str(exc))  # datetime's words: "day is out of range for month"
+    if implicit:
+        notes.append("put it in quotes to keep it as text")
+    return what + (f" ({'; '.join(notes)})" if notes else "")
 
 
 class _Builder:
@@ -222,13 +247,32 @@ class _Builder:
                 message = f"the YAML tag {node.tag!r} is not supported (write a plain value)"
             self.doc.problems.append(YamlProblem(_pos(node.start_mark), path, message))
             return INVALID
+        except _CONSTRUCT_ERRORS as exc:  # PyYAML's constructors let these through
+            self.doc.problems.append(
+                YamlProblem(_pos(node.start_mark), path, _unbuildable(node, exc))
+            )
+            return INVALID
 
     def _mapping(self, node: MappingNode, path: Path) -> dict[str, Any]:
         result: dict[str, Any] = {}
         pairs = [(k, v) for k, v in node.value if k.tag != _MERGE_TAG]
+        merge_line = 0
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE_TAG:  # merged keys first: explicit ones override
-                self._merge(value_node, path, result)
+            if key_node.tag != _MERGE_TAG:
+                continue
+            key_pos = _pos(key_node.start_mark)
+            if merge_line:  # a second << : readers disagree on which one wins
+                self.doc.problems.append(
+                    YamlProblem(
+                        key_pos,
+                        (*path, key_node.value),
+                        f"duplicate key {key_node.value!r} (first defined on line "
+                        f"{merge_line}); to merge several mappings, write <<: [*a, *b]",
+                    )
+                )
+                continue
+            merge_line = key_pos.line
+            self._merge(value_node, path, result)  # merged keys first: explicit ones override
         first_line: dict[str, int] = {}
         for key_node, value_node in pairs:
             key_pos = _pos(key_node.start_mark)

@@ -36,6 +36,7 @@ from reconciler.manifest.models import (
     NonEmpty,
     Tag,
     VoiceDocument,
+    is_name,
 )
 from reconciler.manifest.report import display_path, manifest_error
 from reconciler.manifest.spec import LoadResult, Manifest, VoiceSpec
@@ -62,6 +63,7 @@ __all__ = [
     "VoiceDocument",
     "VoiceSpec",
     "display_path",
+    "is_name",
     "load_manifest",
     "manifest_error",
 ]

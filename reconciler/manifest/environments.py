@@ -18,6 +18,7 @@ from reconciler.errors import UserError
 from reconciler.manifest.models import DefaultsDocument
 from reconciler.manifest.report import _Report
 from reconciler.manifest.spec import Environment
+from reconciler.text import escape
 
 STACK_SEPARATOR = "@"  # not allowed in a name, so <stack>@<env> never clashes with a stack
 
@@ -95,7 +96,7 @@ def choose(environment: str | None, names: list[str], source: str) -> None:
     if environment not in names:
         raise UnknownEnvironment(
             f"environment {environment!r} (--env / VOICECTL_ENV) is not declared in "
-            f"{source}; it declares: {', '.join(names)}"
+            f"{source}; it declares: {', '.join(map(escape, names))}"
         )
 
 
@@ -103,6 +104,6 @@ def required(environment: str | None, names: list[str], source: str) -> None:
     """Commands that talk to the service need an environment when some are declared."""
     if environment is None and names:
         raise UnknownEnvironment(
-            f"{source} declares environments ({', '.join(names)}): choose one with "
+            f"{source} declares environments ({', '.join(map(escape, names))}): choose one with "
             "--env NAME or VOICECTL_ENV"
         )

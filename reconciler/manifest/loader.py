@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,12 +31,12 @@ from reconciler.manifest import environments as envs
 from reconciler.manifest.environments import check_voice_environments
 from reconciler.manifest.files import _check_file, _Context, relative_name
 from reconciler.manifest.models import (
-    _NAME_RE,
     DEFAULT_STACK,
     EXTENSION_PREFIX,
     DefaultsDocument,
     ManifestDocument,
     VoiceDocument,
+    is_name,
 )
 from reconciler.manifest.quality import start_quality
 from reconciler.manifest.report import (
@@ -329,7 +330,7 @@ def _resolve_voice(
             ctx.report.source if ctx.folder == ctx.root else "the manifest",
         )
     voice = _validate_part(VoiceDocument, raw)
-    if voice is None or defaults is None or not _NAME_RE.match(name):
+    if voice is None or defaults is None or not is_name(name):
         return None, voice
     set_fields = voice.model_fields_set
     resolved_voice = declared(name, voice, defaults)
@@ -390,7 +391,7 @@ def _language_warning(
 def _check_cross(entries: dict[str, _Entry], data: dict[str, Any], main: _Report) -> None:
     """Checks across voices (of every file): displayName clashes, voices an ignore
     entry would hide. Each is reported in the file that declares the voice."""
-    seen: dict[str, str] = {}
+    seen: dict[str, str] = {}  # displayName, NFC-normalised: the same text looks the same
     raw_ignore = data.get("ignore")
     ignore = [p for p in raw_ignore if isinstance(p, str)] if isinstance(raw_ignore, list) else []
     for name, entry in entries.items():
@@ -400,21 +401,25 @@ def _check_cross(entries: dict[str, _Entry], data: dict[str, Any], main: _Report
         path = ("voices", name)
         has_field = (*path, "displayName") in (report.doc.nodes if report.doc else {})
         where = (*path, "displayName") if has_field else path
-        if spec.display_name in seen:
-            other = entries[seen[spec.display_name]].spec
+        shown = unicodedata.normalize("NFC", spec.display_name)  # in C; as is when NFC
+        if shown in seen:
+            other = entries[seen[shown]].spec
             assert other is not None
             line = f"line {other.line}"
             if other.source != spec.source:
                 line = f"{other.source} line {other.line}"
+            form = ""
+            if other.display_name != spec.display_name:  # Café and Cafe + U+0301
+                form = " (written with other Unicode code points, but it looks the same)"
             report.warn(
                 where,
                 f"displayName {spec.display_name!r} is also the displayName of "
-                f"voices.{other.name} ({line}); the service allows "
+                f"voices.{other.name} ({line}){form}; the service allows "
                 "it, but it is confusing",
                 key=not has_field,
             )
         else:
-            seen[spec.display_name] = name
+            seen[shown] = name
         for i, pattern in enumerate(ignore):
             if fnmatch.fnmatchcase(spec.display_name, pattern):
                 report.error(
@@ -462,7 +467,7 @@ def _check_identity(
         old, new = entry.get("from"), entry.get("to")
         if not (isinstance(old, str) and isinstance(new, str)):
             continue
-        if not (_NAME_RE.match(old) and _NAME_RE.match(new)):
+        if not (is_name(old) and is_name(new)):
             continue
         problem = None
         if old == new:
@@ -483,7 +488,7 @@ def _check_identity(
     removed: list[str] = []
     raw_removed = data.get("removed")
     for i, name in enumerate(raw_removed if isinstance(raw_removed, list) else []):
-        if not isinstance(name, str) or not _NAME_RE.match(name):
+        if not isinstance(name, str) or not is_name(name):
             continue
         if name in declared:
             report.error(

@@ -10,6 +10,7 @@ the class names here are its ``$defs`` names and must not change.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -45,9 +46,14 @@ NOT_AN_ENV_VAR = (
 # What `voicectl import` writes as `file:` when it found no sample for a clone.
 FILE_PLACEHOLDER = "FILL-ME-IN"
 
+# The patterns are also the JSON Schema's (where $ ends the text); here every check is
+# a fullmatch, as re.match with $ would let a trailing newline through ("alpha\n").
 _NAME_RE = re.compile(NAME_PATTERN)
 _ENV_VAR_RE = re.compile(ENV_VAR_PATTERN)
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# What a displayName may not hold besides those: format characters (zero-width, bidi
+# controls, U+FEFF...) and the line and paragraph separators U+2028/U+2029.
+_HIDDEN_CATEGORIES = frozenset({"Cf", "Zl", "Zp"})
 
 
 def _err(template: str, **values: Any) -> PydanticCustomError:
@@ -59,8 +65,13 @@ def _err(template: str, **values: Any) -> PydanticCustomError:
     return PydanticCustomError("voicectl", "{message}", {"message": template.format(**values)})
 
 
+def is_name(value: object) -> bool:
+    """Whether ``value`` is a name (a voice key, stack or environment): the one check."""
+    return isinstance(value, str) and _NAME_RE.fullmatch(value) is not None
+
+
 def _check_name(value: str) -> str:
-    if not _NAME_RE.match(value):
+    if not is_name(value):
         raise _err(
             "{value!r} is not a valid name: use 1-63 characters from a-z 0-9 . _ -, "
             "starting with a letter or digit",
@@ -124,7 +135,28 @@ def _check_display_name(value: str) -> str:
         )
     if not value.strip():
         raise _err("a displayName may not be blank (only spaces)")
+    if not value.isprintable():  # in C; rare: a non-breaking space, or what is below
+        _check_hidden(value)
     return value
+
+
+def _check_hidden(value: str) -> None:
+    """Refuse a displayName holding a format character (zero-width, bidi control,
+    U+FEFF: they hide or reorder what the dashboard shows) or a line or paragraph
+    separator (U+2028/U+2029: a line break); one of nothing else is blank."""
+    hidden = {ch for ch in value if unicodedata.category(ch) in _HIDDEN_CATEGORIES}
+    if not hidden:
+        return
+    if not "".join(ch for ch in value if ch not in hidden).strip():
+        raise _err("a displayName may not be blank (only spaces and invisible characters)")
+    ch = next(ch for ch in value if ch in hidden)
+    raise _err(
+        "a displayName must be one line, without control {invisible}characters (it holds "
+        "{char}{name})",
+        invisible="or invisible " if unicodedata.category(ch) == "Cf" else "",
+        char=char_name(ch),
+        name=f" {unicodedata.name(ch).lower()}" if unicodedata.name(ch, "") else "",
+    )
 
 
 def _check_nonempty(value: str) -> str:

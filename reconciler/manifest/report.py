@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
 from reconciler.errors import ManifestError
 from reconciler.manifest.models import MANIFEST_VERSION, _field_names, _model_at
 from reconciler.problems import Problem, from_text
+from reconciler.text import escape
 from reconciler.yamlpos import INVALID, NodeInfo, Pos, YamlDocument, format_path
 
 
@@ -45,12 +46,13 @@ class _Report:
         self.warnings: list[tuple[Pos, int, Problem]] = []
 
     def _line(self, pos: Pos, path: tuple[Any, ...], message: str) -> Problem:
-        return Problem(
+        kind = Problem if message.isprintable() else _Escaped  # in C: nearly always Problem
+        return kind(
             message,
             file=self.source,
             line=pos.line,
             column=pos.col,
-            path=format_path(path) if path else None,
+            path=format_path(path) if path else None,  # escapes what is not printable
         )
 
     def _pos(self, path: tuple[Any, ...], pos: Pos | None, key: bool) -> Pos:
@@ -88,6 +90,34 @@ class _Report:
 
     def fail(self) -> ManifestError:
         return manifest_error(self.source, self.problem_lines(), self.warning_lines())
+
+
+class _Escaped(Problem):
+    """A problem whose message echoes a value holding what is not printable (a
+    ``file:`` path with a newline or a bidi control).
+
+    Its line (the text output) shows those characters escaped (``text.escape``), so
+    it stays one line and reads in order on a terminal; its ``message`` part keeps
+    them as written, for JSON and workflow annotations, which clean them their own
+    way (``text.clean``)."""
+
+    _raw: str
+
+    def __new__(cls, message: str, **where: Any) -> _Escaped:
+        self = cast(_Escaped, super().__new__(cls, escape(message), **where))
+        self._raw = message
+        return self
+
+    @property
+    def message(self) -> str:
+        return self._raw
+
+    def __reduce__(self):  # keep the raw message through copy/pickle
+        return (_escaped, (self._raw, self.file, self.line, self.column, self.path))
+
+
+def _escaped(message, file, line, column, path) -> _Escaped:
+    return _Escaped(message, file=file, line=line, column=column, path=path)
 
 
 def manifest_error(

@@ -55,11 +55,37 @@ def _read(path: Path, source: str, what: str) -> bytes:
 
 
 def _decode(raw: bytes, source: str, what: str) -> str:
+    wide = wide_encoding(raw)
+    if wide:  # without a BOM it is valid UTF-8 (with NULs): one line, not one per NUL
+        raise _error(source, f"{source}: {what} is {wide} text; save it as UTF-8")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         at, byte = where_not_utf8(raw, exc)
         raise _error(source, f"{source}:{at}: {what} is not UTF-8 text ({byte})") from None
+
+
+def wide_encoding(raw: bytes) -> str | None:
+    """``"UTF-16"`` when ``raw`` looks like UTF-16 text (PowerShell 5's ``>``,
+    Notepad's "Unicode"), ``"UTF-32"`` for a UTF-32 byte-order mark, else None.
+
+    UTF-16: its byte-order mark (never UTF-8: 0xFF and 0xFE are not UTF-8 bytes), or,
+    without one, a NUL at every other byte of its start, little or big endian, as
+    mostly-ASCII text (``version: 1``) has: at least half of one byte position NUL, and
+    not one NUL in the other.
+    """
+    if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "UTF-32"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16"
+    start = raw[:64]
+    if len(start) < 4 or 0 not in start:
+        return None
+    for nul_at in (0, 1):  # big endian: NULs first; little endian: second
+        nuls, others = start[nul_at::2], start[1 - nul_at :: 2]
+        if 0 not in others and nuls.count(0) * 2 >= len(nuls):
+            return "UTF-16"
+    return None
 
 
 def _error(source: str, line: str) -> ManifestError:
