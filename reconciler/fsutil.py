@@ -29,15 +29,30 @@ def usual_mode(fd: int, *, like: Path | None = None) -> None:
         os.fchmod(fd, mode)
 
 
+def write_target(path: Path) -> Path:
+    """The file a write of ``path`` replaces: ``path`` itself or, when it is a symbolic
+    link, the file the link points at (even one that does not exist yet). Renaming a
+    temp file over the link would replace the link with a regular file, and whatever
+    reads the link's target (a shared lockfile, a monorepo link) would keep the old
+    content."""
+    path = Path(path)
+    if not os.path.islink(path):
+        return path
+    return Path(os.path.realpath(path))  # every hop, relative links from their own folder
+
+
 def atomic_write(path: Path, data: str | bytes | Iterable[str]) -> None:
     """Replace ``path`` with ``data`` so that a crash leaves the old or the new file, whole.
 
     Temp file in the same folder, fsync, rename, then fsync the folder so the
     rename itself survives a power cut. Text is written as UTF-8 with ``\\n``;
-    pieces of text (an iterable of str) are written as they come.
+    pieces of text (an iterable of str) are written as they come. A symbolic link
+    stays a link: its target is replaced, in the target's folder (:func:`write_target`).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    linked = os.path.islink(path)
+    path = write_target(path)
+    if not linked:  # a link's target folder is the link's business: not made here
+        path.parent.mkdir(parents=True, exist_ok=True)
     pieces: Iterable[bytes]
     if isinstance(data, bytes):
         pieces = (data,)
@@ -75,8 +90,13 @@ def probe_write(path: Path, size: int = 0) -> None:
     """Prove that ``path`` could be written by :func:`atomic_write` (raise ``OSError``
     if not), creating nothing: a temp file (``size`` bytes reserved: a full disk
     fails here too) is made beside it and removed. A folder that does not exist
-    yet is probed in its nearest existing parent, where atomic_write would make it."""
-    folder = Path(path).parent
+    yet is probed in its nearest existing parent, where atomic_write would make it;
+    a symbolic link, in its target's folder, where atomic_write writes."""
+    linked = os.path.islink(path)
+    path = write_target(path)
+    folder = path.parent
+    if linked and not folder.is_dir():
+        raise FileNotFoundError(2, "the link's target folder does not exist", str(folder))
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     import tempfile

@@ -59,7 +59,9 @@ class JsonCache:
     def _load(self) -> dict[str, Any]:
         if self._entries is None:
             self._entries = {}
-            with contextlib.suppress(OSError, ValueError):
+            # unreadable, not JSON, or past the parser's limits (nested too deeply, a
+            # 5000-digit number): a miss
+            with contextlib.suppress(OSError, ValueError, RecursionError):
                 data = json.loads(read_regular(self.path))
                 if (
                     isinstance(data, dict)

@@ -22,6 +22,8 @@ from reconciler.errors import UserError
 def _same(a: Path, b: Path) -> bool:
     if os.path.abspath(a) == os.path.abspath(b):
         return True
+    if os.path.realpath(a) == os.path.realpath(b):  # a link to it, before it exists too:
+        return True  # a write goes to the link's target (fsutil.write_target)
     try:
         return os.path.samefile(a, b)
     except OSError:  # one of them does not exist (yet)
@@ -54,7 +56,7 @@ def check_output(
         return
     try:
         data = json.loads(raw)
-    except ValueError:  # not JSON: not ours
+    except (ValueError, RecursionError):  # not JSON (or past the parser's limits): not ours
         data = None
     if not ours(data):
         raise UserError(

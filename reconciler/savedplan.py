@@ -40,6 +40,7 @@ from reconciler.api.models import Clone
 from reconciler.errors import UserError
 from reconciler.fsutil import atomic_write, probe_write, read_regular
 from reconciler.lockfile import LockDocument, Lockfile
+from reconciler.lockfile.model import JsonBeyondLimits, loads_json
 from reconciler.outputs import check_output
 from reconciler.ownership import ours, owner_of, recorded_ids
 from reconciler.plan import Plan, PlanOptions
@@ -224,7 +225,7 @@ def write(path: Path, doc: schemas.SavedPlanDocument) -> None:
 def read(path: Path) -> schemas.SavedPlanDocument:
     """Read a plan file, with a one-line error naming the file on any problem."""
     try:
-        text = read_regular(path).decode("utf-8")
+        text = read_regular(path).decode("utf-8-sig")  # a BOM (Windows editors) is read past
     except FileNotFoundError:
         raise UserError(
             f"{path}: no such plan file (make one with `voicectl plan --out`)"
@@ -236,7 +237,9 @@ def read(path: Path) -> schemas.SavedPlanDocument:
     except OSError as exc:
         raise UserError(f"{path}: cannot read the plan file: {exc.strerror or exc}") from exc
     try:
-        data = json.loads(text)
+        data = loads_json(text)
+    except JsonBeyondLimits as exc:
+        raise UserError(f"{path}: not a voicectl saved plan (invalid JSON: {exc.reason})") from None
     except json.JSONDecodeError as exc:
         hint = ""
         if path.suffix.lower() in (".yaml", ".yml"):

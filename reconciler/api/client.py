@@ -156,6 +156,25 @@ class _Op:
     status: int | None = None  # of the last answer, for the log
 
 
+def _origin_of(url: httpx.URL) -> str:
+    """``scheme://host[:port]`` of ``url``: the host a download contacts."""
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    return f"{url.scheme}://{host}" + (f":{url.port}" if url.port is not None else "")
+
+
+def _shown_url(url: str, limit: int = 160) -> str:
+    """A URL httpx cannot parse, for a message: no query or fragment (a signed URL's
+    secret) and no user info, every character that does not print escaped (the one
+    that made it invalid, too: it is what the user must find), at most ``limit``."""
+    text = url.split("?", 1)[0].split("#", 1)[0]
+    scheme, sep, rest = text.partition("://")
+    if sep:
+        authority, slash, path = rest.partition("/")
+        text = scheme + sep + authority.rpartition("@")[2] + slash + path
+    text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class WavesClient:
     """Async client for the Waves voice-cloning API. Use as ``async with``."""
 
@@ -581,13 +600,22 @@ class WavesClient:
         """Stream ``url`` to ``dest`` (atomically replaced); the number of bytes written.
 
         A relative URL is resolved against the API's base URL. The key is sent
-        only to the API's own origin: signed sample URLs elsewhere get none.
+        only to the API's own origin: signed sample URLs elsewhere get none. A URL
+        that is not one (a control character, a bad host) fails like any download,
+        as a WavesError: the other clips are still fetched. A failure names the
+        host contacted (the sample's, not the API's).
         """
-        target = self._base.join(url)
+        try:
+            target = self._base.join(url)
+        except httpx.InvalidURL as exc:
+            reason = str(exc).rstrip(".")
+            reason = reason[:1].lower() + reason[1:]
+            raise WavesError(f"download {_shown_url(url)}: not a valid URL ({reason})") from None
         if target.scheme not in ("http", "https"):
             raise WavesError(f"download {safe_url(target)}: not an http(s) URL")
         own = same_origin(target, self._base)
         op = _Op(f"download {safe_url(target)}", "GET", safe_url(target))
+        origin = None if own else _origin_of(target)
         dest = Path(dest)
 
         async def send(timeout: float) -> int:
@@ -623,7 +651,7 @@ class WavesClient:
             return written
 
         try:
-            return await self._run(op, send, learn=own)
+            return await self._run(op, send, learn=own, origin=origin)
         except OSError as exc:  # the destination, not the network (httpx errors are not OSError)
             raise WavesError(f"{op.name}: cannot write {dest}: {exc.strerror or exc}") from None
 
@@ -667,10 +695,20 @@ class WavesClient:
     # -- the retry loop -------------------------------------------------------------
 
     async def _run(
-        self, op: _Op, send: Callable[[float], Awaitable[T]], *, learn: bool = True
+        self,
+        op: _Op,
+        send: Callable[[float], Awaitable[T]],
+        *,
+        learn: bool = True,
+        origin: str | None = None,
     ) -> T:
-        """Run ``send`` with a limiter slot per try, classify failures, retry what is safe."""
+        """Run ``send`` with a limiter slot per try, classify failures, retry what is safe.
+
+        ``origin``: the ``scheme://host[:port]`` ``send`` talks to when it is not the
+        API (a sample's own host), named by the messages instead of the API URL.
+        """
         budget = self._policy.budget()
+        where = origin or self.base_url
         last_error: WavesError | None = None
         while True:
             retry_after: float | None = None
@@ -693,9 +731,7 @@ class WavesClient:
                     slot.neutral()
                     if last_error is not None:  # the earlier failure is the story
                         raise self._exhausted(op, last_error, budget, None) from None
-                    error: WavesError = deadline_error(
-                        op.name, self._policy.deadline, self.base_url
-                    )
+                    error: WavesError = deadline_error(op.name, self._policy.deadline, where)
                     sent, retryable = True, False
                 except StatusFailure as failure:
                     response = failure.response
@@ -715,15 +751,19 @@ class WavesClient:
                         base=self.base_url,
                         key_env=self._key_env,
                     )
+                    if origin is not None and isinstance(error, AuthError):
+                        error = WavesError(  # not the key's fault: none is sent there
+                            f"{op.name}: refused by {origin} ({status}): voicectl sends no "
+                            "key to another host, so the link itself was refused (expired?)",
+                            status=status,
+                        )
                 except BadBody as exc:
                     self._log_try(op, "unreadable body", started, budget.tries)
                     slot.succeeded()
                     error, sent, retryable = bad_body_error(op.name, exc, self._redact)
                 except httpx.HTTPError as exc:
                     self._log_try(op, type(exc).__name__, started, budget.tries)
-                    error, sent, retryable = transport_error(
-                        op.name, exc, self._redact, self.base_url
-                    )
+                    error, sent, retryable = transport_error(op.name, exc, self._redact, where)
                 except UploadError as exc:
                     raise BadRequestError(f"{op.name}: {self._redact(exc)}") from None
                 else:
@@ -745,11 +785,12 @@ class WavesClient:
             if op.create and sent and not is_429:
                 retryable = False
             if not retryable:
-                raise self._with_hint(error) from None
+                raise self._with_hint(error, origin) from None
             last_error = error
             delay = budget.next_delay(retry_after)
             if delay is None:
-                raise self._with_hint(self._exhausted(op, error, budget, retry_after)) from None
+                error = self._exhausted(op, error, budget, retry_after)
+                raise self._with_hint(error, origin) from None
             self._log.info(
                 "%s: %s; retrying in %.2fs (try %d of %d)",
                 op.name,
@@ -777,11 +818,19 @@ class WavesClient:
             return ServerError(message, status=error.status or 500, error_code=error.error_code)
         return type(error)(message, status=error.status)  # TransportError, WavesError
 
-    def _with_hint(self, error: WavesError) -> WavesError:
-        """A failed connection, with its likely cause (the URL is already in the message)."""
+    def _with_hint(self, error: WavesError, origin: str | None = None) -> WavesError:
+        """A failed connection, with its likely cause (the URL is already in the message);
+        ``origin``: the host contacted, when it is not the API (a sample's)."""
         if not isinstance(error, ConnectionFailedError):
             return error
-        if self.base_url == DEFAULT_API_URL:
+        if origin is not None and is_loopback_host(httpx.URL(origin).host):
+            hint = (
+                "is the server that made the clone still running? (a clone of the "
+                "embedded sandbox: `voicectl samples --sandbox --download DIR`)"
+            )
+        elif origin is not None:
+            hint = "check the network (the sample's own host, not the API)"
+        elif self.base_url == DEFAULT_API_URL:
             hint = "no network? use --sandbox to try voicectl without an account"
         elif is_loopback_host(self._base.host):
             hint = "is the sandbox running? start it with `voicectl sandbox serve`"

@@ -11,6 +11,7 @@ missing line.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import click
 from reconciler import schemas
 from reconciler.cli.common import global_options
 from reconciler.errors import UserError
-from reconciler.fsutil import probe_write
+from reconciler.fsutil import probe_write, read_regular
 from reconciler.manifest import NAME_PATTERN
 from reconciler.render.setup import initialised
 
@@ -67,8 +68,10 @@ def _write(path: Path, text: str) -> None:
 def _check_writable(root: Path, files: list[Path]) -> None:
     """Refuse before anything is written (so a failed init leaves nothing behind): a
     file to write that is a folder, ``samples`` that is a file, a folder that takes no
-    files (``fsutil.probe_write``: nothing is created)."""
+    files (``fsutil.probe_write``: nothing is created), a symbolic link (init would write
+    through it, perhaps outside the folder)."""
     for path in files:
+        _refuse_link(path)
         if path.is_dir():
             raise UserError(f"{path}: cannot write: it is a directory")
     samples = root / "samples"
@@ -80,11 +83,25 @@ def _check_writable(root: Path, files: list[Path]) -> None:
         raise UserError(f"{files[0]}: cannot write: {exc.strerror or exc}") from exc
 
 
+def _refuse_link(path: Path) -> None:
+    if os.path.islink(path):
+        raise UserError(
+            f"{path}: is a symbolic link; init does not write through it (remove it, "
+            "or run init in the folder it points into)"
+        )
+
+
 def _gitignore_text(path: Path) -> str | None:
-    """``path``'s text with ``.voicectl/`` added, or None when an equivalent line is there."""
+    """``path``'s text with ``.voicectl/`` added, or None when an equivalent line is there.
+
+    Read only if it is a regular file: a FIFO would wait for a writer for ever."""
     try:
-        text = path.read_text(encoding="utf-8") if path.exists() else ""
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_regular(path).decode("utf-8")
+    except FileNotFoundError:  # none yet (or a link to nothing: refused before writing)
+        text = ""
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
         raise UserError(f"{path}: cannot read: {exc}") from exc
     wanted = {".voicectl", ".voicectl/", "/.voicectl", "/.voicectl/", ".voicectl/*"}
     if any(line.strip() in wanted for line in text.splitlines()):
@@ -95,7 +112,7 @@ def _gitignore_text(path: Path) -> str | None:
 
 def _default_stack(root: Path) -> str:
     guess = re.sub(r"[^a-z0-9._-]+", "-", root.resolve().name.lower()).strip("-._")[:63]
-    return guess if re.match(NAME_PATTERN, guess) else "default"
+    return guess if re.fullmatch(NAME_PATTERN, guess) else "default"
 
 
 @click.command()
@@ -113,11 +130,12 @@ def init(directory: str, stack: str | None, schema_url: str | None, force: bool)
     """Scaffold voices.yaml, samples/ and .gitignore entries in DIRECTORY (default: .)."""
     root = Path(directory)
     manifest = root / "voices.yaml"
+    _refuse_link(manifest)  # even with --force: a link to nothing is not "no file"
     if manifest.exists() and not force:
         raise UserError(f"{manifest} already exists; pass --force to overwrite it")
     if stack is None:
         stack = _default_stack(root)
-    elif not re.match(NAME_PATTERN, stack):
+    elif not re.fullmatch(NAME_PATTERN, stack):  # whole: a "$" lets a final newline in
         raise UserError(
             f"--stack {stack!r} is not a valid name: use 1-63 characters from a-z 0-9 . _ -, "
             "starting with a letter or digit"
@@ -131,7 +149,7 @@ def init(directory: str, stack: str | None, schema_url: str | None, force: bool)
         raise UserError(f"{root / 'samples'}: cannot create: {exc.strerror or exc}") from exc
     done = []
     keep = root / "samples" / ".gitkeep"
-    if not keep.exists():
+    if not os.path.lexists(keep):  # a link there, even to nothing, is left alone
         _write(keep, "")
     if schema_url is None:
         _write(root / SCHEMA_FILE, schemas.schema_text("voices"))

@@ -40,6 +40,7 @@ from typing import Any
 
 from reconciler.errors import UserError
 from reconciler.fsutil import read_regular
+from reconciler.lockfile.model import JsonBeyondLimits, loads_json
 
 JOURNAL_VERSION = 1
 
@@ -71,9 +72,32 @@ def brief(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+STATE_DIR = ".voicectl"  # beside the lockfile: its journal and run lock (the caches too)
+
+
+def state_folder(lockfile: Path) -> Path:
+    """The folder of ``lockfile``'s journal and run lock."""
+    return lockfile.parent / STATE_DIR
+
+
 def journal_path_for(lockfile: Path) -> Path:
     """Where the journal of ``lockfile`` lives (beside the run lock)."""
-    return lockfile.parent / ".voicectl" / f"{lockfile.name}.journal"
+    return state_folder(lockfile) / f"{lockfile.name}.journal"
+
+
+def folder_in_the_way(path: Path) -> UserError | None:
+    """The one line for ``path``'s folder (``.voicectl``) when it exists and is not a
+    folder (a file someone made, a link to nothing), so voicectl's files cannot be
+    read or made in it; None when the folder is not the trouble. Asked only after an
+    ``OSError`` (it stats the folder): the common case pays nothing."""
+    folder = path.parent
+    if not os.path.lexists(folder) or folder.is_dir():
+        return None
+    if folder.is_file():
+        return UserError(f"{folder}: is a file, not voicectl's folder (move it aside)")
+    return UserError(
+        f"{folder}: is not a folder, so voicectl cannot keep its files there (move it aside)"
+    )
 
 
 def write_error(path: Path, exc: OSError, what: str = "write") -> LockfileWriteError:
@@ -106,6 +130,9 @@ def read(path: Path) -> Replay | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
+        in_the_way = folder_in_the_way(path)
+        if in_the_way is not None:
+            raise in_the_way from None
         raise UserError(f"{path}: cannot read the lockfile journal: {exc.strerror or exc}") from exc
     lines = raw.split(b"\n")
     tail = lines.pop()  # after the last newline: b"" unless the last write was cut short
@@ -115,7 +142,10 @@ def read(path: Path) -> Replay | None:
     replay = Replay(path, *_header(path, lines[0]))
     for number, line in enumerate(lines[1:], start=2):
         try:
-            step = json.loads(line)
+            step = loads_json(line)
+        except JsonBeyondLimits as exc:  # no crash cuts a line voicectl wrote into this
+            replay.damage = damaged(path, number, f"not valid JSON: {exc.reason}")
+            return replay
         except ValueError:
             replay.torn = True
             return replay
@@ -130,7 +160,9 @@ def read(path: Path) -> Replay | None:
 def _header(path: Path, line: bytes) -> tuple[str, int, str]:
     """(lineage, serial, stack) of a whole header line; JournalDamaged if it is not one."""
     try:
-        head = json.loads(line)
+        head = loads_json(line)
+    except JsonBeyondLimits as exc:
+        raise damaged(path, 1, f"the header is not valid JSON: {exc.reason}") from None
     except ValueError:
         raise damaged(path, 1, "the header is not JSON") from None
     if not isinstance(head, dict) or "journal" not in head:
@@ -173,6 +205,9 @@ class Journal:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o666)
         except OSError as exc:
+            in_the_way = folder_in_the_way(path)
+            if in_the_way is not None:
+                raise LockfileWriteError(in_the_way.message) from None
             raise write_error(path, exc, "create the lockfile journal") from None
         journal = cls(path, fd)
         head = {"journal": JOURNAL_VERSION, "lineage": lineage, "serial": serial, "stack": stack}

@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import json
 import re
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -333,7 +334,9 @@ def parse(text: str, *, source: str = "voices.lock.json") -> LockDocument:
         _unique_keys(text, source)
         return _one_name_per_clone(doc, source)
     try:
-        data: Any = json.loads(text, object_pairs_hook=_pairs_checker(text, source, keep=True))
+        data: Any = loads_json(text, object_pairs_hook=_pairs_checker(text, source, keep=True))
+    except JsonBeyondLimits as exc:
+        raise UserError(f"{source}: not valid JSON: {exc.reason}") from None
     except json.JSONDecodeError as exc:
         conflict = _CONFLICT.search(text)
         if conflict is not None:
@@ -361,6 +364,35 @@ def parse(text: str, *, source: str = "voices.lock.json") -> LockDocument:
     return _one_name_per_clone(doc, source)
 
 
+class JsonBeyondLimits(ValueError):
+    """Text that ``json.loads`` cannot read although it may be JSON in form: nested
+    deeper than Python's stack allows, or an integer of more digits than Python
+    converts (``sys.get_int_max_str_digits``). ``reason`` says which, for a message:
+    ``not valid JSON: nested too deeply``. No position is known for either."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def loads_json(text: str | bytes, **kwargs: Any) -> Any:
+    """``json.loads(text, **kwargs)``, raising :class:`JsonBeyondLimits` (a ValueError,
+    as ``JSONDecodeError`` is) where json.loads raises RecursionError or the integer
+    limit's bare ValueError, so a reader that names the file for ``JSONDecodeError``
+    can do so for these too, and a cache that treats a ValueError as a miss does."""
+    try:
+        return json.loads(text, **kwargs)
+    except RecursionError:
+        raise JsonBeyondLimits("nested too deeply") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:
+        if "integer string conversion" not in str(exc):
+            raise  # the caller's hook, say
+        limit = sys.get_int_max_str_digits()
+        raise JsonBeyondLimits(f"a number too large, over {limit} digits") from None
+
+
 _CONFLICT = re.compile(r"^<<<<<<< ", re.MULTILINE)
 
 
@@ -369,7 +401,10 @@ def _unique_keys(text: str, source: str) -> None:
     wrong): JSON readers keep the last one silently, and the other voice's record,
     voiceId and all, would be lost. The objects are checked and dropped as they are
     read: no dict of the whole file is built."""
-    json.loads(text, object_pairs_hook=_pairs_checker(text, source, keep=False))
+    try:
+        loads_json(text, object_pairs_hook=_pairs_checker(text, source, keep=False))
+    except JsonBeyondLimits as exc:  # pydantic read what json cannot: a 5000-digit serial
+        raise UserError(f"{source}: not valid JSON: {exc.reason}") from None
 
 
 def _pairs_checker(text: str, source: str, *, keep: bool) -> Callable[[list], Any]:

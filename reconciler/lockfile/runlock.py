@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler.errors import UserError
+from reconciler.lockfile.journal import folder_in_the_way, state_folder
 
 if TYPE_CHECKING:
     import filelock
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 def lock_path_for(lockfile: Path) -> Path:
     """Where the exclusive run lock for ``lockfile`` lives."""
-    return lockfile.parent / ".voicectl" / f"{lockfile.name}.lock"
+    return state_folder(lockfile) / f"{lockfile.name}.lock"
 
 
 class RunLock:
@@ -46,6 +47,9 @@ class RunLock:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
+            in_the_way = folder_in_the_way(self.path)
+            if in_the_way is not None:
+                raise in_the_way from None
             raise UserError(
                 f"{self.path.parent}: cannot create the folder for the run lock: "
                 f"{exc.strerror or exc}"

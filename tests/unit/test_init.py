@@ -155,3 +155,50 @@ def test_bash_accepts_the_script(capsys, tmp_path):
     script = tmp_path / "voicectl.bash"
     script.write_text(run(capsys, "completion", "bash").out)
     subprocess.run(["bash", "-n", str(script)], check=True, timeout=30)
+
+
+@pytest.mark.timeout(60)  # the old init waited for a writer for ever: fail, not hang
+def test_a_fifo_gitignore_is_refused_without_waiting(capsys, tmp_path):
+    os.mkfifo(tmp_path / ".gitignore")
+    r = run(capsys, "init", str(tmp_path))
+    assert r.code == 1
+    assert r.err.strip() == (
+        f"Error: {tmp_path / '.gitignore'}: cannot read: not a regular file (a FIFO)"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".gitignore"]  # nothing written
+
+
+@pytest.mark.parametrize("force", [False, True])
+@pytest.mark.parametrize("name", ["voices.yaml", "voices.schema.json", ".gitignore"])
+def test_a_symlink_in_the_way_is_refused_even_with_force(capsys, tmp_path, name, force):
+    """A link (to nothing, or to a file elsewhere) where init writes: init would write
+    through it, outside the folder. Refused with one line; nothing is written."""
+    root, elsewhere = tmp_path / "p", tmp_path / "elsewhere"
+    root.mkdir()
+    elsewhere.mkdir()
+    (root / name).symlink_to(elsewhere / name)  # dangling
+    r = run(capsys, "init", str(root), *(["--force"] if force else []))
+    assert r.code == 1
+    assert r.err.strip() == (
+        f"Error: {root / name}: is a symbolic link; init does not write through it "
+        "(remove it, or run init in the folder it points into)"
+    )
+    assert list(elsewhere.iterdir()) == []
+    assert sorted(p.name for p in root.iterdir()) == [name]
+
+
+def test_a_linked_gitignore_that_has_the_line_already_is_fine(capsys, tmp_path):
+    (tmp_path / "shared.gitignore").write_text(".voicectl/\n")
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / ".gitignore").symlink_to(tmp_path / "shared.gitignore")
+    r = run(capsys, "init", str(tmp_path / "p"))
+    assert r.code == 0, r.text
+    assert (tmp_path / "p" / ".gitignore").is_symlink()
+
+
+@pytest.mark.parametrize("stack", ["demo\n", "demo\n\n", "\ndemo"])
+def test_a_stack_with_a_newline_is_refused(capsys, tmp_path, stack):
+    """The whole name must match: ``$`` with re.match also matched before a final newline."""
+    r = run(capsys, "init", str(tmp_path), "--stack", stack)
+    assert r.code == 1 and f"--stack {stack!r} is not a valid name" in r.err
+    assert not (tmp_path / "voices.yaml").exists()

@@ -156,3 +156,74 @@ def test_a_stale_journal_is_ignored_whatever_its_steps_say(tmp_path):
     _write(jpath, [json.dumps(header), '{"ops":[["bogus"]]}'])
     lock = Lockfile.load(path)
     assert lock.recovered == 0 and set(lock.doc.voices) == {"a"}
+
+
+DEEP = "[" * 100_000 + "]" * 100_000  # deeper than Python's stack: json.loads recurses
+HUGE = "9" * 5000  # more digits than Python converts to an int
+
+
+@pytest.mark.parametrize(
+    ("line", "what"),
+    [
+        (DEEP, "not valid JSON: nested too deeply"),
+        ('{"ops":[["meta","clone_limit",' + HUGE + "]]}", "not valid JSON: a number too large"),
+    ],
+    ids=["deep", "huge-number"],
+)
+def test_a_whole_step_past_the_json_parsers_limits_is_refused(tmp_path, line, what):
+    """No crash cuts a line voicectl wrote into one nested 100,000 deep or holding a
+    5000-digit number: damage, one line (not an internal error, not a torn tail)."""
+    path, jpath, lines = _journalled(tmp_path)
+    _write(jpath, [lines[0], line, *lines[STEP:]])
+    _refused(path, jpath, STEP, what)
+
+
+@pytest.mark.parametrize(
+    ("header", "what"),
+    [
+        (DEEP, "the header is not valid JSON: nested too deeply"),
+        ('{"journal":1,"lineage":"L","serial":' + HUGE + "}", "a number too large"),
+    ],
+    ids=["deep", "huge-number"],
+)
+def test_a_header_past_the_json_parsers_limits_is_refused(tmp_path, header, what):
+    path, jpath, lines = _journalled(tmp_path)
+    _write(jpath, [header, *lines[1:]])
+    _refused(path, jpath, 1, what)
+
+
+def test_a_file_where_the_journals_folder_should_be_is_named(tmp_path):
+    """``.voicectl`` a file: one line naming it (not "cannot read the lockfile journal:
+    Not a directory"), from each place that needs the folder: the journal read, the
+    journal made, the run lock."""
+    from reconciler.lockfile import RunLock
+    from reconciler.lockfile.journal import Journal, LockfileWriteError
+
+    path = tmp_path / "voices.lock.json"
+    seed = Lockfile.load(path, stack="s")
+    seed.record("a", LockEntry(voice_id="v_a", status="completed"))
+    seed.fold()
+    (tmp_path / ".voicectl").write_text("hi\n")
+    expected = f"{tmp_path / '.voicectl'}: is a file, not voicectl's folder (move it aside)"
+    with pytest.raises(UserError) as caught:
+        Lockfile.load(path)
+    assert caught.value.message == expected
+    with pytest.raises(LockfileWriteError) as made:
+        Journal.create(journal_path_for(path), lineage="L", serial=1, stack="s")
+    assert made.value.message == expected
+    with pytest.raises(UserError) as locked, RunLock(path):
+        pass
+    assert locked.value.message == expected
+    assert (tmp_path / ".voicectl").read_text() == "hi\n"  # left as it was
+
+
+def test_a_link_to_nothing_where_the_folder_should_be_is_named(tmp_path):
+    path = tmp_path / "voices.lock.json"
+    (tmp_path / ".voicectl").symlink_to(tmp_path / "gone")
+    lock = Lockfile.load(path, stack="s")  # no journal can be there: nothing to replay
+    with pytest.raises(UserError) as caught:
+        lock.begin()
+    assert caught.value.message == (
+        f"{tmp_path / '.voicectl'}: is not a folder, so voicectl cannot keep its files there "
+        "(move it aside)"
+    )

@@ -197,3 +197,30 @@ def test_a_wrong_typed_entry_is_a_miss_and_rewritten(tmp_path, wav_file, field, 
     assert (checked.info.sha256, checked.info.duration) == (file_sha256(sample), 8.0)
     assert hasher.reads == 1 and cache.hits == 0
     assert cache.save() is True and path.read_text() == written
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"version": 1, "entries": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        '{"version": 1, "entries": {"k": ' + "9" * 5000 + "}}",
+    ],
+    ids=["nested-too-deeply", "5000-digit-number"],
+)
+def test_a_cache_past_the_json_parsers_limits_is_a_miss(tmp_path, text):
+    """Nested 100,000 deep (json.loads: RecursionError) or a 5000-digit number
+    (ValueError): a miss like any corrupt cache, and the next save replaces it."""
+    sample = tmp_path / "a.wav"
+    sample.write_bytes(b"data" * 10)
+    _aged(sample)
+    path = cache_path(tmp_path, "sample-hashes.json")
+    path.parent.mkdir()
+    path.write_text(text)
+    hasher = Counting()
+    cache = HashCache(tmp_path, hasher=hasher)
+    assert cache.sha256(sample) == file_sha256(sample) and hasher.reads == 1
+    assert cache.save() is True
+    assert HashCache(tmp_path, hasher=hasher).sha256(sample) and hasher.reads == 1
+    analysis = JsonCache(cache_path(tmp_path, "sample-analysis.json"))
+    analysis.path.write_text(text)
+    assert analysis.get("k") is None
