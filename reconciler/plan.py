@@ -66,6 +66,7 @@ ActionKind = Literal[
     "move", "release", "adopt", "forget", "delete", "create", "replace", "wait", "noop"
 ]
 BUSY = ("pending", "processing")
+NOT_LISTED = "is not listed yet"  # the reason of a wait for a clone the list lags behind
 
 
 def voice_model(voice: VoiceSpec, default: str = CURRENT_MODEL) -> str:
@@ -645,8 +646,7 @@ class _Planner:
                             voice_id=entry.voice_id,
                             status=entry.status,
                             reasons=(
-                                f"clone {entry.voice_id} was made {age:.0f}s ago and is not "
-                                "listed yet",
+                                f"clone {entry.voice_id} was made {age:.0f}s ago and {NOT_LISTED}",
                             ),
                             **common,
                         )
@@ -1155,7 +1155,7 @@ class _Planner:
                 name,
                 entry.voice_id,
                 (
-                    f"clone {entry.voice_id} was made {age:.0f}s ago and is not listed yet; "
+                    f"clone {entry.voice_id} was made {age:.0f}s ago and {NOT_LISTED}; "
                     "it stays recorded until the list shows it is gone",
                 ),
             )

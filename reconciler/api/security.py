@@ -40,7 +40,7 @@ def check_api_key(api_key: str | None) -> str | None:
     """Refuse a key that cannot go in an HTTP header (without showing it)."""
     if api_key is None:
         return None
-    if not _SENDABLE_KEY.match(api_key):
+    if not _SENDABLE_KEY.fullmatch(api_key):
         raise AuthError(
             "the API key contains spaces, control or non-ASCII characters and cannot be sent"
         )

@@ -45,6 +45,15 @@ else:
 FAILURES = (UserError, _errors.WavesError)
 
 
+def _interrupt_name(exc: BaseException) -> str | None:
+    """ "Ctrl-C" or "SIGTERM" for the interrupts ``reconciler.cli.main`` reports itself."""
+    from reconciler.cli.interrupts import Terminated
+
+    if isinstance(exc, KeyboardInterrupt | click.exceptions.Abort):
+        return "Ctrl-C"
+    return "SIGTERM" if isinstance(exc, Terminated) else None
+
+
 def mark_reported(exc: BaseException) -> BaseException:
     exc.reported = True  # type: ignore[attr-defined]
     return exc
@@ -66,7 +75,13 @@ class FailureReport:
         return self
 
     def __exit__(self, kind, exc, tb) -> Literal[False]:
-        if exc is None or not isinstance(exc, FAILURES) or getattr(exc, "reported", False):
+        if exc is None or getattr(exc, "reported", False):
+            return False
+        interrupt = _interrupt_name(exc)
+        if interrupt is not None:  # Ctrl-C, or a CI job cancelled: a document all the same
+            self.report([f"interrupted ({interrupt}); nothing more was started"])
+            return False
+        if not isinstance(exc, FAILURES):
             return False
         self.report(
             rp.error_lines(exc),

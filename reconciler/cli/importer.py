@@ -82,7 +82,7 @@ def import_(
     settings = settings_of(ctx)
     path = Path(manifest_file)
     target = environments.select(path, settings.env)
-    if stack is not None and not re.match(NAME_PATTERN, stack):
+    if stack is not None and not re.fullmatch(NAME_PATTERN, stack):
         raise UserError(
             f"--stack {stack!r}: use 1-63 characters from a-z 0-9 . _ -, starting with "
             "a letter or digit"

@@ -411,7 +411,7 @@ def plan_adoptions(
     for clone in clones:
         label = f"{clean(clone.voice_id)} ({json.dumps(clean(clone.display_name))})"
         base = slugify(clone.display_name) or slugify(clone.voice_id) or "voice"
-        if not _NAME_RE.match(base):
+        if not _NAME_RE.fullmatch(base):
             base = ("v-" + base)[:NAME_MAX]
         if base in target.names and base not in lock.voices:
             problems.append(

@@ -25,7 +25,7 @@ import click
 
 from reconciler.actions import FAILED, HEADINGS, PAST, SYMBOLS
 from reconciler.lazy import lazy_module
-from reconciler.plan import Action, Plan
+from reconciler.plan import NOT_LISTED, Action, Plan
 from reconciler.render.handoff import handoff_markdown, handoff_text
 from reconciler.render.problems import problems_out
 from reconciler.render.table import table as text_table  # (render.table is the module)
@@ -126,9 +126,9 @@ def _q_any(value: Any) -> str:
 def not_converged(plan: Plan) -> list[str]:
     """Sentences for what keeps a plan from being converged besides its changes."""
     notes = []
-    # a wait with a listed clone: it is processing; without: made moments ago, and the
-    # list (which can lag behind creates) does not show it yet
-    waits = sum(1 for a in plan.waiting if a.clone is not None)
+    # a wait for a listed clone: it is processing; for one the list (which can lag behind
+    # creates) does not show yet, made moments ago: its reason says "not listed yet"
+    waits = sum(1 for a in plan.waiting if not any(NOT_LISTED in r for r in a.reasons))
     if waits:
         notes.append(
             f"{waits} clone{'s are' if waits != 1 else ' is'} still being made; "

@@ -149,3 +149,33 @@ def test_a_signal_while_the_list_is_awaited_exits_as_an_interrupt(
     assert message in out and "Aborted." not in out and "Traceback" not in out
     settled(project)
     assert project.server.stats()["clones_created"] == 0 and not project.lockfile.exists()
+
+
+@pytest.mark.parametrize("command", ["plan", "apply", "list", "check"])
+def test_a_cancelled_ci_job_still_prints_its_json_document(project, tmp_path, command):
+    """SIGTERM (a cancelled CI job) while the list is awaited: `--format json` still
+    gets its one document, with the interrupt in ``errors``; plan and apply append
+    the job summary too."""
+    import json
+
+    project.run("apply", "--auto-approve")  # check needs a lockfile
+    project.server.hold(method="GET")
+    summary = tmp_path / "summary.md"
+    env = dict(os.environ, **project.env(), GITHUB_STEP_SUMMARY=str(summary))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", command, "-f", str(project.manifest),
+         "--format", "json"],
+        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    while not project.server.stats()["held_now"]:
+        assert proc.poll() is None, proc.communicate()  # waits on the server's counter
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, out + err
+    assert json.loads(out)["errors"][0]["message"] == (
+        "interrupted (SIGTERM); nothing more was started"
+    ), out
+    assert "Terminated (SIGTERM); nothing more was started." in err
+    assert summary.exists() == (command in ("plan", "apply"))
+    settled(project)

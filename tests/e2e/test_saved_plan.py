@@ -290,7 +290,7 @@ def test_saved_plan_keeps_its_clock_a_wait_stays_a_wait(project):
     doc = save(project, "--list-grace", "3600")
     assert [a["action"] for a in doc["plan"]["actions"]] == ["wait"]
     r = apply_saved(project)
-    assert "Nothing to do now, but not converged. 1 clone is still being made" in r.out
+    assert "Nothing to do now, but not converged. 1 clone made moments ago is not listed" in r.out
     assert "No changes." not in r.out and len(project.remote()) == 1  # not made twice
 
 
