@@ -201,7 +201,7 @@ def server_message(response: httpx.Response, redact: Redact) -> tuple[str, str |
     code = None
     try:
         body = response.json()
-    except (ValueError, UnicodeDecodeError, httpx.ResponseNotRead):
+    except (ValueError, UnicodeDecodeError, RecursionError, httpx.ResponseNotRead):
         body = None
     if isinstance(body, dict):
         for key in ("error", "message", "detail", "msg"):
@@ -247,7 +247,7 @@ def _issue_text(issue: Any) -> str:
 def _recommended_endpoint(response: httpx.Response, redact: Redact) -> str | None:
     try:
         body = response.json()
-    except (ValueError, UnicodeDecodeError, httpx.ResponseNotRead):
+    except (ValueError, UnicodeDecodeError, RecursionError, httpx.ResponseNotRead):
         return None
     value = body.get("recommended_endpoint") if isinstance(body, dict) else None
     return redact(value) if isinstance(value, str) and value.strip() else None
@@ -302,7 +302,7 @@ def definite(error: WavesError) -> bool:
 def parse_json(response: httpx.Response) -> Any:
     try:
         return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # nested too deeply
         raise BadBody(
             f"invalid JSON ({exc.__class__.__name__}) in a {response.status_code}"
             f" answer of {len(response.content)} bytes"
@@ -332,7 +332,7 @@ def whole_list(
 
     try:
         data = json.loads(body, object_pairs_hook=hook)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     entries = data.get(key) if isinstance(data, dict) else None
     if not isinstance(entries, list) or not all(type(e) is kind for e in entries):

@@ -143,21 +143,30 @@ class Redactor:
 
     MASK = "***"
 
+    SHORT = 8  # a key shorter than this is masked only where it stands as a word
+
     def __init__(self, secret: str | None, *, limit: int = 300):
         self._secret = secret
         self._limit = limit
+        # "e" as the key would otherwise turn "Invalid API key" into "Invalid API k***y"
+        self._word = (
+            re.compile(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])")
+            if secret and len(secret) < self.SHORT
+            else None
+        )
+
+    def _mask(self, line: str) -> str:
+        if self._word is not None:
+            return self._word.sub(self.MASK, line)
+        return line.replace(self._secret, self.MASK) if self._secret else line
 
     def __call__(self, text: object) -> str:
-        line = str(text)
-        if self._secret:
-            line = line.replace(self._secret, self.MASK)
+        line = self._mask(str(text))
         line = _CONTROL.sub(" ", line).strip()
         line = re.sub(r"\s{2,}", " ", line)
         if len(line) > self._limit:
             line = line[: self._limit - 1] + "…"
-        if self._secret:  # a cut could not re-create it, but be certain
-            line = line.replace(self._secret, self.MASK)
-        return line
+        return self._mask(line)  # a cut could not re-create it, but be certain
 
     def __repr__(self) -> str:
         return "Redactor()"

@@ -31,6 +31,7 @@ from reconciler.api import (
     CloneRequest,
     NotFoundError,
     ServerError,
+    TransportError,
     WavesClient,
 )
 
@@ -379,3 +380,29 @@ def test_a_web_server_that_is_not_the_api_is_named_not_pasted() -> None:
         "list clones: not found (404): an HTML page (http://waves.test is not the Waves API, "
         "or not at this path: check --api-url / VOICECTL_API_URL)"
     )
+
+
+@pytest.mark.parametrize("status", [200, 500])
+def test_an_answer_nested_too_deeply_is_an_unreadable_answer(status: int) -> None:
+    """A list answer (or an error body) nested 100,000 deep: an unreadable answer,
+    never the JSON reader's RecursionError as an internal error."""
+    deep = b"[" * 100_000 + b"]" * 100_000
+
+    async def listing(request: Request) -> Response:
+        return Response(deep, status_code=status, media_type="application/json")
+
+    client, _counts = make_client(
+        [Route("/waves/v1/voice-cloning", listing, methods=["GET"])], max_tries=1
+    )
+
+    async def main() -> None:
+        async with client:
+            await client.list_clones()
+
+    expected = ServerError if status == 500 else TransportError
+    with pytest.raises(expected) as info:
+        run(main())
+    if status == 200:
+        assert "unreadable response: invalid JSON (RecursionError) in a 200 answer" in str(
+            info.value
+        )

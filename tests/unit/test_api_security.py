@@ -131,3 +131,13 @@ def test_redactor_removes_the_key_and_makes_one_line() -> None:
     assert KEY not in line and "\n" not in line and "\x1b" not in line
     assert line.startswith("bad key *** [31mred") and len(line) <= 80
     assert KEY not in repr(redact)
+
+
+def test_a_short_key_is_masked_where_it_stands_as_a_word_not_inside_words() -> None:
+    """A one-letter key ("e") masked everywhere turned the server's "Invalid API key"
+    into "Invalid API k***y": a key that short is masked as a word only."""
+    redact = Redactor("e")
+    assert redact("Invalid API key") == "Invalid API key"
+    assert redact("Authorization: Bearer e") == "Authorization: Bearer ***"
+    assert redact("key=e;") == "key=***;"
+    assert Redactor("a1B2c3d4")("xa1B2c3d4y") == "x***y"  # a real key: masked anywhere
