@@ -310,7 +310,8 @@ class Applier:
     # -- running ---------------------------------------------------------------------
     async def run(self) -> ApplyResult:
         if self.plan.has_changes:  # before the first change: prove both files can be written
-            self.lock.begin(group_commit=True)  # concurrent operations share fsyncs
+            # concurrent operations share fsyncs; room is proved for every planned change
+            self.lock.begin(group_commit=True, steps=len(self.plan.changes))
         self.watcher = StatusWatcher(
             self.client, initial=self.opts.poll_initial, maximum=self.opts.poll_max
         )

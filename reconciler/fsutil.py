@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 from collections.abc import Iterable
 from pathlib import Path
@@ -101,6 +102,8 @@ def probe_write(path: Path, size: int = 0) -> None:
         folder = folder.parent
     import tempfile
 
+    if path.exists():
+        _replaceable(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{Path(path).name}.", suffix=".probe", dir=folder)
     try:
         if size:
@@ -113,6 +116,56 @@ def probe_write(path: Path, size: int = 0) -> None:
         os.close(fd)
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+def _replaceable(path: Path) -> None:
+    """Raise ``OSError`` when the existing file ``path`` could not be replaced by a
+    rename over it, though its folder takes new files: it is immutable or append-only
+    (``chattr +i``/``+a``: EPERM), or a mount point of its own (a file bind-mounted
+    into a container: EBUSY). A read-only mode (0444) is no obstacle to a rename."""
+    if _immutable(path):
+        raise PermissionError(1, "the file is immutable or append-only (chattr)", str(path))
+    if str(Path(os.path.realpath(path))) in _mount_points():
+        raise OSError(
+            16, "the file is a mount point of its own (bind-mounted): mount its folder", str(path)
+        )
+
+
+_FS_IOC_GETFLAGS = 0x80086601  # Linux: the inode flags chattr sets
+_IMMUTABLE_OR_APPEND = 0x10 | 0x20
+
+
+def _immutable(path: Path) -> bool:
+    """Linux's immutable or append-only inode flag (False where it cannot be read)."""
+    try:
+        import array
+        import fcntl
+
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except (ImportError, OSError):
+        return False
+    try:
+        flags = array.array("i", [0])
+        fcntl.ioctl(fd, _FS_IOC_GETFLAGS, flags, True)
+        return bool(flags[0] & _IMMUTABLE_OR_APPEND)
+    except OSError:  # a filesystem without inode flags (tmpfs answers ENOTTY)
+        return False
+    finally:
+        os.close(fd)
+
+
+def _mount_points() -> set[str]:
+    """This process's mount points (Linux: /proc/self/mountinfo; elsewhere none known)."""
+    try:
+        lines = read_regular(Path("/proc/self/mountinfo")).decode("utf-8", "replace")
+    except OSError:
+        return set()
+    points = set()
+    for line in lines.splitlines():
+        fields = line.split(" ")
+        if len(fields) > 4:  # octal escapes for space, tab, newline, backslash
+            points.add(re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), fields[4]))
+    return points
 
 
 class NotRegularFile(OSError):

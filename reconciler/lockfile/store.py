@@ -122,6 +122,11 @@ def _checked_op(op: Any) -> Op:
     return [kind, section, key, value]
 
 
+# Bytes one operation adds at most: its journal line(s) (~1.4 kB for a create with its
+# samples) and its entry in the folded lockfile (~0.9 kB), rounded up.
+ROOM_PER_STEP = 3072
+
+
 class Lockfile:
     """A lockfile on disk and its current document (read ``doc``; change it only via methods)."""
 
@@ -197,12 +202,15 @@ class Lockfile:
         self._stale_journal = True  # replayed into memory; the next fold removes it
 
     # -- the run: journal, then fold ---------------------------------------------------
-    def begin(self, *, group_commit: bool = False) -> None:
+    def begin(self, *, group_commit: bool = False, steps: int = 0) -> None:
         """Prove the journal and the lockfile can be written, then journal every change.
 
         Called before the first request that changes anything. A state recovered
         from a crashed run's journal is folded first. Raises a one-line
         :class:`LockfileWriteError` naming the path that cannot be written.
+
+        ``steps``: about how many operations will be journalled (the plan's changes),
+        for the room the journal and the new lockfile need on a nearly full disk.
 
         Each change is fsync'd before its method returns; with ``group_commit``
         it is only written, and the (async) caller must ``await lock.durable()``
@@ -214,7 +222,7 @@ class Lockfile:
             return
         if self.recovered or self._stale_journal:
             self.fold()
-        self._probe_lockfile()
+        self._probe_lockfile(steps)
         self._journal = Journal.create(
             self.journal_path,
             lineage=self.doc.lineage,
@@ -222,12 +230,16 @@ class Lockfile:
             stack=self.doc.stack,
         )
 
-    def _probe_lockfile(self) -> None:
-        """Write (and remove) a temp file as large as the lockfile in its folder."""
+    def _probe_lockfile(self, steps: int = 0) -> None:
+        """Prove the lockfile can be replaced (not read-only, immutable or bind-mounted),
+        and write (and remove) a temp file in its folder as large as what the run needs
+        there at once: the old lockfile's size again, and room for ``steps`` journal
+        lines and the entries they add."""
         try:
             size = self.path.stat().st_size + 4096
         except OSError:
             size = 4096
+        size += steps * ROOM_PER_STEP
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             probe_write(self.path, size)

@@ -19,6 +19,7 @@ import sys
 import pytest
 from cli_support import ROOT, Project
 from privileges import unprivileged_prefix
+from sandbox_support import until
 
 from reconciler.lockfile import journal_path_for
 
@@ -99,15 +100,34 @@ def test_a_full_disk_stops_apply_before_any_request(project):
 
 
 def test_a_journal_write_failing_mid_run_stops_new_creates(project):
+    """The disk fills up mid-run: while the first creates are out (held at the
+    server), the apply's file-size limit drops to its journal's size, so the next
+    journal line cannot be written (the probe before the first create had room)."""
     names = [f"v{i:02d}" for i in range(40)]
     project.write({n: {} for n in names})
     journal = journal_path_for(project.lockfile)
-    # room for the lockfile probe and a few journal lines, not for forty voices
-    done = _apply(project, "--parallelism", "2", file_limit=6000)
-    assert done.returncode == 1, done.stdout + done.stderr
-    errors = _errors(done.stderr)
+    server = project.server
+    server.hold(method="POST", path="/waves/v1/voice-cloning")
+    import os
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **project.env())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "apply", "--auto-approve", "--parallelism", "2",
+         "-f", str(project.manifest)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=lambda: signal.signal(signal.SIGXFSZ, signal.SIG_IGN),  # EFBIG instead
+    )  # fmt: skip
+    until(lambda: server.stats()["held_now"] >= 1 or proc.poll() is not None, "a create")
+    assert proc.poll() is None, proc.communicate()
+    full = journal.stat().st_size  # the header: the journal exists before the first create
+    resource.prlimit(proc.pid, resource.RLIMIT_FSIZE, (full, full))
+    server.release()
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 1, stdout + stderr
+    errors = _errors(stderr)
     assert errors == [f"Error: {journal}: cannot write the lockfile journal: File too large"]
-    assert "Traceback" not in done.stderr
+    assert "Traceback" not in stderr
     created = project.server.stats()["clones_created"]
     assert 0 < created < len(names)  # stopped: most creates were never sent
 
