@@ -52,7 +52,8 @@ from reconciler.render.lines import out
     "--stack",
     default=None,
     metavar="NAME",
-    help="The stack of a NEW manifest (default: default); an existing manifest keeps its own.",
+    help="The stack of a NEW manifest (default: one of its own, project-<id>, recorded in "
+    "the lockfile); an existing manifest keeps its own.",
 )
 @click.option(
     "--allow-outside-files",

@@ -37,8 +37,14 @@ from reconciler.render.setup import schemas_up_to_date, schemas_written
 @global_options
 def schema(name: str | None, write: bool, check: bool, directory: str) -> None:
     """Print a JSON Schema (NAME), or write/check them all (--write/--check)."""
-    if sum((name is not None, write, check)) != 1:
-        raise UserError("give one of NAME (" + ", ".join(schemas.SCHEMAS) + "), --write or --check")
+    given = [
+        w for w, on in ((name, name is not None), ("--write", write), ("--check", check)) if on
+    ]
+    if len(given) != 1:
+        both = f" (not {' and '.join(str(g) for g in given)} together)" if given else ""
+        raise UserError(
+            "give one of NAME (" + ", ".join(schemas.SCHEMAS) + f"), --write or --check{both}"
+        )
     folder = Path(directory)
     if name is not None:
         click.echo(schemas.schema_text(name), nl=False)
@@ -51,10 +57,17 @@ def schema(name: str | None, write: bool, check: bool, directory: str) -> None:
             )
         stale = schemas.differences(folder)
         if stale:
-            raise UserError(
-                f"{folder}: {', '.join(stale)} differ from the models; "
-                f"run `voicectl schema --write --dir {folder}`"
+            missing = [f for f in stale if not (folder / f).exists()]
+            differ = [f for f in stale if f not in missing]
+            what = "; ".join(
+                part
+                for part in (
+                    f"{', '.join(missing)} missing" if missing else "",
+                    f"{', '.join(differ)} differ from the models" if differ else "",
+                )
+                if part
             )
+            raise UserError(f"{folder}: {what}; run `voicectl schema --write --dir {folder}`")
         click.echo(schemas_up_to_date(folder, len(schemas.SCHEMAS)))
         return
     stale = schemas.differences(folder)

@@ -55,6 +55,13 @@ def test_schema_command_prints_writes_and_checks(capsys, tmp_path):
         f"Error: {target}: plan.schema.json differ from the models; "
         f"run `voicectl schema --write --dir {target}`"
     )
+    (target / "plan.schema.json").unlink()
+    (target / "list.schema.json").write_text("{}\n")
+    r = run(capsys, "schema", "--check", "--dir", str(target))
+    assert r.err.strip() == (  # a missing file is not called different
+        f"Error: {target}: plan.schema.json missing; list.schema.json differ from the "
+        f"models; run `voicectl schema --write --dir {target}`"
+    )
     missing = tmp_path / "nowhere"
     r = run(capsys, "schema", "--check", "--dir", str(missing))
     assert r.code == 1 and r.err.strip() == (
@@ -67,6 +74,8 @@ def test_schema_command_needs_exactly_one_mode(capsys):
     for args in ([], ["plan", "--write"], ["--write", "--check"]):
         r = run(capsys, "schema", *args)
         assert r.code == 1 and "give one of NAME" in r.err
+    both = run(capsys, "schema", "--write", "--check")
+    assert both.err.rstrip().endswith("--write or --check (not --write and --check together)")
     r = run(capsys, "schema", "nope")
     assert r.code == 1 and "Invalid value" in r.err
 
