@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
+from reconciler.cli.complete import voice_names
 from reconciler.cli.failures import FailureReport
 from reconciler.cli.options import lockfile_option, text_or_json_options
 from reconciler.cli.ui import connection_for, logger_for, style_for
@@ -51,7 +52,12 @@ else:
     help="TTS requests at a time (the base plan allows 1).",
 )
 @click.option(
-    "--target", "targets", multiple=True, metavar="NAME", help="Check only this voice (repeatable)."
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="NAME",
+    shell_complete=voice_names,
+    help="Check only this voice (repeatable).",
 )
 @text_or_json_options
 @global_options

@@ -74,6 +74,9 @@ def voice_names(
     manifest = _manifest_path(ctx)
     names = manifest_voice_names(manifest)
     lockfile = ctx.params.get("lockfile")
-    recorded = Path(lockfile) if lockfile else manifest.parent / "voices.lock.json"
+    # --env NAME (or VOICECTL_ENV): that environment's own lockfile, voices.NAME.lock.json
+    env = getattr(ctx.find_root().obj, "env", None) or os.environ.get("VOICECTL_ENV") or None
+    default = f"voices.{env}.lock.json" if env else "voices.lock.json"
+    recorded = Path(lockfile) if lockfile else manifest.parent / default
     names += lockfile_voice_names(recorded)
     return [CompletionItem(n) for n in sorted(set(names)) if n.startswith(incomplete)]

@@ -10,22 +10,35 @@ failed or a clip has a problem. ``--format json`` prints ``samples.schema.json``
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
+from reconciler.cli.complete import voice_names
 from reconciler.cli.failures import FailureReport
 from reconciler.cli.options import lockfile_option, text_or_json_options
 from reconciler.cli.ui import emit, logger_for
-from reconciler.engine import clips as clip_engine
-from reconciler.engine import environments, workflow
 from reconciler.errors import UserError
-from reconciler.render import clips as _render
-from reconciler.render.lines import json_text
+from reconciler.lazy import lazy_module
+
+# imported on first use: building the command (--help, completion) stays cheap
+if TYPE_CHECKING:  # the real modules, for the type checker
+    import reconciler.engine.clips as clip_engine
+    import reconciler.engine.environments as environments
+    import reconciler.engine.workflow as workflow
+    import reconciler.render.clips as _render
+    import reconciler.render.lines as _lines
+else:
+    clip_engine = lazy_module("reconciler.engine.clips")
+    environments = lazy_module("reconciler.engine.environments")
+    workflow = lazy_module("reconciler.engine.workflow")
+    _render = lazy_module("reconciler.render.clips")
+    _lines = lazy_module("reconciler.render.lines")
 
 
 @click.command()
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=voice_names)
 @manifest_option
 @lockfile_option
 @click.option(
@@ -71,7 +84,7 @@ def samples(
             logger=logger_for(settings),
         )
     if fmt == "json":
-        click.echo(json_text(_render.samples_json(run)))
+        click.echo(_lines.json_text(_render.samples_json(run)))
     else:
         emit(_render.samples_text(run, name, embedded=settings.sandbox))
     if run.bad:

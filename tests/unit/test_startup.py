@@ -75,6 +75,8 @@ def _complete(project: Path, words: str):
         ("voicectl apply --replace n", ["narrator", "newsreader", "nightly"]),
         ("voicectl output ne", ["newsreader"]),
         ("voicectl migrate --target b", ["bot"]),
+        ("voicectl check --target n", ["narrator", "newsreader", "nightly"]),
+        ("voicectl samples b", ["bot"]),
     ],
 )
 def test_completion_offers_voice_names_from_the_manifest_without_the_network(
@@ -85,6 +87,19 @@ def test_completion_offers_voice_names_from_the_manifest_without_the_network(
     offered = [line.split(",", 1)[1] for line in done.stdout.splitlines()]
     assert offered == expected
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+
+
+def test_completion_reads_the_lockfile_of_the_environment_named(project):
+    """--env staging: the voices recorded in voices.staging.lock.json are offered (one
+    the manifest no longer declares is still one `output` hands out)."""
+    (project / "voices.staging.lock.json").write_text(
+        json.dumps({"version": 1, "lineage": "x", "voices": {"hand-made": {"voiceId": "v"}}})
+    )
+    done, _modules = _complete(project, "voicectl output --env staging h")
+    assert done.returncode == 0, done.stderr
+    assert [line.split(",", 1)[1] for line in done.stdout.splitlines()] == ["hand-made"]
+    done, _modules = _complete(project, "voicectl output h")  # no --env: the plain one
+    assert done.stdout.strip() == ""
 
 
 def test_completion_offers_the_voices_of_included_files_too(project):
