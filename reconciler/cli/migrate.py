@@ -112,9 +112,15 @@ def migrate(
     lock_path = workflow.lockfile_path(path, flags.lockfile, target)
 
     def write_map(doc) -> None:
-        if map_out:
-            migrating.write_map(Path(map_out), doc)
-            emit([_render_migrating.map_written(map_out, fmt)])
+        if not map_out:
+            return
+        there = Path(map_out)
+        if not migrating.migration_map(doc)["voices"] and there.is_file() and there.stat().st_size:
+            # nothing migrated yet (new clones still processing): an earlier map stays
+            emit([_render_migrating.map_kept(map_out, fmt)])
+            return
+        migrating.write_map(there, doc)
+        emit([_render_migrating.map_written(map_out, fmt)])
 
     run = _cli_apply.run_and_show(
         request,

@@ -71,12 +71,21 @@ def map_written(map_out: str, fmt: str) -> Line:
     return Line(f"Wrote the voiceId map to {map_out}.", err=fmt != "text")
 
 
+def map_kept(map_out: str, fmt: str) -> Line:
+    """``--map-out`` left as it was: this run migrated no voice yet."""
+    return Line(
+        f"Left the voiceId map in {map_out} as it was: no voice is migrated yet.",
+        err=fmt != "text",
+    )
+
+
 def still_processing(result: MigrateResult) -> str:
     """The error of a migration whose new clones are still being made."""
     names = ", ".join(clean(n) for n in result.waiting)
+    it = "they have" if len(result.waiting) != 1 else "it has"
     return (
         f"migration not finished: {names} still being processed on the service; "
-        "run `voicectl migrate` again once it has completed"
+        f"run `voicectl migrate` again once {it} completed"
     )
 
 

@@ -368,3 +368,24 @@ def test_destroy_first_at_the_clone_limit_keeps_the_voice_in_the_map(project, tm
     assert voices == {"voice-0": {"old": originals["voice-0"], "new": new, "oldKept": False}}
     refused = project.run("migrate", "--finish", "--destroy-first", "voice-1", expect=1)
     assert "--destroy-first has no use with --finish" in refused.err
+
+
+def test_a_rerun_while_the_new_clones_process_keeps_an_earlier_map(project, tmp_path):
+    """Nothing migrated yet (the new clones are still processing): the map already
+    at --map-out is left as it was, not replaced by an empty one."""
+    seeded_org(project, n_legacy=2)
+    import_all(project)
+    map_path = tmp_path / "map.json"
+    earlier = '{"formatVersion": 1, "ids": {"voice_a": "voice_b"}, "voices": {}}\n'
+    map_path.write_text(earlier)
+    project.server.config(processing_seconds=3600)
+    args = ["migrate", "--auto-approve", "--map-out", str(map_path)]
+    project.run(*args, "--wait-timeout", "0.5", expect=1)  # made, still processing
+    again = project.run(*args, expect=1)
+    assert f"Left the voiceId map in {map_path} as it was: no voice is migrated yet." in again.out
+    assert "once they have completed" in again.err
+    assert map_path.read_text() == earlier
+    project.server.config(processing_seconds=0)
+    project.server.finish_processing()
+    project.run(*args)
+    assert len(json.loads(map_path.read_text())["voices"]) == 2
