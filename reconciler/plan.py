@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from reconciler import identity
 from reconciler.actions import CHANGING, ORDER
-from reconciler.api.models import CURRENT_MODEL, Clone
+from reconciler.api.models import CURRENT_MODEL, PRO_MODEL, Clone
 from reconciler.lockfile.model import LockDocument, LockEntry
 from reconciler.ownership import (
     Owner,
@@ -1012,7 +1012,8 @@ class _Planner:
             problem = f"its replacement {new_id} is not on lightning-v3.1 (modelIds: {models})"
         else:
             self.safe_deletes.add(voice_id)  # the voice lives on in its replacement
-            why = f"kept as retired; its replacement {new_id} is completed on lightning-v3.1"
+            pool = "lightning-v3.1-pro" if PRO_MODEL in new.models else "lightning-v3.1"
+            why = f"kept as retired; its replacement {new_id} is completed on {pool}"
             self.add_delete(clone, name, why, "migrated", awaiting=voice_id in self.lock.awaiting)
             return
         self.refusals.append(ReplacementNotReady(name, voice_id, problem))

@@ -106,3 +106,18 @@ def test_kept_clones_that_finish_could_not_delete_are_deleted_by_the_next_apply(
     lock = project.lock()
     assert "awaitingDeletion" not in lock and "retired" not in lock
     assert project.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_a_migration_to_the_pro_pool_says_pro(project):
+    """`defaults: {model: lightning-v3.1-pro}`: the table and the finish name the pool
+    the new clones are on, not plain lightning-v3.1."""
+    seed_legacy(project, 1)
+    project.run("import", "--stack", "e2e", "--samples", str(project.root / "samples"))
+    text = project.manifest.read_text()
+    project.manifest.write_text(
+        text.replace("voices:", "defaults: {model: lightning-v3.1-pro}\nvoices:", 1)
+    )
+    out = project.run("migrate", "--auto-approve", "--keep-legacy").out
+    assert "NEW (lightning-v3.1-pro)" in out and "NEW (lightning-v3.1)" not in out
+    plan = project.run("migrate", "--finish", "--auto-approve").out
+    assert "is completed on lightning-v3.1-pro" in plan
