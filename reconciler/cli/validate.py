@@ -71,8 +71,12 @@ def validate(
     except UserError as exc:
         problems = error_lines(exc)
         warnings = list(getattr(exc, "warnings", None) or [])
+        if not isinstance(exc, ManifestError) and fmt == "text":
+            raise  # not the manifest's problem (a bad VOICECTL_* value, say): said as it is
         emit(_render.report(fmt, name, None, problems, warnings))
-        where = exc.source if isinstance(exc, ManifestError) and exc.source else name
+        if not isinstance(exc, ManifestError):
+            raise
+        where = exc.source or name
         raise UserError(_render.invalid(len(problems), where)) from None
     emit(_render.report(fmt, name, result.manifest, [], result.warnings))
     if fmt == "text":

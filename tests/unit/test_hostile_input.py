@@ -174,3 +174,15 @@ def test_a_number_of_seconds_must_be_finite(here, capsys, monkeypatch, args, env
     (line,) = r.err.splitlines()[-1:]
     assert r.code == 1 and "is not a finite number of seconds." in line, r.err
     assert not (here / "voices.lock.json").exists() and not (here / ".voicectl").exists()
+
+
+def test_a_bad_environment_variable_is_not_called_a_manifest_problem(here, capsys, monkeypatch):
+    monkeypatch.setenv("VOICECTL_QUALITY_WORKERS", "abc")
+    code, lines, _ = validate(
+        here, b"version: 1\nvoices:\n  a: {file: good.wav, language: en}\n", capsys
+    )
+    assert code == 1
+    assert lines == [
+        "Error: VOICECTL_QUALITY_WORKERS='abc': expected a whole number of 1 or more (how "
+        "many samples are measured at once)"
+    ]
