@@ -168,8 +168,9 @@ def api_key(target: Target) -> str:
     if key:
         return key
     if target.environment is None:
+        state = "is blank" if os.environ.get(API_KEY_ENV) is not None else "is not set"
         raise UserError(
-            f"{API_KEY_ENV} is not set: export your Waves API key, or add --sandbox "
+            f"{API_KEY_ENV} {state}: export your Waves API key, or add --sandbox "
             "to run against the built-in emulator"
         )
     raise UserError(missing_key_message([target]))

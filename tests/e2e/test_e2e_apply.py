@@ -251,9 +251,9 @@ def test_concurrent_applies_one_waits_out(project):
 
 def test_missing_key_and_no_tty_are_clear_errors(project, monkeypatch):
     project.write({"alpha": {}})
-    project.key = ""
+    project.key = "   "  # set, but blank (a CI secret that was never filled in)
     r = project.run("plan", expect=1)
-    assert "SMALLEST_API_KEY is not set" in r.err
+    assert r.err.startswith("Error: SMALLEST_API_KEY is blank: export your Waves API key")
     project.key = "sk-sandbox-tests-0123456789"
     r = project.run("apply", expect=1)  # stdin is not a terminal under pytest
     assert "pass --auto-approve" in r.err
