@@ -46,6 +46,12 @@ def checks_json(checks: Sequence[VoiceCheck], *, probed: bool) -> dict[str, Any]
         "probe": probed,
         "voices": [check_json(c) for c in checks],
         "summary": {"checked": len(checks), "ok": len(checks) - failed, "failed": failed},
+        # exit 1 says something failed: `errors` says it too (the details are per voice)
+        "errors": problems_out(
+            [f"{failed} voice{'s' if failed != 1 else ''} with problems (see voices[].problems)"]
+            if failed
+            else []
+        ),
     }
     return schemas.CheckDocument.model_validate(doc).model_dump(by_alias=True, mode="json")
 

@@ -76,6 +76,7 @@ def samples_json(run: SamplesRun) -> dict[str, Any]:
         downloaded=run.downloaded,
         problems=len(run.bad),
         note=run.note,
+        errors=problems_out([problems(run)] if run.bad else []),  # what exit 1 is for
     )
     return doc.model_dump(by_alias=True, mode="json")
 

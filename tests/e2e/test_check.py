@@ -76,9 +76,14 @@ def test_check_all_green_then_flags_legacy_missing_and_processing(project):
     assert by_name["old"]["probe"] == {"bytes": 150, "seconds": 0.002, "ok": False}
     assert by_name["bravo"]["exists"] is False and by_name["bravo"]["probe"] is None
     assert data["summary"] == {"checked": 3, "ok": 1, "failed": 2}
+    # exit 1: `errors` says so (the details are per voice)
+    assert [e["message"] for e in data["errors"]] == [
+        "2 voices with problems (see voices[].problems)"
+    ]
 
     only = project.run("check", "--target", "alpha", "--format", "json")
     assert [v["name"] for v in json.loads(only.out)["voices"]] == ["alpha"]
+    assert json.loads(only.out)["errors"] == []
 
 
 @pytest.mark.e2e

@@ -61,6 +61,7 @@ def test_a_near_empty_clip_is_reported(project, tmp_path):
     doc = json.loads(project.run("samples", "--download", str(dest), "--json", expect=1).out)
     jsonschema.validate(doc, schema())
     assert doc["problems"] == 2
+    assert [e["message"] for e in doc["errors"]] == ["2 sample clips have a problem"]
     assert all(c["problem"].startswith("near-empty") for c in doc["voices"][0]["samples"])
     assert doc["voices"][0]["samples"][0]["speechSeconds"] == 0.0
 
