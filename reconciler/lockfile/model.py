@@ -179,9 +179,9 @@ class AwaitingEntry(_Model):
 class LockDocument(_Model):
     """The whole voices.lock.json."""
 
-    version: int = LOCK_VERSION
+    version: int = Field(default=LOCK_VERSION, strict=True)  # "1" is a hand edit, not 1
     lineage: str = Field(description="uuid set when the lockfile was first written")
-    serial: int = Field(default=0, description="grows with every write")
+    serial: int = Field(default=0, ge=0, strict=True, description="grows with every write")
     stack: str = "default"
     organization_id: str | None = Field(
         default=None,

@@ -86,6 +86,11 @@ def test_no_temp_files_left(tmp_path):
         ("[]", "not a voicectl lockfile"),
         ('{"version": 7, "lineage": "x"}', "unsupported lockfile version 7"),
         ('{"version": 1}', "lineage: Field required"),
+        (
+            '{"version": 1, "lineage": "x", "serial": "1"}',
+            "serial: Input should be a valid integer",
+        ),
+        ('{"version": 1, "lineage": "x", "serial": -5}', "serial: Input should be greater than"),
         ('{"version": 1, "lineage": "x", "voices": {"a": {}}}', "voices.a.voiceId"),
         (
             '{"version": 1, "lineage": "x", "voices": {"a": {"voiceId": "voice_1"}, '
