@@ -911,6 +911,12 @@ class Applier:
         sent again, leaves a duplicate; it carries our ownership tags but appears in
         neither the lockfile nor the pending journal.
         """
+        n = self.ambiguous
+        self.result.notes.append(
+            f"{n} create{'s were' if n != 1 else ' was'} answered ambiguously: a clone the "
+            "list does not show yet (it can lag behind creates) is found by the next plan, "
+            "which deletes a duplicate; run `voicectl plan` again shortly"
+        )
         try:
             clones = await self.client.list_clones()
         except WavesError as exc:

@@ -38,3 +38,17 @@ def test_an_unanswered_create_is_sent_once_and_adopted_next_run(project: Project
     assert sorted(owned) == ["alpha", "bravo"] and all(len(v) == 1 for v in owned.values())
     assert {n: ids[0] for n, ids in owned.items()} == project.ids()
     assert project.server.stats()["clones_created"] == 2
+
+
+def test_an_apply_with_ambiguous_creates_says_the_next_plan_checks_again(project: Project):
+    """Creates made but answered with an error (ghosts): found by their tags, and the
+    summary says a clone the list does not show yet is the next plan's to find."""
+    project.write({"alpha": {}, "bravo": {}})
+    project.server.config(ghost_rate=1.0)
+    r = project.run("apply", "--auto-approve")
+    project.server.config(ghost_rate=0.0)
+    assert r.text.count("create answered ambiguously") == 2, r.text
+    assert "2 creates were answered ambiguously: a clone the list does not show yet" in r.text
+    assert "No changes." in project.run("plan").out
+    assert sorted(project.owned()) == ["alpha", "bravo"]
+    assert all(len(ids) == 1 for ids in project.owned().values())
