@@ -10,7 +10,7 @@ from reconciler.engine.clips import SamplesRun
 from reconciler.render.lines import Line, err, out
 from reconciler.render.problems import problems_out
 from reconciler.schemas import FORMAT_VERSION, SampleClipOut, SamplesDocument, SamplesVoice
-from reconciler.text import clean
+from reconciler.text import clean, escape
 
 
 def samples_text(run: SamplesRun, name: str | None, *, embedded: bool = False) -> list[Line]:
@@ -26,7 +26,8 @@ def samples_text(run: SamplesRun, name: str | None, *, embedded: bool = False) -
             current = clip.name
             lines.append(out(f"{clean(clip.name)} ({clean(clip.voice_id)}):"))
         text = f'  "{clean(clip.text)}"' if clip.text else ""
-        where = "(in the embedded sandbox)" if embedded else clean(clip.url or "(no URL)")
+        # escaped, not cleaned: the URL shown is the one fetched, odd characters and all
+        where = "(in the embedded sandbox)" if embedded else escape(clip.url or "(no URL)")
         lines.append(out(f"  {clip.n}. {where}{text}"))
         if clip.path is not None:
             m = clip.measurement

@@ -41,6 +41,9 @@ def test_a_control_character_in_a_sample_url_fails_that_clip_only(project, tmp_p
     bad = good.replace("/1.wav", "/a\x1bb.wav") + "?sig=s3cret"
     _edit_url(project, "alpha", 1, bad)
 
+    listed = project.run("samples").out  # the URL fetched, its odd character shown
+    assert "/a\\x1bb.wav" in listed and "\x1b" not in listed
+
     dest = tmp_path / "d"
     r = project.run("samples", "--download", str(dest), expect=1)
     assert "internal error" not in r.text
