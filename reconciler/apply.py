@@ -567,7 +567,8 @@ class Applier:
                 action.display_name,
                 action.delete_reason or "orphan",
                 exc,
-                replaced_by=None,
+                # a retired old clone's successor, as its retired record names it
+                replaced_by=getattr(doc.retired.get(action.voice_id), "replaced_by", None),
             )
             return Outcome(action, True, 0.0, detail="awaiting deletion", awaiting=True)
         self.lock.forget(action.voice_id)

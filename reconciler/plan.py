@@ -467,6 +467,9 @@ class _Planner:
             entry = self.lock.voices.get(name)
             if entry is not None:
                 found[entry.voice_id] = self.remote.get(entry.voice_id)
+            for voice_id, old in sorted(self.lock.retired.items()):
+                if old.name == name:  # its old clone, kept by --keep-legacy: let go too
+                    found[voice_id] = self.remote.get(voice_id)
             for clone in sorted(self.tagged.get(name, ()), key=_created_key):
                 if clone.voice_id not in self.lock.released and not self.recorded_elsewhere(
                     clone.voice_id, name
@@ -950,6 +953,8 @@ class _Planner:
         a replacement interrupted before its delete (keep=False) are deleted now."""
         kept = 0
         for voice_id, old in sorted(self.lock.retired.items()):
+            if old.name in self.removed:
+                continue  # released (plan_removed) or forgotten with its voice
             clone = self.remote.get(voice_id)
             if clone is None:
                 self.add(Action("forget", old.name, voice_id, ("retired clone no longer exists",)))
@@ -1024,6 +1029,7 @@ class _Planner:
         is finished yet, so the finish is refused rather than called done."""
         names = {p.name for p in self.lock.pending.values() if p.keep_old}
         names |= {n for n, i in self.lock.replacing.items() if i.keep_old}
+        names &= set(self.m.voices)  # a dropped voice's intent: the next apply clears it
         problem = "its `migrate --keep-legacy` was cut short: run it again first"
         refusals: list[Refusal] = []
         for name in sorted(names):

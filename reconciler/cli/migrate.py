@@ -122,13 +122,14 @@ def migrate(
         migrating.write_map(there, doc)
         emit([_render_migrating.map_written(map_out, fmt)])
 
+    rerun = _rerun(finish=finish, keep_legacy=keep_legacy, map_out=map_out)
     run = _cli_apply.run_and_show(
         request,
         settings,
         fmt,
         command="migrate",
         console_type=console,
-        rerun=_rerun(finish=finish, keep_legacy=keep_legacy, map_out=map_out),
+        rerun=rerun,
         # the voiceIds already changed are in the map, as in the lockfile
         on_interrupt=lambda run: write_map(migrating.result_of(run, lock_path).doc),
     )
@@ -136,7 +137,7 @@ def migrate(
     emit(_render_migrating.tail(result, finish=finish, fmt=fmt))
     write_map(result.doc)
     if result.waiting and not finish:
-        raise UserError(_render_migrating.still_processing(result))
+        raise UserError(_render_migrating.still_processing(result, rerun))
     if not run.ok:
         ctx.exit(1)
 

@@ -79,13 +79,13 @@ def map_kept(map_out: str, fmt: str) -> Line:
     )
 
 
-def still_processing(result: MigrateResult) -> str:
+def still_processing(result: MigrateResult, rerun: str = "voicectl migrate") -> str:
     """The error of a migration whose new clones are still being made."""
     names = ", ".join(clean(n) for n in result.waiting)
     it = "they have" if len(result.waiting) != 1 else "it has"
     return (
         f"migration not finished: {names} still being processed on the service; "
-        f"run `voicectl migrate` again once {it} completed"
+        f"run `{rerun}` again once {it} completed"
     )
 
 

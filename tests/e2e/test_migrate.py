@@ -383,7 +383,9 @@ def test_a_rerun_while_the_new_clones_process_keeps_an_earlier_map(project, tmp_
     project.run(*args, "--wait-timeout", "0.5", expect=1)  # made, still processing
     again = project.run(*args, expect=1)
     assert f"Left the voiceId map in {map_path} as it was: no voice is migrated yet." in again.out
-    assert "once they have completed" in again.err
+    assert f"run `voicectl migrate --map-out {map_path}` again once they have completed" in (
+        again.err
+    )
     assert map_path.read_text() == earlier
     project.server.config(processing_seconds=0)
     project.server.finish_processing()

@@ -107,3 +107,46 @@ def test_finish_after_a_cut_short_keep_legacy_migration_is_refused(project):
         "Finished: 2 old clones deleted."
         in project.run("migrate", "--finish", "--auto-approve").out
     )
+
+
+def test_a_removed_voice_lets_go_of_its_kept_legacy_clone_too(project):
+    """`removed:` keeps a voice's clone on the service: after `migrate --keep-legacy`
+    that is its old clone as well (never deleted by a plain apply or by --finish)."""
+    originals = seeded_org(project, n_legacy=2)
+    import_all(project)
+    project.run("migrate", "--auto-approve", "--keep-legacy")
+    kept_new = project.ids()["voice-1"]
+    data = yaml.safe_load(project.manifest.read_text())
+    del data["voices"]["voice-1"]
+    data["removed"] = ["voice-1"]
+    project.manifest.write_text(yaml.safe_dump(data, sort_keys=False))
+    out = project.run("apply", "--auto-approve").out
+    assert "0 deleted" in out, out
+    remote = {c["voiceId"] for c in project.remote()}
+    assert {originals["voice-1"], kept_new} <= remote
+    assert {originals["voice-1"], kept_new} <= set(project.lock()["released"])
+    fin = project.run("migrate", "--finish", "--auto-approve").out
+    assert "Finished: 1 old clone deleted." in fin
+    assert originals["voice-1"] in {c["voiceId"] for c in project.remote()}
+
+
+def test_a_dropped_voice_s_cut_short_intent_does_not_block_finish(project):
+    """A voice dropped from the manifest after a cut-short --keep-legacy: its intent
+    is not "run migrate again" (migrate never touches it); the other voice still is."""
+    seeded_org(project, n_legacy=2)
+    import_all(project)
+    server = project.server
+    server.hold(method="POST", path="/waves/v1/voice-cloning")
+    proc = spawn(
+        project, "--auto-approve", "--keep-legacy", "--parallelism", "1", command="migrate"
+    )
+    seen: list[str] = []
+    read_until(proc, ": Replacing...", seen)
+    proc.send_signal(signal.SIGINT)
+    read_until(proc, "Interrupt (Ctrl-C) received", seen)
+    server.release()
+    proc.communicate(timeout=120)
+    until(lambda: not any(server.stats()["in_flight_now"].values()), "the server to be idle")
+    undeclare(project, "voice-1")
+    finish = project.run("migrate", "--finish", "--auto-approve", expect=None)
+    assert "voice-1" not in finish.err, finish.err
