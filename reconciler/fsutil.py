@@ -102,6 +102,8 @@ def probe_write(path: Path, size: int = 0) -> None:
         folder = folder.parent
     import tempfile
 
+    if _immutable(folder):  # new files could be made, never renamed or removed again
+        raise PermissionError(1, "the folder is immutable or append-only (chattr)", str(folder))
     if path.exists():
         _replaceable(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{Path(path).name}.", suffix=".probe", dir=folder)

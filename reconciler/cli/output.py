@@ -75,6 +75,8 @@ def output(
     if not lock.known:
         raise UserError(f"{path}: no lockfile yet; run `voicectl apply` first")
     ids = {n: e.voice_id for n, e in sorted(lock.doc.voices.items())}
+    if not ids:  # a first apply whose every create failed: nothing for apps, and no "{}"
+        raise UserError(f"{path}: records no voice yet; run `voicectl apply` first")
     if name is not None:
         if name not in ids:
             known = ", ".join(ids) or "none"

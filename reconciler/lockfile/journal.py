@@ -75,14 +75,22 @@ def brief(value: Any, limit: int = 60) -> str:
 STATE_DIR = ".voicectl"  # beside the lockfile: its journal and run lock (the caches too)
 
 
+def real_lockfile(lockfile: Path) -> Path:
+    """The file a write of ``lockfile`` changes: the file itself, or what a symbolic
+    link to it points at. Its journal and run lock sit beside that file, so two
+    projects linking to one lockfile share them (and never run at once)."""
+    lockfile = Path(lockfile)
+    return Path(os.path.realpath(lockfile)) if os.path.islink(lockfile) else lockfile
+
+
 def state_folder(lockfile: Path) -> Path:
     """The folder of ``lockfile``'s journal and run lock."""
-    return lockfile.parent / STATE_DIR
+    return real_lockfile(lockfile).parent / STATE_DIR
 
 
 def journal_path_for(lockfile: Path) -> Path:
     """Where the journal of ``lockfile`` lives (beside the run lock)."""
-    return state_folder(lockfile) / f"{lockfile.name}.journal"
+    return state_folder(lockfile) / f"{real_lockfile(lockfile).name}.journal"
 
 
 def folder_in_the_way(path: Path) -> UserError | None:
@@ -328,8 +336,12 @@ def _encoded(record: dict[str, Any], default: Any) -> Iterator[bytes]:
 
 def remove(path: Path) -> None:
     """Delete a folded journal (a crash before this leaves a stale one, ignored later)."""
-    with contextlib.suppress(FileNotFoundError):
+    try:
         os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:  # an immutable or append-only folder, say: the fold is done
+        raise write_error(path, exc, "remove the folded lockfile journal") from None
     fsync_dir(path.parent)
 
 

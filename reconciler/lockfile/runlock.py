@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler.errors import UserError
-from reconciler.lockfile.journal import folder_in_the_way, state_folder
+from reconciler.lockfile.journal import folder_in_the_way, real_lockfile, state_folder
 
 if TYPE_CHECKING:
     import filelock
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def lock_path_for(lockfile: Path) -> Path:
     """Where the exclusive run lock for ``lockfile`` lives."""
-    return state_folder(lockfile) / f"{lockfile.name}.lock"
+    return state_folder(lockfile) / f"{real_lockfile(lockfile).name}.lock"
 
 
 class RunLock:

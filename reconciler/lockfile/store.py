@@ -245,6 +245,20 @@ class Lockfile:
             probe_write(self.path, size)
         except OSError as exc:
             raise write_error(self.path, exc, "write the lockfile") from None
+        self._probe_journal_disk(steps)
+
+    def _probe_journal_disk(self, steps: int) -> None:
+        """The journal on a disk of its own (``.voicectl`` mounted apart): room there
+        for its lines too, proved the same way."""
+        folder = self.journal_path.parent
+        try:
+            apart = folder.is_dir() and folder.stat().st_dev != (
+                journal.real_lockfile(self.path).parent.stat().st_dev
+            )
+            if apart:
+                probe_write(self.journal_path, 4096 + steps * ROOM_PER_STEP)
+        except OSError as exc:
+            raise write_error(self.journal_path, exc, "write the lockfile journal") from None
 
     async def durable(self) -> None:
         """Wait until every change made so far is on disk (group commit's other half)."""

@@ -27,13 +27,17 @@ def _try(*args: str) -> bool:
 
 
 @contextmanager
-def immutable(path: Path) -> Iterator[None]:
-    if not _try("chattr", "+i", str(path)):
-        pytest.skip("chattr +i is not possible here")
+def immutable_flag(flag: str, path: Path) -> Iterator[None]:
+    if not _try("chattr", flag, str(path)):
+        pytest.skip(f"chattr {flag} is not possible here")
     try:
         yield
     finally:
-        _try("chattr", "-i", str(path))
+        _try("chattr", "-" + flag[1:], str(path))
+
+
+def immutable(path: Path):
+    return immutable_flag("+i", path)
 
 
 @contextmanager
@@ -94,3 +98,40 @@ def test_a_disk_too_full_for_the_runs_journal_stops_apply_before_its_first_creat
         assert creates(project) == 0
         left = sorted(str(p.relative_to(disk)) for p in disk.rglob("*") if p.is_file())
         assert "voices.lock.json" not in left and not any("journal" in p for p in left), left
+
+
+def test_an_append_only_project_folder_stops_apply_before_its_first_create(project):
+    """`chattr +a`: new files can be made there, never renamed or removed: the
+    lockfile's temp file could not replace it (and the probe's could not go)."""
+    project.write({"alpha": {}})
+    with immutable_flag("+a", project.root):
+        r = project.run("apply", "--auto-approve", expect=1)
+        left = sorted(p.name for p in project.root.iterdir())
+    assert r.err == (
+        f"Error: {project.lockfile}: cannot write the lockfile: the folder is immutable or "
+        "append-only (chattr)\n"
+    )
+    assert creates(project) == 0
+    assert not [name for name in left if name.endswith((".probe", ".tmp"))], left
+
+
+def test_a_journal_that_cannot_be_removed_after_its_fold_is_one_line(project):
+    """A crashed run's journal is folded, then cannot be removed (its folder made
+    immutable): one line naming it, not an internal error; the lockfile is written."""
+    from reconciler.lockfile import LockEntry, Lockfile, journal_path_for
+
+    project.write({"alpha": {}})
+    project.run("apply", "--auto-approve")
+    lock = Lockfile.load(project.lockfile)
+    lock.begin()
+    entry = lock.doc.voices["alpha"]
+    lock.record("alpha", LockEntry(voice_id=entry.voice_id, status="completed"))
+    lock.close()  # killed before the fold: the journal stays
+    journal = journal_path_for(project.lockfile)
+    with immutable_flag("+i", journal.parent):
+        r = project.run("apply", "--auto-approve", expect=1)
+    assert r.err == (
+        f"Error: {journal}: cannot remove the folded lockfile journal: Operation not permitted\n"
+    )
+    assert journal.exists()  # nothing lost: the next run, with the folder writable, ends it
+    assert "No changes" in project.run("apply", "--auto-approve").out and not journal.exists()

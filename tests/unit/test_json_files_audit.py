@@ -210,7 +210,8 @@ def test_apply_writes_through_a_symlinked_lockfile(applied, capsys):
     assert lockfile.is_symlink() and os.readlink(lockfile) == link
     new = json.loads(target.read_text())["voices"]["alpha"]["voiceId"]
     assert new != old
-    assert sorted(p.name for p in shared.iterdir()) == ["real.lock.json"]  # no temp file left
+    # no temp file left; the journal and run lock are beside the file written
+    assert sorted(p.name for p in shared.iterdir()) == [".voicectl", "real.lock.json"]
     assert not [p for p in applied.iterdir() if p.name.startswith(".voices.lock.json.")]
     assert "No changes" in run_main(capsys, "--sandbox", "plan").out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -10,7 +11,7 @@ import textwrap
 import pytest
 
 from reconciler.errors import UserError
-from reconciler.lockfile import LockEntry, Lockfile, RunLock, lock_path_for
+from reconciler.lockfile import LockEntry, Lockfile, RunLock, journal_path_for, lock_path_for
 
 
 def test_missing_file_is_a_new_document(tmp_path):
@@ -199,3 +200,27 @@ def test_run_lock_with_a_timeout_says_it_waits_then_takes_the_lock(tmp_path):
     with RunLock(lockfile, timeout=600, on_wait=notices.append):  # free: no notice
         pass
     assert len(notices) == 1
+
+
+def test_two_links_to_one_lockfile_share_its_journal_and_run_lock(tmp_path):
+    """Two projects linking to one shared lockfile: their runs exclude each other
+    (each had its own run lock and journal beside its link: both applied at once)."""
+    shared = tmp_path / "shared" / "voices.lock.json"
+    shared.parent.mkdir()
+    shared.write_text('{"lineage": "x", "serial": 0, "stack": "s", "version": 1, "voices": {}}\n')
+    links = []
+    for project in ("web", "app"):
+        (tmp_path / project).mkdir()
+        link = tmp_path / project / "voices.lock.json"
+        link.symlink_to(os.path.relpath(shared, link.parent))
+        links.append(link)
+    web, app = links
+    assert lock_path_for(web) == lock_path_for(app) == lock_path_for(shared)
+    assert journal_path_for(web) == journal_path_for(app) == journal_path_for(shared)
+    proc = _holder(web)
+    try:
+        with pytest.raises(UserError) as err, RunLock(app, timeout=0):
+            pass
+        assert "another voicectl run holds the lock" in err.value.message
+    finally:
+        proc.communicate("\n", timeout=10)

@@ -110,3 +110,19 @@ def test_completion_offers_nothing_from_a_fifo(tmp_path):
         assert manifest_voice_names(manifest) == []
     with fifo(tmp_path / "voices.lock.json") as lockfile:
         assert lockfile_voice_names(lockfile) == []
+
+
+def test_output_of_a_lockfile_that_records_no_voice_is_an_error_not_an_empty_map(tmp_path, capsys):
+    """A first apply whose every create failed leaves a lockfile of no voice: `output`
+    says so (exit 1) instead of giving apps `{}`."""
+    manifest = tmp_path / "voices.yaml"
+    manifest.write_text(MANIFEST)
+    (tmp_path / "voices.lock.json").write_text(
+        '{"lineage": "x", "serial": 1, "stack": "default", "version": 1, "voices": {}}\n'
+    )
+    result = run_main(capsys, "output", "-f", str(manifest))
+    assert result.code == 1 and result.out == ""
+    assert result.err == (
+        f"Error: {tmp_path / 'voices.lock.json'}: records no voice yet; run `voicectl apply` "
+        "first\n"
+    )
