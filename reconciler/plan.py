@@ -1170,7 +1170,14 @@ class _Planner:
         return True
 
     def add_wait(self, clone: Clone, common: dict[str, Any]) -> None:
-        """Note a clone still being made; nothing is done to it in this run."""
+        """Note a clone still being made; nothing is done to it in this run (a --replace
+        of its voice waits too, and says so)."""
+        name = common.get("name")
+        if name in self.opts.replace:
+            self.warnings.append(
+                f"--replace {name}: its clone {clone.voice_id} is still being made "
+                f"({clone.status}); nothing is replaced now: run again once it has completed"
+            )
         self.add(
             Action(
                 "wait",

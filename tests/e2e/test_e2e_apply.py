@@ -159,6 +159,19 @@ def test_a_lockfile_with_a_voice_written_twice_stops_every_command(project):
     assert len(project.remote()) == 2
 
 
+def test_a_replace_of_a_clone_still_being_made_says_it_waits(project):
+    """--replace of a voice whose clone is still processing: nothing is replaced now,
+    and the run says so (it was dropped without a word, exit 0)."""
+    project.write({"alpha": {}})
+    project.server.config(processing_seconds=3600)
+    project.run("apply", "--auto-approve", "--wait-timeout", "0.5", expect=1)
+    r = project.run("plan", "--replace", "alpha", "--detailed-exitcode", expect=2)
+    assert "--replace alpha: its clone " in r.text and "is still being made" in r.text, r.text
+    assert "nothing is replaced now: run again once it has completed" in r.text
+    project.server.config(processing_seconds=0)
+    project.server.finish_processing()
+
+
 def test_target_and_replace(project):
     project.write({"alpha": {}, "bravo": {}})
     apply(project, "--target", "alpha")
