@@ -181,6 +181,33 @@ def _on_sigterm():
     return previous
 
 
+# Commands a CI step reads as JSON and in its job summary: a usage error (a bad flag)
+# is their failure too, so it gets their document and report like any other.
+_REPORTED = ("plan", "apply", "migrate")
+
+
+def _usage_report(args: list[str], exc: click.UsageError) -> None:
+    """The failure document of plan/apply/migrate for a command line click refused:
+    the format is read from the words as given (their parse is what failed)."""
+    command = next((a for a in args if a in COMMAND_TABLE), None)  # the first command word
+    if command not in _REPORTED:
+        return
+    fmt = "text"
+    for i, word in enumerate(args):
+        if word == "--json":
+            fmt = "json"
+        elif word == "--format" and i + 1 < len(args):
+            fmt = args[i + 1]
+        elif word.startswith("--format="):
+            fmt = word.split("=", 1)[1]
+    from reconciler.cli.failures import FailureReport
+
+    label = "plan --all-envs" if command == "plan" and "--all-envs" in args else command
+    FailureReport(label, fmt if fmt in ("json", "markdown") else "text").report(
+        [exc.format_message()]
+    )
+
+
 def _run(args: list[str], debug: bool) -> None:
     from reconciler.cli.interrupts import Terminated
 
@@ -195,6 +222,8 @@ def _run(args: list[str], debug: bool) -> None:
         click.echo("Aborted.", err=True)  # end of input at a prompt
         sys.exit(1)
     except click.ClickException as exc:
+        if isinstance(exc, click.UsageError):
+            _usage_report(args, exc)
         exc.show()
         sys.exit(1 if exc.exit_code == 2 else exc.exit_code)
     except UserError as exc:

@@ -207,3 +207,19 @@ def test_plan_all_envs_failure_is_one_json_document(tmp_path, sandbox_server, ca
     r = project.run("plan", "--all-envs", "--format", "json", expect=1)
     doc = one_document(r.out, "plan-all-envs")
     assert doc["environments"] == [] and "are not set" in doc["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("fmt", [["--format", "json"], ["--format=json"]])
+def test_a_bad_flag_of_plan_is_a_json_document_and_a_job_summary(
+    project: Project, tmp_path: Path, fmt
+) -> None:
+    """click refuses the command line: `plan --format json | jq` still gets one plan
+    document, and the job summary says why (they were empty)."""
+    summary = tmp_path / "summary.md"
+    summary.unlink(missing_ok=True)
+    r = project.run("--api-url", project.server.url, "plan", "--parallelism", "0", *fmt, expect=1)
+    doc = one_document(r.out, "plan")
+    [error] = doc["errors"]
+    assert error["message"] == "Invalid value for '--parallelism': 0 is not in the range 1<=x<=64."
+    assert r.err.rstrip().endswith(f"Error: {error['message']}")
+    assert "Invalid value for" in summary.read_text()
