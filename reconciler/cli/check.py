@@ -15,7 +15,7 @@ import click
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.complete import voice_names
 from reconciler.cli.failures import FailureReport
-from reconciler.cli.options import lockfile_option, text_or_json_options
+from reconciler.cli.options import lockfile_option, output_format, text_or_json_options
 from reconciler.cli.ui import connection_for, logger_for, style_for
 from reconciler.lazy import lazy_module
 
@@ -75,7 +75,7 @@ def check(
     """Check that every voice in the lockfile exists, is completed and works on lightning-v3.1."""
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    fmt = "json" if as_json else fmt
+    fmt = output_format(ctx, fmt, as_json)
 
     def failed(errors: list[str]) -> dict:
         return _render_check.failed_checks_json(errors, probed=probe)

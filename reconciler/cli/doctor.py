@@ -14,7 +14,7 @@ import click
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.failures import FailureReport
-from reconciler.cli.options import lockfile_option, text_or_json_options
+from reconciler.cli.options import lockfile_option, output_format, text_or_json_options
 from reconciler.cli.ui import logger_for, style_for
 from reconciler.engine import environments, workflow
 from reconciler.engine.doctor import diagnose
@@ -41,7 +41,7 @@ def doctor(
     """
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    fmt = "json" if as_json else fmt
+    fmt = output_format(ctx, fmt, as_json)
     # --format json: a failure before any check (no key, an unknown environment, an
     # unreadable lockfile) is a document too
     with FailureReport("doctor", fmt, json_doc=_render.failed_doctor_json, step_summary=False):

@@ -16,7 +16,7 @@ import click
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.failures import FailureReport
-from reconciler.cli.options import lockfile_option, text_or_json_options
+from reconciler.cli.options import lockfile_option, output_format, text_or_json_options
 from reconciler.cli.ui import connection_for, logger_for, style_for
 from reconciler.engine import environments, workflow
 from reconciler.engine.inventory import run_list
@@ -44,7 +44,7 @@ def list_(
     """List the organisation's clones: status, models (LEGACY marked), owner, age."""
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    fmt = "json" if as_json else fmt
+    fmt = output_format(ctx, fmt, as_json)
     # --json: a failure (no key, an unknown environment, no service) is a document too
     with FailureReport("list", fmt, json_doc=failed_inventory_json, step_summary=False):
         target = environments.select(path, settings.env)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from reconciler.engine.environments import Target
     from reconciler.plan import PlanOptions
 from reconciler.cli.complete import voice_names
+from reconciler.errors import UserError
 
 
 class _Seconds(click.FloatRange):
@@ -241,6 +242,16 @@ def text_or_json_options(func):
             click.option("--json", "as_json", is_flag=True, help="Same as --format json."),
         ],
     )
+
+
+def output_format(ctx: click.Context, fmt: str, as_json: bool) -> str:
+    """The format of :func:`text_or_json_options`: ``--json`` is ``--format json``, and
+    ``--json --format text`` together are refused (one of them silently lost)."""
+    from click.core import ParameterSource
+
+    if as_json and fmt != "json" and ctx.get_parameter_source("fmt") is ParameterSource.COMMANDLINE:
+        raise UserError(f"--json and --format {fmt} contradict each other; pick one")
+    return "json" if as_json else fmt
 
 
 def format_option(*choices: str, default: str = "text"):

@@ -17,7 +17,7 @@ import click
 from reconciler.cli.common import global_options, manifest_option, settings_of
 from reconciler.cli.complete import voice_names
 from reconciler.cli.failures import FailureReport
-from reconciler.cli.options import lockfile_option, text_or_json_options
+from reconciler.cli.options import lockfile_option, output_format, text_or_json_options
 from reconciler.cli.ui import emit, logger_for
 from reconciler.errors import UserError
 from reconciler.lazy import lazy_module
@@ -67,7 +67,7 @@ def samples(
     """
     settings = settings_of(ctx)
     path = Path(manifest_file)
-    fmt = "json" if as_json else fmt
+    fmt = output_format(ctx, fmt, as_json)
     # --json: a failure (no lockfile, no key, no service) is a document too
     with FailureReport("samples", fmt, json_doc=_render.failed_samples_json, step_summary=False):
         target = environments.select(path, settings.env)

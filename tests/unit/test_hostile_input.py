@@ -186,3 +186,10 @@ def test_a_bad_environment_variable_is_not_called_a_manifest_problem(here, capsy
         "Error: VOICECTL_QUALITY_WORKERS='abc': expected a whole number of 1 or more (how "
         "many samples are measured at once)"
     ]
+
+
+@pytest.mark.parametrize("command", ["check", "list", "doctor", "samples"])
+def test_json_and_format_text_together_are_refused_not_one_silently_lost(here, capsys, command):
+    result = run_main(capsys, "--sandbox", command, "--json", "--format", "text")
+    assert result.code == 1 and result.out == ""
+    assert result.err == "Error: --json and --format text contradict each other; pick one\n"
