@@ -53,6 +53,7 @@ class RefreshResult:
     missing: list[tuple[str, str]] = field(default_factory=list)  # (name, voiceId)
     # none of the recorded clones is listed: the question to ask about the key
     key_hint: str | None = None
+    recovered: int = 0  # steps of a crashed run's journal folded in by this refresh
 
     @property
     def voices_changed(self) -> int:
@@ -105,6 +106,7 @@ def run_refresh(
         workflow.refuse_other_organisation(lock, remote, conn.target)
         hint = identity.key_hint_for(conn.target.environment, conn.target.key_env)
         serial = lock.doc.serial
+        recovered = lock.recovered
         changes, missing = refresh_lock(lock, remote)
         written = lock.save()
     every = bool(missing) and len(missing) == len(lock.doc.voices)
@@ -116,4 +118,5 @@ def run_refresh(
         changes=changes,
         missing=[(n, lock.doc.voices[n].voice_id) for n in missing],
         key_hint=hint if every else None,
+        recovered=recovered,
     )

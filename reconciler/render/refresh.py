@@ -73,9 +73,15 @@ def refresh_lines(result: RefreshResult) -> list[str]:
         )
     if result.written:
         voices = result.voices_changed
+        n = result.recovered
+        folded = (
+            f"; folded in the {n} step{'s' if n != 1 else ''} a crashed run had journalled"
+            if n
+            else ""
+        )
         lines.append(
             f"Refreshed {voices} voice{'s' if voices != 1 else ''} in {result.lockfile} "
-            f"(serial {result.serial_before} -> {result.serial}).{gone}"
+            f"(serial {result.serial_before} -> {result.serial}){folded}.{gone}"
         )
     elif result.missing:  # "up to date" would be untrue
         lines.append(f"{result.lockfile} is not up to date:{gone}")

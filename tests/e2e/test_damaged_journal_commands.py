@@ -99,5 +99,6 @@ def test_a_crashed_first_apply_is_read_from_its_journal_by_every_command(project
     assert "2 voices checked" in project.run("check").out
     assert project.run("samples").code == 0
     assert not project.lockfile.exists()  # the readers wrote nothing
-    project.run("refresh")
+    out = project.run("refresh").out
+    assert "folded in the 2 steps a crashed run had journalled" in out, out
     assert project.ids() == ids  # refresh folded the journal into the file
