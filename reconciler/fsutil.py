@@ -102,7 +102,7 @@ def probe_write(path: Path, size: int = 0) -> None:
         folder = folder.parent
     import tempfile
 
-    if _immutable(folder):  # new files could be made, never renamed or removed again
+    if folder == path.parent and _immutable(folder):  # files made, never renamed or removed
         raise PermissionError(1, "the folder is immutable or append-only (chattr)", str(folder))
     if path.exists():
         _replaceable(path)

@@ -1176,7 +1176,8 @@ class _Planner:
         if name in self.opts.replace:
             self.warnings.append(
                 f"--replace {name}: its clone {clone.voice_id} is still being made "
-                f"({clone.status}); nothing is replaced now: run again once it has completed"
+                f"({clone.status}); nothing is replaced now (if that clone is the replacement "
+                "asked for, run apply again without --replace once it has completed)"
             )
         self.add(
             Action(

@@ -203,9 +203,7 @@ def _usage_report(args: list[str], exc: click.UsageError) -> None:
     from reconciler.cli.failures import FailureReport
 
     label = "plan --all-envs" if command == "plan" and "--all-envs" in args else command
-    FailureReport(label, fmt if fmt in ("json", "markdown") else "text").report(
-        [exc.format_message()]
-    )
+    FailureReport(label, "json" if fmt == "json" else "text").report([exc.format_message()])
 
 
 def _run(args: list[str], debug: bool) -> None:

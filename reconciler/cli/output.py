@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.cli.common import global_options, manifest_option, settings_of
-from reconciler.cli.complete import voice_names
+from reconciler.cli.complete import manifest_voice_names, voice_names
 from reconciler.cli.options import lockfile_option
 from reconciler.cli.ui import emit
 from reconciler.errors import UserError
@@ -75,7 +75,9 @@ def output(
     if not lock.known:
         raise UserError(f"{path}: no lockfile yet; run `voicectl apply` first")
     ids = {n: e.voice_id for n, e in sorted(lock.doc.voices.items())}
-    if not ids:  # a first apply whose every create failed: nothing for apps, and no "{}"
+    if not ids and manifest_voice_names(Path(manifest_file)):
+        # voices declared, none recorded (a first apply whose every create failed): not
+        # "{}" for apps; a manifest of no voice (or only removed: ones) has nothing to say
         raise UserError(f"{path}: records no voice yet; run `voicectl apply` first")
     if name is not None:
         if name not in ids:

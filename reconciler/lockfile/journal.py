@@ -83,6 +83,16 @@ def real_lockfile(lockfile: Path) -> Path:
     return Path(os.path.realpath(lockfile)) if os.path.islink(lockfile) else lockfile
 
 
+def journal_beside_link(lockfile: Path) -> Path | None:
+    """Where voicectl before session 24 kept a symlinked lockfile's journal (beside the
+    link, not its target), or None when ``lockfile`` is no link: a crash of such a run
+    left its journal there, and it is replayed from there."""
+    lockfile = Path(lockfile)
+    if not os.path.islink(lockfile):
+        return None
+    return lockfile.parent / STATE_DIR / f"{lockfile.name}.journal"
+
+
 def state_folder(lockfile: Path) -> Path:
     """The folder of ``lockfile``'s journal and run lock."""
     return real_lockfile(lockfile).parent / STATE_DIR

@@ -44,6 +44,12 @@ class RunLock:
         self._lock: filelock.BaseFileLock | None = None
 
     def __enter__(self) -> RunLock:
+        target = real_lockfile(self.lockfile)
+        if target != Path(self.lockfile) and not target.parent.is_dir():
+            raise UserError(
+                f"{self.lockfile}: a link to {target}, whose folder does not exist (a "
+                "mistyped link, a share not mounted?); nothing was changed"
+            )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -176,7 +176,13 @@ class Lockfile:
                 at, byte = where_not_utf8(raw, exc)
                 raise UserError(f"{path}:{at}: the lockfile is not UTF-8 text ({byte})") from None
             lock = cls(path, parse(text, source=str(path)), exists=True)
-        lock._replay(journal.read(lock.journal_path))
+        found = journal.read(lock.journal_path)
+        old_place = journal.journal_beside_link(path)
+        if found is None and old_place is not None and old_place != lock.journal_path:
+            found = journal.read(old_place)
+            if found is not None:  # replayed, folded and removed from where it is
+                lock.journal_path = old_place
+        lock._replay(found)
         return lock
 
     def _replay(self, found: journal.Replay | None) -> None:
@@ -248,15 +254,15 @@ class Lockfile:
         self._probe_journal_disk(steps)
 
     def _probe_journal_disk(self, steps: int) -> None:
-        """The journal on a disk of its own (``.voicectl`` mounted apart): room there
-        for its lines too, proved the same way."""
+        """The journal's folder (``.voicectl``), when it exists: one voicectl can make files
+        in, rename and remove them (not append-only); on a disk of its own (mounted
+        apart), room there for the journal's lines too."""
         folder = self.journal_path.parent
         try:
-            apart = folder.is_dir() and folder.stat().st_dev != (
-                journal.real_lockfile(self.path).parent.stat().st_dev
-            )
-            if apart:
-                probe_write(self.journal_path, 4096 + steps * ROOM_PER_STEP)
+            if not folder.is_dir():
+                return  # made with the journal, in the lockfile's folder just proved
+            apart = folder.stat().st_dev != journal.real_lockfile(self.path).parent.stat().st_dev
+            probe_write(self.journal_path, 4096 + steps * ROOM_PER_STEP if apart else 0)
         except OSError as exc:
             raise write_error(self.journal_path, exc, "write the lockfile journal") from None
 
@@ -300,6 +306,7 @@ class Lockfile:
             self._journal = None
         if self.recovered or self._stale_journal or wrote or self.journal_path.exists():
             journal.remove(self.journal_path)
+        self.journal_path = journal.journal_path_for(self.path)  # an older one's place: done
         self.recovered = 0
         self._stale_journal = False
         return wrote

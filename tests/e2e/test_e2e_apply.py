@@ -167,7 +167,7 @@ def test_a_replace_of_a_clone_still_being_made_says_it_waits(project):
     project.run("apply", "--auto-approve", "--wait-timeout", "0.5", expect=1)
     r = project.run("plan", "--replace", "alpha", "--detailed-exitcode", expect=2)
     assert "--replace alpha: its clone " in r.text and "is still being made" in r.text, r.text
-    assert "nothing is replaced now: run again once it has completed" in r.text
+    assert "run apply again without --replace once it has completed" in r.text
     project.server.config(processing_seconds=0)
     project.server.finish_processing()
 

@@ -135,3 +135,20 @@ def test_a_journal_that_cannot_be_removed_after_its_fold_is_one_line(project):
     )
     assert journal.exists()  # nothing lost: the next run, with the folder writable, ends it
     assert "No changes" in project.run("apply", "--auto-approve").out and not journal.exists()
+
+
+def test_an_append_only_voicectl_folder_stops_apply_before_its_first_create(project):
+    """The journal's folder takes new files but never lets them go: refused up front
+    (before, every change was made and the run failed removing its journal)."""
+    project.write({"alpha": {}})
+    project.run("apply", "--auto-approve")
+    project.write({"alpha": {}, "bravo": {}})
+    before = creates(project)
+    state = project.root / ".voicectl"
+    with immutable_flag("+a", state):
+        r = project.run("apply", "--auto-approve", expect=1)
+    assert r.err == (
+        f"Error: {state / 'voices.lock.json.journal'}: cannot write the lockfile journal: "
+        "the folder is immutable or append-only (chattr)\n"
+    )
+    assert creates(project) == before

@@ -224,3 +224,37 @@ def test_two_links_to_one_lockfile_share_its_journal_and_run_lock(tmp_path):
         assert "another voicectl run holds the lock" in err.value.message
     finally:
         proc.communicate("\n", timeout=10)
+
+
+def test_a_journal_an_older_voicectl_left_beside_the_link_is_replayed(tmp_path):
+    """Before session 24 a symlinked lockfile's journal sat beside the link: a crash of
+    such a run left it there, and it is replayed (then folded and removed), not lost."""
+    shared = tmp_path / "shared" / "real.lock.json"
+    shared.parent.mkdir()
+    shared.write_text('{"lineage": "x", "serial": 0, "stack": "s", "version": 1, "voices": {}}\n')
+    link = tmp_path / "voices.lock.json"
+    link.symlink_to(shared)
+    crashed = Lockfile.load(shared, stack="s")
+    crashed.begin()
+    crashed.record("alpha", LockEntry(voice_id="voice_a", status="completed"))
+    crashed.close()  # killed before the fold
+    old_place = tmp_path / ".voicectl" / "voices.lock.json.journal"
+    old_place.parent.mkdir()
+    os.replace(journal_path_for(shared), old_place)
+    lock = Lockfile.load(link, stack="s")
+    assert lock.recovered == 1 and lock.doc.voices["alpha"].voice_id == "voice_a"
+    lock.begin()  # folds what it replayed
+    lock.close()
+    assert json.loads(shared.read_text())["voices"]["alpha"]["voiceId"] == "voice_a"
+    assert not old_place.exists() and link.is_symlink()
+
+
+def test_a_link_to_a_folder_that_does_not_exist_is_refused_before_anything(tmp_path):
+    link = tmp_path / "voices.lock.json"
+    link.symlink_to(tmp_path / "unmounted" / "share" / "voices.lock.json")
+    with pytest.raises(UserError) as err, RunLock(link):
+        pass
+    assert "whose folder does not exist (a mistyped link, a share not mounted?)" in (
+        err.value.message
+    )
+    assert not (tmp_path / "unmounted").exists()

@@ -116,7 +116,7 @@ def test_output_of_a_lockfile_that_records_no_voice_is_an_error_not_an_empty_map
     """A first apply whose every create failed leaves a lockfile of no voice: `output`
     says so (exit 1) instead of giving apps `{}`."""
     manifest = tmp_path / "voices.yaml"
-    manifest.write_text(MANIFEST)
+    manifest.write_text("version: 1\nvoices:\n  alpha: {file: a.wav, language: en}\n")
     (tmp_path / "voices.lock.json").write_text(
         '{"lineage": "x", "serial": 1, "stack": "default", "version": 1, "voices": {}}\n'
     )
@@ -126,3 +126,6 @@ def test_output_of_a_lockfile_that_records_no_voice_is_an_error_not_an_empty_map
         f"Error: {tmp_path / 'voices.lock.json'}: records no voice yet; run `voicectl apply` "
         "first\n"
     )
+    manifest.write_text(MANIFEST)  # a manifest of no voice: nothing to hand out, and fine
+    result = run_main(capsys, "output", "-f", str(manifest))
+    assert result.code == 0 and result.out.strip() == "{}"
