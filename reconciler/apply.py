@@ -410,8 +410,7 @@ class Applier:
         `migrate --keep-legacy`, or the one that planned it was (its journalled intent)."""
         if not action.legacy:
             return None
-        intent = self.lock.doc.replacing.get(action.name or "")
-        asked = intent is not None and intent.keep_old and intent.replaces == action.voice_id
+        asked = self.lock.doc.keeps_old(action.name or "", action.voice_id)
         return True if self.opts.keep_legacy or asked else None
 
     def intend_kept_replacements(self) -> None:

@@ -781,14 +781,7 @@ class _Planner:
         """Whether the legacy clone of ``entry`` that ``keeper`` supersedes is kept as
         retired: asked for (``migrate --keep-legacy``), or by the run that began the
         replacement (journalled before its create, and with the new clone)."""
-        if self.opts.keep_legacy:
-            return True
-        pending = self.lock.pending.get(keeper.voice_id)
-        intent = self.lock.replacing.get(name)
-        return bool(
-            (pending is not None and pending.keep_old)
-            or (intent is not None and intent.keep_old and intent.replaces == entry.voice_id)
-        )
+        return self.opts.keep_legacy or self.lock.keeps_old(name, entry.voice_id, keeper.voice_id)
 
     def replace_reasons(
         self,
@@ -1017,7 +1010,7 @@ class _Planner:
             problem = f"its replacement {new_id} is not on lightning-v3.1 (modelIds: {models})"
         else:
             self.safe_deletes.add(voice_id)  # the voice lives on in its replacement
-            pool = "lightning-v3.1-pro" if PRO_MODEL in new.models else "lightning-v3.1"
+            pool = PRO_MODEL if PRO_MODEL in new.models else CURRENT_MODEL
             why = f"kept as retired; its replacement {new_id} is completed on {pool}"
             self.add_delete(clone, name, why, "migrated", awaiting=voice_id in self.lock.awaiting)
             return

@@ -59,14 +59,9 @@ def schema(name: str | None, write: bool, check: bool, directory: str) -> None:
         if stale:
             missing = [f for f in stale if not (folder / f).exists()]
             differ = [f for f in stale if f not in missing]
-            what = "; ".join(
-                part
-                for part in (
-                    f"{', '.join(missing)} missing" if missing else "",
-                    f"{', '.join(differ)} differ from the models" if differ else "",
-                )
-                if part
-            )
+            parts = [f"{', '.join(missing)} missing"] if missing else []
+            parts += [f"{', '.join(differ)} differ from the models"] if differ else []
+            what = "; ".join(parts)
             raise UserError(f"{folder}: {what}; run `voicectl schema --write --dir {folder}`")
         click.echo(schemas_up_to_date(folder, len(schemas.SCHEMAS)))
         return

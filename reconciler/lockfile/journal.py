@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import UserError
-from reconciler.fsutil import read_regular
+from reconciler.fsutil import read_regular, write_target
 from reconciler.lockfile.model import JsonBeyondLimits, loads_json
 
 JOURNAL_VERSION = 1
@@ -79,8 +79,7 @@ def real_lockfile(lockfile: Path) -> Path:
     """The file a write of ``lockfile`` changes: the file itself, or what a symbolic
     link to it points at. Its journal and run lock sit beside that file, so two
     projects linking to one lockfile share them (and never run at once)."""
-    lockfile = Path(lockfile)
-    return Path(os.path.realpath(lockfile)) if os.path.islink(lockfile) else lockfile
+    return write_target(lockfile)
 
 
 def journal_beside_link(lockfile: Path) -> Path | None:

@@ -212,6 +212,16 @@ class LockDocument(_Model):
         description="voiceId -> clone to delete that no delete route could delete yet",
     )
 
+    def keeps_old(self, name: str, old_id: str | None, new_id: str | None = None) -> bool:
+        """Whether a `migrate --keep-legacy` run asked to keep ``name``'s old clone
+        ``old_id``: its intent, journalled before the create, or (once made) the pending
+        entry of the new clone ``new_id`` says so."""
+        intent = self.replacing.get(name)
+        if intent is not None and intent.keep_old and intent.replaces == old_id:
+            return True
+        pending = self.pending.get(new_id or "")
+        return bool(pending is not None and pending.keep_old)
+
 
 _SECTIONS = ("voices", "pending", "retired", "released", "replacing", "awaiting")
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 import click
 
 from reconciler.actions import FAILED, HEADINGS, PAST, SYMBOLS
-from reconciler.api.models import PRO_MODEL
+from reconciler.api.models import CURRENT_MODEL, PRO_MODEL
 from reconciler.lazy import lazy_module
 from reconciler.plan import NOT_LISTED, Action, Plan
 from reconciler.render.handoff import handoff_markdown, handoff_text
@@ -723,9 +723,9 @@ def migration_table(doc: LockDocument) -> str:
         rows.append([name, clean(item["old"]), "->", clean(item["new"]), state])
     # the new clones' pool: lightning-v3.1, or the Pro pool where they were made on it
     pools = {
-        "lightning-v3.1-pro" if PRO_MODEL in e.model_ids else "lightning-v3.1"
+        PRO_MODEL if PRO_MODEL in e.model_ids else CURRENT_MODEL
         for e in doc.voices.values()
         if e.migrated_from
     }
-    new = "NEW (" + " / ".join(sorted(pools) or ["lightning-v3.1"]) + ")"
+    new = "NEW (" + " / ".join(sorted(pools) or [CURRENT_MODEL]) + ")"
     return text_table(["NAME", "OLD (LEGACY)", "", new, "OLD CLONE"], rows)

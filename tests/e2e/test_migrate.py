@@ -203,6 +203,34 @@ KILL_AT = {
 }
 
 
+def kill_migrate_at(project: Project, phase: str, args: list[str], *, new_clones: int) -> None:
+    """Start ``voicectl ARGS`` and SIGKILL it once it reached ``phase`` (KILL_AT: an
+    event at the server, never a guessed time); then let the server finish what it was
+    doing for the dead run, and move on at once."""
+    server = project.server
+    seeded = server.stats()["clones_created"]
+    how = KILL_AT[phase]
+    if "hold" in how:
+        server.hold(**how["hold"])
+    else:
+        server.config(processing_seconds=how["processing_seconds"])
+    proc = project.spawn(*args)
+
+    def reached() -> bool:
+        if "hold" in how:
+            return server.stats()["held_now"] >= 1
+        return server.stats()["clones_created"] == seeded + new_clones
+
+    until(lambda: reached() or proc.poll() is not None, f"the run to reach {phase}")
+    assert proc.poll() is None, f"the run ended before {phase}: {proc.communicate()}"
+    proc.kill()
+    proc.communicate(timeout=60)
+    server.release()
+    until(lambda: not any(server.stats()["in_flight_now"].values()), "the server to be idle")
+    server.config(processing_seconds=0)
+    server.finish_processing()
+
+
 @pytest.mark.parametrize(
     ("phase", "keep"),
     [
@@ -222,27 +250,7 @@ def test_killed_migration_converges(project, tmp_path, phase, keep):
     args = ["migrate", "--auto-approve", "--wait-timeout", "600", "--map-out", str(map_path)]
     if keep:
         args.append("--keep-legacy")
-    how = KILL_AT[phase]
-    if "hold" in how:
-        server.hold(**how["hold"])
-    else:
-        server.config(processing_seconds=how["processing_seconds"])
-    proc = project.spawn(*args)
-
-    def reached() -> bool:
-        if "hold" in how:
-            return server.stats()["held_now"] >= 1
-        return server.stats()["clones_created"] == seeded + len(originals)
-
-    until(lambda: reached() or proc.poll() is not None, f"the run to reach {phase}")
-    assert proc.poll() is None, f"the run ended before {phase}: {proc.communicate()}"
-    proc.kill()
-    proc.communicate(timeout=60)
-    # Let the server finish what it was doing for the dead run, then move on at once.
-    server.release()
-    until(lambda: not any(server.stats()["in_flight_now"].values()), "the server to be idle")
-    server.config(processing_seconds=0)
-    server.finish_processing()
+    kill_migrate_at(project, phase, args, new_clones=len(originals))
     log = []
     for _attempt in range(6):
         r = project.run(*args, expect=None)
@@ -277,27 +285,9 @@ def test_a_killed_keep_legacy_migration_keeps_the_old_clones(
     import_all(project)
     server = project.server
     seeded = server.stats()["clones_created"]
-    how = KILL_AT[phase]
-    if "hold" in how:
-        server.hold(**how["hold"])
-    else:
-        server.config(processing_seconds=how["processing_seconds"])
     args = ["migrate", "--auto-approve", "--wait-timeout", "600"]
-    proc = project.spawn(*args, *(["--keep-legacy"] if began_with_keep else []))
-
-    def reached() -> bool:
-        if "hold" in how:
-            return server.stats()["held_now"] >= 1
-        return server.stats()["clones_created"] == seeded + len(originals)
-
-    until(lambda: reached() or proc.poll() is not None, f"the run to reach {phase}")
-    assert proc.poll() is None, proc.communicate()
-    proc.kill()
-    proc.communicate(timeout=60)
-    server.release()
-    until(lambda: not any(server.stats()["in_flight_now"].values()), "the server to be idle")
-    server.config(processing_seconds=0)
-    server.finish_processing()
+    kept = ["--keep-legacy"] if began_with_keep else []
+    kill_migrate_at(project, phase, [*args, *kept], new_clones=len(originals))
     if began_with_keep:  # a plain plan and apply: nothing is deleted
         plan = project.run("plan").out
         assert "to replace, 0 to delete." in plan, plan
@@ -313,32 +303,37 @@ def test_a_killed_keep_legacy_migration_keeps_the_old_clones(
     assert_migrated(project, originals, kept=False, map_path=map_path)
 
 
-def test_ctrl_c_of_a_keep_legacy_migration_writes_the_map_and_names_migrate(project, tmp_path):
-    """Ctrl-C after the first voice: the map holds what is done, the advice is to run
-    the same migrate again, and even a plain apply keeps the old clones of the voices
-    not started yet (their intent was journalled before the first create)."""
-    originals = seeded_org(project, n_legacy=3)
-    import_all(project)
+def ctrl_c_keep_legacy(project: Project, *extra: str) -> tuple[int, str]:
+    """`migrate --keep-legacy` one voice at a time, Ctrl-C while its first create is
+    held at the server; the one in flight then finishes. (exit code, all it printed)"""
     server = project.server
     server.hold(method="POST", path="/waves/v1/voice-cloning")
-    map_path = tmp_path / "map.json"
-    args = ["migrate", "--auto-approve", "--keep-legacy", "--parallelism", "1"]
-    proc = spawn(project, *args[1:], "--map-out", str(map_path), command="migrate")
+    args = ("--auto-approve", "--keep-legacy", "--parallelism", "1", *extra)
+    proc = spawn(project, *args, command="migrate")
     seen: list[str] = []
     read_until(proc, ": Replacing...", seen)  # the first create's request is out
     proc.send_signal(signal.SIGINT)
     read_until(proc, "Interrupt (Ctrl-C) received", seen)
     server.release()  # the one in flight finishes; nothing more starts
     out, _ = proc.communicate(timeout=120)
-    text = "".join(seen) + out
-    assert proc.returncode == 130, text
+    until(lambda: not any(server.stats()["in_flight_now"].values()), "the server to be idle")
+    return proc.returncode, "".join(seen) + out
+
+
+def test_ctrl_c_of_a_keep_legacy_migration_writes_the_map_and_names_migrate(project, tmp_path):
+    """Ctrl-C after the first voice: the map holds what is done, the advice is to run
+    the same migrate again, and even a plain apply keeps the old clones of the voices
+    not started yet (their intent was journalled before the first create)."""
+    originals = seeded_org(project, n_legacy=3)
+    import_all(project)
+    map_path = tmp_path / "map.json"
+    code, text = ctrl_c_keep_legacy(project, "--map-out", str(map_path))
+    assert code == 130, text
     rerun = f"voicectl migrate --keep-legacy --map-out {map_path}"
     assert f"Next: run `{rerun}` again" in text
     assert f"run `{rerun}` again to do the rest" in text
     voices = json.loads(map_path.read_text())["voices"]
     assert len(voices) == 1 and next(iter(voices.values()))["oldKept"] is True, voices
-    while server.stats()["in_flight_now"] and any(server.stats()["in_flight_now"].values()):
-        pass  # the server's own counters, no clock
     plan = project.run("plan").out
     assert "Plan: 0 to create, 2 to replace, 0 to delete." in plan
     assert plan.count("the legacy clone is kept as retired, as `migrate --keep-legacy`") == 2

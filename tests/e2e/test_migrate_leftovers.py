@@ -6,14 +6,10 @@ the team still declares is deleted from under it.
 
 from __future__ import annotations
 
-import signal
-
 import pytest
 import yaml
 from cli_support import Project
-from sandbox_support import until
-from test_interrupts import read_until, spawn
-from test_migrate import import_all, seeded_org
+from test_migrate import ctrl_c_keep_legacy, import_all, seeded_org
 
 pytestmark = pytest.mark.e2e
 
@@ -86,19 +82,8 @@ def test_finish_after_a_cut_short_keep_legacy_migration_is_refused(project):
     not "Nothing to finish"."""
     seeded_org(project, n_legacy=2)
     import_all(project)
-    server = project.server
-    server.hold(method="POST", path="/waves/v1/voice-cloning")
-    proc = spawn(
-        project, "--auto-approve", "--keep-legacy", "--parallelism", "1", command="migrate"
-    )
-    seen: list[str] = []
-    read_until(proc, ": Replacing...", seen)
-    proc.send_signal(signal.SIGINT)
-    read_until(proc, "Interrupt (Ctrl-C) received", seen)
-    server.release()
-    proc.communicate(timeout=120)
-    assert proc.returncode == 130
-    until(lambda: not any(server.stats()["in_flight_now"].values()), "the server to be idle")
+    code, text = ctrl_c_keep_legacy(project)
+    assert code == 130, text
     finish = project.run("migrate", "--finish", "--auto-approve", expect=1)
     assert "its `migrate --keep-legacy` was cut short: run it again first" in finish.err
     assert "Nothing to finish" not in finish.text
@@ -135,18 +120,7 @@ def test_a_dropped_voice_s_cut_short_intent_does_not_block_finish(project):
     is not "run migrate again" (migrate never touches it); the other voice still is."""
     seeded_org(project, n_legacy=2)
     import_all(project)
-    server = project.server
-    server.hold(method="POST", path="/waves/v1/voice-cloning")
-    proc = spawn(
-        project, "--auto-approve", "--keep-legacy", "--parallelism", "1", command="migrate"
-    )
-    seen: list[str] = []
-    read_until(proc, ": Replacing...", seen)
-    proc.send_signal(signal.SIGINT)
-    read_until(proc, "Interrupt (Ctrl-C) received", seen)
-    server.release()
-    proc.communicate(timeout=120)
-    until(lambda: not any(server.stats()["in_flight_now"].values()), "the server to be idle")
+    ctrl_c_keep_legacy(project)
     undeclare(project, "voice-1")
     finish = project.run("migrate", "--finish", "--auto-approve", expect=None)
     assert "voice-1" not in finish.err, finish.err
